@@ -1,0 +1,127 @@
+/**
+ * One clock shared by every local service (the Step Functions engine, IoT Core's certificate
+ * validity and audit schedule, the device simulator), so tests can run a one-day timeout in
+ * milliseconds. Time is epoch milliseconds; timers fire when the clock's time reaches `at`.
+ */
+export interface Clock {
+  /** Current time in epoch milliseconds, on this clock. */
+  now(): number;
+  /** Calls `fn` once this clock's time reaches `at` (epoch ms). Returns a handle for `clearTimer`. */
+  setTimer(at: number, fn: () => void): Timer;
+  clearTimer(timer: Timer): void;
+}
+
+export interface Timer {
+  readonly at: number;
+}
+
+interface RealTimer extends Timer {
+  handle: NodeJS.Timeout | undefined;
+  cleared: boolean;
+}
+
+// setTimeout clamps delays above 2^31-1 ms (about 24.8 days); longer waits re-arm in steps.
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * Wall time multiplied by `speed`: at speed 3600 one real second is one clock hour.
+ * Speed 1 is the system clock. The clock starts at `start` (default: now).
+ */
+export class ScaledClock implements Clock {
+  private readonly realStart: number;
+  private readonly clockStart: number;
+
+  constructor(
+    readonly speed = 1,
+    start: number = Date.now(),
+  ) {
+    if (!(speed > 0) || !Number.isFinite(speed)) {
+      throw new RangeError(`clock speed must be a positive finite number, got ${speed}`);
+    }
+    this.realStart = Date.now();
+    this.clockStart = start;
+  }
+
+  now(): number {
+    return this.clockStart + (Date.now() - this.realStart) * this.speed;
+  }
+
+  setTimer(at: number, fn: () => void): Timer {
+    const timer: RealTimer = { at, handle: undefined, cleared: false };
+    const arm = (): void => {
+      if (timer.cleared) return;
+      const realDelay = Math.max(0, (at - this.now()) / this.speed);
+      if (realDelay <= 0) {
+        fn();
+        return;
+      }
+      timer.handle = setTimeout(arm, Math.min(Math.ceil(realDelay), MAX_TIMEOUT_MS));
+      timer.handle.unref?.();
+    };
+    // Always asynchronous, like setTimeout, even when already due.
+    timer.handle = setTimeout(arm, 0);
+    timer.handle.unref?.();
+    return timer;
+  }
+
+  clearTimer(timer: Timer): void {
+    const t = timer as RealTimer;
+    t.cleared = true;
+    if (t.handle) clearTimeout(t.handle);
+  }
+}
+
+/** The system clock: speed 1. */
+export const systemClock: Clock = new ScaledClock(1);
+
+interface ManualTimer extends Timer {
+  fn: () => void;
+  seq: number;
+}
+
+/**
+ * A clock that moves only when told to: for unit tests that must be exact.
+ * `advance` fires every timer due by the new time, in time order.
+ */
+export class ManualClock implements Clock {
+  private time: number;
+  private seq = 0;
+  private timers: ManualTimer[] = [];
+
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.time = start;
+  }
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimer(at: number, fn: () => void): Timer {
+    const timer: ManualTimer = { at, fn, seq: this.seq++ };
+    this.timers.push(timer);
+    return timer;
+  }
+
+  clearTimer(timer: Timer): void {
+    this.timers = this.timers.filter((t) => t !== timer);
+  }
+
+  /** Moves time forward by `ms`, firing due timers (and timers they set that are also due). */
+  async advance(ms: number): Promise<void> {
+    const target = this.time + ms;
+    for (;;) {
+      const due = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((t) => t !== due);
+      this.time = Math.max(this.time, due.at);
+      due.fn();
+      // Let promise continuations scheduled by the timer run before the next one fires.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.time = target;
+  }
+
+  pendingTimers(): number {
+    return this.timers.length;
+  }
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import type { Clock } from '../clock.ts';
+
+/** A Lambda handler as AWS calls it: the event and a context; the result or a thrown error. */
+export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface LocalFunction {
+  readonly name: string;
+  readonly arn: string;
+  readonly handler: LambdaHandler;
+  /** Lambda's timeout for this function, in seconds (default 30). */
+  readonly timeoutSeconds?: number;
+}
+
+/** What a failed invocation looks like to a caller, as Lambda reports it. */
+export class LambdaInvocationError extends Error {
+  constructor(
+    readonly errorType: string,
+    readonly errorMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(errorMessage, options);
+    this.name = errorType;
+  }
+}
+
+/** The in-process Lambda service: functions by name or ARN (with or without a version or alias). */
+export class FunctionRegistry {
+  private readonly byKey = new Map<string, LocalFunction>();
+
+  constructor(
+    readonly region: string,
+    readonly accountId: string,
+  ) {}
+
+  arnOf(name: string): string {
+    return `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`;
+  }
+
+  register(name: string, handler: LambdaHandler, timeoutSeconds?: number): LocalFunction {
+    const fn: LocalFunction = {
+      name,
+      arn: this.arnOf(name),
+      handler,
+      ...(timeoutSeconds ? { timeoutSeconds } : {}),
+    };
+    this.byKey.set(name, fn);
+    this.byKey.set(fn.arn, fn);
+    return fn;
+  }
+
+  /** Resolves a function name, a function ARN, or a qualified ARN (`...:function:name:$LATEST`). */
+  resolve(nameOrArn: string): LocalFunction | undefined {
+    const direct = this.byKey.get(nameOrArn);
+    if (direct) return direct;
+    const match = /^arn:aws:lambda:[^:]+:[^:]+:function:([^:]+)(?::[^:]+)?$/.exec(nameOrArn);
+    return match?.[1] ? this.byKey.get(match[1]) : undefined;
+  }
+
+  list(): LocalFunction[] {
+    return [...new Set(this.byKey.values())];
+  }
+
+  /**
+   * Invokes a function in this process as Lambda would: a fresh context with the request id and the
+   * remaining time; a thrown error becomes a `LambdaInvocationError` whose `errorType` is the error's
+   * `name`, as the Node.js runtime reports it.
+   */
+  async invoke(nameOrArn: string, event: unknown, clock: Clock): Promise<unknown> {
+    const fn = this.resolve(nameOrArn);
+    if (!fn) {
+      throw new LambdaInvocationError('ResourceNotFoundException', `Function not found: ${nameOrArn}`);
+    }
+    const timeoutMs = (fn.timeoutSeconds ?? 30) * 1000;
+    const deadline = clock.now() + timeoutMs;
+    const requestId = randomUUID();
+    const context: Context = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: fn.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: fn.arn,
+      memoryLimitInMB: '256',
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${fn.name}`,
+      logStreamName: `local/${requestId}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    try {
+      // A structured clone gives the handler its own copy, as a serialised Lambda event would.
+      return await fn.handler(structuredClone(event), context);
+    } catch (error) {
+      if (error instanceof Error) {
+        throw new LambdaInvocationError(error.name || 'Error', error.message, { cause: error });
+      }
+      throw new LambdaInvocationError('Error', String(error), { cause: error });
+    }
+  }
+}
