@@ -1,0 +1,346 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateTopicRuleCommand,
+  DeleteTopicRuleCommand,
+  GetTopicRuleCommand,
+  type IoTClient,
+  ListTopicRulesCommand,
+  ReplaceTopicRuleCommand,
+} from '@aws-sdk/client-iot';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../../local/clock.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../../../local/config.ts';
+import { topicRuleRoutes } from '../../../../local/iot/rules/rule-routes.ts';
+import { RulesEngine, type RulesEngineEvent } from '../../../../local/iot/rules/rules-engine.ts';
+import { FunctionRegistry } from '../../../../local/lambda/registry.ts';
+import { MemoryBus } from './helpers/memory-bus.ts';
+import { RestHarness } from './helpers/rest-harness.ts';
+
+const REPLY_SQL =
+  "SELECT *, clientid() AS clientId, principal() AS principal, topic(4) AS kind FROM 'management/topic/+/+' " +
+  "WHERE topic(4) = 'csr_res' OR topic(4) = 'crt_ack' OR topic(4) = 'crt_err'";
+
+interface Fixture {
+  stateDir: string;
+  clock: ManualClock;
+  bus: MemoryBus;
+  functions: FunctionRegistry;
+  engine: RulesEngine;
+  harness: RestHarness;
+  iot: IoTClient;
+  events: RulesEngineEvent[];
+}
+
+async function startEngine(
+  stateDir: string,
+  clock: ManualClock,
+  functions: FunctionRegistry,
+  bus: MemoryBus,
+) {
+  const events: RulesEngineEvent[] = [];
+  const engine = new RulesEngine({
+    bus,
+    functions,
+    clock,
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT_ID,
+    stateDir,
+    onEvent: (event) => events.push(event),
+  });
+  await engine.start();
+  const harness = new RestHarness(topicRuleRoutes(engine));
+  const iot = await harness.client();
+  return { engine, harness, iot, events };
+}
+
+let f: Fixture;
+
+beforeEach(async () => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'recert-rules-'));
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const bus = new MemoryBus(() => clock.now());
+  const functions = new FunctionRegistry(LOCAL_REGION, LOCAL_ACCOUNT_ID);
+  f = { stateDir, clock, bus, functions, ...(await startEngine(stateDir, clock, functions, bus)) };
+});
+
+afterEach(async () => {
+  await f.engine.close();
+  await f.harness.close();
+  await rm(f.stateDir, { recursive: true, force: true });
+});
+
+describe('rules engine', () => {
+  it('delivers a csr_res reply to the Lambda handler with clientId, principal and kind filled by the rule', async () => {
+    // Prepare
+    const received: unknown[] = [];
+    const fn = f.functions.register('device-reply', async (event) => {
+      received.push(event);
+    });
+    await f.iot.send(
+      new CreateTopicRuleCommand({
+        ruleName: 'device_replies',
+        topicRulePayload: {
+          sql: REPLY_SQL,
+          awsIotSqlVersion: '2016-03-23',
+          actions: [{ lambda: { functionArn: fn.arn } }],
+        },
+      }),
+    );
+    // Act
+    f.bus.inject({
+      topic: 'management/topic/thing-7/csr_res',
+      payload: Buffer.from(
+        JSON.stringify({ rotationId: 'rot-1', CSR: '-----BEGIN CERTIFICATE REQUEST-----' }),
+      ),
+      qos: 1,
+      retain: false,
+      clientId: 'thing-7',
+      principal: 'c0ffee',
+    });
+    f.bus.inject({
+      topic: 'management/topic/thing-7/csr_req',
+      payload: Buffer.from('{"rotationId":"rot-1"}'),
+      qos: 1,
+      retain: false,
+    });
+    await f.engine.idle();
+    // Assess
+    expect(received).toEqual([
+      {
+        rotationId: 'rot-1',
+        CSR: '-----BEGIN CERTIFICATE REQUEST-----',
+        clientId: 'thing-7',
+        principal: 'c0ffee',
+        kind: 'csr_res',
+      },
+    ]);
+  });
+
+  it('retries a failing Lambda action twice on the clock, then runs the error action with AWS error payload', async () => {
+    // Prepare
+    const attemptsAt: number[] = [];
+    const failing = f.functions.register('flaky', async () => {
+      attemptsAt.push(f.clock.now());
+      const error = new Error('table unavailable');
+      error.name = 'ServiceUnavailable';
+      throw error;
+    });
+    const errors: unknown[] = [];
+    const onError = f.functions.register('rule-errors', async (event) => {
+      errors.push(event);
+    });
+    await f.iot.send(
+      new CreateTopicRuleCommand({
+        ruleName: 'with_error_action',
+        topicRulePayload: {
+          sql: "SELECT * FROM 'devices/+/data'",
+          actions: [{ lambda: { functionArn: failing.arn } }],
+          errorAction: { lambda: { functionArn: onError.arn } },
+        },
+      }),
+    );
+    const start = f.clock.now();
+    // Act
+    f.bus.inject({
+      topic: 'devices/d1/data',
+      payload: Buffer.from('{"t":1}'),
+      qos: 0,
+      retain: false,
+      clientId: 'd1',
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const beforeRetries = errors.length;
+    await f.clock.advance(60_000);
+    await f.clock.advance(120_000);
+    await f.engine.idle();
+    // Assess
+    expect(beforeRetries).toBe(0);
+    expect(attemptsAt).toEqual([start, start + 60_000, start + 180_000]);
+    expect(errors).toEqual([
+      {
+        ruleName: 'with_error_action',
+        topic: 'devices/d1/data',
+        cloudwatchTraceId: expect.any(String),
+        clientId: 'd1',
+        base64OriginalPayload: Buffer.from('{"t":1}').toString('base64'),
+        failures: [
+          {
+            failedAction: 'LambdaAction',
+            failedResource: failing.arn,
+            errorMessage: expect.stringContaining('ServiceUnavailable: table unavailable'),
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('republishes to a topic built from a substitution template', async () => {
+    // Prepare
+    await f.iot.send(
+      new CreateTopicRuleCommand({
+        ruleName: 'echo',
+        topicRulePayload: {
+          sql: "SELECT rotationId, clientid() AS who FROM 'management/topic/+/crt_ack'",
+          actions: [
+            {
+              republish: {
+                roleArn: 'arn:aws:iam::000000000000:role/r',
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: an IoT substitution template, not JavaScript
+                topic: 'audit/${topic(3)}/ack',
+                qos: 1,
+              },
+            },
+          ],
+        },
+      }),
+    );
+    // Act
+    f.bus.inject({
+      topic: 'management/topic/thing-2/crt_ack',
+      payload: Buffer.from('{"rotationId":"r9"}'),
+      qos: 1,
+      retain: false,
+      clientId: 'thing-2',
+    });
+    await f.engine.idle();
+    // Assess
+    expect(f.bus.published.map((m) => [m.topic, m.payload.toString(), m.qos])).toEqual([
+      ['audit/thing-2/ack', '{"rotationId":"r9","who":"thing-2"}', 1],
+    ]);
+  });
+
+  it('refuses a rule with a SQL syntax error with SqlParseException pointing at it, and stores nothing', async () => {
+    // Act
+    const error = await f.iot
+      .send(
+        new CreateTopicRuleCommand({
+          ruleName: 'broken',
+          topicRulePayload: { sql: "SELECT * FORM 'a/b'", actions: [] },
+        }),
+      )
+      .catch((e: unknown) => e);
+    const list = await f.iot.send(new ListTopicRulesCommand({}));
+    // Assess
+    expect(error).toMatchObject({ name: 'SqlParseException' });
+    expect(error instanceof Error ? error.message : '').toContain("Line 1:10: expected FROM, found 'FORM'");
+    expect(list.rules).toEqual([]);
+  });
+
+  it('refuses an action type the local engine cannot run', async () => {
+    const error = await f.iot
+      .send(
+        new CreateTopicRuleCommand({
+          ruleName: 'to_s3',
+          topicRulePayload: {
+            sql: "SELECT * FROM 'a'",
+            actions: [{ s3: { roleArn: 'arn:aws:iam::0:role/x', bucketName: 'b', key: 'k' } }],
+          },
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'InvalidRequestException' });
+    expect(error instanceof Error ? error.message : '').toContain("action type 's3' is not supported");
+  });
+
+  it('gets, lists with pagination, replaces and deletes rules through the IoT SDK', async () => {
+    // Prepare
+    for (const name of ['r_a', 'r_b', 'r_c']) {
+      await f.iot.send(
+        new CreateTopicRuleCommand({
+          ruleName: name,
+          topicRulePayload: { sql: `SELECT * FROM '${name}/+'`, actions: [] },
+        }),
+      );
+    }
+    // Act
+    const duplicate = await f.iot
+      .send(
+        new CreateTopicRuleCommand({
+          ruleName: 'r_a',
+          topicRulePayload: { sql: "SELECT * FROM 'x'", actions: [] },
+        }),
+      )
+      .catch((e: unknown) => e);
+    const page1 = await f.iot.send(new ListTopicRulesCommand({ maxResults: 2 }));
+    const page2 = await f.iot.send(new ListTopicRulesCommand({ maxResults: 2, nextToken: page1.nextToken }));
+    await f.iot.send(
+      new ReplaceTopicRuleCommand({
+        ruleName: 'r_b',
+        topicRulePayload: {
+          sql: "SELECT a FROM 'other/#'",
+          actions: [],
+          ruleDisabled: true,
+          description: 'replaced',
+        },
+      }),
+    );
+    const got = await f.iot.send(new GetTopicRuleCommand({ ruleName: 'r_b' }));
+    await f.iot.send(new DeleteTopicRuleCommand({ ruleName: 'r_c' }));
+    const missing = await f.iot.send(new GetTopicRuleCommand({ ruleName: 'r_c' })).catch((e: unknown) => e);
+    const byTopic = await f.iot.send(new ListTopicRulesCommand({ topic: 'other/#' }));
+    // Assess
+    expect(duplicate).toMatchObject({ name: 'ResourceAlreadyExistsException' });
+    expect(page1.rules?.map((r) => r.ruleName)).toEqual(['r_a', 'r_b']);
+    expect(page2.rules?.map((r) => [r.ruleName, r.topicPattern])).toEqual([['r_c', 'r_c/+']]);
+    expect(page2.nextToken).toBeUndefined();
+    expect(got.ruleArn).toBe(`arn:aws:iot:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:rule/r_b`);
+    expect(got.rule).toMatchObject({
+      sql: "SELECT a FROM 'other/#'",
+      ruleDisabled: true,
+      description: 'replaced',
+    });
+    expect(got.rule?.createdAt).toEqual(new Date(Date.UTC(2026, 0, 1)));
+    expect(missing).toMatchObject({ name: 'UnauthorizedException' });
+    expect(byTopic.rules?.map((r) => r.ruleName)).toEqual(['r_b']);
+  });
+
+  it('keeps its rules across a restart and runs them', async () => {
+    // Prepare
+    const received: unknown[] = [];
+    const fn = f.functions.register('after-restart', async (event) => {
+      received.push(event);
+    });
+    await f.iot.send(
+      new CreateTopicRuleCommand({
+        ruleName: 'durable',
+        topicRulePayload: { sql: REPLY_SQL, actions: [{ lambda: { functionArn: fn.arn } }] },
+      }),
+    );
+    await f.engine.close();
+    await f.harness.close();
+    // Act
+    Object.assign(f, await startEngine(f.stateDir, f.clock, f.functions, f.bus));
+    const got = await f.iot.send(new GetTopicRuleCommand({ ruleName: 'durable' }));
+    f.bus.inject({
+      topic: 'management/topic/t1/crt_err',
+      payload: Buffer.from('{"rotationId":"r","error":"bad"}'),
+      qos: 1,
+      retain: false,
+      clientId: 't1',
+      principal: 'p1',
+    });
+    await f.engine.idle();
+    // Assess
+    expect(got.rule?.sql).toBe(REPLY_SQL);
+    expect(received).toEqual([
+      { rotationId: 'r', error: 'bad', clientId: 't1', principal: 'p1', kind: 'crt_err' },
+    ]);
+  });
+
+  it('reports a rule whose SELECT cannot be built for a binary payload, without running actions', async () => {
+    const received: unknown[] = [];
+    const fn = f.functions.register('never', async (event) => {
+      received.push(event);
+    });
+    await f.engine.createRule('binary', {
+      sql: "SELECT *, clientid() AS c FROM 'bin'",
+      actions: [{ lambda: { functionArn: fn.arn } }],
+    });
+    f.bus.inject({ topic: 'bin', payload: Buffer.from([0xff, 0xfe]), qos: 0, retain: false });
+    await f.engine.idle();
+    expect(received).toEqual([]);
+    expect(f.events.some((e) => e.type === 'sql-error' && e.ruleName === 'binary')).toBe(true);
+  });
+});
