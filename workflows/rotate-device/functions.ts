@@ -1,0 +1,331 @@
+/**
+ * The Lambda functions of the rotation workflow: where each one lives, what starts it, what it
+ * reads from its environment and which AWS actions it needs. `infra/` writes least-privilege grants
+ * from `permissions`; `local/` registers each `createHandler` in its function registry.
+ */
+
+export const FUNCTION_IDS = [
+  'audit-fanout',
+  'request-csr',
+  'issue-certificate',
+  'deliver-certificate',
+  'device-reply',
+  'revoke-certificate',
+  'retire-certificate',
+  'on-reconnect',
+  'outcome-recorder',
+] as const;
+
+export type FunctionId = (typeof FUNCTION_IDS)[number];
+
+/** What invokes a function. */
+export type FunctionTrigger =
+  | { kind: 'state-machine-task'; state: string; waitForTaskToken: boolean }
+  | { kind: 'sns'; topic: 'auditNotifications' }
+  | { kind: 'iot-rule'; rule: string }
+  | { kind: 'eventbridge'; source: 'aws.states'; detailType: 'Step Functions Execution Status Change' };
+
+/**
+ * What a grant applies to, by role; the deployer maps each to ARNs:
+ * - rotationTable: the table and its indexes;
+ * - stateMachine / executions: the rotate-device state machine and its executions;
+ * - escalationTopic: the SNS topic for failed rotations;
+ * - managementTopics: `arn:aws:iot:<region>:<account>:topic/management/topic/*`;
+ * - iotCertificates / iotThings / iotPolicies: `cert/*`, `thing/*`, `policy/*`;
+ * - any: `*` (for actions that take no resource, e.g. ListAuditFindings).
+ */
+export type ResourceRole =
+  | 'rotationTable'
+  | 'stateMachine'
+  | 'executions'
+  | 'escalationTopic'
+  | 'managementTopics'
+  | 'iotCertificates'
+  | 'iotThings'
+  | 'iotPolicies'
+  | 'any';
+
+export interface Grant {
+  readonly actions: readonly string[];
+  readonly resource: ResourceRole;
+}
+
+export interface EnvVarSpec {
+  readonly name: string;
+  readonly required: boolean;
+  /** Where the value comes from when it is not a plain default. */
+  readonly source: 'rotationTable' | 'stateMachine' | 'escalationTopic' | 'iotDataEndpoint' | 'setting';
+  readonly default?: string;
+  readonly description: string;
+}
+
+export interface FunctionSpec {
+  readonly id: FunctionId;
+  /** Relative to the repository root. */
+  readonly entry: string;
+  /** The module exports `handler` (for Lambda) and `createHandler(deps)` (for tests and local). */
+  readonly handlerExport: 'handler';
+  readonly factoryExport: 'createHandler';
+  readonly description: string;
+  readonly trigger: FunctionTrigger;
+  readonly environment: readonly EnvVarSpec[];
+  readonly permissions: readonly Grant[];
+  readonly timeoutSeconds: number;
+}
+
+const TABLE_ENV: EnvVarSpec = {
+  name: 'ROTATION_TABLE_NAME',
+  required: true,
+  source: 'rotationTable',
+  description: 'Name of the rotation table.',
+};
+const IOT_DATA_ENV: EnvVarSpec = {
+  name: 'IOT_DATA_ENDPOINT',
+  required: true,
+  source: 'iotDataEndpoint',
+  description: "https URL of the account's IoT data endpoint (iot:Data-ATS), for Publish.",
+};
+const METRICS_ENV: EnvVarSpec = {
+  name: 'METRICS_NAMESPACE',
+  required: false,
+  source: 'setting',
+  default: 'recert',
+  description: 'CloudWatch namespace of the metrics.',
+};
+
+const entry = (id: FunctionId): string => `functions/${id}/handler.ts`;
+
+export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
+  'audit-fanout': {
+    id: 'audit-fanout',
+    entry: entry('audit-fanout'),
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description:
+      'Device Defender audit notification (SNS) -> every non-compliant certificate -> its things -> one ' +
+      'execution per (thing, old certificate), named from both.',
+    trigger: { kind: 'sns', topic: 'auditNotifications' },
+    environment: [
+      {
+        name: 'STATE_MACHINE_ARN',
+        required: true,
+        source: 'stateMachine',
+        description: 'ARN of the rotate-device state machine.',
+      },
+      {
+        name: 'AUDIT_CHECK_NAMES',
+        required: false,
+        source: 'setting',
+        default: 'DEVICE_CERTIFICATE_EXPIRING_CHECK,DEVICE_CERTIFICATE_AGE_CHECK',
+        description: 'Comma-separated audit checks whose findings start a rotation.',
+      },
+      METRICS_ENV,
+    ],
+    permissions: [
+      { actions: ['iot:ListAuditFindings', 'iot:ListPrincipalThings'], resource: 'any' },
+      { actions: ['states:StartExecution'], resource: 'stateMachine' },
+    ],
+    timeoutSeconds: 300,
+  },
+  'request-csr': {
+    id: 'request-csr',
+    entry: entry('request-csr'),
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description: 'Stores the task token, phase AWAITING_CSR and rotationId in the record; publishes csr_req.',
+    trigger: { kind: 'state-machine-task', state: 'RequestCsr', waitForTaskToken: true },
+    environment: [TABLE_ENV, IOT_DATA_ENV, METRICS_ENV],
+    permissions: [
+      { actions: ['dynamodb:UpdateItem'], resource: 'rotationTable' },
+      { actions: ['iot:Publish'], resource: 'managementTopics' },
+    ],
+    timeoutSeconds: 30,
+  },
+  'issue-certificate': {
+    id: 'issue-certificate',
+    entry: entry('issue-certificate'),
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description:
+      'Validates the CSR (invariant 4), issues at most one certificate per attempt (invariant 5), copies ' +
+      "the old certificate's policies and attaches it to the thing (invariant 7).",
+    trigger: { kind: 'state-machine-task', state: 'IssueCertificate', waitForTaskToken: false },
+    environment: [
+      TABLE_ENV,
+      {
+        name: 'CSR_REQUIRE_CN_MATCH',
+        required: false,
+        source: 'setting',
+        default: 'true',
+        description: 'Whether the CSR subject CN must equal the thing name.',
+      },
+      METRICS_ENV,
+    ],
+    permissions: [
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
+      {
+        actions: ['iot:DescribeCertificate', 'iot:UpdateCertificate', 'iot:ListAttachedPolicies'],
+        resource: 'iotCertificates',
+      },
+      // CreateCertificateFromCsr takes no resource ARN.
+      { actions: ['iot:CreateCertificateFromCsr'], resource: 'any' },
+      // AttachPolicy is authorised on the policy.
+      { actions: ['iot:AttachPolicy'], resource: 'iotPolicies' },
+      { actions: ['iot:AttachThingPrincipal'], resource: 'iotThings' },
+    ],
+    timeoutSeconds: 60,
+  },
+  'deliver-certificate': {
+    id: 'deliver-certificate',
+    entry: entry('deliver-certificate'),
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description: 'Stores the task token and phase AWAITING_ACK in the record; publishes crt_res.',
+    trigger: { kind: 'state-machine-task', state: 'DeliverCertificate', waitForTaskToken: true },
+    environment: [TABLE_ENV, IOT_DATA_ENV, METRICS_ENV],
+    permissions: [
+      { actions: ['dynamodb:UpdateItem'], resource: 'rotationTable' },
+      { actions: ['iot:Publish'], resource: 'managementTopics' },
+    ],
+    timeoutSeconds: 30,
+  },
+  'device-reply': {
+    id: 'device-reply',
+    entry: entry('device-reply'),
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description:
+      'Device replies (IoT rule): enforces invariant 3, then SendTaskSuccess / SendTaskFailure with the ' +
+      'token kept in the record.',
+    trigger: { kind: 'iot-rule', rule: 'recert_device_replies' },
+    environment: [
+      TABLE_ENV,
+      {
+        name: 'ACCEPT_REPLIES_WITHOUT_ROTATION_ID',
+        required: false,
+        source: 'setting',
+        default: 'true',
+        description: 'Accept a reply without rotationId (the bare blog protocol) when it is unambiguous.',
+      },
+      METRICS_ENV,
+    ],
+    permissions: [
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
+      { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resource: 'stateMachine' },
+    ],
+    timeoutSeconds: 30,
+  },
+  'revoke-certificate': {
+    id: 'revoke-certificate',
+    entry: entry('revoke-certificate'),
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description:
+      'Revokes the new certificate of a failed attempt: detach from thing and policies, INACTIVE, delete. ' +
+      'Never the old one.',
+    trigger: { kind: 'state-machine-task', state: 'RevokeNewCertificate', waitForTaskToken: false },
+    environment: [TABLE_ENV, METRICS_ENV],
+    permissions: [
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
+      {
+        actions: [
+          'iot:DescribeCertificate',
+          'iot:ListAttachedPolicies',
+          'iot:DetachPolicy',
+          'iot:UpdateCertificate',
+          'iot:DeleteCertificate',
+        ],
+        resource: 'iotCertificates',
+      },
+      { actions: ['iot:DetachPolicy'], resource: 'iotPolicies' },
+      { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
+    ],
+    timeoutSeconds: 60,
+  },
+  'retire-certificate': {
+    id: 'retire-certificate',
+    entry: entry('retire-certificate'),
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description:
+      'After the proven crt_ack only: detaches the old certificate from thing and policies, sets it ' +
+      'INACTIVE and deletes it (or keeps it INACTIVE when a grace period is set).',
+    trigger: { kind: 'state-machine-task', state: 'RetireOldCertificate', waitForTaskToken: false },
+    environment: [
+      TABLE_ENV,
+      {
+        name: 'OLD_CERTIFICATE_GRACE_DAYS',
+        required: false,
+        source: 'setting',
+        default: '0',
+        description: '0 deletes the old certificate; more keeps it INACTIVE and records when it may go.',
+      },
+      METRICS_ENV,
+    ],
+    permissions: [
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
+      {
+        actions: [
+          'iot:DescribeCertificate',
+          'iot:ListAttachedPolicies',
+          'iot:DetachPolicy',
+          'iot:UpdateCertificate',
+          'iot:DeleteCertificate',
+        ],
+        resource: 'iotCertificates',
+      },
+      { actions: ['iot:DetachPolicy'], resource: 'iotPolicies' },
+      { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
+    ],
+    timeoutSeconds: 60,
+  },
+  'on-reconnect': {
+    id: 'on-reconnect',
+    entry: entry('on-reconnect'),
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description: 'IoT lifecycle connected event: sends the pending csr_req or crt_res of that thing again.',
+    trigger: { kind: 'iot-rule', rule: 'recert_device_connected' },
+    environment: [TABLE_ENV, IOT_DATA_ENV, METRICS_ENV],
+    permissions: [
+      { actions: ['dynamodb:GetItem'], resource: 'rotationTable' },
+      { actions: ['iot:Publish'], resource: 'managementTopics' },
+    ],
+    timeoutSeconds: 30,
+  },
+  'outcome-recorder': {
+    id: 'outcome-recorder',
+    entry: entry('outcome-recorder'),
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description:
+      'Step Functions status-change event: records FAILED / TIMED_OUT / ABORTED with the cause and ' +
+      'publishes an escalation to SNS.',
+    trigger: {
+      kind: 'eventbridge',
+      source: 'aws.states',
+      detailType: 'Step Functions Execution Status Change',
+    },
+    environment: [
+      TABLE_ENV,
+      {
+        name: 'ESCALATION_TOPIC_ARN',
+        required: true,
+        source: 'escalationTopic',
+        description: 'SNS topic that receives one message per rotation that did not succeed.',
+      },
+      {
+        name: 'STATE_MACHINE_ARN',
+        required: true,
+        source: 'stateMachine',
+        description: "Only this state machine's events are recorded.",
+      },
+      METRICS_ENV,
+    ],
+    permissions: [
+      { actions: ['dynamodb:UpdateItem'], resource: 'rotationTable' },
+      { actions: ['sns:Publish'], resource: 'escalationTopic' },
+    ],
+    timeoutSeconds: 30,
+  },
+};

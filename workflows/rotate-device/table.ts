@@ -1,0 +1,51 @@
+/**
+ * The rotation table: one item per thing, holding that thing's current (or last) rotation.
+ * Attribute names are the contract between the state machine (claim, complete), the functions and
+ * the CLI; `functions/shared/rotation-record.ts` is the one module that reads and writes items.
+ */
+
+export const ROTATION_TABLE = {
+  /** The ASL placeholder that receives the table name. */
+  namePlaceholder: 'RotationTableName',
+  partitionKey: { name: 'thingName', type: 'S' },
+  billingMode: 'PAY_PER_REQUEST',
+  /** To list rotations by status, most recently updated last. */
+  statusIndex: {
+    name: 'byStatus',
+    partitionKey: { name: 'status', type: 'S' },
+    sortKey: { name: 'updatedAt', type: 'S' },
+    projection: 'ALL',
+  },
+  /** Epoch seconds; set when a rotation ends, so finished records expire. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+export const ROTATION_STATUSES = ['IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type RotationStatus = (typeof ROTATION_STATUSES)[number];
+
+/** Where an in-progress rotation stands. */
+export const ROTATION_PHASES = [
+  /** The thing was claimed by the execution. */
+  'CLAIMED',
+  /** csr_req sent, task token stored. */
+  'AWAITING_CSR',
+  /** The device's csr_res passed invariant 3; the token was used. */
+  'CSR_RECEIVED',
+  /** The issue step wrote its marker (and, once known, the new certificate id). */
+  'ISSUING',
+  /** The new certificate is ACTIVE, has the old one's policies and is attached to the thing. */
+  'ISSUED',
+  /** crt_res sent, task token stored. */
+  'AWAITING_ACK',
+  /** crt_ack arrived over a connection authenticated by the new certificate. */
+  'PROVEN',
+  /** The device reported crt_err for the new certificate. */
+  'DEVICE_ERROR',
+  /** The new certificate of a failed attempt was removed. */
+  'REVOKED',
+  /** The old certificate was removed (or deactivated for its grace period). */
+  'RETIRED',
+  /** The rotation ended. */
+  'DONE',
+] as const;
+export type RotationPhase = (typeof ROTATION_PHASES)[number];
