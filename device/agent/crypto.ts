@@ -1,0 +1,188 @@
+import 'reflect-metadata';
+import { createHash, createPublicKey, generateKeyPair, webcrypto, X509Certificate } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { CertificateRejectedError, CredentialMismatchError } from './errors.ts';
+
+/**
+ * The key material a device handles: new keys, CSRs, and the checks that a certificate belongs to a
+ * key and to a CA. Keys travel as PKCS#8 PEM strings so the same code serves files and memory.
+ */
+
+x509.cryptoProvider.set(webcrypto);
+
+export const KEY_TYPES = ['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072'] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+/** RSA 1024 exists only so the fleet simulator can play a device that offers a weak key. */
+export type AnyKeyType = KeyType | 'rsa-1024';
+
+export function isKeyType(value: string): value is KeyType {
+  return (KEY_TYPES as readonly string[]).includes(value);
+}
+
+/** A new private key as PKCS#8 PEM. */
+export async function generatePrivateKeyPem(type: AnyKeyType): Promise<string> {
+  const encoding = {
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  } as const;
+  const pair = await new Promise<{ privateKey: string }>((resolve, reject) => {
+    const done = (error: Error | null, _publicKey: string, privateKey: string): void => {
+      if (error) reject(error);
+      else resolve({ privateKey });
+    };
+    switch (type) {
+      case 'ec-p256':
+        generateKeyPair('ec', { namedCurve: 'P-256', ...encoding }, done);
+        break;
+      case 'ec-p384':
+        generateKeyPair('ec', { namedCurve: 'P-384', ...encoding }, done);
+        break;
+      case 'rsa-1024':
+        generateKeyPair('rsa', { modulusLength: 1024, ...encoding }, done);
+        break;
+      case 'rsa-2048':
+        generateKeyPair('rsa', { modulusLength: 2048, ...encoding }, done);
+        break;
+      case 'rsa-3072':
+        generateKeyPair('rsa', { modulusLength: 3072, ...encoding }, done);
+        break;
+    }
+  });
+  return pair.privateKey;
+}
+
+/** DER of the SubjectPublicKeyInfo of a private key, a certificate or a CSR's key. */
+export function publicKeyDerOfPrivateKey(privateKeyPem: string): Buffer {
+  return createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' });
+}
+
+export function publicKeyDerOfCertificate(certificatePem: string): Buffer {
+  return new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+}
+
+/** AWS IoT's certificate id: the SHA-256 of the certificate's DER, in lower-case hex. */
+export function certificateIdOf(certificatePem: string): string {
+  return createHash('sha256').update(new X509Certificate(certificatePem).raw).digest('hex');
+}
+
+/** True when the certificate carries the public half of this private key. Never throws. */
+export function keyMatchesCertificate(privateKeyPem: string, certificatePem: string): boolean {
+  try {
+    return publicKeyDerOfPrivateKey(privateKeyPem).equals(publicKeyDerOfCertificate(certificatePem));
+  } catch {
+    return false;
+  }
+}
+
+/** Throws CredentialMismatchError when the pair cannot work together (or either part does not parse). */
+export function assertPairMatches(privateKeyPem: string, certificatePem: string, what: string): void {
+  if (!keyMatchesCertificate(privateKeyPem, certificatePem)) {
+    throw new CredentialMismatchError(`${what}: the private key does not match the certificate's public key`);
+  }
+}
+
+/**
+ * Checks a delivered certificate before the device trusts it: it parses, carries the pending key and,
+ * when a CA bundle is given, was signed by one of its certificates.
+ */
+export function checkDeliveredCertificate(
+  certificatePem: string,
+  pendingKeyPem: string,
+  caPem?: string,
+): void {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(certificatePem);
+  } catch (error) {
+    throw new CertificateRejectedError('the delivered certificate does not parse as X.509 PEM', {
+      cause: error,
+    });
+  }
+  if (!keyMatchesCertificate(pendingKeyPem, certificatePem)) {
+    throw new CertificateRejectedError("the delivered certificate's public key is not the pending key");
+  }
+  if (caPem !== undefined) {
+    const authorities = splitPemCertificates(caPem);
+    const signed = authorities.some((ca) => {
+      try {
+        return certificate.checkIssued(ca) && certificate.verify(ca.publicKey);
+      } catch {
+        return false;
+      }
+    });
+    if (!signed) {
+      throw new CertificateRejectedError('the delivered certificate does not chain to the configured CA');
+    }
+  }
+}
+
+function splitPemCertificates(bundle: string): X509Certificate[] {
+  const blocks = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const out: X509Certificate[] = [];
+  for (const block of blocks) {
+    try {
+      out.push(new X509Certificate(block));
+    } catch {
+      // A block that does not parse cannot have signed anything.
+    }
+  }
+  return out;
+}
+
+function signingParamsFor(privateKeyPem: string): {
+  importAlgorithm: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams;
+  signingAlgorithm: webcrypto.Algorithm | webcrypto.EcdsaParams;
+} {
+  const details = createPublicKey(privateKeyPem);
+  if (details.asymmetricKeyType === 'rsa') {
+    const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+    return { importAlgorithm: algorithm, signingAlgorithm: algorithm };
+  }
+  if (details.asymmetricKeyType === 'ec') {
+    const curve = details.asymmetricKeyDetails?.namedCurve;
+    if (curve === 'prime256v1') {
+      return {
+        importAlgorithm: { name: 'ECDSA', namedCurve: 'P-256' },
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      };
+    }
+    if (curve === 'secp384r1') {
+      return {
+        importAlgorithm: { name: 'ECDSA', namedCurve: 'P-384' },
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-384' },
+      };
+    }
+    throw new RangeError(`unsupported EC curve ${curve ?? 'unknown'}`);
+  }
+  throw new RangeError(`unsupported key type ${details.asymmetricKeyType ?? 'unknown'}`);
+}
+
+/** Imports a PKCS#8 PEM private key and its public half as a WebCrypto key pair for signing. */
+export async function importKeyPair(privateKeyPem: string): Promise<{
+  keys: webcrypto.CryptoKeyPair;
+  signingAlgorithm: webcrypto.Algorithm | webcrypto.EcdsaParams;
+}> {
+  const { importAlgorithm, signingAlgorithm } = signingParamsFor(privateKeyPem);
+  const subtle = webcrypto.subtle;
+  const pkcs8 = x509.PemConverter.decodeFirst(privateKeyPem);
+  const privateKey = await subtle.importKey('pkcs8', pkcs8, importAlgorithm, false, ['sign']);
+  const publicKey = await subtle.importKey(
+    'spki',
+    publicKeyDerOfPrivateKey(privateKeyPem),
+    importAlgorithm,
+    true,
+    ['verify'],
+  );
+  return { keys: { privateKey, publicKey }, signingAlgorithm };
+}
+
+/** A PKCS#10 CSR in PEM for the key, with subject `CN=<commonName>`. */
+export async function createCsrPem(privateKeyPem: string, commonName: string): Promise<string> {
+  const { keys, signingAlgorithm } = await importKeyPair(privateKeyPem);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: [{ CN: [commonName] }],
+    keys,
+    signingAlgorithm,
+  });
+  return csr.toString('pem');
+}
