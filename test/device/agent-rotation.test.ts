@@ -5,7 +5,7 @@ import { keyMatchesCertificate } from '../../device/agent/crypto.ts';
 import { topicFor } from '../../workflows/rotate-device/protocol.ts';
 import { fileAgent, makeDeviceFiles, removeDeviceFiles, waitForEvent } from './helpers/agent-harness.ts';
 import { TestBroker } from './helpers/test-broker.ts';
-import { certificateIdOfPem, describeCsr } from './helpers/test-pki.ts';
+import { certificateIdOfPem, describeCsr, TestPki } from './helpers/test-pki.ts';
 
 describe('device agent rotation over mutual TLS', () => {
   let broker: TestBroker;
@@ -51,6 +51,129 @@ describe('device agent rotation over mutual TLS', () => {
     });
     expect(broker.connectedPrincipals().get(thing)).toBe(result.certificateId);
     for (const message of broker.messages) expect(message.payload).not.toContain('PRIVATE KEY');
+    await agent.stop();
+    await removeDeviceFiles(files);
+  });
+
+  it('sends crt_err over the old certificate when the new one cannot connect, and keeps the old pair', async () => {
+    // Prepare
+    const thing = `err-${randomUUID().slice(0, 8)}`;
+    const old = await broker.provisionDevice(thing);
+    const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
+    const { agent, events } = fileAgent(broker, thing, files);
+    await agent.start();
+    await waitForEvent(events, (e) => e.type === 'connected');
+    const rotationId = randomUUID();
+    await broker.send(thing, 'csr_req', { rotationId });
+    const csrMessage = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'));
+    const issued = await broker.pki.signCsr(JSON.parse(csrMessage.payload).CSR);
+
+    // Act: the certificate is signed but never registered, so the broker refuses it.
+    await broker.send(thing, 'crt_res', {
+      rotationId,
+      certificatePem: issued.certificatePem,
+      certificateId: issued.certificateId,
+    });
+    const error = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'crt_err'));
+    await waitForEvent(events, (e) => e.type === 'certificate-rejected');
+
+    // Assess
+    expect(error.principal).toBe(old.certificateId);
+    const body = JSON.parse(error.payload);
+    expect(body.rotationId).toBe(rotationId);
+    expect(body.error).toMatch(/new certificate/);
+    expect(broker.messages.some((m) => m.topic === topicFor(thing, 'crt_ack'))).toBe(false);
+    expect(certificateIdOfPem(await readFile(files.certificatePath, 'utf8'))).toBe(old.certificateId);
+    expect(agent.status()).toMatchObject({ certificateId: old.certificateId, rotations: 0 });
+    expect(agent.status().pendingRotationId).toBeUndefined();
+    expect(await agent.holdsWorkingCredentials()).toBe(true);
+    await waitForEvent(events, () => broker.connectedPrincipals().get(thing) === old.certificateId);
+    await agent.stop();
+    await removeDeviceFiles(files);
+  });
+
+  it('refuses a certificate for another key or from another CA with crt_err naming the reason', async () => {
+    // Prepare
+    const thing = `chk-${randomUUID().slice(0, 8)}`;
+    const old = await broker.provisionDevice(thing);
+    const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
+    const { agent, events } = fileAgent(broker, thing, files, { issuerCaPem: broker.pki.caCertificatePem });
+    await agent.start();
+    await waitForEvent(events, (e) => e.type === 'connected');
+    const strangerCa = await TestPki.create('stranger CA');
+
+    // Act: first a certificate for some other key, then one for the right key from the wrong CA.
+    const first = randomUUID();
+    await broker.send(thing, 'csr_req', { rotationId: first });
+    await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'));
+    const otherKey = await broker.pki.issueDevice(thing);
+    await broker.send(thing, 'crt_res', {
+      rotationId: first,
+      certificatePem: otherKey.certificatePem,
+      certificateId: otherKey.certificateId,
+    });
+    const wrongKey = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'crt_err'));
+    const second = randomUUID();
+    const mark = broker.messages.length;
+    await broker.send(thing, 'csr_req', { rotationId: second });
+    const csr = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'), 10_000, mark);
+    const foreign = await strangerCa.signCsr(JSON.parse(csr.payload).CSR);
+    await broker.send(thing, 'crt_res', {
+      rotationId: second,
+      certificatePem: foreign.certificatePem,
+      certificateId: foreign.certificateId,
+    });
+    const wrongCa = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'crt_err'), 10_000, mark);
+
+    // Assess
+    expect(JSON.parse(wrongKey.payload)).toMatchObject({ rotationId: first });
+    expect(JSON.parse(wrongKey.payload).error).toMatch(/not the pending key/);
+    expect(JSON.parse(wrongCa.payload)).toMatchObject({ rotationId: second });
+    expect(JSON.parse(wrongCa.payload).error).toMatch(/does not chain to the configured CA/);
+    expect(agent.status()).toMatchObject({ certificateId: old.certificateId, rotations: 0 });
+    await agent.stop();
+    await removeDeviceFiles(files);
+  });
+
+  it('answers a repeated csr_req with the same CSR and re-acks a repeated crt_res after success', async () => {
+    // Prepare
+    const thing = `dup-${randomUUID().slice(0, 8)}`;
+    const old = await broker.provisionDevice(thing);
+    const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
+    const { agent, events } = fileAgent(broker, thing, files);
+    await agent.start();
+    await waitForEvent(events, (e) => e.type === 'connected');
+    const rotationId = randomUUID();
+    const isCsr = (m: { topic: string }) => m.topic === topicFor(thing, 'csr_res');
+
+    // Act
+    await broker.send(thing, 'csr_req', { rotationId });
+    const firstCsr = await broker.waitForMessage(isCsr);
+    await broker.send(thing, 'csr_req', { rotationId });
+    await waitForEvent(events, (e) => e.type === 'csr-sent' && e.repeated);
+    await broker.waitForMessage(() => broker.messages.filter(isCsr).length >= 2);
+    const issued = await broker.pki.signCsr(JSON.parse(firstCsr.payload).CSR);
+    broker.allow(issued.certificateId);
+    const delivery = {
+      rotationId,
+      certificatePem: issued.certificatePem,
+      certificateId: issued.certificateId,
+    };
+    await broker.send(thing, 'crt_res', delivery);
+    await waitForEvent(events, (e) => e.type === 'rotated');
+    await broker.send(thing, 'crt_res', delivery);
+    await waitForEvent(events, (e) => e.type === 'ack-repeated');
+    await broker.waitForMessage(
+      () => broker.messages.filter((m) => m.topic === topicFor(thing, 'crt_ack')).length >= 2,
+    );
+
+    // Assess
+    const csrs = broker.messages.filter(isCsr);
+    expect(csrs).toHaveLength(2);
+    expect(csrs[0]?.payload).toBe(csrs[1]?.payload);
+    const acks = broker.messages.filter((m) => m.topic === topicFor(thing, 'crt_ack'));
+    expect(acks.map((m) => m.principal)).toEqual([issued.certificateId, issued.certificateId]);
+    expect(agent.status()).toMatchObject({ rotations: 1, certificateId: issued.certificateId });
     await agent.stop();
     await removeDeviceFiles(files);
   });
