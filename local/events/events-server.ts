@@ -1,0 +1,101 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { LOCAL_HOST } from '../config.ts';
+import type { LocalEventBridge } from './eventbridge.ts';
+import { handleEventBridgeJson } from './eventbridge-json.ts';
+import type { LocalSns } from './sns.ts';
+import { handleSnsQuery } from './sns-query.ts';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface EventsServerOptions {
+  readonly sns: LocalSns;
+  readonly eventBridge: LocalEventBridge;
+  /** 0 picks a free port. */
+  readonly port?: number;
+}
+
+/**
+ * One HTTP server on loopback for SNS (awsQuery, form-encoded) and EventBridge (awsJson1_1,
+ * `X-Amz-Target: AWSEvents.*`), dispatched on the request's target header and content type.
+ */
+export class LocalEventsServer {
+  private readonly server: Server;
+  private url: string | undefined;
+
+  constructor(private readonly options: EventsServerOptions) {
+    this.server = createServer((req, res) => {
+      void this.serve(req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    });
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, LOCAL_HOST, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('events server has no TCP address');
+    this.url = `http://${LOCAL_HOST}:${address.port}`;
+    return this.url;
+  }
+
+  get endpoint(): string {
+    if (!this.url) throw new Error('events server is not started');
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    if (body === undefined) {
+      res.writeHead(413, { 'content-type': 'text/plain' });
+      res.end('request body too large');
+      return;
+    }
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('AWSEvents.')) {
+      const reply = await handleEventBridgeJson(
+        this.options.eventBridge,
+        target.slice('AWSEvents.'.length),
+        body,
+      );
+      res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify(reply.body));
+      return;
+    }
+    const contentType = req.headers['content-type'] ?? '';
+    if (req.method === 'POST' && contentType.startsWith('application/x-www-form-urlencoded')) {
+      const reply = await handleSnsQuery(this.options.sns, body);
+      res.writeHead(reply.status, { 'content-type': 'text/xml' });
+      res.end(reply.body);
+      return;
+    }
+    res.writeHead(400, { 'content-type': 'text/plain' });
+    res.end(
+      'expected an SNS query (form-encoded POST) or an EventBridge request (X-Amz-Target: AWSEvents.*)',
+    );
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
