@@ -1,0 +1,46 @@
+/**
+ * What a running local AWS offers its users (the CLI, the main job, the tests): where each service
+ * listens, and the resources that `recert local up` created from the workflow contract, as the CDK
+ * stack's outputs give them on AWS.
+ */
+export interface LocalEndpoints {
+  /** http://127.0.0.1:port of the Step Functions API (awsJson1_0). */
+  readonly stepFunctions: string;
+  /** http://127.0.0.1:port of the IoT control plane (restJson1). */
+  readonly iot: string;
+  /** http://127.0.0.1:port of the IoT data plane (restJson1). */
+  readonly iotData: string;
+  /** http://127.0.0.1:port of DynamoDB. */
+  readonly dynamodb: string;
+  /** http://127.0.0.1:port of SNS (awsQuery). */
+  readonly sns: string;
+  /** http://127.0.0.1:port of EventBridge (awsJson1_1). */
+  readonly eventBridge: string;
+  /** MQTT over mutual TLS. */
+  readonly mqtt: { readonly host: string; readonly port: number };
+  /** PEM file of the root CA that signs the broker's server certificate: devices trust it. */
+  readonly rootCaPath: string;
+}
+
+/** The same names the CDK stack exports as outputs. */
+export interface LocalResources {
+  readonly region: string;
+  readonly accountId: string;
+  readonly stateMachineArn: string;
+  readonly rotationTableName: string;
+  readonly escalationTopicArn: string;
+  readonly auditTopicArn: string;
+  readonly devicePolicyName: string;
+}
+
+/** Written to `<stateDir>/endpoints.json` while the local AWS runs, so other processes find it. */
+export interface LocalAwsManifest {
+  readonly pid: number;
+  readonly startedAt: string;
+  /** Clock speed: 1 is real time. */
+  readonly clockSpeed: number;
+  readonly endpoints: LocalEndpoints;
+  readonly resources: LocalResources;
+}
+
+export const MANIFEST_FILE = 'endpoints.json';
