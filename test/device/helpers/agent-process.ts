@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { DeviceFiles } from './agent-harness.ts';
+
+const BIN = fileURLToPath(new URL('../../../device/bin.ts', import.meta.url));
+
+/** The device agent as a real child process (`device/bin.ts run ...`), so it can be killed with SIGKILL. */
+export class AgentProcess {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+
+  private constructor(readonly child: ChildProcess) {
+    let buffer = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      buffer += chunk;
+      const parts = buffer.split('\n');
+      buffer = parts.pop() ?? '';
+      this.lines.push(...parts.filter((line) => line.length > 0));
+    });
+    child.stderr?.on('data', () => undefined);
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  static start(thing: string, files: DeviceFiles, port: number): AgentProcess {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        BIN,
+        'run',
+        '--thing',
+        thing,
+        '--cert',
+        files.certificatePath,
+        '--key',
+        files.privateKeyPath,
+        '--ca',
+        files.caPath,
+        '--endpoint',
+        `127.0.0.1:${port}`,
+        '--state-dir',
+        files.stateDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    return new AgentProcess(child);
+  }
+
+  async waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.find((line) => pattern.test(line));
+      if (found) return found;
+      if (Date.now() > deadline)
+        throw new Error(`agent never printed ${pattern}; printed: ${this.lines.join(' | ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** Power cut: SIGKILL, no chance to clean up. */
+  async kill9(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async stop(): Promise<number | null> {
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyMatchesCertificate } from '../../device/agent/crypto.ts';
+import { topicFor } from '../../workflows/rotate-device/protocol.ts';
+import { type DeviceFiles, makeDeviceFiles, removeDeviceFiles } from './helpers/agent-harness.ts';
+import { AgentProcess } from './helpers/agent-process.ts';
+import { TestBroker } from './helpers/test-broker.ts';
+import { certificateIdOfPem } from './helpers/test-pki.ts';
+
+/** A real `kill -9` of the device agent process in the middle of a rotation. */
+describe('device agent killed with SIGKILL mid-rotation', () => {
+  let broker: TestBroker;
+  const dirs: DeviceFiles[] = [];
+
+  beforeAll(async () => {
+    broker = await TestBroker.start();
+  });
+  afterAll(async () => {
+    await broker.stop();
+    await Promise.all(dirs.map(removeDeviceFiles));
+  });
+
+  async function activePair(files: DeviceFiles): Promise<{ id: string; matches: boolean }> {
+    const certificatePem = await readFile(files.certificatePath, 'utf8');
+    const keyPem = await readFile(files.privateKeyPath, 'utf8');
+    return { id: certificateIdOfPem(certificatePem), matches: keyMatchesCertificate(keyPem, certificatePem) };
+  }
+
+  it('killed after sending its CSR: on restart the same request gets the same CSR, and the rotation completes', async () => {
+    // Prepare
+    const thing = `k9a-${randomUUID().slice(0, 8)}`;
+    const old = await broker.provisionDevice(thing);
+    const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
+    dirs.push(files);
+    const first = AgentProcess.start(thing, files, broker.port);
+    await first.waitForLine(/"type":"connected"/);
+    const rotationId = randomUUID();
+    await broker.send(thing, 'csr_req', { rotationId });
+    const csrBefore = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'));
+
+    // Act
+    await first.kill9();
+    const second = AgentProcess.start(thing, files, broker.port);
+    await second.waitForLine(/"type":"connected"/);
+    const mark = broker.messages.length;
+    await broker.send(thing, 'csr_req', { rotationId });
+    const csrAfter = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'), 10_000, mark);
+    const issued = await broker.pki.signCsr(JSON.parse(csrAfter.payload).CSR);
+    broker.allow(issued.certificateId);
+    await broker.send(thing, 'crt_res', {
+      rotationId,
+      certificatePem: issued.certificatePem,
+      certificateId: issued.certificateId,
+    });
+    await second.waitForLine(/"type":"rotated"/);
+    await second.stop();
+
+    // Assess
+    expect(csrAfter.payload).toBe(csrBefore.payload);
+    const ack = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'crt_ack'));
+    expect(ack.principal).toBe(issued.certificateId);
+    expect(await activePair(files)).toEqual({ id: issued.certificateId, matches: true });
+  });
+
+  for (const moment of ['as soon as crt_ack reaches the broker', 'after the agent reports the rotation']) {
+    it(`killed ${moment}, with the old certificate then retired: it reconnects with the new one`, async () => {
+      // Prepare
+      const thing = `k9b-${randomUUID().slice(0, 8)}`;
+      const old = await broker.provisionDevice(thing);
+      const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
+      dirs.push(files);
+      const first = AgentProcess.start(thing, files, broker.port);
+      await first.waitForLine(/"type":"connected"/);
+      const rotationId = randomUUID();
+      await broker.send(thing, 'csr_req', { rotationId });
+      const csr = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'));
+      const issued = await broker.pki.signCsr(JSON.parse(csr.payload).CSR);
+      broker.allow(issued.certificateId);
+
+      // Act
+      await broker.send(thing, 'crt_res', {
+        rotationId,
+        certificatePem: issued.certificatePem,
+        certificateId: issued.certificateId,
+      });
+      await broker.waitForMessage(
+        (m) => m.topic === topicFor(thing, 'crt_ack') && m.principal === issued.certificateId,
+      );
+      if (moment === 'after the agent reports the rotation') await first.waitForLine(/"type":"rotated"/);
+      await first.kill9();
+      // The proof arrived, so the cloud retires the old certificate.
+      broker.revoke(old.certificateId);
+      const second = AgentProcess.start(thing, files, broker.port);
+      const connected = await second.waitForLine(/"type":"connected"/);
+      await second.stop();
+
+      // Assess
+      expect(JSON.parse(connected).certificateId).toBe(issued.certificateId);
+      expect(await activePair(files)).toEqual({ id: issued.certificateId, matches: true });
+    });
+  }
+});
