@@ -27,6 +27,7 @@ export const STATE_MACHINE = {
   statusChangeEventPattern: {
     source: ['aws.states'],
     'detail-type': ['Step Functions Execution Status Change'],
-    detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+    // SUCCEEDED is counted; the others are recorded and escalated.
+    detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
   },
 } as const;

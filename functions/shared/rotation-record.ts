@@ -1,0 +1,437 @@
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { RotationStateInvalid, RotationSuperseded } from '../../workflows/rotate-device/errors.ts';
+import {
+  ROTATION_PHASES,
+  ROTATION_STATUSES,
+  type RotationPhase,
+} from '../../workflows/rotate-device/table.ts';
+import { awsCall, isNamed } from './aws-errors.ts';
+
+/**
+ * The rotation record, one item per thing, as stored (see workflows/rotate-device/table.ts). Every
+ * change is a conditional write fenced by the execution ARN and, past the claim, the rotationId,
+ * so a superseded execution or a late duplicate never overwrites a newer rotation. No transactions:
+ * the local DynamoDB (dynalite) has none, and none is needed with one item per thing.
+ */
+export const RotationRecord = z.object({
+  thingName: z.string(),
+  status: z.enum(ROTATION_STATUSES),
+  phase: z.enum(ROTATION_PHASES),
+  executionArn: z.string(),
+  oldCertificateId: z.string(),
+  campaign: z.string().optional(),
+  attempt: z.number().optional(),
+  rotationId: z.string().optional(),
+  /** The pending callback's task token: cloud side only, never in a message or a log line. */
+  taskToken: z.string().optional(),
+  issuingRotationId: z.string().optional(),
+  issuingKeyFingerprint: z.string().optional(),
+  issuingStartedAt: z.string().optional(),
+  newCertificateId: z.string().optional(),
+  newCertificateArn: z.string().optional(),
+  newCertificatePem: z.string().optional(),
+  newCertificateRotationId: z.string().optional(),
+  provenAt: z.string().optional(),
+  provenCertificateId: z.string().optional(),
+  revokedCertificateIds: z.array(z.string()).optional(),
+  oldCertificateRetiredAt: z.string().optional(),
+  oldCertificateDeleteAfter: z.string().optional(),
+  startedAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  completedAt: z.string().optional(),
+  escalatedAt: z.string().optional(),
+  expiresAt: z.number().optional(),
+  lastError: z.string().optional(),
+});
+export type RotationRecord = z.infer<typeof RotationRecord>;
+
+export class CorruptRecordError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CorruptRecordError';
+  }
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const NAMES = { '#status': 'status', '#phase': 'phase' } as const;
+
+/** Fields a resumed (redriven) rotation clears, so the record is IN_PROGRESS again. */
+const RESUME_REMOVE = 'completedAt, expiresAt, escalatedAt';
+
+export interface Fence {
+  readonly thingName: string;
+  readonly executionArn: string;
+  readonly rotationId: string;
+}
+
+export class RotationRecordStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  async get(thingName: string): Promise<RotationRecord | undefined> {
+    const out = await awsCall('GetItem', () =>
+      this.db.send(new GetCommand({ TableName: this.tableName, Key: { thingName }, ConsistentRead: true })),
+    );
+    if (!out.Item) return undefined;
+    const parsed = RotationRecord.safeParse(out.Item);
+    if (!parsed.success) {
+      throw new CorruptRecordError(`rotation record of ${thingName} is malformed: ${parsed.error.message}`);
+    }
+    return parsed.data;
+  }
+
+  /**
+   * Reads the record and throws the error that explains why a fenced write found it changed:
+   * another execution owns it (RotationSuperseded) or it is in another attempt or phase.
+   */
+  async explain(fence: Fence, what: string): Promise<never> {
+    const record = await this.get(fence.thingName);
+    if (!record || record.executionArn !== fence.executionArn) {
+      throw new RotationSuperseded(
+        `${what}: the rotation record of ${fence.thingName} belongs to ${record?.executionArn ?? 'no execution'}`,
+      );
+    }
+    throw new RotationStateInvalid(
+      `${what}: the record of ${fence.thingName} is in phase ${record.phase} of rotation ${record.rotationId ?? '-'}, ` +
+        `not the expected one of rotation ${fence.rotationId}`,
+    );
+  }
+
+  private async update(
+    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+    label: string,
+  ): Promise<RotationRecord | undefined> {
+    try {
+      const out = await awsCall(label, () =>
+        this.db.send(new UpdateCommand({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input })),
+      );
+      const parsed = RotationRecord.safeParse(out.Attributes);
+      if (!parsed.success)
+        throw new CorruptRecordError(`${label} left a malformed record: ${parsed.error.message}`);
+      return parsed.data;
+    } catch (error) {
+      if (isNamed(error, 'ConditionalCheckFailedException')) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Stores the callback token of a new wait (csr_req or crt_res) with its phase and rotationId.
+   * For AWAITING_ACK the record must hold this rotation's new certificate.
+   */
+  async awaitReply(p: {
+    fence: Fence;
+    phase: 'AWAITING_CSR' | 'AWAITING_ACK';
+    taskToken: string;
+    attempt?: number;
+    previousError?: string | null;
+    now: number;
+  }): Promise<RotationRecord> {
+    const sets = [
+      '#status = :inProgress',
+      '#phase = :phase',
+      'rotationId = :rid',
+      'taskToken = :token',
+      'updatedAt = :now',
+    ];
+    const values: Record<string, unknown> = {
+      ':inProgress': 'IN_PROGRESS',
+      ':phase': p.phase,
+      ':rid': p.fence.rotationId,
+      ':token': p.taskToken,
+      ':exec': p.fence.executionArn,
+      ':now': iso(p.now),
+    };
+    if (p.attempt !== undefined) {
+      sets.push('attempt = :attempt');
+      values[':attempt'] = p.attempt;
+    }
+    if (p.previousError) {
+      sets.push('lastError = :lastError');
+      values[':lastError'] = p.previousError;
+    }
+    let condition = 'executionArn = :exec';
+    if (p.phase === 'AWAITING_ACK') {
+      condition += ' AND rotationId = :rid AND newCertificateRotationId = :rid';
+    }
+    const record = await this.update(
+      {
+        Key: { thingName: p.fence.thingName },
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE ${RESUME_REMOVE}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: NAMES,
+        ExpressionAttributeValues: values,
+      },
+      `store the ${p.phase} task token`,
+    );
+    return record ?? this.explain(p.fence, `cannot wait for ${p.phase}`);
+  }
+
+  /**
+   * Takes the pending token for one reply: succeeds once per token, so a duplicate delivery of the
+   * same reply finds nothing to take (invariant 8). Returns false when the token was already taken.
+   */
+  async takeToken(p: {
+    thingName: string;
+    rotationId: string;
+    phase: 'AWAITING_CSR' | 'AWAITING_ACK';
+    taskToken: string;
+    nextPhase: RotationPhase;
+    set?: Readonly<Record<string, string>>;
+    now: number;
+  }): Promise<boolean> {
+    const extra = Object.entries(p.set ?? {});
+    const sets = ['#phase = :next', 'updatedAt = :now', ...extra.map((_, i) => `#x${i} = :x${i}`)];
+    const names: Record<string, string> = { ...NAMES };
+    const values: Record<string, unknown> = {
+      ':next': p.nextPhase,
+      ':phase': p.phase,
+      ':rid': p.rotationId,
+      ':token': p.taskToken,
+      ':now': iso(p.now),
+    };
+    extra.forEach(([key, value], i) => {
+      names[`#x${i}`] = key;
+      values[`:x${i}`] = value;
+    });
+    const record = await this.update(
+      {
+        Key: { thingName: p.thingName },
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE taskToken`,
+        ConditionExpression: '#phase = :phase AND rotationId = :rid AND taskToken = :token',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      'take the task token',
+    );
+    return record !== undefined;
+  }
+
+  /** Puts a taken token back when the Step Functions answer could not be sent, so a retry can. */
+  async restoreToken(p: {
+    thingName: string;
+    rotationId: string;
+    phase: 'AWAITING_CSR' | 'AWAITING_ACK';
+    takenPhase: RotationPhase;
+    taskToken: string;
+    now: number;
+  }): Promise<boolean> {
+    const record = await this.update(
+      {
+        Key: { thingName: p.thingName },
+        UpdateExpression: 'SET #phase = :phase, taskToken = :token, updatedAt = :now',
+        ConditionExpression: '#phase = :taken AND rotationId = :rid AND attribute_not_exists(taskToken)',
+        ExpressionAttributeNames: NAMES,
+        ExpressionAttributeValues: {
+          ':phase': p.phase,
+          ':taken': p.takenPhase,
+          ':rid': p.rotationId,
+          ':token': p.taskToken,
+          ':now': iso(p.now),
+        },
+      },
+      'restore the task token',
+    );
+    return record !== undefined;
+  }
+
+  /**
+   * The issuance marker, written before CreateCertificateFromCsr: fails (false) when this
+   * rotationId already has one, i.e. an earlier run of the step got this far.
+   */
+  async markIssuing(p: { fence: Fence; keyFingerprint: string; now: number }): Promise<boolean> {
+    const record = await this.update(
+      {
+        Key: { thingName: p.fence.thingName },
+        UpdateExpression:
+          'SET #status = :inProgress, #phase = :issuing, issuingRotationId = :rid, issuingKeyFingerprint = :fp, ' +
+          `issuingStartedAt = :now, updatedAt = :now REMOVE ${RESUME_REMOVE}`,
+        ConditionExpression:
+          'executionArn = :exec AND rotationId = :rid AND ' +
+          '(attribute_not_exists(issuingRotationId) OR issuingRotationId <> :rid)',
+        ExpressionAttributeNames: NAMES,
+        ExpressionAttributeValues: {
+          ':inProgress': 'IN_PROGRESS',
+          ':issuing': 'ISSUING',
+          ':rid': p.fence.rotationId,
+          ':exec': p.fence.executionArn,
+          ':fp': p.keyFingerprint,
+          ':now': iso(p.now),
+        },
+      },
+      'mark the issuance',
+    );
+    return record !== undefined;
+  }
+
+  /** Records the certificate that CreateCertificateFromCsr just returned, before anything else. */
+  async recordIssued(p: {
+    fence: Fence;
+    certificateId: string;
+    certificateArn: string;
+    certificatePem: string;
+    now: number;
+  }): Promise<boolean> {
+    const record = await this.update(
+      {
+        Key: { thingName: p.fence.thingName },
+        UpdateExpression:
+          'SET newCertificateId = :id, newCertificateArn = :arn, newCertificatePem = :pem, ' +
+          'newCertificateRotationId = :rid, updatedAt = :now',
+        ConditionExpression:
+          'executionArn = :exec AND issuingRotationId = :rid AND ' +
+          '(attribute_not_exists(newCertificateRotationId) OR newCertificateRotationId <> :rid)',
+        ExpressionAttributeValues: {
+          ':id': p.certificateId,
+          ':arn': p.certificateArn,
+          ':pem': p.certificatePem,
+          ':rid': p.fence.rotationId,
+          ':exec': p.fence.executionArn,
+          ':now': iso(p.now),
+        },
+      },
+      'record the new certificate',
+    );
+    return record !== undefined;
+  }
+
+  /** A phase change of the current rotation, with optional extra attributes. */
+  async setPhase(p: {
+    fence: Fence;
+    phase: RotationPhase;
+    set?: Readonly<Record<string, string | number>>;
+    remove?: readonly string[];
+    now: number;
+  }): Promise<RotationRecord> {
+    const extra = Object.entries(p.set ?? {});
+    const names: Record<string, string> = { ...NAMES };
+    const values: Record<string, unknown> = {
+      ':inProgress': 'IN_PROGRESS',
+      ':phase': p.phase,
+      ':rid': p.fence.rotationId,
+      ':exec': p.fence.executionArn,
+      ':now': iso(p.now),
+    };
+    extra.forEach(([key, value], i) => {
+      names[`#x${i}`] = key;
+      values[`:x${i}`] = value;
+    });
+    const sets = [
+      '#status = :inProgress',
+      '#phase = :phase',
+      'updatedAt = :now',
+      ...extra.map((_, i) => `#x${i} = :x${i}`),
+    ];
+    const remove = [RESUME_REMOVE, ...(p.remove ?? [])].join(', ');
+    const record = await this.update(
+      {
+        Key: { thingName: p.fence.thingName },
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE ${remove}`,
+        ConditionExpression: 'executionArn = :exec AND rotationId = :rid',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      `set phase ${p.phase}`,
+    );
+    return record ?? this.explain(p.fence, `cannot set phase ${p.phase}`);
+  }
+
+  /** Records a rejected CSR (invariant 4: recorded, not silently dropped). */
+  async recordError(p: { fence: Fence; error: string; now: number }): Promise<void> {
+    await this.update(
+      {
+        Key: { thingName: p.fence.thingName },
+        UpdateExpression: 'SET lastError = :error, updatedAt = :now',
+        ConditionExpression: 'executionArn = :exec AND rotationId = :rid',
+        ExpressionAttributeValues: {
+          ':error': p.error.slice(0, 1024),
+          ':exec': p.fence.executionArn,
+          ':rid': p.fence.rotationId,
+          ':now': iso(p.now),
+        },
+      },
+      'record the error',
+    );
+  }
+
+  /** Moves this attempt's certificate to the revoked list. */
+  async recordRevoked(p: {
+    fence: Fence;
+    certificateId: string;
+    reason: string | null;
+    now: number;
+  }): Promise<void> {
+    const record = await this.update(
+      {
+        Key: { thingName: p.fence.thingName },
+        UpdateExpression:
+          'SET #phase = :revoked, updatedAt = :now, lastError = :reason, ' +
+          'revokedCertificateIds = list_append(if_not_exists(revokedCertificateIds, :none), :ids) ' +
+          'REMOVE newCertificateId, newCertificateArn, newCertificatePem, taskToken',
+        ConditionExpression: 'executionArn = :exec AND rotationId = :rid AND newCertificateId = :id',
+        ExpressionAttributeNames: { '#phase': 'phase' },
+        ExpressionAttributeValues: {
+          ':revoked': 'REVOKED',
+          ':now': iso(p.now),
+          ':reason': p.reason ?? 'revoked',
+          ':none': [],
+          ':ids': [p.certificateId],
+          ':exec': p.fence.executionArn,
+          ':rid': p.fence.rotationId,
+          ':id': p.certificateId,
+        },
+      },
+      'record the revocation',
+    );
+    if (!record) await this.explain(p.fence, 'cannot record the revocation');
+  }
+
+  /**
+   * Records how an execution ended, if the record is still that execution's. True when this call
+   * changed it or it is recorded but not yet escalated (a retried event must still escalate once).
+   */
+  async recordOutcome(p: {
+    thingName: string;
+    executionArn: string;
+    status: 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+    cause: string;
+    now: number;
+    retentionSeconds: number;
+  }): Promise<RotationRecord | undefined> {
+    return this.update(
+      {
+        Key: { thingName: p.thingName },
+        UpdateExpression:
+          'SET #status = :status, lastError = :cause, completedAt = :now, updatedAt = :now, expiresAt = :expires ' +
+          'REMOVE taskToken',
+        ConditionExpression:
+          'executionArn = :exec AND (#status = :inProgress OR (#status = :status AND attribute_not_exists(escalatedAt)))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': p.status,
+          ':inProgress': 'IN_PROGRESS',
+          ':cause': p.cause.slice(0, 1024),
+          ':now': iso(p.now),
+          ':expires': Math.floor(p.now / 1000) + p.retentionSeconds,
+          ':exec': p.executionArn,
+        },
+      },
+      'record the outcome',
+    );
+  }
+
+  async markEscalated(p: { thingName: string; executionArn: string; now: number }): Promise<void> {
+    await this.update(
+      {
+        Key: { thingName: p.thingName },
+        UpdateExpression: 'SET escalatedAt = :now',
+        ConditionExpression: 'executionArn = :exec AND attribute_not_exists(escalatedAt)',
+        ExpressionAttributeValues: { ':now': iso(p.now), ':exec': p.executionArn },
+      },
+      'mark the escalation',
+    );
+  }
+}
