@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { Clock } from '../../../local/clock.ts';
+import { ScaledClock } from '../../../local/clock.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
+import { FunctionRegistry } from '../../../local/lambda/registry.ts';
+import { type LocalStepFunctions, startLocalStepFunctions } from '../../../local/stepfunctions/index.ts';
+import type { Integrations } from '../../../local/stepfunctions/integrations.ts';
+
+/** A local Step Functions on a temporary state directory, and an SDK client pointed at it. */
+export interface Harness {
+  readonly sfn: SFNClient;
+  readonly local: LocalStepFunctions;
+  readonly functions: FunctionRegistry;
+  readonly stateDir: string;
+  readonly clock: Clock;
+  close(): Promise<void>;
+}
+
+export const ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-test`;
+
+export const startHarness = async (
+  options: {
+    clock?: Clock;
+    stateDir?: string;
+    integrations?: Integrations;
+    functions?: FunctionRegistry;
+  } = {},
+): Promise<Harness> => {
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'recert-sfn-'));
+  const clock = options.clock ?? new ScaledClock(1);
+  const functions = options.functions ?? new FunctionRegistry(LOCAL_REGION, LOCAL_ACCOUNT_ID);
+  const local = await startLocalStepFunctions({
+    stateDir,
+    clock,
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT_ID,
+    functions,
+    ...(options.integrations ? { integrations: options.integrations } : {}),
+  });
+  const sfn = new SFNClient({
+    endpoint: local.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  return {
+    sfn,
+    local,
+    functions,
+    stateDir,
+    clock,
+    close: async () => {
+      sfn.destroy();
+      await local.close();
+      if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+};
+
+let machineCounter = 0;
+
+export const createMachine = async (h: Harness, definition: object, name?: string): Promise<string> => {
+  const out = await h.sfn.send(
+    new CreateStateMachineCommand({
+      name: name ?? `m${++machineCounter}-${Date.now()}`,
+      definition: JSON.stringify(definition),
+      roleArn: ROLE,
+    }),
+  );
+  if (!out.stateMachineArn) throw new Error('no state machine ARN');
+  return out.stateMachineArn;
+};
+
+export const start = async (
+  h: Harness,
+  machineArn: string,
+  input: unknown = {},
+  name?: string,
+): Promise<string> => {
+  const out = await h.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: machineArn,
+      input: JSON.stringify(input),
+      ...(name ? { name } : {}),
+    }),
+  );
+  if (!out.executionArn) throw new Error('no execution ARN');
+  return out.executionArn;
+};
+
+/** Polls until the execution leaves RUNNING (real time; the tests' waits are short). */
+export const waitForEnd = async (
+  h: Harness,
+  executionArn: string,
+  timeoutMs = 10_000,
+): Promise<DescribeExecutionCommandOutput> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await h.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (d.status !== 'RUNNING') return d;
+    if (Date.now() > deadline) throw new Error(`execution still RUNNING after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+/** Polls until `predicate` holds on the history. */
+export const waitForEvent = async (
+  h: Harness,
+  executionArn: string,
+  predicate: (events: HistoryEvent[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<HistoryEvent[]> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await history(h, executionArn);
+    if (predicate(events)) return events;
+    if (Date.now() > deadline) throw new Error(`history condition not met after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+export const history = async (h: Harness, executionArn: string): Promise<HistoryEvent[]> => {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await h.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+};
+
+export const runMachine = async (
+  h: Harness,
+  definition: object,
+  input: unknown = {},
+): Promise<DescribeExecutionCommandOutput & { events: HistoryEvent[]; executionArn: string }> => {
+  const arn = await createMachine(h, definition);
+  const executionArn = await start(h, arn, input);
+  const d = await waitForEnd(h, executionArn);
+  return { ...d, executionArn, events: await history(h, executionArn) };
+};
+
+export const parsed = (text: string | undefined): unknown =>
+  text === undefined ? undefined : JSON.parse(text);
