@@ -30,6 +30,11 @@ export interface RestRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** AWS's URI pattern with `{label}` segments, e.g. `/things/{thingName}`. */
   readonly path: string;
+  /**
+   * The body is the message itself (data-plane Publish), not JSON: it is not parsed and `body` is
+   * undefined. Optional; JSON by default.
+   */
+  readonly rawPayload?: boolean;
   handle(request: RestRequest): Promise<RestResponse> | RestResponse;
 }
 

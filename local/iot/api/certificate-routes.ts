@@ -1,0 +1,243 @@
+/** Device and CA certificates over restJson1. */
+import { z } from 'zod';
+import { InvalidRequestException } from '../errors.ts';
+import type { RestRoute } from '../interfaces.ts';
+import type { Partition } from '../registry/arns.ts';
+import type { IotRegistry } from '../registry/iot-registry.ts';
+import { pageSize } from '../registry/pagination.ts';
+import type { CaCertificateRecord, CertificateRecord } from '../registry/records.ts';
+import { epochSeconds, label, ok, optional, queryBoolean, queryString } from './request.ts';
+
+const csrBody = z.object({ certificateSigningRequest: z.string().min(1) });
+const registerCaBody = z.object({
+  caCertificate: z.string().min(1),
+  verificationCertificate: z.string().min(1).optional(),
+  certificateMode: z.enum(['DEFAULT', 'SNI_ONLY']).optional(),
+  registrationConfig: z.object({}).passthrough().optional(),
+  tags: z.array(z.object({ Key: z.string(), Value: z.string().optional() })).optional(),
+});
+const registerBody = z.object({
+  certificatePem: z.string().min(1),
+  caCertificatePem: z.string().min(1).optional(),
+  status: z.string().optional(),
+});
+const registerWithoutCaBody = z.object({ certificatePem: z.string().min(1), status: z.string().optional() });
+
+export function certificateRoutes(registry: IotRegistry, partition: Partition): RestRoute[] {
+  const certificates = registry.certificates;
+  const idOf = (c: CertificateRecord | CaCertificateRecord) => ({
+    certificateArn: c.certificateArn,
+    certificateId: c.certificateId,
+  });
+  return [
+    {
+      operation: 'CreateKeysAndCertificate',
+      method: 'POST',
+      path: '/keys-and-certificate',
+      async handle(request) {
+        const { record, keys } = await certificates.createKeysAndCertificate({
+          setAsActive: queryBoolean(request, 'setAsActive') ?? false,
+        });
+        return ok({
+          ...idOf(record),
+          certificatePem: record.certificatePem,
+          keyPair: { PublicKey: keys.publicKeyPem, PrivateKey: keys.privateKeyPem },
+        });
+      },
+    },
+    {
+      operation: 'CreateCertificateFromCsr',
+      method: 'POST',
+      path: '/certificates',
+      async handle(request) {
+        const body = csrBody.safeParse(request.body);
+        if (!body.success) throw new InvalidRequestException('certificateSigningRequest is required');
+        const record = await certificates.createFromCsr(body.data.certificateSigningRequest, {
+          setAsActive: queryBoolean(request, 'setAsActive') ?? false,
+        });
+        return ok({ ...idOf(record), certificatePem: record.certificatePem });
+      },
+    },
+    {
+      operation: 'GetRegistrationCode',
+      method: 'GET',
+      path: '/registrationcode',
+      handle() {
+        return ok({ registrationCode: certificates.registrationCode() });
+      },
+    },
+    {
+      operation: 'RegisterCACertificate',
+      method: 'POST',
+      path: '/cacertificate',
+      handle(request) {
+        const body = registerCaBody.parse(request.body);
+        const record = certificates.registerCa({
+          caCertificate: body.caCertificate,
+          setAsActive: queryBoolean(request, 'setAsActive') ?? false,
+          allowAutoRegistration: queryBoolean(request, 'allowAutoRegistration') ?? false,
+          certificateMode: body.certificateMode ?? 'DEFAULT',
+          ...optional('verificationCertificate', body.verificationCertificate),
+        });
+        return ok(idOf(record));
+      },
+    },
+    {
+      operation: 'DescribeCACertificate',
+      method: 'GET',
+      path: '/cacertificate/{certificateId}',
+      handle(request) {
+        const ca = certificates.describeCa(label(request, 'certificateId'));
+        return ok({
+          certificateDescription: {
+            ...idOf(ca),
+            status: ca.status,
+            certificatePem: ca.certificatePem,
+            ownedBy: partition.accountId,
+            creationDate: epochSeconds(ca.creationDate),
+            autoRegistrationStatus: ca.autoRegistrationStatus,
+            lastModifiedDate: epochSeconds(ca.lastModifiedDate),
+            customerVersion: ca.customerVersion,
+            generationId: ca.generationId,
+            validity: { notBefore: epochSeconds(ca.notBefore), notAfter: epochSeconds(ca.notAfter) },
+            certificateMode: ca.certificateMode,
+          },
+        });
+      },
+    },
+    {
+      operation: 'ListCACertificates',
+      method: 'GET',
+      path: '/cacertificates',
+      handle(request) {
+        const page = certificates.listCas(
+          queryString(request, 'marker'),
+          pageSize(request.query.get('pageSize'), 'pageSize', 25),
+          queryBoolean(request, 'isAscendingOrder') ?? false,
+        );
+        return ok({
+          certificates: page.items.map((c) => ({
+            ...idOf(c),
+            status: c.status,
+            creationDate: epochSeconds(c.creationDate),
+          })),
+          nextMarker: page.next,
+        });
+      },
+    },
+    {
+      operation: 'UpdateCACertificate',
+      method: 'PUT',
+      path: '/cacertificate/{certificateId}',
+      handle(request) {
+        certificates.updateCa(
+          label(request, 'certificateId'),
+          queryString(request, 'newStatus'),
+          queryString(request, 'newAutoRegistrationStatus'),
+        );
+        return ok();
+      },
+    },
+    {
+      operation: 'DeleteCACertificate',
+      method: 'DELETE',
+      path: '/cacertificate/{certificateId}',
+      handle(request) {
+        certificates.deleteCa(label(request, 'certificateId'));
+        return ok({});
+      },
+    },
+    {
+      operation: 'RegisterCertificate',
+      method: 'POST',
+      path: '/certificate/register',
+      handle(request) {
+        const body = registerBody.parse(request.body);
+        const record = certificates.register({
+          certificatePem: body.certificatePem,
+          ...optional('caCertificatePem', body.caCertificatePem),
+          ...optional('setAsActive', queryBoolean(request, 'setAsActive')),
+          ...optional('status', body.status),
+        });
+        return ok(idOf(record));
+      },
+    },
+    {
+      operation: 'RegisterCertificateWithoutCA',
+      method: 'POST',
+      path: '/certificate/register-no-ca',
+      handle(request) {
+        const body = registerWithoutCaBody.parse(request.body);
+        const record = certificates.registerWithoutCa({
+          certificatePem: body.certificatePem,
+          ...optional('status', body.status),
+        });
+        return ok(idOf(record));
+      },
+    },
+    {
+      operation: 'DescribeCertificate',
+      method: 'GET',
+      path: '/certificates/{certificateId}',
+      handle(request) {
+        const c = certificates.describe(label(request, 'certificateId'));
+        return ok({
+          certificateDescription: {
+            ...idOf(c),
+            caCertificateId: c.caCertificateId,
+            status: c.status,
+            certificatePem: c.certificatePem,
+            ownedBy: partition.accountId,
+            creationDate: epochSeconds(c.creationDate),
+            lastModifiedDate: epochSeconds(c.lastModifiedDate),
+            customerVersion: c.customerVersion,
+            generationId: c.generationId,
+            validity: { notBefore: epochSeconds(c.notBefore), notAfter: epochSeconds(c.notAfter) },
+            certificateMode: c.certificateMode,
+          },
+        });
+      },
+    },
+    {
+      operation: 'ListCertificates',
+      method: 'GET',
+      path: '/certificates',
+      handle(request) {
+        const page = certificates.list(
+          queryString(request, 'marker'),
+          pageSize(request.query.get('pageSize'), 'pageSize', 25),
+          queryBoolean(request, 'isAscendingOrder') ?? false,
+        );
+        return ok({
+          certificates: page.items.map((c) => ({
+            ...idOf(c),
+            status: c.status,
+            certificateMode: c.certificateMode,
+            creationDate: epochSeconds(c.creationDate),
+          })),
+          nextMarker: page.next,
+        });
+      },
+    },
+    {
+      operation: 'UpdateCertificate',
+      method: 'PUT',
+      path: '/certificates/{certificateId}',
+      handle(request) {
+        const newStatus = queryString(request, 'newStatus');
+        if (newStatus === undefined) throw new InvalidRequestException('newStatus is required');
+        certificates.update(label(request, 'certificateId'), newStatus);
+        return ok();
+      },
+    },
+    {
+      operation: 'DeleteCertificate',
+      method: 'DELETE',
+      path: '/certificates/{certificateId}',
+      handle(request) {
+        certificates.delete(label(request, 'certificateId'), queryBoolean(request, 'forceDelete') ?? false);
+        return ok();
+      },
+    },
+  ];
+}

@@ -1,0 +1,122 @@
+/** Policies and their attachments over restJson1. */
+import { z } from 'zod';
+import type { RestRoute } from '../interfaces.ts';
+import type { IotRegistry } from '../registry/iot-registry.ts';
+import { pageSize } from '../registry/pagination.ts';
+import { epochSeconds, label, ok, queryBoolean, queryString } from './request.ts';
+
+const createPolicyBody = z.object({
+  policyDocument: z.string().min(1),
+  tags: z.array(z.object({ Key: z.string(), Value: z.string().optional() })).optional(),
+});
+const targetBody = z.object({ target: z.string().min(1) });
+
+export function policyRoutes(registry: IotRegistry): RestRoute[] {
+  const policies = registry.policies;
+  return [
+    {
+      operation: 'CreatePolicy',
+      method: 'POST',
+      path: '/policies/{policyName}',
+      handle(request) {
+        const body = createPolicyBody.parse(request.body);
+        const policy = policies.create(label(request, 'policyName'), body.policyDocument);
+        return ok({
+          policyName: policy.policyName,
+          policyArn: policy.policyArn,
+          policyDocument: policy.policyDocument,
+          policyVersionId: policy.defaultVersionId,
+        });
+      },
+    },
+    {
+      operation: 'GetPolicy',
+      method: 'GET',
+      path: '/policies/{policyName}',
+      handle(request) {
+        const policy = policies.get(label(request, 'policyName'));
+        return ok({
+          policyName: policy.policyName,
+          policyArn: policy.policyArn,
+          policyDocument: policy.policyDocument,
+          defaultVersionId: policy.defaultVersionId,
+          creationDate: epochSeconds(policy.creationDate),
+          lastModifiedDate: epochSeconds(policy.lastModifiedDate),
+          generationId: policy.generationId,
+        });
+      },
+    },
+    {
+      operation: 'ListPolicies',
+      method: 'GET',
+      path: '/policies',
+      handle(request) {
+        const page = policies.list(
+          queryString(request, 'marker'),
+          pageSize(request.query.get('pageSize'), 'pageSize', 25),
+          queryBoolean(request, 'isAscendingOrder') ?? false,
+        );
+        return ok({
+          policies: page.items.map((p) => ({ policyName: p.policyName, policyArn: p.policyArn })),
+          nextMarker: page.next,
+        });
+      },
+    },
+    {
+      operation: 'DeletePolicy',
+      method: 'DELETE',
+      path: '/policies/{policyName}',
+      handle(request) {
+        policies.delete(label(request, 'policyName'));
+        return ok();
+      },
+    },
+    {
+      operation: 'AttachPolicy',
+      method: 'PUT',
+      path: '/target-policies/{policyName}',
+      handle(request) {
+        policies.attach(label(request, 'policyName'), targetBody.parse(request.body).target);
+        return ok();
+      },
+    },
+    {
+      operation: 'DetachPolicy',
+      method: 'POST',
+      path: '/target-policies/{policyName}',
+      handle(request) {
+        policies.detach(label(request, 'policyName'), targetBody.parse(request.body).target);
+        return ok();
+      },
+    },
+    {
+      operation: 'ListAttachedPolicies',
+      method: 'POST',
+      path: '/attached-policies/{target}',
+      handle(request) {
+        const page = policies.attachedTo(
+          label(request, 'target'),
+          queryString(request, 'marker'),
+          pageSize(request.query.get('pageSize'), 'pageSize', 25),
+        );
+        return ok({
+          policies: page.items.map((p) => ({ policyName: p.policyName, policyArn: p.policyArn })),
+          nextMarker: page.next,
+        });
+      },
+    },
+    {
+      operation: 'ListTargetsForPolicy',
+      method: 'POST',
+      path: '/policy-targets/{policyName}',
+      handle(request) {
+        const page = policies.targets(
+          label(request, 'policyName'),
+          queryString(request, 'marker'),
+          pageSize(request.query.get('pageSize'), 'pageSize', 25),
+        );
+        return ok({ targets: page.items, nextMarker: page.next });
+      },
+    },
+  ];
+}

@@ -1,0 +1,365 @@
+/**
+ * IoT Core's MQTT message broker: MQTT 3.1.1 (aedes) over TLS 1.2+ with a client certificate.
+ * A connection is accepted only for a registered, ACTIVE, currently valid certificate (on the shared
+ * clock) whose policies allow iot:Connect for the client id; every publish, subscribe and delivery
+ * is checked against those policies. What AWS IoT disconnects for, this broker disconnects for.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server, TLSSocket } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Clock } from '../../clock.ts';
+import { certificateIdOf } from '../ca/certificates.ts';
+import type { BusMessage, MessageBus } from '../interfaces.ts';
+import { type IotAction, isAllowed, resourceArn } from '../policy/evaluate.ts';
+import { isValidTopicFilter, isValidTopicName } from '../policy/topic-filter.ts';
+import type { Partition } from '../registry/arns.ts';
+import type { IotRegistry } from '../registry/iot-registry.ts';
+import {
+  connectedEvent,
+  connectedTopic,
+  type DisconnectReason,
+  disconnectedEvent,
+  disconnectedTopic,
+  type SessionFacts,
+} from './lifecycle-events.ts';
+
+/** AWS IoT's MQTT payload limit. */
+export const MAX_MQTT_PAYLOAD_BYTES = 128 * 1024;
+
+export interface MqttBrokerOptions {
+  readonly registry: IotRegistry;
+  readonly clock: Clock;
+  readonly partition: Partition;
+  readonly tls: { readonly key: string; readonly cert: string; readonly ca: string };
+  /** Why a connection was refused or cut off, for logs and tests. */
+  readonly onDenied?: (event: { clientId: string; certificateId?: string; reason: string }) => void;
+}
+
+interface Session {
+  readonly clientId: string;
+  readonly certificateId: string;
+  readonly sessionIdentifier: string;
+  readonly ipAddress: string;
+  versionNumber: number;
+  /** Set when the broker itself ends the session, so the lifecycle event says why. */
+  closeReason?: DisconnectReason;
+  announced: boolean;
+}
+
+class NotAuthorizedError extends Error implements AuthenticateError {
+  override readonly name = 'NotAuthorizedError';
+  readonly returnCode = 5;
+}
+
+class PolicyDeniedError extends Error {
+  override readonly name = 'PolicyDeniedError';
+}
+
+export class MqttBroker implements MessageBus {
+  private readonly aedes: Aedes;
+  private readonly server: Server;
+  private readonly sessions = new Map<Client, Session>();
+  private readonly versions = new Map<string, number>();
+  private readonly listeners = new Set<(message: BusMessage) => void>();
+  private readonly unsubscribeRegistry: Array<() => void> = [];
+
+  constructor(private readonly options: MqttBrokerOptions) {
+    this.aedes = new Aedes({
+      authenticate: (client, _username, _password, done) => {
+        const refusal = this.admit(client);
+        if (refusal === undefined) done(null, true);
+        else done(new NotAuthorizedError(refusal), false);
+      },
+      authorizePublish: (client, packet, done) => {
+        if (client === null) return done(null);
+        const denial = this.checkPublish(client, packet.topic, packet.payload, packet.qos, packet.retain);
+        if (denial === undefined) return done(null);
+        this.deny(client, denial);
+        done(new PolicyDeniedError(denial));
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        const denial = this.checkSubscribe(client, subscription.topic);
+        if (denial !== undefined) {
+          this.deny(client, denial);
+          return done(new PolicyDeniedError(denial));
+        }
+        // AWS IoT has no QoS 2: it grants at most QoS 1.
+        done(null, { ...subscription, qos: subscription.qos === 0 ? 0 : 1 });
+      },
+      authorizeForward: (client, packet) => {
+        if (packet.topic.startsWith('$SYS/')) return null;
+        const session = this.sessions.get(client);
+        if (!session) return null;
+        return this.allowed(
+          session,
+          'iot:Receive',
+          resourceArn(this.options.partition, 'topic', packet.topic),
+        )
+          ? packet
+          : null;
+      },
+    });
+    this.aedes.on('clientReady', (client) => this.onReady(client));
+    this.aedes.on('clientDisconnect', (client) => this.onGone(client));
+    this.aedes.on('keepaliveTimeout', (client) => {
+      const session = this.sessions.get(client);
+      if (session) session.closeReason ??= 'MQTT_KEEP_ALIVE_TIMEOUT';
+    });
+    this.aedes.on('publish', (packet, client) => {
+      if (packet.topic.startsWith('$SYS/')) return;
+      const session = client ? this.sessions.get(client) : undefined;
+      const message: BusMessage = {
+        topic: packet.topic,
+        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+        qos: packet.qos === 0 ? 0 : 1,
+        retain: packet.retain,
+        receivedAt: this.options.clock.now(),
+        ...(session ? { clientId: session.clientId, principal: session.certificateId } : {}),
+      };
+      for (const listener of this.listeners) {
+        try {
+          listener(message);
+        } catch {
+          // A subscriber's failure must not stop the broker or other subscribers.
+        }
+      }
+    });
+    this.server = createServer(
+      {
+        key: options.tls.key,
+        cert: options.tls.cert,
+        ca: options.tls.ca,
+        minVersion: 'TLSv1.2',
+        requestCert: true,
+        // The chain is not what makes a certificate acceptable: registration is (AWS also accepts
+        // certificates registered without a CA), and validity is judged on the shared clock, not
+        // the wall clock. TLS still proves the client holds the certificate's private key.
+        rejectUnauthorized: false,
+      },
+      (socket) => {
+        if (!socket.getPeerCertificate(false)?.raw) {
+          socket.destroy();
+          return;
+        }
+        this.aedes.handle(socket);
+      },
+    );
+    this.server.on('tlsClientError', () => {
+      // A failed handshake only affects that socket.
+    });
+    this.unsubscribeRegistry.push(
+      options.registry.certificates.onChange((change) => {
+        if (change.status === 'ACTIVE') return;
+        for (const [client, session] of this.sessions) {
+          if (session.certificateId !== change.certificateId) continue;
+          session.closeReason = 'SERVER_INITIATED_DISCONNECT';
+          this.options.onDenied?.({
+            clientId: session.clientId,
+            certificateId: session.certificateId,
+            reason: `certificate is now ${change.status}`,
+          });
+          client.close();
+        }
+      }),
+    );
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.port();
+  }
+
+  port(): number {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('MQTT broker is not listening');
+    return (address satisfies AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    for (const off of this.unsubscribeRegistry) off();
+    for (const client of this.sessions.keys()) client.close();
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+    });
+  }
+
+  subscribe(listener: (message: BusMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(message: {
+    topic: string;
+    payload: Buffer | string;
+    qos?: 0 | 1;
+    retain?: boolean;
+  }): Promise<void> {
+    if (!isValidTopicName(message.topic)) {
+      return Promise.reject(new PolicyDeniedError(`'${message.topic}' is not a valid topic name`));
+    }
+    return new Promise((resolve, reject) => {
+      this.aedes.publish(
+        {
+          cmd: 'publish',
+          topic: message.topic,
+          payload: typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload,
+          qos: message.qos ?? 0,
+          retain: message.retain ?? false,
+          dup: false,
+        },
+        (error) => (error ? reject(error) : resolve()),
+      );
+    });
+  }
+
+  /** Client ids with a live, accepted connection. */
+  connectedClientIds(): string[] {
+    return [...this.sessions.values()].map((s) => s.clientId);
+  }
+
+  /** Returns why the connection is refused, or undefined to accept it. */
+  private admit(client: Client): string | undefined {
+    const clientId = client.id;
+    const socket = client.conn;
+    if (!(socket instanceof TLSSocket)) return 'not a TLS connection';
+    const raw = socket.getPeerCertificate(false)?.raw;
+    if (!raw) return this.refused(clientId, undefined, 'no client certificate');
+    const certificateId = certificateIdOf(raw);
+    if (clientId === '' || Buffer.byteLength(clientId) > 128) {
+      return this.refused(clientId, certificateId, 'client id must be 1-128 bytes');
+    }
+    const cert = this.options.registry.certificates.find(certificateId);
+    if (!cert) return this.refused(clientId, certificateId, 'certificate is not registered');
+    if (cert.status !== 'ACTIVE')
+      return this.refused(clientId, certificateId, `certificate is ${cert.status}`);
+    const now = this.options.clock.now();
+    if (now > cert.notAfter) return this.refused(clientId, certificateId, 'certificate has expired');
+    if (now < cert.notBefore) return this.refused(clientId, certificateId, 'certificate is not yet valid');
+    if (cert.caCertificateId !== undefined) {
+      const ca = this.options.registry.certificates.findCa(cert.caCertificateId);
+      if (ca?.status !== 'ACTIVE')
+        return this.refused(clientId, certificateId, 'its CA certificate is not ACTIVE');
+    }
+    const ctx = this.options.registry.policyContext(clientId, certificateId);
+    const policies = this.options.registry.policies.documentsFor(certificateId);
+    if (!isAllowed(policies, 'iot:Connect', resourceArn(this.options.partition, 'client', clientId), ctx)) {
+      return this.refused(clientId, certificateId, 'policies do not allow iot:Connect');
+    }
+    // The broker closes the older connection with the same client id; its event says why.
+    for (const [other, session] of this.sessions) {
+      if (session.clientId === clientId && other !== client) session.closeReason = 'DUPLICATE_CLIENTID';
+    }
+    const version = (this.versions.get(clientId) ?? 0) + 1;
+    this.versions.set(clientId, version);
+    this.sessions.set(client, {
+      clientId,
+      certificateId,
+      sessionIdentifier: randomUUID(),
+      ipAddress: socket.remoteAddress ?? '',
+      versionNumber: version,
+      announced: false,
+    });
+    return undefined;
+  }
+
+  private refused(clientId: string, certificateId: string | undefined, reason: string): string {
+    this.options.onDenied?.({ clientId, reason, ...(certificateId === undefined ? {} : { certificateId }) });
+    return reason;
+  }
+
+  private checkPublish(
+    client: Client,
+    topic: string,
+    payload: Buffer | string,
+    qos: number,
+    retain: boolean,
+  ): string | undefined {
+    const session = this.sessions.get(client);
+    if (!session) return 'not connected';
+    if (qos > 1) return 'QoS 2 is not supported';
+    if (Buffer.byteLength(payload) > MAX_MQTT_PAYLOAD_BYTES)
+      return `payload exceeds ${MAX_MQTT_PAYLOAD_BYTES} bytes`;
+    if (!isValidTopicName(topic)) return `'${topic}' is not a valid topic name`;
+    if (topic.startsWith('$aws/events/')) return 'lifecycle topics are reserved';
+    const arn = resourceArn(this.options.partition, 'topic', topic);
+    if (!this.allowed(session, 'iot:Publish', arn)) return `policies do not allow iot:Publish to ${topic}`;
+    if (retain && !this.allowed(session, 'iot:RetainPublish', arn)) {
+      return `policies do not allow iot:RetainPublish to ${topic}`;
+    }
+    return undefined;
+  }
+
+  private checkSubscribe(client: Client, filter: string): string | undefined {
+    const session = this.sessions.get(client);
+    if (!session) return 'not connected';
+    if (!isValidTopicFilter(filter)) return `'${filter}' is not a valid topic filter`;
+    const arn = resourceArn(this.options.partition, 'topicfilter', filter);
+    if (!this.allowed(session, 'iot:Subscribe', arn))
+      return `policies do not allow iot:Subscribe to ${filter}`;
+    return undefined;
+  }
+
+  private allowed(session: Session, action: IotAction, arn: string): boolean {
+    const ctx = this.options.registry.policyContext(session.clientId, session.certificateId);
+    return isAllowed(this.options.registry.policies.documentsFor(session.certificateId), action, arn, ctx);
+  }
+
+  private deny(client: Client, reason: string): void {
+    const session = this.sessions.get(client);
+    if (session) session.closeReason = 'AUTHORIZATION_FAILURE';
+    this.options.onDenied?.({
+      clientId: client.id,
+      reason,
+      ...(session ? { certificateId: session.certificateId } : {}),
+    });
+  }
+
+  private onReady(client: Client): void {
+    const session = this.sessions.get(client);
+    if (!session) return;
+    session.announced = true;
+    void this.publish({
+      topic: connectedTopic(session.clientId),
+      payload: JSON.stringify(connectedEvent(facts(session), this.options.clock.now())),
+      qos: 1,
+    }).catch(() => undefined);
+  }
+
+  private onGone(client: Client): void {
+    const session = this.sessions.get(client);
+    if (!session) return;
+    this.sessions.delete(client);
+    if (!session.announced) return;
+    const reason: DisconnectReason =
+      session.closeReason ?? (isClientInitiated(client) ? 'CLIENT_INITIATED_DISCONNECT' : 'CONNECTION_LOST');
+    void this.publish({
+      topic: disconnectedTopic(session.clientId),
+      payload: JSON.stringify(disconnectedEvent(facts(session), this.options.clock.now(), reason)),
+      qos: 1,
+    }).catch(() => undefined);
+  }
+}
+
+function facts(session: Session): SessionFacts {
+  return {
+    clientId: session.clientId,
+    sessionIdentifier: session.sessionIdentifier,
+    principalIdentifier: session.certificateId,
+    ipAddress: session.ipAddress,
+    versionNumber: session.versionNumber,
+  };
+}
+
+/** aedes marks a client that sent DISCONNECT; the flag is not in its type declarations. */
+function isClientInitiated(client: Client): boolean {
+  return Reflect.get(client, '_disconnected') === true;
+}

@@ -1,0 +1,137 @@
+/**
+ * The registry's tables in memory, kept in step with the entity log, with the two-way indexes the
+ * link tables need (thing <-> principal, policy <-> target).
+ */
+import { z } from 'zod';
+import { CorruptStateError, type EntityLog } from '../store/entity-log.ts';
+import {
+  type CaCertificateRecord,
+  type CertificateRecord,
+  caCertificateRecordSchema,
+  certificateRecordSchema,
+  type PolicyRecord,
+  policyRecordSchema,
+  TABLES,
+  type ThingRecord,
+  thingRecordSchema,
+} from './records.ts';
+
+const SEP = '\u0000';
+
+/** A many-to-many link persisted as one row per pair, indexed both ways. */
+export class LinkTable {
+  private readonly byLeft = new Map<string, Set<string>>();
+  private readonly byRight = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly log: EntityLog,
+    private readonly table: string,
+  ) {
+    for (const key of log.table(table).keys()) {
+      const [left, right] = key.split(SEP);
+      if (left === undefined || right === undefined)
+        throw new CorruptStateError(`bad link '${key}' in ${table}`);
+      this.index(left, right);
+    }
+  }
+
+  add(left: string, right: string): boolean {
+    if (this.has(left, right)) return false;
+    this.index(left, right);
+    this.log.put(this.table, `${left}${SEP}${right}`, true);
+    return true;
+  }
+
+  remove(left: string, right: string): boolean {
+    if (!this.has(left, right)) return false;
+    this.byLeft.get(left)?.delete(right);
+    this.byRight.get(right)?.delete(left);
+    if (this.byLeft.get(left)?.size === 0) this.byLeft.delete(left);
+    if (this.byRight.get(right)?.size === 0) this.byRight.delete(right);
+    this.log.delete(this.table, `${left}${SEP}${right}`);
+    return true;
+  }
+
+  has(left: string, right: string): boolean {
+    return this.byLeft.get(left)?.has(right) ?? false;
+  }
+
+  rightsOf(left: string): string[] {
+    return [...(this.byLeft.get(left) ?? [])];
+  }
+
+  leftsOf(right: string): string[] {
+    return [...(this.byRight.get(right) ?? [])];
+  }
+
+  private index(left: string, right: string): void {
+    const rights = this.byLeft.get(left) ?? new Set<string>();
+    rights.add(right);
+    this.byLeft.set(left, rights);
+    const lefts = this.byRight.get(right) ?? new Set<string>();
+    lefts.add(left);
+    this.byRight.set(right, lefts);
+  }
+}
+
+/** A keyed table of validated records. */
+export class RecordTable<T> {
+  private readonly rows = new Map<string, T>();
+
+  constructor(
+    private readonly log: EntityLog,
+    private readonly table: string,
+    schema: z.ZodType<T>,
+  ) {
+    for (const [key, value] of log.table(table)) {
+      const parsed = schema.safeParse(value);
+      if (!parsed.success)
+        throw new CorruptStateError(`record '${key}' in ${table} is invalid: ${parsed.error.message}`);
+      this.rows.set(key, parsed.data);
+    }
+  }
+
+  get(key: string): T | undefined {
+    return this.rows.get(key);
+  }
+
+  put(key: string, value: T): void {
+    this.rows.set(key, value);
+    this.log.put(this.table, key, value);
+  }
+
+  delete(key: string): void {
+    if (!this.rows.delete(key)) return;
+    this.log.delete(this.table, key);
+  }
+
+  values(): IterableIterator<T> {
+    return this.rows.values();
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+}
+
+export class RegistryState {
+  readonly things: RecordTable<ThingRecord>;
+  readonly certificates: RecordTable<CertificateRecord>;
+  readonly caCertificates: RecordTable<CaCertificateRecord>;
+  readonly policies: RecordTable<PolicyRecord>;
+  readonly settings: RecordTable<string>;
+  /** thing name -> certificate id. */
+  readonly thingPrincipals: LinkTable;
+  /** policy name -> certificate id. */
+  readonly policyTargets: LinkTable;
+
+  constructor(readonly log: EntityLog) {
+    this.things = new RecordTable(log, TABLES.things, thingRecordSchema);
+    this.certificates = new RecordTable(log, TABLES.certificates, certificateRecordSchema);
+    this.caCertificates = new RecordTable(log, TABLES.caCertificates, caCertificateRecordSchema);
+    this.policies = new RecordTable(log, TABLES.policies, policyRecordSchema);
+    this.settings = new RecordTable(log, TABLES.settings, z.string());
+    this.thingPrincipals = new LinkTable(log, TABLES.thingPrincipals);
+    this.policyTargets = new LinkTable(log, TABLES.policyTargets);
+  }
+}
