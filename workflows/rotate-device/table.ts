@@ -20,7 +20,18 @@ export const ROTATION_TABLE = {
   ttlAttribute: 'expiresAt',
 } as const;
 
-export const ROTATION_STATUSES = ['IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+/**
+ * ABANDONED: an operator stopped the rotation (`recert abandon`) and revoked the certificate it had
+ * issued; the thing keeps its old certificate and may be rotated again.
+ */
+export const ROTATION_STATUSES = [
+  'IN_PROGRESS',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'ABANDONED',
+] as const;
 export type RotationStatus = (typeof ROTATION_STATUSES)[number];
 
 /** Where an in-progress rotation stands. */
