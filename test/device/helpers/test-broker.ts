@@ -34,7 +34,7 @@ export class TestBroker {
   private readonly waiters = new Set<() => void>();
   private readonly sockets = new Set<TLSSocket>();
   private readonly live = new Set<Client>();
-  readonly connects: { clientId: string; principal: string }[] = [];
+  readonly connects: { clientId: string; principal: string; at: number }[] = [];
 
   private constructor(
     readonly pki: TestPki,
@@ -79,7 +79,7 @@ export class TestBroker {
         return;
       }
       this.principals.set(client, principal);
-      this.connects.push({ clientId: client.id, principal });
+      this.connects.push({ clientId: client.id, principal, at: Date.now() });
       done(null, true);
     };
     this.aedes.on('clientReady', (client) => this.live.add(client));
