@@ -166,6 +166,8 @@ export class MqttBroker implements MessageBus {
   }
 
   async listen(port: number, host: string): Promise<number> {
+    // aedes 1.x sets up its persistence and message queue here, before it can serve clients.
+    await this.aedes.listen();
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
