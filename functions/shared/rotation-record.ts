@@ -185,7 +185,7 @@ export class RotationRecordStore {
   }): Promise<boolean> {
     const extra = Object.entries(p.set ?? {});
     const sets = ['#phase = :next', 'updatedAt = :now', ...extra.map((_, i) => `#x${i} = :x${i}`)];
-    const names: Record<string, string> = { ...NAMES };
+    const names: Record<string, string> = { '#phase': 'phase' };
     const values: Record<string, unknown> = {
       ':next': p.nextPhase,
       ':phase': p.phase,
@@ -224,7 +224,7 @@ export class RotationRecordStore {
         Key: { thingName: p.thingName },
         UpdateExpression: 'SET #phase = :phase, taskToken = :token, updatedAt = :now',
         ConditionExpression: '#phase = :taken AND rotationId = :rid AND attribute_not_exists(taskToken)',
-        ExpressionAttributeNames: NAMES,
+        ExpressionAttributeNames: { '#phase': 'phase' },
         ExpressionAttributeValues: {
           ':phase': p.phase,
           ':taken': p.takenPhase,

@@ -1,0 +1,239 @@
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { ERROR_NAMES } from '../../workflows/rotate-device/errors.ts';
+import {
+  DEVICE_TO_CLOUD,
+  type DeviceReplyKind,
+  isThingName,
+  MESSAGE_SCHEMAS,
+} from '../../workflows/rotate-device/protocol.ts';
+import { ROTATION_PHASES, type RotationPhase } from '../../workflows/rotate-device/table.ts';
+import { awsCall, errorName } from '../shared/aws-errors.ts';
+import type { Counter, Log } from '../shared/observability.ts';
+import type { RotationRecord, RotationRecordStore } from '../shared/rotation-record.ts';
+
+/**
+ * What the IoT rule gives the function: the reply's own fields plus what IoT Core vouches for
+ * (`clientId`, `principal`) and the topic's kind. Anything else in the event is ignored.
+ */
+export const DeviceReplyEvent = z.object({
+  clientId: z.string().min(1).max(128),
+  principal: z.string().min(1).max(256),
+  kind: z.enum(DEVICE_TO_CLOUD),
+  rotationId: z.unknown().optional(),
+  CSR: z.unknown().optional(),
+  error: z.unknown().optional(),
+});
+
+export const REJECTION_REASONS = [
+  'malformed',
+  'unknown-thing',
+  'not-in-progress',
+  'wrong-phase',
+  'duplicate',
+  'stale-rotation',
+  'missing-rotation-id',
+  'wrong-principal',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+export type ReplyOutcome =
+  | { outcome: 'accepted'; kind: DeviceReplyKind }
+  | { outcome: 'late'; kind: DeviceReplyKind; answer: string }
+  | { outcome: 'rejected'; reason: RejectionReason; detail: string };
+
+export interface DeviceReplyDeps {
+  readonly store: RotationRecordStore;
+  readonly sfn: SFNClient;
+  readonly clock: { now(): number };
+  readonly log: Log;
+  readonly counter: Counter;
+  /** Accept a reply without rotationId (the bare blog protocol) when it is unambiguous. */
+  readonly acceptMissingRotationId: boolean;
+}
+
+const WAITING_PHASE: Record<DeviceReplyKind, 'AWAITING_CSR' | 'AWAITING_ACK'> = {
+  csr_res: 'AWAITING_CSR',
+  crt_ack: 'AWAITING_ACK',
+  crt_err: 'AWAITING_ACK',
+};
+const NEXT_PHASE: Record<DeviceReplyKind, RotationPhase> = {
+  csr_res: 'CSR_RECEIVED',
+  crt_ack: 'PROVEN',
+  crt_err: 'DEVICE_ERROR',
+};
+/** Task answers that mean the wait is over already: logged, never thrown (a retry cannot help). */
+const LATE_ANSWERS = ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'];
+
+/** principal() of a certificate-authenticated client is the certificate id; compare case-blind. */
+const samePrincipal = (a: string, b: string | undefined): boolean =>
+  b !== undefined && a.toLowerCase() === b.toLowerCase();
+
+/**
+ * Acts on one device reply only if invariant 3 holds: the client id is the rotation's thing, the
+ * principal is the expected certificate (old for csr_res / crt_err, new for crt_ack), the rotationId
+ * is the current one (or absent, where allowed and unambiguous) and the rotation waits for this
+ * kind. The pending token is taken with a conditional write before Step Functions is answered, so
+ * a duplicate delivery finds no token and changes nothing (invariant 8). Every rejection is logged
+ * with its reason and counted; none fails a rotation.
+ */
+export async function handleDeviceReply(event: unknown, deps: DeviceReplyDeps): Promise<ReplyOutcome> {
+  const reject = (
+    reason: RejectionReason,
+    detail: string,
+    fields: Record<string, unknown> = {},
+  ): ReplyOutcome => {
+    deps.counter.count('ReplyRejected', { reason });
+    deps.log.warn('device reply rejected', { reason, detail, ...fields });
+    return { outcome: 'rejected', reason, detail };
+  };
+
+  const parsed = DeviceReplyEvent.safeParse(event);
+  if (!parsed.success) {
+    return reject(
+      'malformed',
+      `the rule event lacks ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+    );
+  }
+  const { clientId, principal, kind } = parsed.data;
+  const body = Object.fromEntries(
+    Object.entries({
+      rotationId: parsed.data.rotationId,
+      CSR: parsed.data.CSR,
+      error: parsed.data.error,
+    }).filter(([, v]) => v !== undefined),
+  );
+  const message = MESSAGE_SCHEMAS[kind].safeParse(body);
+  if (!message.success) {
+    return reject(
+      'malformed',
+      `${kind} payload: ${message.error.issues.map((i) => i.path.join('.') || i.message).join(', ')}`,
+      {
+        clientId,
+      },
+    );
+  }
+  if (!isThingName(clientId))
+    return reject('unknown-thing', 'the client id is not a thing name', { clientId });
+  const thingName = clientId;
+  const rotationId = message.data.rotationId;
+
+  const record = await deps.store.get(thingName);
+  if (!record) return reject('unknown-thing', 'no rotation record for this client id', { thingName });
+  const fields = { thingName, rotationId: record.rotationId, kind };
+  if (record.status !== 'IN_PROGRESS') {
+    return reject('not-in-progress', `the rotation is ${record.status}`, fields);
+  }
+  if (rotationId !== undefined && rotationId !== record.rotationId) {
+    return reject('stale-rotation', `reply for rotation ${rotationId}`, fields);
+  }
+  const waiting = WAITING_PHASE[kind];
+  if (record.phase !== waiting || !record.taskToken) {
+    // The same rotation already moved past this wait: a redelivery of a reply that was acted on.
+    const duplicate = ROTATION_PHASES.indexOf(record.phase) > ROTATION_PHASES.indexOf(waiting);
+    return reject(
+      duplicate ? 'duplicate' : 'wrong-phase',
+      `the rotation is in phase ${record.phase}`,
+      fields,
+    );
+  }
+  if (rotationId === undefined && !deps.acceptMissingRotationId) {
+    return reject('missing-rotation-id', 'replies without rotationId are not accepted', fields);
+  }
+  const expected = kind === 'crt_ack' ? record.newCertificateId : record.oldCertificateId;
+  if (!samePrincipal(principal, expected)) {
+    return reject(
+      'wrong-principal',
+      `${kind} must come over the ${kind === 'crt_ack' ? 'new' : 'old'} certificate`,
+      {
+        ...fields,
+        principal,
+      },
+    );
+  }
+
+  return answer(record, kind, message.data, deps, fields);
+}
+
+async function answer(
+  record: RotationRecord,
+  kind: DeviceReplyKind,
+  message: Record<string, unknown>,
+  deps: DeviceReplyDeps,
+  fields: Record<string, unknown>,
+): Promise<ReplyOutcome> {
+  const taskToken = record.taskToken ?? '';
+  const rotationId = record.rotationId ?? '';
+  const now = deps.clock.now();
+  const provenAt = new Date(now).toISOString();
+  const deviceError = typeof message.error === 'string' ? message.error.slice(0, 256) : '';
+  const set: Record<string, string> =
+    kind === 'crt_ack'
+      ? { provenAt, provenCertificateId: record.newCertificateId ?? '' }
+      : kind === 'crt_err'
+        ? { lastError: `crt_err: ${deviceError}` }
+        : {};
+  const taken = await deps.store.takeToken({
+    thingName: record.thingName,
+    rotationId,
+    phase: WAITING_PHASE[kind],
+    taskToken,
+    nextPhase: NEXT_PHASE[kind],
+    set,
+    now,
+  });
+  if (!taken) {
+    deps.counter.count('ReplyRejected', { reason: 'duplicate' });
+    deps.log.warn('device reply rejected', {
+      reason: 'duplicate',
+      detail: 'the token was already taken',
+      ...fields,
+    });
+    return { outcome: 'rejected', reason: 'duplicate', detail: 'the token was already taken' };
+  }
+
+  try {
+    if (kind === 'crt_err') {
+      await awsCall('SendTaskFailure', () =>
+        deps.sfn.send(
+          new SendTaskFailureCommand({
+            taskToken,
+            error: ERROR_NAMES.deviceCertificateError,
+            cause: deviceError || 'the device reported an error without text',
+          }),
+        ),
+      );
+    } else {
+      const output =
+        kind === 'csr_res'
+          ? { rotationId, csr: String(message.CSR) }
+          : { rotationId, certificateId: record.newCertificateId, provenAt };
+      await awsCall('SendTaskSuccess', () =>
+        deps.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+      );
+    }
+  } catch (error) {
+    if (LATE_ANSWERS.includes(errorName(error))) {
+      deps.counter.count('ReplyLate', { answer: errorName(error) });
+      deps.log.warn('the wait for this reply had ended', { answer: errorName(error), ...fields });
+      return { outcome: 'late', kind, answer: errorName(error) };
+    }
+    // Give the token back so the rule's retry (or the device's QoS 1 redelivery) can answer.
+    await deps.store
+      .restoreToken({
+        thingName: record.thingName,
+        rotationId,
+        phase: WAITING_PHASE[kind],
+        takenPhase: NEXT_PHASE[kind],
+        taskToken,
+        now: deps.clock.now(),
+      })
+      .catch((restoreError: unknown) => {
+        deps.log.error('could not restore the task token', { error: errorName(restoreError), ...fields });
+      });
+    throw error;
+  }
+  deps.counter.count('ReplyAccepted', { kind });
+  deps.log.info('device reply accepted', fields);
+  return { outcome: 'accepted', kind };
+}

@@ -1,0 +1,48 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  booleanEnv,
+  defaultClock,
+  documentClient,
+  type RuntimeOptions,
+  requiredEnv,
+} from '../shared/environment.ts';
+import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { RotationRecordStore } from '../shared/rotation-record.ts';
+import { handleDeviceReply } from './device-reply.ts';
+
+export interface DeviceReplyHandlerDeps extends RuntimeOptions {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly sfn: SFNClient;
+  /** Default true: devices built for the bare blog protocol keep working where unambiguous. */
+  readonly acceptMissingRotationId?: boolean;
+}
+
+export function createHandler(deps: DeviceReplyHandlerDeps) {
+  const observability = createObservability('device-reply', {
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
+  });
+  const store = new RotationRecordStore(deps.db, deps.tableName);
+  return wrapHandler(observability, async (event) =>
+    handleDeviceReply(event, {
+      store,
+      sfn: deps.sfn,
+      clock: deps.clock ?? defaultClock,
+      log: logOf(observability.logger),
+      counter: counterOf(observability.metrics),
+      acceptMissingRotationId: deps.acceptMissingRotationId ?? true,
+    }),
+  );
+}
+
+export const handler = lazyHandler(() =>
+  createHandler({
+    db: documentClient(),
+    tableName: requiredEnv('ROTATION_TABLE_NAME'),
+    sfn: new SFNClient({}),
+    acceptMissingRotationId: booleanEnv('ACCEPT_REPLIES_WITHOUT_ROTATION_ID', true),
+    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
+  }),
+);

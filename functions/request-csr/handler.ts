@@ -1,0 +1,42 @@
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { RequestCsrInput } from '../../workflows/rotate-device/types.ts';
+import { defaultClock, documentClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { RotationRecordStore } from '../shared/rotation-record.ts';
+import { parseStepInput } from '../shared/step-input.ts';
+import { requestCsr } from './request-csr.ts';
+
+export interface RequestCsrHandlerDeps extends RuntimeOptions {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly iotData: IoTDataPlaneClient;
+}
+
+export function createHandler(deps: RequestCsrHandlerDeps) {
+  const observability = createObservability('request-csr', {
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
+  });
+  const store = new RotationRecordStore(deps.db, deps.tableName);
+  return wrapHandler(observability, async (event) => {
+    const input = parseStepInput(RequestCsrInput, event, 'RequestCsr');
+    observability.logger.appendKeys({ thingName: input.thingName, rotationId: input.rotationId });
+    return requestCsr(input, {
+      store,
+      iotData: deps.iotData,
+      clock: deps.clock ?? defaultClock,
+      log: logOf(observability.logger),
+      counter: counterOf(observability.metrics),
+    });
+  });
+}
+
+export const handler = lazyHandler(() =>
+  createHandler({
+    db: documentClient(),
+    tableName: requiredEnv('ROTATION_TABLE_NAME'),
+    iotData: new IoTDataPlaneClient({ endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
+    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
+  }),
+);

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { documentClient } from '../../functions/shared/environment.ts';
+import type { Counter, Log } from '../../functions/shared/observability.ts';
+import { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
+import { ROTATION_TABLE } from '../../workflows/rotate-device/table.ts';
+
+interface DynaliteServer {
+  listen(port: number, host: string, callback: () => void): void;
+  address(): AddressInfo | string | null;
+  close(callback: () => void): void;
+}
+// dynalite ships no types; the local DynamoDB module owns its own declaration, so none is shared here.
+const dynalite = createRequire(import.meta.url)('dynalite') as (
+  options: Record<string, number>,
+) => DynaliteServer;
+
+/** A real local DynamoDB (dynalite) with the rotation table created from the contract. */
+export interface TableHarness {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly store: RotationRecordStore;
+  put(record: RotationRecord): Promise<void>;
+  read(thingName: string): Promise<RotationRecord | undefined>;
+  close(): Promise<void>;
+}
+
+export async function startTable(): Promise<TableHarness> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('dynalite did not bind a TCP port');
+  const { port } = address;
+  const raw = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const tableName = `rotations-${randomUUID().slice(0, 8)}`;
+  const t = ROTATION_TABLE;
+  await raw.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: t.partitionKey.name, KeyType: 'HASH' }],
+      AttributeDefinitions: [
+        { AttributeName: t.partitionKey.name, AttributeType: t.partitionKey.type },
+        { AttributeName: t.statusIndex.partitionKey.name, AttributeType: t.statusIndex.partitionKey.type },
+        { AttributeName: t.statusIndex.sortKey.name, AttributeType: t.statusIndex.sortKey.type },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: t.statusIndex.name,
+          KeySchema: [
+            { AttributeName: t.statusIndex.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: t.statusIndex.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: t.statusIndex.projection },
+        },
+      ],
+    }),
+  );
+  const db = documentClient(raw);
+  return {
+    db,
+    tableName,
+    store: new RotationRecordStore(db, tableName),
+    async put(record) {
+      await db.send(new PutCommand({ TableName: tableName, Item: record }));
+    },
+    async read(thingName) {
+      const out = await db.send(
+        new GetCommand({ TableName: tableName, Key: { thingName }, ConsistentRead: true }),
+      );
+      return out.Item ? RotationRecord.parse(out.Item) : undefined;
+    },
+    async close() {
+      raw.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Records what a domain module counted and logged, for assertions. */
+export function recorders(): { counter: Counter; log: Log; counts: string[]; lines: string[] } {
+  const counts: string[] = [];
+  const lines: string[] = [];
+  return {
+    counts,
+    lines,
+    counter: {
+      count(metric, dimensions) {
+        counts.push(dimensions ? `${metric}:${Object.values(dimensions).join(',')}` : metric);
+      },
+    },
+    log: {
+      info: (message, fields) => lines.push(JSON.stringify({ level: 'info', message, ...fields })),
+      warn: (message, fields) => lines.push(JSON.stringify({ level: 'warn', message, ...fields })),
+      error: (message, fields) => lines.push(JSON.stringify({ level: 'error', message, ...fields })),
+    },
+  };
+}
+
+export const EXECUTION_ARN =
+  'arn:aws:states:us-east-1:000000000000:execution:recert-rotate-device:sensor-0001-a';
+export const OTHER_EXECUTION_ARN =
+  'arn:aws:states:us-east-1:000000000000:execution:recert-rotate-device:other';
+export const OLD_CERT_ID = 'a'.repeat(64);
+export const NEW_CERT_ID = 'b'.repeat(64);
+export const ROTATION_ID = '11111111-2222-4333-8444-555555555555';
+export const NEXT_ROTATION_ID = '66666666-7777-4888-9999-000000000000';
+export const THING = 'sensor-0001';
+export const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
+export const clock = { now: (): number => NOW };
+
+/** A record as the ClaimThing state leaves it. */
+export function claimedRecord(overrides: Partial<RotationRecord> = {}): RotationRecord {
+  return {
+    thingName: THING,
+    status: 'IN_PROGRESS',
+    phase: 'CLAIMED',
+    executionArn: EXECUTION_ARN,
+    oldCertificateId: OLD_CERT_ID,
+    campaign: 'audit-1',
+    attempt: 1,
+    startedAt: new Date(NOW).toISOString(),
+    updatedAt: new Date(NOW).toISOString(),
+    ...overrides,
+  };
+}

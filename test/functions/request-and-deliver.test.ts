@@ -1,0 +1,189 @@
+import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler as createDeliverHandler } from '../../functions/deliver-certificate/handler.ts';
+import { createHandler as createRequestHandler } from '../../functions/request-csr/handler.ts';
+import {
+  claimedRecord,
+  clock,
+  EXECUTION_ARN,
+  lambdaContext,
+  NEW_CERT_ID,
+  OTHER_EXECUTION_ARN,
+  ROTATION_ID,
+  startTable,
+  type TableHarness,
+  THING,
+} from './harness.ts';
+
+let table: TableHarness;
+const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
+const iotDataMock = mockClient(iotData);
+
+beforeAll(async () => {
+  table = await startTable();
+});
+afterAll(async () => {
+  await table.close();
+});
+beforeEach(() => {
+  iotDataMock.reset();
+  iotDataMock.on(PublishCommand).resolves({});
+});
+
+const requestHandler = () =>
+  createRequestHandler({ db: table.db, tableName: table.tableName, iotData, clock, logLevel: 'SILENT' });
+const deliverHandler = () =>
+  createDeliverHandler({ db: table.db, tableName: table.tableName, iotData, clock, logLevel: 'SILENT' });
+
+const requestEvent = (overrides: Record<string, unknown> = {}) => ({
+  taskToken: 'token-1',
+  thingName: THING,
+  executionArn: EXECUTION_ARN,
+  rotationId: ROTATION_ID,
+  attempt: 1,
+  maxAttempts: 3,
+  previousError: null,
+  ...overrides,
+});
+
+function publishedPayloads(): { topic: string | undefined; payload: unknown }[] {
+  return iotDataMock.commandCalls(PublishCommand).map((c) => {
+    const payload = c.args[0].input.payload;
+    const text =
+      typeof payload === 'string'
+        ? payload
+        : payload instanceof Uint8Array
+          ? Buffer.from(payload).toString()
+          : '';
+    return { topic: c.args[0].input.topic, payload: JSON.parse(text) };
+  });
+}
+
+describe('request-csr', () => {
+  it('stores the token in the record and sends csr_req with the rotationId only', async () => {
+    // Prepare
+    await table.put(claimedRecord());
+    // Act
+    await requestHandler()(requestEvent(), lambdaContext('request-csr'));
+    // Assess
+    const record = await table.read(THING);
+    expect(record).toMatchObject({
+      phase: 'AWAITING_CSR',
+      taskToken: 'token-1',
+      rotationId: ROTATION_ID,
+      attempt: 1,
+    });
+    expect(publishedPayloads()).toEqual([
+      { topic: `management/topic/${THING}/csr_req`, payload: { rotationId: ROTATION_ID } },
+    ]);
+  });
+
+  it('tells the device why its previous attempt ended', async () => {
+    await table.put(claimedRecord());
+    await requestHandler()(requestEvent({ attempt: 2, previousError: 'CsrKeyTooSmall' }), lambdaContext('r'));
+    expect(publishedPayloads()[0]?.payload).toEqual({
+      rotationId: ROTATION_ID,
+      previousError: 'CsrKeyTooSmall',
+    });
+    expect((await table.read(THING))?.lastError).toBe('CsrKeyTooSmall');
+  });
+
+  it('replaces the token on a timeout retry (same rotationId, new token)', async () => {
+    await table.put(claimedRecord());
+    const handler = requestHandler();
+    await handler(requestEvent(), lambdaContext('r'));
+    await handler(requestEvent({ taskToken: 'token-2' }), lambdaContext('r'));
+    expect((await table.read(THING))?.taskToken).toBe('token-2');
+    expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(2);
+  });
+
+  it('fails with CertificateAttemptsExhausted past the limit, sending nothing', async () => {
+    await table.put(claimedRecord());
+    await expect(
+      requestHandler()(requestEvent({ attempt: 4, maxAttempts: 3 }), lambdaContext('r')),
+    ).rejects.toMatchObject({ name: 'CertificateAttemptsExhausted' });
+    expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect((await table.read(THING))?.taskToken).toBeUndefined();
+  });
+
+  it('refuses to act for an execution that no longer owns the thing', async () => {
+    await table.put(claimedRecord({ executionArn: OTHER_EXECUTION_ARN }));
+    await expect(requestHandler()(requestEvent(), lambdaContext('r'))).rejects.toMatchObject({
+      name: 'RotationSuperseded',
+    });
+    expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('rejects a malformed event naming the field, without echoing the token', async () => {
+    const error = await requestHandler()(
+      requestEvent({ rotationId: 'nope', taskToken: 'secret-token' }),
+      lambdaContext('r'),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'InvalidStepInput', message: expect.stringContaining('rotationId') });
+    expect(String((error as Error).message)).not.toContain('secret-token');
+  });
+
+  it('turns a throttled publish into TransientAwsError for the state machine to retry', async () => {
+    await table.put(claimedRecord());
+    iotDataMock
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    await expect(requestHandler()(requestEvent(), lambdaContext('r'))).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+  });
+});
+
+describe('deliver-certificate', () => {
+  const deliverEvent = (overrides: Record<string, unknown> = {}) => ({
+    taskToken: 'token-ack',
+    thingName: THING,
+    executionArn: EXECUTION_ARN,
+    rotationId: ROTATION_ID,
+    certificateId: NEW_CERT_ID,
+    ...overrides,
+  });
+  const issued = () =>
+    claimedRecord({
+      phase: 'ISSUED',
+      rotationId: ROTATION_ID,
+      newCertificateId: NEW_CERT_ID,
+      newCertificateArn: `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`,
+      newCertificatePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+      newCertificateRotationId: ROTATION_ID,
+      issuingRotationId: ROTATION_ID,
+    });
+
+  it('stores the token and sends crt_res with the certificate of this rotation', async () => {
+    await table.put(issued());
+    await deliverHandler()(deliverEvent(), lambdaContext('d'));
+    expect(await table.read(THING)).toMatchObject({ phase: 'AWAITING_ACK', taskToken: 'token-ack' });
+    expect(publishedPayloads()).toEqual([
+      {
+        topic: `management/topic/${THING}/crt_res`,
+        payload: {
+          rotationId: ROTATION_ID,
+          certificateId: NEW_CERT_ID,
+          certificatePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+        },
+      },
+    ]);
+  });
+
+  it('refuses to deliver when the record holds no certificate of this rotation', async () => {
+    await table.put(claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID }));
+    await expect(deliverHandler()(deliverEvent(), lambdaContext('d'))).rejects.toMatchObject({
+      name: 'RotationStateInvalid',
+    });
+    expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('refuses to deliver another certificate than the recorded one', async () => {
+    await table.put(issued());
+    await expect(
+      deliverHandler()(deliverEvent({ certificateId: 'c'.repeat(64) }), lambdaContext('d')),
+    ).rejects.toMatchObject({ name: 'RotationStateInvalid' });
+    expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+});
