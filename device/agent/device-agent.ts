@@ -292,6 +292,7 @@ export class DeviceAgent {
 
   /** A connected, subscribed client, or undefined when the attempt failed (reported as an event). */
   private async tryConnect(pair: CredentialPair): Promise<MqttClient | undefined> {
+    if (!this.running) return undefined;
     const client = this.createClient(pair);
     try {
       await waitForConnect(client, this.timeoutMs);
@@ -300,6 +301,11 @@ export class DeviceAgent {
         this.timeoutMs,
         'subscribe',
       );
+      if (!this.running) {
+        // stop() ran while this attempt was under way; it must not leave a live connection behind.
+        this.dropClient(client);
+        return undefined;
+      }
       return client;
     } catch (error) {
       this.emit({
