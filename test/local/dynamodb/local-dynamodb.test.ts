@@ -1,0 +1,137 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConditionalCheckFailedException, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../local/clock.ts';
+import { LocalDynamoDb, TableDefinitionMismatchError } from '../../../local/dynamodb/local-dynamodb.ts';
+import type { TableDefinition } from '../../../local/dynamodb/table-definition.ts';
+
+const ROTATIONS: TableDefinition = {
+  tableName: 'recert-rotations',
+  partitionKey: { name: 'thingName', type: 'S' },
+  globalSecondaryIndexes: [
+    {
+      indexName: 'by-status',
+      partitionKey: { name: 'status', type: 'S' },
+      sortKey: { name: 'updatedAt', type: 'N' },
+    },
+  ],
+  timeToLiveAttribute: 'expiresAt',
+};
+
+let stateDir: string;
+let db: LocalDynamoDb;
+
+beforeEach(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'recert-dynamodb-'));
+  db = new LocalDynamoDb({ stateDir });
+  await db.start();
+});
+
+afterEach(async () => {
+  await db.close();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('local DynamoDB (dynalite)', () => {
+  it('creates a table with its index idempotently and refuses a conflicting definition', async () => {
+    // Act
+    const first = await db.ensureTable(ROTATIONS);
+    const second = await db.ensureTable(ROTATIONS);
+    const conflict = await db
+      .ensureTable({ ...ROTATIONS, partitionKey: { name: 'rotationId', type: 'S' } })
+      .catch((e: unknown) => e);
+    const client = db.client();
+    const described = await client.send(new DescribeTableCommand({ TableName: ROTATIONS.tableName }));
+    client.destroy();
+    // Assess
+    expect([first, second]).toEqual(['created', 'exists']);
+    expect(conflict).toBeInstanceOf(TableDefinitionMismatchError);
+    expect(described.Table?.TableStatus).toBe('ACTIVE');
+    expect(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['by-status']);
+    expect(db.timeToLiveAttribute(ROTATIONS.tableName)).toBe('expiresAt');
+  });
+
+  it('keeps data, tables and the TTL attribute across a restart', async () => {
+    // Prepare
+    await db.ensureTable(ROTATIONS);
+    let doc = DynamoDBDocumentClient.from(db.client());
+    await doc.send(
+      new PutCommand({
+        TableName: ROTATIONS.tableName,
+        Item: { thingName: 't1', status: 'RUNNING', updatedAt: 1 },
+      }),
+    );
+    doc.destroy();
+    await db.close();
+    // Act
+    db = new LocalDynamoDb({ stateDir });
+    await db.start();
+    const again = await db.ensureTable(ROTATIONS);
+    doc = DynamoDBDocumentClient.from(db.client());
+    const item = await doc.send(new GetCommand({ TableName: ROTATIONS.tableName, Key: { thingName: 't1' } }));
+    const byStatus = await doc.send(
+      new QueryCommand({
+        TableName: ROTATIONS.tableName,
+        IndexName: 'by-status',
+        KeyConditionExpression: '#s = :s',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': 'RUNNING' },
+      }),
+    );
+    doc.destroy();
+    // Assess
+    expect(again).toBe('exists');
+    expect(item.Item).toEqual({ thingName: 't1', status: 'RUNNING', updatedAt: 1 });
+    expect(byStatus.Items?.map((i) => i.thingName)).toEqual(['t1']);
+    expect(db.timeToLiveAttribute(ROTATIONS.tableName)).toBe('expiresAt');
+  });
+
+  it('enforces conditional writes as DynamoDB does', async () => {
+    await db.ensureTable(ROTATIONS);
+    const doc = DynamoDBDocumentClient.from(db.client());
+    const claim = () =>
+      doc.send(
+        new PutCommand({
+          TableName: ROTATIONS.tableName,
+          Item: { thingName: 't1', status: 'RUNNING', updatedAt: 1 },
+          ConditionExpression: 'attribute_not_exists(thingName)',
+        }),
+      );
+    await claim();
+    const second = await claim().catch((e: unknown) => e);
+    doc.destroy();
+    expect(second).toBeInstanceOf(ConditionalCheckFailedException);
+  });
+
+  it('deletes items whose TTL time has passed on the clock, and only those', async () => {
+    // Prepare
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const now = Math.floor(clock.now() / 1000);
+    await db.ensureTable(ROTATIONS);
+    const doc = DynamoDBDocumentClient.from(db.client());
+    for (const [thingName, expiresAt] of [
+      ['old', now - 1],
+      ['due', now],
+      ['later', now + 60],
+    ] as const) {
+      await doc.send(new PutCommand({ TableName: ROTATIONS.tableName, Item: { thingName, expiresAt } }));
+    }
+    await doc.send(new PutCommand({ TableName: ROTATIONS.tableName, Item: { thingName: 'no-ttl' } }));
+    // Act
+    const deleted = await db.expireItems(ROTATIONS.tableName, clock);
+    const left = await Promise.all(
+      ['old', 'due', 'later', 'no-ttl'].map(async (thingName) =>
+        (await doc.send(new GetCommand({ TableName: ROTATIONS.tableName, Key: { thingName } }))).Item
+          ? thingName
+          : undefined,
+      ),
+    );
+    doc.destroy();
+    // Assess
+    expect(deleted).toBe(2);
+    expect(left.filter(Boolean)).toEqual(['later', 'no-ttl']);
+  });
+});
