@@ -129,6 +129,10 @@ export const callTask = async (call: TaskCall): Promise<Json> => {
       if (!client)
         throw new StatesError('States.Runtime', 'No DynamoDB client is configured for the local engine');
       const input = objectParams(params, resource);
+      // The SDK modules load on first use: most machines never touch them, and start-up stays fast.
+      const { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } = await import(
+        '@aws-sdk/client-dynamodb'
+      );
       const ctor = {
         getItem: GetItemCommand,
         putItem: PutItemCommand,
@@ -154,6 +158,7 @@ export const callTask = async (call: TaskCall): Promise<Json> => {
       if (!client)
         throw new StatesError('States.Runtime', 'No EventBridge client is configured for the local engine');
       const input = objectParams(params, resource);
+      const { PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
       const out = await sdkSend(client, Reflect.construct(PutEventsCommand, [input]), 'EventBridge', true);
       if (isObject(out) && typeof out.FailedEntryCount === 'number' && out.FailedEntryCount > 0) {
         throw new StatesError('EventBridge.FailedEntry', JSON.stringify(out));
