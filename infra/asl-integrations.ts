@@ -1,0 +1,85 @@
+/**
+ * What the state machine itself calls, read from its definition, so the state machine's role grants
+ * exactly the service integrations the definition uses and a new integration cannot ship without
+ * its grant (the stack refuses to build).
+ */
+
+export class UnsupportedIntegrationError extends Error {
+  constructor(resource: string) {
+    super(
+      `the state machine uses ${resource}, which recert's deployment grants nothing for; ` +
+        'add its permissions to infra/constructs/rotation-state-machine.ts',
+    );
+    this.name = 'UnsupportedIntegrationError';
+  }
+}
+
+export class DefinitionShapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DefinitionShapeError';
+  }
+}
+
+export interface Integrations {
+  /** `${...}` placeholders (or literal ARNs) given as FunctionName to lambda:invoke tasks. */
+  readonly lambdaFunctions: readonly string[];
+  /** DynamoDB API actions (e.g. `dynamodb:UpdateItem`) of optimised integrations. */
+  readonly dynamoDbActions: readonly string[];
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const LAMBDA_INVOKE = /^arn:aws[a-z-]*:states:::lambda:invoke(\.waitForTaskToken)?$/;
+const DYNAMODB = /^arn:aws[a-z-]*:states:::dynamodb:(getItem|putItem|updateItem|deleteItem)$/;
+
+function collectStates(states: unknown, into: Record<string, unknown>[]): void {
+  if (!isRecord(states)) throw new DefinitionShapeError('a States field is not an object');
+  for (const state of Object.values(states)) {
+    if (!isRecord(state)) throw new DefinitionShapeError('a state is not an object');
+    into.push(state);
+    const branches = state.Branches;
+    if (Array.isArray(branches)) {
+      for (const branch of branches) if (isRecord(branch)) collectStates(branch.States, into);
+    }
+    for (const key of ['ItemProcessor', 'Iterator']) {
+      const nested = state[key];
+      if (isRecord(nested)) collectStates(nested.States, into);
+    }
+  }
+}
+
+/** The integrations of every Task state of a (parsed) definition, nested states included. */
+export function integrationsOf(definition: unknown): Integrations {
+  if (!isRecord(definition)) throw new DefinitionShapeError('the definition is not a JSON object');
+  const states: Record<string, unknown>[] = [];
+  collectStates(definition.States, states);
+  const functions = new Set<string>();
+  const dynamo = new Set<string>();
+  for (const state of states) {
+    if (state.Type !== 'Task') continue;
+    const resource = state.Resource;
+    if (typeof resource !== 'string') throw new DefinitionShapeError('a Task state has no Resource string');
+    if (LAMBDA_INVOKE.test(resource)) {
+      const args = isRecord(state.Arguments)
+        ? state.Arguments
+        : isRecord(state.Parameters)
+          ? state.Parameters
+          : {};
+      const name = args.FunctionName ?? args['FunctionName.$'];
+      if (typeof name !== 'string')
+        throw new DefinitionShapeError('a lambda:invoke task has no FunctionName');
+      functions.add(name);
+      continue;
+    }
+    const dynamoMatch = DYNAMODB.exec(resource);
+    if (dynamoMatch?.[1]) {
+      const api = dynamoMatch[1];
+      dynamo.add(`dynamodb:${api.charAt(0).toUpperCase()}${api.slice(1)}`);
+      continue;
+    }
+    throw new UnsupportedIntegrationError(resource);
+  }
+  return { lambdaFunctions: [...functions].sort(), dynamoDbActions: [...dynamo].sort() };
+}

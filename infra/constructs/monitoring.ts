@@ -1,0 +1,166 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { FUNCTION_IDS, type FunctionId } from '../../workflows/rotate-device/contract.ts';
+
+/**
+ * The metric the device-reply function counts for every reply it drops (invariant 3), without a
+ * reason dimension so that one alarm sees them all. Powertools adds `service` and the function's
+ * default dimension.
+ */
+export const REJECTED_REPLY_METRIC = {
+  metricName: 'ReplyRejected',
+  dimensionsMap: { service: 'recert', function: 'device-reply' },
+} as const;
+
+export interface MonitoringProps {
+  readonly stateMachine: sfn.StateMachine;
+  readonly functions: Readonly<Record<FunctionId, lambda.IFunction>>;
+  readonly table: dynamodb.TableV2;
+  readonly escalationTopic: sns.ITopic;
+  readonly metricsNamespace: string;
+  readonly rejectedRepliesPerHour: number;
+}
+
+/** Alarms (to the escalation topic) and one dashboard for operators. */
+export class Monitoring extends Construct {
+  readonly failedRotations: cloudwatch.Alarm;
+  readonly rejectedReplies: cloudwatch.Alarm;
+  readonly functionThrottles: cloudwatch.Alarm;
+  readonly executionThrottles: cloudwatch.Alarm;
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const sm = props.stateMachine;
+    const fiveMinutes = Duration.minutes(5);
+    const notify = new actions.SnsAction(props.escalationTopic);
+
+    const failed = new cloudwatch.MathExpression({
+      label: 'Rotations failed, timed out or aborted',
+      expression: 'failed + timedOut + aborted',
+      usingMetrics: {
+        failed: sm.metricFailed({ period: fiveMinutes, statistic: 'Sum' }),
+        timedOut: sm.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }),
+        aborted: sm.metricAborted({ period: fiveMinutes, statistic: 'Sum' }),
+      },
+      period: fiveMinutes,
+    });
+    this.failedRotations = failed.createAlarm(this, 'FailedRotations', {
+      alarmDescription:
+        'A rotation ended FAILED, TIMED_OUT or ABORTED: see the escalation topic and redrive it from the ' +
+        'Step Functions console or `recert redrive`.',
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const rejected = new cloudwatch.Metric({
+      namespace: props.metricsNamespace,
+      ...REJECTED_REPLY_METRIC,
+      dimensionsMap: { ...REJECTED_REPLY_METRIC.dimensionsMap },
+      statistic: 'Sum',
+      period: Duration.hours(1),
+      label: 'Device replies rejected',
+    });
+    this.rejectedReplies = rejected.createAlarm(this, 'RejectedReplies', {
+      alarmDescription:
+        'Many device replies were dropped (wrong client id, certificate or rotationId): a misbehaving ' +
+        'device or someone replaying messages. The device-reply logs name each reason.',
+      threshold: props.rejectedRepliesPerHour,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const throttles: Record<string, cloudwatch.IMetric> = {};
+    FUNCTION_IDS.forEach((fid, i) => {
+      throttles[`t${i}`] = props.functions[fid].metricThrottles({ period: fiveMinutes, statistic: 'Sum' });
+    });
+    this.functionThrottles = new cloudwatch.MathExpression({
+      label: 'Lambda throttles (all recert functions)',
+      expression: Object.keys(throttles).join(' + '),
+      usingMetrics: throttles,
+      period: fiveMinutes,
+    }).createAlarm(this, 'FunctionThrottles', {
+      alarmDescription: 'recert functions were throttled: raise their concurrency or slow the fan-out.',
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.executionThrottles = sm
+      .metricThrottled({ period: fiveMinutes, statistic: 'Sum' })
+      .createAlarm(this, 'ExecutionThrottles', {
+        alarmDescription: 'Step Functions throttled state transitions of the rotation state machine.',
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    for (const alarm of [
+      this.failedRotations,
+      this.rejectedReplies,
+      this.functionThrottles,
+      this.executionThrottles,
+    ]) {
+      alarm.addAlarmAction(notify);
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(7),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Rotations',
+        left: [
+          sm.metricStarted({ statistic: 'Sum', label: 'Started' }),
+          sm.metricSucceeded({ statistic: 'Sum', label: 'Succeeded' }),
+          sm.metricFailed({ statistic: 'Sum', label: 'Failed' }),
+          sm.metricTimedOut({ statistic: 'Sum', label: 'Timed out' }),
+          sm.metricAborted({ statistic: 'Sum', label: 'Aborted' }),
+        ],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Device replies rejected',
+        left: [rejected],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Function errors',
+        left: FUNCTION_IDS.map((fid) => props.functions[fid].metricErrors({ statistic: 'Sum', label: fid })),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Function throttles',
+        left: FUNCTION_IDS.map((fid) =>
+          props.functions[fid].metricThrottles({ statistic: 'Sum', label: fid }),
+        ),
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: [this.failedRotations, this.rejectedReplies, this.functionThrottles, this.executionThrottles],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Rotation table throttled requests',
+        left: [props.table.metricThrottledRequestsForOperations({ statistic: 'Sum' })],
+        width: 12,
+      }),
+    );
+  }
+}

@@ -1,0 +1,215 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  FUNCTION_IDS,
+  FUNCTIONS,
+  type FunctionId,
+  type FunctionSpec,
+} from '../../workflows/rotate-device/contract.ts';
+import { arnsFor, type RoleTargets } from '../arns.ts';
+import { assertEntriesExist, REPOSITORY_ROOT, repositoryPath } from '../repository.ts';
+import type { DeploymentSettings } from '../settings.ts';
+
+export interface WorkflowFunctionsProps {
+  readonly settings: DeploymentSettings;
+  readonly targets: RoleTargets;
+  /** `https://<prefix>-ats.iot.<region>.amazonaws.com` (a token when looked up at deploy time). */
+  readonly iotDataEndpointUrl: string;
+}
+
+export class ContractEnvironmentError extends Error {
+  constructor(functionId: string, variable: string) {
+    super(`function ${functionId} needs ${variable}, which has no value in this deployment and no default`);
+    this.name = 'ContractEnvironmentError';
+  }
+}
+
+/** Function environment variables recert's deployment adds to what the contract lists. */
+export const ISSUER_ENV = {
+  issuer: 'CERTIFICATE_ISSUER',
+  privateCaArn: 'PRIVATE_CA_ARN',
+  validityDays: 'CERTIFICATE_VALIDITY_DAYS',
+} as const;
+
+/** Values of the contract's `setting` variables that a deployment decides. */
+function settingValue(settings: DeploymentSettings, variable: string): string | undefined {
+  switch (variable) {
+    case 'METRICS_NAMESPACE':
+      return settings.metricsNamespace;
+    case 'AUDIT_CHECK_NAMES':
+      return settings.audit.checks.join(',');
+    case 'CSR_REQUIRE_CN_MATCH':
+      return String(settings.csrRequireCnMatch);
+    case 'ACCEPT_REPLIES_WITHOUT_ROTATION_ID':
+      return String(settings.acceptRepliesWithoutRotationId);
+    case 'OLD_CERTIFICATE_GRACE_DAYS':
+      return String(settings.oldCertificateGraceDays);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * One Lambda function per entry of the contract's `FUNCTIONS`: bundled locally with esbuild (no
+ * Docker), Node.js 22 on arm64, its own log group and its own role. Every grant of the role is
+ * written from the spec's `permissions`; nothing is granted by a definition file or a helper.
+ */
+export class WorkflowFunctions extends Construct {
+  readonly functions: Readonly<Record<FunctionId, lambda.Function>>;
+  readonly roles: Readonly<Record<FunctionId, iam.Role>>;
+  readonly logGroups: Readonly<Record<FunctionId, logs.LogGroup>>;
+
+  constructor(scope: Construct, id: string, props: WorkflowFunctionsProps) {
+    super(scope, id);
+    assertEntriesExist(FUNCTION_IDS.map((fid) => FUNCTIONS[fid].entry));
+    const functions = {} as Record<FunctionId, lambda.Function>;
+    const roles = {} as Record<FunctionId, iam.Role>;
+    const logGroups = {} as Record<FunctionId, logs.LogGroup>;
+    for (const fid of FUNCTION_IDS) {
+      const spec = FUNCTIONS[fid];
+      const { fn, role, logGroup } = this.buildFunction(spec, props);
+      functions[fid] = fn;
+      roles[fid] = role;
+      logGroups[fid] = logGroup;
+    }
+    this.functions = functions;
+    this.roles = roles;
+    this.logGroups = logGroups;
+  }
+
+  private buildFunction(spec: FunctionSpec, props: WorkflowFunctionsProps) {
+    const { settings } = props;
+    const logGroup = new logs.LogGroup(this, `${spec.id}-logs`, {
+      retention: settings.logRetentionDays,
+    });
+    const role = new iam.Role(this, `${spec.id}-role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `recert ${spec.id}: ${spec.description}`.slice(0, 1000),
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    for (const statement of grantStatements(this, spec, props.targets, settings)) {
+      role.addToPrincipalPolicy(statement);
+    }
+    const fn = new NodejsFunction(this, spec.id, {
+      entry: repositoryPath(spec.entry),
+      handler: spec.handlerExport,
+      projectRoot: REPOSITORY_ROOT,
+      depsLockFilePath: repositoryPath('package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      description: spec.description.slice(0, 256),
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { ...environmentOf(spec, props), NODE_OPTIONS: '--enable-source-maps' },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        platform: 'node',
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        mainFields: ['module', 'main'],
+        // The pinned SDK versions are bundled rather than the runtime's, so what runs is what was tested.
+        externalModules: [],
+        // Some dependencies are CommonJS and call require(); an ESM bundle has to provide it.
+        banner:
+          "import { createRequire as __recertRequire } from 'node:module';const require = __recertRequire(import.meta.url);",
+        forceDockerBundling: false,
+        tsconfig: repositoryPath('tsconfig.json'),
+      },
+    });
+    return { fn, role, logGroup };
+  }
+}
+
+/** The contract's environment of one function, resolved for this deployment. */
+export function environmentOf(spec: FunctionSpec, props: WorkflowFunctionsProps): Record<string, string> {
+  const { settings, targets } = props;
+  const env: Record<string, string> = {
+    POWERTOOLS_SERVICE_NAME: 'recert',
+    POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
+    POWERTOOLS_LOG_LEVEL: settings.logLevel,
+  };
+  for (const variable of spec.environment) {
+    let value: string | undefined;
+    switch (variable.source) {
+      case 'rotationTable':
+        value = targets.tableName;
+        break;
+      case 'stateMachine':
+        value = targets.stateMachineArn;
+        break;
+      case 'escalationTopic':
+        value = targets.escalationTopicArn;
+        break;
+      case 'iotDataEndpoint':
+        value = props.iotDataEndpointUrl;
+        break;
+      case 'setting':
+        value = settingValue(settings, variable.name) ?? variable.default;
+        break;
+    }
+    if (value === undefined) {
+      if (variable.required) throw new ContractEnvironmentError(spec.id, variable.name);
+      continue;
+    }
+    env[variable.name] = value;
+  }
+  if (spec.id === 'issue-certificate') {
+    env[ISSUER_ENV.issuer] = settings.issuer.kind;
+    if (settings.issuer.kind === 'acm-pca') {
+      env[ISSUER_ENV.privateCaArn] = settings.issuer.certificateAuthorityArn;
+      env[ISSUER_ENV.validityDays] = String(settings.issuer.validityDays);
+    }
+  }
+  return env;
+}
+
+/** The role statements of one function: its contract grants, plus the private CA's when chosen. */
+export function grantStatements(
+  scope: Construct,
+  spec: FunctionSpec,
+  targets: RoleTargets,
+  settings: DeploymentSettings,
+): iam.PolicyStatement[] {
+  const statements = spec.permissions.map(
+    (grant) =>
+      new iam.PolicyStatement({
+        actions: [...grant.actions],
+        resources: arnsFor(scope, grant.resource, targets),
+      }),
+  );
+  if (spec.permissions.some((g) => g.resource === 'escalationTopic' && g.actions.includes('sns:Publish'))) {
+    // The topic is encrypted: SNS uses the key on the publisher's behalf.
+    statements.push(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [targets.topicKeyArn],
+      }),
+    );
+  }
+  if (spec.id === 'issue-certificate' && settings.issuer.kind === 'acm-pca') {
+    statements.push(
+      new iam.PolicyStatement({
+        actions: ['acm-pca:IssueCertificate', 'acm-pca:GetCertificate'],
+        resources: [settings.issuer.certificateAuthorityArn],
+      }),
+      // RegisterCertificateWithoutCA creates the certificate resource, so there is no ARN to name yet.
+      new iam.PolicyStatement({ actions: ['iot:RegisterCertificateWithoutCA'], resources: ['*'] }),
+    );
+  }
+  return statements;
+}
