@@ -83,6 +83,8 @@ export function isSignedBy(cert: ParsedCertificate, issuer: ParsedCertificate): 
 export interface ParsedCsr {
   readonly publicKey: x509.PublicKey;
   readonly subject: string;
+  /** The subject Name as DER, copied into the issued certificate. */
+  readonly subjectDer: Uint8Array;
 }
 
 /** Parses a PKCS#10 CSR and checks its self-signature; a bad one is an InvalidRequestException. */
@@ -107,7 +109,11 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
     );
   }
   if (!valid) throw new InvalidRequestException('certificateSigningRequest signature does not verify');
-  return { publicKey: csr.publicKey, subject: csr.subject };
+  return {
+    publicKey: csr.publicKey,
+    subject: csr.subject,
+    subjectDer: new Uint8Array(csr.subjectName.toArrayBuffer()),
+  };
 }
 
 export type KeyKind = 'rsa-2048' | 'ec-p256';

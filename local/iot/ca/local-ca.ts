@@ -15,11 +15,13 @@ import {
   type CryptoKeyPair,
   EC_P256,
   type ParsedCertificate,
+  parseCertificateDer,
   parseCertificatePem,
   subtle,
   toPem,
   x509,
 } from './certificates.ts';
+import { type EndEntity, type Issuer, issueCertificate } from './issue-certificate.ts';
 
 /** AWS IoT's CA issues certificates that end on the last second of 2049. */
 export const AWS_DEFAULT_NOT_AFTER = Date.UTC(2049, 11, 31, 23, 59, 59);
@@ -28,7 +30,7 @@ export const AWS_DEFAULT_NOT_AFTER = Date.UTC(2049, 11, 31, 23, 59, 59);
 const AUTHORITY_NOT_AFTER = Date.UTC(2099, 11, 31, 23, 59, 59);
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const ISSUED_ISSUER_NAME = 'CN=recert local device CA, O=recert, C=US';
+const DEVICE_CA_NAME = 'CN=recert local device CA, O=recert, C=US';
 
 interface KeyedCertificate {
   readonly certificate: ParsedCertificate;
@@ -42,20 +44,25 @@ export interface CaPaths {
   readonly serverKeyPem: string;
 }
 
-export interface IssueRequest {
-  readonly publicKey: CryptoKey;
-  /** Subject DN, e.g. `CN=thing-1`. */
-  readonly subject: string;
-  readonly notBefore: number;
-  readonly notAfter: number;
-}
+export type IssueRequest = EndEntity;
 
 export class LocalCertificateAuthority {
+  private readonly issuer: Issuer;
+
   private constructor(
     readonly paths: CaPaths,
     readonly root: KeyedCertificate,
     readonly deviceCa: KeyedCertificate,
-  ) {}
+  ) {
+    const parsed = new x509.X509Certificate(deviceCa.certificate.der);
+    const keyId = parsed.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+    if (keyId === undefined) throw new Error('the device CA certificate has no subject key identifier');
+    this.issuer = {
+      nameDer: new Uint8Array(parsed.subjectName.toArrayBuffer()),
+      keyIdentifier: Buffer.from(keyId, 'hex'),
+      privateKey: deviceCa.privateKey,
+    };
+  }
 
   static async openOrCreate(dir: string, clock: Clock): Promise<LocalCertificateAuthority> {
     mkdirSync(dir, { recursive: true });
@@ -87,7 +94,7 @@ export class LocalCertificateAuthority {
       const keys = await subtle.generateKey(EC_P256, true, ['sign', 'verify']);
       const cert = await signWith(root, {
         publicKey: keys.publicKey,
-        subject: ISSUED_ISSUER_NAME,
+        subject: DEVICE_CA_NAME,
         notBefore,
         notAfter: AUTHORITY_NOT_AFTER,
         ca: true,
@@ -113,8 +120,7 @@ export class LocalCertificateAuthority {
 
   /** Signs a device certificate with the device CA. */
   async issue(request: IssueRequest): Promise<ParsedCertificate> {
-    const cert = await signWith(this.deviceCa, { ...request, ca: false });
-    return parseCertificatePem(cert.toString('pem'));
+    return parseCertificateDer(await issueCertificate(this.issuer, request));
   }
 
   rootCaPem(): string {
@@ -133,10 +139,17 @@ function serial(): string {
   return bytes.toString('hex');
 }
 
-async function signWith(
-  issuer: KeyedCertificate,
-  request: IssueRequest & { ca: boolean; serverNames?: boolean },
-): Promise<x509.X509Certificate> {
+interface AuthorityRequest {
+  readonly publicKey: CryptoKey;
+  readonly subject: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly ca: boolean;
+  readonly serverNames?: boolean;
+}
+
+/** Signs the authorities' own certificates (device CA, server): rare, so the general library is fine. */
+async function signWith(issuer: KeyedCertificate, request: AuthorityRequest): Promise<x509.X509Certificate> {
   const issuerCert = new x509.X509Certificate(issuer.certificate.der);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(request.ca, request.ca ? 0 : undefined, true),

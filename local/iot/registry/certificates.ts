@@ -75,7 +75,7 @@ export class CertificateOperations {
     const keys = await generateKeys(options.keyKind ?? this.keyKind);
     const issued = await (await this.ca()).issue({
       publicKey: keys.keys.publicKey,
-      subject: 'CN=AWS IoT Certificate',
+      subject: { commonName: 'AWS IoT Certificate' },
       ...this.window(options.validity),
     });
     return { record: this.store(issued, options.setAsActive ? 'ACTIVE' : 'INACTIVE', 'DEFAULT'), keys };
@@ -96,7 +96,8 @@ export class CertificateOperations {
     }
     const issued = await (await this.ca()).issue({
       publicKey,
-      subject: csr.subject === '' ? 'CN=AWS IoT Certificate' : csr.subject,
+      subject:
+        csr.subjectDer.byteLength > 2 ? { der: csr.subjectDer } : { commonName: 'AWS IoT Certificate' },
       ...this.window(options.validity),
     });
     return this.store(issued, options.setAsActive ? 'ACTIVE' : 'INACTIVE', 'DEFAULT');
