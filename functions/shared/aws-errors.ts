@@ -24,7 +24,7 @@ const TRANSIENT_NAMES = new Set([
   'RequestTimeoutException',
 ]);
 
-function httpStatus(error: unknown): number | undefined {
+export function httpStatus(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
   const metadata = error.$metadata;
   if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
@@ -48,6 +48,27 @@ export async function awsCall<T>(label: string, call: () => Promise<T>): Promise
   try {
     return await call();
   } catch (error) {
+    if (isTransient(error)) {
+      throw new TransientAwsError(`${label} failed transiently: ${errorName(error)}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Runs one AWS call whose failure is classified like `awsCall`, after `onRejected` ran for a failure
+ * the service answered with a 4xx status: a definite "no", nothing was done.
+ */
+export async function awsCallRejectable<T>(
+  label: string,
+  call: () => Promise<T>,
+  onRejected: (error: unknown) => Promise<void>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const status = httpStatus(error);
+    if (status !== undefined && status >= 400 && status < 500) await onRejected(error);
     if (isTransient(error)) {
       throw new TransientAwsError(`${label} failed transiently: ${errorName(error)}`, { cause: error });
     }

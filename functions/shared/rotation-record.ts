@@ -267,6 +267,26 @@ export class RotationRecordStore {
     return record !== undefined;
   }
 
+  /** Drops this attempt's marker after AWS definitely refused to issue (e.g. throttled). */
+  async clearIssuing(p: { fence: Fence; now: number }): Promise<void> {
+    await this.update(
+      {
+        Key: { thingName: p.fence.thingName },
+        UpdateExpression:
+          'SET updatedAt = :now REMOVE issuingRotationId, issuingKeyFingerprint, issuingStartedAt',
+        ConditionExpression:
+          'executionArn = :exec AND issuingRotationId = :rid AND ' +
+          '(attribute_not_exists(newCertificateRotationId) OR newCertificateRotationId <> :rid)',
+        ExpressionAttributeValues: {
+          ':rid': p.fence.rotationId,
+          ':exec': p.fence.executionArn,
+          ':now': iso(p.now),
+        },
+      },
+      'clear the issuance marker',
+    );
+  }
+
   /** Records the certificate that CreateCertificateFromCsr just returned, before anything else. */
   async recordIssued(p: {
     fence: Fence;

@@ -171,7 +171,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       { actions: ['iot:CreateCertificateFromCsr'], resource: 'any' },
       // AttachPolicy is authorised on the policy.
       { actions: ['iot:AttachPolicy'], resource: 'iotPolicies' },
-      { actions: ['iot:AttachThingPrincipal'], resource: 'iotThings' },
+      { actions: ['iot:AttachThingPrincipal', 'iot:ListThingPrincipals'], resource: 'iotThings' },
     ],
     timeoutSeconds: 60,
   },

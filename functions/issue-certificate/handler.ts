@@ -1,0 +1,52 @@
+import { IoTClient } from '@aws-sdk/client-iot';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { IssueCertificateInput } from '../../workflows/rotate-device/types.ts';
+import {
+  booleanEnv,
+  defaultClock,
+  documentClient,
+  type RuntimeOptions,
+  requiredEnv,
+} from '../shared/environment.ts';
+import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { RotationRecordStore } from '../shared/rotation-record.ts';
+import { parseStepInput } from '../shared/step-input.ts';
+import { issueCertificate } from './issue-certificate.ts';
+
+export interface IssueCertificateHandlerDeps extends RuntimeOptions {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly iot: IoTClient;
+  /** Default true: the CSR subject CN must be the thing name. */
+  readonly requireCnMatch?: boolean;
+}
+
+export function createHandler(deps: IssueCertificateHandlerDeps) {
+  const observability = createObservability('issue-certificate', {
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
+  });
+  const store = new RotationRecordStore(deps.db, deps.tableName);
+  return wrapHandler(observability, async (event) => {
+    const input = parseStepInput(IssueCertificateInput, event, 'IssueCertificate');
+    observability.logger.appendKeys({ thingName: input.thingName, rotationId: input.rotationId });
+    return issueCertificate(input, {
+      store,
+      iot: deps.iot,
+      clock: deps.clock ?? defaultClock,
+      log: logOf(observability.logger),
+      counter: counterOf(observability.metrics),
+      requireCnMatch: deps.requireCnMatch ?? true,
+    });
+  });
+}
+
+export const handler = lazyHandler(() =>
+  createHandler({
+    db: documentClient(),
+    tableName: requiredEnv('ROTATION_TABLE_NAME'),
+    iot: new IoTClient({}),
+    requireCnMatch: booleanEnv('CSR_REQUIRE_CN_MATCH', true),
+    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
+  }),
+);

@@ -1,0 +1,175 @@
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateCertificateFromCsrCommand,
+  DeleteCertificateCommand,
+  type IoTClient,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import {
+  CertificateMismatch,
+  CsrRejected,
+  IssuanceInterrupted,
+  RotationStateInvalid,
+} from '../../workflows/rotate-device/errors.ts';
+import type { IssueCertificateInput, IssueCertificateOutput } from '../../workflows/rotate-device/types.ts';
+import { awsCall, awsCallRejectable, errorName } from '../shared/aws-errors.ts';
+import { attachedPolicyNames, describeCertificate, thingPrincipals } from '../shared/iot-certificates.ts';
+import type { Counter, Log } from '../shared/observability.ts';
+import type { Fence, RotationRecordStore } from '../shared/rotation-record.ts';
+import { validateCsr } from './csr-validation.ts';
+
+export interface IssueCertificateDeps {
+  readonly store: RotationRecordStore;
+  readonly iot: IoTClient;
+  readonly clock: { now(): number };
+  readonly log: Log;
+  readonly counter: Counter;
+  readonly requireCnMatch: boolean;
+}
+
+/**
+ * Issues the new certificate of one rotation attempt (invariants 4, 5 and 7).
+ *
+ * CreateCertificateFromCsr is not idempotent, so the step is built around the record:
+ * 1. If the record already holds a certificate of this rotationId, nothing is issued again; the
+ *    step only finishes the attachments (all idempotent) - a Lambda or Step Functions retry.
+ * 2. Otherwise an issuance marker (rotationId + the CSR key's fingerprint) is written with a
+ *    conditional write before calling AWS. Finding a marker of this rotationId without a recorded
+ *    certificate means an earlier run died between the marker and recording the answer: a
+ *    certificate may or may not exist. AWS offers no lookup by public key short of paging every
+ *    certificate in the account, so the step does not guess; it fails with IssuanceInterrupted,
+ *    which the state machine answers with a fresh CSR under a new rotationId (a new attempt).
+ * 3. The certificate is created INACTIVE and recorded before anything else; only then does it get
+ *    the old certificate's policies, the thing attachment and ACTIVE. So a certificate lost in that
+ *    crash window is INACTIVE, has no policy and no thing: it can never be used to connect.
+ */
+export async function issueCertificate(
+  input: IssueCertificateInput,
+  deps: IssueCertificateDeps,
+): Promise<IssueCertificateOutput> {
+  const fence: Fence = {
+    thingName: input.thingName,
+    executionArn: input.executionArn,
+    rotationId: input.rotationId,
+  };
+  const record = await deps.store.get(input.thingName);
+  if (!record || record.executionArn !== input.executionArn || record.rotationId !== input.rotationId) {
+    await deps.store.explain(fence, 'cannot issue');
+  }
+  if (record?.oldCertificateId !== input.oldCertificateId) {
+    throw new CertificateMismatch(
+      `${input.thingName}: the record rotates ${record?.oldCertificateId ?? 'nothing'}`,
+    );
+  }
+
+  const old = await describeCertificate(deps.iot, input.oldCertificateId);
+  if (!old) {
+    throw new CertificateMismatch(
+      `${input.thingName}: the old certificate ${input.oldCertificateId} does not exist`,
+    );
+  }
+
+  let certificateId: string;
+  let certificateArn: string;
+  if (
+    record.newCertificateRotationId === input.rotationId &&
+    record.newCertificateId &&
+    record.newCertificateArn
+  ) {
+    certificateId = record.newCertificateId;
+    certificateArn = record.newCertificateArn;
+    deps.log.info('certificate already issued for this attempt; finishing its attachments', {
+      certificateId,
+    });
+  } else {
+    if (record.issuingRotationId === input.rotationId) {
+      deps.counter.count('IssuanceInterrupted');
+      await deps.store.recordError({ fence, error: 'IssuanceInterrupted', now: deps.clock.now() });
+      throw new IssuanceInterrupted(
+        `${input.thingName}: an earlier run of this step issued for rotation ${input.rotationId} without recording ` +
+          `the result (key ${record.issuingKeyFingerprint ?? '?'}); asking for a fresh CSR`,
+      );
+    }
+    const principals = await thingPrincipals(deps.iot, input.thingName);
+    if (!principals.includes(old.certificateArn)) {
+      throw new CertificateMismatch(
+        `${input.thingName}: the old certificate ${input.oldCertificateId} is not attached to the thing`,
+      );
+    }
+    let keyFingerprint: string;
+    try {
+      ({ keyFingerprint } = await validateCsr(input.csr, {
+        thingName: input.thingName,
+        oldCertificatePem: old.certificatePem,
+        requireCnMatch: deps.requireCnMatch,
+      }));
+    } catch (error) {
+      if (error instanceof CsrRejected) {
+        deps.counter.count('CsrRejected', { reason: error.name });
+        deps.log.warn('CSR rejected', { reason: error.name, detail: error.message });
+        await deps.store.recordError({
+          fence,
+          error: `${error.name}: ${error.message}`,
+          now: deps.clock.now(),
+        });
+      }
+      throw error;
+    }
+    if (!(await deps.store.markIssuing({ fence, keyFingerprint, now: deps.clock.now() }))) {
+      await deps.store.explain(fence, 'cannot mark the issuance');
+    }
+    // A 4xx answer (throttled, invalid) is a definite "not issued": the marker goes, so the retry
+    // issues. A timeout or 5xx is not definite: the marker stays and the retry ends the attempt.
+    const created = await awsCallRejectable(
+      'CreateCertificateFromCsr',
+      () =>
+        deps.iot.send(
+          new CreateCertificateFromCsrCommand({ certificateSigningRequest: input.csr, setAsActive: false }),
+        ),
+      () => deps.store.clearIssuing({ fence, now: deps.clock.now() }),
+    );
+    if (!created.certificateId || !created.certificateArn || !created.certificatePem) {
+      throw new RotationStateInvalid('CreateCertificateFromCsr answered without id, ARN or PEM');
+    }
+    certificateId = created.certificateId;
+    certificateArn = created.certificateArn;
+    const recorded = await deps.store.recordIssued({
+      fence,
+      certificateId,
+      certificateArn,
+      certificatePem: created.certificatePem,
+      now: deps.clock.now(),
+    });
+    if (!recorded) {
+      // Someone else moved the record on: this certificate belongs to nobody. It is INACTIVE with
+      // no attachment, so deleting it at once is safe.
+      await awsCall('DeleteCertificate', () =>
+        deps.iot.send(new DeleteCertificateCommand({ certificateId })),
+      ).catch((error: unknown) =>
+        deps.log.error('could not delete an unrecorded certificate', {
+          certificateId,
+          error: errorName(error),
+        }),
+      );
+      await deps.store.explain(fence, 'cannot record the new certificate');
+    }
+    deps.counter.count('CertificateIssued');
+    deps.log.info('certificate issued', { certificateId });
+  }
+
+  // Invariant 7: exactly the old certificate's policies, and the same thing.
+  for (const policyName of await attachedPolicyNames(deps.iot, old.certificateArn)) {
+    await awsCall('AttachPolicy', () =>
+      deps.iot.send(new AttachPolicyCommand({ policyName, target: certificateArn })),
+    );
+  }
+  await awsCall('AttachThingPrincipal', () =>
+    deps.iot.send(new AttachThingPrincipalCommand({ thingName: input.thingName, principal: certificateArn })),
+  );
+  await awsCall('UpdateCertificate', () =>
+    deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'ACTIVE' })),
+  );
+  await deps.store.setPhase({ fence, phase: 'ISSUED', now: deps.clock.now() });
+  return { certificateId, certificateArn };
+}

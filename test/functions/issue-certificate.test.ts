@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateCertificateFromCsrCommand,
+  DescribeCertificateCommand,
+  IoTClient,
+  ListAttachedPoliciesCommand,
+  ListThingPrincipalsCommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler } from '../../functions/issue-certificate/handler.ts';
+import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
+import {
+  claimedRecord,
+  clock,
+  EXECUTION_ARN,
+  lambdaContext,
+  NEW_CERT_ID,
+  OLD_CERT_ID,
+  OTHER_EXECUTION_ARN,
+  ROTATION_ID,
+  startTable,
+  type TableHarness,
+  THING,
+} from './harness.ts';
+
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../fixtures/csr/${name}`, import.meta.url), 'utf8');
+const OLD_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${OLD_CERT_ID}`;
+const NEW_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`;
+const NEW_PEM = '-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n';
+
+let table: TableHarness;
+const iot = new IoTClient({ region: 'us-east-1' });
+const iotMock = mockClient(iot);
+
+beforeAll(async () => {
+  table = await startTable();
+});
+afterAll(async () => {
+  await table.close();
+});
+beforeEach(() => {
+  iotMock.reset();
+  iotMock.on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID }).resolves({
+    certificateDescription: {
+      certificateId: OLD_CERT_ID,
+      certificateArn: OLD_ARN,
+      certificatePem: fixture('old-certificate.pem'),
+      status: 'ACTIVE',
+    },
+  });
+  iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [OLD_ARN] });
+  iotMock.on(ListAttachedPoliciesCommand, { target: OLD_ARN }).resolvesOnce({
+    policies: [{ policyName: 'device-policy' }],
+    nextMarker: 'page-2',
+  });
+  iotMock
+    .on(ListAttachedPoliciesCommand, { target: OLD_ARN, marker: 'page-2' })
+    .resolves({ policies: [{ policyName: 'telemetry-policy' }] });
+  iotMock.on(CreateCertificateFromCsrCommand).resolves({
+    certificateId: NEW_CERT_ID,
+    certificateArn: NEW_ARN,
+    certificatePem: NEW_PEM,
+  });
+  iotMock.on(AttachPolicyCommand).resolves({});
+  iotMock.on(AttachThingPrincipalCommand).resolves({});
+  iotMock.on(UpdateCertificateCommand).resolves({});
+});
+
+const handler = () =>
+  createHandler({ db: table.db, tableName: table.tableName, iot, clock, logLevel: 'SILENT' });
+const csrReceived = (o: Partial<RotationRecord> = {}) =>
+  claimedRecord({ phase: 'CSR_RECEIVED', rotationId: ROTATION_ID, ...o });
+const event = (csr = fixture('ok-ec-p256.csr.pem')) => ({
+  thingName: THING,
+  executionArn: EXECUTION_ARN,
+  rotationId: ROTATION_ID,
+  oldCertificateId: OLD_CERT_ID,
+  csr,
+});
+
+describe('issue-certificate', () => {
+  it('issues one inactive certificate, records it, copies the policies, attaches it, then activates it', async () => {
+    // Prepare
+    await table.put(csrReceived());
+    // Act
+    const out = await handler()(event(), lambdaContext('issue'));
+    // Assess
+    expect(out).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
+    const create = iotMock.commandCalls(CreateCertificateFromCsrCommand);
+    expect(create).toHaveLength(1);
+    expect(create[0]?.args[0].input.setAsActive).toBe(false);
+    expect(iotMock.commandCalls(AttachPolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { policyName: 'device-policy', target: NEW_ARN },
+      { policyName: 'telemetry-policy', target: NEW_ARN },
+    ]);
+    expect(iotMock.commandCalls(AttachThingPrincipalCommand)[0]?.args[0].input).toEqual({
+      thingName: THING,
+      principal: NEW_ARN,
+    });
+    expect(iotMock.commandCalls(UpdateCertificateCommand)[0]?.args[0].input).toEqual({
+      certificateId: NEW_CERT_ID,
+      newStatus: 'ACTIVE',
+    });
+    expect(await table.read(THING)).toMatchObject({
+      phase: 'ISSUED',
+      newCertificateId: NEW_CERT_ID,
+      newCertificateRotationId: ROTATION_ID,
+      newCertificatePem: NEW_PEM,
+    });
+  });
+
+  it('does not issue again when retried after the certificate was recorded (invariant 5)', async () => {
+    await table.put(csrReceived());
+    await handler()(event(), lambdaContext('issue'));
+    iotMock
+      .on(ListAttachedPoliciesCommand, { target: OLD_ARN })
+      .resolves({ policies: [{ policyName: 'device-policy' }] });
+    // Act: the same step runs again (a Lambda retry or a redrive)
+    const again = await handler()(event(), lambdaContext('issue'));
+    // Assess
+    expect(again.certificateId).toBe(NEW_CERT_ID);
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(1);
+  });
+
+  it('ends the attempt with IssuanceInterrupted when an earlier run left only its marker', async () => {
+    await table.put(
+      csrReceived({ phase: 'ISSUING', issuingRotationId: ROTATION_ID, issuingKeyFingerprint: 'f' }),
+    );
+    await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
+      name: 'IssuanceInterrupted',
+    });
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
+    expect((await table.read(THING))?.lastError).toBe('IssuanceInterrupted');
+  });
+
+  it('issues on the retry after AWS throttled the create (a definite no)', async () => {
+    await table.put(csrReceived());
+    iotMock
+      .on(CreateCertificateFromCsrCommand)
+      .rejectsOnce(
+        Object.assign(new Error('rate'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }),
+      )
+      .resolves({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN, certificatePem: NEW_PEM });
+    await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+    await expect(handler()(event(), lambdaContext('issue'))).resolves.toMatchObject({
+      certificateId: NEW_CERT_ID,
+    });
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(2);
+  });
+
+  it('keeps the marker after an ambiguous failure, so the retry cannot issue twice', async () => {
+    await table.put(csrReceived());
+    iotMock
+      .on(CreateCertificateFromCsrCommand)
+      .rejectsOnce(
+        Object.assign(new Error('boom'), {
+          name: 'InternalFailureException',
+          $metadata: { httpStatusCode: 500 },
+        }),
+      );
+    await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+    await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
+      name: 'IssuanceInterrupted',
+    });
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(1);
+  });
+
+  it.each([
+    ['bad-tampered.csr.pem', 'CsrSignatureInvalid'],
+    ['bad-rsa-1024.csr.pem', 'CsrKeyTooSmall'],
+    ['bad-old-key.csr.pem', 'CsrKeyReused'],
+    ['bad-wrong-cn.csr.pem', 'CsrSubjectMismatch'],
+    ['bad-ec-p521.csr.pem', 'CsrKeyTypeUnsupported'],
+    ['bad-not-a-csr.pem', 'CsrNotParsable'],
+  ])('rejects %s with %s, records it and issues nothing (invariant 4)', async (file, name) => {
+    await table.put(csrReceived());
+    await expect(handler()(event(fixture(file)), lambdaContext('issue'))).rejects.toMatchObject({ name });
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
+    expect((await table.read(THING))?.lastError).toMatch(new RegExp(`^${name}: `));
+  });
+
+  it('refuses to issue for an execution that no longer owns the thing', async () => {
+    await table.put(csrReceived({ executionArn: OTHER_EXECUTION_ARN }));
+    await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
+      name: 'RotationSuperseded',
+    });
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
+  });
+
+  it('refuses to issue when the old certificate is not attached to the thing', async () => {
+    await table.put(csrReceived());
+    iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [] });
+    await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
+      name: 'CertificateMismatch',
+    });
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
+  });
+});
