@@ -1,0 +1,83 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UsageError } from './errors.ts';
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** Flags every command accepts: where to run and how to print. */
+export const GLOBAL_OPTIONS = {
+  local: { type: 'boolean' },
+  'state-dir': { type: 'string' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionsConfig;
+
+export const GLOBAL_OPTIONS_HELP = `Target and output (every command):
+  --local             use the local AWS (also RECERT_LOCAL=1)
+  --state-dir <dir>   the local AWS's state directory (default .recert, also RECERT_STATE_DIR)
+  --stack <name>      the deployed CloudFormation stack (default Recert, also RECERT_STACK)
+  --region <region>   AWS region (default: the SDK's region chain)
+  --json              machine-readable output on stdout
+  -h, --help          this help`;
+
+/**
+ * Strict parsing: an unknown flag or a missing value is a usage error that names it, never a
+ * silently ignored typo.
+ */
+export function parseCommandLine<T extends OptionsConfig>(
+  args: string[],
+  options: T,
+  allowPositionals: boolean,
+) {
+  try {
+    return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, strict: true, allowPositionals });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''), { cause: error });
+  }
+}
+
+/** A flag given as a number: an integer within bounds, or a usage error naming the flag. */
+export function intFlag(
+  name: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name} ${JSON.stringify(text)} is not a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+const DURATION = /^(\d+)([smhdw])$/;
+const UNIT_MS: Readonly<Record<string, number>> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * `--since` as a duration back from now (`30m`, `12h`, `7d`, `2w`) or an ISO 8601 date or time;
+ * returns the ISO timestamp the rotation table's `updatedAt` is compared with.
+ */
+export function sinceFlag(text: string | undefined, now: number): string | undefined {
+  if (text === undefined) return undefined;
+  const duration = DURATION.exec(text);
+  if (duration?.[1] !== undefined && duration[2] !== undefined) {
+    const unit = UNIT_MS[duration[2]] ?? 0;
+    return new Date(now - Number(duration[1]) * unit).toISOString();
+  }
+  if (/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/.test(text)) {
+    const ms = Date.parse(text);
+    if (!Number.isNaN(ms)) return new Date(ms).toISOString();
+  }
+  throw new UsageError(
+    `--since ${JSON.stringify(text)} is neither a duration (30m, 12h, 7d, 2w) nor an ISO date (2026-01-31)`,
+  );
+}

@@ -1,0 +1,35 @@
+import type { CliIo } from './io.ts';
+import type { TargetFlags } from './target/resolve-target.ts';
+import type { Target } from './target/target.ts';
+
+/** What a command gets besides its arguments. */
+export interface CommandContext {
+  readonly io: CliIo;
+  /** The wall clock, for `--since` and ages. */
+  readonly now: () => number;
+  /** Connects to AWS or the local AWS from the global flags (lazily: help needs no target). */
+  readonly connect: (flags: TargetFlags) => Promise<Target>;
+}
+
+export interface Command {
+  /** The words that name it: `['rotations', 'list']`. */
+  readonly path: readonly string[];
+  readonly summary: string;
+  /** The full `--help` text, with examples. */
+  readonly help: string;
+  run(args: string[], context: CommandContext): Promise<number>;
+}
+
+/** Runs `body` with a connected target and always closes its clients. */
+export async function withTarget<T>(
+  context: CommandContext,
+  flags: TargetFlags,
+  body: (target: Target) => Promise<T>,
+): Promise<T> {
+  const target = await context.connect(flags);
+  try {
+    return await body(target);
+  } finally {
+    target.close();
+  }
+}

@@ -1,0 +1,288 @@
+import { rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { LocalAwsManifest } from '../../local/stack/types.ts';
+import type { Command, CommandContext } from '../command.ts';
+import {
+  errorMessage,
+  OperationFailedError,
+  RefusedError,
+  TargetUnavailableError,
+  UsageError,
+} from '../errors.ts';
+import { EXIT } from '../exit-codes.ts';
+import type { CliIo } from '../io.ts';
+import { type LocalAwsControl, LocalAwsUnavailableError, loadLocalAwsControl } from '../local-aws-control.ts';
+import { printJson } from '../output/json.ts';
+import { renderTable } from '../output/table.ts';
+import { manifestPath, processAlive, readManifest } from '../target/manifest.ts';
+import { probeTcp, probeUrl } from '../target/probe.ts';
+import { stateDirOf } from '../target/resolve-target.ts';
+
+const LOCAL_HELP = `Usage: recert local up [--state-dir <dir>] [--clock-speed <n>]
+       recert local down [--state-dir <dir>] [--timeout <seconds>]
+       recert local status [--state-dir <dir>] [--json]
+
+The embedded local AWS (Step Functions, IoT Core with its MQTT broker, DynamoDB, SNS and
+EventBridge) on 127.0.0.1, with its state in a directory (default .recert) so it survives a
+restart. Other recert commands reach it with --local (or RECERT_LOCAL=1).
+
+  up        runs it in the foreground until Ctrl-C or SIGTERM; writes <state-dir>/endpoints.json
+  down      stops the local AWS running from <state-dir> (SIGTERM to its process)
+  status    whether it runs, and whether each endpoint answers (exit 3 when not running)
+
+  --state-dir <dir>     state directory (default .recert, also RECERT_STATE_DIR)
+  --clock-speed <n>     up: time runs n times faster (e.g. 3600: an hour per second)
+  --timeout <seconds>   down: how long to wait for the process to exit (default 30)
+  --json                status: machine-readable output
+  -h, --help            this help
+
+Examples:
+  recert local up --clock-speed 60
+  recert local status --json
+  recert local down`;
+
+type ControlLoader = () => Promise<LocalAwsControl>;
+
+function waitForSignal(io: CliIo): Promise<void> {
+  return new Promise((resolve) => {
+    if (io.signal) {
+      if (io.signal.aborted) resolve();
+      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+async function liveManifest(stateDir: string): Promise<LocalAwsManifest | undefined> {
+  try {
+    const manifest = await readManifest(stateDir);
+    return processAlive(manifest.pid) ? manifest : undefined;
+  } catch (error) {
+    if (error instanceof TargetUnavailableError) return undefined;
+    throw error;
+  }
+}
+
+async function up(
+  context: CommandContext,
+  stateDir: string,
+  clockSpeed: number | undefined,
+  load: ControlLoader,
+) {
+  const { io } = context;
+  const running = await liveManifest(stateDir);
+  if (running) {
+    throw new RefusedError(`the local AWS already runs from ${stateDir} (process ${running.pid})`, {
+      hint: 'use it, or stop it with "recert local down"',
+    });
+  }
+  let control: LocalAwsControl;
+  try {
+    control = await load();
+  } catch (error) {
+    if (error instanceof LocalAwsUnavailableError) {
+      throw new TargetUnavailableError(`recert local up is not available: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const local = await control.startLocalAws({
+    stateDir,
+    ...(clockSpeed !== undefined ? { clockSpeed } : {}),
+    log: (line) => io.stderr(line),
+  });
+  const { endpoints } = local.manifest;
+  io.stdout(`Local AWS running (process ${local.manifest.pid}, clock speed ${local.manifest.clockSpeed}):`);
+  io.stdout(`  Step Functions  ${endpoints.stepFunctions}`);
+  io.stdout(`  IoT             ${endpoints.iot}`);
+  io.stdout(`  IoT data        ${endpoints.iotData}`);
+  io.stdout(
+    `  MQTT (mTLS)     ${endpoints.mqtt.host}:${endpoints.mqtt.port}  (root CA ${endpoints.rootCaPath})`,
+  );
+  io.stdout(`  DynamoDB        ${endpoints.dynamodb}`);
+  io.stdout(`  SNS             ${endpoints.sns}`);
+  io.stdout(`  EventBridge     ${endpoints.eventBridge}`);
+  io.stdout(`Manifest ${manifestPath(stateDir)}. Stop with Ctrl-C or "recert local down".`);
+  await waitForSignal(io);
+  io.stderr('Stopping the local AWS...');
+  await local.stop();
+  io.stderr('Stopped.');
+  return EXIT.ok;
+}
+
+async function down(context: CommandContext, stateDir: string, timeoutSeconds: number) {
+  const { io } = context;
+  let manifest: LocalAwsManifest;
+  try {
+    manifest = await readManifest(stateDir);
+  } catch (error) {
+    if (!(error instanceof TargetUnavailableError)) throw error;
+    io.stdout(`The local AWS is not running from ${stateDir}.`);
+    return EXIT.ok;
+  }
+  if (!processAlive(manifest.pid)) {
+    await rm(manifestPath(stateDir), { force: true });
+    io.stdout(
+      `The local AWS was not running (process ${manifest.pid} had exited); removed its stale manifest.`,
+    );
+    return EXIT.ok;
+  }
+  if (manifest.pid === process.pid) {
+    throw new RefusedError('the local AWS in this state directory runs inside this very process');
+  }
+  process.kill(manifest.pid, 'SIGTERM');
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  while (processAlive(manifest.pid)) {
+    if (Date.now() > deadline) {
+      throw new OperationFailedError(
+        `process ${manifest.pid} is still running ${timeoutSeconds} s after SIGTERM`,
+        { hint: `look at it, then "kill -9 ${manifest.pid}" if it hangs` },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // A process killed before its shutdown finished leaves its manifest behind.
+  await rm(manifestPath(stateDir), { force: true });
+  io.stdout(`Stopped the local AWS (process ${manifest.pid}).`);
+  return EXIT.ok;
+}
+
+interface EndpointCheck {
+  readonly service: string;
+  readonly address: string;
+  readonly answering: boolean;
+}
+
+async function status(context: CommandContext, stateDir: string, json: boolean) {
+  const { io } = context;
+  let manifest: LocalAwsManifest;
+  try {
+    manifest = await readManifest(stateDir);
+  } catch (error) {
+    if (!(error instanceof TargetUnavailableError)) throw error;
+    if (json) printJson(io, { running: false, stateDir, reason: errorMessage(error) });
+    else io.stdout(`Not running: ${errorMessage(error)}.`);
+    return EXIT.unavailable;
+  }
+  const alive = processAlive(manifest.pid);
+  const { endpoints } = manifest;
+  const checks: EndpointCheck[] = [];
+  for (const [service, url] of [
+    ['Step Functions', endpoints.stepFunctions],
+    ['IoT', endpoints.iot],
+    ['IoT data', endpoints.iotData],
+    ['DynamoDB', endpoints.dynamodb],
+    ['SNS', endpoints.sns],
+    ['EventBridge', endpoints.eventBridge],
+  ] as const) {
+    checks.push({ service, address: url, answering: alive && (await probeUrl(url)) });
+  }
+  const mqtt = `${endpoints.mqtt.host}:${endpoints.mqtt.port}`;
+  checks.push({
+    service: 'MQTT',
+    address: mqtt,
+    answering: alive && (await probeTcp(endpoints.mqtt.host, endpoints.mqtt.port)),
+  });
+  const healthy = alive && checks.every((check) => check.answering);
+  if (json) {
+    printJson(io, { running: alive, healthy, stateDir, manifest, endpoints: checks });
+  } else {
+    io.stdout(
+      alive
+        ? `Running: process ${manifest.pid}, since ${manifest.startedAt}, clock speed ${manifest.clockSpeed}.`
+        : `Not running: process ${manifest.pid} from ${manifestPath(stateDir)} has exited (stale manifest).`,
+    );
+    for (const line of renderTable(
+      [
+        { header: 'SERVICE', value: (c: EndpointCheck) => c.service },
+        { header: 'ADDRESS', value: (c) => c.address },
+        { header: 'ANSWERING', value: (c) => (c.answering ? 'yes' : 'no') },
+      ],
+      checks,
+    )) {
+      io.stdout(`  ${line}`);
+    }
+  }
+  if (!alive) return EXIT.unavailable;
+  return healthy ? EXIT.ok : EXIT.failed;
+}
+
+/** `recert local up|down|status`; `load` is replaceable for tests of a build without the local AWS. */
+export function localCommand(load: ControlLoader = () => loadLocalAwsControl()): Command {
+  return {
+    path: ['local'],
+    summary: 'run, stop or check the embedded local AWS',
+    help: LOCAL_HELP,
+    async run(args, context) {
+      let parsed: ReturnType<typeof parseLocalArgs>;
+      try {
+        parsed = parseLocalArgs(args);
+      } catch (error) {
+        throw new UsageError(errorMessage(error), { cause: error });
+      }
+      const { values, positionals } = parsed;
+      const [sub, ...extra] = positionals;
+      if (values.help || sub === 'help') {
+        context.io.stdout(LOCAL_HELP);
+        return EXIT.ok;
+      }
+      if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+      const stateDir = stateDirOf(values, context.io);
+      if (sub !== 'up' && values['clock-speed'] !== undefined) {
+        throw new UsageError('--clock-speed goes with "local up"');
+      }
+      if (sub !== 'down' && values.timeout !== undefined)
+        throw new UsageError('--timeout goes with "local down"');
+      switch (sub) {
+        case 'up': {
+          const speedText = values['clock-speed'];
+          const speed = speedText === undefined ? undefined : Number(speedText);
+          if (speed !== undefined && !(Number.isFinite(speed) && speed > 0 && speed <= 1_000_000)) {
+            throw new UsageError(
+              `--clock-speed ${JSON.stringify(speedText)} is not a number from 0 to 1000000`,
+            );
+          }
+          return up(context, stateDir, speed, load);
+        }
+        case 'down': {
+          const timeout = values.timeout === undefined ? 30 : Number(values.timeout);
+          if (!(Number.isInteger(timeout) && timeout > 0 && timeout <= 3600)) {
+            throw new UsageError(
+              `--timeout ${JSON.stringify(values.timeout)} is not a whole number of seconds`,
+            );
+          }
+          return down(context, stateDir, timeout);
+        }
+        case 'status':
+          return status(context, stateDir, values.json === true);
+        case undefined:
+          throw new UsageError('local needs a subcommand: up, down or status');
+        default:
+          throw new UsageError(`unknown subcommand "local ${sub}"; expected up, down or status`);
+      }
+    },
+  };
+}
+
+function parseLocalArgs(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      'state-dir': { type: 'string' },
+      'clock-speed': { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

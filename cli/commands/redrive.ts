@@ -1,0 +1,155 @@
+import type { RotationStatus } from '../../workflows/rotate-device/table.ts';
+import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { withTarget } from '../command.ts';
+import { CliError, errorMessage, errorName, RefusedError, UsageError } from '../errors.ts';
+import { EXIT } from '../exit-codes.ts';
+import { progress } from '../io.ts';
+import { printJson } from '../output/json.ts';
+import { renderTable } from '../output/table.ts';
+import { executionArnArg, looksLikeArn, thingNameArg } from '../rotations/identifiers.ts';
+import { collect, queryByStatus } from '../rotations/records.ts';
+import { redriveExecution } from '../rotations/redrive.ts';
+import { requireRecord } from '../rotations/things.ts';
+import type { Target } from '../target/target.ts';
+
+/** Statuses `--failed` redrives: ABORTED is left out, since someone stopped those on purpose. */
+const REDRIVE_STATUSES: readonly RotationStatus[] = ['FAILED', 'TIMED_OUT'];
+
+interface BatchResult {
+  thingName: string;
+  executionArn: string;
+  result: 'redriven' | 'would redrive' | 'refused' | 'failed';
+  detail: string | undefined;
+}
+
+async function redriveOne(
+  context: CommandContext,
+  target: Target,
+  arg: string,
+  json: boolean,
+): Promise<number> {
+  let executionArn: string;
+  let thing: string | undefined;
+  if (looksLikeArn(arg)) {
+    executionArn = executionArnArg(arg);
+  } else {
+    thing = thingNameArg(arg);
+    const record = await requireRecord(target, thing);
+    if (record.status === 'ABANDONED') {
+      throw new RefusedError(`the rotation of ${thing} was abandoned by an operator`, {
+        hint: `start a new rotation with "recert rotate ${thing} --fresh"`,
+      });
+    }
+    executionArn = record.executionArn;
+  }
+  const out = await redriveExecution(target, executionArn, thing);
+  if (json) printJson(context.io, { ...(thing ? { thingName: thing } : {}), ...out, result: 'redriven' });
+  else context.io.stdout(`Redriven ${executionArn}: it resumes at the step that failed.`);
+  return EXIT.ok;
+}
+
+async function redriveFailed(
+  context: CommandContext,
+  target: Target,
+  campaign: string | undefined,
+  dryRun: boolean,
+  json: boolean,
+): Promise<number> {
+  const records = (
+    await Promise.all(REDRIVE_STATUSES.map((status) => collect(queryByStatus(target, { status, campaign }))))
+  ).flat();
+  const results: BatchResult[] = [];
+  for (const [index, record] of records.entries()) {
+    progress(context.io, `[${index + 1}/${records.length}] ${record.thingName}`);
+    const base = { thingName: record.thingName, executionArn: record.executionArn };
+    if (dryRun) {
+      results.push({ ...base, result: 'would redrive', detail: record.lastError });
+      continue;
+    }
+    try {
+      await redriveExecution(target, record.executionArn, record.thingName);
+      results.push({ ...base, result: 'redriven', detail: undefined });
+    } catch (error) {
+      const refused = error instanceof CliError && error.exitCode !== EXIT.failed;
+      results.push({
+        ...base,
+        result: refused ? 'refused' : 'failed',
+        detail: refused ? errorMessage(error) : `${errorName(error)}: ${errorMessage(error)}`,
+      });
+    }
+  }
+  const bad = results.filter((r) => r.result === 'refused' || r.result === 'failed').length;
+  if (json) {
+    printJson(context.io, { count: results.length, failed: bad, results });
+  } else if (results.length === 0) {
+    context.io.stdout(`No failed rotations${campaign ? ` in campaign ${campaign}` : ''} to redrive.`);
+  } else {
+    for (const line of renderTable(
+      [
+        { header: 'THING', value: (r: BatchResult) => r.thingName },
+        { header: 'RESULT', value: (r) => r.result },
+        { header: 'DETAIL', value: (r) => r.detail },
+      ],
+      results,
+    )) {
+      context.io.stdout(line);
+    }
+    const done = results.length - bad;
+    context.io.stdout(`${dryRun ? 'Would redrive' : 'Redriven'} ${done} of ${results.length}.`);
+  }
+  return bad > 0 ? EXIT.failed : EXIT.ok;
+}
+
+export const redriveCommand: Command = {
+  path: ['redrive'],
+  summary: 'resume failed rotations at the step that failed',
+  help: `Usage: recert redrive <thing | execution ARN> [--json]
+       recert redrive --failed [--campaign <audit task id>] [--dry-run] [--json]
+
+RedriveExecution: the execution resumes at the step that failed, keeping its ARN and its history.
+Step Functions redrives executions that FAILED, TIMED_OUT or were ABORTED within the last 14 days.
+When an execution cannot be redriven (it succeeded, still runs, or is too old) the command says
+why and what to do instead, and exits with 5.
+
+  --failed            redrive every FAILED and TIMED_OUT rotation (ABORTED ones were stopped on
+                      purpose: redrive those one by one)
+  --campaign <id>     with --failed: only rotations of this audit task id
+  --dry-run           with --failed: list what would be redriven, change nothing
+
+${GLOBAL_OPTIONS_HELP}
+
+Examples:
+  recert redrive sensor-0042
+  recert redrive arn:aws:states:eu-west-1:123456789012:execution:recert-rotate-device:sensor-0042-1a2b3c
+  recert redrive --failed --campaign 4b1c8e0f2d5a6b7c8d9e0f1a2b3c4d5e --dry-run`,
+  async run(args, context) {
+    const { values, positionals } = parseCommandLine(
+      args,
+      { failed: { type: 'boolean' }, campaign: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      true,
+    );
+    if (values.help) {
+      context.io.stdout(this.help);
+      return EXIT.ok;
+    }
+    const json = values.json === true;
+    if (values.failed) {
+      if (positionals.length > 0) throw new UsageError('redrive --failed takes no thing or ARN');
+      return withTarget(context, values, (target) =>
+        redriveFailed(context, target, values.campaign, values['dry-run'] === true, json),
+      );
+    }
+    if (values.campaign !== undefined || values['dry-run']) {
+      throw new UsageError('--campaign and --dry-run go with --failed');
+    }
+    const [arg, ...extra] = positionals;
+    if (arg === undefined || extra.length > 0) {
+      throw new UsageError('redrive takes one thing name or execution ARN, or --failed');
+    }
+    // Validated before connecting, so a typo is a usage error even when the target is down.
+    if (looksLikeArn(arg)) executionArnArg(arg);
+    else thingNameArg(arg);
+    return withTarget(context, values, (target) => redriveOne(context, target, arg, json));
+  },
+};

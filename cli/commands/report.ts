@@ -1,0 +1,108 @@
+import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
+import type { Command } from '../command.ts';
+import { withTarget } from '../command.ts';
+import { UsageError } from '../errors.ts';
+import { EXIT } from '../exit-codes.ts';
+import { progress } from '../io.ts';
+import { renderCsv } from '../output/csv.ts';
+import { printJson } from '../output/json.ts';
+import { type Column, renderTable } from '../output/table.ts';
+import { complianceReport, type DeviceLine } from '../rotations/compliance.ts';
+import { oneLine } from '../rotations/present.ts';
+
+const FORMATS = ['table', 'json', 'csv'] as const;
+type Format = (typeof FORMATS)[number];
+const isFormat = (text: string): text is Format => FORMATS.some((f) => f === text);
+
+const COLUMNS: Column<DeviceLine>[] = [
+  { header: 'thing', value: (d) => d.thingName },
+  { header: 'certificate', value: (d) => d.certificateId },
+  { header: 'checks', value: (d) => d.checks },
+  { header: 'state', value: (d) => d.state },
+  { header: 'rotation_status', value: (d) => d.rotationStatus },
+  { header: 'certificate_status', value: (d) => d.certificateStatus },
+  { header: 'still_expiring', value: (d) => (d.stillExpiring ? 'yes' : 'no') },
+  { header: 'reason', value: (d) => d.reason },
+];
+
+export const reportCommand: Command = {
+  path: ['report'],
+  summary: 'the compliance report of a campaign: found, rotated, pending, failed, still expiring',
+  help: `Usage: recert report [--campaign <audit task id | name>] [--format table|json|csv]
+
+The compliance report of a campaign: the devices the Device Defender audit found (expiring or old
+certificates), how many were rotated, are pending, failed (with the reasons) or were abandoned,
+and which of the certificates found are still ACTIVE (still expiring). Without --campaign, the
+latest completed audit task. A campaign that is not an audit task id (e.g. "manual") reports the
+rotations recorded under that name. --json is the same as --format json.
+
+  --campaign <id>     audit task id or campaign name
+  --format <f>        table (default), json, csv (one line per device, for spreadsheets)
+
+${GLOBAL_OPTIONS_HELP}
+
+Examples:
+  recert report
+  recert report --campaign 4b1c8e0f2d5a6b7c8d9e0f1a2b3c4d5e --format csv > campaign.csv
+  recert report --campaign manual --local --json`,
+  async run(args, context) {
+    const { values } = parseCommandLine(
+      args,
+      { campaign: { type: 'string' }, format: { type: 'string' } },
+      false,
+    );
+    if (values.help) {
+      context.io.stdout(this.help);
+      return EXIT.ok;
+    }
+    const formatText = values.format ?? (values.json ? 'json' : 'table');
+    if (!isFormat(formatText)) {
+      throw new UsageError(`--format ${JSON.stringify(formatText)} is not one of ${FORMATS.join(', ')}`);
+    }
+    if (values.json && values.format !== undefined && values.format !== 'json') {
+      throw new UsageError(`--json contradicts --format ${values.format}`);
+    }
+    if (values.campaign !== undefined && values.campaign.trim() === '')
+      throw new UsageError('--campaign is empty');
+    return withTarget(context, values, async (target) => {
+      const report = await complianceReport(target, values.campaign, context.now(), (done, total) =>
+        progress(context.io, `certificate ${done}/${total}...`),
+      );
+      const { io } = context;
+      if (formatText === 'json') {
+        printJson(io, report);
+        return EXIT.ok;
+      }
+      if (formatText === 'csv') {
+        for (const line of renderCsv(COLUMNS, report.devices)) io.stdout(line);
+        return EXIT.ok;
+      }
+      const s = report.summary;
+      io.stdout(
+        report.audit
+          ? `Campaign ${report.campaign}: audit task ${report.audit.taskType ?? ''} started ${report.audit.taskStartTime ?? '?'}, ${report.audit.taskStatus ?? ''}`
+          : `Campaign ${report.campaign} (not an audit task: rotations recorded under this name)`,
+      );
+      io.stdout(`  devices found              ${s.devicesFound}`);
+      io.stdout(`  rotated                    ${s.rotated}`);
+      io.stdout(`  pending                    ${s.pending}`);
+      io.stdout(`  failed                     ${s.failed}`);
+      io.stdout(`  abandoned                  ${s.abandoned}`);
+      io.stdout(`  not started                ${s.notStarted}`);
+      io.stdout(`  certificates still expiring ${s.certificatesStillExpiring}`);
+      if (report.devices.length > 0) {
+        io.stdout('');
+        const table: Column<DeviceLine>[] = [
+          { header: 'THING', value: (d) => d.thingName },
+          { header: 'CERTIFICATE', value: (d) => d.certificateId.slice(0, 12) },
+          { header: 'CHECKS', value: (d) => d.checks },
+          { header: 'STATE', value: (d) => d.state },
+          { header: 'CERT STATUS', value: (d) => d.certificateStatus },
+          { header: 'REASON', value: (d) => oneLine(d.reason, 70) },
+        ];
+        for (const line of renderTable(table, report.devices)) io.stdout(line);
+      }
+      return EXIT.ok;
+    });
+  },
+};

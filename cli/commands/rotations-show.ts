@@ -1,0 +1,132 @@
+import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
+import type { Command } from '../command.ts';
+import { withTarget } from '../command.ts';
+import { isNamed, UsageError } from '../errors.ts';
+import { EXIT } from '../exit-codes.ts';
+import { printJson } from '../output/json.ts';
+import { cellText, renderTable } from '../output/table.ts';
+import { thingNameArg } from '../rotations/identifiers.ts';
+import { age, publicRecord } from '../rotations/present.ts';
+import { requireRecord } from '../rotations/things.ts';
+import { buildTimeline, executionHistory, type TimelineStep } from '../rotations/timeline.ts';
+
+export const rotationsShowCommand: Command = {
+  path: ['rotations', 'show'],
+  summary: "a thing's rotation record and its execution timeline",
+  help: `Usage: recert rotations show <thing> [--json]
+
+Shows the rotation record of one thing (status, phase, attempt, certificates, last error) and a
+timeline built from the execution history: each step, when it started and ended, its outcome,
+how many task attempts it took and the error that ended it. On AWS it also prints the link to the
+execution in the Step Functions console.
+
+${GLOBAL_OPTIONS_HELP}
+
+Examples:
+  recert rotations show sensor-0042
+  recert rotations show sensor-0042 --local --json | jq '.timeline[] | select(.error)'`,
+  async run(args, context) {
+    const { values, positionals } = parseCommandLine(args, {}, true);
+    if (values.help) {
+      context.io.stdout(this.help);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1 || positionals[0] === undefined) {
+      throw new UsageError('rotations show takes exactly one thing name');
+    }
+    const thingName = thingNameArg(positionals[0]);
+    return withTarget(context, values, async (target) => {
+      const record = await requireRecord(target, thingName);
+      let execution: DescribeExecutionCommandOutput | undefined;
+      let timeline: TimelineStep[] = [];
+      let executionNote: string | undefined;
+      try {
+        execution = await target.sfn.send(
+          new DescribeExecutionCommand({ executionArn: record.executionArn }),
+        );
+        timeline = buildTimeline(await executionHistory(target.sfn, record.executionArn));
+      } catch (error) {
+        // Step Functions forgets executions 90 days after they end; the record outlives them.
+        if (!isNamed(error, 'ExecutionDoesNotExist')) throw error;
+        executionNote = 'the execution no longer exists in Step Functions (ended more than 90 days ago?)';
+      }
+      const consoleLink = target.consoleLink(record.executionArn);
+      if (values.json) {
+        printJson(context.io, {
+          record: publicRecord(record),
+          execution: execution
+            ? {
+                executionArn: execution.executionArn,
+                status: execution.status,
+                startDate: execution.startDate?.toISOString(),
+                stopDate: execution.stopDate?.toISOString(),
+                redriveCount: execution.redriveCount,
+                redriveStatus: execution.redriveStatus,
+                redriveStatusReason: execution.redriveStatusReason,
+                error: execution.error,
+                cause: execution.cause,
+              }
+            : null,
+          ...(consoleLink !== undefined ? { consoleLink } : {}),
+          timeline,
+        });
+        return EXIT.ok;
+      }
+      const { io } = context;
+      const now = context.now();
+      const line = (label: string, value: string | number | undefined): void =>
+        io.stdout(`${`${label}:`.padEnd(14)}${cellText(value)}`);
+      line('Thing', record.thingName);
+      line('Status', `${record.status} (phase ${record.phase}, attempt ${record.attempt ?? 1})`);
+      line('Campaign', record.campaign);
+      line('Rotation id', record.rotationId);
+      line('Old cert', record.oldCertificateId);
+      line('New cert', record.newCertificateId ?? record.provenCertificateId);
+      if (record.revokedCertificateIds?.length) line('Revoked', record.revokedCertificateIds.join(', '));
+      line('Started', record.startedAt && `${record.startedAt} (${age(record.startedAt, now)} ago)`);
+      line('Updated', record.updatedAt && `${record.updatedAt} (${age(record.updatedAt, now)} ago)`);
+      if (record.completedAt) line('Completed', record.completedAt);
+      if (record.lastError) line('Last error', record.lastError);
+      line('Execution', record.executionArn);
+      if (execution) {
+        const redrive =
+          execution.redriveStatus === 'REDRIVABLE'
+            ? 'redrivable'
+            : execution.redriveStatus
+              ? `${execution.redriveStatus.toLowerCase().replaceAll('_', ' ')}`
+              : undefined;
+        line(
+          'Exec status',
+          [
+            execution.status,
+            redrive,
+            execution.redriveCount ? `redriven ${execution.redriveCount}x` : undefined,
+          ]
+            .filter((part) => part !== undefined)
+            .join(', '),
+        );
+      }
+      if (executionNote) line('Exec status', executionNote);
+      if (consoleLink) line('Console', consoleLink);
+      if (timeline.length > 0) {
+        io.stdout('');
+        io.stdout('Timeline:');
+        for (const row of renderTable(
+          [
+            { header: 'STEP', value: (s: TimelineStep) => s.step },
+            { header: 'AT', value: (s) => s.at },
+            { header: 'LEFT', value: (s) => s.exitedAt },
+            { header: 'OUTCOME', value: (s) => s.outcome },
+            { header: 'TRIES', value: (s) => (s.attempts > 0 ? s.attempts : undefined), align: 'right' },
+            { header: 'ERROR', value: (s) => s.error },
+          ],
+          timeline,
+        )) {
+          io.stdout(`  ${row}`);
+        }
+      }
+      return EXIT.ok;
+    });
+  },
+};

@@ -1,0 +1,105 @@
+import { ROTATION_STATUSES, type RotationStatus } from '../../workflows/rotate-device/table.ts';
+import { GLOBAL_OPTIONS_HELP, intFlag, parseCommandLine } from '../args.ts';
+import type { Command } from '../command.ts';
+import { withTarget } from '../command.ts';
+import { EXIT } from '../exit-codes.ts';
+import { printJson } from '../output/json.ts';
+import { renderTable } from '../output/table.ts';
+import { age, oneLine, publicRecord } from '../rotations/present.ts';
+import { collect, countByStatus, queryByStatus } from '../rotations/records.ts';
+
+const FAILED_STATUSES: readonly RotationStatus[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+
+export const statusCommand: Command = {
+  path: ['status'],
+  summary: 'the fleet by rotation status, the oldest rotations in flight, the recent failures',
+  help: `Usage: recert status [--top <n>] [--json]
+
+Counts rotations by status (from the rotation table's byStatus index), lists the rotations in
+flight that have not moved for the longest time, and the most recent failures with their errors.
+
+  --top <n>           how many in-flight and failed rotations to list (default 5, max 100)
+
+${GLOBAL_OPTIONS_HELP}
+
+Examples:
+  recert status
+  recert status --local --top 10
+  recert status --json | jq .counts`,
+  async run(args, context) {
+    const { values } = parseCommandLine(args, { top: { type: 'string' } }, false);
+    if (values.help) {
+      context.io.stdout(this.help);
+      return EXIT.ok;
+    }
+    const top = intFlag('top', values.top, 1, 100) ?? 5;
+    return withTarget(context, values, async (target) => {
+      const counts: Record<string, number> = {};
+      for (const status of ROTATION_STATUSES) counts[status] = await countByStatus(target, status);
+      const inFlight = await collect(queryByStatus(target, { status: 'IN_PROGRESS', limit: top }));
+      const failures = (
+        await Promise.all(
+          FAILED_STATUSES.map((status) =>
+            collect(queryByStatus(target, { status, newestFirst: true, limit: top })),
+          ),
+        )
+      )
+        .flat()
+        .sort((a, b) => (b.updatedAt ?? '').localeCompare(a.updatedAt ?? ''))
+        .slice(0, top);
+      const now = context.now();
+      if (values.json) {
+        printJson(context.io, {
+          counts,
+          oldestInFlight: inFlight.map(publicRecord),
+          recentFailures: failures.map(publicRecord),
+        });
+        return EXIT.ok;
+      }
+      const { io } = context;
+      io.stdout(`Rotations by status (table ${target.resources.rotationTableName}):`);
+      for (const line of renderTable(
+        [
+          { header: 'STATUS', value: (row: [string, number]) => row[0] },
+          { header: 'COUNT', value: (row: [string, number]) => row[1], align: 'right' },
+        ],
+        Object.entries(counts),
+      )) {
+        io.stdout(`  ${line}`);
+      }
+      io.stdout('');
+      io.stdout('In flight, least recently updated first:');
+      if (inFlight.length === 0) io.stdout('  (none)');
+      else
+        for (const line of renderTable(
+          [
+            { header: 'THING', value: (r) => r.thingName },
+            { header: 'PHASE', value: (r) => r.phase },
+            { header: 'ATTEMPT', value: (r) => r.attempt, align: 'right' },
+            { header: 'STARTED', value: (r) => r.startedAt },
+            { header: 'IDLE', value: (r) => age(r.updatedAt, now), align: 'right' },
+          ],
+          inFlight,
+        )) {
+          io.stdout(`  ${line}`);
+        }
+      io.stdout('');
+      io.stdout('Recent failures:');
+      if (failures.length === 0) io.stdout('  (none)');
+      else
+        for (const line of renderTable(
+          [
+            { header: 'THING', value: (r) => r.thingName },
+            { header: 'STATUS', value: (r) => r.status },
+            { header: 'PHASE', value: (r) => r.phase },
+            { header: 'UPDATED', value: (r) => r.updatedAt },
+            { header: 'ERROR', value: (r) => oneLine(r.lastError, 70) },
+          ],
+          failures,
+        )) {
+          io.stdout(`  ${line}`);
+        }
+      return EXIT.ok;
+    });
+  },
+};

@@ -1,0 +1,135 @@
+import { runDeviceCommand } from '../device/cli.ts';
+import type { Command, CommandContext } from './command.ts';
+import { abandonCommand } from './commands/abandon.ts';
+import { localCommand } from './commands/local.ts';
+import { redriveCommand } from './commands/redrive.ts';
+import { reportCommand } from './commands/report.ts';
+import { rotateCommand } from './commands/rotate.ts';
+import { rotationsListCommand } from './commands/rotations-list.ts';
+import { rotationsShowCommand } from './commands/rotations-show.ts';
+import { statusCommand } from './commands/status.ts';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
+import type { CliIo } from './io.ts';
+import type { LocalAwsControl } from './local-aws-control.ts';
+import { reportError } from './report-error.ts';
+import type { TargetFlags } from './target/resolve-target.ts';
+import { resolveTarget } from './target/resolve-target.ts';
+import type { Target } from './target/target.ts';
+
+export type { CliIo } from './io.ts';
+
+export interface CliOptions {
+  /** The wall clock (tests fix it). */
+  readonly now?: () => number;
+  /** Replaces target resolution (tests inject nothing here: they use --local and a manifest). */
+  readonly connect?: (flags: TargetFlags) => Promise<Target>;
+  /** Replaces the local AWS implementation that `local up` loads. */
+  readonly loadLocalAws?: () => Promise<LocalAwsControl>;
+}
+
+function commands(options: CliOptions): Command[] {
+  return [
+    statusCommand,
+    rotationsListCommand,
+    rotationsShowCommand,
+    rotateCommand,
+    redriveCommand,
+    abandonCommand,
+    reportCommand,
+    options.loadLocalAws ? localCommand(options.loadLocalAws) : localCommand(),
+  ];
+}
+
+function mainHelp(list: readonly Command[]): string {
+  const rows: Array<[string, string]> = list.map((c) => [c.path.join(' '), c.summary]);
+  rows.push(['device run', 'run the reference device agent (see "recert device --help")']);
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return `Usage: recert <command> [options]
+
+Rotates the X.509 certificates of an AWS IoT Core fleet on AWS Step Functions, and lets operators
+inspect and repair rotations, against AWS or the embedded local AWS, with the same commands.
+
+Commands:
+${rows.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`).join('\n')}
+
+Run "recert <command> --help" for a command's options and examples.
+
+Target: AWS by default (the default credential chain and region; resources from the outputs of
+the CloudFormation stack named by --stack or RECERT_STACK, default Recert), or the local AWS with
+--local or RECERT_LOCAL=1 (its state directory from --state-dir or RECERT_STATE_DIR, default .recert).
+
+Output: tables for people; --json prints one JSON document for scripts. Errors go to stderr.
+Set RECERT_DEBUG=1 to print stack traces.
+
+${EXIT_CODES_HELP}`;
+}
+
+/** Finds the command named by the leading words of argv; the rest are its arguments. */
+function dispatch(
+  list: readonly Command[],
+  argv: readonly string[],
+): { command: Command; rest: string[] } | undefined {
+  let best: { command: Command; rest: string[] } | undefined;
+  for (const command of list) {
+    const n = command.path.length;
+    if (argv.length >= n && command.path.every((word, i) => argv[i] === word)) {
+      if (!best || n > best.command.path.length) best = { command, rest: argv.slice(n) };
+    }
+  }
+  return best;
+}
+
+/** The `recert` command: runs argv (without `node` and the script) and resolves with the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo, options: CliOptions = {}): Promise<number> {
+  const list = commands(options);
+  const [first] = argv;
+  if (first === undefined) {
+    io.stderr(mainHelp(list));
+    return EXIT.usage;
+  }
+  if (first === '--help' || first === '-h' || first === 'help') {
+    io.stdout(mainHelp(list));
+    return EXIT.ok;
+  }
+  if (first === 'device') {
+    return runDeviceCommand(argv.slice(1), {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+  }
+  const found = dispatch(list, argv);
+  if (!found) {
+    const group = list.filter((c) => c.path.length > 1 && c.path[0] === first);
+    if (group.length > 0) {
+      const sub = argv[1];
+      const wantsHelp = sub === undefined || sub === '--help' || sub === '-h';
+      const text = `Usage:\n${group.map((c) => `  recert ${c.path.join(' ')}  ${c.summary}`).join('\n')}`;
+      if (wantsHelp && sub !== undefined) {
+        io.stdout(text);
+        return EXIT.ok;
+      }
+      io.stderr(
+        sub === undefined
+          ? `recert ${first}: a subcommand is needed\n${text}`
+          : `recert ${first}: unknown subcommand ${JSON.stringify(sub)}\n${text}`,
+      );
+      return EXIT.usage;
+    }
+    io.stderr(`recert: unknown command ${JSON.stringify(first)}. Run "recert --help" for the list.`);
+    return EXIT.usage;
+  }
+  const context: CommandContext = {
+    io,
+    now: options.now ?? Date.now,
+    connect: options.connect ?? ((flags) => resolveTarget(flags, io)),
+  };
+  const prefix = `recert ${found.command.path.join(' ')}`;
+  try {
+    return await found.command.run(found.rest, context);
+  } catch (error) {
+    const code = reportError(io, prefix, error);
+    if (code === EXIT.usage) io.stderr(`  Run "${prefix} --help" for usage.`);
+    return code;
+  }
+}
