@@ -5,8 +5,8 @@
 export const DEVICE_POLICY_NAME = 'recert-device';
 
 export function devicePolicyDocument(): string {
-  // A policy variable, substituted by IoT Core at evaluation time (not a template literal).
-  const thing = ['$', '{iot:Connection.Thing.ThingName}'].join('');
+  // A policy variable, substituted by IoT Core when it evaluates the policy.
+  const thing = `\${iot:Connection.Thing.ThingName}`;
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [

@@ -123,6 +123,7 @@ export class LocalIotCore {
         ca: ca.rootCaPem(),
       },
       ...(this.options.onDenied ? { onDenied: this.options.onDenied } : {}),
+      ...(this.quotas.enabled ? { quotas: this.quotas } : {}),
     });
     broker.subscribe((message) => {
       for (const listener of this.listeners) {

@@ -13,6 +13,7 @@ import { certificateIdOf } from '../ca/certificates.ts';
 import type { BusMessage, MessageBus } from '../interfaces.ts';
 import { type IotAction, isAllowed, resourceArn } from '../policy/evaluate.ts';
 import { isValidTopicFilter, isValidTopicName } from '../policy/topic-filter.ts';
+import type { ApiQuotas } from '../quotas/api-quotas.ts';
 import type { Partition } from '../registry/arns.ts';
 import type { IotRegistry } from '../registry/iot-registry.ts';
 import {
@@ -32,6 +33,8 @@ export interface MqttBrokerOptions {
   readonly clock: Clock;
   readonly partition: Partition;
   readonly tls: { readonly key: string; readonly cert: string; readonly ca: string };
+  /** AWS's CONNECT rate quotas, when enabled. */
+  readonly quotas?: ApiQuotas;
   /** Why a connection was refused or cut off, for logs and tests. */
   readonly onDenied?: (event: { clientId: string; certificateId?: string; reason: string }) => void;
 }
@@ -238,6 +241,13 @@ export class MqttBroker implements MessageBus {
     const certificateId = certificateIdOf(raw);
     if (clientId === '' || Buffer.byteLength(clientId) > 128) {
       return this.refused(clientId, certificateId, 'client id must be 1-128 bytes');
+    }
+    const quotas = this.options.quotas;
+    if (
+      quotas &&
+      !(quotas.tryTake('MQTT:Connect') && quotas.tryTakeKeyed('MQTT:ConnectPerClientId', clientId))
+    ) {
+      return this.refused(clientId, certificateId, 'CONNECT rate exceeded');
     }
     const cert = this.options.registry.certificates.find(certificateId);
     if (!cert) return this.refused(clientId, certificateId, 'certificate is not registered');

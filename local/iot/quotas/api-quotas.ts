@@ -41,20 +41,51 @@ export const AWS_IOT_DEFAULT_TPS: Readonly<Record<string, number>> = {
   UpdateCACertificate: 10,
   UpdateCertificate: 10,
   Publish: 20_000,
+  /** MQTT CONNECT requests per account, and per client id (the latter kept per id). */
+  'MQTT:Connect': 500,
+  'MQTT:ConnectPerClientId': 1,
 };
+
+const KEYED_LIMIT = 10_000;
 
 /** `true` for AWS's defaults, or per-operation rates (merged over the defaults). */
 export type QuotaSetting = boolean | Readonly<Record<string, number>>;
 
 export class ApiQuotas {
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly rates = new Map<string, number>();
+  private readonly keyed = new Map<string, TokenBucket>();
 
-  constructor(clock: Clock, setting: QuotaSetting) {
+  constructor(
+    private readonly clock: Clock,
+    setting: QuotaSetting,
+  ) {
     if (setting === false) return;
     const rates = setting === true ? AWS_IOT_DEFAULT_TPS : { ...AWS_IOT_DEFAULT_TPS, ...setting };
     for (const [operation, rate] of Object.entries(rates)) {
+      this.rates.set(operation, rate);
       this.buckets.set(operation, new TokenBucket(clock, rate));
     }
+  }
+
+  /** Takes a token from the bucket of `key` under `operation` (e.g. one per client id). */
+  tryTakeKeyed(operation: string, key: string): boolean {
+    const rate = this.rates.get(operation);
+    if (rate === undefined) return true;
+    const id = `${operation}\u0000${key}`;
+    let bucket = this.keyed.get(id);
+    if (!bucket) {
+      // Bounded memory: a full table starts over, which only ever lets a call through early.
+      if (this.keyed.size >= KEYED_LIMIT) this.keyed.clear();
+      bucket = new TokenBucket(this.clock, rate);
+      this.keyed.set(id, bucket);
+    }
+    return bucket.tryTake();
+  }
+
+  tryTake(operation: string): boolean {
+    const bucket = this.buckets.get(operation);
+    return bucket ? bucket.tryTake() : true;
   }
 
   get enabled(): boolean {
@@ -63,8 +94,7 @@ export class ApiQuotas {
 
   /** Throws ThrottlingException when the operation is over its rate. */
   take(operation: string): void {
-    const bucket = this.buckets.get(operation);
-    if (bucket && !bucket.tryTake()) throw new ThrottlingException('Rate exceeded');
+    if (!this.tryTake(operation)) throw new ThrottlingException('Rate exceeded');
   }
 
   /** Wraps routes so each call first takes a token for its operation. */

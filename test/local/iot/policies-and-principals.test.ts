@@ -27,7 +27,9 @@ import { startCore, type TestCore } from './helpers/core.ts';
 
 const DOC = JSON.stringify({
   Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: 'arn:aws:iot:*:*:client/${iot:ClientId}' }],
+  Statement: [
+    { Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:*:*:client/\${iot:ClientId}` },
+  ],
 });
 
 describe('policies and thing principals through the IoT SDK', () => {

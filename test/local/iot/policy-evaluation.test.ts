@@ -83,11 +83,11 @@ describe('IAM-style resource patterns', () => {
 });
 
 describe('policy evaluation', () => {
-  it('allows Connect only for the client id named by ${iot:ClientId}, even when it holds * or ?', () => {
+  it(`allows Connect only for the client id named by \${iot:ClientId}, even when it holds * or ?`, () => {
     const doc = policy({
       Effect: 'Allow',
       Action: 'iot:Connect',
-      Resource: 'arn:aws:iot:*:*:client/${iot:ClientId}',
+      Resource: `arn:aws:iot:*:*:client/\${iot:ClientId}`,
     });
     fc.assert(
       fc.property(
@@ -102,11 +102,11 @@ describe('policy evaluation', () => {
     );
   });
 
-  it('scopes topics to the attached thing through ${iot:Connection.Thing.ThingName} and refuses unattached clients', () => {
+  it(`scopes topics to the attached thing through \${iot:Connection.Thing.ThingName} and refuses unattached clients`, () => {
     const doc = policy({
       Effect: 'Allow',
       Action: ['iot:Publish', 'iot:Receive'],
-      Resource: 'arn:aws:iot:*:*:topic/management/topic/${iot:Connection.Thing.ThingName}/*',
+      Resource: `arn:aws:iot:*:*:topic/management/topic/\${iot:Connection.Thing.ThingName}/*`,
     });
     fc.assert(
       fc.property(level, level, level, (thing, other, suffix) => {
