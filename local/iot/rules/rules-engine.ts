@@ -123,8 +123,14 @@ export class RulesEngine {
     checkName(ruleName);
     if (this.rules.has(ruleName)) throw new RuleAlreadyExistsError(`Rule ${ruleName} already exists`);
     const compiled = compile({ ruleName, createdAt: this.options.clock.now(), payload });
-    await this.store?.save(compiled.stored);
+    // Claimed before the write, so a concurrent create of the same name is refused.
     this.rules.set(ruleName, compiled);
+    try {
+      await this.store?.save(compiled.stored);
+    } catch (error) {
+      this.rules.delete(ruleName);
+      throw error;
+    }
     return compiled.stored;
   }
 
