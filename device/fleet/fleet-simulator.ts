@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../local/clock.ts';
 import { systemClock } from '../../local/clock.ts';
 import type { BackoffPolicy } from '../agent/backoff.ts';
+import type { DeviceBehaviour } from '../agent/behaviour.ts';
 import type { CredentialStore } from '../agent/credential-store.ts';
 import type { KeyType } from '../agent/crypto.ts';
 import { DeviceAgent } from '../agent/device-agent.ts';
@@ -145,30 +146,34 @@ export class FleetSimulator {
       ...this.options.behaviourSettings,
       ...(victimThingName !== undefined && victimThingName !== spec.thingName ? { victimThingName } : {}),
     };
-    const agent = new DeviceAgent({
-      thingName: spec.thingName,
-      endpoint: this.options.endpoint,
-      serverCaPem: this.options.serverCaPem,
-      ...(this.options.issuerCaPem !== undefined ? { issuerCaPem: this.options.issuerCaPem } : {}),
-      store,
-      clock: this.clock,
-      behaviour: createBehaviour(spec.behaviour, settings),
-      random: this.random,
-      ...(this.options.keyType !== undefined ? { keyType: this.options.keyType } : {}),
-      ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
-      ...(this.options.backoff !== undefined ? { backoff: this.options.backoff } : {}),
-      ...(this.options.keepaliveSeconds !== undefined
-        ? { keepaliveSeconds: this.options.keepaliveSeconds }
-        : {}),
-    });
-    agent.onEvent((event) => {
-      for (const listener of this.listeners) listener(spec.thingName, event);
-    });
+    const createAgent = (behaviour: DeviceBehaviour): DeviceAgent => {
+      const agent = new DeviceAgent({
+        thingName: spec.thingName,
+        endpoint: this.options.endpoint,
+        serverCaPem: this.options.serverCaPem,
+        ...(this.options.issuerCaPem !== undefined ? { issuerCaPem: this.options.issuerCaPem } : {}),
+        store,
+        clock: this.clock,
+        behaviour,
+        random: this.random,
+        ...(this.options.keyType !== undefined ? { keyType: this.options.keyType } : {}),
+        ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
+        ...(this.options.backoff !== undefined ? { backoff: this.options.backoff } : {}),
+        ...(this.options.keepaliveSeconds !== undefined
+          ? { keepaliveSeconds: this.options.keepaliveSeconds }
+          : {}),
+      });
+      agent.onEvent((event) => {
+        for (const listener of this.listeners) listener(spec.thingName, event);
+      });
+      return agent;
+    };
     const device = new SimulatedDevice(
       spec.thingName,
       spec.behaviour,
       provisioned.certificateId,
-      agent,
+      createBehaviour(spec.behaviour, settings),
+      createAgent,
       store,
     );
     this.byName.set(spec.thingName, device);
@@ -182,13 +187,13 @@ export class FleetSimulator {
   async start(concurrency = 16, firstAttemptTimeoutMs = 15_000): Promise<void> {
     await forEachLimited([...this.byName.values()], concurrency, async (device) => {
       const settled = firstAttempt(device, firstAttemptTimeoutMs);
-      await device.agent.start();
+      await device.start();
       await settled;
     });
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.byName.values()].map((device) => device.agent.stop()));
+    await Promise.all([...this.byName.values()].map((device) => device.stop()));
   }
 
   devices(): SimulatedDevice[] {

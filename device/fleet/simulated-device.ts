@@ -24,15 +24,52 @@ export interface DeviceState {
 export class SimulatedDevice {
   private rejected = 0;
   private lastError: string | undefined;
+  private current: DeviceAgent;
+  private behaviour: DeviceBehaviour;
 
+  /**
+   * `createAgent` builds an agent over `store` with the given behaviour; a restart builds a new one
+   * over the same store, as a rebooted device reads its credentials back from flash.
+   */
   constructor(
     readonly thingName: string,
     readonly behaviourName: BehaviourName,
     readonly initialCertificateId: string,
-    readonly agent: DeviceAgent,
+    behaviour: DeviceBehaviour,
+    private readonly createAgent: (behaviour: DeviceBehaviour) => DeviceAgent,
     private readonly store: CredentialStore,
   ) {
+    this.behaviour = behaviour;
+    this.current = this.build();
+  }
+
+  private build(): DeviceAgent {
+    const agent = this.createAgent(this.behaviour);
     agent.onEvent((event) => this.observe(event));
+    return agent;
+  }
+
+  /** The agent running now (a new one after each restart). */
+  get agent(): DeviceAgent {
+    return this.current;
+  }
+
+  start(): Promise<void> {
+    return this.current.start();
+  }
+
+  stop(): Promise<void> {
+    return this.current.stop();
+  }
+
+  /**
+   * A power cut: the connection drops without DISCONNECT and the process state is gone; only what
+   * the store had saved remains. Then the device boots again, recovering from its store.
+   */
+  async crashAndRestart(): Promise<void> {
+    await this.current.stop();
+    this.current = this.build();
+    await this.current.start();
   }
 
   private observe(event: AgentEvent): void {
@@ -41,7 +78,7 @@ export class SimulatedDevice {
   }
 
   state(): DeviceState {
-    const status: AgentStatus = this.agent.status();
+    const status: AgentStatus = this.current.status();
     return {
       thingName: this.thingName,
       behaviour: status.behaviour,
@@ -58,7 +95,7 @@ export class SimulatedDevice {
 
   /** True when the device's current key matches its current certificate. */
   holdsWorkingCredentials(): Promise<boolean> {
-    return this.agent.holdsWorkingCredentials();
+    return this.current.holdsWorkingCredentials();
   }
 
   /** The certificate and key the device holds now, for checks against the cloud's registry. */
@@ -66,11 +103,13 @@ export class SimulatedDevice {
     return this.store.current();
   }
 
+  /** Changes what the device does from now on (kept across restarts). */
   setBehaviour(behaviour: DeviceBehaviour): void {
-    this.agent.setBehaviour(behaviour);
+    this.behaviour = behaviour;
+    this.current.setBehaviour(behaviour);
   }
 
   goOffline(until: number): void {
-    this.agent.goOffline(until);
+    this.current.goOffline(until);
   }
 }
