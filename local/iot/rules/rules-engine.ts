@@ -75,6 +75,7 @@ export class RulesEngine {
   private readonly ownsInvoker: boolean;
   private unsubscribe: (() => void) | undefined;
   private readonly running = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(private readonly options: RulesEngineOptions) {
     this.store = options.stateDir ? RuleStore.inStateDir(options.stateDir) : undefined;
@@ -84,6 +85,7 @@ export class RulesEngine {
 
   /** Loads the stored rules and starts listening to the bus. */
   async start(): Promise<void> {
+    this.closed = false;
     if (this.store) {
       const { rules, errors } = await this.store.load();
       for (const error of errors) this.emit({ type: 'rule-file-error', message: error.message });
@@ -102,11 +104,18 @@ export class RulesEngine {
     });
   }
 
+  /**
+   * Stops listening. Pending Lambda retries of an invoker this engine made are cancelled and no
+   * error action runs after close; with a shared invoker, its owner cancels them.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    await Promise.allSettled([...this.running]);
-    if (this.ownsInvoker) this.invoker.close();
+    if (this.ownsInvoker) {
+      this.invoker.close();
+      await Promise.allSettled([...this.running]);
+    }
   }
 
   /** Resolves once every message received so far has been evaluated and its actions (with retries) ended. */
@@ -208,7 +217,7 @@ export class RulesEngine {
     if (!failure) return;
     this.emit({ type: 'action-failed', ruleName: rule.stored.ruleName, failure });
     const errorAction = rule.stored.payload.errorAction;
-    if (!errorAction) return;
+    if (!errorAction || this.closed) return;
     const errorMessage = {
       ruleName: rule.stored.ruleName,
       topic: message.topic,

@@ -344,3 +344,40 @@ describe('rules engine', () => {
     expect(f.events.some((e) => e.type === 'sql-error' && e.ruleName === 'binary')).toBe(true);
   });
 });
+
+describe('rules engine shutdown', () => {
+  it('closes without waiting for pending Lambda retries and runs no error action afterwards', async () => {
+    // Prepare
+    const clock = new ManualClock();
+    const bus = new MemoryBus(() => clock.now());
+    const functions = new FunctionRegistry(LOCAL_REGION, LOCAL_ACCOUNT_ID);
+    const failing = functions.register('always-fails', async () => {
+      throw new Error('down');
+    });
+    const errors: unknown[] = [];
+    const onError = functions.register('errors', async (event) => {
+      errors.push(event);
+    });
+    const engine = new RulesEngine({
+      bus,
+      functions,
+      clock,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+    });
+    await engine.start();
+    await engine.createRule('r', {
+      sql: "SELECT * FROM 'x'",
+      actions: [{ lambda: { functionArn: failing.arn } }],
+      errorAction: { lambda: { functionArn: onError.arn } },
+    });
+    bus.inject({ topic: 'x', payload: Buffer.from('{}'), qos: 0, retain: false });
+    await new Promise((resolve) => setImmediate(resolve));
+    // Act
+    await engine.close();
+    await clock.advance(600_000);
+    // Assess
+    expect(clock.pendingTimers()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
