@@ -157,14 +157,12 @@ describe('issue-certificate', () => {
 
   it('keeps the marker after an ambiguous failure, so the retry cannot issue twice', async () => {
     await table.put(csrReceived());
-    iotMock
-      .on(CreateCertificateFromCsrCommand)
-      .rejectsOnce(
-        Object.assign(new Error('boom'), {
-          name: 'InternalFailureException',
-          $metadata: { httpStatusCode: 500 },
-        }),
-      );
+    iotMock.on(CreateCertificateFromCsrCommand).rejectsOnce(
+      Object.assign(new Error('boom'), {
+        name: 'InternalFailureException',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    );
     await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
       name: 'TransientAwsError',
     });

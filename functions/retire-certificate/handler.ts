@@ -1,0 +1,52 @@
+import { IoTClient } from '@aws-sdk/client-iot';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { RetireCertificateInput } from '../../workflows/rotate-device/types.ts';
+import {
+  defaultClock,
+  documentClient,
+  numberEnv,
+  type RuntimeOptions,
+  requiredEnv,
+} from '../shared/environment.ts';
+import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { RotationRecordStore } from '../shared/rotation-record.ts';
+import { parseStepInput } from '../shared/step-input.ts';
+import { retireOldCertificate } from './retire-certificate.ts';
+
+export interface RetireCertificateHandlerDeps extends RuntimeOptions {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly iot: IoTClient;
+  /** Default 0: the old certificate is deleted. */
+  readonly graceDays?: number;
+}
+
+export function createHandler(deps: RetireCertificateHandlerDeps) {
+  const observability = createObservability('retire-certificate', {
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
+  });
+  const store = new RotationRecordStore(deps.db, deps.tableName);
+  return wrapHandler(observability, async (event) => {
+    const input = parseStepInput(RetireCertificateInput, event, 'RetireOldCertificate');
+    observability.logger.appendKeys({ thingName: input.thingName, rotationId: input.rotationId });
+    return retireOldCertificate(input, {
+      store,
+      iot: deps.iot,
+      clock: deps.clock ?? defaultClock,
+      log: logOf(observability.logger),
+      counter: counterOf(observability.metrics),
+      graceDays: deps.graceDays ?? 0,
+    });
+  });
+}
+
+export const handler = lazyHandler(() =>
+  createHandler({
+    db: documentClient(),
+    tableName: requiredEnv('ROTATION_TABLE_NAME'),
+    iot: new IoTClient({}),
+    graceDays: numberEnv('OLD_CERTIFICATE_GRACE_DAYS', 0),
+    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
+  }),
+);

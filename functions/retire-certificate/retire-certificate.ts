@@ -1,0 +1,75 @@
+import type { IoTClient } from '@aws-sdk/client-iot';
+import { CertificateMismatch, ProofOfPossessionMissing } from '../../workflows/rotate-device/errors.ts';
+import type { RetireCertificateInput, StepDone } from '../../workflows/rotate-device/types.ts';
+import { removeCertificate } from '../shared/iot-certificates.ts';
+import type { Counter, Log } from '../shared/observability.ts';
+import type { Fence, RotationRecordStore } from '../shared/rotation-record.ts';
+
+export interface RetireCertificateDeps {
+  readonly store: RotationRecordStore;
+  readonly iot: IoTClient;
+  readonly clock: { now(): number };
+  readonly log: Log;
+  readonly counter: Counter;
+  /** 0 deletes the old certificate; more keeps it INACTIVE and records when it may be deleted. */
+  readonly graceDays: number;
+}
+
+/**
+ * Retires the old certificate, and only after proof (invariant 1): the record must show that
+ * crt_ack arrived over a connection authenticated by this rotation's new certificate. The state
+ * machine only gets here after that, but the step checks again because it is the one step that can
+ * lock a device out.
+ */
+export async function retireOldCertificate(
+  input: RetireCertificateInput,
+  deps: RetireCertificateDeps,
+): Promise<StepDone> {
+  const fence: Fence = {
+    thingName: input.thingName,
+    executionArn: input.executionArn,
+    rotationId: input.rotationId,
+  };
+  const record = await deps.store.get(input.thingName);
+  if (!record || record.executionArn !== input.executionArn || record.rotationId !== input.rotationId) {
+    return deps.store.explain(fence, 'cannot retire');
+  }
+  if (
+    record.oldCertificateId !== input.oldCertificateId ||
+    input.oldCertificateId === input.newCertificateId
+  ) {
+    throw new CertificateMismatch(
+      `${input.thingName}: ${input.oldCertificateId} is not the certificate being replaced`,
+    );
+  }
+  const proven =
+    (record.phase === 'PROVEN' || record.phase === 'RETIRED') &&
+    record.newCertificateId === input.newCertificateId &&
+    record.provenCertificateId === input.newCertificateId;
+  if (!proven) {
+    throw new ProofOfPossessionMissing(
+      `${input.thingName}: no crt_ack over certificate ${input.newCertificateId} is recorded (phase ${record.phase})`,
+    );
+  }
+  const keep = deps.graceDays > 0;
+  const outcome = await removeCertificate(deps.iot, {
+    certificateId: input.oldCertificateId,
+    thingName: input.thingName,
+    keep,
+  });
+  const now = deps.clock.now();
+  await deps.store.setPhase({
+    fence,
+    phase: 'RETIRED',
+    set: {
+      oldCertificateRetiredAt: new Date(now).toISOString(),
+      ...(keep
+        ? { oldCertificateDeleteAfter: new Date(now + deps.graceDays * 86_400_000).toISOString() }
+        : {}),
+    },
+    now,
+  });
+  deps.counter.count('CertificateRetired');
+  deps.log.info('old certificate retired', { certificateId: input.oldCertificateId, outcome });
+  return { certificateId: input.oldCertificateId, action: `retired (${outcome})` };
+}

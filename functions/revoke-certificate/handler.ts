@@ -1,0 +1,42 @@
+import { IoTClient } from '@aws-sdk/client-iot';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { RevokeCertificateInput } from '../../workflows/rotate-device/types.ts';
+import { defaultClock, documentClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { RotationRecordStore } from '../shared/rotation-record.ts';
+import { parseStepInput } from '../shared/step-input.ts';
+import { revokeNewCertificate } from './revoke-certificate.ts';
+
+export interface RevokeCertificateHandlerDeps extends RuntimeOptions {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly iot: IoTClient;
+}
+
+export function createHandler(deps: RevokeCertificateHandlerDeps) {
+  const observability = createObservability('revoke-certificate', {
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
+  });
+  const store = new RotationRecordStore(deps.db, deps.tableName);
+  return wrapHandler(observability, async (event) => {
+    const input = parseStepInput(RevokeCertificateInput, event, 'RevokeNewCertificate');
+    observability.logger.appendKeys({ thingName: input.thingName, rotationId: input.rotationId });
+    return revokeNewCertificate(input, {
+      store,
+      iot: deps.iot,
+      clock: deps.clock ?? defaultClock,
+      log: logOf(observability.logger),
+      counter: counterOf(observability.metrics),
+    });
+  });
+}
+
+export const handler = lazyHandler(() =>
+  createHandler({
+    db: documentClient(),
+    tableName: requiredEnv('ROTATION_TABLE_NAME'),
+    iot: new IoTClient({}),
+    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
+  }),
+);

@@ -1,0 +1,203 @@
+import {
+  DeleteCertificateCommand,
+  DescribeCertificateCommand,
+  DetachPolicyCommand,
+  DetachThingPrincipalCommand,
+  IoTClient,
+  ListAttachedPoliciesCommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler as createRetireHandler } from '../../functions/retire-certificate/handler.ts';
+import { createHandler as createRevokeHandler } from '../../functions/revoke-certificate/handler.ts';
+import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
+import {
+  claimedRecord,
+  clock,
+  EXECUTION_ARN,
+  lambdaContext,
+  NEW_CERT_ID,
+  OLD_CERT_ID,
+  OTHER_EXECUTION_ARN,
+  ROTATION_ID,
+  startTable,
+  type TableHarness,
+  THING,
+} from './harness.ts';
+
+const arn = (id: string) => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
+let table: TableHarness;
+const iot = new IoTClient({ region: 'us-east-1' });
+const iotMock = mockClient(iot);
+
+beforeAll(async () => {
+  table = await startTable();
+});
+afterAll(async () => {
+  await table.close();
+});
+beforeEach(() => {
+  iotMock.reset();
+  for (const id of [OLD_CERT_ID, NEW_CERT_ID]) {
+    iotMock.on(DescribeCertificateCommand, { certificateId: id }).resolves({
+      certificateDescription: {
+        certificateId: id,
+        certificateArn: arn(id),
+        certificatePem: 'PEM',
+        status: 'ACTIVE',
+      },
+    });
+  }
+  iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: 'device-policy' }] });
+  iotMock.on(DetachThingPrincipalCommand).resolves({});
+  iotMock.on(DetachPolicyCommand).resolves({});
+  iotMock.on(UpdateCertificateCommand).resolves({});
+  iotMock.on(DeleteCertificateCommand).resolves({});
+});
+
+const withNewCertificate = (o: Partial<RotationRecord> = {}) =>
+  claimedRecord({
+    phase: 'DEVICE_ERROR',
+    rotationId: ROTATION_ID,
+    newCertificateId: NEW_CERT_ID,
+    newCertificateArn: arn(NEW_CERT_ID),
+    newCertificateRotationId: ROTATION_ID,
+    ...o,
+  });
+const revoke = () =>
+  createRevokeHandler({ db: table.db, tableName: table.tableName, iot, clock, logLevel: 'SILENT' });
+const retire = (graceDays = 0) =>
+  createRetireHandler({
+    db: table.db,
+    tableName: table.tableName,
+    iot,
+    clock,
+    logLevel: 'SILENT',
+    graceDays,
+  });
+const revokeEvent = {
+  thingName: THING,
+  executionArn: EXECUTION_ARN,
+  rotationId: ROTATION_ID,
+  reason: 'DeviceCertificateError',
+};
+const retireEvent = {
+  thingName: THING,
+  executionArn: EXECUTION_ARN,
+  rotationId: ROTATION_ID,
+  oldCertificateId: OLD_CERT_ID,
+  newCertificateId: NEW_CERT_ID,
+};
+const touched = (command: typeof DeleteCertificateCommand | typeof UpdateCertificateCommand) =>
+  iotMock.commandCalls(command).map((c) => c.args[0].input.certificateId);
+
+describe('revoke-certificate', () => {
+  it('detaches, deactivates and deletes the new certificate of the failed attempt, never the old one', async () => {
+    // Prepare
+    await table.put(withNewCertificate());
+    // Act
+    const out = await revoke()(revokeEvent, lambdaContext('revoke'));
+    // Assess
+    expect(out).toMatchObject({ certificateId: NEW_CERT_ID });
+    expect(iotMock.commandCalls(DetachThingPrincipalCommand)[0]?.args[0].input).toEqual({
+      thingName: THING,
+      principal: arn(NEW_CERT_ID),
+    });
+    expect(iotMock.commandCalls(DetachPolicyCommand)[0]?.args[0].input.target).toBe(arn(NEW_CERT_ID));
+    expect(touched(UpdateCertificateCommand)).toEqual([NEW_CERT_ID]);
+    expect(touched(DeleteCertificateCommand)).toEqual([NEW_CERT_ID]);
+    const record = await table.read(THING);
+    expect(record).toMatchObject({
+      phase: 'REVOKED',
+      revokedCertificateIds: [NEW_CERT_ID],
+      lastError: 'DeviceCertificateError',
+    });
+    expect(record?.newCertificateId).toBeUndefined();
+  });
+
+  it('does nothing the second time (a retried or redriven step)', async () => {
+    await table.put(withNewCertificate());
+    await revoke()(revokeEvent, lambdaContext('revoke'));
+    iotMock.resetHistory();
+    const again = await revoke()(revokeEvent, lambdaContext('revoke'));
+    expect(again).toEqual({ certificateId: null, action: 'none' });
+    expect(iotMock.calls()).toHaveLength(0);
+    expect((await table.read(THING))?.revokedCertificateIds).toEqual([NEW_CERT_ID]);
+  });
+
+  it('counts a certificate that is already gone as revoked', async () => {
+    await table.put(withNewCertificate());
+    iotMock
+      .on(DescribeCertificateCommand, { certificateId: NEW_CERT_ID })
+      .rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+    await expect(revoke()(revokeEvent, lambdaContext('revoke'))).resolves.toMatchObject({
+      action: 'revoked (absent)',
+    });
+    expect(touched(DeleteCertificateCommand)).toEqual([]);
+  });
+
+  it('retries later when the delete still sees an attachment (eventual consistency)', async () => {
+    await table.put(withNewCertificate());
+    iotMock
+      .on(DeleteCertificateCommand)
+      .rejectsOnce(Object.assign(new Error('attached'), { name: 'DeleteConflictException' }));
+    await expect(revoke()(revokeEvent, lambdaContext('revoke'))).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+    expect((await table.read(THING))?.newCertificateId).toBe(NEW_CERT_ID);
+  });
+
+  it('refuses to touch anything for an execution that no longer owns the thing', async () => {
+    await table.put(withNewCertificate({ executionArn: OTHER_EXECUTION_ARN }));
+    await expect(revoke()(revokeEvent, lambdaContext('revoke'))).rejects.toMatchObject({
+      name: 'RotationSuperseded',
+    });
+    expect(iotMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('retire-certificate', () => {
+  const proven = (o: Partial<RotationRecord> = {}) =>
+    withNewCertificate({ phase: 'PROVEN', provenCertificateId: NEW_CERT_ID, provenAt: 'x', ...o });
+
+  it('retires the old certificate after the proven crt_ack', async () => {
+    await table.put(proven());
+    await retire()(retireEvent, lambdaContext('retire'));
+    expect(touched(UpdateCertificateCommand)).toEqual([OLD_CERT_ID]);
+    expect(touched(DeleteCertificateCommand)).toEqual([OLD_CERT_ID]);
+    expect(iotMock.commandCalls(DetachThingPrincipalCommand)[0]?.args[0].input.principal).toBe(
+      arn(OLD_CERT_ID),
+    );
+    expect((await table.read(THING))?.phase).toBe('RETIRED');
+  });
+
+  it('keeps the old certificate INACTIVE during a grace period', async () => {
+    await table.put(proven());
+    await retire(7)(retireEvent, lambdaContext('retire'));
+    expect(touched(UpdateCertificateCommand)).toEqual([OLD_CERT_ID]);
+    expect(touched(DeleteCertificateCommand)).toEqual([]);
+    expect((await table.read(THING))?.oldCertificateDeleteAfter).toBe(
+      new Date(clock.now() + 7 * 86_400_000).toISOString(),
+    );
+  });
+
+  it.each([
+    ['no crt_ack yet', { phase: 'AWAITING_ACK' as const, provenCertificateId: undefined }],
+    ['proof for another certificate', { provenCertificateId: 'c'.repeat(64) }],
+  ])('never touches the old certificate without proof: %s (invariant 1)', async (_label, overrides) => {
+    await table.put(proven(overrides));
+    await expect(retire()(retireEvent, lambdaContext('retire'))).rejects.toMatchObject({
+      name: 'ProofOfPossessionMissing',
+    });
+    expect(iotMock.calls()).toHaveLength(0);
+  });
+
+  it('refuses when asked to retire a certificate other than the one being replaced', async () => {
+    await table.put(proven());
+    await expect(
+      retire()({ ...retireEvent, oldCertificateId: NEW_CERT_ID }, lambdaContext('retire')),
+    ).rejects.toMatchObject({ name: 'CertificateMismatch' });
+    expect(iotMock.calls()).toHaveLength(0);
+  });
+});
