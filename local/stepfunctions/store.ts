@@ -1,6 +1,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fsyncSync,
   mkdirSync,
@@ -17,10 +18,11 @@ import type { ExecutionRecord, Frame, HistoryEvent, MachineRecord } from './mode
 
 /**
  * Durable storage for the engine: a snapshot plus a write-ahead log in `<stateDir>/stepfunctions/`.
- * Changes made during one turn of the event loop are coalesced (only the last version of a record is
- * written) and committed with one write and one fdatasync: that group commit is what lets thousands
- * of transitions per second survive kill -9. `flush()` resolves once everything recorded before it is
- * on disk; the engine awaits it before any effect outside the process (a task call, an API answer).
+ * Changes are coalesced (only the last version of a record is written) and committed in groups: one
+ * write, then one fdatasync on the thread pool while the engine keeps running; whatever changed in the
+ * meantime forms the next group. That group commit is what lets thousands of transitions per second
+ * survive kill -9. `flush()` resolves once everything recorded before it is on disk; the engine awaits
+ * it before any effect outside the process (a task call, an API answer, a status event).
  * When the log grows past a bound the whole state is written as a new snapshot and the log restarts.
  */
 
@@ -63,7 +65,11 @@ export class Store {
   private pendingFrames = new Map<string, [string, Frame | null]>();
   private pendingEvents: [string, HistoryEvent[]][] = [];
   private pendingDefinitions: [string, string][] = [];
+  /** Waiting for the next group (changes not yet written). */
   private waiters: (() => void)[] = [];
+  /** Waiting for the group being synced. */
+  private syncWaiters: (() => void)[] = [];
+  private syncing = false;
   private scheduled = false;
   private closed = false;
   /** Commits performed and records written: for the benchmark. */
@@ -158,8 +164,9 @@ export class Store {
 
   /** Resolves when every change recorded so far is durable. */
   flush(): Promise<void> {
-    if (!this.scheduled) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (this.scheduled) return new Promise((resolve) => this.waiters.push(resolve));
+    if (this.syncing) return new Promise((resolve) => this.syncWaiters.push(resolve));
+    return Promise.resolve();
   }
 
   private schedule(): void {
@@ -168,11 +175,34 @@ export class Store {
     setImmediate(() => this.commit());
   }
 
-  /** Writes the coalesced changes as log lines, then one fdatasync, then releases the waiters. */
-  commit(): void {
+  /** Writes the coalesced changes as log lines and syncs them; the group's waiters go when the sync ends. */
+  private commit(): void {
+    if (this.closed) return;
+    if (this.syncing) return; // still scheduled: the sync's end starts the next group
     this.scheduled = false;
+    const buf = this.takePending();
     const waiters = this.waiters;
     this.waiters = [];
+    if (!buf || this.fd === undefined) {
+      for (const w of waiters) w();
+      return;
+    }
+    writeAll(this.fd, buf);
+    this.syncing = true;
+    this.syncWaiters = waiters;
+    fdatasync(this.fd, (error) => {
+      this.syncing = false;
+      if (error) throw new StoreCorruptError(`${this.logPath}: fdatasync failed`, { cause: error });
+      this.noteWritten(buf.length);
+      const done = this.syncWaiters;
+      this.syncWaiters = [];
+      for (const w of done) w();
+      if (this.scheduled) this.commit();
+    });
+  }
+
+  /** The coalesced changes as log lines, or undefined when nothing changed. */
+  private takePending(): Buffer | undefined {
     const lines: string[] = [];
     for (const [hash, text] of this.pendingDefinitions) lines.push(line({ d: [hash, text] }));
     for (const [arn, m] of this.pendingMachines) lines.push(line(m ? { m } : { dm: arn }));
@@ -180,23 +210,20 @@ export class Store {
     for (const [key, [arn, f]] of this.pendingFrames) {
       lines.push(line(f ? { f: [arn, f] } : { df: [arn, key.slice(arn.length + 1)] }));
     }
-    // Events are appended in order; an execution's header names how many there are.
     for (const [arn, events] of this.pendingEvents) lines.push(line({ e: [arn, events] }));
     this.pendingDefinitions = [];
     this.pendingMachines = new Map();
     this.pendingExecutions = new Map();
     this.pendingFrames = new Map();
     this.pendingEvents = [];
-    if (lines.length > 0 && this.fd !== undefined) {
-      const buf = Buffer.from(lines.join(''));
-      writeAll(this.fd, buf);
-      fdatasyncSync(this.fd);
-      this.logBytes += buf.length;
-      this.stats.commits++;
-      this.stats.bytes += buf.length;
-      if (this.logBytes > COMPACT_BYTES) this.compact();
-    }
-    for (const w of waiters) w();
+    return lines.length > 0 ? Buffer.from(lines.join('')) : undefined;
+  }
+
+  private noteWritten(bytes: number): void {
+    this.logBytes += bytes;
+    this.stats.commits++;
+    this.stats.bytes += bytes;
+    if (this.logBytes > COMPACT_BYTES && !this.closed) this.compact();
   }
 
   /** Writes the whole state as a new snapshot (atomically, by rename) and starts an empty log. */
@@ -225,12 +252,20 @@ export class Store {
     this.logBytes = 0;
   }
 
+  /** Writes and syncs everything pending, synchronously, and closes the log. */
   close(): void {
     if (this.closed) return;
-    this.commit();
     this.closed = true;
-    if (this.fd !== undefined) closeSync(this.fd);
+    const buf = this.takePending();
+    if (this.fd !== undefined) {
+      if (buf) writeAll(this.fd, buf);
+      fdatasyncSync(this.fd);
+      closeSync(this.fd);
+    }
     this.fd = undefined;
+    for (const w of [...this.syncWaiters, ...this.waiters]) w();
+    this.syncWaiters = [];
+    this.waiters = [];
   }
 }
 
