@@ -36,6 +36,8 @@ export interface LocalIotCoreOptions {
   readonly issuedCertificateValidity?: IssuedValidity;
   /** Keys CreateKeysAndCertificate generates: RSA 2048 as AWS does, or EC P-256. */
   readonly generatedKeyKind?: KeyKind;
+  /** How long a disconnected persistent MQTT session survives (AWS: 1 hour by default). */
+  readonly persistentSessionExpiryMs?: number;
   /** Failures that are the emulator's own fault (HTTP 500). */
   readonly onInternalError?: (error: unknown, operation: string) => void;
   /** Refused connections and cut-off sessions, with the reason. */
@@ -124,6 +126,9 @@ export class LocalIotCore {
       },
       ...(this.options.onDenied ? { onDenied: this.options.onDenied } : {}),
       ...(this.quotas.enabled ? { quotas: this.quotas } : {}),
+      ...(this.options.persistentSessionExpiryMs === undefined
+        ? {}
+        : { persistentSessionExpiryMs: this.options.persistentSessionExpiryMs }),
     });
     broker.subscribe((message) => {
       for (const listener of this.listeners) {

@@ -27,12 +27,16 @@ import {
 
 /** AWS IoT's MQTT payload limit. */
 export const MAX_MQTT_PAYLOAD_BYTES = 128 * 1024;
+/** AWS IoT keeps a disconnected persistent session (and its queued QoS 1 messages) for an hour by default. */
+export const DEFAULT_PERSISTENT_SESSION_EXPIRY_MS = 60 * 60 * 1000;
 
 export interface MqttBrokerOptions {
   readonly registry: IotRegistry;
   readonly clock: Clock;
   readonly partition: Partition;
   readonly tls: { readonly key: string; readonly cert: string; readonly ca: string };
+  /** How long a disconnected persistent session survives, on the shared clock. */
+  readonly persistentSessionExpiryMs?: number;
   /** AWS's CONNECT rate quotas, when enabled. */
   readonly quotas?: ApiQuotas;
   /** Why a connection was refused or cut off, for logs and tests. */
@@ -64,11 +68,21 @@ export class MqttBroker implements MessageBus {
   private readonly server: Server;
   private readonly sessions = new Map<Client, Session>();
   private readonly versions = new Map<string, number>();
+  /** Client ids of persistent sessions whose client is offline, with when it left. */
+  private readonly offlineSince = new Map<string, number>();
   private readonly listeners = new Set<(message: BusMessage) => void>();
   private readonly unsubscribeRegistry: Array<() => void> = [];
 
   constructor(private readonly options: MqttBrokerOptions) {
     this.aedes = new Aedes({
+      preConnect: (_client, packet, done) => {
+        // An expired persistent session is gone: the client starts clean, queued messages dropped.
+        const since = this.offlineSince.get(packet.clientId);
+        const expiry = options.persistentSessionExpiryMs ?? DEFAULT_PERSISTENT_SESSION_EXPIRY_MS;
+        if (!packet.clean && since !== undefined && this.options.clock.now() - since > expiry)
+          packet.clean = true;
+        done(null, true);
+      },
       authenticate: (client, _username, _password, done) => {
         const refusal = this.admit(client);
         if (refusal === undefined) done(null, true);
@@ -338,6 +352,7 @@ export class MqttBroker implements MessageBus {
   private onReady(client: Client): void {
     const session = this.sessions.get(client);
     if (!session) return;
+    this.offlineSince.delete(session.clientId);
     session.announced = true;
     void this.publish({
       topic: connectedTopic(session.clientId),
@@ -350,6 +365,7 @@ export class MqttBroker implements MessageBus {
     const session = this.sessions.get(client);
     if (!session) return;
     this.sessions.delete(client);
+    if (!client.clean) this.offlineSince.set(session.clientId, this.options.clock.now());
     if (!session.announced) return;
     const reason: DisconnectReason =
       session.closeReason ?? (isClientInitiated(client) ? 'CLIENT_INITIATED_DISCONNECT' : 'CONNECTION_LOST');

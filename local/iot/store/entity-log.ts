@@ -23,6 +23,8 @@ const snapshotSchema = z.object({
   tables: z.record(z.string(), z.record(z.string(), z.unknown())),
 });
 
+const COMPACT_AFTER_CHANGES = 50_000;
+
 export class CorruptStateError extends Error {
   override readonly name = 'CorruptStateError';
 }
@@ -30,10 +32,14 @@ export class CorruptStateError extends Error {
 export class EntityLog {
   private readonly tables = new Map<string, Map<string, unknown>>();
   private fd: number | undefined;
+  private appended = 0;
   private readonly snapshotPath: string;
   private readonly logPath: string;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    private readonly compactAfter = COMPACT_AFTER_CHANGES,
+  ) {
     this.snapshotPath = join(dir, 'snapshot.json');
     this.logPath = join(dir, 'changes.log');
   }
@@ -93,6 +99,7 @@ export class EntityLog {
     this.closeLog();
     writeFileAtomic(this.logPath, '');
     this.fd = openSync(this.logPath, 'a');
+    this.appended = 0;
   }
 
   close(): void {
@@ -119,6 +126,14 @@ export class EntityLog {
   private append(change: { t: string; k: string; v?: unknown }): void {
     if (this.fd === undefined) throw new Error(`entity log in ${this.dir} is not open`);
     writeSync(this.fd, `${JSON.stringify(change)}\n`);
+    // Keeps the log (and the next start-up) short on a long-running local stack.
+    if (++this.appended > Math.max(this.compactAfter, 2 * this.rowCount())) this.compact();
+  }
+
+  private rowCount(): number {
+    let rows = 0;
+    for (const table of this.tables.values()) rows += table.size;
+    return rows;
   }
 }
 

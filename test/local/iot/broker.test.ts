@@ -256,6 +256,30 @@ describe('MQTT broker over mutual TLS', () => {
     expect(r.retain).toBe(true);
   });
 
+  it('drops a persistent session and its queued messages once it has been offline for more than an hour', async () => {
+    // Prepare
+    const persistent = await connect(beta, 'beta', false);
+    await subscribe(persistent, 'management/topic/beta/#', 1);
+    await end(persistent);
+    await t.data.send(
+      new PublishCommand({ topic: 'management/topic/beta/csr_req', qos: 1, payload: Buffer.from('stale') }),
+    );
+
+    // Act
+    await t.clock.advance(61 * 60 * 1000);
+    const back = await connectDevice(t.core, beta, { clientId: 'beta', clean: false });
+    clients.push(back);
+    const got: string[] = [];
+    back.on('message', (_topic, payload) => got.push(payload.toString()));
+    await t.data.send(
+      new PublishCommand({ topic: 'management/topic/beta/csr_req', qos: 1, payload: Buffer.from('fresh') }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Assess: the old subscription is gone too, so nothing arrives
+    expect(got).toEqual([]);
+  });
+
   it('cuts off a retained publish without iot:RetainPublish', async () => {
     // Prepare
     const a = await connect(alpha);
