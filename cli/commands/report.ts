@@ -83,13 +83,16 @@ Examples:
           ? `Campaign ${report.campaign}: audit task ${report.audit.taskType ?? ''} started ${report.audit.taskStartTime ?? '?'}, ${report.audit.taskStatus ?? ''}`
           : `Campaign ${report.campaign} (not an audit task: rotations recorded under this name)`,
       );
-      io.stdout(`  devices found              ${s.devicesFound}`);
-      io.stdout(`  rotated                    ${s.rotated}`);
-      io.stdout(`  pending                    ${s.pending}`);
-      io.stdout(`  failed                     ${s.failed}`);
-      io.stdout(`  abandoned                  ${s.abandoned}`);
-      io.stdout(`  not started                ${s.notStarted}`);
-      io.stdout(`  certificates still expiring ${s.certificatesStillExpiring}`);
+      const counts: Array<[string, number]> = [
+        ['devices found', s.devicesFound],
+        ['rotated', s.rotated],
+        ['pending', s.pending],
+        ['failed', s.failed],
+        ['abandoned', s.abandoned],
+        ['not started', s.notStarted],
+        ['certificates still expiring', s.certificatesStillExpiring],
+      ];
+      for (const [label, n] of counts) io.stdout(`  ${label.padEnd(28)}${String(n).padStart(6)}`);
       if (report.devices.length > 0) {
         io.stdout('');
         const table: Column<DeviceLine>[] = [

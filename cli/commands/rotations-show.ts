@@ -6,6 +6,7 @@ import { isNamed, UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { printJson } from '../output/json.ts';
 import { cellText, renderTable } from '../output/table.ts';
+import { readableError } from '../rotations/error-text.ts';
 import { thingNameArg } from '../rotations/identifiers.ts';
 import { age, publicRecord } from '../rotations/present.ts';
 import { requireRecord } from '../rotations/things.ts';
@@ -87,7 +88,7 @@ Examples:
       line('Started', record.startedAt && `${record.startedAt} (${age(record.startedAt, now)} ago)`);
       line('Updated', record.updatedAt && `${record.updatedAt} (${age(record.updatedAt, now)} ago)`);
       if (record.completedAt) line('Completed', record.completedAt);
-      if (record.lastError) line('Last error', record.lastError);
+      if (record.lastError) line('Last error', readableError(record.lastError));
       line('Execution', record.executionArn);
       if (execution) {
         const redrive =

@@ -10,6 +10,7 @@ import {
   thingsOfPrincipal,
 } from '../iot/audit.ts';
 import type { Target } from '../target/target.ts';
+import { readableError } from './error-text.ts';
 import { collect, queryByStatus, RotationRecord } from './records.ts';
 
 export type DeviceState = 'ROTATED' | 'PENDING' | 'FAILED' | 'ABANDONED' | 'NOT STARTED';
@@ -176,7 +177,10 @@ function line(
     checks,
     state,
     rotationStatus: record?.status,
-    reason: state === 'FAILED' || state === 'ABANDONED' ? record?.lastError : undefined,
+    reason:
+      (state === 'FAILED' || state === 'ABANDONED') && record?.lastError !== undefined
+        ? readableError(record.lastError)
+        : undefined,
     certificateStatus,
     stillExpiring: certificateStatus === 'ACTIVE',
   };

@@ -1,5 +1,6 @@
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import type { Column } from '../output/table.ts';
+import { readableError } from './error-text.ts';
 
 /**
  * A record as the CLI shows it: without the pending task token (it never leaves the cloud side)
@@ -29,7 +30,7 @@ export function age(iso: string | undefined, now: number): string | undefined {
 
 const oneLine = (text: string | undefined, max = 80): string | undefined => {
   if (text === undefined) return undefined;
-  const flat = text.replace(/\s+/g, ' ');
+  const flat = readableError(text).replace(/\s+/g, ' ');
   return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 };
 

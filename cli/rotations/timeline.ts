@@ -1,4 +1,5 @@
 import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { readableCause } from './error-text.ts';
 
 /** One line of a rotation's story: a state it went through, or an execution-level event. */
 export interface TimelineStep {
@@ -19,7 +20,8 @@ export function eventError(event: HistoryEvent): string | undefined {
   for (const [key, details] of Object.entries(event)) {
     if (!key.endsWith('EventDetails') || typeof details !== 'object' || details === null) continue;
     const error = 'error' in details && typeof details.error === 'string' ? details.error : undefined;
-    const cause = 'cause' in details && typeof details.cause === 'string' ? details.cause : undefined;
+    const cause =
+      'cause' in details && typeof details.cause === 'string' ? readableCause(details.cause) : undefined;
     if (error !== undefined || cause !== undefined) {
       const shortCause =
         cause !== undefined && cause.length > MAX_CAUSE ? `${cause.slice(0, MAX_CAUSE)}...` : cause;
