@@ -338,11 +338,14 @@ export class CertificateOperations {
   private window(override?: IssuedValidity): { notBefore: number; notAfter: number } {
     const validity = override ?? this.validity;
     const now = this.now();
-    // Backdated a little, as public CAs do, so a device with a slow clock accepts it.
-    const notBefore = now - 60_000;
     const notAfter = 'durationMs' in validity ? now + validity.durationMs : validity.notAfter;
-    if (notAfter <= now)
+    // The core-wide setting must give usable certificates; a per-call override (the test-fleet
+    // path) may ask for an already expired one, to exercise expiry handling.
+    if (override === undefined && notAfter <= now) {
       throw new InvalidRequestException('the configured certificate validity ends before now');
+    }
+    // Backdated a little, as public CAs do, so a device with a slow clock accepts it.
+    const notBefore = Math.min(now, notAfter) - 60_000;
     return { notBefore, notAfter };
   }
 

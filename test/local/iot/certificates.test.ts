@@ -24,6 +24,7 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { subtle, x509 } from '../../../local/iot/ca/certificates.ts';
 import { CLOCK_START, startCore, type TestCore } from './helpers/core.ts';
 import { makeCa, makeCsr, selfSigned, signByCa } from './helpers/pki.ts';
 
@@ -62,6 +63,46 @@ describe('certificate lifecycle through the IoT SDK', () => {
       new DescribeCertificateCommand({ certificateId: issued.certificateId }),
     );
     expect(described.certificateDescription?.status).toBe('INACTIVE');
+  });
+
+  it('issues from RSA 2048 and P-384 CSRs too, keeping the subject of the CSR', async () => {
+    // Prepare
+    const rsa = await subtle.generateKey(
+      {
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: 2048,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: 'SHA-256',
+      },
+      true,
+      ['sign', 'verify'],
+    );
+    const p384 = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, true, ['sign', 'verify']);
+    const rsaCsr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=rsa-thing, O=Acme',
+      keys: rsa,
+      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    });
+    const ecCsr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=p384-thing',
+      keys: p384,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-384' },
+    });
+
+    // Act
+    const fromRsa = await t.iot.send(
+      new CreateCertificateFromCsrCommand({ certificateSigningRequest: rsaCsr.toString('pem') }),
+    );
+    const fromEc = await t.iot.send(
+      new CreateCertificateFromCsrCommand({ certificateSigningRequest: ecCsr.toString('pem') }),
+    );
+
+    // Assess
+    const a = new X509Certificate(fromRsa.certificatePem ?? '');
+    const b = new X509Certificate(fromEc.certificatePem ?? '');
+    expect(a.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(a.subject.split('\n').sort()).toEqual(['CN=rsa-thing', 'O=Acme']);
+    expect(b.publicKey.asymmetricKeyDetails?.namedCurve).toBe('secp384r1');
   });
 
   it('issues certificates with the configured validity (a fleet that expires in 10 days)', async () => {

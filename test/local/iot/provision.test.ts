@@ -54,6 +54,18 @@ describe('fast fleet provisioning', () => {
     expect(elapsed).toBeLessThan(20_000);
   });
 
+  it('can provision an already expired certificate, which the broker then refuses', async () => {
+    // Act
+    const device = await t.core.provisionDevice({
+      thingName: 'expired',
+      validity: { notAfter: CLOCK_START - DAY },
+    });
+
+    // Assess
+    expect(device.notAfter).toBe(CLOCK_START - DAY);
+    await expect(connectDevice(t.core, device, { clientId: 'expired' })).rejects.toThrow(/Not authorized/);
+  });
+
   it('refuses an unknown policy without leaving a certificate behind', async () => {
     // Act
     const attempt = t.core.provisionDevice({ thingName: 'x', policyName: 'missing' });
