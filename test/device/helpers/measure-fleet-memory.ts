@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { parseBehaviourMix } from '../../../device/fleet/behaviour-mix.ts';
 import { FleetSimulator, planFleet } from '../../../device/fleet/fleet-simulator.ts';
 import type { FleetProvisioner, ProvisionedDevice } from '../../../device/fleet/provisioner.ts';
@@ -9,8 +10,14 @@ import type { FleetProvisioner, ProvisionedDevice } from '../../../device/fleet/
  * test/device/helpers/measure-fleet-memory.ts [size]`. The broker runs in a child process, so
  * the figures are the simulator's alone. Prints one JSON line.
  */
+const Provisioned = z.object({
+  type: z.literal('provisioned'),
+  id: z.number(),
+  pair: z.object({ certificatePem: z.string(), privateKeyPem: z.string(), certificateId: z.string() }),
+});
+
 const size = Number(process.argv[2] ?? '1000');
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = globalThis.gc;
 
 function settle(): void {
   gc?.();
@@ -29,10 +36,10 @@ const ready = new Promise<{ port: number; caPem: string }>((resolve) => {
     if (message.type === 'ready' && 'port' in message && 'caPem' in message) {
       resolve({ port: Number(message.port), caPem: String(message.caPem) });
     }
-    if (message.type === 'provisioned' && 'id' in message && 'pair' in message) {
-      const pair = message.pair as Omit<ProvisionedDevice, 'thingName'>;
-      pending.get(Number(message.id))?.({ thingName: '', ...pair });
-      pending.delete(Number(message.id));
+    const provisioned = Provisioned.safeParse(message);
+    if (provisioned.success) {
+      pending.get(provisioned.data.id)?.({ thingName: '', ...provisioned.data.pair });
+      pending.delete(provisioned.data.id);
     }
   });
 });

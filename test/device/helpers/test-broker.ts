@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { createServer, type Server, TLSSocket } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import {
@@ -60,7 +59,10 @@ export class TestBroker {
     // A client that fails the handshake must not take the server down.
     server.on('tlsClientError', () => undefined);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
+    const address = server.address();
+    if (address === null || typeof address === 'string')
+      throw new Error('test broker is not listening on TCP');
+    const port = address.port;
     const broker = new TestBroker(authority, aedes, server, port);
     broker.wire();
     return broker;
