@@ -1,12 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import {
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Clock } from '../clock.ts';
 import { type FunctionRegistry, LambdaInvocationError } from '../lambda/registry.ts';
 import { StatesError } from './errors.ts';
@@ -146,6 +138,7 @@ export const callTask = async (call: TaskCall): Promise<Json> => {
       const client = call.integrations.sns;
       if (!client)
         throw new StatesError('States.Runtime', 'No SNS client is configured for the local engine');
+      const { PublishCommand } = await import('@aws-sdk/client-sns');
       return sdkSend(
         client,
         Reflect.construct(PublishCommand, [objectParams(params, resource)]),
