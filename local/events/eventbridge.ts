@@ -237,6 +237,14 @@ export class LocalEventBridge {
     });
   }
 
+  /**
+   * Routes an event that an AWS service emitted itself, with its id and time already set, such as
+   * the Step Functions engine's execution status changes (`engine.onStatusChange(e => bridge.emit(e))`).
+   */
+  emit(event: BridgeEvent, eventBusName = DEFAULT_EVENT_BUS): void {
+    this.route(event, eventBusName);
+  }
+
   /** Every event accepted so far, oldest first. */
   events(): BridgeEvent[] {
     return [...this.log];

@@ -13,6 +13,7 @@ import { LocalEventsServer } from '../../../local/events/events-server.ts';
 import { executionFailurePattern } from '../../../local/events/patterns.ts';
 import { LocalSns } from '../../../local/events/sns.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
+import type { StatusChangeEvent } from '../../../local/stepfunctions/engine.ts';
 
 let clock: ManualClock;
 let functions: FunctionRegistry;
@@ -117,5 +118,50 @@ describe('local EventBridge over awsJson1_1', () => {
       )
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+});
+
+describe('events emitted by the local Step Functions engine', () => {
+  it('routes a status-change event as the engine builds it, keeping its id', async () => {
+    // Prepare
+    const ids: unknown[] = [];
+    const recorder = functions.register('recorder', async (event) => {
+      if (typeof event === 'object' && event !== null && 'id' in event) ids.push(event.id);
+    });
+    await bridge.putRule({ Name: 'failures', EventPattern: executionFailurePattern() });
+    await bridge.putTargets('failures', [{ Id: 'r', Arn: recorder.arn }]);
+    const event: StatusChangeEvent = {
+      version: '0',
+      id: 'event-1',
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: LOCAL_ACCOUNT_ID,
+      time: '2026-01-01T12:00:00Z',
+      region: LOCAL_REGION,
+      resources: ['arn:aws:states:us-east-1:000000000000:execution:rotate:x'],
+      detail: {
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:rotate:x',
+        stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:rotate',
+        name: 'x',
+        status: 'FAILED',
+        startDate: 0,
+        stopDate: 1,
+        input: '{}',
+        inputDetails: { included: true },
+        output: null,
+        outputDetails: null,
+        error: 'States.TaskFailed',
+        cause: 'boom',
+        redriveCount: 0,
+        redriveDate: null,
+        redriveStatus: 'REDRIVABLE',
+        redriveStatusReason: '',
+      },
+    };
+    // Act
+    bridge.emit(event);
+    await bridge.idle();
+    // Assess
+    expect(ids).toEqual(['event-1']);
   });
 });
