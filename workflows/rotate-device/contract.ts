@@ -11,6 +11,7 @@
  */
 export * from './errors.ts';
 export * from './functions.ts';
+export * from './naming.ts';
 export * from './placeholders.ts';
 export * from './render.ts';
 export * from './rules.ts';
