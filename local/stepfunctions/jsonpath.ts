@@ -421,7 +421,13 @@ export const setPath = (target: Json, path: string, value: Json): Json => {
       if (last) obj[seg.name] = value;
       else {
         const next = obj[seg.name];
-        if (!isObject(next) && !Array.isArray(next)) obj[seg.name] = {};
+        if (next === undefined) obj[seg.name] = {};
+        else if (!isObject(next) && !Array.isArray(next)) {
+          throw new StatesError(
+            'States.ResultPathMatchFailure',
+            `Unable to apply ResultPath '${path}' to input: '${seg.name}' holds ${JSON.stringify(next)}, not an object`,
+          );
+        }
         node = obj[seg.name] ?? null;
       }
     } else if (seg.kind === 'index') {
