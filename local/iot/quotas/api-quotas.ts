@@ -100,12 +100,18 @@ export class ApiQuotas {
   /** Wraps routes so each call first takes a token for its operation. */
   wrap(routes: readonly RestRoute[]): RestRoute[] {
     if (!this.enabled) return [...routes];
-    return routes.map((route) => ({
-      ...route,
-      handle: (request) => {
-        this.take(route.operation);
-        return route.handle(request);
-      },
-    }));
+    // Built field by field: a route may be a class instance whose fields a spread would miss.
+    return routes.map(
+      (route): RestRoute => ({
+        operation: route.operation,
+        method: route.method,
+        path: route.path,
+        ...(route.rawPayload === undefined ? {} : { rawPayload: route.rawPayload }),
+        handle: (request) => {
+          this.take(route.operation);
+          return route.handle(request);
+        },
+      }),
+    );
   }
 }
