@@ -371,7 +371,7 @@ export class DeviceAgent {
         this.emit({ type: 'message-dropped', topic, reason: request.reason });
         return;
       }
-      await this.handleCsrRequest(topic, request.message.rotationId);
+      await this.handleCsrRequest(topic, request.message.rotationId, request.message.previousError);
       return;
     }
     const response = parseMessage('crt_res', payload);
@@ -382,7 +382,7 @@ export class DeviceAgent {
     await this.handleCertificate(topic, response.message);
   }
 
-  private async handleCsrRequest(topic: string, rotationId: string): Promise<void> {
+  private async handleCsrRequest(topic: string, rotationId: string, previousError?: string): Promise<void> {
     const history = [...this.history];
     if (!this.history.includes(rotationId)) {
       this.history.push(rotationId);
@@ -429,7 +429,12 @@ export class DeviceAgent {
       rotationId: plan.replyRotationId,
       CSR: csrPem,
     });
-    this.emit({ type: 'csr-sent', rotationId, repeated });
+    this.emit({
+      type: 'csr-sent',
+      rotationId,
+      repeated,
+      ...(previousError !== undefined ? { previousError } : {}),
+    });
   }
 
   private async handleCertificate(topic: string, message: CertificateResponse): Promise<void> {

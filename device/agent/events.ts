@@ -15,7 +15,13 @@ export type AgentEvent =
       /** The certificate of the connection the message went over. */
       readonly certificateId: string;
     }
-  | { readonly type: 'csr-sent'; readonly rotationId: string; readonly repeated: boolean }
+  | {
+      readonly type: 'csr-sent';
+      readonly rotationId: string;
+      readonly repeated: boolean;
+      /** Why the cloud says the previous attempt ended (e.g. CsrKeyTooSmall), when it says so. */
+      readonly previousError?: string;
+    }
   | { readonly type: 'certificate-rejected'; readonly rotationId: string; readonly reason: string }
   | { readonly type: 'rotated'; readonly rotationId: string; readonly certificateId: string }
   | { readonly type: 'ack-repeated'; readonly rotationId: string }

@@ -146,19 +146,20 @@ export function createBehaviour(
       };
     case 'ack_over_old':
       return { name, onCsrRequest: honestPlan, onCertificate: () => 'ack-over-old' };
-    case 'replayed_rotation_id': {
-      // Answers with a rotation id from an earlier request; the very first request is held back so
-      // that there is an earlier id to replay when the cloud asks again.
+    case 'replayed_rotation_id':
+      // The cloud repeats a request under the same id and starts a new attempt under a new id. This
+      // device answers the first attempt honestly, refuses its certificate to force a new attempt,
+      // and answers every later attempt with the first attempt's id.
       return {
         name,
         onCsrRequest: (context) => {
-          const earlier = context.history.findLast((id) => id !== context.rotationId);
-          if (earlier === undefined) return 'ignore';
-          return { ...honestPlan(context), replyRotationId: earlier };
+          const earlier = context.history.find((id) => id !== context.rotationId);
+          return earlier === undefined
+            ? honestPlan(context)
+            : { ...honestPlan(context), replyRotationId: earlier };
         },
-        onCertificate: () => 'ack',
+        onCertificate: () => 'reject',
       };
-    }
     case 'forged_rotation_id':
       return {
         name,

@@ -115,7 +115,7 @@ describe('device agent rotation over mutual TLS', () => {
     const wrongKey = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'crt_err'));
     const second = randomUUID();
     const mark = broker.messages.length;
-    await broker.send(thing, 'csr_req', { rotationId: second });
+    await broker.send(thing, 'csr_req', { rotationId: second, previousError: 'DeviceCertificateError' });
     const csr = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'), 10_000, mark);
     const foreign = await strangerCa.signCsr(JSON.parse(csr.payload).CSR);
     await broker.send(thing, 'crt_res', {
@@ -130,6 +130,9 @@ describe('device agent rotation over mutual TLS', () => {
     expect(JSON.parse(wrongKey.payload).error).toMatch(/not the pending key/);
     expect(JSON.parse(wrongCa.payload)).toMatchObject({ rotationId: second });
     expect(JSON.parse(wrongCa.payload).error).toMatch(/does not chain to the configured CA/);
+    expect(events.find((e) => e.type === 'csr-sent' && e.rotationId === second)).toMatchObject({
+      previousError: 'DeviceCertificateError',
+    });
     expect(agent.status()).toMatchObject({ certificateId: old.certificateId, rotations: 0 });
     await agent.stop();
     await removeDeviceFiles(files);

@@ -235,23 +235,25 @@ describe('fleet simulator behaviours against a mutual-TLS broker', () => {
     expect(d.state().certificateId).toBe(d.initialCertificateId);
   });
 
-  it('replayed_rotation_id: answers a new request with the id of an earlier one', async () => {
+  it('replayed_rotation_id: forces a new attempt, then answers it with the id of the first', async () => {
     // Prepare
     const d = device('replayed_rotation_id');
-    const earlier = randomUUID();
-    const later = randomUUID();
-    const mark = broker.messages.length;
+    const first = randomUUID();
+    const second = randomUUID();
+    const honest = await requestCsr(d.thingName, first);
+    const issued = await broker.pki.signCsr(JSON.parse(honest.payload).CSR);
+    broker.allow(issued.certificateId);
 
     // Act
-    await broker.send(d.thingName, 'csr_req', { rotationId: earlier });
-    const reply = await requestCsr(d.thingName, later);
+    await broker.send(d.thingName, 'crt_res', { rotationId: first, ...pick(issued) });
+    const refusal = await broker.waitForMessage((m) => m.clientId === d.thingName && m.kind === 'crt_err');
+    const replayed = await requestCsr(d.thingName, second);
 
     // Assess
-    const replies = broker.messages
-      .slice(mark)
-      .filter((m) => m.clientId === d.thingName && m.kind === 'csr_res');
-    expect(replies).toHaveLength(1);
-    expect(JSON.parse(reply.payload).rotationId).toBe(earlier);
+    expect(JSON.parse(honest.payload).rotationId).toBe(first);
+    expect(JSON.parse(refusal.payload).rotationId).toBe(first);
+    expect(JSON.parse(replayed.payload).rotationId).toBe(first);
+    expect(d.state().certificateId).toBe(d.initialCertificateId);
   });
 
   it('forged_rotation_id: answers with a rotation id the cloud never sent', async () => {
