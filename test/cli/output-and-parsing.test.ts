@@ -59,7 +59,7 @@ describe('CSV output', () => {
           );
           // Assess
           expect(lines).toHaveLength(rows.length + 1);
-          rows.forEach((row, i) => expect(parseCsvLine(lines[i + 1] ?? '')).toEqual(row));
+          for (const [i, row] of rows.entries()) expect(parseCsvLine(lines[i + 1] ?? '')).toEqual(row);
         },
       ),
     );
@@ -181,13 +181,22 @@ describe('timeline', () => {
       ev(1, 'ExecutionStarted'),
       ev(2, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'IssueCertificate' } }),
       ev(3, 'TaskScheduled'),
-      ev(4, 'TaskFailed', { taskFailedEventDetails: { error: 'TransientAwsError', cause: 'throttled' } }),
+      ev(4, 'TaskFailed', {
+        taskFailedEventDetails: {
+          resourceType: 'lambda',
+          resource: 'invoke',
+          error: 'TransientAwsError',
+          cause: 'throttled',
+        },
+      }),
       ev(5, 'TaskScheduled'),
       ev(6, 'TaskSucceeded'),
       ev(7, 'TaskStateExited', { stateExitedEventDetails: { name: 'IssueCertificate' } }),
       ev(8, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'DeliverCertificate' } }),
       ev(9, 'TaskScheduled'),
-      ev(10, 'TaskTimedOut', { taskTimedOutEventDetails: { error: 'States.Timeout' } }),
+      ev(10, 'TaskTimedOut', {
+        taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'States.Timeout' },
+      }),
       ev(11, 'TaskStateExited', { stateExitedEventDetails: { name: 'DeliverCertificate' } }),
       ev(12, 'FailStateEntered', { stateEnteredEventDetails: { name: 'RotationFailed' } }),
       ev(13, 'ExecutionFailed', {
