@@ -1,9 +1,13 @@
 import {
+  DeleteRuleCommand,
+  DescribeRuleCommand,
   EventBridgeClient,
+  ListRulesCommand,
   ListTargetsByRuleCommand,
   PutEventsCommand,
   PutRuleCommand,
   PutTargetsCommand,
+  RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../local/clock.ts';
@@ -106,6 +110,34 @@ describe('local EventBridge over awsJson1_1', () => {
     expect(bad instanceof Error ? bad.message : '').toContain('source: match values must be in an array');
     expect(put.FailedEntryCount).toBe(1);
     expect(put.Entries?.[0]).toMatchObject({ ErrorCode: 'MalformedDetail' });
+  });
+
+  it('describes, lists and deletes rules, refusing to delete one that still has targets', async () => {
+    // Prepare
+    await client.send(
+      new PutRuleCommand({ Name: 'a-rule', EventPattern: executionFailurePattern(), Description: 'd' }),
+    );
+    await client.send(
+      new PutRuleCommand({ Name: 'b-rule', EventPattern: '{"source":["x"]}', State: 'DISABLED' }),
+    );
+    await client.send(
+      new PutTargetsCommand({
+        Rule: 'a-rule',
+        Targets: [{ Id: 't', Arn: 'arn:aws:lambda:us-east-1:0:function:f' }],
+      }),
+    );
+    // Act
+    const described = await client.send(new DescribeRuleCommand({ Name: 'b-rule' }));
+    const listed = await client.send(new ListRulesCommand({ NamePrefix: 'a-' }));
+    const refused = await client.send(new DeleteRuleCommand({ Name: 'a-rule' })).catch((e: unknown) => e);
+    await client.send(new RemoveTargetsCommand({ Rule: 'a-rule', Ids: ['t'] }));
+    await client.send(new DeleteRuleCommand({ Name: 'a-rule' }));
+    const after = await client.send(new ListRulesCommand({}));
+    // Assess
+    expect(described).toMatchObject({ Name: 'b-rule', State: 'DISABLED', EventPattern: '{"source":["x"]}' });
+    expect(listed.Rules?.map((r) => [r.Name, r.Description])).toEqual([['a-rule', 'd']]);
+    expect(refused).toMatchObject({ name: 'ValidationException' });
+    expect(after.Rules?.map((r) => r.Name)).toEqual(['b-rule']);
   });
 
   it('answers ResourceNotFoundException for targets of a missing rule', async () => {
