@@ -329,6 +329,24 @@ describe('rules engine', () => {
     ]);
   });
 
+  it('does not run a disabled rule, and runs it again once replaced as enabled', async () => {
+    // Prepare
+    const received: unknown[] = [];
+    const fn = f.functions.register('toggle', async (event) => {
+      received.push(event);
+    });
+    const payload = { sql: "SELECT n FROM 'toggle'", actions: [{ lambda: { functionArn: fn.arn } }] };
+    await f.engine.createRule('toggled', { ...payload, ruleDisabled: true });
+    // Act
+    f.bus.inject({ topic: 'toggle', payload: Buffer.from('{"n":1}'), qos: 0, retain: false });
+    await f.engine.idle();
+    await f.engine.replaceRule('toggled', { ...payload, ruleDisabled: false });
+    f.bus.inject({ topic: 'toggle', payload: Buffer.from('{"n":2}'), qos: 0, retain: false });
+    await f.engine.idle();
+    // Assess
+    expect(received).toEqual([{ n: 2 }]);
+  });
+
   it('reports a rule whose SELECT cannot be built for a binary payload, without running actions', async () => {
     const received: unknown[] = [];
     const fn = f.functions.register('never', async (event) => {
