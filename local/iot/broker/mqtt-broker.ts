@@ -84,19 +84,25 @@ export class MqttBroker implements MessageBus {
         done(null, true);
       },
       authenticate: (client, _username, _password, done) => {
-        const refusal = this.admit(client);
+        const refusal = failClosed(() => this.admit(client), 'authorization failed');
         if (refusal === undefined) done(null, true);
         else done(new NotAuthorizedError(refusal), false);
       },
       authorizePublish: (client, packet, done) => {
         if (client === null) return done(null);
-        const denial = this.checkPublish(client, packet.topic, packet.payload, packet.qos, packet.retain);
+        const denial = failClosed(
+          () => this.checkPublish(client, packet.topic, packet.payload, packet.qos, packet.retain),
+          'authorization failed',
+        );
         if (denial === undefined) return done(null);
         this.deny(client, denial);
         done(new PolicyDeniedError(denial));
       },
       authorizeSubscribe: (client, subscription, done) => {
-        const denial = this.checkSubscribe(client, subscription.topic);
+        const denial = failClosed(
+          () => this.checkSubscribe(client, subscription.topic),
+          'authorization failed',
+        );
         if (denial !== undefined) {
           this.deny(client, denial);
           return done(new PolicyDeniedError(denial));
@@ -108,13 +114,12 @@ export class MqttBroker implements MessageBus {
         if (packet.topic.startsWith('$SYS/')) return null;
         const session = this.sessions.get(client);
         if (!session) return null;
-        return this.allowed(
-          session,
-          'iot:Receive',
-          resourceArn(this.options.partition, 'topic', packet.topic),
-        )
-          ? packet
-          : null;
+        const arn = resourceArn(this.options.partition, 'topic', packet.topic);
+        const denial = failClosed(
+          () => (this.allowed(session, 'iot:Receive', arn) ? undefined : 'denied'),
+          'failed',
+        );
+        return denial === undefined ? packet : null;
       },
     });
     this.aedes.on('clientReady', (client) => this.onReady(client));
@@ -286,13 +291,20 @@ export class MqttBroker implements MessageBus {
     }
     const version = (this.versions.get(clientId) ?? 0) + 1;
     this.versions.set(clientId, version);
-    this.sessions.set(client, {
+    const session: Session = {
       clientId,
       certificateId,
       sessionIdentifier: randomUUID(),
       ipAddress: socket.remoteAddress ?? '',
       versionNumber: version,
       announced: false,
+    };
+    this.sessions.set(client, session);
+    // A socket that closes between CONNECT and CONNACK never reaches 'clientDisconnect'.
+    socket.once('close', () => {
+      setImmediate(() => {
+        if (!session.announced && this.sessions.get(client) === session) this.sessions.delete(client);
+      });
     });
     return undefined;
   }
@@ -374,6 +386,18 @@ export class MqttBroker implements MessageBus {
       payload: JSON.stringify(disconnectedEvent(facts(session), this.options.clock.now(), reason)),
       qos: 1,
     }).catch(() => undefined);
+  }
+}
+
+/**
+ * Runs an authorization check; if the check itself throws (say, a stored policy that no longer
+ * parses), the answer is a denial, never an exception inside the broker.
+ */
+function failClosed(check: () => string | undefined, denial: string): string | undefined {
+  try {
+    return check();
+  } catch (error) {
+    return `${denial}: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
 
