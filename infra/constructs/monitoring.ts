@@ -6,16 +6,18 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { REJECTION_REASONS } from '../../functions/device-reply/device-reply.ts';
 import { FUNCTION_IDS, type FunctionId } from '../../workflows/rotate-device/contract.ts';
 
 /**
- * The metric the device-reply function counts for every reply it drops (invariant 3), without a
- * reason dimension so that one alarm sees them all. Powertools adds `service` and the function's
- * default dimension.
+ * The metric the device-reply function counts for every reply it drops (invariant 3), one per
+ * reason (Powertools adds `service` and `function`). A QoS 1 redelivery is dropped as `duplicate`
+ * in normal operation, so the alarm leaves that reason out.
  */
 export const REJECTED_REPLY_METRIC = {
   metricName: 'ReplyRejected',
   dimensionsMap: { service: 'recert', function: 'device-reply' },
+  alarmReasons: REJECTION_REASONS.filter((reason) => reason !== 'duplicate'),
 } as const;
 
 export interface MonitoringProps {
@@ -61,13 +63,25 @@ export class Monitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    const rejected = new cloudwatch.Metric({
-      namespace: props.metricsNamespace,
-      ...REJECTED_REPLY_METRIC,
-      dimensionsMap: { ...REJECTED_REPLY_METRIC.dimensionsMap },
-      statistic: 'Sum',
-      period: Duration.hours(1),
+    const rejectedBy = (reason: string, period: Duration) =>
+      new cloudwatch.Metric({
+        namespace: props.metricsNamespace,
+        metricName: REJECTED_REPLY_METRIC.metricName,
+        dimensionsMap: { ...REJECTED_REPLY_METRIC.dimensionsMap, reason },
+        statistic: 'Sum',
+        period,
+        label: reason,
+      });
+    const rejected = new cloudwatch.MathExpression({
       label: 'Device replies rejected',
+      expression: REJECTED_REPLY_METRIC.alarmReasons.map((_, i) => `r${i}`).join(' + '),
+      usingMetrics: Object.fromEntries(
+        REJECTED_REPLY_METRIC.alarmReasons.map((reason, i) => [
+          `r${i}`,
+          rejectedBy(reason, Duration.hours(1)),
+        ]),
+      ),
+      period: Duration.hours(1),
     });
     this.rejectedReplies = rejected.createAlarm(this, 'RejectedReplies', {
       alarmDescription:
@@ -131,8 +145,9 @@ export class Monitoring extends Construct {
         width: 12,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Device replies rejected',
-        left: [rejected],
+        title: 'Device replies rejected, by reason',
+        left: REJECTION_REASONS.map((reason) => rejectedBy(reason, Duration.minutes(5))),
+        stacked: true,
         width: 12,
       }),
     );

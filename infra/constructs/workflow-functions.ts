@@ -35,6 +35,31 @@ export const ISSUER_ENV = {
   validityDays: 'CERTIFICATE_VALIDITY_DAYS',
 } as const;
 
+/**
+ * Variables the Lambda runtime sets itself; a function configuration may not set them (Lambda
+ * refuses the update), so the contract's need for them is met by the runtime.
+ */
+export const LAMBDA_RESERVED_ENV: ReadonlySet<string> = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_LAMBDA_RUNTIME_API',
+  'AWS_REGION',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'LAMBDA_RUNTIME_DIR',
+  'LAMBDA_TASK_ROOT',
+]);
+
 /** Values of the contract's `setting` variables that a deployment decides. */
 function settingValue(settings: DeploymentSettings, variable: string): string | undefined {
   switch (variable) {
@@ -144,6 +169,7 @@ export function environmentOf(spec: FunctionSpec, props: WorkflowFunctionsProps)
     POWERTOOLS_LOG_LEVEL: settings.logLevel,
   };
   for (const variable of spec.environment) {
+    if (LAMBDA_RESERVED_ENV.has(variable.name)) continue;
     let value: string | undefined;
     switch (variable.source) {
       case 'rotationTable':
