@@ -320,6 +320,11 @@ export class DeviceAgent {
 
   private installMain(client: MqttClient): void {
     this.main = client;
+    if (!client.connected) {
+      // It closed between its SUBACK and now, when its close event could not yet count.
+      this.onClientClose(client);
+      return;
+    }
     this.attempt = 0;
     this.emit({ type: 'connected', certificateId: this.activeCertificateId });
     const dropAfter = this.behaviour.linkDropAfter?.(this.random);
