@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../../../../../local/config.ts';
 import { RestError, type RestRoute } from '../../../../../local/iot/interfaces.ts';
@@ -28,7 +27,8 @@ export class RestHarness {
 
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, LOCAL_HOST, resolve));
-    const address = this.server.address() as AddressInfo;
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('harness has no TCP address');
     return `http://${LOCAL_HOST}:${address.port}`;
   }
 
