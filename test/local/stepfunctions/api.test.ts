@@ -322,7 +322,7 @@ describe('redrive and status-change events', () => {
     expect(seen).toEqual([1, 2, 2, 3]);
   });
 
-  it('a token of a stopped execution is closed', async () => {
+  it('stopping an execution aborts its task (TaskStateAborted, ExecutionAborted) and closes its token', async () => {
     let token = '';
     h.functions.register('hold', async (event) => {
       if (typeof event === 'object' && event !== null && 't' in event && typeof event.t === 'string')
@@ -346,5 +346,7 @@ describe('redrive and status-change events', () => {
     await expect(
       h.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })),
     ).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    const types = (await history(h, exec)).map((e) => e.type);
+    expect(types.slice(-2)).toEqual(['TaskStateAborted', 'ExecutionAborted']);
   });
 });
