@@ -54,7 +54,14 @@ export interface EnvVarSpec {
   readonly name: string;
   readonly required: boolean;
   /** Where the value comes from when it is not a plain default. */
-  readonly source: 'rotationTable' | 'stateMachine' | 'escalationTopic' | 'iotDataEndpoint' | 'setting';
+  /** `lambdaRuntime`: Lambda sets it; a deployment must not (a local run passes it). */
+  readonly source:
+    | 'rotationTable'
+    | 'stateMachine'
+    | 'escalationTopic'
+    | 'iotDataEndpoint'
+    | 'setting'
+    | 'lambdaRuntime';
   readonly default?: string;
   readonly description: string;
 }
@@ -113,6 +120,12 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
         description: 'ARN of the rotate-device state machine.',
       },
       {
+        name: 'AWS_REGION',
+        required: true,
+        source: 'lambdaRuntime',
+        description: 'Region of the IoT certificates (Lambda sets it; the local stack passes its region).',
+      },
+      {
         name: 'AUDIT_CHECK_NAMES',
         required: false,
         source: 'setting',
@@ -136,7 +149,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     trigger: { kind: 'state-machine-task', state: 'RequestCsr', waitForTaskToken: true },
     environment: [TABLE_ENV, IOT_DATA_ENV, METRICS_ENV],
     permissions: [
-      { actions: ['dynamodb:UpdateItem'], resource: 'rotationTable' },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
       { actions: ['iot:Publish'], resource: 'managementTopics' },
     ],
     timeoutSeconds: 30,
@@ -184,7 +197,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     trigger: { kind: 'state-machine-task', state: 'DeliverCertificate', waitForTaskToken: true },
     environment: [TABLE_ENV, IOT_DATA_ENV, METRICS_ENV],
     permissions: [
-      { actions: ['dynamodb:UpdateItem'], resource: 'rotationTable' },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
       { actions: ['iot:Publish'], resource: 'managementTopics' },
     ],
     timeoutSeconds: 30,
@@ -320,10 +333,17 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
         source: 'stateMachine',
         description: "Only this state machine's events are recorded.",
       },
+      {
+        name: 'RECORD_RETENTION_SECONDS',
+        required: false,
+        source: 'setting',
+        default: String(90 * 86_400),
+        description: 'How long a finished record is kept before DynamoDB TTL deletes it.',
+      },
       METRICS_ENV,
     ],
     permissions: [
-      { actions: ['dynamodb:UpdateItem'], resource: 'rotationTable' },
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
       { actions: ['sns:Publish'], resource: 'escalationTopic' },
     ],
     timeoutSeconds: 30,

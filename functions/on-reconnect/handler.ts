@@ -1,0 +1,37 @@
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { RotationRecordStore } from '../shared/rotation-record.ts';
+import { resendPending } from './on-reconnect.ts';
+
+export interface OnReconnectHandlerDeps extends RuntimeOptions {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly iotData: IoTDataPlaneClient;
+}
+
+export function createHandler(deps: OnReconnectHandlerDeps) {
+  const observability = createObservability('on-reconnect', {
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
+  });
+  const store = new RotationRecordStore(deps.db, deps.tableName);
+  return wrapHandler(observability, async (event) =>
+    resendPending(event, {
+      store,
+      iotData: deps.iotData,
+      log: logOf(observability.logger),
+      counter: counterOf(observability.metrics),
+    }),
+  );
+}
+
+export const handler = lazyHandler(() =>
+  createHandler({
+    db: documentClient(),
+    tableName: requiredEnv('ROTATION_TABLE_NAME'),
+    iotData: new IoTDataPlaneClient({ endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
+    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
+  }),
+);

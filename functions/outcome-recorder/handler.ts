@@ -1,0 +1,55 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SETTINGS } from '../../workflows/rotate-device/settings.ts';
+import {
+  defaultClock,
+  documentClient,
+  numberEnv,
+  type RuntimeOptions,
+  requiredEnv,
+} from '../shared/environment.ts';
+import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { RotationRecordStore } from '../shared/rotation-record.ts';
+import { recordOutcome } from './outcome-recorder.ts';
+
+export interface OutcomeRecorderHandlerDeps extends RuntimeOptions {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly sns: SNSClient;
+  readonly stateMachineArn: string;
+  readonly escalationTopicArn: string;
+  /** How long a finished record is kept (TTL); default the RecordRetentionSeconds setting. */
+  readonly retentionSeconds?: number;
+}
+
+export function createHandler(deps: OutcomeRecorderHandlerDeps) {
+  const observability = createObservability('outcome-recorder', {
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
+  });
+  const store = new RotationRecordStore(deps.db, deps.tableName);
+  return wrapHandler(observability, async (event) =>
+    recordOutcome(event, {
+      store,
+      sns: deps.sns,
+      clock: deps.clock ?? defaultClock,
+      log: logOf(observability.logger),
+      counter: counterOf(observability.metrics),
+      stateMachineArn: deps.stateMachineArn,
+      escalationTopicArn: deps.escalationTopicArn,
+      retentionSeconds: deps.retentionSeconds ?? SETTINGS.RecordRetentionSeconds.default,
+    }),
+  );
+}
+
+export const handler = lazyHandler(() =>
+  createHandler({
+    db: documentClient(),
+    tableName: requiredEnv('ROTATION_TABLE_NAME'),
+    sns: new SNSClient({}),
+    stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
+    escalationTopicArn: requiredEnv('ESCALATION_TOPIC_ARN'),
+    retentionSeconds: numberEnv('RECORD_RETENTION_SECONDS', SETTINGS.RecordRetentionSeconds.default),
+    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
+  }),
+);

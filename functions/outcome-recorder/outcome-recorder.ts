@@ -1,0 +1,132 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { awsCall } from '../shared/aws-errors.ts';
+import type { Counter, Log } from '../shared/observability.ts';
+import type { RotationRecordStore } from '../shared/rotation-record.ts';
+
+/** EventBridge "Step Functions Execution Status Change", the fields recert reads. */
+export const StatusChangeEvent = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string().min(1),
+    stateMachineArn: z.string().min(1),
+    status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+    input: z.string().nullable().optional(),
+    error: z.string().nullable().optional(),
+    cause: z.string().nullable().optional(),
+  }),
+});
+
+const ExecutionInput = z.object({ thingName: z.string().min(1) });
+
+export type RecorderOutcome =
+  | { action: 'ignored'; why: string }
+  | { action: 'counted'; status: 'SUCCEEDED' }
+  | { action: 'escalated'; recorded: boolean };
+
+export interface OutcomeRecorderDeps {
+  readonly store: RotationRecordStore;
+  readonly sns: SNSClient;
+  readonly clock: { now(): number };
+  readonly log: Log;
+  readonly counter: Counter;
+  readonly stateMachineArn: string;
+  readonly escalationTopicArn: string;
+  readonly retentionSeconds: number;
+}
+
+function parseInput(text: string | null | undefined): string | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed = ExecutionInput.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.thingName : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Records how a rotation that did not succeed ended (FAILED / TIMED_OUT / ABORTED, with the error
+ * and cause) and escalates it once to SNS. The record is changed only while it still belongs to that
+ * execution, so a newer rotation of the thing is never overwritten; a redelivered event finds the
+ * escalation done and publishes nothing (invariant 8).
+ */
+export async function recordOutcome(event: unknown, deps: OutcomeRecorderDeps): Promise<RecorderOutcome> {
+  const parsed = StatusChangeEvent.safeParse(event);
+  if (!parsed.success) {
+    deps.log.warn('not a Step Functions status change', {
+      issues: parsed.error.issues.map((i) => i.path.join('.')),
+    });
+    return { action: 'ignored', why: 'not a status change event' };
+  }
+  const { detail } = parsed.data;
+  if (detail.stateMachineArn !== deps.stateMachineArn)
+    return { action: 'ignored', why: 'another state machine' };
+  if (detail.status === 'SUCCEEDED') {
+    deps.counter.count('RotationSucceeded');
+    return { action: 'counted', status: 'SUCCEEDED' };
+  }
+  if (detail.status !== 'FAILED' && detail.status !== 'TIMED_OUT' && detail.status !== 'ABORTED') {
+    return { action: 'ignored', why: `status ${detail.status}` };
+  }
+  const thingName = parseInput(detail.input);
+  const error = detail.error ?? detail.status;
+  const cause = (detail.cause ?? '').slice(0, 1024);
+  const fields = { thingName, executionArn: detail.executionArn, status: detail.status, error };
+
+  let recorded = false;
+  let phase: string | undefined;
+  let rotationId: string | undefined;
+  let unprovenCertificateId: string | undefined;
+  if (thingName) {
+    const record = await deps.store.recordOutcome({
+      thingName,
+      executionArn: detail.executionArn,
+      status: detail.status,
+      cause: `${error}: ${cause}`,
+      now: deps.clock.now(),
+      retentionSeconds: deps.retentionSeconds,
+    });
+    if (record) {
+      recorded = true;
+      phase = record.phase;
+      rotationId = record.rotationId;
+      if (record.newCertificateId && !record.provenCertificateId)
+        unprovenCertificateId = record.newCertificateId;
+    } else {
+      const current = await deps.store.get(thingName);
+      if (current?.executionArn === detail.executionArn && current.escalatedAt) {
+        deps.log.info('outcome already recorded and escalated', fields);
+        return { action: 'ignored', why: 'already escalated' };
+      }
+    }
+  }
+
+  const message = {
+    thingName: thingName ?? null,
+    executionArn: detail.executionArn,
+    status: detail.status,
+    error,
+    cause,
+    phase: phase ?? null,
+    rotationId: rotationId ?? null,
+    unprovenCertificateId: unprovenCertificateId ?? null,
+    recorded,
+  };
+  await awsCall('SNS Publish', () =>
+    deps.sns.send(
+      new PublishCommand({
+        TopicArn: deps.escalationTopicArn,
+        Subject: `recert: rotation of ${thingName ?? 'unknown thing'} ${detail.status}`.slice(0, 100),
+        Message: JSON.stringify(message),
+      }),
+    ),
+  );
+  if (recorded && thingName) {
+    await deps.store.markEscalated({ thingName, executionArn: detail.executionArn, now: deps.clock.now() });
+  }
+  deps.counter.count('RotationFailed', { status: detail.status });
+  deps.log.warn('rotation did not succeed; escalated', { ...fields, phase, rotationId });
+  return { action: 'escalated', recorded };
+}

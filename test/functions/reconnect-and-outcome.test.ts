@@ -1,0 +1,204 @@
+import { IoTDataPlaneClient, PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler as createReconnectHandler } from '../../functions/on-reconnect/handler.ts';
+import { createHandler as createRecorderHandler } from '../../functions/outcome-recorder/handler.ts';
+import {
+  claimedRecord,
+  clock,
+  EXECUTION_ARN,
+  lambdaContext,
+  NEW_CERT_ID,
+  NOW,
+  OLD_CERT_ID,
+  OTHER_EXECUTION_ARN,
+  ROTATION_ID,
+  startTable,
+  type TableHarness,
+  THING,
+} from './harness.ts';
+
+let table: TableHarness;
+const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
+const sns = new SNSClient({ region: 'us-east-1' });
+const iotDataMock = mockClient(iotData);
+const snsMock = mockClient(sns);
+const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device';
+const TOPIC = 'arn:aws:sns:us-east-1:000000000000:recert-escalations';
+
+beforeAll(async () => {
+  table = await startTable();
+});
+afterAll(async () => {
+  await table.close();
+});
+beforeEach(() => {
+  iotDataMock.reset();
+  iotDataMock.on(IotPublishCommand).resolves({});
+  snsMock.reset();
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+});
+
+const reconnect = () =>
+  createReconnectHandler({ db: table.db, tableName: table.tableName, iotData, logLevel: 'SILENT' });
+const connected = (clientId = THING) => ({
+  clientId,
+  eventType: 'connected',
+  timestamp: NOW,
+  versionNumber: 3,
+});
+const sentTopics = () => iotDataMock.commandCalls(IotPublishCommand).map((c) => c.args[0].input.topic);
+
+describe('on-reconnect', () => {
+  it('sends the pending csr_req again when the device comes back', async () => {
+    await table.put(claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 't' }));
+    await expect(reconnect()(connected(), lambdaContext('r'))).resolves.toEqual({ resent: 'csr_req' });
+    expect(sentTopics()).toEqual([`management/topic/${THING}/csr_req`]);
+    const payload = iotDataMock.commandCalls(IotPublishCommand)[0]?.args[0].input.payload;
+    expect(
+      JSON.parse(Buffer.from(payload instanceof Uint8Array ? payload : new Uint8Array()).toString()),
+    ).toEqual({
+      rotationId: ROTATION_ID,
+    });
+  });
+
+  it('sends the pending crt_res again', async () => {
+    await table.put(
+      claimedRecord({
+        phase: 'AWAITING_ACK',
+        rotationId: ROTATION_ID,
+        taskToken: 't',
+        newCertificateId: NEW_CERT_ID,
+        newCertificatePem: 'PEM',
+      }),
+    );
+    await expect(reconnect()(connected(), lambdaContext('r'))).resolves.toEqual({ resent: 'crt_res' });
+    expect(sentTopics()).toEqual([`management/topic/${THING}/crt_res`]);
+  });
+
+  it.each([
+    ['no rotation', undefined],
+    ['a finished rotation', claimedRecord({ status: 'SUCCEEDED', phase: 'DONE', rotationId: ROTATION_ID })],
+    ['a rotation that waits for nothing', claimedRecord({ phase: 'ISSUING', rotationId: ROTATION_ID })],
+  ])('sends nothing for %s', async (_label, record) => {
+    if (record) await table.put(record);
+    const out = await reconnect()(connected(record ? THING : 'sensor-none'), lambdaContext('r'));
+    expect(out).toMatchObject({ resent: null });
+    expect(iotDataMock.calls()).toHaveLength(0);
+  });
+
+  it('ignores an event that is not a connected event', async () => {
+    await expect(
+      reconnect()({ clientId: THING, eventType: 'disconnected' }, lambdaContext('r')),
+    ).resolves.toMatchObject({
+      resent: null,
+    });
+  });
+});
+
+const recorder = () =>
+  createRecorderHandler({
+    db: table.db,
+    tableName: table.tableName,
+    sns,
+    clock,
+    stateMachineArn: STATE_MACHINE,
+    escalationTopicArn: TOPIC,
+    logLevel: 'SILENT',
+  });
+const statusChange = (status: string, o: Record<string, unknown> = {}) => ({
+  version: '0',
+  source: 'aws.states',
+  'detail-type': 'Step Functions Execution Status Change',
+  detail: {
+    executionArn: EXECUTION_ARN,
+    stateMachineArn: STATE_MACHINE,
+    status,
+    input: JSON.stringify({ thingName: THING, oldCertificateId: OLD_CERT_ID }),
+    error: 'States.Timeout',
+    cause: 'the device did not answer',
+    ...o,
+  },
+});
+
+describe('outcome-recorder', () => {
+  it('records a failed rotation with its cause and escalates it once', async () => {
+    // Prepare
+    await table.put(
+      claimedRecord({
+        phase: 'AWAITING_ACK',
+        rotationId: ROTATION_ID,
+        taskToken: 't',
+        newCertificateId: NEW_CERT_ID,
+      }),
+    );
+    // Act
+    const first = await recorder()(statusChange('FAILED'), lambdaContext('o'));
+    const again = await recorder()(statusChange('FAILED'), lambdaContext('o'));
+    // Assess
+    expect(first).toEqual({ action: 'escalated', recorded: true });
+    expect(again).toMatchObject({ action: 'ignored' });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    const message = JSON.parse(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '{}');
+    expect(message).toMatchObject({
+      thingName: THING,
+      status: 'FAILED',
+      error: 'States.Timeout',
+      phase: 'AWAITING_ACK',
+      unprovenCertificateId: NEW_CERT_ID,
+    });
+    const record = await table.read(THING);
+    expect(record).toMatchObject({
+      status: 'FAILED',
+      lastError: 'States.Timeout: the device did not answer',
+    });
+    expect(record?.taskToken).toBeUndefined();
+    expect(record?.expiresAt).toBe(Math.floor(NOW / 1000) + 90 * 86_400);
+  });
+
+  it.each(['TIMED_OUT', 'ABORTED'])('records %s the same way', async (status) => {
+    await table.put(claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID }));
+    await expect(recorder()(statusChange(status), lambdaContext('o'))).resolves.toEqual({
+      action: 'escalated',
+      recorded: true,
+    });
+    expect((await table.read(THING))?.status).toBe(status);
+  });
+
+  it('escalates again after a failed publish was retried', async () => {
+    await table.put(claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID }));
+    snsMock
+      .on(PublishCommand)
+      .rejectsOnce(Object.assign(new Error('slow'), { name: 'ThrottlingException' }))
+      .resolves({});
+    await expect(recorder()(statusChange('FAILED'), lambdaContext('o'))).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+    await expect(recorder()(statusChange('FAILED'), lambdaContext('o'))).resolves.toMatchObject({
+      action: 'escalated',
+    });
+    expect((await table.read(THING))?.escalatedAt).toBeDefined();
+  });
+
+  it('never overwrites the record of a newer rotation of the thing', async () => {
+    await table.put(claimedRecord({ executionArn: OTHER_EXECUTION_ARN, phase: 'AWAITING_CSR' }));
+    const out = await recorder()(statusChange('FAILED'), lambdaContext('o'));
+    expect(out).toEqual({ action: 'escalated', recorded: false });
+    expect(await table.read(THING)).toMatchObject({
+      status: 'IN_PROGRESS',
+      executionArn: OTHER_EXECUTION_ARN,
+    });
+  });
+
+  it('counts a success and ignores other state machines', async () => {
+    await expect(recorder()(statusChange('SUCCEEDED'), lambdaContext('o'))).resolves.toEqual({
+      action: 'counted',
+      status: 'SUCCEEDED',
+    });
+    await expect(
+      recorder()(statusChange('FAILED', { stateMachineArn: `${STATE_MACHINE}-other` }), lambdaContext('o')),
+    ).resolves.toMatchObject({ action: 'ignored' });
+    expect(snsMock.calls()).toHaveLength(0);
+  });
+});
