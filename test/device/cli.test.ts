@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_OK, EXIT_USAGE, runDeviceCommand } from '../../device/cli.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runDeviceCommand } from '../../device/cli.ts';
 import { type DeviceFiles, makeDeviceFiles, removeDeviceFiles } from './helpers/agent-harness.ts';
 import { TestBroker } from './helpers/test-broker.ts';
 
@@ -95,6 +95,31 @@ describe('recert device CLI', () => {
     const c = capture();
     expect(await runDeviceCommand(['fly'], c.io)).toBe(EXIT_USAGE);
     expect(c.err.join('\n')).toMatch(/unknown subcommand "fly"/);
+  });
+
+  it('exits 1 naming the failure when the key does not match the certificate', async () => {
+    // Prepare
+    const other = await broker.provisionDevice(`${thing}-b`);
+    const mismatched = await makeDeviceFiles(
+      { ...other, privateKeyPem: (await broker.pki.issueDevice(thing)).privateKeyPem },
+      broker.pki.caCertificatePem,
+    );
+    const c = capture();
+    const args = validArgs().map((v) =>
+      v === files.certificatePath
+        ? mismatched.certificatePath
+        : v === files.privateKeyPath
+          ? mismatched.privateKeyPath
+          : v,
+    );
+
+    // Act
+    const code = await runDeviceCommand(args, c.io);
+
+    // Assess
+    expect(code).toBe(EXIT_FAILURE);
+    expect(c.err.join('\n')).toMatch(/CredentialMismatchError: .*does not match the certificate/);
+    await removeDeviceFiles(mismatched);
   });
 
   it('runs the agent, reports events as JSON lines without key material, and stops with exit 0', async () => {
