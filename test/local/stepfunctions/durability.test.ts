@@ -89,7 +89,7 @@ describe('durability across kill -9', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  it('resumes a token wait, a retry backoff and a pending heartbeat timeout after SIGKILL', async () => {
+  it('resumes a token wait, a retry backoff, a pending heartbeat timeout and a long chain after SIGKILL', async () => {
     // Prepare: three executions, each parked on something durable.
     const first = await launch(stateDir);
     current = first.child;
@@ -146,6 +146,31 @@ describe('durability across kill -9', () => {
       (await events(first.sfn, retryExec)).find((e) => e.type === 'LambdaFunctionFailed'),
     );
 
+    // A long chain, killed mid-way: every acknowledged transition is on disk, the rest is redone.
+    const chainMachine = await create('chain', {
+      StartAt: 'Step',
+      States: {
+        Step: { Type: 'Pass', Parameters: { 'i.$': 'States.MathAdd($.i, 1)', 'n.$': '$.n' }, Next: 'More' },
+        More: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.i', NumericLessThanPath: '$.n', Next: 'Step' }],
+          Default: 'Done',
+        },
+        Done: { Type: 'Succeed' },
+      },
+    });
+    const chainExec =
+      (
+        await first.sfn.send(
+          new StartExecutionCommand({ stateMachineArn: chainMachine, input: '{"i":0,"n":3000}' }),
+        )
+      ).executionArn ?? '';
+    await until('the chain to be under way', async () =>
+      (await events(first.sfn, chainExec)).length > 20 ? true : undefined,
+    );
+    const beforeKill = await first.sfn.send(new DescribeExecutionCommand({ executionArn: chainExec }));
+    expect(beforeKill.status, 'the chain is killed mid-way').toBe('RUNNING');
+
     // Act: SIGKILL, then a new process on the same state directory.
     await kill9(first.child);
     first.sfn.destroy();
@@ -185,6 +210,31 @@ describe('durability across kill -9', () => {
       timedOut?.timestamp?.getTime() ?? 0,
       (heartbeatScheduled.timestamp?.getTime() ?? 0) + 48_000,
     );
+
+    // The chain finished with the right count and a gapless history.
+    const chainDone = await until('the chain', async () => {
+      const d = await second.sfn.send(new DescribeExecutionCommand({ executionArn: chainExec }));
+      return d.status === 'RUNNING' ? undefined : d;
+    });
+    expect([chainDone.status, JSON.parse(chainDone.output ?? '{}')]).toEqual([
+      'SUCCEEDED',
+      { i: 3000, n: 3000 },
+    ]);
+    const all: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await second.sfn.send(
+        new GetExecutionHistoryCommand({
+          executionArn: chainExec,
+          maxResults: 1000,
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
+      all.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    expect(all.every((e, i) => e.id === i + 1)).toBe(true);
+    expect(all.filter((e) => e.type === 'PassStateEntered')).toHaveLength(3000);
     second.sfn.destroy();
   });
 });
