@@ -51,7 +51,7 @@ Examples:
           : `Execution ${result.executionArn} was not running.`,
       );
       if (result.revoked === undefined) io.stdout('No certificate had been issued: nothing to revoke.');
-      else if (!result.revoked.existed)
+      else if (result.revoked.outcome === 'absent')
         io.stdout(`Certificate ${result.revoked.certificateId} was already gone.`);
       else io.stdout(`Revoked and deleted certificate ${result.revoked.certificateId}.`);
       io.stdout(

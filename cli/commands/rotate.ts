@@ -93,7 +93,13 @@ Examples:
         rows.push({
           thingName,
           oldCertificateId,
-          result: known && error.exitCode !== EXIT.failed ? 'refused' : 'failed',
+          result: !known
+            ? 'failed'
+            : error.exitCode === EXIT.notFound
+              ? 'not found'
+              : error.exitCode === EXIT.failed
+                ? 'failed'
+                : 'refused',
           executionArn: undefined,
           detail: known ? errorMessage(error) : `${errorName(error)}: ${errorMessage(error)}`,
         });
@@ -138,7 +144,9 @@ Examples:
           fail(request.thingName, request.oldCertificateId, error);
         }
       }
-      const bad = rows.filter((row) => row.result === 'failed' || row.result === 'refused').length;
+      const bad = rows.filter(
+        (row) => !['started', 'already started', 'would start'].includes(row.result),
+      ).length;
       if (values.json) {
         printJson(context.io, { count: rows.length, failed: bad, rotations: rows });
       } else {

@@ -82,7 +82,7 @@ export async function abandonRotation(
     }
     revoked = await revokeCertificate(
       target.iot,
-      newId,
+      { certificateId: newId, thingName: record.thingName },
       options.revokeRetryDelayMs !== undefined ? { retryDelayMs: options.revokeRetryDelayMs } : {},
     );
   }

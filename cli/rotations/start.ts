@@ -1,9 +1,9 @@
 import { DescribeCertificateCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { executionName } from '../../workflows/rotate-device/naming.ts';
 import { RotationInput } from '../../workflows/rotate-device/types.ts';
 import { isNamed, NotFoundError, RefusedError, UsageError } from '../errors.ts';
 import type { Target } from '../target/target.ts';
-import { loadRotationExecutionName } from './execution-name.ts';
 import { getRecord } from './records.ts';
 
 export interface RotationRequest {
@@ -78,7 +78,7 @@ export async function startRotation(
   options: { dryRun?: boolean; fresh?: { now: number } } = {},
 ): Promise<StartOutcome> {
   const input = RotationInput.parse(request);
-  const base = (await loadRotationExecutionName())(input.thingName, input.oldCertificateId);
+  const base = executionName(input.thingName, input.oldCertificateId);
   const name = options.fresh ? freshName(base, options.fresh.now) : base;
   const executionArn = executionArnOf(target.resources.stateMachineArn, name);
   try {

@@ -6,13 +6,15 @@ import {
 } from '@aws-sdk/client-iot';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { removeCertificate } from '../../../functions/shared/iot-certificates.ts';
 import { DEVICE_POLICY_NAME } from '../../../local/iot/device-policy.ts';
 import type { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import type { StepFunctionsEngine } from '../../../local/stepfunctions/index.ts';
 
 /**
  * What a rotation does in these tests, per thing:
- * - `succeed`: claims, issues nothing, is acknowledged at once, ends SUCCEEDED;
+ * - `succeed`: claims, issues a certificate, is acknowledged at once, retires the old certificate
+ *   (detached, INACTIVE, deleted) and ends SUCCEEDED;
  * - `fail`: claims, then its Work step fails (DeviceUnreachable): FAILED and redrivable;
  * - `issue-and-wait`: claims, issues a real certificate (attached to the thing and the device
  *   policy, recorded as newCertificateId), then waits for a task token nobody sends.
@@ -86,7 +88,7 @@ export function registerStandIn(p: {
     const behaviour = p.plan.get(input.thingName) ?? 'succeed';
     if (behaviour === 'fail') throw new DeviceUnreachable(`${input.thingName} did not answer csr_req`);
     const set: Record<string, string> = { phase: 'AWAITING_ACK', updatedAt: now() };
-    if (behaviour === 'issue-and-wait') {
+    {
       const issued = await p.iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
       const arn = issued.certificateArn ?? '';
       await p.iot.send(new AttachPolicyCommand({ policyName: DEVICE_POLICY_NAME, target: arn }));
@@ -123,6 +125,11 @@ export function registerStandIn(p: {
   });
   const finish = p.functions.register('cli-test-finish', async (event) => {
     if (!isStepEvent(event)) throw new TypeError('finish: unexpected event');
+    await removeCertificate(p.iot, {
+      certificateId: event.input.oldCertificateId,
+      thingName: event.input.thingName,
+      keep: false,
+    });
     await p.db.send(
       new UpdateCommand({
         TableName: p.tableName,

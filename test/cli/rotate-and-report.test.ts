@@ -1,0 +1,216 @@
+import {
+  AttachThingPrincipalCommand,
+  CreateKeysAndCertificateCommand,
+  DescribeAuditTaskCommand,
+  StartOnDemandAuditTaskCommand,
+  UpdateAccountAuditConfigurationCommand,
+} from '@aws-sdk/client-iot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { EXIT } from '../../cli/exit-codes.ts';
+import { LOCAL_ACCOUNT_ID } from '../../local/config.ts';
+import { executionName } from '../../workflows/rotate-device/naming.ts';
+import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
+import { startDirect } from './helpers/start-execution.ts';
+
+let h: CliHarness;
+const DAY = 86_400_000;
+
+const RotateJson = z.object({
+  count: z.number(),
+  failed: z.number(),
+  rotations: z.array(
+    z.object({
+      thingName: z.string(),
+      oldCertificateId: z.string().nullish(),
+      result: z.string(),
+      executionArn: z.string().nullish(),
+      detail: z.string().nullish(),
+    }),
+  ),
+});
+
+async function recordOf(thing: string): Promise<{ status: string; campaign?: string | undefined }> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const result = await h.run(['rotations', 'show', thing, '--json']);
+    if (result.code === 0) {
+      const record = z
+        .object({ status: z.string(), campaign: z.string().optional() })
+        .parse(JSON.parse(result.stdout).record);
+      if (record.status !== 'IN_PROGRESS') return record;
+    }
+    if (Date.now() > deadline) throw new Error(`${thing} did not finish: ${result.stdout}${result.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+beforeAll(async () => {
+  h = await startCliHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('recert rotate <thing>', () => {
+  it('starts the rotation under the fan-out execution name, once', async () => {
+    // Prepare
+    const device = await h.provision('man-1');
+    // Act
+    const first = await h.run(['rotate', 'man-1', '--json']);
+    const second = await h.run(['rotate', 'man-1', '--json']);
+    // Assess
+    expect(first.code).toBe(EXIT.ok);
+    const started = RotateJson.parse(JSON.parse(first.stdout)).rotations[0];
+    expect(started).toMatchObject({
+      thingName: 'man-1',
+      oldCertificateId: device.certificateId,
+      result: 'started',
+    });
+    expect(started?.executionArn?.endsWith(`:${executionName('man-1', device.certificateId)}`)).toBe(true);
+    expect(second.code).toBe(EXIT.ok);
+    expect(RotateJson.parse(JSON.parse(second.stdout)).rotations[0]?.result).toBe('already started');
+    expect(await h.waitForExecution(started?.executionArn ?? '')).toBe('SUCCEEDED');
+    expect(await recordOf('man-1')).toMatchObject({ status: 'SUCCEEDED', campaign: 'manual' });
+  });
+
+  it('asks which certificate when a thing has several ACTIVE ones (exit 2), and takes --certificate', async () => {
+    // Prepare: a second ACTIVE certificate on the same thing.
+    const device = await h.provision('two-certs');
+    const extra = await h.iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+    await h.iot.send(
+      new AttachThingPrincipalCommand({ thingName: 'two-certs', principal: extra.certificateArn ?? '' }),
+    );
+    // Act
+    const ambiguous = await h.run(['rotate', 'two-certs']);
+    const chosen = await h.run(['rotate', 'two-certs', '--certificate', device.certificateId, '--dry-run']);
+    // Assess
+    expect(ambiguous.code).toBe(EXIT.usage);
+    expect(ambiguous.stderr).toContain('has 2 ACTIVE certificates');
+    expect(ambiguous.stderr).toContain('--certificate');
+    expect(chosen.code).toBe(EXIT.ok);
+    expect(chosen.stdout).toMatch(/two-certs\s+\w+\s+would start/);
+  });
+
+  it('refuses while another rotation of the thing is in flight (exit 5)', async () => {
+    // Prepare: a rotation started by an audit, waiting for its device, and a second certificate.
+    const device = await h.provision('busy-2');
+    h.plan.set('busy-2', 'issue-and-wait');
+    await startDirect(h, 'busy-2', device.certificateId, 'audit-1', undefined);
+    await expect.poll(async () => (await h.run(['rotations', 'show', 'busy-2'])).code).toBe(EXIT.ok);
+    // Act
+    const result = await h.run(['rotate', 'busy-2', '--certificate', device.certificateId, '--fresh']);
+    // Assess
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toContain('busy-2 already has a rotation in flight');
+  });
+
+  it('reports unknown things: exit 4 alone, exit 1 for a batch with the others started', async () => {
+    await h.provision('batch-ok');
+    const alone = await h.run(['rotate', 'ghost-1']);
+    const batch = await h.run(['rotate', 'ghost-2', 'batch-ok', '--json']);
+    expect(alone.code).toBe(EXIT.notFound);
+    expect(alone.stderr).toContain('there is no thing named ghost-1');
+    expect(batch.code).toBe(EXIT.failed);
+    const rows = RotateJson.parse(JSON.parse(batch.stdout)).rotations;
+    expect(rows.map((r) => [r.thingName, r.result])).toEqual([
+      ['ghost-2', 'not found'],
+      ['batch-ok', 'started'],
+    ]);
+  });
+});
+
+describe('recert rotate --all-expiring and recert report', () => {
+  let taskId = '';
+
+  beforeAll(async () => {
+    // Prepare: two devices whose certificates expire in 5 days, one valid until 2049; an audit.
+    await h.provision('exp-1', { validity: { durationMs: 5 * DAY } });
+    await h.provision('exp-2', { validity: { durationMs: 5 * DAY } });
+    await h.provision('fresh-1');
+    h.plan.set('exp-2', 'fail');
+    await h.iot.send(
+      new UpdateAccountAuditConfigurationCommand({
+        roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-audit`,
+        auditCheckConfigurations: {
+          DEVICE_CERTIFICATE_EXPIRING_CHECK: {
+            enabled: true,
+            configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' },
+          },
+        },
+      }),
+    );
+    const task = await h.iot.send(
+      new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
+    );
+    taskId = task.taskId ?? '';
+    await h.audit.idle();
+    const described = await h.iot.send(new DescribeAuditTaskCommand({ taskId }));
+    expect(described.taskStatus).toBe('COMPLETED');
+  });
+
+  it('starts one rotation per expiring certificate, from the latest audit, with its task id', async () => {
+    // Act
+    const dry = await h.run(['rotate', '--all-expiring', '--dry-run', '--json']);
+    const result = await h.run(['rotate', '--all-expiring', '--json']);
+    // Assess
+    expect(dry.code).toBe(EXIT.ok);
+    expect(
+      RotateJson.parse(JSON.parse(dry.stdout))
+        .rotations.map((r) => [r.thingName, r.result])
+        .sort(),
+    ).toEqual([
+      ['exp-1', 'would start'],
+      ['exp-2', 'would start'],
+    ]);
+    expect(result.code).toBe(EXIT.ok);
+    const started = RotateJson.parse(JSON.parse(result.stdout)).rotations;
+    expect(started.map((r) => [r.thingName, r.result]).sort()).toEqual([
+      ['exp-1', 'started'],
+      ['exp-2', 'started'],
+    ]);
+    expect(await recordOf('exp-1')).toMatchObject({ status: 'SUCCEEDED', campaign: taskId });
+    expect(await recordOf('exp-2')).toMatchObject({ status: 'FAILED', campaign: taskId });
+  });
+
+  it('reports the campaign: found, rotated, failed with the reason, still expiring', async () => {
+    // Act
+    const latest = await h.run(['report', '--json']);
+    const named = await h.run(['report', '--campaign', taskId]);
+    // Assess
+    expect(latest.code).toBe(EXIT.ok);
+    const report = z
+      .object({
+        campaign: z.string(),
+        summary: z.record(z.string(), z.number()),
+        devices: z.array(
+          z.object({
+            thingName: z.string(),
+            state: z.string(),
+            stillExpiring: z.boolean(),
+            reason: z.string().nullish(),
+          }),
+        ),
+      })
+      .parse(JSON.parse(latest.stdout));
+    expect(report.campaign).toBe(taskId);
+    expect(report.summary).toEqual({
+      devicesFound: 2,
+      rotated: 1,
+      pending: 0,
+      failed: 1,
+      abandoned: 0,
+      notStarted: 0,
+      certificatesStillExpiring: 1,
+    });
+    expect(report.devices.map((d) => [d.thingName, d.state, d.stillExpiring])).toEqual([
+      ['exp-1', 'ROTATED', false],
+      ['exp-2', 'FAILED', true],
+    ]);
+    expect(report.devices[1]?.reason).toBe('DeviceUnreachable: exp-2 did not answer csr_req');
+    expect(named.code).toBe(EXIT.ok);
+    expect(named.stdout).toContain(`Campaign ${taskId}: audit task ON_DEMAND_AUDIT_TASK`);
+    expect(named.stdout).toMatch(/certificates still expiring\s+1/);
+    expect(named.stdout).toMatch(/exp-2\s+\w+\s+EXPIRING\s+FAILED\s+ACTIVE\s+DeviceUnreachable/);
+  });
+});
