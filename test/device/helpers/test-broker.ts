@@ -42,7 +42,8 @@ export class TestBroker {
     readonly port: number,
   ) {}
 
-  static async start(pki?: TestPki): Promise<TestBroker> {
+  /** Starts on `port` (0: any free one); the same `pki` and port give a restarted broker. */
+  static async start(pki?: TestPki, port = 0): Promise<TestBroker> {
     const authority = pki ?? (await TestPki.create());
     const serverPair = await authority.issueServer();
     const aedes = await Aedes.createBroker();
@@ -58,12 +59,11 @@ export class TestBroker {
     );
     // A client that fails the handshake must not take the server down.
     server.on('tlsClientError', () => undefined);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     const address = server.address();
     if (address === null || typeof address === 'string')
       throw new Error('test broker is not listening on TCP');
-    const port = address.port;
-    const broker = new TestBroker(authority, aedes, server, port);
+    const broker = new TestBroker(authority, aedes, server, address.port);
     broker.wire();
     return broker;
   }
