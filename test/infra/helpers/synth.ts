@@ -1,0 +1,112 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { z } from 'zod';
+import { settingsFromContext } from '../../../infra/settings.ts';
+import { RecertStack } from '../../../infra/stack.ts';
+
+const ValidationReport = z.object({ pluginReports: z.array(z.unknown()) });
+const PolicyDocument = z.object({ Statement: z.array(z.unknown()) });
+const PolicyProps = z.object({ Roles: z.array(z.unknown()), PolicyDocument });
+const RoleProps = z.object({ Policies: z.array(z.object({ PolicyDocument })).optional() });
+
+export interface Synthesised {
+  readonly app: App;
+  readonly stack: RecertStack;
+  readonly template: Template;
+  readonly outdir: string;
+  /** What CDK's CloudFormation schema validation reported (empty when it passed or was skipped). */
+  readonly validationReports: readonly unknown[];
+  /** Unacknowledged AwsSolutions findings (errors and warnings). */
+  readonly findings: readonly { ruleName: string; severity: string; paths: string[] }[];
+  readonly cleanup: () => void;
+}
+
+/**
+ * Synthesises the recert stack once, as `infra/app.ts` does, with the given `recert:` context.
+ * Bundling is skipped unless asked for: esbuild over nine functions is the slow part of synthesis.
+ */
+export function synthesise(
+  context: Record<string, unknown> = {},
+  options: { bundle?: boolean; validate?: boolean } = {},
+): Synthesised {
+  const outdir = mkdtempSync(join(tmpdir(), 'recert-cdk-'));
+  const app = new App({
+    outdir,
+    // CDK's own CloudFormation schema validation (a WebAssembly engine) is most of the synthesis
+    // time; one test file runs it, the others skip it.
+    builtinCloudFormationValidation: options.validate ?? true,
+    context: { ...context, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+  });
+  const settings = settingsFromContext((key) => app.node.tryGetContext(key));
+  const stack = new RecertStack(app, 'Recert', { settings });
+  const report = new AwsSolutionsChecks(app).validateScope(app);
+  const findings = report.violations.map((v) => ({
+    ruleName: v.ruleName,
+    severity: v.severity ?? 'error',
+    paths: v.violatingResources.map((r) => r.constructPath ?? ''),
+  }));
+  const template = Template.fromStack(stack);
+  const reportPath = join(outdir, 'validation-report.json');
+  const validationReports = existsSync(reportPath)
+    ? ValidationReport.parse(readJson(reportPath)).pluginReports
+    : [];
+  return {
+    app,
+    stack,
+    template,
+    outdir,
+    findings,
+    validationReports,
+    cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+/** The logical id of a construct's CloudFormation resource. */
+export function logicalId(construct: IConstruct): string {
+  const child = CfnElement.isCfnElement(construct) ? construct : construct.node.defaultChild;
+  if (child === undefined || !CfnElement.isCfnElement(child))
+    throw new TypeError(`${construct.node.path} has no CloudFormation resource`);
+  const stack = Stack.of(construct);
+  return String(stack.resolve(stack.getLogicalId(child)));
+}
+
+/** Every statement of every IAM policy attached to the role with this logical id, in order. */
+export function statementsOfRole(template: Template, roleLogicalId: string): unknown[] {
+  const statements: unknown[] = [];
+  for (const resource of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    const props = PolicyProps.parse(resource.Properties);
+    if (props.Roles.some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleLogicalId }))) {
+      statements.push(...props.PolicyDocument.Statement);
+    }
+  }
+  const role = RoleProps.parse(template.findResources('AWS::IAM::Role')[roleLogicalId]?.Properties);
+  for (const policy of role.Policies ?? []) statements.push(...policy.PolicyDocument.Statement);
+  return statements;
+}
+
+export function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+/** CloudFormation's `arn:${Partition}:<service>:${Region}:${AccountId}:<rest>`. */
+export const cfnArn = (service: string, rest: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      `:${service}:`,
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:${rest}`,
+    ],
+  ],
+});
+export const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+export const ref = (id: string) => ({ Ref: id });

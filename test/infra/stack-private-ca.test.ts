@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ISSUER_ENV } from '../../infra/constructs/workflow-functions.ts';
+import { cfnArn, logicalId, type Synthesised, statementsOfRole, synthesise } from './helpers/synth.ts';
+
+const CA_ARN =
+  'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555';
+const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
+
+let s: Synthesised;
+
+beforeAll(() => {
+  s = synthesise(
+    {
+      'recert:issuer': 'acm-pca',
+      'recert:privateCaArn': CA_ARN,
+      'recert:certificateValidityDays': '90',
+      'recert:iotDataEndpoint': ENDPOINT,
+      'recert:auditChecks': 'DEVICE_CERTIFICATE_AGE_CHECK',
+      'recert:auditAgeThresholdDays': '180',
+      'recert:CsrTimeoutSeconds': '7200',
+      'recert:MaxCertificateAttempts': '5',
+      'recert:oldCertificateGraceDays': '14',
+      'recert:stateMachineName': 'fleet-a-rotate-device',
+    },
+    { validate: false },
+  );
+}, 120_000);
+
+afterAll(() => s.cleanup());
+
+describe('a deployment with ACM Private CA and its own settings', () => {
+  it('lets the issue function use that CA only, and register what it issues', () => {
+    // Prepare
+    const fn = s.stack.workflowFunctions;
+
+    // Act
+    const statements = statementsOfRole(s.template, logicalId(fn.roles['issue-certificate']));
+
+    // Assess
+    expect(statements).toContainEqual({
+      Action: ['acm-pca:IssueCertificate', 'acm-pca:GetCertificate'],
+      Effect: 'Allow',
+      Resource: CA_ARN,
+    });
+    expect(statements).toContainEqual({
+      Action: 'iot:RegisterCertificateWithoutCA',
+      Effect: 'Allow',
+      Resource: '*',
+    });
+    const other = statementsOfRole(s.template, logicalId(fn.roles['retire-certificate']));
+    expect(JSON.stringify(other)).not.toContain('acm-pca');
+  });
+
+  it('tells the issue function which CA and validity to use, and the others their settings', () => {
+    const fns = s.template.findResources('AWS::Lambda::Function');
+    const envOf = (id: string) => fns[id]?.Properties.Environment.Variables;
+    const f = s.stack.workflowFunctions.functions;
+    expect(envOf(logicalId(f['issue-certificate']))).toMatchObject({
+      [ISSUER_ENV.issuer]: 'acm-pca',
+      [ISSUER_ENV.privateCaArn]: CA_ARN,
+      [ISSUER_ENV.validityDays]: '90',
+    });
+    expect(envOf(logicalId(f['retire-certificate']))).toMatchObject({ OLD_CERTIFICATE_GRACE_DAYS: '14' });
+    expect(envOf(logicalId(f['audit-fanout']))).toMatchObject({
+      AUDIT_CHECK_NAMES: 'DEVICE_CERTIFICATE_AGE_CHECK',
+      STATE_MACHINE_ARN: cfnArn('states', 'stateMachine:fleet-a-rotate-device'),
+    });
+    expect(envOf(logicalId(f['request-csr']))).toMatchObject({ IOT_DATA_ENDPOINT: `https://${ENDPOINT}` });
+  });
+
+  it('uses the given IoT endpoint instead of looking it up', () => {
+    expect(Object.keys(s.template.findResources('Custom::AWS'))).toEqual([]);
+  });
+
+  it('bakes the settings into the definition CloudFormation receives', () => {
+    const sm = s.template.findResources('AWS::StepFunctions::StateMachine')[
+      logicalId(s.stack.rotation.stateMachine)
+    ]?.Properties;
+    expect(sm.StateMachineName).toBe('fleet-a-rotate-device');
+    const definition = JSON.parse(
+      readFileSync(join(s.outdir, `asset.${sm.DefinitionS3Location.Key}`), 'utf8'),
+    );
+    expect(definition.States.RequestCsr.TimeoutSeconds).toBe(7200);
+    expect(definition.States.RequestCsr.Arguments.Payload.maxAttempts).toContain('5 * ');
+  });
+
+  it('audits and schedules only the chosen check, with its threshold', () => {
+    s.template.hasResourceProperties('AWS::IoT::AccountAuditConfiguration', {
+      AuditCheckConfigurations: {
+        DeviceCertificateExpiringCheck: { Enabled: false },
+        DeviceCertificateAgeCheck: { Enabled: true, Configuration: { CertAgeThresholdInDays: '180' } },
+      },
+    });
+    s.template.hasResourceProperties('AWS::IoT::ScheduledAudit', {
+      TargetCheckNames: ['DEVICE_CERTIFICATE_AGE_CHECK'],
+    });
+  });
+
+  it('narrows the outcome events to the renamed state machine', () => {
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { detail: { stateMachineArn: [{ Ref: logicalId(s.stack.rotation.stateMachine) }] } },
+    });
+  });
+
+  it('still has no unacknowledged cdk-nag finding', () => {
+    expect(s.findings).toEqual([]);
+  });
+});

@@ -1,0 +1,552 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REJECTED_REPLY_METRIC } from '../../infra/constructs/monitoring.ts';
+import { LAMBDA_RESERVED_ENV } from '../../infra/constructs/workflow-functions.ts';
+import { STACK_OUTPUTS } from '../../infra/stack.ts';
+import {
+  FUNCTION_IDS,
+  FUNCTIONS,
+  type FunctionId,
+  PLACEHOLDERS,
+  placeholdersIn,
+  type ResourceRole,
+  renderDefinition,
+  STATE_MACHINE,
+  TOPIC_RULES,
+} from '../../workflows/rotate-device/contract.ts';
+import {
+  cfnArn,
+  getAtt,
+  logicalId,
+  ref,
+  type Synthesised,
+  statementsOfRole,
+  synthesise,
+} from './helpers/synth.ts';
+
+let s: Synthesised;
+let ids: {
+  table: string;
+  functions: Record<FunctionId, string>;
+  roles: Record<FunctionId, string>;
+  logGroups: Record<FunctionId, string>;
+  escalationTopic: string;
+  auditTopic: string;
+  key: string;
+  stateMachine: string;
+};
+
+beforeAll(() => {
+  s = synthesise();
+  const f = s.stack.workflowFunctions;
+  const byFunction = (pick: (fid: FunctionId) => string) =>
+    Object.fromEntries(FUNCTION_IDS.map((fid) => [fid, pick(fid)])) as Record<FunctionId, string>;
+  ids = {
+    table: logicalId(s.stack.table.table),
+    functions: byFunction((fid) => logicalId(f.functions[fid])),
+    roles: byFunction((fid) => logicalId(f.roles[fid])),
+    logGroups: byFunction((fid) => logicalId(f.logGroups[fid])),
+    escalationTopic: logicalId(s.stack.topics.escalationTopic),
+    auditTopic: logicalId(s.stack.topics.auditTopic),
+    key: logicalId(s.stack.topics.key),
+    stateMachine: logicalId(s.stack.rotation.stateMachine),
+  };
+}, 120_000);
+
+afterAll(() => s.cleanup());
+
+const STATE_MACHINE_ARN = cfnArn('states', `stateMachine:${STATE_MACHINE.name}`);
+const XRAY = {
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Effect: 'Allow',
+  Resource: '*',
+};
+/** CDK writes a single action or resource as a scalar. */
+const one = <T>(values: readonly T[]): T | T[] => (values.length === 1 ? (values[0] as T) : [...values]);
+
+/** How the deployment must render each resource role of the contract, written out independently. */
+function resourcesOf(role: ResourceRole): unknown[] {
+  switch (role) {
+    case 'rotationTable':
+      return [getAtt(ids.table), { 'Fn::Join': ['', [getAtt(ids.table), '/index/*']] }];
+    case 'stateMachine':
+      return [STATE_MACHINE_ARN];
+    case 'executions':
+      return [cfnArn('states', `execution:${STATE_MACHINE.name}:*`)];
+    case 'escalationTopic':
+      return [ref(ids.escalationTopic)];
+    case 'managementTopics':
+      return [cfnArn('iot', 'topic/management/topic/*')];
+    case 'iotCertificates':
+      return [cfnArn('iot', 'cert/*')];
+    case 'iotThings':
+      return [cfnArn('iot', 'thing/*')];
+    case 'iotPolicies':
+      return [cfnArn('iot', 'policy/*')];
+    case 'any':
+      return ['*'];
+  }
+}
+
+describe('function roles', () => {
+  it.each(FUNCTION_IDS)(
+    '%s: its log group, each contract grant on its resources, X-Ray; nothing else',
+    (fid) => {
+      // Prepare
+      const grants = FUNCTIONS[fid].permissions.map((g) => ({
+        Action: one(g.actions),
+        Effect: 'Allow',
+        Resource: one(resourcesOf(g.resource)),
+      }));
+      const publishesToEscalations = FUNCTIONS[fid].permissions.some(
+        (g) => g.resource === 'escalationTopic' && g.actions.includes('sns:Publish'),
+      );
+      const kms = publishesToEscalations
+        ? [{ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: getAtt(ids.key) }]
+        : [];
+
+      // Act
+      const statements = statementsOfRole(s.template, ids.roles[fid]);
+
+      // Assess
+      expect(statements).toEqual([
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Resource: getAtt(ids.logGroups[fid]),
+        },
+        ...grants,
+        ...kms,
+        XRAY,
+      ]);
+    },
+  );
+
+  it('every role is assumable by Lambda only and carries no managed policy', () => {
+    for (const fid of FUNCTION_IDS) {
+      const role = s.template.findResources('AWS::IAM::Role')[ids.roles[fid]];
+      expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+      expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('functions', () => {
+  it.each(FUNCTION_IDS)('%s: Node.js 22 on arm64, traced, with the environment its spec lists', (fid) => {
+    // Prepare
+    const spec = FUNCTIONS[fid];
+    const fn = s.template.findResources('AWS::Lambda::Function')[ids.functions[fid]];
+
+    // Act
+    const props = fn?.Properties;
+    const env: Record<string, unknown> = props.Environment.Variables;
+
+    // Assess
+    expect(props).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: spec.timeoutSeconds,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: ref(ids.logGroups[fid]) },
+      Role: getAtt(ids.roles[fid]),
+    });
+    expect(env).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'recert',
+      POWERTOOLS_METRICS_NAMESPACE: 'recert',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
+    for (const variable of spec.environment) {
+      if (LAMBDA_RESERVED_ENV.has(variable.name)) {
+        // The runtime sets it; Lambda refuses a configuration that does.
+        expect(env[variable.name], variable.name).toBeUndefined();
+        continue;
+      }
+      const expected = {
+        rotationTable: ref(ids.table),
+        stateMachine: STATE_MACHINE_ARN,
+        escalationTopic: ref(ids.escalationTopic),
+        iotDataEndpoint: {
+          'Fn::Join': [
+            '',
+            [
+              'https://',
+              getAtt(Object.keys(s.template.findResources('Custom::AWS'))[0] ?? '', 'endpointAddress'),
+            ],
+          ],
+        },
+        setting: variable.default,
+      }[variable.source];
+      expect(env[variable.name], variable.name).toEqual(expected);
+    }
+  });
+
+  it('the state machine ARN the functions get is the one of the state machine deployed', () => {
+    s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: STATE_MACHINE.name,
+    });
+  });
+
+  it('looks the IoT data endpoint up at deploy time with DescribeEndpoint iot:Data-ATS', () => {
+    const lookup = s.template.findResources('Custom::AWS');
+    const create = JSON.stringify(Object.values(lookup)[0]?.Properties.Create);
+    expect(create).toContain('\\"action\\":\\"describeEndpoint\\"');
+    expect(create).toContain('\\"endpointType\\":\\"iot:Data-ATS\\"');
+    s.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [{ Action: 'iot:DescribeEndpoint', Effect: 'Allow', Resource: '*' }] },
+    });
+  });
+});
+
+describe('state machine', () => {
+  it('is Standard, logs ALL events without execution data, traces with X-Ray', () => {
+    s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      RoleArn: getAtt(logicalId(s.stack.rotation.role)),
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: getAtt(logicalId(s.stack.rotation.logGroup)) } },
+        ],
+      },
+    });
+  });
+
+  it('binds every placeholder left in the definition file, and CloudFormation then renders what the local run renders', () => {
+    // Prepare
+    const sm = s.template.findResources('AWS::StepFunctions::StateMachine')[ids.stateMachine]?.Properties;
+    const assetPath = join(s.outdir, `asset.${sm.DefinitionS3Location.Key}`);
+    const baked = readFileSync(assetPath, 'utf8');
+    const substitutions: Record<string, unknown> = sm.DefinitionSubstitutions;
+    const fakeArn = (fid: FunctionId) => `arn:aws:lambda:eu-west-1:111122223333:function:${fid}`;
+
+    // Act: what CloudFormation does with DefinitionSubstitutions, with the tokens resolved.
+    const values = new Map<string, string>();
+    for (const [name, binding] of Object.entries(PLACEHOLDERS)) {
+      if (binding.kind === 'function') {
+        expect(substitutions[name], name).toEqual(getAtt(ids.functions[binding.functionId]));
+        values.set(name, fakeArn(binding.functionId));
+      } else if (binding.kind === 'table') {
+        expect(substitutions[name], name).toEqual(ref(ids.table));
+        values.set(name, 'recert-rotations');
+      }
+    }
+    const deployed = baked.replace(
+      /\$\{([A-Za-z0-9_]+)\}/g,
+      (whole, name: string) => values.get(name) ?? whole,
+    );
+
+    // Assess
+    expect(placeholdersIn(baked).sort()).toEqual(Object.keys(substitutions).sort());
+    expect(deployed).not.toContain('${');
+    const local = renderDefinition({
+      functionArns: Object.fromEntries(FUNCTION_IDS.map((fid) => [fid, fakeArn(fid)])),
+      tableName: 'recert-rotations',
+    });
+    expect(JSON.parse(deployed)).toEqual(JSON.parse(local));
+  });
+
+  it('its role invokes exactly the task functions (and their versions) and UpdateItem on the table', () => {
+    const taskFunctions = [
+      'deliver-certificate',
+      'issue-certificate',
+      'request-csr',
+      'retire-certificate',
+      'revoke-certificate',
+    ] as const;
+    expect(statementsOfRole(s.template, logicalId(s.stack.rotation.role))).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: taskFunctions.flatMap((fid) => [
+          getAtt(ids.functions[fid]),
+          { 'Fn::Join': ['', [getAtt(ids.functions[fid]), ':*']] },
+        ]),
+      },
+      { Action: 'dynamodb:UpdateItem', Effect: 'Allow', Resource: getAtt(ids.table) },
+      {
+        Action: [
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+        ],
+        Effect: 'Allow',
+        Resource: '*',
+      },
+      {
+        Action: [
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+        ],
+        Effect: 'Allow',
+        Resource: '*',
+      },
+    ]);
+  });
+});
+
+describe('rotation table', () => {
+  it('is on demand, recoverable, expiring, indexed by status and retained', () => {
+    s.template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'thingName', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byStatus',
+            KeySchema: [
+              { AttributeName: 'status', KeyType: 'HASH' },
+              { AttributeName: 'updatedAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        Replicas: [
+          Match.objectLike({
+            DeletionProtectionEnabled: true,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        ],
+      }),
+    });
+  });
+});
+
+describe('IoT topic rules', () => {
+  it.each(TOPIC_RULES.map((r) => [r.name, r] as const))(
+    '%s: the contract SQL, a Lambda action and an error action',
+    (_, rule) => {
+      // Prepare
+      const target = ids.functions[rule.targetFunctionId];
+      const errors = s.stack.topicRules;
+
+      // Assess
+      s.template.hasResourceProperties('AWS::IoT::TopicRule', {
+        RuleName: rule.name,
+        TopicRulePayload: {
+          Sql: rule.sql,
+          AwsIotSqlVersion: '2016-03-23',
+          RuleDisabled: false,
+          Actions: [{ Lambda: { FunctionArn: getAtt(target) } }],
+          ErrorAction: {
+            CloudwatchLogs: {
+              LogGroupName: ref(logicalId(errors.errorLogGroup)),
+              RoleArn: getAtt(logicalId(errors.errorRole)),
+            },
+          },
+        },
+      });
+      const ruleId = logicalId(errors.rules.find((r) => r.ruleName === rule.name) ?? errors);
+      s.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt(target),
+        Principal: 'iot.amazonaws.com',
+        SourceArn: getAtt(ruleId),
+        SourceAccount: ref('AWS::AccountId'),
+      });
+    },
+  );
+
+  it('the error action role may only write to the error log group', () => {
+    expect(statementsOfRole(s.template, logicalId(s.stack.topicRules.errorRole))).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: getAtt(logicalId(s.stack.topicRules.errorLogGroup)),
+      },
+    ]);
+  });
+});
+
+describe('Device Defender audit', () => {
+  it('enables the expiring and age checks with their thresholds and notifies the audit topic', () => {
+    s.template.hasResourceProperties('AWS::IoT::AccountAuditConfiguration', {
+      AccountId: ref('AWS::AccountId'),
+      RoleArn: getAtt(logicalId(s.stack.audit.auditRole)),
+      AuditCheckConfigurations: {
+        DeviceCertificateExpiringCheck: {
+          Enabled: true,
+          Configuration: { CertExpirationThresholdInDays: '30' },
+        },
+        DeviceCertificateAgeCheck: { Enabled: true, Configuration: { CertAgeThresholdInDays: '365' } },
+      },
+      AuditNotificationTargetConfigurations: {
+        Sns: {
+          Enabled: true,
+          RoleArn: getAtt(logicalId(s.stack.audit.notificationRole)),
+          TargetArn: ref(ids.auditTopic),
+        },
+      },
+    });
+  });
+
+  it('runs a daily scheduled audit of those checks, after the configuration exists', () => {
+    s.template.hasResource('AWS::IoT::ScheduledAudit', {
+      Properties: {
+        Frequency: 'DAILY',
+        ScheduledAuditName: 'recert-daily-certificate-audit',
+        TargetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK', 'DEVICE_CERTIFICATE_AGE_CHECK'],
+      },
+      DependsOn: Match.arrayWith([logicalId(s.stack.audit.configuration)]),
+    });
+  });
+
+  it('audits with the AWS managed audit policy and notifies with sns:Publish on the audit topic only', () => {
+    const roles = s.template.findResources('AWS::IAM::Role');
+    const auditRole = roles[logicalId(s.stack.audit.auditRole)]?.Properties;
+    expect(auditRole.ManagedPolicyArns).toEqual([
+      {
+        'Fn::Join': [
+          '',
+          ['arn:', ref('AWS::Partition'), ':iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit'],
+        ],
+      },
+    ]);
+    expect(auditRole.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+        Effect: 'Allow',
+        Principal: { Service: 'iot.amazonaws.com' },
+      },
+    ]);
+    expect(statementsOfRole(s.template, logicalId(s.stack.audit.notificationRole))).toEqual([
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: ref(ids.auditTopic) },
+      { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: getAtt(ids.key) },
+    ]);
+  });
+
+  it('the audit topic is encrypted, refuses plain HTTP and delivers to the fan-out', () => {
+    s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: getAtt(ids.key) });
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [ref(ids.auditTopic)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    s.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: ref(ids.auditTopic),
+      Endpoint: getAtt(ids.functions['audit-fanout']),
+    });
+  });
+});
+
+describe('outcomes', () => {
+  it("sends this state machine's status changes (the contract pattern) to the outcome recorder", () => {
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          status: [...STATE_MACHINE.statusChangeEventPattern.detail.status],
+          stateMachineArn: [ref(ids.stateMachine)],
+        },
+      },
+      Targets: [Match.objectLike({ Arn: getAtt(ids.functions['outcome-recorder']) })],
+    });
+  });
+
+  it('alarms on failed rotations, rejected replies and throttling, to the escalation topic', () => {
+    const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const byDescription = (text: RegExp) => alarms.find((a) => text.test(a.AlarmDescription));
+    const failed = byDescription(/FAILED, TIMED_OUT or ABORTED/);
+    expect(
+      failed?.Metrics.map(
+        (m: { MetricStat?: { Metric: { MetricName: string } } }) => m.MetricStat?.Metric.MetricName,
+      ),
+    ).toEqual([undefined, 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']);
+    const rejected = byDescription(/device replies were dropped/);
+    const reasons = rejected?.Metrics.flatMap(
+      (m: {
+        MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] } };
+      }) => (m.MetricStat ? [m.MetricStat.Metric] : []),
+    );
+    expect(reasons.map((m: { MetricName: string }) => m.MetricName)).toEqual(
+      REJECTED_REPLY_METRIC.alarmReasons.map(() => 'ReplyRejected'),
+    );
+    expect(reasons.map((m: { Dimensions: unknown }) => m.Dimensions)).toEqual(
+      REJECTED_REPLY_METRIC.alarmReasons.map((reason) => [
+        { Name: 'function', Value: 'device-reply' },
+        { Name: 'reason', Value: reason },
+        { Name: 'service', Value: 'recert' },
+      ]),
+    );
+    expect(REJECTED_REPLY_METRIC.alarmReasons).not.toContain('duplicate');
+    expect(rejected?.Threshold).toBe(20);
+    expect(byDescription(/functions were throttled/)?.Metrics).toHaveLength(FUNCTION_IDS.length + 1);
+    expect(byDescription(/throttled state transitions/)).toMatchObject({ MetricName: 'ExecutionThrottled' });
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([ref(ids.escalationTopic)]);
+  });
+});
+
+describe('device policy', () => {
+  it('is the least-privilege document, with the IoT policy variable kept literally', () => {
+    const policy = s.template.findResources('AWS::IoT::Policy');
+    const doc = Object.values(policy)[0]?.Properties.PolicyDocument;
+    expect(Object.values(policy)[0]?.Properties.PolicyName).toBe('recert-device');
+    expect(doc.Statement[0]).toEqual({
+      Effect: 'Allow',
+      Action: 'iot:Connect',
+      Resource: [cfnArn('iot', `client/\${iot:Connection.Thing.ThingName}`)],
+      Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+    });
+    expect(doc.Statement[1]).toEqual({
+      Effect: 'Allow',
+      Action: 'iot:Publish',
+      Resource: ['csr_res', 'crt_ack', 'crt_err'].map((k) =>
+        cfnArn('iot', `topic/management/topic/\${iot:Connection.Thing.ThingName}/${k}`),
+      ),
+    });
+  });
+});
+
+describe('the template as a whole', () => {
+  it('has no unacknowledged cdk-nag AwsSolutions finding, error or warning', () => {
+    expect(s.findings).toEqual([]);
+  });
+
+  it("passes CDK's CloudFormation schema validation", () => {
+    expect(s.validationReports).toEqual([]);
+  });
+
+  it('hard-codes no account id or region', () => {
+    const text = JSON.stringify(s.template.toJSON());
+    expect(text).not.toMatch(/\b\d{12}\b/);
+    expect(text).not.toMatch(
+      /\b(us|eu|ap|sa|ca|me|af)-(east|west|north|south|central|southeast|northeast)-\d\b/,
+    );
+  });
+
+  it('outputs what the recert CLI reads', () => {
+    s.template.hasOutput(STACK_OUTPUTS.stateMachineArn, { Value: ref(ids.stateMachine) });
+    s.template.hasOutput(STACK_OUTPUTS.tableName, { Value: ref(ids.table) });
+    s.template.hasOutput(STACK_OUTPUTS.escalationTopicArn, { Value: ref(ids.escalationTopic) });
+    s.template.hasOutput(STACK_OUTPUTS.auditTopicArn, { Value: ref(ids.auditTopic) });
+    s.template.hasOutput(STACK_OUTPUTS.region, { Value: ref('AWS::Region') });
+  });
+
+  it('wrote the baked definition where the asset was staged from', () => {
+    expect(existsSync(join(s.outdir, 'recert-definitions', 'Recert', 'recert-rotate-device.asl.json'))).toBe(
+      true,
+    );
+  });
+});
