@@ -1,0 +1,13 @@
+import type { RunningLocalAws, StartLocalAwsOptions } from '../../cli/local-aws-control.ts';
+import { LocalAws } from './local-aws.ts';
+
+/** `recert local up`: the whole local AWS in this process until `stop`. */
+export async function startLocalAws(options: StartLocalAwsOptions): Promise<RunningLocalAws> {
+  const local = await LocalAws.start({
+    stateDir: options.stateDir,
+    ...(options.clockSpeed !== undefined ? { clockSpeed: options.clockSpeed } : {}),
+    ...(options.ports ? { ports: options.ports } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return { manifest: local.manifest, stop: () => local.close() };
+}

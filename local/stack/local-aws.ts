@@ -1,0 +1,301 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Settings } from '../../workflows/rotate-device/contract.ts';
+import { type Clock, ScaledClock } from '../clock.ts';
+import { DEFAULT_PORTS, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
+import { LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
+import { LocalEvents } from '../events/local-events.ts';
+import { auditRoutes } from '../iot/audit/audit-routes.ts';
+import { DeviceDefenderAudit } from '../iot/audit/device-defender.ts';
+import { LocalIotCore } from '../iot/iot-core.ts';
+import type { QuotaSetting } from '../iot/quotas/api-quotas.ts';
+import type { IssuedValidity } from '../iot/registry/certificates.ts';
+import { topicRuleRoutes } from '../iot/rules/rule-routes.ts';
+import { RulesEngine } from '../iot/rules/rules-engine.ts';
+import { FunctionRegistry } from '../lambda/registry.ts';
+import { StepFunctionsEngine, StepFunctionsServer } from '../stepfunctions/index.ts';
+import { destroyClients, type LocalClients, localClients } from './clients.ts';
+import { type FunctionEnvironment, registerFunctions } from './function-wiring.ts';
+import { claimStateDir, type StateDirClaim } from './manifest.ts';
+import {
+  type AuditSettings,
+  LOCAL_RESOURCE_NAMES,
+  provisionResources,
+  stateMachineArnOf,
+} from './resources.ts';
+import type { LocalAwsManifest, LocalEndpoints, LocalResources } from './types.ts';
+
+export type LocalPorts = Record<keyof typeof DEFAULT_PORTS, number>;
+
+export interface LocalAwsOptions {
+  /** Everything persists here (default `.recert`), so a restart picks up where it was. */
+  readonly stateDir: string;
+  /** A clock of the caller's (tests); otherwise a scaled wall clock at `clockSpeed`. */
+  readonly clock?: Clock;
+  /** 1 is real time; 3600 makes an hour pass in a second. */
+  readonly clockSpeed?: number;
+  /** Fixed ports; 0 picks a free one. The defaults of `local/config.ts` otherwise. */
+  readonly ports?: Partial<LocalPorts>;
+  /** AWS IoT's default API quotas (ThrottlingException), off by default. */
+  readonly quotas?: QuotaSetting;
+  /** Workflow settings (timeouts, attempt limits, backoff) over the contract's defaults. */
+  readonly settings?: Partial<Settings>;
+  readonly audit?: Partial<AuditSettings>;
+  /** Validity of certificates that IoT Core issues (AWS's: until 2049). */
+  readonly issuedCertificateValidity?: IssuedValidity;
+  /** The functions' settings, as their environment variables give them on AWS. */
+  readonly functionSettings?: Partial<
+    Pick<FunctionEnvironment, 'requireCnMatch' | 'acceptMissingRotationId' | 'graceDays'>
+  >;
+  /** The functions' log level (their structured logs go to stdout as on Lambda); SILENT by default. */
+  readonly functionLogLevel?: FunctionEnvironment['logLevel'];
+  /** Delays of Lambda's asynchronous retries (IoT rules, SNS, EventBridge); one and two minutes by default. */
+  readonly asyncRetryDelaysMs?: readonly number[];
+  /** Diagnostics of the local services (denied connections, failed rule actions...). */
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * The whole local AWS in this process, on loopback: Step Functions, IoT Core (registry, CA, MQTT
+ * broker, rules engine, Device Defender audit), DynamoDB, SNS and EventBridge, with recert's functions
+ * running in-process against them and the resources of the CDK stack created from the same contract.
+ */
+export class LocalAws {
+  private constructor(
+    readonly stateDir: string,
+    readonly clock: Clock,
+    readonly functions: FunctionRegistry,
+    readonly dynamodb: LocalDynamoDb,
+    readonly iot: LocalIotCore,
+    readonly rules: RulesEngine,
+    readonly audit: DeviceDefenderAudit,
+    readonly events: LocalEvents,
+    readonly stepFunctions: StepFunctionsEngine,
+    readonly clients: LocalClients,
+    readonly endpoints: LocalEndpoints,
+    readonly resources: LocalResources,
+    readonly manifest: LocalAwsManifest,
+    private readonly closers: readonly (() => Promise<void>)[],
+    private readonly claim: StateDirClaim,
+  ) {}
+
+  static async start(options: LocalAwsOptions): Promise<LocalAws> {
+    const stateDir = resolve(options.stateDir);
+    await mkdir(stateDir, { recursive: true });
+    const claim = await claimStateDir(stateDir);
+    const stack = new Set<() => Promise<void>>();
+    const closeAll = async (): Promise<void> => {
+      for (const close of [...stack].reverse()) await close().catch(() => undefined);
+    };
+    try {
+      return await LocalAws.assemble(options, stateDir, claim, stack);
+    } catch (error) {
+      await closeAll();
+      await claim.release();
+      throw error;
+    }
+  }
+
+  private static async assemble(
+    options: LocalAwsOptions,
+    stateDir: string,
+    claim: StateDirClaim,
+    stack: Set<() => Promise<void>>,
+  ): Promise<LocalAws> {
+    const region = LOCAL_REGION;
+    const accountId = LOCAL_ACCOUNT_ID;
+    const clockSpeed = options.clockSpeed ?? 1;
+    const clock = options.clock ?? new ScaledClock(clockSpeed);
+    const ports: LocalPorts = { ...DEFAULT_PORTS, ...options.ports };
+    const log = options.log ?? (() => undefined);
+    const functions = new FunctionRegistry(region, accountId);
+
+    const dynamodb = new LocalDynamoDb({ stateDir, port: ports.dynamodb });
+    const dynamodbUrl = await dynamodb.start();
+    stack.add(() => dynamodb.close());
+
+    const events = new LocalEvents({
+      functions,
+      clock,
+      region,
+      accountId,
+      stateDir,
+      port: ports.events,
+      ...(options.asyncRetryDelaysMs ? { retryDelaysMs: options.asyncRetryDelaysMs } : {}),
+    });
+    const eventsUrl = await events.start();
+    stack.add(() => events.close());
+
+    const iot = new LocalIotCore({
+      stateDir,
+      clock,
+      region,
+      accountId,
+      ...(options.quotas !== undefined ? { quotas: options.quotas } : {}),
+      ...(options.issuedCertificateValidity
+        ? { issuedCertificateValidity: options.issuedCertificateValidity }
+        : {}),
+      onDenied: (event) => log(`iot: refused ${event.clientId}: ${event.reason}`),
+      onInternalError: (error, operation) =>
+        log(`iot: ${operation} failed inside the emulator: ${String(error)}`),
+    });
+    const rules = new RulesEngine({
+      bus: iot.bus,
+      functions,
+      clock,
+      region,
+      accountId,
+      stateDir,
+      invoker: events.invoker,
+      onEvent: (event) => {
+        if (event.type !== 'action-failed') return;
+        log(`rules: an action of ${event.ruleName} failed: ${JSON.stringify(event.failure)}`);
+      },
+    });
+    iot.addRoutes(topicRuleRoutes(rules));
+    const audit = new DeviceDefenderAudit({
+      certificates: iot.registry,
+      clock,
+      region,
+      accountId,
+      stateDir,
+      notify: (targetArn, message) => {
+        events.sns.publish({ topicArn: targetArn, message });
+      },
+      onEvent: (event) => {
+        if (event.type === 'notification-failed')
+          log(`audit: notification of ${event.taskId} failed: ${event.message}`);
+      },
+    });
+    iot.addRoutes(auditRoutes(audit));
+    const iotEndpoints = await iot.start({ httpPort: ports.iot, mqttPort: ports.mqtt, host: LOCAL_HOST });
+    stack.add(() => iot.close());
+    await rules.start();
+    stack.add(() => rules.close());
+    await audit.start();
+    stack.add(() => audit.close());
+
+    // The engine resumes running executions when it opens, and those call the functions: the API
+    // server listens first (the functions need its endpoint), the functions are registered, then it opens.
+    // The engine's own clients for its optimised integrations, as Step Functions calls the services itself.
+    const integrationClients = {
+      dynamodb: new DynamoDBClient({ region, credentials: LOCAL_CREDENTIALS, endpoint: dynamodbUrl }),
+      sns: new SNSClient({ region, credentials: LOCAL_CREDENTIALS, endpoint: eventsUrl }),
+      eventbridge: new EventBridgeClient({ region, credentials: LOCAL_CREDENTIALS, endpoint: eventsUrl }),
+    };
+    stack.add(async () => {
+      for (const client of Object.values(integrationClients)) client.destroy();
+    });
+    const stepFunctions = new StepFunctionsEngine({
+      stateDir,
+      clock,
+      region,
+      accountId,
+      functions,
+      integrations: integrationClients,
+    });
+    const sfnServer = new StepFunctionsServer(stepFunctions);
+    const sfnPort = await sfnServer.start({ port: ports.stepFunctions, host: LOCAL_HOST });
+    stack.add(() => sfnServer.close());
+
+    const endpoints: LocalEndpoints = {
+      stepFunctions: `http://${LOCAL_HOST}:${sfnPort}`,
+      iot: iotEndpoints.http,
+      iotData: iotEndpoints.http,
+      dynamodb: dynamodbUrl,
+      sns: eventsUrl,
+      eventBridge: eventsUrl,
+      mqtt: { host: iotEndpoints.mqttHost, port: iotEndpoints.mqttPort },
+      rootCaPath: iot.rootCaPath,
+    };
+    const clients = localClients(endpoints, region);
+    stack.add(async () => destroyClients(clients));
+
+    const stateMachineArn = stateMachineArnOf(region, accountId);
+    const escalationTopicArn = events.sns.topicArn(LOCAL_RESOURCE_NAMES.escalationTopic);
+    const functionArns = registerFunctions(functions, {
+      clients,
+      clock,
+      region,
+      accountId,
+      tableName: LOCAL_RESOURCE_NAMES.table,
+      stateMachineArn,
+      escalationTopicArn,
+      logLevel: options.functionLogLevel ?? 'SILENT',
+      requireCnMatch: options.functionSettings?.requireCnMatch ?? true,
+      acceptMissingRotationId: options.functionSettings?.acceptMissingRotationId ?? true,
+      graceDays: options.functionSettings?.graceDays ?? 0,
+    });
+
+    await stepFunctions.open();
+    stack.add(() => stepFunctions.close());
+    // Execution status changes go to EventBridge as on AWS, where a rule routes them to the recorder.
+    // Execution status changes go to EventBridge as on AWS, where a rule routes them to the recorder.
+    stepFunctions.onStatusChange((event) => events.eventBridge.emit(event));
+
+    const provisioned = await provisionResources({
+      region,
+      accountId,
+      clients,
+      dynamodb,
+      functionArns,
+      settings: options.settings ?? {},
+      audit: {
+        expiringThresholdDays: options.audit?.expiringThresholdDays ?? 30,
+        ...(options.audit?.ageThresholdDays !== undefined
+          ? { ageThresholdDays: options.audit.ageThresholdDays }
+          : {}),
+      },
+    });
+
+    const resources: LocalResources = {
+      region,
+      accountId,
+      stateMachineArn: provisioned.stateMachineArn,
+      rotationTableName: LOCAL_RESOURCE_NAMES.table,
+      escalationTopicArn: provisioned.escalationTopicArn,
+      auditTopicArn: provisioned.auditTopicArn,
+      devicePolicyName: LOCAL_RESOURCE_NAMES.devicePolicy,
+    };
+    const manifest: LocalAwsManifest = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      clockSpeed,
+      endpoints,
+      resources,
+    };
+    await claim.publish(manifest);
+    return new LocalAws(
+      stateDir,
+      clock,
+      functions,
+      dynamodb,
+      iot,
+      rules,
+      audit,
+      events,
+      stepFunctions,
+      clients,
+      endpoints,
+      resources,
+      manifest,
+      [...stack],
+      claim,
+    );
+  }
+
+  /** Resolves when no asynchronous delivery (rules, SNS, EventBridge) or audit task is under way. */
+  async idle(): Promise<void> {
+    await this.audit.idle();
+    await this.events.idle();
+  }
+
+  /** Stops every service, last started first (state stays in the state directory), and removes the manifest. */
+  async close(): Promise<void> {
+    for (const close of [...this.closers].reverse()) await close();
+    await this.claim.release();
+  }
+}

@@ -1,0 +1,204 @@
+import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreatePolicyCommand,
+  CreateTopicRuleCommand,
+  ReplaceTopicRuleCommand,
+  ResourceAlreadyExistsException,
+  UpdateAccountAuditConfigurationCommand,
+} from '@aws-sdk/client-iot';
+import {
+  CreateStateMachineCommand,
+  StateMachineAlreadyExists,
+  UpdateStateMachineCommand,
+} from '@aws-sdk/client-sfn';
+import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  type FunctionId,
+  ROTATION_TABLE,
+  renderDefinition,
+  type Settings,
+  STATE_MACHINE,
+  TOPIC_RULES,
+} from '../../workflows/rotate-device/contract.ts';
+import type { LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
+import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../iot/device-policy.ts';
+import type { LocalClients } from './clients.ts';
+
+/** Names of what `recert local up` creates, as the CDK stack names them on AWS. */
+export const LOCAL_RESOURCE_NAMES = {
+  table: 'recert-rotations',
+  stateMachine: STATE_MACHINE.name,
+  auditTopic: 'recert-audit-notifications',
+  escalationTopic: 'recert-escalations',
+  statusChangeRule: 'recert-rotation-status-change',
+  devicePolicy: DEVICE_POLICY_NAME,
+} as const;
+
+export interface AuditSettings {
+  /** DEVICE_CERTIFICATE_EXPIRING_CHECK's threshold in days. */
+  readonly expiringThresholdDays: number;
+  /** DEVICE_CERTIFICATE_AGE_CHECK's threshold in days; the check is off when undefined. */
+  readonly ageThresholdDays?: number;
+}
+
+export interface ProvisionInput {
+  readonly region: string;
+  readonly accountId: string;
+  readonly clients: LocalClients;
+  readonly dynamodb: LocalDynamoDb;
+  readonly functionArns: Readonly<Record<FunctionId, string>>;
+  readonly settings: Partial<Settings>;
+  readonly audit: AuditSettings;
+}
+
+export interface ProvisionedResources {
+  readonly stateMachineArn: string;
+  readonly auditTopicArn: string;
+  readonly escalationTopicArn: string;
+}
+
+export function stateMachineArnOf(region: string, accountId: string): string {
+  return `arn:aws:states:${region}:${accountId}:stateMachine:${LOCAL_RESOURCE_NAMES.stateMachine}`;
+}
+
+// Local stand-ins for the IAM roles the CDK stack creates; the local services record them only.
+const roleArn = (accountId: string, name: string): string => `arn:aws:iam::${accountId}:role/${name}`;
+
+/**
+ * Creates, through the services' own APIs and idempotently (a restart finds them and updates them),
+ * what the CDK stack deploys on AWS, read from the same workflow contract.
+ */
+export async function provisionResources(input: ProvisionInput): Promise<ProvisionedResources> {
+  const { clients, accountId } = input;
+
+  await input.dynamodb.ensureTable({
+    tableName: LOCAL_RESOURCE_NAMES.table,
+    partitionKey: { ...ROTATION_TABLE.partitionKey },
+    globalSecondaryIndexes: [
+      {
+        indexName: ROTATION_TABLE.statusIndex.name,
+        partitionKey: { ...ROTATION_TABLE.statusIndex.partitionKey },
+        sortKey: { ...ROTATION_TABLE.statusIndex.sortKey },
+        projection: 'ALL',
+      },
+    ],
+    timeToLiveAttribute: ROTATION_TABLE.ttlAttribute,
+  });
+
+  const definition = renderDefinition(
+    { functionArns: input.functionArns, tableName: LOCAL_RESOURCE_NAMES.table },
+    input.settings,
+  );
+  const stateMachineArn = stateMachineArnOf(input.region, accountId);
+  await putStateMachine(clients, stateMachineArn, definition, roleArn(accountId, 'recert-state-machine'));
+
+  const auditTopicArn = (
+    await clients.sns.send(new CreateTopicCommand({ Name: LOCAL_RESOURCE_NAMES.auditTopic }))
+  ).TopicArn;
+  const escalationTopicArn = (
+    await clients.sns.send(new CreateTopicCommand({ Name: LOCAL_RESOURCE_NAMES.escalationTopic }))
+  ).TopicArn;
+  if (!auditTopicArn || !escalationTopicArn) throw new Error('local SNS returned no topic ARN');
+  await subscribeOnce(clients, auditTopicArn, input.functionArns['audit-fanout']);
+
+  await clients.eventBridge.send(
+    new PutRuleCommand({
+      Name: LOCAL_RESOURCE_NAMES.statusChangeRule,
+      EventPattern: JSON.stringify({
+        ...STATE_MACHINE.statusChangeEventPattern,
+        detail: { ...STATE_MACHINE.statusChangeEventPattern.detail, stateMachineArn: [stateMachineArn] },
+      }),
+    }),
+  );
+  await clients.eventBridge.send(
+    new PutTargetsCommand({
+      Rule: LOCAL_RESOURCE_NAMES.statusChangeRule,
+      Targets: [{ Id: 'outcome-recorder', Arn: input.functionArns['outcome-recorder'] }],
+    }),
+  );
+
+  for (const rule of TOPIC_RULES) {
+    const topicRulePayload = {
+      sql: rule.sql,
+      awsIotSqlVersion: rule.awsIotSqlVersion,
+      description: rule.description,
+      ruleDisabled: false,
+      actions: [{ lambda: { functionArn: input.functionArns[rule.targetFunctionId] } }],
+      errorAction: {
+        republish: { topic: `$aws/rules/${rule.name}/errors`, roleArn: roleArn(accountId, 'recert-rules') },
+      },
+    };
+    try {
+      await clients.iot.send(new CreateTopicRuleCommand({ ruleName: rule.name, topicRulePayload }));
+    } catch (error) {
+      if (!(error instanceof ResourceAlreadyExistsException)) throw error;
+      await clients.iot.send(new ReplaceTopicRuleCommand({ ruleName: rule.name, topicRulePayload }));
+    }
+  }
+
+  await clients.iot.send(
+    new UpdateAccountAuditConfigurationCommand({
+      roleArn: roleArn(accountId, 'recert-audit'),
+      auditNotificationTargetConfigurations: {
+        SNS: { targetArn: auditTopicArn, roleArn: roleArn(accountId, 'recert-audit-notify'), enabled: true },
+      },
+      auditCheckConfigurations: {
+        DEVICE_CERTIFICATE_EXPIRING_CHECK: {
+          enabled: true,
+          configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: String(input.audit.expiringThresholdDays) },
+        },
+        DEVICE_CERTIFICATE_AGE_CHECK:
+          input.audit.ageThresholdDays === undefined
+            ? { enabled: false }
+            : {
+                enabled: true,
+                configuration: { CERT_AGE_THRESHOLD_IN_DAYS: String(input.audit.ageThresholdDays) },
+              },
+      },
+    }),
+  );
+
+  try {
+    await clients.iot.send(
+      new CreatePolicyCommand({
+        policyName: LOCAL_RESOURCE_NAMES.devicePolicy,
+        policyDocument: devicePolicyDocument(),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceAlreadyExistsException)) throw error;
+  }
+
+  return { stateMachineArn, auditTopicArn, escalationTopicArn };
+}
+
+async function putStateMachine(
+  clients: LocalClients,
+  arn: string,
+  definition: string,
+  role: string,
+): Promise<void> {
+  try {
+    await clients.sfn.send(
+      new CreateStateMachineCommand({
+        name: LOCAL_RESOURCE_NAMES.stateMachine,
+        type: STATE_MACHINE.type,
+        definition,
+        roleArn: role,
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof StateMachineAlreadyExists)) throw error;
+    // The definition changed since the last run (a new version of recert, other settings): update it.
+    await clients.sfn.send(
+      new UpdateStateMachineCommand({ stateMachineArn: arn, definition, roleArn: role }),
+    );
+  }
+}
+
+async function subscribeOnce(clients: LocalClients, topicArn: string, functionArn: string): Promise<void> {
+  // SNS's Subscribe is idempotent for the same endpoint and protocol.
+  await clients.sns.send(
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'lambda', Endpoint: functionArn }),
+  );
+}
