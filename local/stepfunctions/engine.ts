@@ -457,7 +457,10 @@ export class StepFunctionsEngine extends Interpreter {
       exec.record.status !== 'RUNNING'
     ) {
       if (!this.executions.has(decoded.arn))
-        throw apiError('InvalidToken', 'Invalid Token: no execution issued this token');
+        throw apiError(
+          'TaskDoesNotExist',
+          'Task Does Not Exist: the execution that issued this token does not exist',
+        );
       throw apiError('TaskTimedOut', 'Task Timed Out: Provided task does not exist anymore');
     }
     return { exec, frame, phase: frame.phase };

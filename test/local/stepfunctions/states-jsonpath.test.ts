@@ -301,4 +301,85 @@ describe('JSONPath states', () => {
     expect(r.error).toBe('States.Runtime');
     expect(r.cause).toContain('$.nope');
   });
+
+  it('exposes the context object: Execution, State, StateMachine and, in a Map ItemSelector, Map.Item', async () => {
+    const r = await runMachine(
+      h,
+      {
+        StartAt: 'Ctx',
+        States: {
+          Ctx: { Type: 'Pass', Parameters: { 'ctx.$': '$$' }, Next: 'M' },
+          M: {
+            Type: 'Map',
+            ItemsPath: '$.ctx.Execution.Input.items',
+            ItemSelector: { 'item.$': '$$.Map.Item' },
+            ItemProcessor: { StartAt: 'I', States: { I: { Type: 'Pass', End: true } } },
+            ResultPath: '$.items',
+            End: true,
+          },
+        },
+      },
+      { items: ['a'] },
+    );
+    const out = parsed(r.output) as { ctx: Record<string, Record<string, unknown>>; items: unknown[] };
+    expect(out.ctx.Execution).toMatchObject({
+      Id: r.executionArn,
+      Name: r.name,
+      Input: { items: ['a'] },
+      RedriveCount: 0,
+    });
+    expect(String(out.ctx.Execution?.StartTime)).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(out.ctx.State).toMatchObject({ Name: 'Ctx', RetryCount: 0 });
+    expect(out.ctx.StateMachine).toMatchObject({ Id: r.stateMachineArn });
+    expect(out.items).toEqual([{ item: { Index: 0, Value: 'a' } }]);
+  });
+
+  it('nested scopes: a Map iteration inside a Parallel branch reads the outer variables, its own assignments stay inside', async () => {
+    const r = await runMachine(
+      h,
+      {
+        StartAt: 'Set',
+        States: {
+          Set: { Type: 'Pass', Assign: { outer: 'o' }, Next: 'P' },
+          P: {
+            Type: 'Parallel',
+            Branches: [
+              {
+                StartAt: 'M',
+                States: {
+                  M: {
+                    Type: 'Map',
+                    ItemsPath: '$.xs',
+                    ItemProcessor: {
+                      StartAt: 'In',
+                      States: {
+                        In: { Type: 'Pass', Assign: { inner: 'i' }, Next: 'Read' },
+                        Read: {
+                          Type: 'Pass',
+                          Parameters: { 'o.$': '$outer', 'i.$': '$inner', 'v.$': '$' },
+                          End: true,
+                        },
+                      },
+                    },
+                    End: true,
+                  },
+                },
+              },
+            ],
+            Next: 'After',
+          },
+          After: { Type: 'Pass', Parameters: { 'o.$': '$outer', 'r.$': '$[0]' }, End: true },
+        },
+      },
+      { xs: [1, 2] },
+    );
+    expect(r.status).toBe('SUCCEEDED');
+    expect(parsed(r.output)).toEqual({
+      o: 'o',
+      r: [
+        { o: 'o', i: 'i', v: 1 },
+        { o: 'o', i: 'i', v: 2 },
+      ],
+    });
+  });
 });
