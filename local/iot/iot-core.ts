@@ -36,6 +36,11 @@ export interface LocalIotCoreOptions {
   readonly issuedCertificateValidity?: IssuedValidity;
   /** Keys CreateKeysAndCertificate generates: RSA 2048 as AWS does, or EC P-256. */
   readonly generatedKeyKind?: KeyKind;
+  /**
+   * Emulates DetachThingPrincipal's eventual consistency: for this long (shared clock) the detached
+   * link is still listed and still blocks DeleteCertificate / DeleteThing. 0 (immediate) by default.
+   */
+  readonly detachThingPrincipalDelayMs?: number;
   /** How long a disconnected persistent MQTT session survives (AWS: 1 hour by default). */
   readonly persistentSessionExpiryMs?: number;
   /** Failures that are the emulator's own fault (HTTP 500). */
@@ -81,6 +86,9 @@ export class LocalIotCore {
       ca: () => this.ca(),
       issuedValidity: options.issuedCertificateValidity ?? AWS_DEFAULT_VALIDITY,
       keyKind: options.generatedKeyKind ?? 'rsa-2048',
+      ...(options.detachThingPrincipalDelayMs === undefined
+        ? {}
+        : { detachThingPrincipalDelayMs: options.detachThingPrincipalDelayMs }),
     });
     this.quotas = new ApiQuotas(options.clock, options.quotas ?? false);
     this.rest = new RestServer(options.onInternalError ? { onInternalError: options.onInternalError } : {});

@@ -24,6 +24,8 @@ export interface IotRegistryOptions {
   readonly issuedValidity: IssuedValidity;
   /** Key type CreateKeysAndCertificate generates: RSA 2048 like AWS, or EC P-256 (much faster). */
   readonly keyKind: KeyKind;
+  /** How long DetachThingPrincipal stays unseen by reads (AWS: seconds); 0 by default. */
+  readonly detachThingPrincipalDelayMs?: number;
 }
 
 export class IotRegistry implements CertificateSource {
@@ -36,8 +38,8 @@ export class IotRegistry implements CertificateSource {
   constructor(options: IotRegistryOptions) {
     this.log = new EntityLog(options.dir);
     this.log.open();
-    const state = new RegistryState(this.log);
     const now = (): number => options.clock.now();
+    const state = new RegistryState(this.log, now);
     this.things = new ThingOperations(state, options.partition, now);
     this.policies = new PolicyOperations(state, options.partition, now);
     this.certificates = new CertificateOperations(
@@ -48,7 +50,12 @@ export class IotRegistry implements CertificateSource {
       options.issuedValidity,
       options.keyKind,
     );
-    this.principals = new PrincipalOperations(state, options.partition);
+    this.principals = new PrincipalOperations(
+      state,
+      options.partition,
+      now,
+      options.detachThingPrincipalDelayMs ?? 0,
+    );
   }
 
   *listCertificates(): Iterable<CertificateView> {

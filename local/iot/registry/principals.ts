@@ -13,6 +13,9 @@ export class PrincipalOperations {
   constructor(
     private readonly state: RegistryState,
     private readonly partition: Partition,
+    private readonly now: () => number = () => 0,
+    /** How long a detached principal is still seen, as AWS's eventual consistency; 0 by default. */
+    private readonly detachVisibleMs = 0,
   ) {}
 
   onChange(
@@ -29,8 +32,10 @@ export class PrincipalOperations {
 
   detach(thingName: string, principal: string): void {
     const certificateId = this.resolve(thingName, principal);
-    if (this.state.thingPrincipals.remove(thingName, certificateId))
+    const visibleUntil = this.detachVisibleMs > 0 ? this.now() + this.detachVisibleMs : undefined;
+    if (this.state.thingPrincipals.remove(thingName, certificateId, visibleUntil)) {
       this.emit(thingName, certificateId, false);
+    }
   }
 
   principalsOf(thingName: string, nextToken: string | undefined, limit: number): Page<string> {

@@ -18,14 +18,21 @@ import {
 
 const SEP = '\u0000';
 
-/** A many-to-many link persisted as one row per pair, indexed both ways. */
+/**
+ * A many-to-many link persisted as one row per pair, indexed both ways. A removal can linger:
+ * stored at once, but still visible to reads until a given clock time, the way AWS's
+ * DetachThingPrincipal takes a few seconds to be seen everywhere.
+ */
 export class LinkTable {
   private readonly byLeft = new Map<string, Set<string>>();
   private readonly byRight = new Map<string, Set<string>>();
+  /** `left\u0000right` -> clock time until which the removed link is still seen. */
+  private readonly lingering = new Map<string, number>();
 
   constructor(
     private readonly log: EntityLog,
     private readonly table: string,
+    private readonly now: () => number = () => 0,
   ) {
     for (const key of log.table(table).keys()) {
       const [left, right] = key.split(SEP);
@@ -36,32 +43,64 @@ export class LinkTable {
   }
 
   add(left: string, right: string): boolean {
-    if (this.has(left, right)) return false;
+    this.lingering.delete(`${left}${SEP}${right}`);
+    if (this.isStored(left, right)) return false;
     this.index(left, right);
     this.log.put(this.table, `${left}${SEP}${right}`, true);
     return true;
   }
 
-  remove(left: string, right: string): boolean {
-    if (!this.has(left, right)) return false;
+  /** Removes the link; with `visibleUntil` in the future, reads keep seeing it until then. */
+  remove(left: string, right: string, visibleUntil?: number): boolean {
+    if (!this.isStored(left, right)) return false;
     this.byLeft.get(left)?.delete(right);
     this.byRight.get(right)?.delete(left);
     if (this.byLeft.get(left)?.size === 0) this.byLeft.delete(left);
     if (this.byRight.get(right)?.size === 0) this.byRight.delete(right);
     this.log.delete(this.table, `${left}${SEP}${right}`);
+    if (visibleUntil !== undefined && visibleUntil > this.now())
+      this.lingering.set(`${left}${SEP}${right}`, visibleUntil);
     return true;
   }
 
   has(left: string, right: string): boolean {
-    return this.byLeft.get(left)?.has(right) ?? false;
+    return this.isStored(left, right) || this.lingeringPairs().some(([l, r]) => l === left && r === right);
   }
 
   rightsOf(left: string): string[] {
-    return [...(this.byLeft.get(left) ?? [])];
+    const stored = [...(this.byLeft.get(left) ?? [])];
+    const ghosts = this.lingeringPairs()
+      .filter(([l]) => l === left)
+      .map(([, r]) => r);
+    return ghosts.length === 0 ? stored : [...new Set([...stored, ...ghosts])];
   }
 
   leftsOf(right: string): string[] {
-    return [...(this.byRight.get(right) ?? [])];
+    const stored = [...(this.byRight.get(right) ?? [])];
+    const ghosts = this.lingeringPairs()
+      .filter(([, r]) => r === right)
+      .map(([l]) => l);
+    return ghosts.length === 0 ? stored : [...new Set([...stored, ...ghosts])];
+  }
+
+  private isStored(left: string, right: string): boolean {
+    return this.byLeft.get(left)?.has(right) ?? false;
+  }
+
+  /** Lingering removals still visible now; expired ones are forgotten. */
+  private lingeringPairs(): Array<[string, string]> {
+    if (this.lingering.size === 0) return [];
+    const now = this.now();
+    const pairs: Array<[string, string]> = [];
+    for (const [key, until] of this.lingering) {
+      if (until <= now) {
+        this.lingering.delete(key);
+        continue;
+      }
+      const [left = '', right = ''] = key.split(SEP);
+      pairs.push([left, right]);
+    }
+    return pairs;
   }
 
   private index(left: string, right: string): void {
@@ -125,13 +164,16 @@ export class RegistryState {
   /** policy name -> certificate id. */
   readonly policyTargets: LinkTable;
 
-  constructor(readonly log: EntityLog) {
+  constructor(
+    readonly log: EntityLog,
+    now: () => number = () => 0,
+  ) {
     this.things = new RecordTable(log, TABLES.things, thingRecordSchema);
     this.certificates = new RecordTable(log, TABLES.certificates, certificateRecordSchema);
     this.caCertificates = new RecordTable(log, TABLES.caCertificates, caCertificateRecordSchema);
     this.policies = new RecordTable(log, TABLES.policies, policyRecordSchema);
     this.settings = new RecordTable(log, TABLES.settings, z.string());
-    this.thingPrincipals = new LinkTable(log, TABLES.thingPrincipals);
+    this.thingPrincipals = new LinkTable(log, TABLES.thingPrincipals, now);
     this.policyTargets = new LinkTable(log, TABLES.policyTargets);
   }
 }

@@ -4,6 +4,7 @@ import {
   CreateKeysAndCertificateCommand,
   CreatePolicyCommand,
   CreateThingCommand,
+  DeleteCertificateCommand,
   DeleteConflictException,
   DeletePolicyCommand,
   DeleteThingCommand,
@@ -136,6 +137,32 @@ describe('policies and thing principals through the IoT SDK', () => {
     await t.iot.send(new DeleteThingCommand({ thingName: 't-3' }));
     const after = await t.iot.send(new ListPrincipalThingsCommand({ principal: certArn }));
     expect(after.things).toEqual(['t-0', 't-1', 't-2', 't-4']);
+  });
+
+  it('can emulate DetachThingPrincipal being seen only after a delay', async () => {
+    // Prepare
+    const slow = await startCore({ detachThingPrincipalDelayMs: 5000 });
+    try {
+      const cert = await slow.iot.send(new CreateKeysAndCertificateCommand({ setAsActive: false }));
+      const principal = cert.certificateArn ?? '';
+      await slow.iot.send(new CreateThingCommand({ thingName: 'lagging' }));
+      await slow.iot.send(new AttachThingPrincipalCommand({ thingName: 'lagging', principal }));
+
+      // Act
+      await slow.iot.send(new DetachThingPrincipalCommand({ thingName: 'lagging', principal }));
+      const soon = await slow.iot.send(new ListPrincipalThingsCommand({ principal }));
+      const early = slow.iot.send(new DeleteCertificateCommand({ certificateId: cert.certificateId }));
+      await expect(early).rejects.toBeInstanceOf(DeleteConflictException);
+      await slow.clock.advance(5000);
+      const later = await slow.iot.send(new ListPrincipalThingsCommand({ principal }));
+      await slow.iot.send(new DeleteCertificateCommand({ certificateId: cert.certificateId }));
+
+      // Assess
+      expect(soon.things).toEqual(['lagging']);
+      expect(later.things).toEqual([]);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('pages policies in both orders and describes the endpoints', async () => {
