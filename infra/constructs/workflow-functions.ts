@@ -169,7 +169,8 @@ export function environmentOf(spec: FunctionSpec, props: WorkflowFunctionsProps)
     POWERTOOLS_LOG_LEVEL: settings.logLevel,
   };
   for (const variable of spec.environment) {
-    if (LAMBDA_RESERVED_ENV.has(variable.name)) continue;
+    // The runtime sets these; Lambda refuses a configuration that sets them.
+    if (variable.source === 'lambdaRuntime' || LAMBDA_RESERVED_ENV.has(variable.name)) continue;
     let value: string | undefined;
     switch (variable.source) {
       case 'rotationTable':
