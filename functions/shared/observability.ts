@@ -45,6 +45,8 @@ export function createObservability(functionId: string, options: ObservabilityOp
     serviceName: SERVICE_NAME,
     namespace: options.namespace ?? 'recert',
     defaultDimensions: { function: functionId },
+    // Powertools' own warnings (e.g. an invocation that emitted no metric) go through the structured log.
+    logger,
   });
   const tracer = new Tracer({ serviceName: SERVICE_NAME, enabled: options.tracing ?? false });
   return { logger, metrics, tracer };
