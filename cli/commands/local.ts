@@ -4,14 +4,21 @@ import type { LocalAwsManifest } from '../../local/stack/types.ts';
 import type { Command, CommandContext } from '../command.ts';
 import {
   errorMessage,
+  errorName,
   OperationFailedError,
   RefusedError,
+  systemCode,
   TargetUnavailableError,
   UsageError,
 } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
-import { type LocalAwsControl, LocalAwsUnavailableError, loadLocalAwsControl } from '../local-aws-control.ts';
+import {
+  type LocalAwsControl,
+  LocalAwsUnavailableError,
+  loadLocalAwsControl,
+  type RunningLocalAws,
+} from '../local-aws-control.ts';
 import { printJson } from '../output/json.ts';
 import { renderTable } from '../output/table.ts';
 import { manifestPath, processAlive, readManifest } from '../target/manifest.ts';
@@ -94,11 +101,25 @@ async function up(
     }
     throw error;
   }
-  const local = await control.startLocalAws({
-    stateDir,
-    ...(clockSpeed !== undefined ? { clockSpeed } : {}),
-    log: (line) => io.stderr(line),
-  });
+  let local: RunningLocalAws;
+  try {
+    local = await control.startLocalAws({
+      stateDir,
+      ...(clockSpeed !== undefined ? { clockSpeed } : {}),
+      log: (line) => io.stderr(line),
+    });
+  } catch (error) {
+    if (errorName(error) === 'LocalAwsAlreadyRunningError') {
+      throw new RefusedError(errorMessage(error), { cause: error, hint: 'stop it with "recert local down"' });
+    }
+    if (systemCode(error) === 'EADDRINUSE') {
+      throw new TargetUnavailableError(`a port the local AWS needs is taken: ${errorMessage(error)}`, {
+        cause: error,
+        hint: 'stop whatever listens there, or the other local AWS ("recert local status")',
+      });
+    }
+    throw error;
+  }
   const { endpoints } = local.manifest;
   io.stdout(`Local AWS running (process ${local.manifest.pid}, clock speed ${local.manifest.clockSpeed}):`);
   io.stdout(`  Step Functions  ${endpoints.stepFunctions}`);

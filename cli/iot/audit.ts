@@ -92,7 +92,8 @@ export async function certificateFindings(iot: IoTClient, taskId: string): Promi
       );
       for (const finding of out.findings ?? []) {
         const certificateId = finding.nonCompliantResource?.resourceIdentifier?.deviceCertificateId;
-        if (certificateId === undefined) continue;
+        // Suppressed findings are ones the account chose to accept: the fan-out skips them too.
+        if (certificateId === undefined || finding.isSuppressed === true) continue;
         findings.push({
           certificateId,
           checkName,
