@@ -261,11 +261,7 @@ export class StepFunctionsEngine extends Interpreter {
     const existing = this.executions.get(arn);
     if (existing) {
       // Standard workflows: the same name and input while running returns the original answer.
-      if (
-        existing.record.status === 'RUNNING' &&
-        existing.record.input === inputText &&
-        existing.record.redriveCount === 0
-      ) {
+      if (existing.record.status === 'RUNNING' && existing.record.input === inputText) {
         return { executionArn: arn, startDate: secs(existing.record.startDate) };
       }
       throw apiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);

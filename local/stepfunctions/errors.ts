@@ -22,13 +22,17 @@ export const apiError = (type: string, message: string, options?: { cause?: unkn
 
 /** An error raised inside an execution: `error` is the name Retry and Catch match, `cause` its detail. */
 export class StatesError extends Error {
+  /** For a JSONata evaluation failure: the field that failed (the history's EvaluationFailed location). */
+  readonly location: string | undefined;
+
   constructor(
     readonly error: string,
     readonly causeText: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; location?: string },
   ) {
     super(`${error}: ${causeText}`, options);
     this.name = 'StatesError';
+    this.location = options?.location;
   }
 }
 

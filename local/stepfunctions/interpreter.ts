@@ -259,6 +259,16 @@ export abstract class Interpreter {
     } catch (error) {
       if (this.closed || exec.record.status !== 'RUNNING' || frame.status !== 'running') return;
       const se = toStatesError(error);
+      if (se.error === 'States.QueryEvaluationError') {
+        this.emit(exec, frame, 'EvaluationFailed', {
+          evaluationFailedEventDetails: {
+            state: frame.state,
+            error: se.error,
+            cause: se.causeText,
+            ...(se.location ? { location: se.location } : {}),
+          },
+        });
+      }
       await this.handleError(exec, frame, se).catch((inner: unknown) => {
         this.failFrame(exec, frame, 'States.Runtime', `Internal error: ${String(inner)}`);
       });

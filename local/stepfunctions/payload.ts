@@ -96,7 +96,7 @@ const compile = (source: string, where: string): jsonata.Expression => {
     throw new StatesError(
       'States.QueryEvaluationError',
       `${where}: the JSONata expression '${source.trim()}' does not parse: ${describe(error)}`,
-      { cause: error },
+      { cause: error, location: where },
     );
   }
 };
@@ -137,6 +137,10 @@ const EXTRA_FUNCTIONS = {
   },
   random: (): number => Math.random(),
   uuid: (): string => randomUUID(),
+  // Step Functions leaves $eval out of its JSONata; $parse takes its place.
+  eval: (): never => {
+    throw new Error('$eval is not available in Step Functions; use $parse');
+  },
   parse: (text: unknown): unknown => {
     if (typeof text !== 'string') throw new Error('$parse expects a string');
     return JSON.parse(text);
@@ -176,13 +180,14 @@ export const evaluateJsonata = async (
       throw new StatesError(
         'States.QueryEvaluationError',
         `${where}: the JSONata expression '${source.trim()}' failed: ${describe(error)}`,
-        { cause: error },
+        { cause: error, location: where },
       );
     }
     if (result === undefined) {
       throw new StatesError(
         'States.QueryEvaluationError',
         `${where}: the JSONata expression '${source.trim()}' returned no value`,
+        { location: where },
       );
     }
     return toJson(result);

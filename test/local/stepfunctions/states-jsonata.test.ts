@@ -162,6 +162,14 @@ describe('JSONata states', () => {
       {},
     );
     expect([bad.status, bad.error]).toEqual(['FAILED', 'States.QueryEvaluationError']);
+    const failed = bad.events.find((e) => e.type === 'EvaluationFailed')?.evaluationFailedEventDetails;
+    expect(failed).toMatchObject({ state: 'P', error: 'States.QueryEvaluationError', location: 'P.Output' });
+    const evalRefused = await runMachine(h, {
+      QueryLanguage: 'JSONata',
+      StartAt: 'P',
+      States: { P: { Type: 'Pass', Output: '{% $eval("1+1") %}', End: true } },
+    });
+    expect(evalRefused.error).toBe('States.QueryEvaluationError');
   });
 
   it('offers the Step Functions JSONata functions $partition, $range, $hash and $parse', async () => {
