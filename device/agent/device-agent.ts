@@ -26,7 +26,13 @@ import {
   type KeyType,
   keyMatchesCertificate,
 } from './crypto.ts';
-import { AgentStateError, CertificateRejectedError, NewCertificateConnectError } from './errors.ts';
+import {
+  AgentStateError,
+  AgentTimeoutError,
+  CertificateRejectedError,
+  MqttConnectError,
+  NewCertificateConnectError,
+} from './errors.ts';
 import type { AgentEvent, AgentEventListener } from './events.ts';
 
 export interface DeviceAgentOptions {
@@ -210,6 +216,7 @@ export class DeviceAgent {
   }
 
   private offlineUntil = 0;
+  private lastConnectFailure = '';
 
   // --- connections -------------------------------------------------------------------------------
 
@@ -308,10 +315,11 @@ export class DeviceAgent {
       }
       return client;
     } catch (error) {
+      this.lastConnectFailure = error instanceof Error ? error.message : String(error);
       this.emit({
         type: 'connect-failed',
         certificateId: certificateIdOf(pair.certificatePem),
-        reason: error instanceof Error ? error.message : String(error),
+        reason: this.lastConnectFailure,
       });
       this.dropClient(client);
       return undefined;
@@ -546,7 +554,7 @@ export class DeviceAgent {
   /** Connects with the new pair and acknowledges over it; on success adopts it. Returns the failure reason. */
   private async proveNew(rotationId: string, pair: CredentialPair): Promise<string | undefined> {
     const client = await this.tryConnect(pair);
-    if (!client) return 'the connection with the new certificate failed';
+    if (!client) return `the connection with the new certificate failed (${this.lastConnectFailure})`;
     const certificateId = certificateIdOf(pair.certificatePem);
     try {
       await withTimeout(
@@ -702,12 +710,10 @@ function waitForConnect(client: MqttClient, timeoutMs: number): Promise<void> {
       else resolve();
     };
     const onConnect = (): void => finish();
-    const onError = (error: Error): void =>
-      finish(new NewCertificateConnectError(error.message, { cause: error }));
-    const onClose = (): void =>
-      finish(new NewCertificateConnectError('the connection closed before CONNACK'));
+    const onError = (error: Error): void => finish(new MqttConnectError(error.message, { cause: error }));
+    const onClose = (): void => finish(new MqttConnectError('the connection closed before CONNACK'));
     const timer = setTimeout(
-      () => finish(new NewCertificateConnectError(`no CONNACK within ${timeoutMs} ms`)),
+      () => finish(new MqttConnectError(`no CONNACK within ${timeoutMs} ms`)),
       timeoutMs,
     );
     client.on('connect', onConnect);
@@ -722,7 +728,10 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: stri
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new AgentTimeoutError(`${what} timed out after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       }),
     ]);
   } finally {

@@ -23,3 +23,11 @@ export class NewCertificateConnectError extends Error {
 export class AgentStateError extends Error {
   override readonly name = 'AgentStateError';
 }
+
+export class AgentTimeoutError extends Error {
+  override readonly name = 'AgentTimeoutError';
+}
+
+export class MqttConnectError extends Error {
+  override readonly name = 'MqttConnectError';
+}
