@@ -37,7 +37,7 @@ export async function resendPending(event: unknown, deps: OnReconnectDeps): Prom
   const thingName = parsed.data.clientId;
   if (!isThingName(thingName)) return { resent: null, why: 'client id is not a thing name' };
   const record = await deps.store.get(thingName);
-  if (!record || record.status !== 'IN_PROGRESS' || !record.taskToken || !record.rotationId) {
+  if (record?.status !== 'IN_PROGRESS' || !record.taskToken || !record.rotationId) {
     return { resent: null, why: 'no pending request' };
   }
   const fields = { thingName, rotationId: record.rotationId };
