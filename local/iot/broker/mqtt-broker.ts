@@ -63,10 +63,17 @@ class PolicyDeniedError extends Error {
   override readonly name = 'PolicyDeniedError';
 }
 
+export class InvalidTopicError extends Error {
+  override readonly name = 'InvalidTopicError';
+}
+
 export class MqttBroker implements MessageBus {
   private readonly aedes: Aedes;
   private readonly server: Server;
+  /** Live, accepted connections. */
   private readonly sessions = new Map<Client, Session>();
+  /** Who each accepted client is, kept past disconnection for its last will. */
+  private readonly identities = new WeakMap<Client, Session>();
   private readonly versions = new Map<string, number>();
   /** Client ids of persistent sessions whose client is offline, with when it left. */
   private readonly offlineSince = new Map<string, number>();
@@ -130,7 +137,7 @@ export class MqttBroker implements MessageBus {
     });
     this.aedes.on('publish', (packet, client) => {
       if (packet.topic.startsWith('$SYS/')) return;
-      const session = client ? this.sessions.get(client) : undefined;
+      const session = client ? this.identities.get(client) : undefined;
       const message: BusMessage = {
         topic: packet.topic,
         payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
@@ -228,7 +235,7 @@ export class MqttBroker implements MessageBus {
     retain?: boolean;
   }): Promise<void> {
     if (!isValidTopicName(message.topic)) {
-      return Promise.reject(new PolicyDeniedError(`'${message.topic}' is not a valid topic name`));
+      return Promise.reject(new InvalidTopicError(`'${message.topic}' is not a valid topic name`));
     }
     return new Promise((resolve, reject) => {
       this.aedes.publish(
@@ -285,6 +292,17 @@ export class MqttBroker implements MessageBus {
     if (!isAllowed(policies, 'iot:Connect', resourceArn(this.options.partition, 'client', clientId), ctx)) {
       return this.refused(clientId, certificateId, 'policies do not allow iot:Connect');
     }
+    // The last will is published by the broker later, so it is authorized now, as AWS IoT does.
+    const will = lastWill(client);
+    if (will) {
+      const arn = resourceArn(this.options.partition, 'topic', will.topic);
+      const allowed =
+        isValidTopicName(will.topic) &&
+        isAllowed(policies, 'iot:Publish', arn, ctx) &&
+        (!will.retain || isAllowed(policies, 'iot:RetainPublish', arn, ctx));
+      if (!allowed)
+        return this.refused(clientId, certificateId, `policies do not allow the will topic ${will.topic}`);
+    }
     // The broker closes the older connection with the same client id; its event says why.
     for (const [other, session] of this.sessions) {
       if (session.clientId === clientId && other !== client) session.closeReason = 'DUPLICATE_CLIENTID';
@@ -300,6 +318,7 @@ export class MqttBroker implements MessageBus {
       announced: false,
     };
     this.sessions.set(client, session);
+    this.identities.set(client, session);
     // A socket that closes between CONNECT and CONNACK never reaches 'clientDisconnect'.
     socket.once('close', () => {
       setImmediate(() => {
@@ -321,7 +340,7 @@ export class MqttBroker implements MessageBus {
     qos: number,
     retain: boolean,
   ): string | undefined {
-    const session = this.sessions.get(client);
+    const session = this.identities.get(client);
     if (!session) return 'not connected';
     if (qos > 1) return 'QoS 2 is not supported';
     if (Buffer.byteLength(payload) > MAX_MQTT_PAYLOAD_BYTES)
@@ -337,7 +356,7 @@ export class MqttBroker implements MessageBus {
   }
 
   private checkSubscribe(client: Client, filter: string): string | undefined {
-    const session = this.sessions.get(client);
+    const session = this.identities.get(client);
     if (!session) return 'not connected';
     if (!isValidTopicFilter(filter)) return `'${filter}' is not a valid topic filter`;
     const arn = resourceArn(this.options.partition, 'topicfilter', filter);
@@ -409,6 +428,15 @@ function facts(session: Session): SessionFacts {
     ipAddress: session.ipAddress,
     versionNumber: session.versionNumber,
   };
+}
+
+/** The will of a connecting client; aedes holds it on the client before CONNACK, untyped. */
+function lastWill(client: Client): { topic: string; retain: boolean } | undefined {
+  const will: unknown = Reflect.get(client, '_will');
+  if (typeof will !== 'object' || will === null) return undefined;
+  const topic: unknown = Reflect.get(will, 'topic');
+  if (typeof topic !== 'string') return undefined;
+  return { topic, retain: Reflect.get(will, 'retain') === true };
 }
 
 /** aedes marks a client that sent DISCONNECT; the flag is not in its type declarations. */

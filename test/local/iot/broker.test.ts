@@ -280,6 +280,24 @@ describe('MQTT broker over mutual TLS', () => {
     expect(got).toEqual([]);
   });
 
+  it('authorizes the last will at CONNECT and publishes an allowed one when the device drops', async () => {
+    // Prepare
+    const foreignWill = { topic: 'management/topic/beta/crt_err', payload: 'bye' };
+    const ownWill = { topic: 'management/topic/alpha/gone', payload: 'bye' };
+
+    // Act
+    const refused = connectDevice(t.core, alpha, { clientId: 'alpha', will: foreignWill });
+    await expect(refused).rejects.toThrow(/Not authorized/);
+    const a = await connectDevice(t.core, alpha, { clientId: 'alpha', will: ownWill });
+    clients.push(a);
+    a.stream.destroy();
+
+    // Assess
+    const will = await waitFor(() => bus.find((m) => m.topic === ownWill.topic));
+    expect(will).toMatchObject({ clientId: 'alpha', principal: alpha.certificateId });
+    expect(will.payload.toString()).toBe('bye');
+  });
+
   it('cuts off a retained publish without iot:RetainPublish', async () => {
     // Prepare
     const a = await connect(alpha);

@@ -12,6 +12,7 @@ export interface ConnectOptions {
   readonly clientId: string;
   readonly clean?: boolean;
   readonly ca?: string;
+  readonly will?: { topic: string; payload: string };
 }
 
 /** Resolves once CONNACK accepts; rejects with the refusal (error or closed socket) otherwise. */
@@ -30,6 +31,16 @@ export function connectDevice(
     cert: identity.certificatePem,
     key: identity.privateKeyPem,
     rejectUnauthorized: true,
+    ...(options.will
+      ? {
+          will: {
+            topic: options.will.topic,
+            payload: Buffer.from(options.will.payload),
+            qos: 1,
+            retain: false,
+          },
+        }
+      : {}),
   });
   return new Promise((resolve, reject) => {
     const fail = (error: Error): void => {
