@@ -1,0 +1,135 @@
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
+import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
+import { renderDefinition, TASK_FUNCTION_IDS } from '../../../workflows/rotate-device/render.ts';
+import {
+  createMachine,
+  type Harness,
+  history,
+  parsed,
+  start,
+  startHarness,
+  waitForEnd,
+  waitForEvent,
+} from './harness.ts';
+
+// The engine is general, and recert's own state machine runs on it unchanged: the rendered
+// asl/rotate-device.asl.json, with stand-in handlers playing the functions and the device.
+describe('the recert rotate-device state machine on the local engine', () => {
+  let h: Harness;
+  let dynamo: LocalDynamoDb;
+  let ddb: DynamoDBClient;
+  const tokens = new Map<string, string[]>();
+  const calls: string[] = [];
+  let issued = 0;
+
+  beforeAll(async () => {
+    dynamo = new LocalDynamoDb();
+    ddb = new DynamoDBClient({
+      endpoint: await dynamo.start(),
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: 'rotations',
+        KeySchema: [{ AttributeName: 'thingName', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'thingName', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    h = await startHarness({ integrations: { dynamodb: ddb } });
+    const keep = (id: string) => async (event: unknown) => {
+      calls.push(id);
+      if (
+        typeof event === 'object' &&
+        event !== null &&
+        'taskToken' in event &&
+        typeof event.taskToken === 'string'
+      ) {
+        tokens.set(id, [...(tokens.get(id) ?? []), event.taskToken]);
+      }
+      if (id === 'issue-certificate') return { certificateId: `new-${++issued}` };
+      return {};
+    };
+    for (const id of TASK_FUNCTION_IDS) h.functions.register(id, keep(id));
+  });
+  afterAll(async () => {
+    await h.close();
+    ddb.destroy();
+    await dynamo.close();
+  });
+
+  const machine = () =>
+    createMachine(
+      h,
+      JSON.parse(
+        renderDefinition({
+          functionArns: Object.fromEntries(TASK_FUNCTION_IDS.map((id) => [id, h.functions.arnOf(id)])),
+          tableName: 'rotations',
+        }),
+      ),
+    );
+
+  const tokenFor = async (exec: string, id: string, n: number): Promise<string> => {
+    await waitForEvent(h, exec, (ev) => ev.filter((e) => e.type === 'TaskSubmitted').length >= n);
+    const t = tokens.get(id)?.at(-1);
+    if (!t) throw new Error(`no token for ${id}`);
+    return t;
+  };
+
+  it('rotates: claim, CSR, issue, deliver, a device error and a second attempt, retire, complete', async () => {
+    const exec = await start(h, await machine(), { thingName: 'dev-1', oldCertificateId: 'old-1' });
+    await h.sfn.send(
+      new SendTaskSuccessCommand({
+        taskToken: await tokenFor(exec, 'request-csr', 1),
+        output: '{"csr":"PEM 1"}',
+      }),
+    );
+    await h.sfn.send(
+      new SendTaskFailureCommand({
+        taskToken: await tokenFor(exec, 'deliver-certificate', 2),
+        error: 'DeviceCertificateError',
+        cause: 'TLS',
+      }),
+    );
+    await h.sfn.send(
+      new SendTaskSuccessCommand({
+        taskToken: await tokenFor(exec, 'request-csr', 3),
+        output: '{"csr":"PEM 2"}',
+      }),
+    );
+    await h.sfn.send(
+      new SendTaskSuccessCommand({ taskToken: await tokenFor(exec, 'deliver-certificate', 4), output: '{}' }),
+    );
+    const done = await waitForEnd(h, exec);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(parsed(done.output)).toMatchObject({
+      thingName: 'dev-1',
+      oldCertificateId: 'old-1',
+      newCertificateId: 'new-2',
+      status: 'SUCCEEDED',
+    });
+    expect(calls).toEqual([
+      'request-csr',
+      'issue-certificate',
+      'deliver-certificate',
+      'revoke-certificate',
+      'request-csr',
+      'issue-certificate',
+      'deliver-certificate',
+      'retire-certificate',
+    ]);
+    // Six states on the happy path, plus RevokeNewCertificate and the second RequestCsr, IssueCertificate and DeliverCertificate.
+    expect(h.local.engine.billedTransitions(exec)).toBe(10);
+    const record = await ddb.send(
+      new GetItemCommand({ TableName: 'rotations', Key: { thingName: { S: 'dev-1' } } }),
+    );
+    expect(record.Item?.status?.S).toBe('SUCCEEDED');
+    expect(record.Item?.executionArn?.S).toBe(exec);
+    const types = (await history(h, exec)).map((e) => e.type);
+    expect(types.at(-1)).toBe('ExecutionSucceeded');
+  });
+});
