@@ -12,12 +12,20 @@ export interface CommandContext {
 }
 
 export interface Command {
-  /** The words that name it: `['rotations', 'list']`. */
-  readonly path: readonly string[];
-  readonly summary: string;
   /** The full `--help` text, with examples. */
   readonly help: string;
   run(args: string[], context: CommandContext): Promise<number>;
+}
+
+/**
+ * A command as the dispatcher knows it before loading it: loading a command pulls in the AWS SDK
+ * clients it needs, so a usage error or the command list never waits for them.
+ */
+export interface CommandEntry {
+  /** The words that name it: `['rotations', 'list']`. */
+  readonly path: readonly string[];
+  readonly summary: string;
+  load(): Promise<Command>;
 }
 
 /** Runs `body` with a connected target and always closes its clients. */

@@ -1,19 +1,10 @@
-import { runDeviceCommand } from '../device/cli.ts';
-import type { Command, CommandContext } from './command.ts';
-import { abandonCommand } from './commands/abandon.ts';
-import { localCommand } from './commands/local.ts';
-import { redriveCommand } from './commands/redrive.ts';
-import { reportCommand } from './commands/report.ts';
-import { rotateCommand } from './commands/rotate.ts';
-import { rotationsListCommand } from './commands/rotations-list.ts';
-import { rotationsShowCommand } from './commands/rotations-show.ts';
-import { statusCommand } from './commands/status.ts';
+import type { CommandContext, CommandEntry } from './command.ts';
+import { commandEntries } from './commands/index.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
 import type { LocalAwsControl } from './local-aws-control.ts';
 import { reportError } from './report-error.ts';
 import type { TargetFlags } from './target/resolve-target.ts';
-import { resolveTarget } from './target/resolve-target.ts';
 import type { Target } from './target/target.ts';
 
 export type { CliIo } from './io.ts';
@@ -27,20 +18,7 @@ export interface CliOptions {
   readonly loadLocalAws?: () => Promise<LocalAwsControl>;
 }
 
-function commands(options: CliOptions): Command[] {
-  return [
-    statusCommand,
-    rotationsListCommand,
-    rotationsShowCommand,
-    rotateCommand,
-    redriveCommand,
-    abandonCommand,
-    reportCommand,
-    options.loadLocalAws ? localCommand(options.loadLocalAws) : localCommand(),
-  ];
-}
-
-function mainHelp(list: readonly Command[]): string {
+function mainHelp(list: readonly CommandEntry[]): string {
   const rows: Array<[string, string]> = list.map((c) => [c.path.join(' '), c.summary]);
   rows.push(['device run', 'run the reference device agent (see "recert device --help")']);
   const width = Math.max(...rows.map(([name]) => name.length));
@@ -66,10 +44,10 @@ ${EXIT_CODES_HELP}`;
 
 /** Finds the command named by the leading words of argv; the rest are its arguments. */
 function dispatch(
-  list: readonly Command[],
+  list: readonly CommandEntry[],
   argv: readonly string[],
-): { command: Command; rest: string[] } | undefined {
-  let best: { command: Command; rest: string[] } | undefined;
+): { command: CommandEntry; rest: string[] } | undefined {
+  let best: { command: CommandEntry; rest: string[] } | undefined;
   for (const command of list) {
     const n = command.path.length;
     if (argv.length >= n && command.path.every((word, i) => argv[i] === word)) {
@@ -81,7 +59,7 @@ function dispatch(
 
 /** The `recert` command: runs argv (without `node` and the script) and resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo, options: CliOptions = {}): Promise<number> {
-  const list = commands(options);
+  const list = commandEntries(options.loadLocalAws);
   const [first] = argv;
   if (first === undefined) {
     io.stderr(mainHelp(list));
@@ -92,6 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
     return EXIT.ok;
   }
   if (first === 'device') {
+    const { runDeviceCommand } = await import('../device/cli.ts');
     return runDeviceCommand(argv.slice(1), {
       stdout: io.stdout,
       stderr: io.stderr,
@@ -122,11 +101,17 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
   const context: CommandContext = {
     io,
     now: options.now ?? Date.now,
-    connect: options.connect ?? ((flags) => resolveTarget(flags, io)),
+    connect:
+      options.connect ??
+      (async (flags) => {
+        const { resolveTarget } = await import('./target/resolve-target.ts');
+        return resolveTarget(flags, io);
+      }),
   };
   const prefix = `recert ${found.command.path.join(' ')}`;
   try {
-    return await found.command.run(found.rest, context);
+    const command = await found.command.load();
+    return await command.run(found.rest, context);
   } catch (error) {
     const code = reportError(io, prefix, error);
     if (code === EXIT.usage) io.stderr(`  Run "${prefix} --help" for usage.`);

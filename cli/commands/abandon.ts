@@ -9,8 +9,6 @@ import { thingNameArg } from '../rotations/identifiers.ts';
 import { requireRecord } from '../rotations/things.ts';
 
 export const abandonCommand: Command = {
-  path: ['abandon'],
-  summary: 'stop a rotation and revoke the certificate it issued; the old one stays',
   help: `Usage: recert abandon <thing> [--json]
 
 Stops the thing's rotation (StopExecution), revokes the certificate that rotation issued

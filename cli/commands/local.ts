@@ -239,8 +239,6 @@ async function status(context: CommandContext, stateDir: string, json: boolean) 
 /** `recert local up|down|status`; `load` is replaceable for tests of a build without the local AWS. */
 export function localCommand(load: ControlLoader = () => loadLocalAwsControl()): Command {
   return {
-    path: ['local'],
-    summary: 'run, stop or check the embedded local AWS',
     help: LOCAL_HELP,
     async run(args, context) {
       let parsed: ReturnType<typeof parseLocalArgs>;

@@ -102,8 +102,6 @@ async function redriveFailed(
 }
 
 export const redriveCommand: Command = {
-  path: ['redrive'],
-  summary: 'resume failed rotations at the step that failed',
   help: `Usage: recert redrive <thing | execution ARN> [--json]
        recert redrive --failed [--campaign <audit task id>] [--dry-run] [--json]
 

@@ -26,8 +26,6 @@ const COLUMNS: Column<DeviceLine>[] = [
 ];
 
 export const reportCommand: Command = {
-  path: ['report'],
-  summary: 'the compliance report of a campaign: found, rotated, pending, failed, still expiring',
   help: `Usage: recert report [--campaign <audit task id | name>] [--format table|json|csv]
 
 The compliance report of a campaign: the devices the Device Defender audit found (expiring or old

@@ -23,8 +23,6 @@ interface Row {
 const MANUAL_CAMPAIGN = 'manual';
 
 export const rotateCommand: Command = {
-  path: ['rotate'],
-  summary: 'start rotations by hand, or for every certificate the latest audit found',
   help: `Usage: recert rotate <thing...> [--certificate <id>] [--campaign <name>] [--fresh] [--dry-run] [--json]
        recert rotate --all-expiring [--campaign <audit task id>] [--dry-run] [--json]
 

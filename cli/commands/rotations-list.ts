@@ -28,8 +28,6 @@ export function statusesFlag(values: readonly string[] | undefined): RotationSta
 }
 
 export const rotationsListCommand: Command = {
-  path: ['rotations', 'list'],
-  summary: 'list rotations by status, age and campaign',
   help: `Usage: recert rotations list [--status <status,...>] [--since <when>] [--campaign <audit task id>]
                              [--limit <n>] [--json]
 

@@ -13,8 +13,6 @@ import { requireRecord } from '../rotations/things.ts';
 import { buildTimeline, executionHistory, type TimelineStep } from '../rotations/timeline.ts';
 
 export const rotationsShowCommand: Command = {
-  path: ['rotations', 'show'],
-  summary: "a thing's rotation record and its execution timeline",
   help: `Usage: recert rotations show <thing> [--json]
 
 Shows the rotation record of one thing (status, phase, attempt, certificates, last error) and a

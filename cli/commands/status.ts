@@ -11,8 +11,6 @@ import { collect, countByStatus, queryByStatus } from '../rotations/records.ts';
 const FAILED_STATUSES: readonly RotationStatus[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
 
 export const statusCommand: Command = {
-  path: ['status'],
-  summary: 'the fleet by rotation status, the oldest rotations in flight, the recent failures',
   help: `Usage: recert status [--top <n>] [--json]
 
 Counts rotations by status (from the rotation table's byStatus index), lists the rotations in

@@ -182,3 +182,28 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+describe('the recert executable', () => {
+  it('exits with the command exit code and writes errors to stderr', async () => {
+    // Prepare
+    const { spawn } = await import('node:child_process');
+    // Act
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/bin.ts', 'rotations', 'list', '--bogus'], {
+      cwd: join(import.meta.dirname, '..', '..'),
+      env: { ...process.env, RECERT_LOCAL: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += String(chunk);
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    // Assess
+    expect(code).toBe(EXIT.usage);
+    expect(stdout).toBe('');
+    expect(stderr).toContain("recert rotations list: Unknown option '--bogus'");
+  });
+});

@@ -1,0 +1,195 @@
+import { readFile } from 'node:fs/promises';
+import { DescribeAuditTaskCommand, StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type FleetDeviceSpec, FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
+import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
+import { RotationRecord } from '../../functions/shared/rotation-record.ts';
+import { LocalAws } from '../../local/stack/local-aws.ts';
+import { expectedOutcome } from './expectations.ts';
+import type { MainJobFlags } from './flags.ts';
+import type { Progress, ProgressCounts } from './progress.ts';
+import type { CampaignReport } from './report.ts';
+import { checkOutcomes } from './verify.ts';
+
+const DAY = 86_400_000;
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'ABANDONED']);
+
+export class CampaignError extends Error {
+  override readonly name = 'CampaignError';
+}
+
+export interface CampaignOptions {
+  readonly flags: MainJobFlags;
+  readonly prefix: string;
+  readonly progress: Progress;
+  /** Real milliseconds between two looks at the rotation table. */
+  readonly pollMs?: number;
+}
+
+/**
+ * One fleet rotation on the local AWS: provision, audit, follow every rotation the audit's
+ * notification starts, check each device's end state, and stop everything (the state stays).
+ */
+export async function runCampaign(options: CampaignOptions): Promise<CampaignReport> {
+  const { flags, prefix, progress } = options;
+  const started = Date.now();
+  const deadline = started + flags.timeoutSeconds * 1000;
+  // The functions' metrics are EMF lines on stdout (CloudWatch reads them on Lambda); here they
+  // would bury the report.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  progress.phase(`starting the local AWS in ${flags.stateDir} (clock speed ${flags.clockSpeed})`);
+  const local = await LocalAws.start({
+    stateDir: flags.stateDir,
+    clockSpeed: flags.clockSpeed,
+    ports: { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 },
+  });
+  let fleet: FleetSimulator | undefined;
+  try {
+    const clockStart = local.clock.now();
+    fleet = new FleetSimulator({
+      endpoint: local.endpoints.mqtt,
+      serverCaPem: await readFile(local.endpoints.rootCaPath, 'utf8'),
+      provisioner: new LocalIotProvisioner(local.iot),
+      clock: local.clock,
+      seed: flags.seed,
+    });
+    const expiringIndex = (index: number): boolean =>
+      Math.floor(((index + 1) * flags.expiringPercent) / 100) >
+      Math.floor((index * flags.expiringPercent) / 100);
+    const specs = planFleet({
+      size: flags.devices,
+      mix: flags.mix,
+      prefix,
+      seed: flags.seed,
+      validity: (index) => ({
+        notBefore: new Date(clockStart - DAY),
+        // Expiring ones in 10 to 29 days: inside the 30-day threshold, yet still valid however many
+        // simulated days the campaign takes; the others in a year.
+        notAfter: new Date(clockStart + (expiringIndex(index) ? 10 + (index % 20) : 365) * DAY),
+      }),
+    });
+    progress.phase(`provisioning ${specs.length} devices (${prefix}-*)`);
+    await fleet.provision(specs);
+    progress.phase('connecting the fleet');
+    await fleet.start();
+
+    progress.phase('running the Device Defender audit');
+    const audit = await local.clients.iot.send(
+      new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
+    );
+    const taskId = audit.taskId ?? '';
+    const expiring = specs.filter((_, index) => expiringIndex(index));
+    const behaviourOf = new Map(specs.map((spec) => [spec.thingName, spec.behaviour]));
+
+    const readRecords = async (): Promise<Map<string, RotationRecord>> => {
+      const records = new Map<string, RotationRecord>();
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await local.clients.documents.send(
+          new ScanCommand({
+            TableName: local.resources.rotationTableName,
+            ConsistentRead: true,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const parsed = RotationRecord.safeParse(item);
+          if (parsed.success && behaviourOf.has(parsed.data.thingName)) {
+            records.set(parsed.data.thingName, parsed.data);
+          }
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+      return records;
+    };
+    const simulatedHours = (): number => (local.clock.now() - clockStart) / 3_600_000;
+
+    progress.phase(`following ${expiring.length} rotations`);
+    let records = new Map<string, RotationRecord>();
+    let timedOut = false;
+    for (;;) {
+      records = await readRecords();
+      const counts = countProgress(expiring, records);
+      progress.update(counts, simulatedHours());
+      const everyStarted = expiring.every((spec) => records.has(spec.thingName));
+      const rotationsSettled = expiring.every((spec) => {
+        if (expectedOutcome(spec.behaviour) === 'refuse') return true;
+        return TERMINAL.has(records.get(spec.thingName)?.status ?? '');
+      });
+      if (everyStarted && rotationsSettled) break;
+      if (Date.now() > deadline) {
+        timedOut = true;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+    }
+    progress.done();
+
+    progress.phase('checking every device');
+    const auditTask = await local.clients.iot.send(new DescribeAuditTaskCommand({ taskId }));
+    const check = auditTask.auditDetails?.DEVICE_CERTIFICATE_EXPIRING_CHECK;
+    const outcomes = await checkOutcomes({ local, fleet, specs, expiring, records });
+    const broken = await fleet.devicesWithoutWorkingCredentials();
+    let billed = 0;
+    for (const record of records.values())
+      billed += local.stepFunctions.billedTransitions(record.executionArn) ?? 0;
+    const byName = new Map(outcomes.map((o) => [o.thingName, o]));
+    const failed = expiring
+      .filter((spec) => expectedOutcome(spec.behaviour) === 'rotate')
+      .filter((spec) => byName.get(spec.thingName)?.ok !== true)
+      .map((spec) => ({
+        thingName: spec.thingName,
+        behaviour: spec.behaviour,
+        reason: byName.get(spec.thingName)?.detail ?? 'not checked',
+      }));
+    const succeeded = [...records.values()].filter((r) => r.status === 'SUCCEEDED').length;
+    return {
+      campaign: prefix,
+      devices: specs.length,
+      mix: flags.mixText,
+      clockSpeed: flags.clockSpeed,
+      audit: {
+        taskId,
+        status: auditTask.taskStatus ?? 'UNKNOWN',
+        certificatesChecked: check?.totalResourcesCount ?? 0,
+        nonCompliant: check?.nonCompliantResourcesCount ?? 0,
+      },
+      expiring: expiring.length,
+      rotationsStarted: records.size,
+      succeeded,
+      refusedAsExpected: outcomes.filter((o) => o.expected === 'refuse' && o.ok).length,
+      failed,
+      oldCertificatesRetired: [...records.values()].filter((r) => r.oldCertificateRetiredAt !== undefined)
+        .length,
+      devicesWithoutWorkingCredentials: broken,
+      wallTimeSeconds: (Date.now() - started) / 1000,
+      simulatedHours: simulatedHours(),
+      billedTransitions: { total: billed, perRotation: records.size === 0 ? 0 : billed / records.size },
+      timedOut,
+      stateDir: local.stateDir,
+      outcomes,
+    };
+  } finally {
+    await fleet?.stop().catch(() => undefined);
+    await local.close();
+  }
+}
+
+function countProgress(
+  expiring: readonly FleetDeviceSpec[],
+  records: ReadonlyMap<string, RotationRecord>,
+): ProgressCounts {
+  let rotated = 0;
+  let inFlight = 0;
+  let failed = 0;
+  let refused = 0;
+  for (const spec of expiring) {
+    const record = records.get(spec.thingName);
+    if (!record) continue;
+    if (record.status === 'SUCCEEDED') rotated += 1;
+    else if (record.status === 'IN_PROGRESS') inFlight += 1;
+    else if (expectedOutcome(spec.behaviour) === 'refuse') refused += 1;
+    else failed += 1;
+  }
+  return { expiring: expiring.length, rotated, inFlight, failed, refused };
+}
