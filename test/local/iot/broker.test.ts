@@ -312,11 +312,11 @@ describe('MQTT broker over mutual TLS', () => {
 });
 
 async function waitFor<T>(probe: () => T | undefined, done: (value: T) => boolean = () => true): Promise<T> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 10_000;
   for (;;) {
     const value = probe();
     if (value !== undefined && done(value)) return value;
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

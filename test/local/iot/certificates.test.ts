@@ -8,19 +8,23 @@ import {
   CreateKeysAndCertificateCommand,
   CreatePolicyCommand,
   CreateThingCommand,
+  DeleteCACertificateCommand,
   DeleteCertificateCommand,
   DeleteConflictException,
+  DescribeCACertificateCommand,
   DescribeCertificateCommand,
   DetachThingPrincipalCommand,
   GetRegistrationCodeCommand,
   InvalidRequestException,
   ListAttachedPoliciesCommand,
+  ListCACertificatesCommand,
   paginateListCertificates,
   RegisterCACertificateCommand,
   RegisterCertificateCommand,
   RegisterCertificateWithoutCACommand,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
+  UpdateCACertificateCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -245,6 +249,40 @@ describe('certificate lifecycle through the IoT SDK', () => {
         }),
       ),
     ).rejects.toBeInstanceOf(ResourceAlreadyExistsException);
+  });
+
+  it('describes, lists, deactivates and deletes a registered CA with AWS rules', async () => {
+    // Prepare
+    const ca = await makeCa('Ops CA', CLOCK_START - DAY, CLOCK_START + 3650 * DAY);
+    const registered = await t.iot.send(
+      new RegisterCACertificateCommand({
+        caCertificate: ca.pem,
+        certificateMode: 'SNI_ONLY',
+        setAsActive: true,
+      }),
+    );
+    const caId = registered.certificateId ?? '';
+    const device = await signByCa(ca, 'ops-1', CLOCK_START - DAY, CLOCK_START + 30 * DAY);
+    const cert = await t.iot.send(new RegisterCertificateCommand({ certificatePem: device.certificatePem }));
+
+    // Act
+    const described = await t.iot.send(new DescribeCACertificateCommand({ certificateId: caId }));
+    const listed = await t.iot.send(new ListCACertificatesCommand({}));
+    const activeDelete = t.iot.send(new DeleteCACertificateCommand({ certificateId: caId }));
+    await expect(activeDelete).rejects.toBeInstanceOf(CertificateStateException);
+    await t.iot.send(new UpdateCACertificateCommand({ certificateId: caId, newStatus: 'INACTIVE' }));
+    const activateUnderInactiveCa = t.iot.send(
+      new UpdateCertificateCommand({ certificateId: cert.certificateId, newStatus: 'ACTIVE' }),
+    );
+    await expect(activateUnderInactiveCa).rejects.toBeInstanceOf(CertificateStateException);
+    await t.iot.send(new DeleteCACertificateCommand({ certificateId: caId }));
+
+    // Assess
+    expect(described.certificateDescription).toMatchObject({ status: 'ACTIVE', certificateMode: 'SNI_ONLY' });
+    expect(listed.certificates?.map((c) => c.certificateId)).toEqual([caId]);
+    await expect(
+      t.iot.send(new DescribeCACertificateCommand({ certificateId: caId })),
+    ).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 
   it('registers a certificate without a CA, INACTIVE unless told, and refuses an expired one', async () => {

@@ -26,7 +26,7 @@ export function connectDevice(
     clean: options.clean ?? true,
     protocolVersion: 4,
     reconnectPeriod: 0,
-    connectTimeout: 5000,
+    connectTimeout: 15_000,
     ca: options.ca ?? readFileSync(core.rootCaPath, 'utf8'),
     cert: identity.certificatePem,
     key: identity.privateKeyPem,
