@@ -228,6 +228,9 @@ export class Store {
 
   /** Writes the whole state as a new snapshot (atomically, by rename) and starts an empty log. */
   compact(): void {
+    // Changes not yet logged are part of the in-memory state the snapshot holds: logging them after
+    // it would append their history events twice. Their waiters go at the next (empty) commit.
+    this.takePending();
     const s = this.dump();
     const frames: [string, Frame][] = [];
     for (const [arn, fs] of s.frames) for (const f of fs.values()) frames.push([arn, f]);

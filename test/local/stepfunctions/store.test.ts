@@ -114,12 +114,16 @@ describe('the write-ahead store', () => {
     await fill(store);
     // The engine's dump is its in-memory state: here, what the log holds.
     live = new Store(stateDir, empty).load();
+    // A change recorded but not yet committed when compaction runs is in the snapshot, once.
+    store.appendEvents(execution.arn, [{ ...event, id: 2 }]);
+    live.events.get(execution.arn)?.push({ ...event, id: 2 });
     store.compact();
+    await store.flush();
     expect(readFileSync(join(stateDir, 'stepfunctions', 'wal.log'), 'utf8')).toBe('');
     const reopened = new Store(stateDir, empty).load();
     expect(reopened.executions.get(execution.arn)).toEqual(execution);
     expect(reopened.frames.get(execution.arn)?.get('0')).toEqual(frame);
-    expect(reopened.events.get(execution.arn)).toEqual([event]);
+    expect(reopened.events.get(execution.arn)).toEqual([event, { ...event, id: 2 }]);
     store.close();
   });
 });
