@@ -501,6 +501,7 @@ export class DeviceAgent {
     await this.options.store.savePendingCertificate(rotationId, message.certificatePem, certificateId);
     pending.rotation = { ...pending.rotation, phase: 'cert-received', certificateId };
     pending.certificatePem = message.certificatePem;
+    this.emit({ type: 'certificate-accepted', rotationId, certificateId });
     await this.resolveUnproven(rotationId, true, 'could not connect with the new certificate');
   }
 
@@ -577,6 +578,12 @@ export class DeviceAgent {
       rotationId,
       certificateId,
     });
+    if (!this.running) {
+      // Stopped (or powered off) between the proof and the swap: the store still says
+      // cert-received, and the next start settles it.
+      this.dropClient(client);
+      return undefined;
+    }
     const committed = await this.options.store.commit(rotationId);
     const old = this.main;
     this.setActive(committed);

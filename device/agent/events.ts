@@ -22,6 +22,8 @@ export type AgentEvent =
       /** Why the cloud says the previous attempt ended (e.g. CsrKeyTooSmall), when it says so. */
       readonly previousError?: string;
     }
+  /** The delivered certificate passed the checks and is saved; proving it comes next. */
+  | { readonly type: 'certificate-accepted'; readonly rotationId: string; readonly certificateId: string }
   | { readonly type: 'certificate-rejected'; readonly rotationId: string; readonly reason: string }
   | { readonly type: 'rotated'; readonly rotationId: string; readonly certificateId: string }
   | { readonly type: 'ack-repeated'; readonly rotationId: string }

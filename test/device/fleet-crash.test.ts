@@ -24,7 +24,7 @@ describe('simulated device crash and restart', () => {
     });
     devices = await fleet.provision(
       planFleet({
-        size: 2,
+        size: 4,
         mix: parseBehaviourMix('healthy=1'),
         prefix: `crash-${randomUUID().slice(0, 6)}`,
         validity: () => ({
@@ -89,4 +89,49 @@ describe('simulated device crash and restart', () => {
     expect(broker.connectedPrincipals().get(device.thingName)).toBe(result.certificateId);
     expect(await fleet.devicesWithoutWorkingCredentials()).toEqual([]);
   });
+
+  for (const [index, moment] of [
+    [2, 'certificate-accepted'],
+    [3, 'crt_ack published'],
+  ] as const) {
+    it(`at ${moment}: boots, proves the new certificate and adopts it, even with the old one retired`, async () => {
+      // Prepare
+      const device = devices[index];
+      if (!device) throw new Error('no device');
+      let restarting: Promise<void> | undefined;
+      const off = fleet.onEvent((thing, event) => {
+        if (thing !== device.thingName || restarting) return;
+        const hit =
+          moment === 'certificate-accepted'
+            ? event.type === 'certificate-accepted'
+            : event.type === 'published' && event.kind === 'crt_ack';
+        if (hit) restarting = device.crashAndRestart();
+      });
+      const rotationId = randomUUID();
+      await broker.send(device.thingName, 'csr_req', { rotationId });
+      const csr = await broker.waitForMessage((m) => m.topic === topicFor(device.thingName, 'csr_res'));
+      const issued = await broker.pki.signCsr(JSON.parse(csr.payload).CSR);
+      broker.allow(issued.certificateId);
+
+      // Act
+      await broker.send(device.thingName, 'crt_res', {
+        rotationId,
+        certificatePem: issued.certificatePem,
+        certificateId: issued.certificateId,
+      });
+      await until(() => restarting !== undefined);
+      await restarting;
+      off();
+      broker.revoke(device.initialCertificateId);
+      await until(() => device.state().rotated && device.state().connected);
+
+      // Assess
+      expect(device.state().certificateId).toBe(issued.certificateId);
+      expect(broker.connectedPrincipals().get(device.thingName)).toBe(issued.certificateId);
+      await broker.waitForMessage((m) => m.topic === topicFor(device.thingName, 'crt_ack'));
+      const acks = broker.messages.filter((m) => m.topic === topicFor(device.thingName, 'crt_ack'));
+      expect(acks.every((m) => m.principal === issued.certificateId)).toBe(true);
+      expect(await device.holdsWorkingCredentials()).toBe(true);
+    });
+  }
 });
