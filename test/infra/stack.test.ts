@@ -4,6 +4,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECTED_REPLY_METRIC } from '../../infra/constructs/monitoring.ts';
 import { LAMBDA_RESERVED_ENV } from '../../infra/constructs/workflow-functions.ts';
+import { THING_NAME_VARIABLE } from '../../infra/device-policy.ts';
 import { STACK_OUTPUTS } from '../../infra/stack.ts';
 import {
   FUNCTION_IDS,
@@ -526,6 +527,27 @@ describe('the template as a whole', () => {
 
   it("passes CDK's CloudFormation schema validation", () => {
     expect(s.validationReports).toEqual([]);
+  });
+
+  it('leaves no placeholder anywhere but in Fn::Sub and the IoT policy variable', () => {
+    // Prepare
+    const left: string[] = [];
+    const walk = (value: unknown, inSub: boolean): void => {
+      if (typeof value === 'string') {
+        const stripped = value.split(THING_NAME_VARIABLE).join('');
+        if (!inSub && stripped.includes('${')) left.push(value);
+      } else if (Array.isArray(value)) {
+        for (const item of value) walk(item, inSub);
+      } else if (value !== null && typeof value === 'object') {
+        for (const [key, item] of Object.entries(value)) walk(item, inSub || key === 'Fn::Sub');
+      }
+    };
+
+    // Act
+    walk(s.template.toJSON(), false);
+
+    // Assess
+    expect(left).toEqual([]);
   });
 
   it('hard-codes no account id or region', () => {
