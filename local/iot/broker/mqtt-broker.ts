@@ -171,6 +171,8 @@ export class MqttBroker implements MessageBus {
           socket.destroy();
           return;
         }
+        // MQTT is small request/response packets: Nagle's delay would add tens of ms to each.
+        socket.setNoDelay(true);
         this.aedes.handle(socket);
       },
     );
