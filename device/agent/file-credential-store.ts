@@ -34,7 +34,7 @@ const PREVIOUS_CERTIFICATE_FILE = 'previous.cert.pem';
  * rename, directory fsync) and the journal is written after the files it names, so a power loss
  * between any two steps leaves a state `open` can finish or roll back:
  *
- *   savePendingKey:         pending key  -> journal{key-pending}
+ *   savePendingKey:         (journal without an earlier pending) -> pending key -> journal{key-pending}
  *   savePendingCertificate: pending cert -> journal{cert-received}
  *   commit:                 previous copies -> journal{committing} -> key -> cert -> journal{completed}
  */
@@ -105,6 +105,8 @@ export class FileCredentialStore implements CredentialStore {
   }
 
   async savePendingKey(rotationId: string, privateKeyPem: string, csrPem: string): Promise<void> {
+    // An earlier rotation's entry goes first, so the journal never names a CSR for a key it no longer has.
+    if (this.journal.pending !== undefined) await this.writeJournal({ version: 1, ...this.completedPart() });
     await removeDurably(this.file(PENDING_CERTIFICATE_FILE));
     await writeFileDurably(this.file(PENDING_KEY_FILE), privateKeyPem, KEY_FILE_MODE);
     await this.writeJournal({
