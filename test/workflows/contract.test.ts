@@ -56,3 +56,28 @@ describe('rotate-device contract', () => {
     }
   });
 });
+
+describe('createRotationFunctions', () => {
+  it('builds one handler per function id of the contract', async () => {
+    const { createRotationFunctions } = await import('../../functions/index.ts');
+    const { IoTClient } = await import('@aws-sdk/client-iot');
+    const { IoTDataPlaneClient } = await import('@aws-sdk/client-iot-data-plane');
+    const { SFNClient } = await import('@aws-sdk/client-sfn');
+    const { SNSClient } = await import('@aws-sdk/client-sns');
+    const { documentClient } = await import('../../functions/shared/environment.ts');
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const region = 'us-east-1';
+    const handlers = createRotationFunctions({
+      db: documentClient(new DynamoDBClient({ region })),
+      tableName: 't',
+      iot: new IoTClient({ region }),
+      iotData: new IoTDataPlaneClient({ region }),
+      sfn: new SFNClient({ region }),
+      sns: new SNSClient({ region }),
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device',
+      escalationTopicArn: 'arn:aws:sns:us-east-1:000000000000:recert-escalations',
+      region,
+    });
+    expect(Object.keys(handlers).sort()).toEqual([...FUNCTION_IDS].sort());
+  });
+});

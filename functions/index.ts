@@ -1,0 +1,89 @@
+import type { IoTClient } from '@aws-sdk/client-iot';
+import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import type { FunctionId } from '../workflows/rotate-device/functions.ts';
+import { createHandler as auditFanout } from './audit-fanout/handler.ts';
+import { createHandler as deliverCertificate } from './deliver-certificate/handler.ts';
+import { createHandler as deviceReply } from './device-reply/handler.ts';
+import { createHandler as issueCertificate } from './issue-certificate/handler.ts';
+import { createHandler as onReconnect } from './on-reconnect/handler.ts';
+import { createHandler as outcomeRecorder } from './outcome-recorder/handler.ts';
+import { createHandler as requestCsr } from './request-csr/handler.ts';
+import { createHandler as retireCertificate } from './retire-certificate/handler.ts';
+import { createHandler as revokeCertificate } from './revoke-certificate/handler.ts';
+import type { RuntimeOptions } from './shared/environment.ts';
+
+export { documentClient } from './shared/environment.ts';
+
+export type RotationHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** Everything the rotation functions need, for a run outside Lambda (the local stack, tests). */
+export interface RotationFunctionsDeps extends RuntimeOptions {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly iot: IoTClient;
+  readonly iotData: IoTDataPlaneClient;
+  readonly sfn: SFNClient;
+  readonly sns: SNSClient;
+  readonly stateMachineArn: string;
+  readonly escalationTopicArn: string;
+  readonly region: string;
+  readonly accountId?: string;
+  readonly checkNames?: readonly string[];
+  readonly requireCnMatch?: boolean;
+  readonly acceptMissingRotationId?: boolean;
+  readonly graceDays?: number;
+  readonly retentionSeconds?: number;
+}
+
+/** One handler per function id of the contract, built with the given clients and settings. */
+export function createRotationFunctions(deps: RotationFunctionsDeps): Record<FunctionId, RotationHandler> {
+  const runtime: RuntimeOptions = {
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { metricsNamespace: deps.metricsNamespace } : {}),
+  };
+  const table = { ...runtime, db: deps.db, tableName: deps.tableName };
+  return {
+    'audit-fanout': auditFanout({
+      ...runtime,
+      iot: deps.iot,
+      sfn: deps.sfn,
+      stateMachineArn: deps.stateMachineArn,
+      region: deps.region,
+      ...(deps.accountId ? { accountId: deps.accountId } : {}),
+      ...(deps.checkNames ? { checkNames: deps.checkNames } : {}),
+    }),
+    'request-csr': requestCsr({ ...table, iotData: deps.iotData }),
+    'issue-certificate': issueCertificate({
+      ...table,
+      iot: deps.iot,
+      ...(deps.requireCnMatch !== undefined ? { requireCnMatch: deps.requireCnMatch } : {}),
+    }),
+    'deliver-certificate': deliverCertificate({ ...table, iotData: deps.iotData }),
+    'device-reply': deviceReply({
+      ...table,
+      sfn: deps.sfn,
+      ...(deps.acceptMissingRotationId !== undefined
+        ? { acceptMissingRotationId: deps.acceptMissingRotationId }
+        : {}),
+    }),
+    'revoke-certificate': revokeCertificate({ ...table, iot: deps.iot }),
+    'retire-certificate': retireCertificate({
+      ...table,
+      iot: deps.iot,
+      ...(deps.graceDays !== undefined ? { graceDays: deps.graceDays } : {}),
+    }),
+    'on-reconnect': onReconnect({ ...table, iotData: deps.iotData }),
+    'outcome-recorder': outcomeRecorder({
+      ...table,
+      sns: deps.sns,
+      stateMachineArn: deps.stateMachineArn,
+      escalationTopicArn: deps.escalationTopicArn,
+      ...(deps.retentionSeconds !== undefined ? { retentionSeconds: deps.retentionSeconds } : {}),
+    }),
+  };
+}
