@@ -9,6 +9,7 @@ import { isObject, type Json, type JsonObject, parseJson, stringify } from './js
 import { selectPath, setPath } from './jsonpath.ts';
 import type { ExecutionRecord, Frame, HistoryEvent, MachineRecord, Phase } from './model.ts';
 import { applyTemplate, evaluateJsonata, type Scope } from './payload.ts';
+import { errorMatches, maxAttempts, retryDelaySeconds } from './retry.ts';
 import type { StatusChangeEvent, StatusListener } from './status-event.ts';
 import { Store, type StoredState } from './store.ts';
 
@@ -1274,16 +1275,12 @@ export abstract class Interpreter {
     const retriers = Array.isArray(state.Retry) ? state.Retry : [];
     for (let i = 0; i < retriers.length; i++) {
       const r = retriers[i];
-      if (!isObject(r) || !matches(r.ErrorEquals, error.error)) continue;
+      if (!isObject(r) || !errorMatches(r.ErrorEquals, error.error)) continue;
       const used = frame.retries[i] ?? 0;
-      const max = typeof r.MaxAttempts === 'number' ? r.MaxAttempts : 3;
-      if (used >= max) break;
+      // A matching retrier with no attempts left hands the error to Catch, not to a later retrier.
+      if (used >= maxAttempts(r)) break;
       frame.retries[i] = used + 1;
-      const interval = typeof r.IntervalSeconds === 'number' ? r.IntervalSeconds : 1;
-      const rate = typeof r.BackoffRate === 'number' ? r.BackoffRate : 2;
-      let delay = interval * rate ** used;
-      if (typeof r.MaxDelaySeconds === 'number') delay = Math.min(delay, r.MaxDelaySeconds);
-      if (r.JitterStrategy === 'FULL') delay = Math.random() * delay;
+      const delay = retryDelaySeconds(r, used);
       if (frame.phase.kind === 'children') this.dropChildren(exec, frame);
       this.clearFrameTimers(exec, frame);
       frame.phase = {
@@ -1298,7 +1295,7 @@ export abstract class Interpreter {
     }
     const catchers = Array.isArray(state.Catch) ? state.Catch : [];
     for (const c of catchers) {
-      if (!isObject(c) || !matches(c.ErrorEquals, error.error) || typeof c.Next !== 'string') continue;
+      if (!isObject(c) || !errorMatches(c.ErrorEquals, error.error) || typeof c.Next !== 'string') continue;
       const errorOutput: JsonObject = { Error: error.error, Cause: error.causeText };
       const phase = frame.phase;
       let output: Json;
@@ -1493,16 +1490,6 @@ export abstract class Interpreter {
 const ABORTABLE = new Set(['Task', 'Wait', 'Parallel', 'Map']);
 
 const stateType = (state: JsonObject): string => (typeof state.Type === 'string' ? state.Type : 'Unknown');
-
-const matches = (errorEquals: Json | undefined, error: string): boolean => {
-  if (!Array.isArray(errorEquals)) return false;
-  return errorEquals.some((e) => {
-    if (e === error || e === 'States.ALL') return true;
-    if (e === 'States.TaskFailed') return error !== 'States.Timeout' && error !== 'States.HeartbeatTimeout';
-    if (e === 'States.Timeout') return error === 'States.HeartbeatTimeout';
-    return false;
-  });
-};
 
 const toStatesError = (error: unknown): StatesError => {
   if (error instanceof StatesError) return error;
