@@ -60,6 +60,11 @@ export const LAMBDA_RESERVED_ENV: ReadonlySet<string> = new Set([
   'LAMBDA_TASK_ROOT',
 ]);
 
+/** IAM descriptions take at most 1000 Latin-1 characters; anything else would fail the deployment. */
+function iamDescription(text: string): string {
+  return text.replace(/[^\t\n\r\x20-\x7E\xA1-\xFF]/g, '-').slice(0, 1000);
+}
+
 /** Values of the contract's `setting` variables that a deployment decides. */
 function settingValue(settings: DeploymentSettings, variable: string): string | undefined {
   switch (variable) {
@@ -113,7 +118,7 @@ export class WorkflowFunctions extends Construct {
     });
     const role = new iam.Role(this, `${spec.id}-role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `recert ${spec.id}: ${spec.description}`.slice(0, 1000),
+      description: iamDescription(`recert ${spec.id}: ${spec.description}`),
     });
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
