@@ -82,7 +82,15 @@ export class RestServer {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const target = req.url ?? '/';
+    let url: URL;
+    try {
+      // Prefixing the origin keeps a path like `//x` a path rather than a host.
+      url = new URL(`http://localhost${target.startsWith('/') ? '' : '/'}${target}`);
+    } catch {
+      writeError(res, new InvalidRequestException('the request target is not a valid URL'));
+      return;
+    }
     const method = req.method ?? 'GET';
     let rawBody: Buffer;
     try {
