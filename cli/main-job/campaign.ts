@@ -37,6 +37,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   // The functions' metrics are EMF lines on stdout (CloudWatch reads them on Lambda); here they
   // would bury the report.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  // The SDK's notice about future Node versions, printed once per bundled SDK core, says nothing
+  // about the campaign.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   progress.phase(`starting the local AWS in ${flags.stateDir} (clock speed ${flags.clockSpeed})`);
   const local = await LocalAws.start({
     stateDir: flags.stateDir,
@@ -52,6 +55,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       provisioner: new LocalIotProvisioner(local.iot),
       clock: local.clock,
       seed: flags.seed,
+      behaviourSettings: { offlineMs: flags.offlineMinutes * 60_000 },
     });
     const expiringIndex = (index: number): boolean =>
       Math.floor(((index + 1) * flags.expiringPercent) / 100) >

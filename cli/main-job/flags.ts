@@ -5,10 +5,14 @@ import { DEFAULT_STATE_DIR } from '../../local/config.ts';
 export const DEFAULT_MIX = 'healthy=88,offline=4,flaky=3,crt_err=3,silent=1,weak_key=1';
 
 /**
- * 600: an hour of device downtime or of workflow waiting passes in six seconds, while the agents'
- * network timeouts (real time) stay comfortable on a loaded machine.
+ * 60: a minute per second. Offline devices come back within seconds, while the workflow's own
+ * timeouts (a CSR wait of an hour, an ack wait of 15 minutes) stay far longer, in real time, than
+ * a rotation takes on a loaded laptop: a faster clock makes them fire while the device is answering.
  */
-export const DEFAULT_CLOCK_SPEED = 600;
+export const DEFAULT_CLOCK_SPEED = 60;
+
+/** How long (simulated) `offline` devices stay away from their first connection attempt. */
+export const DEFAULT_OFFLINE_MINUTES = 20;
 
 export interface MainJobFlags {
   readonly devices: number;
@@ -22,6 +26,7 @@ export interface MainJobFlags {
   readonly timeoutSeconds: number;
   readonly json: boolean;
   readonly seed: number;
+  readonly offlineMinutes: number;
 }
 
 export type ParsedFlags = { readonly help: true } | { readonly help: false; readonly flags: MainJobFlags };
@@ -45,6 +50,7 @@ rotation succeeded and every misbehaving device was refused without harm.
   --clock-speed <n>         simulated time runs n times faster (default ${DEFAULT_CLOCK_SPEED})
   --state-dir <dir>         where the local AWS keeps its state (default ${DEFAULT_STATE_DIR}); kept afterwards
   --fresh                   delete the state directory's earlier content first
+  --offline-minutes <m>     how long (simulated) offline devices stay away (default ${DEFAULT_OFFLINE_MINUTES})
   --timeout <seconds>       give up waiting after this many real seconds (default 300)
   --seed <n>                seed of the behaviour assignment (default 1)
   --json                    print the report as JSON on stdout
@@ -111,6 +117,12 @@ export function parseMainJobFlags(argv: readonly string[]): ParsedFlags {
       timeoutSeconds: positiveNumber('--timeout', values.timeout ?? '300', 86_400),
       json: values.json === true,
       seed: wholeNumber('--seed', values.seed ?? '1', 0, 2 ** 31),
+      offlineMinutes: wholeNumber(
+        '--offline-minutes',
+        values['offline-minutes'] ?? String(DEFAULT_OFFLINE_MINUTES),
+        0,
+        30 * 24 * 60,
+      ),
     },
   };
 }
@@ -129,6 +141,7 @@ function parse(argv: readonly string[]) {
       fresh: { type: 'boolean' },
       timeout: { type: 'string' },
       seed: { type: 'string' },
+      'offline-minutes': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
