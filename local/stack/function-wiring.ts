@@ -60,6 +60,7 @@ const FACTORIES: Record<FunctionId, Factory> = {
       db: env.clients.documents,
       tableName: env.tableName,
       sns: env.clients.sns,
+      iot: env.clients.iot,
       stateMachineArn: env.stateMachineArn,
       escalationTopicArn: env.escalationTopicArn,
     }),

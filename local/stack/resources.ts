@@ -12,6 +12,7 @@ import {
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../../infra/device-policy.ts';
 import {
   type FunctionId,
   ROTATION_TABLE,
@@ -21,7 +22,6 @@ import {
   TOPIC_RULES,
 } from '../../workflows/rotate-device/contract.ts';
 import type { LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
-import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../iot/device-policy.ts';
 import type { LocalClients } from './clients.ts';
 
 /** Names of what `recert local up` creates, as the CDK stack names them on AWS. */
@@ -162,7 +162,7 @@ export async function provisionResources(input: ProvisionInput): Promise<Provisi
     await clients.iot.send(
       new CreatePolicyCommand({
         policyName: LOCAL_RESOURCE_NAMES.devicePolicy,
-        policyDocument: devicePolicyDocument(),
+        policyDocument: JSON.stringify(devicePolicyDocument('aws', input.region, accountId)),
       }),
     );
   } catch (error) {
