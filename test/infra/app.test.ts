@@ -24,7 +24,7 @@ async function synthApp(context: Record<string, unknown>) {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
       env,
-      timeout: 110_000,
+      timeout: 230_000,
     });
     return { ok: true as const, outdir, output: stdout + stderr };
   } catch (error) {
@@ -56,7 +56,7 @@ describe('infra/app.ts', () => {
         'Region',
       ]),
     );
-  }, 120_000);
+  }, 240_000);
 
   it('refuses a wrong setting before synthesising, naming the context key', async () => {
     // Act
@@ -65,5 +65,5 @@ describe('infra/app.ts', () => {
     // Assess
     expect(result.ok).toBe(false);
     expect(result.output).toContain('recert:CsrTimeoutSeconds must be a number');
-  }, 120_000);
+  }, 240_000);
 });

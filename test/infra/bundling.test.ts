@@ -19,7 +19,7 @@ beforeAll(() => {
     const key: string = fns[logicalId(s.stack.workflowFunctions.functions[fid])]?.Properties.Code.S3Key;
     assetDirs.set(fid, join(s.outdir, `asset.${key.replace(/\.zip$/, '')}`));
   }
-}, 180_000);
+}, 300_000);
 
 afterAll(() => s.cleanup());
 

@@ -26,7 +26,7 @@ beforeAll(() => {
     },
     { validate: false },
   );
-}, 120_000);
+}, 180_000);
 
 afterAll(() => s.cleanup());
 

@@ -54,7 +54,7 @@ beforeAll(() => {
     key: logicalId(s.stack.topics.key),
     stateMachine: logicalId(s.stack.rotation.stateMachine),
   };
-}, 120_000);
+}, 180_000);
 
 afterAll(() => s.cleanup());
 
