@@ -25,7 +25,7 @@ import { manifestPath, processAlive, readManifest } from '../target/manifest.ts'
 import { probeTcp, probeUrl } from '../target/probe.ts';
 import { stateDirOf } from '../target/resolve-target.ts';
 
-const LOCAL_HELP = `Usage: recert local up [--state-dir <dir>] [--clock-speed <n>]
+const LOCAL_HELP = `Usage: recert local up [--state-dir <dir>] [--clock-speed <n>] [--any-ports]
        recert local down [--state-dir <dir>] [--timeout <seconds>]
        recert local status [--state-dir <dir>] [--json]
 
@@ -39,6 +39,8 @@ restart. Other recert commands reach it with --local (or RECERT_LOCAL=1).
 
   --state-dir <dir>     state directory (default .recert, also RECERT_STATE_DIR)
   --clock-speed <n>     up: time runs n times faster (e.g. 3600: an hour per second)
+  --any-ports           up: listen on free ports instead of the defaults (4583-4586, 8883); the
+                        manifest tells the other commands where
   --timeout <seconds>   down: how long to wait for the process to exit (default 30)
   --json                status: machine-readable output
   -h, --help            this help
@@ -80,7 +82,7 @@ async function liveManifest(stateDir: string): Promise<LocalAwsManifest | undefi
 async function up(
   context: CommandContext,
   stateDir: string,
-  clockSpeed: number | undefined,
+  settings: { clockSpeed: number | undefined; anyPorts: boolean },
   load: ControlLoader,
 ) {
   const { io } = context;
@@ -105,7 +107,8 @@ async function up(
   try {
     local = await control.startLocalAws({
       stateDir,
-      ...(clockSpeed !== undefined ? { clockSpeed } : {}),
+      ...(settings.clockSpeed !== undefined ? { clockSpeed: settings.clockSpeed } : {}),
+      ...(settings.anyPorts ? { ports: { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } } : {}),
       log: (line) => io.stderr(line),
     });
   } catch (error) {
@@ -255,8 +258,8 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
       }
       if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
       const stateDir = stateDirOf(values, context.io);
-      if (sub !== 'up' && values['clock-speed'] !== undefined) {
-        throw new UsageError('--clock-speed goes with "local up"');
+      if (sub !== 'up' && (values['clock-speed'] !== undefined || values['any-ports'])) {
+        throw new UsageError('--clock-speed and --any-ports go with "local up"');
       }
       if (sub !== 'down' && values.timeout !== undefined)
         throw new UsageError('--timeout goes with "local down"');
@@ -269,7 +272,7 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
               `--clock-speed ${JSON.stringify(speedText)} is not a number from 0 to 1000000`,
             );
           }
-          return up(context, stateDir, speed, load);
+          return up(context, stateDir, { clockSpeed: speed, anyPorts: values['any-ports'] === true }, load);
         }
         case 'down': {
           const timeout = values.timeout === undefined ? 30 : Number(values.timeout);
@@ -299,6 +302,7 @@ function parseLocalArgs(args: string[]) {
     options: {
       'state-dir': { type: 'string' },
       'clock-speed': { type: 'string' },
+      'any-ports': { type: 'boolean' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

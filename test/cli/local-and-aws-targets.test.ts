@@ -203,3 +203,42 @@ describe('recert on AWS', () => {
     expect(result.stderr).toContain('or use --local');
   });
 });
+
+describe('recert local up as its own process', () => {
+  it('serves until "recert local down" stops it, and other commands find it meanwhile', async () => {
+    // Prepare
+    const stateDir = join(dir, 'lifecycle');
+    const up = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'cli/bin.ts', 'local', 'up', '--any-ports', '--state-dir', stateDir],
+      { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = up;
+    const exited = new Promise<number | null>((resolve) => up.once('exit', (code) => resolve(code)));
+    let stdout = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`local up did not start: ${stdout}`)), 50_000);
+      up.stdout.on('data', (chunk) => {
+        stdout += String(chunk);
+        if (stdout.includes('Manifest ')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      up.once('exit', () => reject(new Error(`local up exited: ${stdout}`)));
+    });
+    const run = (argv: string[]) => runIn(argv, { RECERT_STATE_DIR: stateDir }, dir);
+    // Act
+    const status = await run(['local', 'status']);
+    const fleet = await run(['status', '--local', '--json']);
+    const down = await run(['local', 'down']);
+    // Assess
+    expect(stdout).toMatch(/Step Functions\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(status.code).toBe(EXIT.ok);
+    expect(fleet.code).toBe(EXIT.ok);
+    expect(JSON.parse(fleet.stdout).counts).toMatchObject({ IN_PROGRESS: 0, FAILED: 0 });
+    expect(down.code).toBe(EXIT.ok);
+    expect(await exited).toBe(EXIT.ok);
+    expect(await exists(join(stateDir, 'endpoints.json'))).toBe(false);
+  });
+});
