@@ -81,6 +81,7 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
     'outcome-recorder': outcomeRecorder({
       ...table,
       sns: deps.sns,
+      iot: deps.iot,
       stateMachineArn: deps.stateMachineArn,
       escalationTopicArn: deps.escalationTopicArn,
       ...(deps.retentionSeconds !== undefined ? { retentionSeconds: deps.retentionSeconds } : {}),

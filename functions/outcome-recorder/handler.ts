@@ -1,3 +1,4 @@
+import { IoTClient } from '@aws-sdk/client-iot';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SETTINGS } from '../../workflows/rotate-device/settings.ts';
@@ -16,6 +17,8 @@ export interface OutcomeRecorderHandlerDeps extends RuntimeOptions {
   readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly sns: SNSClient;
+  /** Revokes the unproven certificate of an aborted rotation. */
+  readonly iot: IoTClient;
   readonly stateMachineArn: string;
   readonly escalationTopicArn: string;
   /** How long a finished record is kept (TTL); default the RecordRetentionSeconds setting. */
@@ -32,6 +35,7 @@ export function createHandler(deps: OutcomeRecorderHandlerDeps) {
     recordOutcome(event, {
       store,
       sns: deps.sns,
+      iot: deps.iot,
       clock: deps.clock ?? defaultClock,
       log: logOf(observability.logger),
       counter: counterOf(observability.metrics),
@@ -47,6 +51,7 @@ export const handler = lazyHandler(() =>
     db: documentClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     sns: new SNSClient({}),
+    iot: new IoTClient({}),
     stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
     escalationTopicArn: requiredEnv('ESCALATION_TOPIC_ARN'),
     retentionSeconds: numberEnv('RECORD_RETENTION_SECONDS', SETTINGS.RecordRetentionSeconds.default),

@@ -1,8 +1,10 @@
+import type { IoTClient } from '@aws-sdk/client-iot';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { awsCall } from '../shared/aws-errors.ts';
+import { removeCertificate } from '../shared/iot-certificates.ts';
 import type { Counter, Log } from '../shared/observability.ts';
-import type { RotationRecordStore } from '../shared/rotation-record.ts';
+import type { RotationRecord, RotationRecordStore } from '../shared/rotation-record.ts';
 
 /** EventBridge "Step Functions Execution Status Change", the fields recert reads. */
 export const StatusChangeEvent = z.object({
@@ -28,6 +30,7 @@ export type RecorderOutcome =
 export interface OutcomeRecorderDeps {
   readonly store: RotationRecordStore;
   readonly sns: SNSClient;
+  readonly iot: IoTClient;
   readonly clock: { now(): number };
   readonly log: Log;
   readonly counter: Counter;
@@ -94,6 +97,9 @@ export async function recordOutcome(event: unknown, deps: OutcomeRecorderDeps): 
       rotationId = record.rotationId;
       if (record.newCertificateId && !record.provenCertificateId)
         unprovenCertificateId = record.newCertificateId;
+      if (detail.status === 'ABORTED' && unprovenCertificateId) {
+        await revokeUnproven(record, unprovenCertificateId, deps);
+      }
     } else {
       const current = await deps.store.get(thingName);
       if (current?.executionArn === detail.executionArn && current.escalatedAt) {
@@ -112,6 +118,7 @@ export async function recordOutcome(event: unknown, deps: OutcomeRecorderDeps): 
     phase: phase ?? null,
     rotationId: rotationId ?? null,
     unprovenCertificateId: unprovenCertificateId ?? null,
+    unprovenCertificateRevoked: detail.status === 'ABORTED' && unprovenCertificateId !== undefined,
     recorded,
   };
   await awsCall('SNS Publish', () =>
@@ -129,4 +136,30 @@ export async function recordOutcome(event: unknown, deps: OutcomeRecorderDeps): 
   deps.counter.count('RotationFailed', { status: detail.status });
   deps.log.warn('rotation did not succeed; escalated', { ...fields, phase, rotationId });
   return { action: 'escalated', recorded };
+}
+
+/**
+ * An operator stopped the rotation: the certificate it issued but the device never proved is
+ * revoked (invariant 5), never the old one. A FAILED execution keeps it, because a redrive resumes
+ * at the failed step and may still deliver it; its escalation names it instead.
+ */
+async function revokeUnproven(
+  record: RotationRecord,
+  certificateId: string,
+  deps: OutcomeRecorderDeps,
+): Promise<void> {
+  if (certificateId === record.oldCertificateId || !record.rotationId) return;
+  await removeCertificate(deps.iot, { certificateId, thingName: record.thingName, keep: false });
+  await deps.store.recordRevoked({
+    fence: { thingName: record.thingName, executionArn: record.executionArn, rotationId: record.rotationId },
+    certificateId,
+    reason: `ABORTED: ${record.lastError ?? ''}`.slice(0, 1024),
+    now: deps.clock.now(),
+  });
+  deps.counter.count('CertificateRevoked', { reason: 'ABORTED' });
+  deps.log.info('unproven certificate of an aborted rotation revoked', {
+    thingName: record.thingName,
+    rotationId: record.rotationId,
+    certificateId,
+  });
 }

@@ -1,3 +1,12 @@
+import {
+  DeleteCertificateCommand,
+  DescribeCertificateCommand,
+  DetachPolicyCommand,
+  DetachThingPrincipalCommand,
+  IoTClient,
+  ListAttachedPoliciesCommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -24,6 +33,8 @@ const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
 const sns = new SNSClient({ region: 'us-east-1' });
 const iotDataMock = mockClient(iotData);
 const snsMock = mockClient(sns);
+const iot = new IoTClient({ region: 'us-east-1' });
+const iotMock = mockClient(iot);
 const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device';
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:recert-escalations';
 
@@ -38,6 +49,19 @@ beforeEach(() => {
   iotDataMock.on(IotPublishCommand).resolves({});
   snsMock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+  iotMock.reset();
+  iotMock.on(DescribeCertificateCommand).resolves({
+    certificateDescription: {
+      certificateArn: `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`,
+      certificatePem: 'P',
+      status: 'ACTIVE',
+    },
+  });
+  iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [] });
+  iotMock.on(DetachThingPrincipalCommand).resolves({});
+  iotMock.on(DetachPolicyCommand).resolves({});
+  iotMock.on(UpdateCertificateCommand).resolves({});
+  iotMock.on(DeleteCertificateCommand).resolves({});
 });
 
 const reconnect = () =>
@@ -102,6 +126,7 @@ const recorder = () =>
     db: table.db,
     tableName: table.tableName,
     sns,
+    iot,
     clock,
     stateMachineArn: STATE_MACHINE,
     escalationTopicArn: TOPIC,
@@ -189,6 +214,43 @@ describe('outcome-recorder', () => {
       status: 'IN_PROGRESS',
       executionArn: OTHER_EXECUTION_ARN,
     });
+  });
+
+  it('revokes the unproven certificate of an aborted rotation, never the old one (invariant 5)', async () => {
+    await table.put(
+      claimedRecord({
+        phase: 'AWAITING_ACK',
+        rotationId: ROTATION_ID,
+        taskToken: 't',
+        newCertificateId: NEW_CERT_ID,
+        newCertificateRotationId: ROTATION_ID,
+      }),
+    );
+    const out = await recorder()(statusChange('ABORTED', { error: null, cause: null }), lambdaContext('o'));
+    expect(out).toEqual({ action: 'escalated', recorded: true });
+    expect(iotMock.commandCalls(DeleteCertificateCommand).map((c) => c.args[0].input.certificateId)).toEqual([
+      NEW_CERT_ID,
+    ]);
+    expect(await table.read(THING)).toMatchObject({
+      status: 'ABORTED',
+      revokedCertificateIds: [NEW_CERT_ID],
+    });
+    const message = JSON.parse(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '{}');
+    expect(message).toMatchObject({ unprovenCertificateId: NEW_CERT_ID, unprovenCertificateRevoked: true });
+  });
+
+  it('keeps the unproven certificate of a failed rotation for its redrive', async () => {
+    await table.put(
+      claimedRecord({
+        phase: 'AWAITING_ACK',
+        rotationId: ROTATION_ID,
+        newCertificateId: NEW_CERT_ID,
+        newCertificateRotationId: ROTATION_ID,
+      }),
+    );
+    await recorder()(statusChange('FAILED'), lambdaContext('o'));
+    expect(iotMock.calls()).toHaveLength(0);
+    expect((await table.read(THING))?.newCertificateId).toBe(NEW_CERT_ID);
   });
 
   it('counts a success and ignores other state machines', async () => {

@@ -313,7 +313,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     factoryExport: 'createHandler',
     description:
       'Step Functions status-change event: records FAILED / TIMED_OUT / ABORTED with the cause and ' +
-      'publishes an escalation to SNS.',
+      'publishes an escalation to SNS; revokes the unproven certificate of an aborted rotation.',
     trigger: {
       kind: 'eventbridge',
       source: 'aws.states',
@@ -345,6 +345,19 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     permissions: [
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
       { actions: ['sns:Publish'], resource: 'escalationTopic' },
+      // An aborted rotation's unproven certificate is revoked.
+      {
+        actions: [
+          'iot:DescribeCertificate',
+          'iot:ListAttachedPolicies',
+          'iot:DetachPolicy',
+          'iot:UpdateCertificate',
+          'iot:DeleteCertificate',
+        ],
+        resource: 'iotCertificates',
+      },
+      { actions: ['iot:DetachPolicy'], resource: 'iotPolicies' },
+      { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
     ],
     timeoutSeconds: 30,
   },
