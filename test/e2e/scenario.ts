@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
+import type { BehaviourName, BehaviourSettings } from '../../device/fleet/behaviours.ts';
+import { type FleetDeviceSpec, FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
+import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
+import type { SimulatedDevice } from '../../device/fleet/simulated-device.ts';
+import type { LocalAws, LocalAwsOptions } from '../../local/stack/local-aws.ts';
+import { eventually, rotationRecord, startLocal, stopLocal } from './helpers.ts';
+
+const DAY = 86_400_000;
+
+export interface Scenario {
+  readonly env: { local: LocalAws; dir: string };
+  readonly local: LocalAws;
+  readonly fleet: FleetSimulator;
+  readonly devices: readonly SimulatedDevice[];
+}
+
+export interface ScenarioOptions {
+  /** One device per entry, named `<prefix>-<index>`; every certificate expires in `expiresInDays`. */
+  readonly behaviours: readonly BehaviourName[];
+  readonly prefix?: string;
+  readonly expiresInDays?: number;
+  readonly local?: Partial<LocalAwsOptions>;
+  readonly behaviourSettings?: Partial<BehaviourSettings>;
+}
+
+/** A local AWS with a connected fleet of the given behaviours, every certificate inside the threshold. */
+export async function startScenario(options: ScenarioOptions): Promise<Scenario> {
+  const env = await startLocal(options.local);
+  try {
+    const { local } = env;
+    const now = local.clock.now();
+    const fleet = new FleetSimulator({
+      endpoint: local.endpoints.mqtt,
+      serverCaPem: await readFile(local.endpoints.rootCaPath, 'utf8'),
+      provisioner: new LocalIotProvisioner(local.iot),
+      clock: local.clock,
+      ...(options.behaviourSettings ? { behaviourSettings: options.behaviourSettings } : {}),
+    });
+    const specs: FleetDeviceSpec[] = options.behaviours.map((behaviour, index) => ({
+      thingName: `${options.prefix ?? 'e2e'}-${index}`,
+      behaviour,
+      notBefore: new Date(now - DAY),
+      notAfter: new Date(now + (options.expiresInDays ?? 20) * DAY),
+    }));
+    const devices = await fleet.provision(specs);
+    await fleet.start();
+    // provision() fills its list in completion order; give it back in spec order.
+    const ordered = specs.map((spec) => {
+      const device = devices.find((d) => d.thingName === spec.thingName);
+      if (!device) throw new Error(`device ${spec.thingName} was not provisioned`);
+      return device;
+    });
+    return { env, local, fleet, devices: ordered };
+  } catch (error) {
+    await stopLocal(env);
+    throw error;
+  }
+}
+
+export async function stopScenario(scenario: Scenario | undefined): Promise<void> {
+  if (!scenario) return;
+  await scenario.fleet.stop();
+  await stopLocal(scenario.env);
+}
+
+/** Starts the Device Defender audit whose notification fans out one rotation per expiring certificate. */
+export async function runAudit(local: LocalAws): Promise<void> {
+  await local.clients.iot.send(
+    new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
+  );
+}
+
+/** Waits until the thing's rotation record has one of `statuses`, and returns it. */
+export function recordWithStatus(
+  local: LocalAws,
+  thingName: string,
+  statuses: readonly string[],
+  timeoutMs = 40_000,
+): Promise<Record<string, unknown>> {
+  return eventually(
+    `${thingName} rotation ${statuses.join('/')}`,
+    async () => {
+      const record = await rotationRecord(local, thingName);
+      return record && statuses.includes(String(record.status)) ? record : undefined;
+    },
+    timeoutMs,
+  );
+}
