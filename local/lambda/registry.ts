@@ -28,6 +28,7 @@ export class LambdaInvocationError extends Error {
 /** The in-process Lambda service: functions by name or ARN (with or without a version or alias). */
 export class FunctionRegistry {
   private readonly byKey = new Map<string, LocalFunction>();
+  private readonly invocationCounts = new Map<string, number>();
 
   constructor(
     readonly region: string,
@@ -58,6 +59,11 @@ export class FunctionRegistry {
     return match?.[1] ? this.byKey.get(match[1]) : undefined;
   }
 
+  /** Invocations so far (billed as Lambda bills them: one per call, retries included), by function name. */
+  invocations(): ReadonlyMap<string, number> {
+    return new Map(this.invocationCounts);
+  }
+
   list(): LocalFunction[] {
     return [...new Set(this.byKey.values())];
   }
@@ -72,6 +78,7 @@ export class FunctionRegistry {
     if (!fn) {
       throw new LambdaInvocationError('ResourceNotFoundException', `Function not found: ${nameOrArn}`);
     }
+    this.invocationCounts.set(fn.name, (this.invocationCounts.get(fn.name) ?? 0) + 1);
     const timeoutMs = (fn.timeoutSeconds ?? 30) * 1000;
     const deadline = clock.now() + timeoutMs;
     const requestId = randomUUID();
