@@ -79,6 +79,8 @@ export class StepFunctionsEngine extends Interpreter {
     return this.store.flush();
   }
 
+  // ---------------------------------------------------------------- state machines
+
   createStateMachine(input: JsonObject): JsonObject {
     const name = requireString(input, 'name');
     const definitionText = requireString(input, 'definition');
@@ -431,6 +433,8 @@ export class StepFunctionsEngine extends Interpreter {
     return { redriveDate: secs(now) };
   }
 
+  // ---------------------------------------------------------------- callbacks
+
   private locateToken(tokenValue: Json | undefined): {
     exec: Execution;
     frame: Frame;
@@ -520,6 +524,8 @@ export class StepFunctionsEngine extends Interpreter {
     return {};
   }
 
+  // ---------------------------------------------------------------- billing
+
   /** Billed state transitions of one execution (every state entered, every retry), or undefined. */
   billedTransitions(executionArn: string): number | undefined {
     return this.executions.get(executionArn)?.record.billed;
@@ -550,8 +556,6 @@ export class StepFunctionsEngine extends Interpreter {
       costUsd: Number((total * PRICE_PER_TRANSITION_USD).toFixed(6)),
     };
   }
-
-  // ---------------------------------------------------------------- persistence helpers
 }
 
 const requireString = (input: JsonObject, field: string): string => {

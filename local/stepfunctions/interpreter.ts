@@ -86,7 +86,7 @@ export abstract class Interpreter {
     return { machines: this.machines, definitions: this.definitionTexts, executions, frames, events };
   }
 
-  // ---------------------------------------------------------------- state machines
+  // ---------------------------------------------------------------- redrive
 
   /** Whether RedriveExecution would accept this execution, with AWS's reasons when it would not. */
   protected redriveStatus(exec: Execution): { status: string; reason?: string } {
@@ -129,7 +129,7 @@ export abstract class Interpreter {
     }
   }
 
-  // ---------------------------------------------------------------- callbacks
+  // ---------------------------------------------------------------- tasks closing
 
   /** Ends the waiting part of a task: its token and timers go; the frame holds the next phase. */
   protected closeTask(
@@ -143,7 +143,7 @@ export abstract class Interpreter {
     frame.phase = next;
   }
 
-  // ---------------------------------------------------------------- billing
+  // ---------------------------------------------------------------- persistence helpers
 
   protected saveHeader(exec: Execution): void {
     this.store.putExecution(exec.record);
