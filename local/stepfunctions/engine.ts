@@ -26,12 +26,15 @@ export type { StatusChangeEvent, StatusListener } from './status-event.ts';
  * on the shared clock.
  */
 export class StepFunctionsEngine extends Interpreter {
-  private opened = false;
+  private opening: Promise<void> | undefined;
 
   /** Loads the state directory and resumes every running execution where it stood. */
-  async open(): Promise<void> {
-    if (this.opened) return;
-    this.opened = true;
+  open(): Promise<void> {
+    this.opening ??= this.load();
+    return this.opening;
+  }
+
+  private async load(): Promise<void> {
     const state = this.store.load();
     for (const [hash, text] of state.definitions) this.definitionTexts.set(hash, text);
     for (const m of state.machines.values()) this.machines.set(m.arn, m);

@@ -113,6 +113,8 @@ export class StepFunctionsServer {
       return;
     }
     try {
+      // A request that arrives while the engine is still loading its state directory waits for it.
+      await this.engine.open();
       send(res, 200, await operation(this.engine, input));
     } catch (error) {
       if (error instanceof SfnApiError) {

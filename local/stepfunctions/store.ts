@@ -112,6 +112,7 @@ export class Store {
       this.logBytes = Buffer.byteLength(text);
     }
     this.fd = openSync(this.logPath, 'a');
+    if (this.scheduled) setImmediate(() => this.commit());
     return state;
   }
 
@@ -179,6 +180,8 @@ export class Store {
   private commit(): void {
     if (this.closed) return;
     if (this.syncing) return; // still scheduled: the sync's end starts the next group
+    // Not loaded yet: keep the changes (and their waiters) until load() opens the log.
+    if (this.fd === undefined) return;
     this.scheduled = false;
     const buf = this.takePending();
     const waiters = this.waiters;
