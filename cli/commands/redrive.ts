@@ -7,6 +7,7 @@ import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
 import { printJson } from '../output/json.ts';
 import { renderTable } from '../output/table.ts';
+import { readableError } from '../rotations/error-text.ts';
 import { executionArnArg, looksLikeArn, thingNameArg } from '../rotations/identifiers.ts';
 import { collect, queryByStatus } from '../rotations/records.ts';
 import { redriveExecution } from '../rotations/redrive.ts';
@@ -64,7 +65,11 @@ async function redriveFailed(
     progress(context.io, `[${index + 1}/${records.length}] ${record.thingName}`);
     const base = { thingName: record.thingName, executionArn: record.executionArn };
     if (dryRun) {
-      results.push({ ...base, result: 'would redrive', detail: record.lastError });
+      results.push({
+        ...base,
+        result: 'would redrive',
+        detail: record.lastError && readableError(record.lastError),
+      });
       continue;
     }
     try {

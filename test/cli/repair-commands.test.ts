@@ -123,6 +123,7 @@ describe('recert redrive', () => {
       'would redrive',
       'would redrive',
     ]);
+    expect(dry.stderr).toBe('');
     expect(result.code).toBe(EXIT.ok);
     const out = z
       .object({
@@ -136,6 +137,22 @@ describe('recert redrive', () => {
     expect(await h.waitForExecution(arns[0] ?? '')).toBe('SUCCEEDED');
     expect(await h.waitForExecution(arns[1] ?? '')).toBe('SUCCEEDED');
     expect((await show('other-a')).record.status).toBe('FAILED');
+  });
+});
+
+describe('progress', () => {
+  it('goes to stderr on a terminal only, never into the result on stdout', async () => {
+    // Act: the failed rotation of campaign c-1 is still there.
+    const onTerminal = await h.run(
+      ['redrive', '--failed', '--campaign', 'c-1', '--dry-run', '--json'],
+      {},
+      { stderrIsTTY: true },
+    );
+    const piped = await h.run(['redrive', '--failed', '--campaign', 'c-1', '--dry-run', '--json']);
+    // Assess
+    expect(onTerminal.stderr).toBe('[1/1] other-a');
+    expect(piped.stderr).toBe('');
+    expect(JSON.parse(onTerminal.stdout)).toEqual(JSON.parse(piped.stdout));
   });
 });
 

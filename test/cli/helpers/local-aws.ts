@@ -13,7 +13,7 @@ import { LocalEventsServer } from '../../../local/events/events-server.ts';
 import { LocalSns } from '../../../local/events/sns.ts';
 import { auditRoutes } from '../../../local/iot/audit/audit-routes.ts';
 import { DeviceDefenderAudit } from '../../../local/iot/audit/device-defender.ts';
-import { DEVICE_POLICY_NAME } from '../../../local/iot/device-policy.ts';
+import { DEVICE_POLICY_NAME } from '../../../workflows/rotate-device/device-policy.ts';
 import { LocalIotCore } from '../../../local/iot/iot-core.ts';
 import type { ProvisionedDevice, ProvisionOptions } from '../../../local/iot/provision.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
@@ -46,7 +46,7 @@ export interface CliHarness {
   /** How the stand-in workflow behaves for each thing (default `succeed`). */
   readonly plan: Map<string, Behaviour>;
   /** Runs `recert <argv>` in-process against this local AWS. */
-  run(argv: string[], env?: Record<string, string>): Promise<CliRun>;
+  run(argv: string[], env?: Record<string, string>, options?: { stderrIsTTY?: boolean }): Promise<CliRun>;
   provision(thingName: string, options?: Omit<ProvisionOptions, 'thingName'>): Promise<ProvisionedDevice>;
   /** Polls until the execution leaves RUNNING (or reaches `status`). */
   waitForExecution(executionArn: string, status?: string): Promise<string>;
@@ -57,6 +57,7 @@ export async function runIn(
   argv: string[],
   env: Record<string, string | undefined>,
   cwd: string,
+  options: { stderrIsTTY?: boolean } = {},
 ): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
@@ -65,6 +66,7 @@ export async function runIn(
     stderr: (line) => err.push(line),
     env,
     cwd,
+    stderrIsTTY: options.stderrIsTTY === true,
   });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
@@ -182,7 +184,8 @@ export async function startCliHarness(): Promise<CliHarness> {
     db,
     tableName,
     plan,
-    run: (argv, env = {}) => runIn(argv, { RECERT_LOCAL: '1', RECERT_STATE_DIR: stateDir, ...env }, stateDir),
+    run: (argv, env = {}, options = {}) =>
+      runIn(argv, { RECERT_LOCAL: '1', RECERT_STATE_DIR: stateDir, ...env }, stateDir, options),
     provision: (thingName, options = {}) => iotCore.provisionDevice({ thingName, ...options }),
     async waitForExecution(executionArn, status) {
       const deadline = Date.now() + 20_000;
