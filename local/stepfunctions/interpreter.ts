@@ -1434,6 +1434,8 @@ export abstract class Interpreter {
         redriveDate: r.redriveDate ?? null,
         redriveStatus: redrive.status,
         redriveStatusReason: redrive.reason ?? '',
+        stateMachineVersionArn: null,
+        stateMachineAliasArn: null,
       },
     };
     for (const listener of this.listeners) {

@@ -27,6 +27,9 @@ export interface StatusChangeEvent {
     readonly redriveDate: number | null;
     readonly redriveStatus: string;
     readonly redriveStatusReason: string;
+    /** Versions and aliases are not implemented locally: always null. */
+    readonly stateMachineVersionArn?: null;
+    readonly stateMachineAliasArn?: null;
   };
 }
 
