@@ -22,6 +22,14 @@ interface Row {
 
 const MANUAL_CAMPAIGN = 'manual';
 
+/** What an existing execution of the same rotation means for the operator. */
+function alreadyStartedDetail(thing: string, status: string | undefined): string | undefined {
+  if (status === 'FAILED' || status === 'TIMED_OUT' || status === 'ABORTED') {
+    return `${status}: "recert redrive ${thing}" resumes it, --fresh starts over`;
+  }
+  return status;
+}
+
 export const rotateCommand: Command = {
   help: `Usage: recert rotate <thing...> [--certificate <id>] [--campaign <name>] [--fresh] [--dry-run] [--json]
        recert rotate --all-expiring [--campaign <audit task id>] [--dry-run] [--json]
@@ -135,7 +143,10 @@ Examples:
             oldCertificateId: outcome.oldCertificateId,
             result: outcome.result,
             executionArn: outcome.executionArn,
-            detail: outcome.result === 'already started' ? outcome.status : undefined,
+            detail:
+              outcome.result === 'already started'
+                ? alreadyStartedDetail(outcome.thingName, outcome.status)
+                : undefined,
           });
         } catch (error) {
           if (!all && things.length === 1) throw error;

@@ -74,6 +74,30 @@ describe('recert rotate <thing>', () => {
     expect(await recordOf('man-1')).toMatchObject({ status: 'SUCCEEDED', campaign: 'manual' });
   });
 
+  it('points at redrive when the same rotation failed, and starts over with --fresh', async () => {
+    // Prepare: a rotation that failed.
+    await h.provision('again-1');
+    h.plan.set('again-1', 'fail');
+    const first = RotateJson.parse(JSON.parse((await h.run(['rotate', 'again-1', '--json'])).stdout))
+      .rotations[0];
+    expect(await h.waitForExecution(first?.executionArn ?? '')).toBe('FAILED');
+    await recordOf('again-1');
+    h.plan.set('again-1', 'succeed');
+    // Act
+    const repeated = await h.run(['rotate', 'again-1']);
+    const fresh = await h.run(['rotate', 'again-1', '--fresh', '--json']);
+    // Assess
+    expect(repeated.code).toBe(EXIT.ok);
+    expect(repeated.stdout).toContain(
+      'already started  FAILED: "recert redrive again-1" resumes it, --fresh starts over',
+    );
+    expect(fresh.code).toBe(EXIT.ok);
+    const restarted = RotateJson.parse(JSON.parse(fresh.stdout)).rotations[0];
+    expect(restarted?.result).toBe('started');
+    expect(restarted?.executionArn).not.toBe(first?.executionArn);
+    expect(await h.waitForExecution(restarted?.executionArn ?? '')).toBe('SUCCEEDED');
+  });
+
   it('asks which certificate when a thing has several ACTIVE ones (exit 2), and takes --certificate', async () => {
     // Prepare: a second ACTIVE certificate on the same thing.
     const device = await h.provision('two-certs');

@@ -13,12 +13,12 @@ import { LocalEventsServer } from '../../../local/events/events-server.ts';
 import { LocalSns } from '../../../local/events/sns.ts';
 import { auditRoutes } from '../../../local/iot/audit/audit-routes.ts';
 import { DeviceDefenderAudit } from '../../../local/iot/audit/device-defender.ts';
-import { DEVICE_POLICY_NAME } from '../../../workflows/rotate-device/device-policy.ts';
 import { LocalIotCore } from '../../../local/iot/iot-core.ts';
 import type { ProvisionedDevice, ProvisionOptions } from '../../../local/iot/provision.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import { type LocalAwsManifest, MANIFEST_FILE } from '../../../local/stack/types.ts';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../../local/stepfunctions/index.ts';
+import { DEVICE_POLICY_NAME } from '../../../workflows/rotate-device/device-policy.ts';
 import { ROTATION_TABLE } from '../../../workflows/rotate-device/table.ts';
 import { type Behaviour, registerStandIn } from './workflow-stand-in.ts';
 

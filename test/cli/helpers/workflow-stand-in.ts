@@ -7,9 +7,9 @@ import {
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { removeCertificate } from '../../../functions/shared/iot-certificates.ts';
-import { DEVICE_POLICY_NAME } from '../../../workflows/rotate-device/device-policy.ts';
 import type { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import type { StepFunctionsEngine } from '../../../local/stepfunctions/index.ts';
+import { DEVICE_POLICY_NAME } from '../../../workflows/rotate-device/device-policy.ts';
 
 /**
  * What a rotation does in these tests, per thing:
