@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
+import { runCli } from '../../cli/main.ts';
+import { createTarget } from '../../cli/target/clients.ts';
+import { LOCAL_CREDENTIALS } from '../../local/config.ts';
 import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
 import { startDirect } from './helpers/start-execution.ts';
 
@@ -149,6 +152,34 @@ describe('recert rotations show', () => {
     // No console link for the local AWS, and never the task token or a PEM.
     expect(result.stdout).not.toContain('console.aws.amazon.com');
     expect(result.stdout).not.toMatch(/taskToken|BEGIN CERTIFICATE/);
+  });
+
+  it('links the execution to the Step Functions console when the target is AWS', async () => {
+    // Prepare: the AWS code path (kind "aws") with its clients pointed at the local services.
+    const { endpoints, resources } = h.manifest;
+    const out: string[] = [];
+    // Act
+    const code = await runCli(
+      ['rotations', 'show', 'bad-1'],
+      { stdout: (line) => out.push(line), stderr: () => {}, env: {}, cwd: h.stateDir },
+      {
+        connect: async () =>
+          createTarget('aws', resources, {
+            region: resources.region,
+            endpoints: {
+              stepFunctions: endpoints.stepFunctions,
+              iot: endpoints.iot,
+              dynamodb: endpoints.dynamodb,
+            },
+            credentials: LOCAL_CREDENTIALS,
+          }),
+      },
+    );
+    // Assess
+    expect(code).toBe(EXIT.ok);
+    expect(out.join('\n')).toContain(
+      `Console:      https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${arns['bad-1']}`,
+    );
   });
 
   it('shows a waiting rotation as running at its callback step', async () => {
