@@ -1,4 +1,3 @@
-import { CampaignError, runCampaign } from './main-job/campaign.ts';
 import { MAIN_JOB_HELP, MainJobUsageError, parseMainJobFlags } from './main-job/flags.ts';
 import { createProgress } from './main-job/progress.ts';
 import { campaignPassed, renderReport } from './main-job/report.ts';
@@ -21,6 +20,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { flags } = parsed;
+  // Loaded only now, so help and usage errors do not wait for the AWS SDK and the local services.
+  const { CampaignError, runCampaign } = await import('./main-job/campaign.ts');
   try {
     if (flags.fresh) await wipeStateDir(flags.stateDir);
     const report = await runCampaign({
