@@ -2,6 +2,7 @@ import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../workflows/rotate-device/device-policy.ts';
 import { stateMachineArnFromName } from './arns.ts';
 import { DeviceDefenderAudit } from './constructs/device-defender-audit.ts';
 import { DeviceTopicRules } from './constructs/device-topic-rules.ts';
@@ -12,7 +13,6 @@ import { RotationStateMachine } from './constructs/rotation-state-machine.ts';
 import { RotationTable } from './constructs/rotation-table.ts';
 import { NotificationTopics } from './constructs/topics.ts';
 import { WorkflowFunctions } from './constructs/workflow-functions.ts';
-import { DEVICE_POLICY_NAME, devicePolicyDocument } from './device-policy.ts';
 import { suppressFindings } from './nag-suppressions.ts';
 import type { DeploymentSettings } from './settings.ts';
 

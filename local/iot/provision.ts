@@ -3,8 +3,9 @@
  * validity, policy and thing attachment, in-process. The fleet simulator and the benchmark use it
  * for thousands of devices; it applies the same registry rules as the SDK path.
  */
+
+import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../../workflows/rotate-device/device-policy.ts';
 import type { KeyKind } from './ca/certificates.ts';
-import { DEVICE_POLICY_NAME, devicePolicyDocument } from './device-policy.ts';
 import type { IssuedValidity } from './registry/certificates.ts';
 import type { IotRegistry } from './registry/iot-registry.ts';
 
@@ -35,7 +36,8 @@ export async function provisionDevice(
 ): Promise<ProvisionedDevice> {
   const policyName = options.policyName ?? DEVICE_POLICY_NAME;
   if (policyName === DEVICE_POLICY_NAME && registry.policies.find(policyName) === undefined) {
-    registry.policies.create(policyName, devicePolicyDocument());
+    const { region, accountId } = registry.partition;
+    registry.policies.create(policyName, JSON.stringify(devicePolicyDocument('aws', region, accountId)));
   }
   // Checked first so a missing policy leaves no orphan certificate behind.
   registry.policies.get(policyName);

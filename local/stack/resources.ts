@@ -12,7 +12,6 @@ import {
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
-import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../../infra/device-policy.ts';
 import {
   type FunctionId,
   ROTATION_TABLE,
@@ -21,6 +20,7 @@ import {
   STATE_MACHINE,
   TOPIC_RULES,
 } from '../../workflows/rotate-device/contract.ts';
+import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../../workflows/rotate-device/device-policy.ts';
 import type { LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
 import type { LocalClients } from './clients.ts';
 

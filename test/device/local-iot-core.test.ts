@@ -15,9 +15,9 @@ import { FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts
 import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
 import { ManualClock } from '../../local/clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/config.ts';
-import { DEVICE_POLICY_NAME } from '../../local/iot/device-policy.ts';
 import type { BusMessage } from '../../local/iot/interfaces.ts';
 import { LocalIotCore } from '../../local/iot/iot-core.ts';
+import { DEVICE_POLICY_NAME } from '../../workflows/rotate-device/device-policy.ts';
 import { encodeMessage, topicFor } from '../../workflows/rotate-device/protocol.ts';
 
 const DAY = 86_400_000;

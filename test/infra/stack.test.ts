@@ -4,7 +4,6 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECTED_REPLY_METRIC } from '../../infra/constructs/monitoring.ts';
 import { LAMBDA_RESERVED_ENV } from '../../infra/constructs/workflow-functions.ts';
-import { THING_NAME_VARIABLE } from '../../infra/device-policy.ts';
 import { STACK_OUTPUTS } from '../../infra/stack.ts';
 import {
   FUNCTION_IDS,
@@ -17,6 +16,7 @@ import {
   STATE_MACHINE,
   TOPIC_RULES,
 } from '../../workflows/rotate-device/contract.ts';
+import { THING_NAME_VARIABLE } from '../../workflows/rotate-device/device-policy.ts';
 import {
   cfnArn,
   getAtt,

@@ -33,9 +33,12 @@ export class IotRegistry implements CertificateSource {
   readonly policies: PolicyOperations;
   readonly certificates: CertificateOperations;
   readonly principals: PrincipalOperations;
+  /** The region and account its ARNs name. */
+  readonly partition: Partition;
   private readonly log: EntityLog;
 
   constructor(options: IotRegistryOptions) {
+    this.partition = options.partition;
     this.log = new EntityLog(options.dir);
     this.log.open();
     const now = (): number => options.clock.now();

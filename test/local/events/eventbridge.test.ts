@@ -188,6 +188,8 @@ describe('events emitted by the local Step Functions engine', () => {
         redriveDate: null,
         redriveStatus: 'REDRIVABLE',
         redriveStatusReason: '',
+        stateMachineVersionArn: null,
+        stateMachineAliasArn: null,
       },
     };
     // Act

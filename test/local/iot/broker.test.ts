@@ -17,6 +17,25 @@ import { makeCa, selfSigned, signByCa } from './helpers/pki.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
+const SUBTREE_POLICY = 'management-subtree';
+const THING = `\${iot:Connection.Thing.ThingName}`;
+const SUBTREE_POLICY_DOCUMENT = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:*:*:client/${THING}` },
+    {
+      Effect: 'Allow',
+      Action: ['iot:Publish', 'iot:Receive'],
+      Resource: `arn:aws:iot:*:*:topic/management/topic/${THING}/*`,
+    },
+    {
+      Effect: 'Allow',
+      Action: 'iot:Subscribe',
+      Resource: `arn:aws:iot:*:*:topicfilter/management/topic/${THING}/*`,
+    },
+  ],
+});
+
 describe('MQTT broker over mutual TLS', () => {
   let t: TestCore;
   let clients: MqttClient[];
@@ -29,8 +48,15 @@ describe('MQTT broker over mutual TLS', () => {
     clients = [];
     bus = [];
     t.core.bus.subscribe((m) => bus.push(m));
-    alpha = await t.core.provisionDevice({ thingName: 'alpha', validity: { durationMs: 10 * DAY } });
-    beta = await t.core.provisionDevice({ thingName: 'beta' });
+    // The broker's features (retained messages, wills, `#` filters) need more than recert's strict
+    // device policy allows: each device here may use its whole management subtree, and nothing else.
+    t.core.registry.policies.create(SUBTREE_POLICY, SUBTREE_POLICY_DOCUMENT);
+    alpha = await t.core.provisionDevice({
+      thingName: 'alpha',
+      validity: { durationMs: 10 * DAY },
+      policyName: SUBTREE_POLICY,
+    });
+    beta = await t.core.provisionDevice({ thingName: 'beta', policyName: SUBTREE_POLICY });
   });
   afterEach(async () => {
     await end(...clients);
@@ -175,7 +201,7 @@ describe('MQTT broker over mutual TLS', () => {
       new RegisterCertificateCommand({ certificatePem: foreign.certificatePem, setAsActive: true }),
     );
     await t.iot.send(
-      new AttachPolicyCommand({ policyName: 'recert-device', target: registered.certificateArn }),
+      new AttachPolicyCommand({ policyName: SUBTREE_POLICY, target: registered.certificateArn }),
     );
     await t.iot.send(
       new AttachThingPrincipalCommand({ thingName: 'alpha', principal: registered.certificateArn }),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { devicePolicyDocument, THING_NAME_VARIABLE } from '../../infra/device-policy.ts';
+import { devicePolicyDocument, THING_NAME_VARIABLE } from '../../workflows/rotate-device/device-policy.ts';
 import {
   CLOUD_TO_DEVICE,
   DEVICE_TO_CLOUD,
