@@ -8,6 +8,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  truncateSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -19,8 +20,8 @@ import type { ExecutionRecord, Frame, HistoryEvent, MachineRecord } from './mode
 /**
  * Durable storage for the engine: a snapshot plus a write-ahead log in `<stateDir>/stepfunctions/`.
  * Changes are coalesced (only the last version of a record is written) and committed in groups: one
- * write, then one fdatasync on the thread pool while the engine keeps running; whatever changed in the
- * meantime forms the next group. That group commit is what lets thousands of transitions per second
+ * write, ending with a commit marker, then one fdatasync on the thread pool while the engine keeps
+ * running; whatever changed in the meantime forms the next group. That group commit is what lets thousands of transitions per second
  * survive kill -9. `flush()` resolves once everything recorded before it is on disk; the engine awaits
  * it before any effect outside the process (a task call, an API answer, a status event).
  * When the log grows past a bound the whole state is written as a new snapshot and the log restarts.
@@ -41,7 +42,8 @@ type LogRecord =
   | { x: ExecutionRecord }
   | { f: [string, Frame] }
   | { df: [string, string] }
-  | { e: [string, HistoryEvent[]] };
+  | { e: [string, HistoryEvent[]] }
+  | { c: number };
 
 const snapshotShape = z.object({
   version: z.literal(1),
@@ -70,6 +72,8 @@ export class Store {
   /** Waiting for the group being synced. */
   private syncWaiters: (() => void)[] = [];
   private syncing = false;
+  /** Commit markers written: each group of changes ends with one. */
+  private groups = 0;
   private scheduled = false;
   private closed = false;
   /** Commits performed and records written: for the benchmark. */
@@ -95,25 +99,60 @@ export class Store {
       events: new Map(),
     };
     if (existsSync(this.snapshotPath)) this.applySnapshot(state, readFileSync(this.snapshotPath, 'utf8'));
-    if (existsSync(this.logPath)) {
-      const text = readFileSync(this.logPath, 'utf8');
-      const lines = text.split('\n');
-      lines.forEach((line, i) => {
-        if (line === '') return;
-        let record: unknown;
-        try {
-          record = JSON.parse(line);
-        } catch (error) {
-          if (i === lines.length - 1) return; // torn tail
-          throw new StoreCorruptError(`${this.logPath}: line ${i + 1} is not JSON`, { cause: error });
-        }
-        applyRecord(state, record);
-      });
-      this.logBytes = Buffer.byteLength(text);
-    }
+    if (existsSync(this.logPath)) this.logBytes = this.replayLog(state);
     this.fd = openSync(this.logPath, 'a');
     if (this.scheduled) setImmediate(() => this.commit());
     return state;
+  }
+
+  /**
+   * Applies the log group by group: a group counts only once its commit marker is on disk, so a crash
+   * mid-write loses the whole unacknowledged group, never half of it. The torn end is cut off so the
+   * next group starts on a clean line. Returns the log's length after the cut.
+   */
+  private replayLog(state: StoredState): number {
+    const buf = readFileSync(this.logPath);
+    let group: unknown[] = [];
+    let offset = 0;
+    let kept = 0;
+    let markers = 0;
+    while (offset < buf.length) {
+      const end = buf.indexOf(10, offset);
+      if (end < 0) break; // an unterminated last line: torn
+      const text = buf.toString('utf8', offset, end);
+      offset = end + 1;
+      if (text === '') continue;
+      let record: unknown;
+      try {
+        record = JSON.parse(text);
+      } catch (error) {
+        if (offset >= buf.length) break; // a torn last line
+        throw new StoreCorruptError(`${this.logPath}: the record at byte ${offset} is not JSON`, {
+          cause: error,
+        });
+      }
+      if (isRecord(record) && 'c' in record) {
+        for (const r of group) applyRecord(state, r);
+        group = [];
+        kept = offset;
+        markers++;
+      } else group.push(record);
+    }
+    if (markers === 0) {
+      // A log written before groups had markers: every complete line counts.
+      for (const r of group) applyRecord(state, r);
+      kept = buf.lastIndexOf(10) + 1;
+    }
+    if (kept < buf.length) {
+      truncateSync(this.logPath, kept);
+      const fd = openSync(this.logPath, 'r+');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return kept;
   }
 
   private applySnapshot(state: StoredState, text: string): void {
@@ -219,7 +258,9 @@ export class Store {
     this.pendingExecutions = new Map();
     this.pendingFrames = new Map();
     this.pendingEvents = [];
-    return lines.length > 0 ? Buffer.from(lines.join('')) : undefined;
+    if (lines.length === 0) return undefined;
+    lines.push(line({ c: ++this.groups }));
+    return Buffer.from(lines.join(''));
   }
 
   private noteWritten(bytes: number): void {

@@ -93,6 +93,29 @@ describe('the write-ahead store', () => {
     expect(reopened.events.get(execution.arn)).toEqual([event]);
   });
 
+  it('drops a group whose commit marker never reached the disk, whole, and appends cleanly after a torn end', async () => {
+    const stateDir = dir();
+    const store = new Store(stateDir, empty);
+    store.load();
+    await fill(store);
+    store.close();
+    const log = join(stateDir, 'stepfunctions', 'wal.log');
+    // Complete lines of a group without its marker, then half a line: a crash mid-write.
+    appendFileSync(
+      log,
+      `${JSON.stringify({ x: { ...execution, status: 'SUCCEEDED' } })}\n{"f":["${execution.arn}",{"id":"0"`,
+    );
+    const second = new Store(stateDir, empty);
+    const state = second.load();
+    expect(state.executions.get(execution.arn)?.status).toBe('RUNNING');
+    second.putExecution({ ...execution, billed: 7 });
+    await second.flush();
+    second.close();
+    const third = new Store(stateDir, empty).load();
+    expect(third.executions.get(execution.arn)?.billed).toBe(7);
+    expect(third.frames.get(execution.arn)?.get('0')).toEqual(frame);
+  });
+
   it('coalesces repeated changes to one record into one line per group', async () => {
     const stateDir = dir();
     const store = new Store(stateDir, empty);
@@ -102,7 +125,8 @@ describe('the write-ahead store', () => {
     const lines = readFileSync(join(stateDir, 'stepfunctions', 'wal.log'), 'utf8')
       .trim()
       .split('\n');
-    expect(lines).toHaveLength(1);
+    // One execution line and the group's commit marker.
+    expect(lines).toHaveLength(2);
     expect(new Store(stateDir, empty).load().executions.get(execution.arn)?.billed).toBe(99);
   });
 
