@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
+import type { RotationFunctionsDeps } from '../../functions/index.ts';
 import type { Settings } from '../../workflows/rotate-device/contract.ts';
 import { type Clock, ScaledClock } from '../clock.ts';
 import { DEFAULT_PORTS, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
@@ -18,7 +19,7 @@ import { RulesEngine } from '../iot/rules/rules-engine.ts';
 import { FunctionRegistry } from '../lambda/registry.ts';
 import { StepFunctionsEngine, StepFunctionsServer } from '../stepfunctions/index.ts';
 import { destroyClients, type LocalClients, localClients } from './clients.ts';
-import { type FunctionEnvironment, registerFunctions } from './function-wiring.ts';
+import { registerFunctions } from './function-wiring.ts';
 import { claimStateDir, type StateDirClaim } from './manifest.ts';
 import {
   type AuditSettings,
@@ -47,11 +48,12 @@ export interface LocalAwsOptions {
   /** Validity of certificates that IoT Core issues (AWS's: until 2049). */
   readonly issuedCertificateValidity?: IssuedValidity;
   /** The functions' settings, as their environment variables give them on AWS. */
-  readonly functionSettings?: Partial<
-    Pick<FunctionEnvironment, 'requireCnMatch' | 'acceptMissingRotationId' | 'graceDays'>
+  readonly functionSettings?: Pick<
+    RotationFunctionsDeps,
+    'requireCnMatch' | 'acceptMissingRotationId' | 'graceDays' | 'retentionSeconds' | 'checkNames'
   >;
   /** The functions' log level (their structured logs go to stdout as on Lambda); SILENT by default. */
-  readonly functionLogLevel?: FunctionEnvironment['logLevel'];
+  readonly functionLogLevel?: RotationFunctionsDeps['logLevel'];
   /** Delays of Lambda's asynchronous retries (IoT rules, SNS, EventBridge); one and two minutes by default. */
   readonly asyncRetryDelaysMs?: readonly number[];
   /** Diagnostics of the local services (denied connections, failed rule actions...). */
@@ -217,17 +219,19 @@ export class LocalAws {
     const stateMachineArn = stateMachineArnOf(region, accountId);
     const escalationTopicArn = events.sns.topicArn(LOCAL_RESOURCE_NAMES.escalationTopic);
     const functionArns = registerFunctions(functions, {
-      clients,
-      clock,
-      region,
-      accountId,
+      db: clients.documents,
       tableName: LOCAL_RESOURCE_NAMES.table,
+      iot: clients.iot,
+      iotData: clients.iotData,
+      sfn: clients.sfn,
+      sns: clients.sns,
       stateMachineArn,
       escalationTopicArn,
+      region,
+      accountId,
+      clock,
       logLevel: options.functionLogLevel ?? 'SILENT',
-      requireCnMatch: options.functionSettings?.requireCnMatch ?? true,
-      acceptMissingRotationId: options.functionSettings?.acceptMissingRotationId ?? true,
-      graceDays: options.functionSettings?.graceDays ?? 0,
+      ...options.functionSettings,
     });
 
     await stepFunctions.open();
