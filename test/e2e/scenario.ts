@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
 import type { BehaviourName, BehaviourSettings } from '../../device/fleet/behaviours.ts';
 import { type FleetDeviceSpec, FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
@@ -23,6 +24,8 @@ export interface ScenarioOptions {
   readonly expiresInDays?: number;
   readonly local?: Partial<LocalAwsOptions>;
   readonly behaviourSettings?: Partial<BehaviourSettings>;
+  /** Keep device credentials in files (under the scenario's temporary directory) instead of memory. */
+  readonly credentialFiles?: boolean;
 }
 
 /** A local AWS with a connected fleet of the given behaviours, every certificate inside the threshold. */
@@ -37,6 +40,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
       provisioner: new LocalIotProvisioner(local.iot),
       clock: local.clock,
       ...(options.behaviourSettings ? { behaviourSettings: options.behaviourSettings } : {}),
+      ...(options.credentialFiles ? { credentialsDir: join(env.dir, 'devices') } : {}),
     });
     const specs: FleetDeviceSpec[] = options.behaviours.map((behaviour, index) => ({
       thingName: `${options.prefix ?? 'e2e'}-${index}`,
