@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { runCli } from '../../cli/main.ts';
 import { createTarget } from '../../cli/target/clients.ts';
 import { LOCAL_CREDENTIALS } from '../../local/config.ts';
-import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
+import { startCloudFormationDouble } from './helpers/cloudformation-double.ts';
+import { type CliHarness, runIn, startCliHarness } from './helpers/local-aws.ts';
 import { startDirect } from './helpers/start-execution.ts';
 
 let h: CliHarness;
@@ -212,5 +213,50 @@ describe('recert report', () => {
     );
     const states = Object.fromEntries(rows.map((row) => [row.split(',')[0], row.split(',')[3]]));
     expect(states).toEqual({ 'bad-1': 'FAILED', 'ok-1': 'ROTATED', 'slow-1': 'PENDING' });
+  });
+});
+
+describe('the AWS target', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('finds its resources in the stack outputs and uses the default credential chain', async () => {
+    // Prepare: a deployed stack whose outputs name the local resources; endpoints from the
+    // SDK's standard AWS_ENDPOINT_URL_* variables, credentials from the environment.
+    const { resources, endpoints } = h.manifest;
+    const cfn = await startCloudFormationDouble({
+      name: 'RecertTest',
+      outputs: {
+        StateMachineArn: resources.stateMachineArn,
+        RotationTableName: resources.rotationTableName,
+        EscalationTopicArn: resources.escalationTopicArn,
+        AuditTopicArn: resources.auditTopicArn,
+        Region: resources.region,
+      },
+    });
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDFORMATION', cfn.endpoint);
+    vi.stubEnv('AWS_ENDPOINT_URL_SFN', endpoints.stepFunctions);
+    vi.stubEnv('AWS_ENDPOINT_URL_IOT', endpoints.iot);
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', endpoints.dynamodb);
+    try {
+      // Act
+      const status = await runIn(
+        ['status', '--stack', 'RecertTest', '--region', 'us-east-1', '--json'],
+        {},
+        h.stateDir,
+      );
+      const missing = await runIn(['status', '--region', 'us-east-1'], { RECERT_STACK: 'Gone' }, h.stateDir);
+      // Assess
+      expect(status.code).toBe(EXIT.ok);
+      expect(JSON.parse(status.stdout).counts).toMatchObject({ FAILED: 2, SUCCEEDED: 1 });
+      expect(missing.code).toBe(EXIT.unavailable);
+      expect(missing.stderr).toContain('stack Gone does not exist in this account and region');
+      expect(cfn.requests).toEqual(['DescribeStacks RecertTest', 'DescribeStacks Gone']);
+    } finally {
+      await cfn.close();
+    }
   });
 });
