@@ -6,8 +6,10 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   truncateSync,
   writeSync,
 } from 'node:fs';
@@ -47,6 +49,8 @@ type LogRecord =
 
 const snapshotShape = z.object({
   version: z.literal(1),
+  /** The log generation that continues this snapshot (absent: the first, `wal.log`). */
+  generation: z.number().int().nonnegative().default(0),
   machines: z.array(z.unknown()),
   definitions: z.array(z.tuple([z.string(), z.string()])),
   executions: z.array(z.unknown()),
@@ -58,7 +62,9 @@ const COMPACT_BYTES = 64 * 1024 * 1024;
 
 export class Store {
   private readonly dir: string;
-  private readonly logPath: string;
+  private logPath: string;
+  /** Which log continues the snapshot: compaction starts a new one, so an old log is never replayed over a newer snapshot. */
+  private generation = 0;
   private readonly snapshotPath: string;
   private fd: number | undefined;
   private logBytes = 0;
@@ -84,7 +90,7 @@ export class Store {
     private readonly dump: () => StoredState,
   ) {
     this.dir = join(stateDir, 'stepfunctions');
-    this.logPath = join(this.dir, 'wal.log');
+    this.logPath = this.logFile(0);
     this.snapshotPath = join(this.dir, 'snapshot.json');
   }
 
@@ -99,7 +105,9 @@ export class Store {
       events: new Map(),
     };
     if (existsSync(this.snapshotPath)) this.applySnapshot(state, readFileSync(this.snapshotPath, 'utf8'));
+    this.logPath = this.logFile(this.generation);
     if (existsSync(this.logPath)) this.logBytes = this.replayLog(state);
+    this.removeStaleLogs();
     this.fd = openSync(this.logPath, 'a');
     if (this.scheduled) setImmediate(() => this.commit());
     return state;
@@ -164,6 +172,7 @@ export class Store {
     }
     const snap = snapshotShape.safeParse(raw);
     if (!snap.success) throw new StoreCorruptError(`${this.snapshotPath}: ${snap.error.message}`);
+    this.generation = snap.data.generation;
     for (const m of snap.data.machines) applyRecord(state, { m });
     for (const d of snap.data.definitions) applyRecord(state, { d });
     for (const x of snap.data.executions) applyRecord(state, { x });
@@ -278,8 +287,10 @@ export class Store {
     const s = this.dump();
     const frames: [string, Frame][] = [];
     for (const [arn, fs] of s.frames) for (const f of fs.values()) frames.push([arn, f]);
+    const generation = this.generation + 1;
     const snapshot = {
       version: 1,
+      generation,
       machines: [...s.machines.values()],
       definitions: [...s.definitions.entries()],
       executions: [...s.executions.values()],
@@ -291,12 +302,29 @@ export class Store {
     writeAll(fd, Buffer.from(JSON.stringify(snapshot)));
     fsyncSync(fd);
     closeSync(fd);
+    // From the rename on, the snapshot names the new log: the old one is never read again.
     renameSync(tmp, this.snapshotPath);
     fsyncDir(this.dir);
     if (this.fd !== undefined) closeSync(this.fd);
+    this.generation = generation;
+    this.logPath = this.logFile(generation);
     this.fd = openSync(this.logPath, 'w');
     fsyncSync(this.fd);
+    fsyncDir(this.dir);
     this.logBytes = 0;
+    this.removeStaleLogs();
+  }
+
+  private logFile(generation: number): string {
+    return join(this.dir, generation === 0 ? 'wal.log' : `wal.${generation}.log`);
+  }
+
+  /** Logs of earlier generations are folded into the snapshot. */
+  private removeStaleLogs(): void {
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      if (/^wal(\.\d+)?\.log$/.test(name) && path !== this.logPath) rmSync(path, { force: true });
+    }
   }
 
   /** Writes and syncs everything pending, synchronously, and closes the log. */
