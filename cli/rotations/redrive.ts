@@ -27,7 +27,7 @@ async function notRedrivable(
   if (status === 'SUCCEEDED') hint = 'it succeeded: there is nothing to redrive';
   else if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
     hint = `it is still running: wait for it, or stop it with "recert abandon ${thing ?? '<thing>'}"`;
-  } else if (/14 days/.test(reason)) {
+  } else if (/redrivable period|14 days/i.test(reason)) {
     hint = `the 14-day redrive window has passed: start a new rotation with "${rotate} --fresh"`;
   } else hint = `start a new rotation with "${rotate} --fresh"`;
   return new RefusedError(

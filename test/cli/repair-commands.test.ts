@@ -2,6 +2,7 @@ import { DescribeCertificateCommand, ListThingPrincipalsCommand } from '@aws-sdk
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
+import { ManualClock } from '../../local/clock.ts';
 import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
 import { startDirect } from './helpers/start-execution.ts';
 
@@ -223,5 +224,31 @@ describe('recert abandon', () => {
     const result = await h.run(['abandon', 'ghost-7']);
     expect(result.code).toBe(EXIT.notFound);
     expect(result.stderr).toContain('there is no thing named ghost-7');
+  });
+});
+
+describe('recert redrive past the 14-day window', () => {
+  let aged: CliHarness;
+  const clock = new ManualClock(Date.now());
+  beforeAll(async () => {
+    aged = await startCliHarness({ clock });
+  });
+  afterAll(async () => {
+    await aged?.close();
+  });
+
+  it('says the window has passed and how to start over (exit 5)', async () => {
+    // Prepare: a rotation that failed 15 days ago (on the services' clock).
+    const device = await aged.provision('old-1');
+    aged.plan.set('old-1', 'fail');
+    const arn = await startDirect(aged, 'old-1', device.certificateId, 'manual', 'FAILED');
+    await clock.advance(15 * 86_400_000);
+    // Act
+    const result = await aged.run(['redrive', arn]);
+    // Assess
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toContain(
+      'the 14-day redrive window has passed: start a new rotation with "recert rotate <thing> --fresh"',
+    );
   });
 });

@@ -71,9 +71,10 @@ export async function runIn(
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
 
-export async function startCliHarness(): Promise<CliHarness> {
+/** `clock`: the services' clock (a ManualClock lets a test age executions); wall time by default. */
+export async function startCliHarness(options: { clock?: Clock } = {}): Promise<CliHarness> {
   const stateDir = await mkdtemp(join(tmpdir(), 'recert-cli-'));
-  const clock = new ScaledClock(1);
+  const clock = options.clock ?? new ScaledClock(1);
   const functions = new FunctionRegistry(LOCAL_REGION, LOCAL_ACCOUNT_ID);
   const dynamo = new LocalDynamoDb({ stateDir });
   const dynamoUrl = await dynamo.start();
