@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { STACK_OUTPUTS as CLI_OUTPUTS } from '../../cli/target/aws-target.ts';
+import { STACK_OUTPUTS as INFRA_OUTPUTS } from '../../infra/stack.ts';
+
+// The CLI keeps its own copy of the output names so that it never loads the CDK; this keeps the
+// copy and the deployed stack from drifting apart.
+describe('stack outputs', () => {
+  it('the CLI reads exactly the outputs the CDK stack writes', () => {
+    expect(CLI_OUTPUTS).toEqual({
+      stateMachineArn: INFRA_OUTPUTS.stateMachineArn,
+      rotationTableName: INFRA_OUTPUTS.tableName,
+      escalationTopicArn: INFRA_OUTPUTS.escalationTopicArn,
+      auditTopicArn: INFRA_OUTPUTS.auditTopicArn,
+      region: INFRA_OUTPUTS.region,
+    });
+  });
+});
