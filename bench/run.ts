@@ -1,27 +1,47 @@
 /**
- * `npm run bench`: every benchmark of recert, printing its figures (medians of repeated runs) and
- * writing them to bench/results/latest.json.
+ * `npm run bench`: every benchmark of recert, printing its figures and writing them to
+ * bench/results/latest.json (and the fleet chart to bench/results/fleet.svg).
+ *
+ *   npm run bench                          the Step Functions engine, then fleets of 100, 1,000, 5,000
+ *   npm run bench -- --sizes 100,1000      other fleet sizes (or RECERT_BENCH_SIZES=100,1000)
+ *   npm run bench -- --fleet-only          the floor and the fleets only
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { renderFleetChart } from './chart.ts';
+import { benchFleet, parseFleetSizes } from './fleet.ts';
+import { printFleet, printFloor } from './fleet-report.ts';
+import { measureFloor } from './floor.ts';
 import { benchStepFunctions } from './stepfunctions.ts';
 
+const argv = process.argv.slice(2);
+const sizes = parseFleetSizes(argv, process.env);
 const results: Record<string, unknown> = {
-  machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  machine: { cpus: cpus().length, node: process.version },
 };
 
-const sfn = await benchStepFunctions();
-results.stepFunctions = sfn;
-console.log(`local Step Functions (median of ${sfn.runs} runs, fresh state directory each)`);
-console.log(
-  `  long chain:        ${sfn.chain.transitionsPerSecond} durable transitions/s (${sfn.chain.transitions} transitions)`,
-);
-console.log(
-  `  ${sfn.waiting.executions} waiting on tokens: ${sfn.waiting.transitionsPerSecond} durable transitions/s`,
-);
-console.log(
-  `  memory per waiting execution: ${(sfn.waiting.bytesPerWaitingExecution / 1024).toFixed(1)} KiB`,
-);
+if (!argv.includes('--fleet-only')) {
+  const sfn = await benchStepFunctions();
+  results.stepFunctions = sfn;
+  console.log(`local Step Functions (median of ${sfn.runs} runs, fresh state directory each)`);
+  console.log(
+    `  long chain:        ${sfn.chain.transitionsPerSecond} durable transitions/s (${sfn.chain.transitions} transitions)`,
+  );
+  console.log(
+    `  ${sfn.waiting.executions} waiting on tokens: ${sfn.waiting.transitionsPerSecond} durable transitions/s`,
+  );
+  console.log(
+    `  memory per waiting execution: ${(sfn.waiting.bytesPerWaitingExecution / 1024).toFixed(1)} KiB`,
+  );
+}
+
+const floor = await measureFloor();
+results.floor = floor;
+printFloor(floor);
+const fleet = await benchFleet(sizes, floor);
+results.fleet = fleet;
+printFleet(fleet);
 
 const dir = join(import.meta.dirname, 'results');
 await mkdir(dir, { recursive: true });
@@ -29,4 +49,18 @@ await writeFile(
   join(dir, 'latest.json'),
   `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`,
 );
-console.log(`figures written to ${join('bench', 'results', 'latest.json')}`);
+await writeFile(
+  join(dir, 'fleet.svg'),
+  renderFleetChart(
+    fleet.sizes.map((s) => ({
+      size: s.size,
+      rotationsPerSecond: s.rotationsPerSecond,
+      stackPeakRssMb: s.memory.stackPeakRssBytes / 2 ** 20,
+      fleetPeakRssMb: s.memory.fleetPeakRssBytes / 2 ** 20,
+    })),
+    `recert on the local AWS: ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`,
+  ),
+);
+console.log(
+  `figures written to ${join('bench', 'results', 'latest.json')}, chart to ${join('bench', 'results', 'fleet.svg')}`,
+);

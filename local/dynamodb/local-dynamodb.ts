@@ -49,6 +49,7 @@ export class LocalDynamoDb {
   private url: string | undefined;
   private readonly dataDir: string | undefined;
   private ttl: Record<string, string> = {};
+  private readonly operationCounts = new Map<string, number>();
 
   constructor(private readonly options: LocalDynamoDbOptions = {}) {
     this.dataDir = options.stateDir ? join(options.stateDir, 'dynamodb') : undefined;
@@ -78,9 +79,20 @@ export class LocalDynamoDb {
     });
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('dynalite has no TCP address');
+    // Counted at the server, so calls from every client (functions, engine integrations) are seen.
+    server.on('request', (request) => {
+      const target = request.headers['x-amz-target'];
+      const operation = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : 'unknown';
+      this.operationCounts.set(operation, (this.operationCounts.get(operation) ?? 0) + 1);
+    });
     this.server = server;
     this.url = `http://${LOCAL_HOST}:${address.port}`;
     return this.url;
+  }
+
+  /** Requests served so far by operation (`PutItem`, `UpdateItem`...): for the benchmark. */
+  requestCounts(): ReadonlyMap<string, number> {
+    return new Map(this.operationCounts);
   }
 
   get endpoint(): string {

@@ -1,0 +1,87 @@
+/**
+ * Meters the benchmark puts on the local stack from outside, through public interfaces only: how
+ * long the functions run, which IoT APIs they call, and how many log bytes they write.
+ */
+import type { IoTClient } from '@aws-sdk/client-iot';
+import type { FunctionRegistry } from '../local/lambda/registry.ts';
+
+/**
+ * Wraps every registered function so its handler's time is summed: in-process, so it stands for
+ * Lambda's billed duration only roughly (no cold starts; calls to the local services are fast, but
+ * the machine is shared with the rest of the stack and the fleet).
+ */
+export function timeFunctions(registry: FunctionRegistry): {
+  totalMs(): number;
+  byFunction(): Record<string, number>;
+  reset(): void;
+} {
+  let total = 0;
+  const byName = new Map<string, number>();
+  for (const fn of registry.list()) {
+    const inner = fn.handler;
+    registry.register(
+      fn.name,
+      async (event, context) => {
+        const started = performance.now();
+        try {
+          return await inner(event, context);
+        } finally {
+          // Lambda bills each invocation rounded up to the millisecond.
+          const ms = Math.ceil(performance.now() - started);
+          total += ms;
+          byName.set(fn.name, (byName.get(fn.name) ?? 0) + ms);
+        }
+      },
+      fn.timeoutSeconds,
+    );
+  }
+  return {
+    totalMs: () => total,
+    byFunction: () => Object.fromEntries(byName),
+    reset: () => {
+      total = 0;
+      byName.clear();
+    },
+  };
+}
+
+/** Counts the IoT control-plane calls made through this client (the one the functions share), by operation. */
+export function countIotCalls(client: IoTClient): { snapshot(): ReadonlyMap<string, number> } {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = context.commandName?.replace(/Command$/, '') ?? 'unknown';
+      counts.set(operation, (counts.get(operation) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'recertBenchIotCallCounter' },
+  );
+  return { snapshot: () => new Map(counts) };
+}
+
+/**
+ * The functions' structured logs go to stdout as on Lambda, where CloudWatch Logs ingests them: this
+ * counts their bytes and keeps them off the benchmark's output.
+ */
+export function countLogBytes(): { bytes(): number; restore(): void } {
+  let bytes = 0;
+  const original = process.stdout.write;
+  const counting = (chunk: unknown, ...rest: unknown[]): boolean => {
+    bytes +=
+      typeof chunk === 'string'
+        ? Buffer.byteLength(chunk)
+        : chunk instanceof Uint8Array
+          ? chunk.byteLength
+          : 0;
+    const callback = rest.find((r) => typeof r === 'function');
+    if (typeof callback === 'function') queueMicrotask(() => callback());
+    return true;
+  };
+  process.stdout.write = counting;
+  return {
+    bytes: () => bytes,
+    restore: () => {
+      process.stdout.write = original;
+    },
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The fleet benchmark: for each fleet size, a fresh local AWS (no quotas, real-time clock) in its own
+ * process and a fleet of healthy simulated devices in another, one Device Defender audit that finds
+ * every certificate expiring, and what rotating them all took and would cost on AWS.
+ */
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { FleetSizeResult } from './fleet-result.ts';
+import type { FloorResult } from './floor.ts';
+import {
+  type CostBreakdown,
+  costOf,
+  PRICES,
+  PRICES_READ_ON,
+  PRICES_REGION,
+  type RotationUsage,
+} from './prices.ts';
+
+export const DEFAULT_FLEET_SIZES = [100, 1000, 5000] as const;
+
+export const ROTATION_TIME_DEFINITION =
+  "time of one rotation = its execution's start to SUCCEEDED, minus the device's own share: from the " +
+  'broker accepting csr_req to it accepting the csr_res, and from crt_res to crt_ack (key, CSR, new ' +
+  'TLS connection and the MQTT hops to and from the device)';
+
+/** The configured memory of recert's functions in the CDK stack (arm64). */
+export const LAMBDA_MEMORY_MB = 256;
+/** Lambda writes START, END and REPORT lines of its own for each invocation, about this many bytes. */
+const LAMBDA_PLATFORM_LOG_BYTES = 350;
+
+/** A fleet size failed to run to the end. */
+export class FleetSizeFailedError extends Error {
+  override readonly name = 'FleetSizeFailedError';
+}
+
+const FromStack = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('result'),
+    result: z.custom<FleetSizeResult>((v) => typeof v === 'object' && v !== null),
+  }),
+  z.object({ type: z.literal('failed'), message: z.string() }),
+]);
+
+export interface FleetBenchmark {
+  readonly rotationTimeDefinition: string;
+  readonly prices: { readonly region: string; readonly readOn: string; readonly table: typeof PRICES };
+  readonly sizes: readonly (FleetSizeResult & {
+    readonly costPerMillionRotationsUsd: CostBreakdown;
+    /** Wall time per rotation over the floor's time per rotation. */
+    readonly floorRatio: number;
+    /** CPU time per rotation (stack + fleet) over the floor's CPU time per rotation. */
+    readonly cpuFloorRatio: number;
+  })[];
+}
+
+/** Parses `--sizes 100,1000` or RECERT_BENCH_SIZES; the defaults otherwise. */
+export function parseFleetSizes(argv: readonly string[], env: NodeJS.ProcessEnv): number[] {
+  const index = argv.indexOf('--sizes');
+  const flag =
+    index >= 0 ? argv[index + 1] : argv.find((a) => a.startsWith('--sizes='))?.slice('--sizes='.length);
+  const text = flag ?? env.RECERT_BENCH_SIZES;
+  if (text === undefined) return [...DEFAULT_FLEET_SIZES];
+  const sizes = text.split(',').map((part) => Number(part.trim()));
+  if (sizes.length === 0 || !sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 100_000)) {
+    throw new RangeError(`--sizes must be whole numbers from 1 to 100000 separated by commas, got "${text}"`);
+  }
+  return sizes;
+}
+
+export async function benchFleet(sizes: readonly number[], floor: FloorResult): Promise<FleetBenchmark> {
+  const results: FleetBenchmark['sizes'][number][] = [];
+  for (const size of sizes) {
+    const result = await runSizeInItsOwnProcess(size);
+    const usage = usageOf(result);
+    const perRotationWallMs = result.wallMs / result.size;
+    results.push({
+      ...result,
+      costPerMillionRotationsUsd: costOf(usage),
+      floorRatio: Math.round((perRotationWallMs / floor.perRotationMs) * 100) / 100,
+      cpuFloorRatio:
+        Math.round(
+          ((result.cpuMsPerRotation.stack + result.cpuMsPerRotation.fleet) / floor.perRotationCpuMs) * 100,
+        ) / 100,
+    });
+  }
+  return {
+    rotationTimeDefinition: ROTATION_TIME_DEFINITION,
+    prices: { region: PRICES_REGION, readOn: PRICES_READ_ON, table: PRICES },
+    sizes: results,
+  };
+}
+
+/**
+ * What a rotation consumes on AWS, from what the run measured. Where the local stack cannot see the
+ * AWS meter, the assumption is named here:
+ * - DynamoDB: one write unit per write (records measured well under 1 KB count 1; larger ones count
+ *   their KB rounded up), one read unit per strongly consistent read;
+ * - IoT messaging: the management messages the broker carried, plus the device's PUBACK of each QoS 1
+ *   message the cloud sent (metered as one message each) and the CONNECT of the device's new connection;
+ * - IoT connectivity: the new connection overlaps the old one for about a minute;
+ * - rules: one rule with one action for each device reply and each presence `connected` event;
+ * - registry: the registry operations among the IoT calls the functions made;
+ * - logs: the functions' structured log bytes (INFO level) plus Lambda's own lines per invocation.
+ */
+export function usageOf(result: FleetSizeResult): RotationUsage {
+  const p = result.perRotation;
+  const writeUnitsPerWrite = Math.max(1, Math.ceil(p.dynamodbMeanItemBytes / 1024));
+  const readUnitsPerRead = Math.max(1, Math.ceil(p.dynamodbMeanItemBytes / 4096));
+  const cloudToDevice = Math.max(0, p.iotMessages - p.iotDeviceReplies);
+  const registry = [
+    'AttachThingPrincipal',
+    'DetachThingPrincipal',
+    'ListPrincipalThings',
+    'ListThingPrincipals',
+    'DescribeThing',
+  ];
+  return {
+    stateTransitions: p.billedStateTransitions,
+    lambdaInvocations: p.lambdaInvocations,
+    lambdaSeconds: p.lambdaMs / 1000,
+    lambdaMemoryMb: LAMBDA_MEMORY_MB,
+    dynamodbWriteUnits: p.dynamodbWrites * writeUnitsPerWrite,
+    dynamodbReadUnits: p.dynamodbReads * readUnitsPerRead,
+    iotMessages: p.iotMessages + cloudToDevice + p.iotPresenceConnects,
+    iotConnectionMinutes: 1,
+    iotRulesTriggered: p.iotDeviceReplies + p.iotPresenceConnects,
+    iotRuleActions: p.iotDeviceReplies + p.iotPresenceConnects,
+    iotRegistryOperations: registry.reduce((n, op) => n + (p.iotApiCalls[op] ?? 0), 0),
+    logBytes: p.logBytes + p.lambdaInvocations * LAMBDA_PLATFORM_LOG_BYTES,
+  };
+}
+
+function runSizeInItsOwnProcess(size: number): Promise<FleetSizeResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(import.meta.dirname, 'fleet-stack.ts'), [], {
+      // RECERT_BENCH_PROFILE=dir writes a CPU profile of each stack process there, to find bottlenecks.
+      execArgv: [
+        '--import',
+        'tsx',
+        // The SDK's notice about future Node versions, once per process, says nothing about recert.
+        '--disable-warning=NodeVersionSupportWarning',
+        ...(process.env.RECERT_BENCH_PROFILE
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.RECERT_BENCH_PROFILE}`]
+          : []),
+      ],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    let settled = false;
+    child.on('message', (raw: unknown) => {
+      const parsed = FromStack.safeParse(raw);
+      settled = true;
+      if (!parsed.success) reject(new FleetSizeFailedError(`fleet of ${size}: ${parsed.error.message}`));
+      else if (parsed.data.type === 'failed')
+        reject(new FleetSizeFailedError(`fleet of ${size}: ${parsed.data.message}`));
+      else resolve(parsed.data.result);
+    });
+    child.on('exit', (code, signal) => {
+      if (!settled)
+        reject(new FleetSizeFailedError(`fleet of ${size}: the stack process exited (${code ?? signal})`));
+    });
+    child.send({ type: 'run', size });
+  });
+}

@@ -1,0 +1,211 @@
+/**
+ * The floor: the work one rotation cannot avoid on this machine, measured directly with node:crypto
+ * and a plain TLS server and client on 127.0.0.1, with no recert code involved:
+ * - the device makes an EC P-256 key and signs its CSR (one ECDSA signature);
+ * - the cloud verifies the CSR's signature and signs the certificate (ECDSA P-256, as the local CA);
+ * - the device verifies the certificate's signature;
+ * - two mutual-TLS handshakes (EC P-256 client certificate, full handshake, no session resumption).
+ * Each step is timed alone, one at a time; the floor is the sum of the steps' medians.
+ */
+import 'reflect-metadata';
+import { generateKeyPairSync, randomBytes, sign, verify, webcrypto } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, createServer } from 'node:tls';
+import * as x509 from '@peculiar/x509';
+import { median } from './stats.ts';
+
+x509.cryptoProvider.set(webcrypto);
+
+export interface FloorResult {
+  /** Median milliseconds of each step. */
+  readonly keyGenerationMs: number;
+  readonly csrSignatureMs: number;
+  readonly csrVerificationMs: number;
+  readonly certificateSignatureMs: number;
+  readonly certificateVerificationMs: number;
+  readonly mutualTlsHandshakeMs: number;
+  /** Key + CSR + verify CSR + sign + verify certificate + 2 handshakes, serially on one core. */
+  readonly perRotationMs: number;
+  /**
+   * The same work as process CPU time (user + system), which other load on the machine inflates
+   * less than elapsed time: the crypto steps in a loop, the handshakes with both ends in this process.
+   */
+  readonly perRotationCpuMs: number;
+  readonly mutualTlsHandshakeCpuMs: number;
+  readonly samples: { readonly crypto: number; readonly handshakes: number };
+}
+
+/** A CSR's to-be-signed part and a certificate's are a few hundred bytes. */
+const TBS_BYTES = 400;
+
+export async function measureFloor(
+  options: { cryptoSamples?: number; handshakes?: number } = {},
+): Promise<FloorResult> {
+  const cryptoSamples = options.cryptoSamples ?? 200;
+  const handshakes = options.handshakes ?? 100;
+  const ca = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const times = {
+    key: [] as number[],
+    csrSign: [] as number[],
+    csrVerify: [] as number[],
+    certSign: [] as number[],
+    certVerify: [] as number[],
+  };
+  for (let i = 0; i < cryptoSamples; i += 1) {
+    const tbs = randomBytes(TBS_BYTES);
+    let t = performance.now();
+    const device = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    times.key.push(performance.now() - t);
+    t = performance.now();
+    const csrSignature = sign('sha256', tbs, device.privateKey);
+    times.csrSign.push(performance.now() - t);
+    t = performance.now();
+    if (!verify('sha256', tbs, device.publicKey, csrSignature))
+      throw new Error('CSR signature did not verify');
+    times.csrVerify.push(performance.now() - t);
+    t = performance.now();
+    const certSignature = sign('sha256', tbs, ca.privateKey);
+    times.certSign.push(performance.now() - t);
+    t = performance.now();
+    if (!verify('sha256', tbs, ca.publicKey, certSignature))
+      throw new Error('certificate signature did not verify');
+    times.certVerify.push(performance.now() - t);
+  }
+  const cryptoCpu = process.cpuUsage();
+  for (let i = 0; i < cryptoSamples; i += 1) {
+    const tbs = randomBytes(TBS_BYTES);
+    const device = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const csrSignature = sign('sha256', tbs, device.privateKey);
+    verify('sha256', tbs, device.publicKey, csrSignature);
+    verify('sha256', tbs, ca.publicKey, sign('sha256', tbs, ca.privateKey));
+  }
+  const cryptoCpuMs = cpuMs(process.cpuUsage(cryptoCpu)) / cryptoSamples;
+  const handshakeCpu = process.cpuUsage();
+  const handshakeTimes = await measureHandshakes(handshakes);
+  // Both ends of each handshake run in this process: its CPU time is the handshake's whole cost.
+  const handshakeCpuMs = cpuMs(process.cpuUsage(handshakeCpu)) / handshakes;
+  const step = {
+    keyGenerationMs: median(times.key),
+    csrSignatureMs: median(times.csrSign),
+    csrVerificationMs: median(times.csrVerify),
+    certificateSignatureMs: median(times.certSign),
+    certificateVerificationMs: median(times.certVerify),
+    mutualTlsHandshakeMs: median(handshakeTimes),
+  };
+  const perRotationMs =
+    step.keyGenerationMs +
+    step.csrSignatureMs +
+    step.csrVerificationMs +
+    step.certificateSignatureMs +
+    step.certificateVerificationMs +
+    2 * step.mutualTlsHandshakeMs;
+  return {
+    ...roundAll(step),
+    perRotationMs: round(perRotationMs),
+    perRotationCpuMs: round(cryptoCpuMs + 2 * handshakeCpuMs),
+    mutualTlsHandshakeCpuMs: round(handshakeCpuMs),
+    samples: { crypto: cryptoSamples, handshakes },
+  };
+}
+
+/** Full mutual-TLS handshakes against a plain TLS server on loopback, one at a time. */
+async function measureHandshakes(count: number): Promise<number[]> {
+  const pki = await testPki();
+  const server = createServer({
+    key: pki.serverKeyPem,
+    cert: pki.serverCertPem,
+    ca: pki.caCertPem,
+    requestCert: true,
+    rejectUnauthorized: true,
+    noDelay: true,
+  });
+  server.on('secureConnection', (socket) => socket.end());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the TLS server has no TCP port');
+  const { port } = address;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < count; i += 1) {
+      const t = performance.now();
+      const socket = connect({
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        key: pki.clientKeyPem,
+        cert: pki.clientCertPem,
+        ca: pki.caCertPem,
+      });
+      await once(socket, 'secureConnect');
+      times.push(performance.now() - t);
+      socket.destroy();
+    }
+  } finally {
+    server.close();
+  }
+  return times;
+}
+
+interface TestPki {
+  caCertPem: string;
+  serverKeyPem: string;
+  serverCertPem: string;
+  clientKeyPem: string;
+  clientCertPem: string;
+}
+
+const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+
+async function testPki(): Promise<TestPki> {
+  const notBefore = new Date(Date.now() - 60_000);
+  const notAfter = new Date(Date.now() + 86_400_000);
+  const caKeys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: 'CN=floor CA',
+    notBefore,
+    notAfter,
+    keys: caKeys,
+    signingAlgorithm: SIGNING,
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
+  });
+  const leaf = async (serialNumber: string, cn: string, server: boolean) => {
+    const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber,
+      subject: `CN=${cn}`,
+      issuer: ca.subject,
+      notBefore,
+      notAfter,
+      publicKey: keys.publicKey,
+      signingKey: caKeys.privateKey,
+      signingAlgorithm: SIGNING,
+      extensions: server
+        ? [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'localhost' }])]
+        : [],
+    });
+    const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+    return { certPem: cert.toString('pem'), keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
+  };
+  const serverPair = await leaf('02', 'localhost', true);
+  const clientPair = await leaf('03', 'device', false);
+  return {
+    caCertPem: ca.toString('pem'),
+    serverKeyPem: serverPair.keyPem,
+    serverCertPem: serverPair.certPem,
+    clientKeyPem: clientPair.keyPem,
+    clientCertPem: clientPair.certPem,
+  };
+}
+
+const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
+
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+function roundAll<T extends Record<string, number>>(values: T): T {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(values)) out[key] = round(value);
+  return { ...values, ...out };
+}
