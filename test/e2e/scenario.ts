@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
+import type { BackoffPolicy } from '../../device/agent/backoff.ts';
 import type { BehaviourName, BehaviourSettings } from '../../device/fleet/behaviours.ts';
 import { type FleetDeviceSpec, FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
 import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
@@ -26,6 +27,8 @@ export interface ScenarioOptions {
   readonly behaviourSettings?: Partial<BehaviourSettings>;
   /** Keep device credentials in files (under the scenario's temporary directory) instead of memory. */
   readonly credentialFiles?: boolean;
+  /** The devices' reconnect backoff (the agent's default otherwise). */
+  readonly backoff?: BackoffPolicy;
 }
 
 /** A local AWS with a connected fleet of the given behaviours, every certificate inside the threshold. */
@@ -41,6 +44,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
       clock: local.clock,
       ...(options.behaviourSettings ? { behaviourSettings: options.behaviourSettings } : {}),
       ...(options.credentialFiles ? { credentialsDir: join(env.dir, 'devices') } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
     });
     const specs: FleetDeviceSpec[] = options.behaviours.map((behaviour, index) => ({
       thingName: `${options.prefix ?? 'e2e'}-${index}`,
