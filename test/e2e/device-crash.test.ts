@@ -60,6 +60,10 @@ describe('kill -9 of a device during its rotation', () => {
     for (const device of scenario.devices) {
       records.push(await recordWithStatus(local, device.thingName, ['SUCCEEDED', 'FAILED']));
     }
+    // The device may report its swap after the cloud recorded success: wait for every crash.
+    await eventually('every device crashed', async () =>
+      crashed.size === CRASH_POINTS.length ? true : undefined,
+    );
     await Promise.all(restarts);
 
     // Assess: every device crashed at its point, its rotation succeeded, and it runs on the new
