@@ -60,28 +60,35 @@ export function countIotCalls(client: IoTClient): { snapshot(): ReadonlyMap<stri
 }
 
 /**
- * The functions' structured logs go to stdout as on Lambda, where CloudWatch Logs ingests them: this
- * counts their bytes and keeps them off the benchmark's output.
+ * The functions' structured logs go to stdout and stderr (warnings, errors) as on Lambda, where
+ * CloudWatch Logs ingests both: this counts their bytes and keeps them off the benchmark's output.
+ * Other stderr output (a crash, a warning of Node's) still shows.
  */
 export function countLogBytes(): { bytes(): number; restore(): void } {
   let bytes = 0;
-  const original = process.stdout.write;
-  const counting = (chunk: unknown, ...rest: unknown[]): boolean => {
-    bytes +=
-      typeof chunk === 'string'
-        ? Buffer.byteLength(chunk)
-        : chunk instanceof Uint8Array
-          ? chunk.byteLength
-          : 0;
+  const originalOut = process.stdout.write;
+  const originalErr = process.stderr.write;
+  const sizeOf = (chunk: unknown): number =>
+    typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.byteLength : 0;
+  const swallow = (chunk: unknown, rest: unknown[]): boolean => {
+    bytes += sizeOf(chunk);
     const callback = rest.find((r) => typeof r === 'function');
     if (typeof callback === 'function') queueMicrotask(() => callback());
     return true;
   };
-  process.stdout.write = counting;
+  process.stdout.write = (chunk: unknown, ...rest: unknown[]): boolean => swallow(chunk, rest);
+  const passErr = originalErr.bind(process.stderr);
+  process.stderr.write = (chunk: unknown, ...rest: unknown[]): boolean => {
+    const text =
+      typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString() : '';
+    if (text.startsWith('{"level":')) return swallow(chunk, rest);
+    return passErr(text);
+  };
   return {
     bytes: () => bytes,
     restore: () => {
-      process.stdout.write = original;
+      process.stdout.write = originalOut;
+      process.stderr.write = originalErr;
     },
   };
 }

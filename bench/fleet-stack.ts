@@ -67,7 +67,8 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
     }
 
     // Measure from here: counters start at the audit.
-    const invocationsBefore = sum(local.functions.invocations().values());
+    const invocationsAtStart = local.functions.invocations();
+    const invocationsBefore = sum(invocationsAtStart.values());
     const dynamoBefore = local.dynamodb.requestCounts();
     const iotBefore = iotCalls.snapshot();
     const logBytesBefore = logBytes.bytes();
@@ -142,7 +143,9 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
         iotApiCalls: Object.fromEntries([...iot].map(([op, n]) => [op, round(n / size, 2)])),
         logBytes: Math.round((logBytes.bytes() - logBytesBefore) / size),
       },
-      lambdaInvocationsByFunction: Object.fromEntries(local.functions.invocations()),
+      lambdaInvocationsByFunction: Object.fromEntries(
+        diffCounts(local.functions.invocations(), invocationsAtStart),
+      ),
       lambdaMsByFunction: functionTimes.byFunction(),
       dynamodbRequests: Object.fromEntries(dynamo),
       fleet: { rotated: stopped.rotated, withoutWorkingCredentials: stopped.withoutWorkingCredentials },

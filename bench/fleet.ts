@@ -68,7 +68,12 @@ export function parseFleetSizes(argv: readonly string[], env: NodeJS.ProcessEnv)
   return sizes;
 }
 
-export async function benchFleet(sizes: readonly number[], floor: FloorResult): Promise<FleetBenchmark> {
+/** Runs each size in turn; `onProgress` gets the figures so far after each size (a long run keeps them). */
+export async function benchFleet(
+  sizes: readonly number[],
+  floor: FloorResult,
+  onProgress: (sofar: FleetBenchmark) => Promise<void> = async () => undefined,
+): Promise<FleetBenchmark> {
   const results: FleetBenchmark['sizes'][number][] = [];
   for (const size of sizes) {
     const result = await runSizeInItsOwnProcess(size);
@@ -83,11 +88,16 @@ export async function benchFleet(sizes: readonly number[], floor: FloorResult): 
           ((result.cpuMsPerRotation.stack + result.cpuMsPerRotation.fleet) / floor.perRotationCpuMs) * 100,
         ) / 100,
     });
+    await onProgress(benchmarkOf(results));
   }
+  return benchmarkOf(results);
+}
+
+function benchmarkOf(results: FleetBenchmark['sizes']): FleetBenchmark {
   return {
     rotationTimeDefinition: ROTATION_TIME_DEFINITION,
     prices: { region: PRICES_REGION, readOn: PRICES_READ_ON, table: PRICES },
-    sizes: results,
+    sizes: [...results],
   };
 }
 

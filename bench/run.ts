@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { renderFleetChart } from './chart.ts';
-import { benchFleet, parseFleetSizes } from './fleet.ts';
+import { benchFleet, type FleetBenchmark, parseFleetSizes } from './fleet.ts';
 import { printFleet, printFloor } from './fleet-report.ts';
 import { measureFloor } from './floor.ts';
 import { benchStepFunctions } from './stepfunctions.ts';
@@ -39,28 +39,33 @@ if (!argv.includes('--fleet-only')) {
 const floor = await measureFloor();
 results.floor = floor;
 printFloor(floor);
-const fleet = await benchFleet(sizes, floor);
-results.fleet = fleet;
-printFleet(fleet);
-
 const dir = join(import.meta.dirname, 'results');
 await mkdir(dir, { recursive: true });
-await writeFile(
-  join(dir, 'latest.json'),
-  `${JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2)}\n`,
-);
-await writeFile(
-  join(dir, 'fleet.svg'),
-  renderFleetChart(
-    fleet.sizes.map((s) => ({
-      size: s.size,
-      rotationsPerSecond: s.rotationsPerSecond,
-      stackPeakRssMb: s.memory.stackPeakRssBytes / 2 ** 20,
-      fleetPeakRssMb: s.memory.fleetPeakRssBytes / 2 ** 20,
-    })),
-    `recert on the local AWS: ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`,
-  ),
-);
+
+/** Written after each fleet size, so a long run that is stopped keeps what it measured. */
+async function writeResults(fleet: FleetBenchmark | undefined): Promise<void> {
+  await writeFile(
+    join(dir, 'latest.json'),
+    `${JSON.stringify({ at: new Date().toISOString(), ...results, ...(fleet ? { fleet } : {}) }, null, 2)}\n`,
+  );
+  if (!fleet || fleet.sizes.length === 0) return;
+  await writeFile(
+    join(dir, 'fleet.svg'),
+    renderFleetChart(
+      fleet.sizes.map((s) => ({
+        size: s.size,
+        rotationsPerSecond: s.rotationsPerSecond,
+        stackPeakRssMb: s.memory.stackPeakRssBytes / 2 ** 20,
+        fleetPeakRssMb: s.memory.fleetPeakRssBytes / 2 ** 20,
+      })),
+      `recert on the local AWS: ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`,
+    ),
+  );
+}
+
+await writeResults(undefined);
+const fleet = await benchFleet(sizes, floor, writeResults);
+printFleet(fleet);
 console.log(
   `figures written to ${join('bench', 'results', 'latest.json')}, chart to ${join('bench', 'results', 'fleet.svg')}`,
 );
