@@ -8,7 +8,8 @@ export class StateDirError extends Error {
 
 /** A thing-name prefix unique to this campaign, so earlier campaigns in the same state never collide. */
 export function campaignPrefix(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  // Down to the millisecond: two runs in the same second still get their own things.
+  const stamp = now.toISOString().replace(/[-:TZ.]/g, '');
   return `fleet-${stamp}`;
 }
 
