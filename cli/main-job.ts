@@ -24,10 +24,19 @@ async function main(argv: readonly string[]): Promise<number> {
   const { CampaignError, runCampaign } = await import('./main-job/campaign.ts');
   try {
     if (flags.fresh) await wipeStateDir(flags.stateDir);
+    // The first Ctrl-C stops the waiting and closes the local AWS cleanly; a second one ends at once.
+    const interrupt = new AbortController();
+    process.once('SIGINT', () => {
+      process.stderr.write(
+        '\nstopping: checking the devices and closing the local AWS (Ctrl-C again to quit)\n',
+      );
+      interrupt.abort();
+    });
     const report = await runCampaign({
       flags,
       prefix: campaignPrefix(new Date()),
       progress: createProgress(process.stderr),
+      signal: interrupt.signal,
     });
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
     return campaignPassed(report) ? 0 : 1;

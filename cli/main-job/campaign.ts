@@ -24,6 +24,8 @@ export interface CampaignOptions {
   readonly progress: Progress;
   /** Real milliseconds between two looks at the rotation table. */
   readonly pollMs?: number;
+  /** Aborted (Ctrl-C): stop waiting, check and report what there is, and close everything. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -121,7 +123,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
         return TERMINAL.has(records.get(spec.thingName)?.status ?? '');
       });
       if (everyStarted && rotationsSettled) break;
-      if (Date.now() > deadline) {
+      if (Date.now() > deadline || options.signal?.aborted === true) {
         timedOut = true;
         break;
       }

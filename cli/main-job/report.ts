@@ -85,7 +85,7 @@ export function renderReport(report: CampaignReport): string {
   lines.push(
     `  billed transitions     ${report.billedTransitions.total} (${report.billedTransitions.perRotation.toFixed(1)} per rotation)`,
   );
-  if (report.timedOut) lines.push('  TIMED OUT before every rotation ended (see --timeout)');
+  if (report.timedOut) lines.push('  STOPPED before every rotation ended (--timeout, or Ctrl-C)');
   lines.push(`  state                  ${report.stateDir} (kept)`);
   const dir = report.stateDir;
   lines.push(

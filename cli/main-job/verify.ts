@@ -75,7 +75,9 @@ export async function checkOutcomes(input: VerifyInput): Promise<DeviceOutcome[]
           expected: 'rotate',
           ok: false,
           ...withStatus,
-          detail: record ? why(record) : 'no rotation started',
+          detail: record
+            ? `${record.status === 'IN_PROGRESS' ? 'not finished: ' : ''}${why(record)}`
+            : 'no rotation started',
         });
         continue;
       }
