@@ -75,7 +75,7 @@ export class AsyncLambdaInvoker {
     for (;;) {
       attempts++;
       try {
-        const result = await this.functions.invoke(functionArn, event, this.clock);
+        const result = await this.functions.invoke(functionArn, event);
         return { ok: true, attempts, result };
       } catch (caught) {
         const error =

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import type { Clock } from '../clock.ts';
 
 /** A Lambda handler as AWS calls it: the event and a context; the result or a thrown error. */
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -70,17 +69,19 @@ export class FunctionRegistry {
 
   /**
    * Invokes a function in this process as Lambda would: a fresh context with the request id and the
-   * remaining time; a thrown error becomes a `LambdaInvocationError` whose `errorType` is the error's
+   * remaining (wall) time; a thrown error becomes a `LambdaInvocationError` whose `errorType` is the error's
    * `name`, as the Node.js runtime reports it.
    */
-  async invoke(nameOrArn: string, event: unknown, clock: Clock): Promise<unknown> {
+  async invoke(nameOrArn: string, event: unknown): Promise<unknown> {
     const fn = this.resolve(nameOrArn);
     if (!fn) {
       throw new LambdaInvocationError('ResourceNotFoundException', `Function not found: ${nameOrArn}`);
     }
     this.invocationCounts.set(fn.name, (this.invocationCounts.get(fn.name) ?? 0) + 1);
     const timeoutMs = (fn.timeoutSeconds ?? 30) * 1000;
-    const deadline = clock.now() + timeoutMs;
+    // Lambda's timeout bounds computation, which an accelerated clock does not speed up: the
+    // remaining time is wall time, whatever the shared clock's speed.
+    const deadline = Date.now() + timeoutMs;
     const requestId = randomUUID();
     const context: Context = {
       callbackWaitsForEmptyEventLoop: false,
@@ -91,7 +92,7 @@ export class FunctionRegistry {
       awsRequestId: requestId,
       logGroupName: `/aws/lambda/${fn.name}`,
       logStreamName: `local/${requestId}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
       done: () => undefined,
       fail: () => undefined,
       succeed: () => undefined,

@@ -181,7 +181,7 @@ const invokeLambda = async (call: TaskCall, fn: string, payload: Json, optimised
     );
   }
   try {
-    return toJson(await call.functions.invoke(fn, payload, call.clock));
+    return toJson(await call.functions.invoke(fn, payload));
   } catch (error) {
     if (error instanceof LambdaInvocationError) {
       const cause = JSON.stringify({
