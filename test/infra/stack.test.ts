@@ -92,38 +92,37 @@ function resourcesOf(role: ResourceRole): unknown[] {
 }
 
 describe('function roles', () => {
-  it.each(FUNCTION_IDS)(
-    '%s: its log group, each contract grant on its resources, X-Ray; nothing else',
-    (fid) => {
-      // Prepare
-      const grants = FUNCTIONS[fid].permissions.map((g) => ({
-        Action: one(g.actions),
+  it.each(
+    FUNCTION_IDS,
+  )('%s: its log group, each contract grant on its resources, X-Ray; nothing else', (fid) => {
+    // Prepare
+    const grants = FUNCTIONS[fid].permissions.map((g) => ({
+      Action: one(g.actions),
+      Effect: 'Allow',
+      Resource: one(resourcesOf(g.resource)),
+    }));
+    const publishesToEscalations = FUNCTIONS[fid].permissions.some(
+      (g) => g.resource === 'escalationTopic' && g.actions.includes('sns:Publish'),
+    );
+    const kms = publishesToEscalations
+      ? [{ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: getAtt(ids.key) }]
+      : [];
+
+    // Act
+    const statements = statementsOfRole(s.template, ids.roles[fid]);
+
+    // Assess
+    expect(statements).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Effect: 'Allow',
-        Resource: one(resourcesOf(g.resource)),
-      }));
-      const publishesToEscalations = FUNCTIONS[fid].permissions.some(
-        (g) => g.resource === 'escalationTopic' && g.actions.includes('sns:Publish'),
-      );
-      const kms = publishesToEscalations
-        ? [{ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: getAtt(ids.key) }]
-        : [];
-
-      // Act
-      const statements = statementsOfRole(s.template, ids.roles[fid]);
-
-      // Assess
-      expect(statements).toEqual([
-        {
-          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          Effect: 'Allow',
-          Resource: getAtt(ids.logGroups[fid]),
-        },
-        ...grants,
-        ...kms,
-        XRAY,
-      ]);
-    },
-  );
+        Resource: getAtt(ids.logGroups[fid]),
+      },
+      ...grants,
+      ...kms,
+      XRAY,
+    ]);
+  });
 
   it('every role is assumable by Lambda only and carries no managed policy', () => {
     for (const fid of FUNCTION_IDS) {
@@ -330,39 +329,38 @@ describe('rotation table', () => {
 });
 
 describe('IoT topic rules', () => {
-  it.each(TOPIC_RULES.map((r) => [r.name, r] as const))(
-    '%s: the contract SQL, a Lambda action and an error action',
-    (_, rule) => {
-      // Prepare
-      const target = ids.functions[rule.targetFunctionId];
-      const errors = s.stack.topicRules;
+  it.each(
+    TOPIC_RULES.map((r) => [r.name, r] as const),
+  )('%s: the contract SQL, a Lambda action and an error action', (_, rule) => {
+    // Prepare
+    const target = ids.functions[rule.targetFunctionId];
+    const errors = s.stack.topicRules;
 
-      // Assess
-      s.template.hasResourceProperties('AWS::IoT::TopicRule', {
-        RuleName: rule.name,
-        TopicRulePayload: {
-          Sql: rule.sql,
-          AwsIotSqlVersion: '2016-03-23',
-          RuleDisabled: false,
-          Actions: [{ Lambda: { FunctionArn: getAtt(target) } }],
-          ErrorAction: {
-            CloudwatchLogs: {
-              LogGroupName: ref(logicalId(errors.errorLogGroup)),
-              RoleArn: getAtt(logicalId(errors.errorRole)),
-            },
+    // Assess
+    s.template.hasResourceProperties('AWS::IoT::TopicRule', {
+      RuleName: rule.name,
+      TopicRulePayload: {
+        Sql: rule.sql,
+        AwsIotSqlVersion: '2016-03-23',
+        RuleDisabled: false,
+        Actions: [{ Lambda: { FunctionArn: getAtt(target) } }],
+        ErrorAction: {
+          CloudwatchLogs: {
+            LogGroupName: ref(logicalId(errors.errorLogGroup)),
+            RoleArn: getAtt(logicalId(errors.errorRole)),
           },
         },
-      });
-      const ruleId = logicalId(errors.rules.find((r) => r.ruleName === rule.name) ?? errors);
-      s.template.hasResourceProperties('AWS::Lambda::Permission', {
-        Action: 'lambda:InvokeFunction',
-        FunctionName: getAtt(target),
-        Principal: 'iot.amazonaws.com',
-        SourceArn: getAtt(ruleId),
-        SourceAccount: ref('AWS::AccountId'),
-      });
-    },
-  );
+      },
+    });
+    const ruleId = logicalId(errors.rules.find((r) => r.ruleName === rule.name) ?? errors);
+    s.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: getAtt(target),
+      Principal: 'iot.amazonaws.com',
+      SourceArn: getAtt(ruleId),
+      SourceAccount: ref('AWS::AccountId'),
+    });
+  });
 
   it('the error action role may only write to the error log group', () => {
     expect(statementsOfRole(s.template, logicalId(s.stack.topicRules.errorRole))).toEqual([
