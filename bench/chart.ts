@@ -18,8 +18,9 @@ interface Series {
 
 const WIDTH = 900;
 const HEIGHT = 360;
-const PANEL = { width: 380, height: 240, top: 60 };
-const LEFTS = [70, 520] as const;
+const PANEL = { width: 340, height: 240, top: 60 };
+// Room on the right of each panel for the last size's label.
+const LEFTS = [80, 530] as const;
 
 export function renderFleetChart(points: readonly ChartPoint[], title = 'recert fleet benchmark'): string {
   if (points.length === 0) throw new RangeError('the chart needs at least one fleet size');
@@ -91,6 +92,7 @@ function panel(
       const value = s.values[i] ?? 0;
       out.push(
         `<circle cx="${fmt(x(size))}" cy="${fmt(y(value))}" r="3.5" fill="${s.colour}"><title>${escapeXml(`${s.label}: ${label(value)} ${unit} at ${size} devices`)}</title></circle>`,
+        `<text x="${fmt(x(size))}" y="${fmt(y(value) - 8)}" text-anchor="middle" fill="${s.colour}">${label(value)}</text>`,
       );
     }
     const legendY = top + 14 + index * 16;

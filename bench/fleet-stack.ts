@@ -38,7 +38,7 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
     functionLogLevel: 'INFO',
   });
   const fleetProcess = fork(join(import.meta.dirname, 'fleet-devices.ts'), [], {
-    execArgv: ['--import', 'tsx', '--disable-warning=NodeVersionSupportWarning'],
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const fromFleet = inbox(fleetProcess);

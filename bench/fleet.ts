@@ -148,13 +148,13 @@ function runSizeInItsOwnProcess(size: number): Promise<FleetSizeResult> {
       execArgv: [
         '--import',
         'tsx',
-        // The SDK's notice about future Node versions, once per process, says nothing about recert.
-        '--disable-warning=NodeVersionSupportWarning',
         ...(process.env.RECERT_BENCH_PROFILE
           ? ['--cpu-prof', `--cpu-prof-dir=${process.env.RECERT_BENCH_PROFILE}`]
           : []),
       ],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      // The SDK's notice about future Node versions, once per process (and inherited by the fleet's).
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
     let settled = false;
     child.on('message', (raw: unknown) => {
