@@ -41,16 +41,20 @@ results.floor = floor;
 printFloor(floor);
 const dir = join(import.meta.dirname, 'results');
 await mkdir(dir, { recursive: true });
+// A profiled run is slower than a plain one: its figures must not replace the reference ones.
+const profiled = process.env.RECERT_BENCH_PROFILE !== undefined;
+const jsonFile = profiled ? 'profiled.json' : 'latest.json';
+const chartFile = profiled ? 'profiled.svg' : 'fleet.svg';
 
 /** Written after each fleet size, so a long run that is stopped keeps what it measured. */
 async function writeResults(fleet: FleetBenchmark | undefined): Promise<void> {
   await writeFile(
-    join(dir, 'latest.json'),
+    join(dir, jsonFile),
     `${JSON.stringify({ at: new Date().toISOString(), ...results, ...(fleet ? { fleet } : {}) }, null, 2)}\n`,
   );
   if (!fleet || fleet.sizes.length === 0) return;
   await writeFile(
-    join(dir, 'fleet.svg'),
+    join(dir, chartFile),
     renderFleetChart(
       fleet.sizes.map((s) => ({
         size: s.size,
@@ -67,5 +71,5 @@ await writeResults(undefined);
 const fleet = await benchFleet(sizes, floor, writeResults);
 printFleet(fleet);
 console.log(
-  `figures written to ${join('bench', 'results', 'latest.json')}, chart to ${join('bench', 'results', 'fleet.svg')}`,
+  `figures written to ${join('bench', 'results', jsonFile)}, chart to ${join('bench', 'results', chartFile)}`,
 );
