@@ -10,6 +10,8 @@ export const ConnectedEvent = z.object({
   clientId: z.string().min(1),
   eventType: z.literal('connected'),
   timestamp: z.number().optional(),
+  /** The certificate id the device authenticated with (for an X.509 connection). */
+  principalIdentifier: z.string().optional(),
 });
 
 export type ReconnectOutcome = { resent: 'csr_req' | 'crt_res' } | { resent: null; why: string };
@@ -46,6 +48,11 @@ export async function resendPending(event: unknown, deps: OnReconnectDeps): Prom
     deps.counter.count('RequestResent', { kind: 'csr_req' });
     deps.log.info('csr_req sent again on reconnect', fields);
     return { resent: 'csr_req' };
+  }
+  if (record.phase === 'AWAITING_ACK' && parsed.data.principalIdentifier === record.newCertificateId) {
+    // The device connected with the new certificate to prove it: it holds it, and its crt_ack
+    // follows over this connection. Sending crt_res again would only earn a duplicate crt_ack.
+    return { resent: null, why: 'connected with the new certificate' };
   }
   if (record.phase === 'AWAITING_ACK' && record.newCertificateId && record.newCertificatePem) {
     await publishToDevice(deps.iotData, thingName, 'crt_res', {

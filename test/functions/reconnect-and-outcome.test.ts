@@ -101,6 +101,24 @@ describe('on-reconnect', () => {
     expect(sentTopics()).toEqual([`management/topic/${THING}/crt_res`]);
   });
 
+  it('sends nothing when the device connects with the new certificate to prove it', async () => {
+    // Prepare: the certificate was delivered; the device opens its proving connection with it.
+    await table.put(
+      claimedRecord({
+        phase: 'AWAITING_ACK',
+        rotationId: ROTATION_ID,
+        taskToken: 't',
+        newCertificateId: NEW_CERT_ID,
+        newCertificatePem: 'PEM',
+      }),
+    );
+    // Act
+    const out = await reconnect()({ ...connected(), principalIdentifier: NEW_CERT_ID }, lambdaContext('r'));
+    // Assess
+    expect(out).toEqual({ resent: null, why: 'connected with the new certificate' });
+    expect(sentTopics()).toEqual([]);
+  });
+
   it.each([
     ['no rotation', undefined],
     ['a finished rotation', claimedRecord({ status: 'SUCCEEDED', phase: 'DONE', rotationId: ROTATION_ID })],
