@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ERROR_NAMES } from '../../workflows/rotate-device/errors.ts';
 import { isNamed, OperationFailedError, RefusedError } from '../errors.ts';
 import { certificateStatus, type RevokeOutcome, revokeCertificate } from '../iot/revoke-certificate.ts';
 import type { Target } from '../target/target.ts';
@@ -16,7 +17,7 @@ export interface AbandonResult {
   readonly alreadyAbandoned: boolean;
 }
 
-export const ABANDON_ERROR = 'RecertAbandoned';
+export const ABANDON_ERROR = ERROR_NAMES.rotationAbandoned;
 
 /** Refuses what would break invariant 1: the device must keep a certificate it holds the key of. */
 function checkAbandonable(record: RotationRecord): void {

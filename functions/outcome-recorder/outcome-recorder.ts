@@ -1,6 +1,7 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import { ERROR_NAMES } from '../../workflows/rotate-device/errors.ts';
 import { awsCall } from '../shared/aws-errors.ts';
 import { removeCertificate } from '../shared/iot-certificates.ts';
 import type { Counter, Log } from '../shared/observability.ts';
@@ -25,7 +26,8 @@ const ExecutionInput = z.object({ thingName: z.string().min(1) });
 export type RecorderOutcome =
   | { action: 'ignored'; why: string }
   | { action: 'counted'; status: 'SUCCEEDED' }
-  | { action: 'escalated'; recorded: boolean };
+  | { action: 'escalated'; recorded: boolean }
+  | { action: 'abandoned'; recorded: boolean };
 
 export interface OutcomeRecorderDeps {
   readonly store: RotationRecordStore;
@@ -107,6 +109,14 @@ export async function recordOutcome(event: unknown, deps: OutcomeRecorderDeps): 
         return { action: 'ignored', why: 'already escalated' };
       }
     }
+  }
+
+  // An operator stopped it on purpose (`recert abandon`): recorded and its certificate revoked as for
+  // any abort, but nobody is paged for a decision an operator just made.
+  if (detail.status === 'ABORTED' && detail.error === ERROR_NAMES.rotationAbandoned) {
+    deps.counter.count('RotationAbandoned');
+    deps.log.info('rotation abandoned by an operator; not escalated', { ...fields, phase, rotationId });
+    return { action: 'abandoned', recorded };
   }
 
   const message = {

@@ -257,6 +257,31 @@ describe('outcome-recorder', () => {
     expect(message).toMatchObject({ unprovenCertificateId: NEW_CERT_ID, unprovenCertificateRevoked: true });
   });
 
+  it('records an operator abandon and revokes its certificate, without paging anyone', async () => {
+    // Prepare: `recert abandon` stopped the execution with its own error name.
+    await table.put(
+      claimedRecord({
+        phase: 'AWAITING_ACK',
+        rotationId: ROTATION_ID,
+        taskToken: 't',
+        newCertificateId: NEW_CERT_ID,
+        newCertificateRotationId: ROTATION_ID,
+      }),
+    );
+    // Act
+    const out = await recorder()(
+      statusChange('ABORTED', { error: 'RecertAbandoned', cause: 'abandoned by an operator' }),
+      lambdaContext('o'),
+    );
+    // Assess
+    expect(out).toEqual({ action: 'abandoned', recorded: true });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(DeleteCertificateCommand).map((c) => c.args[0].input.certificateId)).toEqual([
+      NEW_CERT_ID,
+    ]);
+    expect(await table.read(THING)).toMatchObject({ status: 'ABORTED' });
+  });
+
   it('keeps the unproven certificate of a failed rotation for its redrive', async () => {
     await table.put(
       claimedRecord({

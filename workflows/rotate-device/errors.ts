@@ -24,6 +24,8 @@ export const ERROR_NAMES = {
   certificateMismatch: 'CertificateMismatch',
   /** The step's input did not match its schema. */
   invalidInput: 'InvalidStepInput',
+  /** The error `recert abandon` stops an execution with: an operator's decision, not an incident. */
+  rotationAbandoned: 'RecertAbandoned',
 } as const;
 
 /** One error per reason a CSR is rejected (invariant 4). */
