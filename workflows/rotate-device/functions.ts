@@ -100,6 +100,23 @@ const METRICS_ENV: EnvVarSpec = {
   description: 'CloudWatch namespace of the metrics.',
 };
 
+/** Revoke and retire both take a certificate away: detach it from thing and policies, INACTIVE, delete. */
+const CERTIFICATE_REMOVAL_GRANTS: readonly Grant[] = [
+  { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
+  {
+    actions: [
+      'iot:DescribeCertificate',
+      'iot:ListAttachedPolicies',
+      'iot:DetachPolicy',
+      'iot:UpdateCertificate',
+      'iot:DeleteCertificate',
+    ],
+    resource: 'iotCertificates',
+  },
+  { actions: ['iot:DetachPolicy'], resource: 'iotPolicies' },
+  { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
+];
+
 const entry = (id: FunctionId): string => `functions/${id}/handler.ts`;
 
 export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
@@ -238,21 +255,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       'Never the old one.',
     trigger: { kind: 'state-machine-task', state: 'RevokeNewCertificate', waitForTaskToken: false },
     environment: [TABLE_ENV, METRICS_ENV],
-    permissions: [
-      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
-      {
-        actions: [
-          'iot:DescribeCertificate',
-          'iot:ListAttachedPolicies',
-          'iot:DetachPolicy',
-          'iot:UpdateCertificate',
-          'iot:DeleteCertificate',
-        ],
-        resource: 'iotCertificates',
-      },
-      { actions: ['iot:DetachPolicy'], resource: 'iotPolicies' },
-      { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
-    ],
+    permissions: CERTIFICATE_REMOVAL_GRANTS,
     timeoutSeconds: 60,
   },
   'retire-certificate': {
@@ -275,21 +278,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       },
       METRICS_ENV,
     ],
-    permissions: [
-      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
-      {
-        actions: [
-          'iot:DescribeCertificate',
-          'iot:ListAttachedPolicies',
-          'iot:DetachPolicy',
-          'iot:UpdateCertificate',
-          'iot:DeleteCertificate',
-        ],
-        resource: 'iotCertificates',
-      },
-      { actions: ['iot:DetachPolicy'], resource: 'iotPolicies' },
-      { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
-    ],
+    permissions: CERTIFICATE_REMOVAL_GRANTS,
     timeoutSeconds: 60,
   },
   'on-reconnect': {
