@@ -1,0 +1,72 @@
+/**
+ * The AWS API quotas a rotation campaign runs into, per account and region, in calls per second.
+ * Defaults are AWS's documented defaults (all adjustable through Service Quotas); a deployment that
+ * had some raised passes the raised values and the pacing follows.
+ */
+
+/** An API on a rotation's path that AWS rate-limits, as `<service>:<Action>`. */
+export const QUOTED_APIS = [
+  'iot:CreateCertificateFromCsr',
+  'iot:UpdateCertificate',
+  'iot:DeleteCertificate',
+  'iot:DescribeCertificate',
+  'iot:AttachPolicy',
+  'iot:DetachPolicy',
+  'iot:ListAttachedPolicies',
+  'iot:AttachThingPrincipal',
+  'iot:DetachThingPrincipal',
+  'iot:ListThingPrincipals',
+  'iot:ListPrincipalThings',
+  'iot:Connect',
+  'iot:Publish',
+  'states:StartExecution',
+  'states:SendTaskSuccess',
+] as const;
+export type QuotedApi = (typeof QUOTED_APIS)[number];
+
+export type ApiQuotas = Readonly<Record<QuotedApi, number>>;
+
+/** AWS's default rates (calls per second). Sources: the AWS IoT Core and Step Functions quota pages. */
+export const AWS_DEFAULT_QUOTAS: ApiQuotas = {
+  'iot:CreateCertificateFromCsr': 15,
+  'iot:UpdateCertificate': 10,
+  'iot:DeleteCertificate': 10,
+  'iot:DescribeCertificate': 10,
+  'iot:AttachPolicy': 15,
+  'iot:DetachPolicy': 15,
+  'iot:ListAttachedPolicies': 15,
+  'iot:AttachThingPrincipal': 100,
+  'iot:DetachThingPrincipal': 100,
+  'iot:ListThingPrincipals': 10,
+  'iot:ListPrincipalThings': 10,
+  // MQTT CONNECT requests per account (each rotation connects once with its new certificate).
+  'iot:Connect': 500,
+  'iot:Publish': 20_000,
+  // Token-bucket refill rates (bucket sizes 1,300 and 3,000 absorb bursts, not sustained load).
+  'states:StartExecution': 300,
+  'states:SendTaskSuccess': 500,
+};
+
+export class InvalidQuotaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidQuotaError';
+  }
+}
+
+/** The defaults with some replaced; every rate must be a positive finite number. */
+export function resolveQuotas(overrides: Readonly<Partial<Record<string, number>>> = {}): ApiQuotas {
+  const known = new Set<string>(QUOTED_APIS);
+  const resolved: Record<string, number> = { ...AWS_DEFAULT_QUOTAS };
+  for (const [api, rate] of Object.entries(overrides)) {
+    if (!known.has(api)) {
+      throw new InvalidQuotaError(`unknown API quota ${api}; known: ${QUOTED_APIS.join(', ')}`);
+    }
+    if (rate === undefined) continue;
+    if (!Number.isFinite(rate) || rate <= 0) {
+      throw new InvalidQuotaError(`quota ${api} must be a positive number of calls per second, not ${rate}`);
+    }
+    resolved[api] = rate;
+  }
+  return resolved as ApiQuotas;
+}

@@ -1,0 +1,58 @@
+/**
+ * The campaign table: per campaign, one META item (status, pacing, counters, cursors) and its start
+ * queue, one item per rotation to start, in the order they were found. The queue is durable and
+ * ordered (sort key), so a campaign of millions survives restarts and starts each rotation once:
+ * the pacer moves the META cursor past a batch only after starting it, and a start that is repeated
+ * after a crash meets ExecutionAlreadyExists (execution names come from thing and certificate).
+ */
+
+export const CAMPAIGN_TABLE = {
+  /** The ASL placeholder that receives the table name. */
+  namePlaceholder: 'CampaignTableName',
+  partitionKey: { name: 'campaignId', type: 'S' },
+  sortKey: { name: 'entry', type: 'S' },
+  billingMode: 'PAY_PER_REQUEST',
+  /** Epoch seconds; set when a campaign ends, so finished campaigns expire with their queue. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** The sort key of a campaign's META item. */
+export const META_ENTRY = 'META';
+
+/** Queue entries sort by position: `Q#` and the position zero-padded to 12 digits. */
+export const QUEUE_ENTRY_PREFIX = 'Q#';
+export const queueEntry = (position: number): string =>
+  `${QUEUE_ENTRY_PREFIX}${String(position).padStart(12, '0')}`;
+
+export function queuePosition(entry: string): number | undefined {
+  const match = /^Q#(\d{12})$/.exec(entry);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/**
+ * ENQUEUEING: the findings are being written to the queue (starts may already run behind them);
+ * RUNNING: all queued, starts going on; STARTED_ALL: every queued rotation was started (the
+ * rotations themselves may still run); STOPPED: the failure rate passed its threshold, or an operator
+ * stopped it (`stopReason` says which), nothing more is started until it is resumed.
+ */
+export const CAMPAIGN_STATUSES = ['ENQUEUEING', 'RUNNING', 'STARTED_ALL', 'STOPPED'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+/** Counters on the META item, each moved with an atomic ADD. */
+export const CAMPAIGN_COUNTERS = [
+  /** Queue entries written. */
+  'queued',
+  /** Executions started by the campaign. */
+  'started',
+  /** Starts that found the execution already there (a repeated finding, a replayed batch). */
+  'alreadyStarted',
+  /** Queue entries with nothing to start (certificate on no thing, gone, bad finding). */
+  'skipped',
+  /** Rotations that ended SUCCEEDED. */
+  'succeeded',
+  /** Rotations that ended FAILED, TIMED_OUT or ABORTED. */
+  'failed',
+  /** Rotations waiting for a device that did not answer its first CSR request (not in flight). */
+  'parked',
+] as const;
+export type CampaignCounter = (typeof CAMPAIGN_COUNTERS)[number];
