@@ -1,3 +1,5 @@
+// First: keeps the X-Ray SDK from hooking every promise of this process (see the module).
+import '../lambda/xray-manual-mode.ts';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
