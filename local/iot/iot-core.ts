@@ -72,6 +72,11 @@ export class LocalIotCore {
   private started: LocalIotCoreEndpoints | undefined;
   private caPromise: Promise<LocalCertificateAuthority> | undefined;
   private readonly caDir: string;
+  /** The broker's packet counts when it closed, so counts stay readable after `close`. */
+  private lastPackets: { readonly connects: number; readonly publishes: number } = {
+    connects: 0,
+    publishes: 0,
+  };
 
   constructor(private readonly options: LocalIotCoreOptions) {
     this.partition = {
@@ -174,6 +179,19 @@ export class LocalIotCore {
     return join(this.caDir, 'device-ca.pem');
   }
 
+  /**
+   * Calls received per operation: the restJson1 operations by name (data-plane `Publish` included),
+   * plus `MQTT:Connect` (CONNECT packets) and `MQTT:Publish` (PUBLISH packets from clients).
+   * Refused and throttled calls count, as they do against AWS's quotas.
+   */
+  apiCallCounts(): Record<string, number> {
+    const counts = this.rest.callCounts();
+    const packets = this.broker?.packetCounts() ?? this.lastPackets;
+    if (packets.connects > 0) counts['MQTT:Connect'] = packets.connects;
+    if (packets.publishes > 0) counts['MQTT:Publish'] = packets.publishes;
+    return counts;
+  }
+
   /** Client ids with a live MQTT connection. */
   connectedClientIds(): string[] {
     return this.broker?.connectedClientIds() ?? [];
@@ -185,6 +203,7 @@ export class LocalIotCore {
   }
 
   async close(): Promise<void> {
+    if (this.broker) this.lastPackets = this.broker.packetCounts();
     await this.broker?.close();
     this.broker = undefined;
     await this.rest.close();

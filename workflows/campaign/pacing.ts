@@ -4,7 +4,7 @@
  * smallest one, times a headroom for other callers in the account, is the start rate. Everything is
  * derived by default and every figure can be overridden.
  */
-import { type ApiCalls, rotationApiCalls } from '../rotate-device/api-calls.ts';
+import { type ApiCalls, rotationApiCalls, startApiCalls, sumApiCalls } from '../rotate-device/api-calls.ts';
 import { type ApiQuotas, QUOTED_APIS, type QuotedApi, resolveQuotas } from './quotas.ts';
 
 export interface PacingSettings {
@@ -50,7 +50,7 @@ export interface PacingOptions {
   readonly activeRotationSeconds?: number;
   /** Explicit settings; each replaces the derived value. */
   readonly overrides?: Partial<PacingSettings>;
-  /** The calls of one rotation (defaults to the workflow's own table). */
+  /** The calls of one rotation, its start included (defaults to the workflow's own tables). */
   readonly calls?: ApiCalls;
 }
 
@@ -111,7 +111,9 @@ export function derivePacing(options: PacingOptions = {}): DerivedPacing {
   const active = options.activeRotationSeconds ?? DEFAULT_ACTIVE_ROTATION_SECONDS;
   check('activeRotationSeconds', active, active > 0, 'a positive number');
   const quotas = resolveQuotas(options.quotas);
-  const calls = options.calls ?? rotationApiCalls(options.policiesPerCertificate ?? 1);
+  // A campaign pays for each rotation's start as well as for the rotation itself.
+  const calls =
+    options.calls ?? sumApiCalls(rotationApiCalls(options.policiesPerCertificate ?? 1), startApiCalls());
   const limits = apiLimits(quotas, calls);
   const limitedBy = limits[0];
   if (!limitedBy)

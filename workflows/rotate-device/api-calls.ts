@@ -1,40 +1,60 @@
 /**
  * How many calls one rotation makes to each rate-limited AWS API, on the happy path of a device that
  * answers at once. The campaign pacing divides each quota by these counts to find the API that
- * limits the fleet's rotation rate, so the counts must match what the functions really do: a test
- * rotates a device on the local AWS and compares the calls the local IoT counted with this table.
+ * limits the fleet's rotation rate, so the counts must match what the functions really do:
+ * test/workflows/api-calls.test.ts rotates devices on the local AWS and compares the calls the local
+ * IoT counted with these tables.
  */
-import type { QuotedApi } from '../campaign/quotas.ts';
+import { QUOTED_APIS, type QuotedApi } from '../campaign/quotas.ts';
 
 export type ApiCalls = Readonly<Partial<Record<QuotedApi, number>>>;
 
 /**
- * One happy-path rotation of a certificate that has `policies` policies attached, including what the
- * campaign spends to start it (resolving the certificate's thing, starting the execution).
+ * One happy-path rotation (the execution, from claim to record) of a certificate that has `policies`
+ * policies attached. What it costs to start it is `startApiCalls`.
  */
 export function rotationApiCalls(policies = 1): ApiCalls {
   if (!Number.isInteger(policies) || policies < 0) {
     throw new RangeError(`policies must be a whole number >= 0, not ${policies}`);
   }
   return {
-    // Starting it: the campaign resolves the certificate's thing and starts one execution.
-    'iot:ListPrincipalThings': 1,
-    'states:StartExecution': 1,
-    // Issue: the old certificate's policies, the new certificate, its policies and thing.
+    // Issue: the old certificate (its PEM and ARN), its thing, its policies; the new certificate
+    // created INACTIVE, given the policies and the thing, then set ACTIVE.
+    'iot:DescribeCertificate': 2,
+    'iot:ListThingPrincipals': 1,
     'iot:ListAttachedPolicies': 2,
     'iot:CreateCertificateFromCsr': 1,
     'iot:AttachPolicy': policies,
     'iot:AttachThingPrincipal': 1,
-    'iot:ListThingPrincipals': 1,
-    'iot:DescribeCertificate': 1,
-    // Delivery and proof: two task tokens returned, one connection with the new certificate.
+    // Delivery and proof: csr_req and crt_res published by the cloud, csr_res and crt_ack by the
+    // device (AWS's publish quota counts both); two task tokens returned; one connection with the
+    // new certificate.
+    'iot:Publish': 4,
     'states:SendTaskSuccess': 2,
     'iot:Connect': 1,
-    'iot:Publish': 3,
-    // Retire: detach, deactivate, delete the old certificate.
-    'iot:DetachPolicy': policies,
+    // Retire: the old certificate described again, detached, its policies listed and detached,
+    // deactivated, deleted.
     'iot:DetachThingPrincipal': 1,
+    'iot:DetachPolicy': policies,
     'iot:UpdateCertificate': 2,
     'iot:DeleteCertificate': 1,
   };
+}
+
+/**
+ * What a starter (the audit fan-out, a campaign) spends to start one rotation: it resolves the
+ * certificate's thing and starts one execution.
+ */
+export function startApiCalls(): ApiCalls {
+  return { 'iot:ListPrincipalThings': 1, 'states:StartExecution': 1 };
+}
+
+/** The per-API sum of several call tables. */
+export function sumApiCalls(...tables: readonly ApiCalls[]): ApiCalls {
+  const sum: Partial<Record<QuotedApi, number>> = {};
+  for (const api of QUOTED_APIS) {
+    const calls = tables.reduce((total, table) => total + (table[api] ?? 0), 0);
+    if (tables.some((table) => table[api] !== undefined)) sum[api] = calls;
+  }
+  return sum;
 }

@@ -79,6 +79,8 @@ export class MqttBroker implements MessageBus {
   private readonly offlineSince = new Map<string, number>();
   private readonly listeners = new Set<(message: BusMessage) => void>();
   private readonly unsubscribeRegistry: Array<() => void> = [];
+  /** CONNECT packets received (accepted or refused) and PUBLISH packets from clients. */
+  private readonly received = { connects: 0, publishes: 0 };
 
   constructor(private readonly options: MqttBrokerOptions) {
     this.aedes = new Aedes({
@@ -91,12 +93,14 @@ export class MqttBroker implements MessageBus {
         done(null, true);
       },
       authenticate: (client, _username, _password, done) => {
+        this.received.connects += 1;
         const refusal = failClosed(() => this.admit(client), 'authorization failed');
         if (refusal === undefined) done(null, true);
         else done(new NotAuthorizedError(refusal), false);
       },
       authorizePublish: (client, packet, done) => {
         if (client === null) return done(null);
+        this.received.publishes += 1;
         const denial = failClosed(
           () => this.checkPublish(client, packet.topic, packet.payload, packet.qos, packet.retain),
           'authorization failed',
@@ -252,6 +256,11 @@ export class MqttBroker implements MessageBus {
         (error) => (error ? reject(error) : resolve()),
       );
     });
+  }
+
+  /** CONNECT and client PUBLISH packets received so far, for counting what a workload costs. */
+  packetCounts(): { readonly connects: number; readonly publishes: number } {
+    return { ...this.received };
   }
 
   /** Client ids with a live, accepted connection. */

@@ -34,6 +34,8 @@ class BodyTooLargeError extends Error {
 export class RestServer {
   private readonly table = new RouteTable();
   private readonly maxBodyBytes: number;
+  /** Requests per operation that reached a route, answered or refused (AWS bills quotas so). */
+  private readonly calls = new Map<string, number>();
   private readonly server: Server;
 
   constructor(private readonly options: RestServerOptions = {}) {
@@ -54,6 +56,11 @@ export class RestServer {
 
   addRoutes(routes: readonly RestRoute[]): void {
     this.table.add(routes);
+  }
+
+  /** How many requests each operation received since the server was made. */
+  callCounts(): Record<string, number> {
+    return Object.fromEntries(this.calls);
   }
 
   async listen(port: number, host: string): Promise<number> {
@@ -119,6 +126,7 @@ export class RestServer {
       return;
     }
     const { route, pathParams } = lookup;
+    this.calls.set(route.operation, (this.calls.get(route.operation) ?? 0) + 1);
     let response: RestResponse;
     try {
       const body = route.rawPayload ? undefined : parseJsonBody(rawBody);

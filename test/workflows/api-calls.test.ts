@@ -1,0 +1,171 @@
+import { AttachPolicyCommand, CreatePolicyCommand, StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
+import { type FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
+import type { LocalAws } from '../../local/stack/local-aws.ts';
+import { QUOTED_APIS, type QuotedApi } from '../../workflows/campaign/quotas.ts';
+import { type ApiCalls, rotationApiCalls, startApiCalls } from '../../workflows/rotate-device/api-calls.ts';
+import { executionName } from '../../workflows/rotate-device/naming.ts';
+import { eventually, fleetOn, rotationRecord, startLocal, stopLocal } from '../e2e/helpers.ts';
+
+const DAY = 86_400_000;
+
+/** The quoted IoT APIs as the local IoT names its counters. */
+function localCounterOf(api: QuotedApi): readonly string[] | undefined {
+  if (!api.startsWith('iot:')) return undefined;
+  if (api === 'iot:Connect') return ['MQTT:Connect'];
+  // AWS's publish quota counts inbound messages: the data-plane Publish API and devices' PUBLISH.
+  if (api === 'iot:Publish') return ['Publish', 'MQTT:Publish'];
+  return [api.slice('iot:'.length)];
+}
+
+/** The quoted IoT APIs called between two snapshots of the local IoT's counters (0 when not called). */
+function quotedIotCalls(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  const calls: Record<string, number> = {};
+  for (const api of QUOTED_APIS) {
+    const names = localCounterOf(api);
+    if (!names) continue;
+    calls[api] = names.reduce((sum, name) => sum + (after[name] ?? 0) - (before[name] ?? 0), 0);
+  }
+  return calls;
+}
+
+/** The table's IoT entries, with every quoted IoT API present (0 when the table has none). */
+function iotEntries(...tables: ApiCalls[]): Record<string, number> {
+  const calls: Record<string, number> = {};
+  for (const api of QUOTED_APIS) {
+    if (!localCounterOf(api)) continue;
+    calls[api] = tables.reduce((sum, table) => sum + (table[api] ?? 0), 0);
+  }
+  return calls;
+}
+
+describe('the IoT calls of one rotation, counted by the local IoT', () => {
+  let env: { local: LocalAws; dir: string } | undefined;
+  let fleet: FleetSimulator | undefined;
+
+  beforeAll(async () => {
+    env = await startLocal();
+  });
+
+  afterAll(async () => {
+    await fleet?.stop();
+    await stopLocal(env);
+  });
+
+  /** Waits until the rotation succeeded, the device uses its new certificate and nothing moves. */
+  async function settled(local: LocalAws, thingName: string, oldId: string): Promise<Record<string, number>> {
+    // Read from the record, not from IoT: the test's own IoT calls would be counted.
+    const record = await eventually(`${thingName} rotated`, async () => {
+      const r = await rotationRecord(local, thingName);
+      return r?.status === 'SUCCEEDED' ? r : undefined;
+    });
+    const newId = record.newCertificateId;
+    expect(newId).toEqual(expect.any(String));
+    expect(newId).not.toBe(oldId);
+    await eventually(`${thingName} connected with its new certificate`, async () => {
+      const s = fleet?.device(thingName)?.state();
+      return s?.connected && s.certificateId === newId ? s : undefined;
+    });
+    // Late calls (a reconnect handler, a redelivered reply) would show up as a change in the counts.
+    let last = JSON.stringify(local.iot.apiCallCounts());
+    for (let quiet = 0; quiet < 4; ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const now = JSON.stringify(local.iot.apiCallCounts());
+      quiet = now === last ? quiet + 1 : 0;
+      last = now;
+    }
+    return local.iot.apiCallCounts();
+  }
+
+  it('equal the table for a device with one policy, started by hand', async () => {
+    // Prepare: one connected device whose certificate has the device policy only.
+    if (!env) throw new Error('no local AWS');
+    const { local } = env;
+    const now = local.clock.now();
+    fleet = await fleetOn(local);
+    const [device] = await fleet.provision(
+      planFleet({
+        size: 1,
+        mix: parseBehaviourMix('healthy=100'),
+        prefix: 'calls-one',
+        validity: () => ({ notBefore: new Date(now - DAY), notAfter: new Date(now + 365 * DAY) }),
+      }),
+    );
+    if (!device) throw new Error('no device provisioned');
+    await fleet.start();
+    await eventually('the device connected', async () =>
+      fleet?.device(device.thingName)?.state().connected ? true : undefined,
+    );
+    const before = local.iot.apiCallCounts();
+
+    // Act: an operator starts the rotation directly (no starter's lookups).
+    await local.clients.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: local.resources.stateMachineArn,
+        name: executionName(device.thingName, device.initialCertificateId),
+        input: JSON.stringify({ thingName: device.thingName, oldCertificateId: device.initialCertificateId }),
+      }),
+    );
+    const after = await settled(local, device.thingName, device.initialCertificateId);
+
+    // Assess
+    expect(quotedIotCalls(before, after)).toEqual(iotEntries(rotationApiCalls(1)));
+  });
+
+  it('equal the table for a device with two policies, started by an audit', async () => {
+    // Prepare: a device whose certificate expires in 10 days and carries a second policy.
+    if (!env || !fleet) throw new Error('no local AWS or fleet');
+    const { local } = env;
+    const now = local.clock.now();
+    const [device] = await fleet.provision(
+      planFleet({
+        size: 1,
+        mix: parseBehaviourMix('healthy=100'),
+        prefix: 'calls-two',
+        validity: () => ({ notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * DAY) }),
+      }),
+    );
+    if (!device) throw new Error('no device provisioned');
+    const { region, accountId } = local.resources;
+    await local.clients.iot.send(
+      new CreatePolicyCommand({
+        policyName: 'calls-telemetry',
+        policyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'iot:Publish',
+              Resource: [`arn:aws:iot:${region}:${accountId}:topic/telemetry/${device.thingName}`],
+            },
+          ],
+        }),
+      }),
+    );
+    await local.clients.iot.send(
+      new AttachPolicyCommand({
+        policyName: 'calls-telemetry',
+        target: `arn:aws:iot:${region}:${accountId}:cert/${device.initialCertificateId}`,
+      }),
+    );
+    await device.start();
+    await eventually('the device connected', async () =>
+      fleet?.device(device.thingName)?.state().connected ? true : undefined,
+    );
+    const before = local.iot.apiCallCounts();
+
+    // Act: the audit finds the expiring certificate and its notification starts the rotation.
+    await local.clients.iot.send(
+      new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
+    );
+    const after = await settled(local, device.thingName, device.initialCertificateId);
+
+    // Assess: the rotation's own calls plus what the starter spends on it.
+    expect(quotedIotCalls(before, after)).toEqual(iotEntries(rotationApiCalls(2), startApiCalls()));
+  });
+});
