@@ -1,5 +1,6 @@
 import { IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import { type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { fanOut } from './audit-fanout.ts';
@@ -36,8 +37,8 @@ export function createHandler(deps: FanoutHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    iot: new IoTClient({}),
-    sfn: new SFNClient({}),
+    iot: new IoTClient(lambdaClientConfig()),
+    sfn: new SFNClient(lambdaClientConfig()),
     stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
     region: requiredEnv('AWS_REGION'),
     ...(process.env.AUDIT_CHECK_NAMES

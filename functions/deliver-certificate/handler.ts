@@ -1,6 +1,7 @@
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeliverCertificateInput } from '../../workflows/rotate-device/types.ts';
+import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import { defaultClock, documentClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
@@ -36,7 +37,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: documentClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
-    iotData: new IoTDataPlaneClient({ endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
+    iotData: new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),
 );

@@ -1,5 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import {
   booleanEnv,
   defaultClock,
@@ -41,7 +42,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: documentClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
-    sfn: new SFNClient({}),
+    sfn: new SFNClient(lambdaClientConfig()),
     acceptMissingRotationId: booleanEnv('ACCEPT_REPLIES_WITHOUT_ROTATION_ID', true),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),

@@ -1,6 +1,7 @@
 import { IoTClient } from '@aws-sdk/client-iot';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IssueCertificateInput } from '../../workflows/rotate-device/types.ts';
+import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import {
   booleanEnv,
   defaultClock,
@@ -45,7 +46,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: documentClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
-    iot: new IoTClient({}),
+    iot: new IoTClient(lambdaClientConfig()),
     requireCnMatch: booleanEnv('CSR_REQUIRE_CN_MATCH', true),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),

@@ -2,6 +2,7 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SETTINGS } from '../../workflows/rotate-device/settings.ts';
+import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import {
   defaultClock,
   documentClient,
@@ -50,8 +51,8 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: documentClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
-    sns: new SNSClient({}),
-    iot: new IoTClient({}),
+    sns: new SNSClient(lambdaClientConfig()),
+    iot: new IoTClient(lambdaClientConfig()),
     stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
     escalationTopicArn: requiredEnv('ESCALATION_TOPIC_ARN'),
     retentionSeconds: numberEnv('RECORD_RETENTION_SECONDS', SETTINGS.RecordRetentionSeconds.default),

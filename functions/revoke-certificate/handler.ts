@@ -1,6 +1,7 @@
 import { IoTClient } from '@aws-sdk/client-iot';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RevokeCertificateInput } from '../../workflows/rotate-device/types.ts';
+import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import { defaultClock, documentClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
@@ -36,7 +37,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: documentClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
-    iot: new IoTClient({}),
+    iot: new IoTClient(lambdaClientConfig()),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),
 );

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { lambdaClientConfig } from './aws-client-config.ts';
 
 export class ConfigurationError extends Error {
   constructor(message: string) {
@@ -37,7 +38,9 @@ export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv
 }
 
 /** The document client the record store uses: plain JS values, undefined attributes dropped. */
-export function documentClient(client: DynamoDBClient = new DynamoDBClient({})): DynamoDBDocumentClient {
+export function documentClient(
+  client: DynamoDBClient = new DynamoDBClient(lambdaClientConfig()),
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 

@@ -1,0 +1,130 @@
+/**
+ * How every AWS SDK client recert builds retries: exponential backoff with full jitter, so that many
+ * callers throttled at once spread their retries instead of coming back together.
+ *
+ * The delay before retry n (n = 1 for the first retry) is `random() * min(cap, base * 2^n)`
+ * ("Exponential Backoff And Jitter", AWS Architecture Blog).
+ *
+ * What the SDK does with this (read from `@smithy/core/retry`, the code the clients run):
+ * - Throttling (HTTP 429, ThrottlingException, TooManyRequestsException, LimitExceededException,
+ *   ProvisionedThroughputExceededException, ...) and transient errors (500/502/503/504, timeouts,
+ *   connection resets) are retried, up to `maxAttempts` attempts in all; client errors are not.
+ * - A `Retry-After` header from the service can lengthen a delay (by at most 5 s past ours).
+ * - Retries draw on a retry quota kept per client: a bucket of 500 tokens; a retry after throttling
+ *   costs 5, any other retry 14; a call that succeeds gives back what its last retry cost (1 if it
+ *   needed none), never above 500.
+ *   When the bucket runs dry (a sustained outage or a storm of throttles across the calls this client
+ *   made) the SDK stops retrying and the first failure reaches the caller at once. In a state machine
+ *   task that failure becomes `TransientAwsError`, whose Retry (backoff, `JitterStrategy: FULL`) takes
+ *   over; without a state machine (fan-out, outcome recorder, CLI) the caller's own error path does.
+ *   The bucket is why each client gets its own strategy: one service's storm does not stop another's retries.
+ */
+import { ConfiguredRetryStrategy } from '@smithy/util-retry';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first one included. */
+  readonly maxAttempts: number;
+  /** `base` of the backoff: the ceiling of retry n's delay is `base * 2^n`, up to `maxDelayMs`. */
+  readonly baseDelayMs: number;
+  /** `cap` of the backoff: no single delay is longer. */
+  readonly maxDelayMs: number;
+}
+
+/**
+ * Lambda functions: delays of at most 100, 200, 400 and 800 ms, 1.5 s in all for a call that fails
+ * every attempt. The shortest function timeout is 30 s and a function makes a handful of calls in a
+ * row, so even all of them retried to the end leave most of the timeout; at IoT's 10 TPS quotas 1.5 s
+ * lets 15 more calls through. Longer waits belong to the state machine, which pays nothing while waiting.
+ */
+export const LAMBDA_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1_000 };
+
+/**
+ * How many AWS calls in a row a function may make, each throttled to its last attempt, and still end
+ * inside its timeout: the Lambda policy's worst case times this stays under the shortest timeout.
+ */
+export const AWS_CLIENT_RETRY_HEADROOM = 10;
+
+/**
+ * The `recert` command: an operator waits a little longer rather than see a throttle, and nothing
+ * else retries for it. Delays of at most 0.2, 0.4, 0.8, 1.6, 3.2 and 5 s: 11.2 s in all.
+ */
+export const CLI_RETRY_POLICY: RetryPolicy = { maxAttempts: 7, baseDelayMs: 100, maxDelayMs: 5_000 };
+
+export class InvalidRetryPolicyError extends Error {
+  override readonly name = 'InvalidRetryPolicyError';
+}
+
+function checkPolicy(policy: RetryPolicy): void {
+  const problems = [
+    Number.isInteger(policy.maxAttempts) && policy.maxAttempts >= 1
+      ? ''
+      : 'maxAttempts must be an integer >= 1',
+    Number.isFinite(policy.baseDelayMs) && policy.baseDelayMs >= 0 ? '' : 'baseDelayMs must be >= 0',
+    Number.isFinite(policy.maxDelayMs) && policy.maxDelayMs >= 0 ? '' : 'maxDelayMs must be >= 0',
+  ].filter(Boolean);
+  if (problems.length > 0) {
+    throw new InvalidRetryPolicyError(
+      `invalid retry policy ${JSON.stringify(policy)}: ${problems.join('; ')}`,
+    );
+  }
+}
+
+/** The longest delay retry `retry` (1 for the first retry) may wait: `min(cap, base * 2^retry)`. */
+export function backoffCeilingMs(policy: RetryPolicy, retry: number): number {
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+}
+
+/** The delay before retry `retry` with full jitter; `random` returns a number in [0, 1). */
+export function fullJitterDelayMs(policy: RetryPolicy, retry: number, random: () => number): number {
+  return Math.floor(random() * backoffCeilingMs(policy, retry));
+}
+
+/** The most a call can spend waiting between its attempts (every attempt throttled, longest delays). */
+export function worstCaseRetryDelayMs(policy: RetryPolicy): number {
+  let total = 0;
+  for (let retry = 1; retry < policy.maxAttempts; retry++) total += backoffCeilingMs(policy, retry);
+  return total;
+}
+
+/**
+ * A fresh SDK retry strategy for one client. `ConfiguredRetryStrategy` numbers retries from 1 when it
+ * asks for a delay, which is the `n` of the formula; it keeps the SDK's retry quota.
+ */
+export function retryStrategyFor(
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): ConfiguredRetryStrategy {
+  checkPolicy(policy);
+  return new ConfiguredRetryStrategy(policy.maxAttempts, (retry) => fullJitterDelayMs(policy, retry, random));
+}
+
+/** The retry part of an SDK client's configuration, to spread into `new XxxClient({...})`. */
+export interface AwsClientRetryConfig {
+  readonly maxAttempts: number;
+  readonly retryStrategy: ConfiguredRetryStrategy;
+}
+
+export interface AwsClientConfigOptions {
+  readonly policy?: RetryPolicy;
+  /** For tests: a seeded or fixed source of jitter. */
+  readonly random?: () => number;
+}
+
+/**
+ * Config for one client; call it once per client (the retry quota lives in the strategy). The SDK only
+ * uses `maxAttempts` for its request header here: the strategy enforces the same number.
+ */
+export function awsClientConfig(options: AwsClientConfigOptions = {}): AwsClientRetryConfig {
+  const policy = options.policy ?? LAMBDA_RETRY_POLICY;
+  return { maxAttempts: policy.maxAttempts, retryStrategy: retryStrategyFor(policy, options.random) };
+}
+
+/** What every Lambda function's clients use. */
+export function lambdaClientConfig(): AwsClientRetryConfig {
+  return awsClientConfig({ policy: LAMBDA_RETRY_POLICY });
+}
+
+/** What the `recert` command's clients use. */
+export function cliClientConfig(): AwsClientRetryConfig {
+  return awsClientConfig({ policy: CLI_RETRY_POLICY });
+}
