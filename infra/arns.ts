@@ -9,6 +9,10 @@ export interface RoleTargets {
   readonly tableName: string;
   readonly stateMachineArn: string;
   readonly stateMachineName: string;
+  readonly campaignTableArn: string;
+  readonly campaignTableName: string;
+  readonly campaignStateMachineArn: string;
+  readonly campaignStateMachineName: string;
   readonly escalationTopicArn: string;
   /** The key that encrypts the escalation topic: a publisher needs it too. */
   readonly topicKeyArn: string;
@@ -30,20 +34,26 @@ export function arnsFor(scope: Construct, role: ResourceRole, targets: RoleTarge
   const stack = Stack.of(scope);
   const iot = (resource: string, resourceName: string) =>
     stack.formatArn({ service: 'iot', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const executionsOf = (stateMachineName: string) =>
+    stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   switch (role) {
     case 'rotationTable':
       return [targets.tableArn, `${targets.tableArn}/index/*`];
+    case 'campaignTable':
+      return [targets.campaignTableArn, `${targets.campaignTableArn}/index/*`];
     case 'stateMachine':
       return [targets.stateMachineArn];
     case 'executions':
-      return [
-        stack.formatArn({
-          service: 'states',
-          resource: 'execution',
-          resourceName: `${targets.stateMachineName}:*`,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ];
+      return [executionsOf(targets.stateMachineName)];
+    case 'campaignStateMachine':
+      return [targets.campaignStateMachineArn];
+    case 'campaignExecutions':
+      return [executionsOf(targets.campaignStateMachineName)];
     case 'escalationTopic':
       return [targets.escalationTopicArn];
     case 'managementTopics':

@@ -2,8 +2,10 @@ import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { CAMPAIGN_STATE_MACHINE } from '../workflows/campaign/contract.ts';
 import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../workflows/rotate-device/device-policy.ts';
 import { stateMachineArnFromName } from './arns.ts';
+import { CampaignTable } from './constructs/campaign-table.ts';
 import { DeviceDefenderAudit } from './constructs/device-defender-audit.ts';
 import { DeviceTopicRules } from './constructs/device-topic-rules.ts';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint.ts';
@@ -34,6 +36,7 @@ export const STACK_OUTPUTS = {
 /** Everything recert needs in one AWS account and region. */
 export class RecertStack extends Stack {
   readonly table: RotationTable;
+  readonly campaignTable: CampaignTable;
   readonly topics: NotificationTopics;
   readonly workflowFunctions: WorkflowFunctions;
   readonly rotation: RotationStateMachine;
@@ -48,10 +51,12 @@ export class RecertStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
     this.table = new RotationTable(this, 'Rotations');
+    this.campaignTable = new CampaignTable(this, 'Campaigns');
     this.topics = new NotificationTopics(this, 'Topics');
     // Functions need the state machine's ARN and the state machine needs theirs: the functions get
     // it from the name, which is fixed, so neither waits for the other.
     const stateMachineArn = stateMachineArnFromName(this, settings.stateMachineName);
+    const campaignStateMachineName = CAMPAIGN_STATE_MACHINE.name;
     this.iotDataEndpoint = new IotDataEndpoint(
       this,
       'IotDataEndpoint',
@@ -65,6 +70,10 @@ export class RecertStack extends Stack {
         tableName: this.table.table.tableName,
         stateMachineArn,
         stateMachineName: settings.stateMachineName,
+        campaignTableArn: this.campaignTable.table.tableArn,
+        campaignTableName: this.campaignTable.table.tableName,
+        campaignStateMachineArn: stateMachineArnFromName(this, campaignStateMachineName),
+        campaignStateMachineName,
         escalationTopicArn: this.topics.escalationTopic.topicArn,
         topicKeyArn: this.topics.key.keyArn,
       },

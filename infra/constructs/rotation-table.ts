@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { ROTATION_TABLE } from '../../workflows/rotate-device/contract.ts';
 
-const attributeType = (type: 'S' | 'N' | 'B'): dynamodb.AttributeType =>
+export const attributeType = (type: 'S' | 'N' | 'B'): dynamodb.AttributeType =>
   type === 'S'
     ? dynamodb.AttributeType.STRING
     : type === 'N'

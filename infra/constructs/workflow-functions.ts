@@ -184,6 +184,12 @@ export function environmentOf(spec: FunctionSpec, props: WorkflowFunctionsProps)
       case 'stateMachine':
         value = targets.stateMachineArn;
         break;
+      case 'campaignTable':
+        value = targets.campaignTableName;
+        break;
+      case 'campaignStateMachine':
+        value = targets.campaignStateMachineArn;
+        break;
       case 'escalationTopic':
         value = targets.escalationTopicArn;
         break;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECTED_REPLY_METRIC } from '../../infra/constructs/monitoring.ts';
 import { LAMBDA_RESERVED_ENV } from '../../infra/constructs/workflow-functions.ts';
 import { STACK_OUTPUTS } from '../../infra/stack.ts';
+import { CAMPAIGN_STATE_MACHINE } from '../../workflows/campaign/contract.ts';
 import {
   FUNCTION_IDS,
   FUNCTIONS,
@@ -30,6 +31,7 @@ import {
 let s: Synthesised;
 let ids: {
   table: string;
+  campaignTable: string;
   functions: Record<FunctionId, string>;
   roles: Record<FunctionId, string>;
   logGroups: Record<FunctionId, string>;
@@ -46,6 +48,7 @@ beforeAll(() => {
     Object.fromEntries(FUNCTION_IDS.map((fid) => [fid, pick(fid)])) as Record<FunctionId, string>;
   ids = {
     table: logicalId(s.stack.table.table),
+    campaignTable: logicalId(s.stack.campaignTable.table),
     functions: byFunction((fid) => logicalId(f.functions[fid])),
     roles: byFunction((fid) => logicalId(f.roles[fid])),
     logGroups: byFunction((fid) => logicalId(f.logGroups[fid])),
@@ -59,6 +62,7 @@ beforeAll(() => {
 afterAll(() => s.cleanup());
 
 const STATE_MACHINE_ARN = cfnArn('states', `stateMachine:${STATE_MACHINE.name}`);
+const CAMPAIGN_STATE_MACHINE_ARN = cfnArn('states', `stateMachine:${CAMPAIGN_STATE_MACHINE.name}`);
 const XRAY = {
   Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
   Effect: 'Allow',
@@ -72,10 +76,16 @@ function resourcesOf(role: ResourceRole): unknown[] {
   switch (role) {
     case 'rotationTable':
       return [getAtt(ids.table), { 'Fn::Join': ['', [getAtt(ids.table), '/index/*']] }];
+    case 'campaignTable':
+      return [getAtt(ids.campaignTable), { 'Fn::Join': ['', [getAtt(ids.campaignTable), '/index/*']] }];
     case 'stateMachine':
       return [STATE_MACHINE_ARN];
     case 'executions':
       return [cfnArn('states', `execution:${STATE_MACHINE.name}:*`)];
+    case 'campaignStateMachine':
+      return [CAMPAIGN_STATE_MACHINE_ARN];
+    case 'campaignExecutions':
+      return [cfnArn('states', `execution:${CAMPAIGN_STATE_MACHINE.name}:*`)];
     case 'escalationTopic':
       return [ref(ids.escalationTopic)];
     case 'managementTopics':
@@ -168,7 +178,9 @@ describe('functions', () => {
       }
       const expected = {
         rotationTable: ref(ids.table),
+        campaignTable: ref(ids.campaignTable),
         stateMachine: STATE_MACHINE_ARN,
+        campaignStateMachine: CAMPAIGN_STATE_MACHINE_ARN,
         escalationTopic: ref(ids.escalationTopic),
         iotDataEndpoint: {
           'Fn::Join': [

@@ -4,6 +4,7 @@
  * in the campaign table and a Standard state machine paces their starts, durably, for as long as the
  * fleet takes. `infra/` and `local/` read this, as they read `../rotate-device/contract.ts`.
  */
+export * from './functions.ts';
 export * from './pacing.ts';
 export * from './quotas.ts';
 export * from './table.ts';

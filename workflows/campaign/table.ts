@@ -56,3 +56,26 @@ export const CAMPAIGN_COUNTERS = [
   'parked',
 ] as const;
 export type CampaignCounter = (typeof CAMPAIGN_COUNTERS)[number];
+
+/**
+ * META attributes besides the counters: `status`, `source` (kind and audit task), `pacing`,
+ * `createdAt`, `updatedAt`, `enqueueCursor` (check index and nextToken of the audit pages),
+ * `enqueueDone`, `nextPosition` (the queue position the pacer starts next), `stopReason`,
+ * `stoppedAt`, and, set by a resume, `resumedAt` with `baselineSucceeded` / `baselineFailed`: the
+ * counters at that moment, so the failure rate after a resume counts only what finished since.
+ */
+export const META_ATTRIBUTES = [
+  'status',
+  'source',
+  'pacing',
+  'createdAt',
+  'updatedAt',
+  'enqueueCursor',
+  'enqueueDone',
+  'nextPosition',
+  'stopReason',
+  'stoppedAt',
+  'resumedAt',
+  'baselineSucceeded',
+  'baselineFailed',
+] as const;

@@ -46,6 +46,11 @@ export const CampaignInput = z
     campaignId: CampaignId,
     source: CampaignSource,
     pacing: PacingSettingsSchema,
+    /**
+     * 0 (or absent) for the execution that started the campaign; each hand-over to a fresh execution
+     * (before the history grows long) starts the next generation, named `<campaignId>--<generation>`.
+     */
+    generation: z.number().int().min(0).optional(),
   })
   .strict();
 export type CampaignInput = z.infer<typeof CampaignInput>;

@@ -20,7 +20,13 @@ export type FunctionId = (typeof FUNCTION_IDS)[number];
 
 /** What invokes a function. */
 export type FunctionTrigger =
-  | { kind: 'state-machine-task'; state: string; waitForTaskToken: boolean }
+  | {
+      kind: 'state-machine-task';
+      state: string;
+      waitForTaskToken: boolean;
+      /** The state machine whose task it is (the rotate-device one when absent). */
+      stateMachine?: 'campaign';
+    }
   | { kind: 'sns'; topic: 'auditNotifications' }
   | { kind: 'iot-rule'; rule: string }
   | { kind: 'eventbridge'; source: 'aws.states'; detailType: 'Step Functions Execution Status Change' };
@@ -36,6 +42,9 @@ export type FunctionTrigger =
  */
 export type ResourceRole =
   | 'rotationTable'
+  | 'campaignTable'
+  | 'campaignStateMachine'
+  | 'campaignExecutions'
   | 'stateMachine'
   | 'executions'
   | 'escalationTopic'
@@ -57,6 +66,8 @@ export interface EnvVarSpec {
   /** `lambdaRuntime`: Lambda sets it; a deployment must not (a local run passes it). */
   readonly source:
     | 'rotationTable'
+    | 'campaignTable'
+    | 'campaignStateMachine'
     | 'stateMachine'
     | 'escalationTopic'
     | 'iotDataEndpoint'
@@ -66,8 +77,8 @@ export interface EnvVarSpec {
   readonly description: string;
 }
 
-export interface FunctionSpec {
-  readonly id: FunctionId;
+export interface FunctionSpec<Id extends string = FunctionId> {
+  readonly id: Id;
   /** Relative to the repository root. */
   readonly entry: string;
   /** The module exports `handler` (for Lambda) and `createHandler(deps)` (for tests and local). */

@@ -1,0 +1,91 @@
+/**
+ * The campaign workflow's functions, described as the rotation workflow's are (`FunctionSpec`):
+ * `infra/` grants and configures them from here, `local/` registers them.
+ */
+import type { EnvVarSpec, FunctionSpec } from '../rotate-device/functions.ts';
+
+export const CAMPAIGN_FUNCTION_IDS = ['campaign-enqueue', 'campaign-pacer'] as const;
+export type CampaignFunctionId = (typeof CAMPAIGN_FUNCTION_IDS)[number];
+
+const CAMPAIGN_TABLE_ENV: EnvVarSpec = {
+  name: 'CAMPAIGN_TABLE_NAME',
+  required: true,
+  source: 'campaignTable',
+  description: 'Name of the campaign table (META items and start queues).',
+};
+const METRICS_ENV: EnvVarSpec = {
+  name: 'METRICS_NAMESPACE',
+  required: false,
+  source: 'setting',
+  default: 'recert',
+  description: 'CloudWatch namespace of the metrics.',
+};
+
+export const CAMPAIGN_FUNCTIONS: Readonly<Record<CampaignFunctionId, FunctionSpec<CampaignFunctionId>>> = {
+  'campaign-enqueue': {
+    id: 'campaign-enqueue',
+    entry: 'functions/campaign-enqueue/handler.ts',
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description:
+      "Writes a campaign's rotations to its start queue, in order: the audit task's non-compliant " +
+      "certificates page by page (resuming from the cursor in META), or the operator's list.",
+    trigger: {
+      kind: 'state-machine-task',
+      state: 'Enqueue',
+      waitForTaskToken: false,
+      stateMachine: 'campaign',
+    },
+    environment: [CAMPAIGN_TABLE_ENV, METRICS_ENV],
+    permissions: [
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+        resource: 'campaignTable',
+      },
+      // ListAuditFindings takes no resource ARN.
+      { actions: ['iot:ListAuditFindings'], resource: 'any' },
+    ],
+    timeoutSeconds: 120,
+  },
+  'campaign-pacer': {
+    id: 'campaign-pacer',
+    entry: 'functions/campaign-pacer/handler.ts',
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description:
+      'Starts queued rotations no faster than the pacing allows (start rate, rotations in flight), stops ' +
+      'the campaign when its failure rate passes the threshold, and hands over to a fresh execution ' +
+      'before the history grows long.',
+    trigger: { kind: 'state-machine-task', state: 'Pace', waitForTaskToken: false, stateMachine: 'campaign' },
+    environment: [
+      CAMPAIGN_TABLE_ENV,
+      {
+        name: 'STATE_MACHINE_ARN',
+        required: true,
+        source: 'stateMachine',
+        description: 'ARN of the rotate-device state machine.',
+      },
+      {
+        name: 'AWS_REGION',
+        required: true,
+        source: 'lambdaRuntime',
+        description: 'Region of the IoT certificates (Lambda sets it; the local stack passes its region).',
+      },
+      {
+        name: 'PACER_TICK_SECONDS',
+        required: false,
+        source: 'setting',
+        default: '60',
+        description: 'How long one pacer invocation keeps starting rotations before it returns.',
+      },
+      METRICS_ENV,
+    ],
+    permissions: [
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resource: 'campaignTable' },
+      // ListPrincipalThings takes no resource ARN.
+      { actions: ['iot:ListPrincipalThings'], resource: 'any' },
+      { actions: ['states:StartExecution'], resource: 'stateMachine' },
+    ],
+    timeoutSeconds: 120,
+  },
+};
