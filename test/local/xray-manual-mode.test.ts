@@ -37,7 +37,7 @@ describe('the local AWS and the X-Ray SDK', () => {
 
   it('leaves a Lambda environment alone (traces are sent there)', async () => {
     // Prepare
-    const env = { ...process.env, AWS_LAMBDA_FUNCTION_NAME: 'recert-request-csr' };
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_LAMBDA_FUNCTION_NAME: 'recert-request-csr' };
     delete env.AWS_XRAY_MANUAL_MODE;
 
     // Act
