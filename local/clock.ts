@@ -34,12 +34,24 @@ export class ScaledClock implements Clock {
   constructor(
     readonly speed = 1,
     start: number = Date.now(),
+    /** The wall time at which the clock read `start` (now, unless resuming another clock). */
+    realStart: number = Date.now(),
   ) {
     if (!(speed > 0) || !Number.isFinite(speed)) {
       throw new RangeError(`clock speed must be a positive finite number, got ${speed}`);
     }
-    this.realStart = Date.now();
+    this.realStart = realStart;
     this.clockStart = start;
+  }
+
+  /** What another thread needs to run the very same clock (`ScaledClock.resume`). */
+  origin(): ScaledClockOrigin {
+    return { speed: this.speed, clockStart: this.clockStart, realStart: this.realStart };
+  }
+
+  /** The same clock as the one whose `origin()` this is: both read the same time at any moment. */
+  static resume(origin: ScaledClockOrigin): ScaledClock {
+    return new ScaledClock(origin.speed, origin.clockStart, origin.realStart);
   }
 
   now(): number {
@@ -69,6 +81,12 @@ export class ScaledClock implements Clock {
     t.cleared = true;
     if (t.handle) clearTimeout(t.handle);
   }
+}
+
+export interface ScaledClockOrigin {
+  readonly speed: number;
+  readonly clockStart: number;
+  readonly realStart: number;
 }
 
 /** The system clock: speed 1. */

@@ -1,0 +1,182 @@
+/**
+ * Worker threads for the local Lambda service. The local AWS runs in one process; left there, the
+ * functions' own work (SDK calls, CSR validation, logging) competes with the services they call for
+ * one core. In workers it runs on another, and the functions still reach the services only through
+ * their endpoints, as on AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import type { LambdaHandler } from '../registry.ts';
+import { type InvokeRequest, WorkerReply, type WorkerStart } from './messages.ts';
+
+export interface FunctionWorkersOptions {
+  /** Worker threads to start (invocations go to the least busy). */
+  readonly count: number;
+  /** The module (file URL) whose export builds the handlers in each worker, and what it is given. */
+  readonly factoryModule: string;
+  readonly factoryExport: string;
+  readonly init: unknown;
+  /** How long a worker may take to load the functions (real ms). */
+  readonly startTimeoutMs?: number;
+}
+
+export class FunctionWorkerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FunctionWorkerError';
+  }
+}
+
+interface Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
+}
+
+// Plain JavaScript: it registers the TypeScript loader before loading the worker.
+const WORKER_URL = new URL('./bootstrap.mjs', import.meta.url);
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+export class FunctionWorkers {
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(
+    private readonly slots: readonly Slot[],
+    private readonly names: ReadonlySet<string>,
+  ) {}
+
+  static async start(options: FunctionWorkersOptions): Promise<FunctionWorkers> {
+    if (!Number.isInteger(options.count) || options.count < 1) {
+      throw new RangeError(`function workers: count must be a whole number >= 1, not ${options.count}`);
+    }
+    const start: WorkerStart = {
+      factoryModule: options.factoryModule,
+      factoryExport: options.factoryExport,
+      init: options.init,
+    };
+    const started = await Promise.allSettled(
+      Array.from({ length: options.count }, () => startOne(start, options.startTimeoutMs ?? 60_000)),
+    );
+    const slots = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.slot] : []));
+    const failure = started.find((s) => s.status === 'rejected');
+    if (failure) {
+      await Promise.all(slots.map((slot) => slot.worker.terminate()));
+      throw new FunctionWorkerError('a function worker did not start', { cause: failure.reason });
+    }
+    const first = started[0];
+    const names = first?.status === 'fulfilled' ? first.value.names : [];
+    const workers = new FunctionWorkers(slots, new Set(names));
+    for (const slot of slots) workers.listen(slot);
+    return workers;
+  }
+
+  /** Whether the workers run a function of this name. */
+  has(functionName: string): boolean {
+    return this.names.has(functionName);
+  }
+
+  /** A handler that runs the function in the least busy worker. */
+  handler(functionName: string): LambdaHandler {
+    return (event, context) =>
+      this.invoke(functionName, event, Date.now() + context.getRemainingTimeInMillis());
+  }
+
+  invoke(functionName: string, event: unknown, deadline: number): Promise<unknown> {
+    if (this.closed)
+      return Promise.reject(namedError('Lambda.ServiceException', 'the local Lambda service is closed'));
+    const slot = this.slots.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
+    const id = this.nextId++;
+    const request: InvokeRequest = {
+      kind: 'invoke',
+      id,
+      functionName,
+      requestId: randomUUID(),
+      deadline,
+      event,
+    };
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      try {
+        slot.worker.postMessage(request);
+      } catch (error) {
+        slot.pending.delete(id);
+        reject(
+          namedError('Lambda.InvalidRequestContentException', `the event cannot be sent: ${String(error)}`),
+        );
+      }
+    });
+  }
+
+  /** Stops the workers; invocations still running fail as a stopped Lambda's would. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    for (const slot of this.slots) failAll(slot, 'the local Lambda service stopped');
+  }
+
+  private listen(slot: Slot): void {
+    slot.worker.on('message', (raw: unknown) => {
+      const parsed = WorkerReply.safeParse(raw);
+      if (!parsed.success || parsed.data.kind === 'ready') return;
+      const reply = parsed.data;
+      const pending = slot.pending.get(reply.id);
+      if (!pending) return;
+      slot.pending.delete(reply.id);
+      if (reply.kind === 'result') pending.resolve(reply.value);
+      else pending.reject(namedError(reply.errorName, reply.errorMessage));
+    });
+    // A worker that dies takes its invocations with it, as a crashed Lambda runtime does.
+    slot.worker.on('error', (error) => failAll(slot, `a function worker failed: ${error.message}`));
+    slot.worker.on('exit', () => failAll(slot, 'a function worker exited'));
+  }
+}
+
+function failAll(slot: Slot, message: string): void {
+  for (const pending of slot.pending.values()) pending.reject(namedError('Runtime.ExitError', message));
+  slot.pending.clear();
+}
+
+function startOne(start: WorkerStart, timeoutMs: number): Promise<{ slot: Slot; names: string[] }> {
+  // No inherited flags: the bootstrap brings its own loader, and a profiler flag is the parent's own.
+  const worker = new Worker(WORKER_URL, { workerData: start, execArgv: [] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new FunctionWorkerError(`a function worker did not load within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (raw: unknown): void => {
+      const parsed = WorkerReply.safeParse(raw);
+      if (!parsed.success || parsed.data.kind !== 'ready') return;
+      done();
+      resolve({ slot: { worker, pending: new Map() }, names: parsed.data.functionNames });
+    };
+    const onError = (error: Error): void => {
+      done();
+      reject(new FunctionWorkerError(`a function worker failed to load: ${error.message}`, { cause: error }));
+    };
+    const onExit = (code: number): void => {
+      done();
+      reject(new FunctionWorkerError(`a function worker exited while loading (code ${code})`));
+    };
+    const done = (): void => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}

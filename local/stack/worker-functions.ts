@@ -1,0 +1,43 @@
+/**
+ * What a worker thread of the local Lambda service runs: the same functions, registered the same way
+ * (`registerFunctions`), with SDK clients of its own pointed at the same local endpoints and a clock
+ * that reads the same time as the local AWS's.
+ */
+import { ScaledClock, type ScaledClockOrigin } from '../clock.ts';
+import { FunctionRegistry, type LambdaHandler } from '../lambda/registry.ts';
+import { localClients } from './clients.ts';
+import { registerFunctions } from './function-wiring.ts';
+import type { LocalEndpoints } from './types.ts';
+
+type FunctionDeps = Parameters<typeof registerFunctions>[1];
+/** The functions' settings and resource names: everything but the clients and the clock. */
+export type FunctionConfig = Omit<FunctionDeps, 'db' | 'iot' | 'iotData' | 'sfn' | 'sns' | 'clock'>;
+
+export interface WorkerFunctionsInit {
+  readonly endpoints: LocalEndpoints;
+  readonly region: string;
+  readonly accountId: string;
+  readonly clock: ScaledClockOrigin;
+  readonly config: FunctionConfig;
+}
+
+/** The factory `FunctionWorkers` calls in each worker (`WORKER_FUNCTIONS_EXPORT` of this module). */
+export async function buildWorkerFunctions(init: unknown): Promise<Record<string, LambdaHandler>> {
+  // Sent by the local AWS itself, from the same types, through a structured clone.
+  const { endpoints, region, accountId, clock, config } = init as WorkerFunctionsInit;
+  const clients = localClients(endpoints, region);
+  const registry = new FunctionRegistry(region, accountId);
+  registerFunctions(registry, {
+    ...config,
+    db: clients.documents,
+    iot: clients.iot,
+    iotData: clients.iotData,
+    sfn: clients.sfn,
+    sns: clients.sns,
+    clock: ScaledClock.resume(clock),
+  });
+  return Object.fromEntries(registry.list().map((fn) => [fn.name, fn.handler]));
+}
+
+export const WORKER_FUNCTIONS_MODULE = import.meta.url;
+export const WORKER_FUNCTIONS_EXPORT = 'buildWorkerFunctions';
