@@ -5,6 +5,7 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { lambdaClientConfig } from '../../functions/shared/aws-client-config.ts';
 import { documentClient } from '../../functions/shared/environment.ts';
 import { LOCAL_CREDENTIALS } from '../config.ts';
 import type { LocalEndpoints } from './types.ts';
@@ -21,18 +22,25 @@ export interface LocalClients {
 }
 
 export function localClients(endpoints: LocalEndpoints, region: string): LocalClients {
-  // The local services are fast and loopback is reliable: a throttled call is retried by the caller's
-  // own policy (the state machine's Retry), as on AWS; the SDK's default of 3 attempts stays.
-  const common = { region, credentials: LOCAL_CREDENTIALS };
-  const dynamodb = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb });
+  // The functions' own retry policy (backoff with full jitter), so a local run with AWS's quotas on
+  // throttles and retries as Lambda would. Local-only differences: the endpoint and fixed credentials,
+  // and one client per service for every function of the process, so they share one SDK retry quota
+  // where each Lambda execution environment has its own; when it runs dry the state machine retries.
+  const local = (endpoint: string) => ({
+    ...lambdaClientConfig(),
+    region,
+    credentials: LOCAL_CREDENTIALS,
+    endpoint,
+  });
+  const dynamodb = new DynamoDBClient(local(endpoints.dynamodb));
   return {
     dynamodb,
     documents: documentClient(dynamodb),
-    iot: new IoTClient({ ...common, endpoint: endpoints.iot }),
-    iotData: new IoTDataPlaneClient({ ...common, endpoint: endpoints.iotData }),
-    sfn: new SFNClient({ ...common, endpoint: endpoints.stepFunctions }),
-    sns: new SNSClient({ ...common, endpoint: endpoints.sns }),
-    eventBridge: new EventBridgeClient({ ...common, endpoint: endpoints.eventBridge }),
+    iot: new IoTClient(local(endpoints.iot)),
+    iotData: new IoTDataPlaneClient(local(endpoints.iotData)),
+    sfn: new SFNClient(local(endpoints.stepFunctions)),
+    sns: new SNSClient(local(endpoints.sns)),
+    eventBridge: new EventBridgeClient(local(endpoints.eventBridge)),
   };
 }
 

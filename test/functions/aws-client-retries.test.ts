@@ -1,0 +1,187 @@
+/**
+ * The retry config on real SDK clients against the real local IoT with a tiny API quota: a burst
+ * over the quota all succeeds, and a counting proxy in front of the server sees the throttled attempts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateKeysAndCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
+import { afterEach, describe, expect, it } from 'vitest';
+import { awsClientConfig, LAMBDA_RETRY_POLICY } from '../../functions/shared/aws-client-config.ts';
+import { ScaledClock } from '../../local/clock.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/config.ts';
+import { LocalIotCore } from '../../local/iot/iot-core.ts';
+import { destroyClients, localClients } from '../../local/stack/clients.ts';
+
+/** A loopback HTTP proxy that counts the answers it relays, by status code. */
+interface CountingProxy {
+  readonly url: string;
+  readonly statuses: number[];
+  close(): Promise<void>;
+}
+
+async function countingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  const statuses: number[] = [];
+  const server: Server = createServer((req, res) => {
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        statuses.push(answer.statusCode ?? 0);
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    statuses,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A seeded source of jitter (mulberry32): real spread, the same every run. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const QUOTA_TPS = 10;
+const BURST = 16;
+
+describe('AWS clients retry throttling against the local IoT', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function throttledIot(): Promise<{ proxy: CountingProxy; certificateId: string }> {
+    const stateDir = mkdtempSync(join(tmpdir(), 'recert-retries-'));
+    cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    // Wall time: the SDK waits in wall time, and the quota refills in it, as on AWS.
+    const core = new LocalIotCore({
+      stateDir,
+      clock: new ScaledClock(1),
+      generatedKeyKind: 'ec-p256',
+      quotas: { UpdateCertificate: QUOTA_TPS },
+    });
+    const endpoints = await core.start({ httpPort: 0, mqttPort: 0, host: '127.0.0.1' });
+    cleanups.push(() => core.close());
+    const proxy = await countingProxy(endpoints.http);
+    cleanups.push(() => proxy.close());
+    const setup = new IoTClient({
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: endpoints.http,
+    });
+    const cert = await setup.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+    setup.destroy();
+    return { proxy, certificateId: cert.certificateId ?? '' };
+  }
+
+  const burstOf = (iot: IoTClient, certificateId: string) =>
+    Promise.allSettled(
+      Array.from({ length: BURST }, (_, i) =>
+        iot.send(
+          new UpdateCertificateCommand({ certificateId, newStatus: i % 2 === 0 ? 'INACTIVE' : 'ACTIVE' }),
+        ),
+      ),
+    );
+
+  it('gets a burst over the quota through with the Lambda config: every call succeeds after retries', async () => {
+    // Prepare
+    const { proxy, certificateId } = await throttledIot();
+    const iot = new IoTClient({
+      ...awsClientConfig({ policy: LAMBDA_RETRY_POLICY, random: seeded(7) }),
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: proxy.url,
+    });
+    cleanups.push(() => iot.destroy());
+
+    // Act
+    const results = await burstOf(iot, certificateId);
+
+    // Assess: no ThrottlingException reached the caller; the server throttled (the bucket refills
+    // while the burst goes out, so not always all the calls over it), and the attempts the SDK
+    // reports add up to what the server answered.
+    const rejected = results.filter((r) => r.status === 'rejected');
+    expect(rejected).toEqual([]);
+    const throttledAnswers = proxy.statuses.filter((s) => s === 429).length;
+    expect(throttledAnswers).toBeGreaterThan(0);
+    expect(proxy.statuses.filter((s) => s === 200)).toHaveLength(BURST);
+    const attempts = results.map((r) => (r.status === 'fulfilled' ? (r.value.$metadata.attempts ?? 1) : 0));
+    expect(attempts.reduce((a, b) => a + b, 0)).toBe(BURST + throttledAnswers);
+    expect(Math.max(...attempts)).toBeLessThanOrEqual(LAMBDA_RETRY_POLICY.maxAttempts);
+  });
+
+  it('retries with the local stack clients the functions use', async () => {
+    // Prepare
+    const { proxy, certificateId } = await throttledIot();
+    const clients = localClients(
+      {
+        stepFunctions: proxy.url,
+        iot: proxy.url,
+        iotData: proxy.url,
+        dynamodb: proxy.url,
+        sns: proxy.url,
+        eventBridge: proxy.url,
+        mqtt: { host: '127.0.0.1', port: 0 },
+        rootCaPath: '',
+      },
+      LOCAL_REGION,
+    );
+    cleanups.push(() => destroyClients(clients));
+
+    // Act
+    const results = await burstOf(clients.iot, certificateId);
+
+    // Assess
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(proxy.statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+  });
+
+  it('lets the throttle through to the caller without retries (what the config prevents)', async () => {
+    // Prepare
+    const { proxy, certificateId } = await throttledIot();
+    const iot = new IoTClient({
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: proxy.url,
+      maxAttempts: 1,
+    });
+    cleanups.push(() => iot.destroy());
+
+    // Act
+    const results = await burstOf(iot, certificateId);
+
+    // Assess
+    const names = results.flatMap((r) =>
+      r.status === 'rejected' && r.reason instanceof Error ? [r.reason.name] : [],
+    );
+    expect(names.length).toBeGreaterThan(0);
+    expect(new Set(names)).toEqual(new Set(['ThrottlingException']));
+  });
+});
