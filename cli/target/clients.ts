@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { cliClientConfig } from '../../functions/shared/aws-client-config.ts';
 import type { Target, TargetResources } from './target.ts';
 import { executionConsoleLink } from './target.ts';
 
@@ -18,19 +19,24 @@ export function createTarget(
   resources: TargetResources,
   settings: ClientSettings,
 ): Target {
-  const base = {
+  // Nothing retries for an operator: throttles are retried here, with backoff and full jitter, on both
+  // targets (the local AWS can enforce AWS's quotas). Each client gets its own strategy, so its own
+  // SDK retry quota. A local AWS that is down is caught before this by the target's probe.
+  const base = () => ({
+    ...cliClientConfig(),
     region: settings.region,
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
-    // Commands are interactive: fail within seconds instead of retrying for a long time.
-    maxAttempts: kind === 'local' ? 2 : 4,
-  };
+  });
   const sfn = new SFNClient({
-    ...base,
+    ...base(),
     ...(settings.endpoints ? { endpoint: settings.endpoints.stepFunctions } : {}),
   });
-  const iot = new IoTClient({ ...base, ...(settings.endpoints ? { endpoint: settings.endpoints.iot } : {}) });
+  const iot = new IoTClient({
+    ...base(),
+    ...(settings.endpoints ? { endpoint: settings.endpoints.iot } : {}),
+  });
   const dynamodb = new DynamoDBClient({
-    ...base,
+    ...base(),
     ...(settings.endpoints ? { endpoint: settings.endpoints.dynamodb } : {}),
   });
   const db = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
