@@ -19,6 +19,7 @@ import type { IssuedValidity } from '../iot/registry/certificates.ts';
 import { topicRuleRoutes } from '../iot/rules/rule-routes.ts';
 import { RulesEngine } from '../iot/rules/rules-engine.ts';
 import { FunctionRegistry } from '../lambda/registry.ts';
+import { FunctionWorkers } from '../lambda/worker/function-workers.ts';
 import { StepFunctionsEngine, StepFunctionsServer } from '../stepfunctions/index.ts';
 import { destroyClients, type LocalClients, localClients } from './clients.ts';
 import { registerFunctions } from './function-wiring.ts';
@@ -30,6 +31,12 @@ import {
   stateMachineArnOf,
 } from './resources.ts';
 import type { LocalAwsManifest, LocalEndpoints, LocalResources } from './types.ts';
+import {
+  type FunctionConfig,
+  WORKER_FUNCTIONS_EXPORT,
+  WORKER_FUNCTIONS_MODULE,
+  type WorkerFunctionsInit,
+} from './worker-functions.ts';
 
 export type LocalPorts = Record<keyof typeof DEFAULT_PORTS, number>;
 
@@ -58,6 +65,12 @@ export interface LocalAwsOptions {
   readonly functionLogLevel?: RotationFunctionsDeps['logLevel'];
   /** Delays of Lambda's asynchronous retries (IoT rules, SNS, EventBridge); one and two minutes by default. */
   readonly asyncRetryDelaysMs?: readonly number[];
+  /**
+   * Worker threads that run the functions (0, the default: this thread). Worth one on a machine with
+   * a core to spare: the functions' SDK work then runs beside the services. Needs the scaled clock
+   * (a caller's clock cannot be shared with another thread).
+   */
+  readonly functionWorkers?: number;
   /** Diagnostics of the local services (denied connections, failed rule actions...). */
   readonly log?: (line: string) => void;
 }
@@ -220,21 +233,39 @@ export class LocalAws {
 
     const stateMachineArn = stateMachineArnOf(region, accountId);
     const escalationTopicArn = events.sns.topicArn(LOCAL_RESOURCE_NAMES.escalationTopic);
-    const functionArns = registerFunctions(functions, {
-      db: clients.documents,
+    // Plain data, so that function workers can build the very same functions in their threads.
+    const functionConfig: FunctionConfig = {
       tableName: LOCAL_RESOURCE_NAMES.table,
-      iot: clients.iot,
-      iotData: clients.iotData,
-      sfn: clients.sfn,
-      sns: clients.sns,
       stateMachineArn,
       escalationTopicArn,
       region,
       accountId,
-      clock,
       logLevel: options.functionLogLevel ?? 'SILENT',
       ...options.functionSettings,
+    };
+    const functionArns = registerFunctions(functions, {
+      ...functionConfig,
+      db: clients.documents,
+      iot: clients.iot,
+      iotData: clients.iotData,
+      sfn: clients.sfn,
+      sns: clients.sns,
+      clock,
     });
+    if (options.functionWorkers) {
+      const workers = await startFunctionWorkers(options.functionWorkers, clock, {
+        endpoints,
+        region,
+        accountId,
+        config: functionConfig,
+      });
+      // Closed before the services (the stack closes in reverse): what still runs fails, as it
+      // would when Lambda stops, instead of landing on services that are going away.
+      stack.add(() => workers.close());
+      for (const fn of functions.list()) {
+        if (workers.has(fn.name)) functions.register(fn.name, workers.handler(fn.name), fn.timeoutSeconds);
+      }
+    }
 
     await stepFunctions.open();
     stack.add(() => stepFunctions.close());
@@ -304,4 +335,27 @@ export class LocalAws {
     for (const close of [...this.closers].reverse()) await close();
     await this.claim.release();
   }
+}
+
+class FunctionWorkersNeedScaledClockError extends Error {
+  override readonly name = 'FunctionWorkersNeedScaledClockError';
+}
+
+async function startFunctionWorkers(
+  count: number,
+  clock: Clock,
+  init: Omit<WorkerFunctionsInit, 'clock'>,
+): Promise<FunctionWorkers> {
+  if (!(clock instanceof ScaledClock)) {
+    throw new FunctionWorkersNeedScaledClockError(
+      'functionWorkers needs the local AWS to run its own scaled clock: a caller-supplied clock cannot be read from another thread',
+    );
+  }
+  const workerInit: WorkerFunctionsInit = { ...init, clock: clock.origin() };
+  return FunctionWorkers.start({
+    count,
+    factoryModule: WORKER_FUNCTIONS_MODULE,
+    factoryExport: WORKER_FUNCTIONS_EXPORT,
+    init: workerInit,
+  });
 }
