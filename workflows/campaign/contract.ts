@@ -4,9 +4,16 @@
  * in the campaign table and a Standard state machine paces their starts, durably, for as long as the
  * fleet takes. `infra/` and `local/` read this, as they read `../rotate-device/contract.ts`.
  */
+
+export * from './errors.ts';
+export * from './events.ts';
 export * from './functions.ts';
+export * from './history.ts';
 export * from './pacing.ts';
+export * from './placeholders.ts';
 export * from './quotas.ts';
+export * from './render.ts';
+export * from './settings.ts';
 export * from './table.ts';
 export * from './types.ts';
 

@@ -36,7 +36,17 @@ export const CAMPAIGN_FUNCTIONS: Readonly<Record<CampaignFunctionId, FunctionSpe
       waitForTaskToken: false,
       stateMachine: 'campaign',
     },
-    environment: [CAMPAIGN_TABLE_ENV, METRICS_ENV],
+    environment: [
+      CAMPAIGN_TABLE_ENV,
+      {
+        name: 'PACER_TICK_SECONDS',
+        required: false,
+        source: 'setting',
+        default: '60',
+        description: 'How long one invocation keeps paging findings before it returns (its time budget).',
+      },
+      METRICS_ENV,
+    ],
     permissions: [
       {
         actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
@@ -85,6 +95,8 @@ export const CAMPAIGN_FUNCTIONS: Readonly<Record<CampaignFunctionId, FunctionSpe
       // ListPrincipalThings takes no resource ARN.
       { actions: ['iot:ListPrincipalThings'], resource: 'any' },
       { actions: ['states:StartExecution'], resource: 'stateMachine' },
+      // The hand-over to a fresh execution of the campaign before the history grows long.
+      { actions: ['states:StartExecution'], resource: 'campaignStateMachine' },
     ],
     timeoutSeconds: 120,
   },

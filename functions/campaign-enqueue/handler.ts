@@ -1,0 +1,47 @@
+import { IoTClient } from '@aws-sdk/client-iot';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
+import { CampaignStore } from '../shared/campaign-store.ts';
+import { documentClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { enqueue } from './campaign-enqueue.ts';
+
+export const DEFAULT_ENQUEUE_BUDGET_SECONDS = 60;
+
+export interface EnqueueHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
+  readonly db: DynamoDBDocumentClient;
+  readonly campaignTableName: string;
+  readonly iot: IoTClient;
+  readonly clock?: SleepClock;
+  /** How long one invocation keeps paging (s); the pacer's tick by default. */
+  readonly budgetSeconds?: number;
+}
+
+export function createHandler(deps: EnqueueHandlerDeps) {
+  const observability = createObservability('campaign-enqueue', {
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
+  });
+  const store = new CampaignStore(deps.db, deps.campaignTableName);
+  return wrapHandler(observability, async (event) =>
+    enqueue(event, {
+      store,
+      iot: deps.iot,
+      clock: deps.clock ?? systemSleepClock,
+      log: logOf(observability.logger),
+      counter: counterOf(observability.metrics),
+      budgetMs: (deps.budgetSeconds ?? DEFAULT_ENQUEUE_BUDGET_SECONDS) * 1000,
+    }),
+  );
+}
+
+export const handler = lazyHandler(() =>
+  createHandler({
+    db: documentClient(),
+    campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
+    iot: new IoTClient(lambdaClientConfig()),
+    budgetSeconds: numberEnv('PACER_TICK_SECONDS', DEFAULT_ENQUEUE_BUDGET_SECONDS),
+    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
+  }),
+);

@@ -1,0 +1,60 @@
+import { IoTClient } from '@aws-sdk/client-iot';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
+import { CampaignStore } from '../shared/campaign-store.ts';
+import { documentClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { pace } from './campaign-pacer.ts';
+
+export const DEFAULT_TICK_SECONDS = 60;
+
+export interface PacerHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
+  readonly db: DynamoDBDocumentClient;
+  readonly campaignTableName: string;
+  readonly iot: IoTClient;
+  readonly sfn: SFNClient;
+  /** The rotate-device state machine. */
+  readonly stateMachineArn: string;
+  readonly region: string;
+  readonly clock?: SleepClock;
+  /** How long one invocation keeps starting rotations (s). */
+  readonly tickSeconds?: number;
+  readonly pollMs?: number;
+}
+
+export function createHandler(deps: PacerHandlerDeps) {
+  const observability = createObservability('campaign-pacer', {
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
+  });
+  const store = new CampaignStore(deps.db, deps.campaignTableName);
+  return wrapHandler(observability, async (event) =>
+    pace(event, {
+      store,
+      iot: deps.iot,
+      sfn: deps.sfn,
+      clock: deps.clock ?? systemSleepClock,
+      log: logOf(observability.logger),
+      counter: counterOf(observability.metrics),
+      rotationStateMachineArn: deps.stateMachineArn,
+      region: deps.region,
+      tickMs: (deps.tickSeconds ?? DEFAULT_TICK_SECONDS) * 1000,
+      ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}),
+    }),
+  );
+}
+
+export const handler = lazyHandler(() =>
+  createHandler({
+    db: documentClient(),
+    campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
+    iot: new IoTClient(lambdaClientConfig()),
+    sfn: new SFNClient(lambdaClientConfig()),
+    stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
+    region: requiredEnv('AWS_REGION'),
+    tickSeconds: numberEnv('PACER_TICK_SECONDS', DEFAULT_TICK_SECONDS),
+    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
+  }),
+);
