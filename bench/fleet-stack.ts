@@ -36,6 +36,8 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
     ports: ANY_PORTS,
     clockSpeed: 1,
     functionLogLevel: 'INFO',
+    // As `recert local up` runs it: the functions on a worker thread, beside the services.
+    functionWorkers: Number(process.env.RECERT_BENCH_FUNCTION_WORKERS ?? 1),
   });
   const fleetProcess = fork(join(import.meta.dirname, 'fleet-devices.ts'), [], {
     execArgv: ['--import', 'tsx'],
