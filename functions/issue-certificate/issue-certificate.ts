@@ -14,7 +14,7 @@ import {
 } from '../../workflows/rotate-device/errors.ts';
 import type { IssueCertificateInput, IssueCertificateOutput } from '../../workflows/rotate-device/types.ts';
 import { awsCall, awsCallRejectable, errorName } from '../shared/aws-errors.ts';
-import { attachedPolicyNames, describeCertificate, thingPrincipals } from '../shared/iot-certificates.ts';
+import { attachedPolicyNames, describeCertificate } from '../shared/iot-certificates.ts';
 import type { Counter, Log } from '../shared/observability.ts';
 import type { Fence, RotationRecordStore } from '../shared/rotation-record.ts';
 import { validateCsr } from './csr-validation.ts';
@@ -40,9 +40,17 @@ export interface IssueCertificateDeps {
  *    certificate may or may not exist. AWS offers no lookup by public key short of paging every
  *    certificate in the account, so the step does not guess; it fails with IssuanceInterrupted,
  *    which the state machine answers with a fresh CSR under a new rotationId (a new attempt).
- * 3. The certificate is created INACTIVE and recorded before anything else; only then does it get
- *    the old certificate's policies, the thing attachment and ACTIVE. So a certificate lost in that
- *    crash window is INACTIVE, has no policy and no thing: it can never be used to connect.
+ * 3. The certificate is created ACTIVE (one UpdateCertificate less: AWS allows 10 of those per
+ *    second) and recorded before anything else; only then does it get the old certificate's
+ *    policies and the thing attachment. A certificate lost in that crash window has no policy and no
+ *    thing, and AWS IoT allows a certificate without a policy nothing: it can never connect.
+ *
+ * The old certificate is described once (its PEM for invariant 4, its ARN) and its policies listed
+ * once; the names are recorded with the ISSUED phase so that retire detaches exactly those.
+ * The thing's principals are not listed: the starter found the old certificate attached to the thing
+ * (the audit fan-out through ListPrincipalThings, `recert rotate` through ListThingPrincipals), and the
+ * CSR arrived over a connection of that certificate under the thing's name (invariant 3), which
+ * recert's device policy allows only while the certificate is attached to the thing.
  */
 export async function issueCertificate(
   input: IssueCertificateInput,
@@ -91,12 +99,6 @@ export async function issueCertificate(
           `the result (key ${record.issuingKeyFingerprint ?? '?'}); asking for a fresh CSR`,
       );
     }
-    const principals = await thingPrincipals(deps.iot, input.thingName);
-    if (!principals.includes(old.certificateArn)) {
-      throw new CertificateMismatch(
-        `${input.thingName}: the old certificate ${input.oldCertificateId} is not attached to the thing`,
-      );
-    }
     let keyFingerprint: string;
     try {
       ({ keyFingerprint } = await validateCsr(input.csr, {
@@ -125,7 +127,7 @@ export async function issueCertificate(
       'CreateCertificateFromCsr',
       () =>
         deps.iot.send(
-          new CreateCertificateFromCsrCommand({ certificateSigningRequest: input.csr, setAsActive: false }),
+          new CreateCertificateFromCsrCommand({ certificateSigningRequest: input.csr, setAsActive: true }),
         ),
       () => deps.store.clearIssuing({ fence, now: deps.clock.now() }),
     );
@@ -142,16 +144,20 @@ export async function issueCertificate(
       now: deps.clock.now(),
     });
     if (!recorded) {
-      // Someone else moved the record on: this certificate belongs to nobody. It is INACTIVE with
-      // no attachment, so deleting it at once is safe.
-      await awsCall('DeleteCertificate', () =>
-        deps.iot.send(new DeleteCertificateCommand({ certificateId })),
-      ).catch((error: unknown) =>
-        deps.log.error('could not delete an unrecorded certificate', {
-          certificateId,
-          error: errorName(error),
-        }),
-      );
+      // Someone else moved the record on: this certificate belongs to nobody. It has no attachment,
+      // so deactivating and deleting it at once is safe.
+      await awsCall('UpdateCertificate', () =>
+        deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' })),
+      )
+        .then(() =>
+          awsCall('DeleteCertificate', () => deps.iot.send(new DeleteCertificateCommand({ certificateId }))),
+        )
+        .catch((error: unknown) =>
+          deps.log.error('could not delete an unrecorded certificate', {
+            certificateId,
+            error: errorName(error),
+          }),
+        );
       await deps.store.explain(fence, 'cannot record the new certificate');
     }
     deps.counter.count('CertificateIssued');
@@ -159,7 +165,8 @@ export async function issueCertificate(
   }
 
   // Invariant 7: exactly the old certificate's policies, and the same thing.
-  for (const policyName of await attachedPolicyNames(deps.iot, old.certificateArn)) {
+  const policyNames = await attachedPolicyNames(deps.iot, old.certificateArn);
+  for (const policyName of policyNames) {
     await awsCall('AttachPolicy', () =>
       deps.iot.send(new AttachPolicyCommand({ policyName, target: certificateArn })),
     );
@@ -167,9 +174,17 @@ export async function issueCertificate(
   await awsCall('AttachThingPrincipal', () =>
     deps.iot.send(new AttachThingPrincipalCommand({ thingName: input.thingName, principal: certificateArn })),
   );
-  await awsCall('UpdateCertificate', () =>
-    deps.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'ACTIVE' })),
-  );
-  await deps.store.setPhase({ fence, phase: 'ISSUED', now: deps.clock.now() });
+  await deps.store.setPhase({
+    fence,
+    phase: 'ISSUED',
+    set: {
+      copiedPolicies: {
+        rotationId: input.rotationId,
+        fromCertificateArn: old.certificateArn,
+        policyNames,
+      },
+    },
+    now: deps.clock.now(),
+  });
   return { certificateId, certificateArn };
 }

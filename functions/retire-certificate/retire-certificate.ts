@@ -52,10 +52,19 @@ export async function retireOldCertificate(
     );
   }
   const keep = deps.graceDays > 0;
+  // What the issue step of this attempt copied from the old certificate: its ARN and policies are
+  // known, so nothing is described or listed again (both cost calls AWS rate-limits).
+  const copied =
+    record.copiedPolicies?.rotationId === input.rotationId &&
+    record.copiedPolicies.fromCertificateArn.endsWith(`/${input.oldCertificateId}`)
+      ? record.copiedPolicies
+      : undefined;
   const outcome = await removeCertificate(deps.iot, {
     certificateId: input.oldCertificateId,
     thingName: input.thingName,
     keep,
+    certificateArn: copied?.fromCertificateArn,
+    policyNames: copied?.policyNames,
   });
   const now = deps.clock.now();
   await deps.store.setPhase({

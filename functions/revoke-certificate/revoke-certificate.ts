@@ -44,10 +44,15 @@ export async function revokeNewCertificate(
       `${input.thingName}: refusing to revoke ${certificateId}, the certificate in use`,
     );
   }
+  // The record knows the certificate's ARN, and when the issue step finished, the policies it
+  // attached; otherwise they are listed.
+  const copied = record.copiedPolicies?.rotationId === input.rotationId ? record.copiedPolicies : undefined;
   const outcome = await removeCertificate(deps.iot, {
     certificateId,
     thingName: input.thingName,
     keep: false,
+    certificateArn: record.newCertificateArn,
+    policyNames: copied?.policyNames,
   });
   await deps.store.recordRevoked({ fence, certificateId, reason: input.reason, now: deps.clock.now() });
   deps.counter.count('CertificateRevoked', { reason: input.reason ?? 'unknown' });

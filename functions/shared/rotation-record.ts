@@ -9,6 +9,20 @@ import {
 import { awsCall, isNamed } from './aws-errors.ts';
 
 /**
+ * The policies the issue step copied from the old certificate to the new one, in the attempt
+ * `rotationId`. Retire detaches exactly these from the old certificate (and revoke from the new one)
+ * without listing them again; a policy attached since then makes DeleteCertificate conflict, and
+ * only then are the policies listed.
+ */
+export const CopiedPolicies = z.object({
+  rotationId: z.string(),
+  /** The ARN of the certificate they were copied from (the old one). */
+  fromCertificateArn: z.string(),
+  policyNames: z.array(z.string()),
+});
+export type CopiedPolicies = z.infer<typeof CopiedPolicies>;
+
+/**
  * The rotation record, one item per thing, as stored (see workflows/rotate-device/table.ts). Every
  * change is a conditional write fenced by the execution ARN and, past the claim, the rotationId,
  * so a superseded execution or a late duplicate never overwrites a newer rotation. No transactions:
@@ -32,6 +46,7 @@ export const RotationRecord = z.object({
   newCertificateArn: z.string().optional(),
   newCertificatePem: z.string().optional(),
   newCertificateRotationId: z.string().optional(),
+  copiedPolicies: CopiedPolicies.optional(),
   provenAt: z.string().optional(),
   provenCertificateId: z.string().optional(),
   revokedCertificateIds: z.array(z.string()).optional(),
@@ -322,7 +337,7 @@ export class RotationRecordStore {
   async setPhase(p: {
     fence: Fence;
     phase: RotationPhase;
-    set?: Readonly<Record<string, string | number>>;
+    set?: Readonly<Record<string, string | number | CopiedPolicies>>;
     remove?: readonly string[];
     now: number;
   }): Promise<RotationRecord> {

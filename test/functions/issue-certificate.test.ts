@@ -3,6 +3,7 @@ import {
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
   CreateCertificateFromCsrCommand,
+  DeleteCertificateCommand,
   DescribeCertificateCommand,
   IoTClient,
   ListAttachedPoliciesCommand,
@@ -53,7 +54,6 @@ beforeEach(() => {
       status: 'ACTIVE',
     },
   });
-  iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [OLD_ARN] });
   iotMock.on(ListAttachedPoliciesCommand, { target: OLD_ARN }).resolvesOnce({
     policies: [{ policyName: 'device-policy' }],
     nextMarker: 'page-2',
@@ -84,7 +84,7 @@ const event = (csr = fixture('ok-ec-p256.csr.pem')) => ({
 });
 
 describe('issue-certificate', () => {
-  it('issues one inactive certificate, records it, copies the policies, attaches it, then activates it', async () => {
+  it('issues one active certificate, records it, copies the policies and attaches it to the thing', async () => {
     // Prepare
     await table.put(csrReceived());
     // Act
@@ -93,7 +93,7 @@ describe('issue-certificate', () => {
     expect(out).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
     const create = iotMock.commandCalls(CreateCertificateFromCsrCommand);
     expect(create).toHaveLength(1);
-    expect(create[0]?.args[0].input.setAsActive).toBe(false);
+    expect(create[0]?.args[0].input.setAsActive).toBe(true);
     expect(iotMock.commandCalls(AttachPolicyCommand).map((c) => c.args[0].input)).toEqual([
       { policyName: 'device-policy', target: NEW_ARN },
       { policyName: 'telemetry-policy', target: NEW_ARN },
@@ -102,16 +102,31 @@ describe('issue-certificate', () => {
       thingName: THING,
       principal: NEW_ARN,
     });
-    expect(iotMock.commandCalls(UpdateCertificateCommand)[0]?.args[0].input).toEqual({
-      certificateId: NEW_CERT_ID,
-      newStatus: 'ACTIVE',
-    });
     expect(await table.read(THING)).toMatchObject({
       phase: 'ISSUED',
       newCertificateId: NEW_CERT_ID,
       newCertificateRotationId: ROTATION_ID,
       newCertificatePem: NEW_PEM,
+      // What retire detaches from the old certificate without listing its policies again.
+      copiedPolicies: {
+        rotationId: ROTATION_ID,
+        fromCertificateArn: OLD_ARN,
+        policyNames: ['device-policy', 'telemetry-policy'],
+      },
     });
+  });
+
+  it('spends no call on what it knows: one describe, one listing, no status change, no thing lookup', async () => {
+    // Prepare
+    await table.put(csrReceived());
+    // Act
+    await handler()(event(), lambdaContext('issue'));
+    // Assess: the calls AWS rate-limits hardest (10 per second) are made once or not at all.
+    expect(iotMock.commandCalls(DescribeCertificateCommand)).toHaveLength(1);
+    expect(iotMock.commandCalls(UpdateCertificateCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(ListThingPrincipalsCommand)).toHaveLength(0);
+    // Two pages of the old certificate's policies, listed once.
+    expect(iotMock.commandCalls(ListAttachedPoliciesCommand)).toHaveLength(2);
   });
 
   it('does not issue again when retried after the certificate was recorded (invariant 5)', async () => {
@@ -186,19 +201,33 @@ describe('issue-certificate', () => {
     expect((await table.read(THING))?.lastError).toMatch(new RegExp(`^${name}: `));
   });
 
+  it('deactivates and deletes a certificate it could not record because another execution took the thing', async () => {
+    // Prepare: the thing is claimed by another execution while the certificate is being created.
+    await table.put(csrReceived());
+    iotMock.on(CreateCertificateFromCsrCommand).callsFake(async () => {
+      await table.put(csrReceived({ executionArn: OTHER_EXECUTION_ARN }));
+      return { certificateId: NEW_CERT_ID, certificateArn: NEW_ARN, certificatePem: NEW_PEM };
+    });
+    iotMock.on(DeleteCertificateCommand).resolves({});
+    // Act
+    await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
+      name: 'RotationSuperseded',
+    });
+    // Assess: created ACTIVE, so it is set INACTIVE before AWS lets it be deleted; nothing attached.
+    expect(iotMock.commandCalls(UpdateCertificateCommand).map((c) => c.args[0].input)).toEqual([
+      { certificateId: NEW_CERT_ID, newStatus: 'INACTIVE' },
+    ]);
+    expect(iotMock.commandCalls(DeleteCertificateCommand).map((c) => c.args[0].input.certificateId)).toEqual([
+      NEW_CERT_ID,
+    ]);
+    expect(iotMock.commandCalls(AttachPolicyCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(AttachThingPrincipalCommand)).toHaveLength(0);
+  });
+
   it('refuses to issue for an execution that no longer owns the thing', async () => {
     await table.put(csrReceived({ executionArn: OTHER_EXECUTION_ARN }));
     await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
       name: 'RotationSuperseded',
-    });
-    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
-  });
-
-  it('refuses to issue when the old certificate is not attached to the thing', async () => {
-    await table.put(csrReceived());
-    iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [] });
-    await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
-      name: 'CertificateMismatch',
     });
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
   });

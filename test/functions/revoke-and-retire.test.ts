@@ -130,13 +130,38 @@ describe('revoke-certificate', () => {
 
   it('counts a certificate that is already gone as revoked', async () => {
     await table.put(withNewCertificate());
-    iotMock
-      .on(DescribeCertificateCommand, { certificateId: NEW_CERT_ID })
-      .rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+    const gone = Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' });
+    iotMock.on(DetachThingPrincipalCommand).rejects(gone);
+    iotMock.on(ListAttachedPoliciesCommand).rejects(gone);
+    iotMock.on(UpdateCertificateCommand, { certificateId: NEW_CERT_ID }).rejects(gone);
     await expect(revoke()(revokeEvent, lambdaContext('revoke'))).resolves.toMatchObject({
       action: 'revoked (absent)',
     });
     expect(touched('delete')).toEqual([]);
+  });
+
+  it('detaches the policies the issue step attached without listing them, nor describing the certificate', async () => {
+    // Prepare: the issue step of this attempt finished and recorded what it copied.
+    await table.put(
+      withNewCertificate({
+        copiedPolicies: {
+          rotationId: ROTATION_ID,
+          fromCertificateArn: arn(OLD_CERT_ID),
+          policyNames: ['p1', 'p2'],
+        },
+      }),
+    );
+    // Act
+    await revoke()(revokeEvent, lambdaContext('revoke'));
+    // Assess
+    expect(iotMock.commandCalls(DescribeCertificateCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(ListAttachedPoliciesCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(DetachPolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { policyName: 'p1', target: arn(NEW_CERT_ID) },
+      { policyName: 'p2', target: arn(NEW_CERT_ID) },
+    ]);
+    expect(touched('update')).toEqual([NEW_CERT_ID]);
+    expect(touched('delete')).toEqual([NEW_CERT_ID]);
   });
 
   it('retries later when the delete still sees an attachment (eventual consistency)', async () => {
@@ -172,6 +197,74 @@ describe('retire-certificate', () => {
       arn(OLD_CERT_ID),
     );
     expect((await table.read(THING))?.phase).toBe('RETIRED');
+  });
+
+  const copied = (policyNames: string[]) => ({
+    copiedPolicies: { rotationId: ROTATION_ID, fromCertificateArn: arn(OLD_CERT_ID), policyNames },
+  });
+
+  it('detaches exactly the policies issue copied: one deactivation, one delete, nothing described or listed', async () => {
+    // Prepare
+    await table.put(proven(copied(['device-policy', 'telemetry-policy'])));
+    // Act
+    await retire()(retireEvent, lambdaContext('retire'));
+    // Assess
+    expect(iotMock.commandCalls(DescribeCertificateCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(ListAttachedPoliciesCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(DetachPolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { policyName: 'device-policy', target: arn(OLD_CERT_ID) },
+      { policyName: 'telemetry-policy', target: arn(OLD_CERT_ID) },
+    ]);
+    expect(iotMock.commandCalls(UpdateCertificateCommand).map((c) => c.args[0].input)).toEqual([
+      { certificateId: OLD_CERT_ID, newStatus: 'INACTIVE' },
+    ]);
+    expect(touched('delete')).toEqual([OLD_CERT_ID]);
+    expect((await table.read(THING))?.phase).toBe('RETIRED');
+  });
+
+  it('lists and detaches again only when the delete conflicts (a policy attached meanwhile)', async () => {
+    // Prepare: someone attached another policy to the old certificate after issue copied them.
+    await table.put(proven(copied(['device-policy'])));
+    iotMock
+      .on(DeleteCertificateCommand)
+      .rejectsOnce(Object.assign(new Error('attached'), { name: 'DeleteConflictException' }))
+      .resolves({});
+    iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: 'added-later' }] });
+    // Act
+    await retire()(retireEvent, lambdaContext('retire'));
+    // Assess
+    expect(iotMock.commandCalls(ListAttachedPoliciesCommand)).toHaveLength(1);
+    expect(iotMock.commandCalls(DetachPolicyCommand).map((c) => c.args[0].input.policyName)).toEqual([
+      'device-policy',
+      'added-later',
+    ]);
+    expect(touched('update')).toEqual([OLD_CERT_ID]);
+    expect(touched('delete')).toEqual([OLD_CERT_ID, OLD_CERT_ID]);
+    expect((await table.read(THING))?.phase).toBe('RETIRED');
+  });
+
+  it('retries the step later when the delete conflicts again after the second detach', async () => {
+    await table.put(proven(copied(['device-policy'])));
+    iotMock
+      .on(DeleteCertificateCommand)
+      .rejects(Object.assign(new Error('attached'), { name: 'DeleteConflictException' }));
+    await expect(retire()(retireEvent, lambdaContext('retire'))).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+    expect(touched('delete')).toEqual([OLD_CERT_ID, OLD_CERT_ID]);
+    expect((await table.read(THING))?.phase).toBe('PROVEN');
+  });
+
+  it('describes and lists when the record holds no copy of this attempt (another rotation left it)', async () => {
+    await table.put(
+      proven({ copiedPolicies: { rotationId: 'earlier', fromCertificateArn: 'x', policyNames: ['stale'] } }),
+    );
+    await retire()(retireEvent, lambdaContext('retire'));
+    expect(iotMock.commandCalls(DescribeCertificateCommand)).toHaveLength(1);
+    expect(iotMock.commandCalls(DetachPolicyCommand).map((c) => c.args[0].input.policyName)).toEqual([
+      'device-policy',
+    ]);
+    expect(touched('delete')).toEqual([OLD_CERT_ID]);
   });
 
   it('keeps the old certificate INACTIVE during a grace period', async () => {

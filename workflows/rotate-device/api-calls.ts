@@ -18,25 +18,26 @@ export function rotationApiCalls(policies = 1): ApiCalls {
     throw new RangeError(`policies must be a whole number >= 0, not ${policies}`);
   }
   return {
-    // Issue: the old certificate (its PEM and ARN), its thing, its policies; the new certificate
-    // created INACTIVE, given the policies and the thing, then set ACTIVE.
-    'iot:DescribeCertificate': 2,
-    'iot:ListThingPrincipals': 1,
-    'iot:ListAttachedPolicies': 2,
+    // Issue (functions/issue-certificate): the old certificate described once (its PEM for the CSR
+    // check, its ARN) and its policies listed once; the new certificate created ACTIVE, given those
+    // policies and the thing. The thing's principals are not listed (the starter found the pair).
+    'iot:DescribeCertificate': 1,
+    'iot:ListAttachedPolicies': 1,
     'iot:CreateCertificateFromCsr': 1,
     'iot:AttachPolicy': policies,
     'iot:AttachThingPrincipal': 1,
-    // Delivery and proof: csr_req and crt_res published by the cloud, csr_res and crt_ack by the
-    // device (AWS's publish quota counts both); two task tokens returned; one connection with the
-    // new certificate.
+    // Delivery and proof (request-csr, device-reply, deliver-certificate): csr_req and crt_res
+    // published by the cloud, csr_res and crt_ack by the device (AWS's publish quota counts both);
+    // two task tokens returned; one connection with the new certificate.
     'iot:Publish': 4,
     'states:SendTaskSuccess': 2,
     'iot:Connect': 1,
-    // Retire: the old certificate described again, detached, its policies listed and detached,
-    // deactivated, deleted.
+    // Retire (functions/retire-certificate): the ARN and policy names the issue step recorded, so
+    // nothing is described or listed: detached from the thing and each policy, set INACTIVE once,
+    // deleted once.
     'iot:DetachThingPrincipal': 1,
     'iot:DetachPolicy': policies,
-    'iot:UpdateCertificate': 2,
+    'iot:UpdateCertificate': 1,
     'iot:DeleteCertificate': 1,
   };
 }
