@@ -54,11 +54,17 @@ export function sustainedRate(
 const IOT_CONTROL_PLANE_APIS: readonly QuotedApi[] = QUOTED_APIS.filter(
   (api) => api.startsWith('iot:') && api !== 'iot:Connect' && api !== 'iot:Publish',
 );
+/**
+ * The certificate APIs and the principal lookups: at AWS's defaults a rotation calls each of the
+ * 10 TPS ones once, so raising the certificate APIs alone would leave ListPrincipalThings in charge.
+ */
 const CERTIFICATE_APIS: readonly QuotedApi[] = [
   'iot:CreateCertificateFromCsr',
   'iot:UpdateCertificate',
   'iot:DeleteCertificate',
   'iot:DescribeCertificate',
+  'iot:ListPrincipalThings',
+  'iot:ListThingPrincipals',
 ];
 
 function raised(apis: readonly QuotedApi[], rate: (api: QuotedApi) => number): Record<string, number> {
@@ -80,7 +86,7 @@ export interface ProjectionScenario {
 export const PROJECTION_SCENARIOS: readonly ProjectionScenario[] = [
   { name: 'AWS defaults', raised: 'none', quotas: {} },
   {
-    name: 'certificate APIs 10x',
+    name: 'certificate and principal APIs 10x',
     raised: `${CERTIFICATE_APIS.map((api) => api.slice('iot:'.length)).join(', ')} at 10x their defaults`,
     quotas: raised(CERTIFICATE_APIS, (api) => AWS_DEFAULT_QUOTAS[api] * 10),
   },
