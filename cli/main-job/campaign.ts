@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { DescribeAuditTaskCommand, StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type FleetDeviceSpec, FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
@@ -47,6 +48,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     stateDir: flags.stateDir,
     clockSpeed: flags.clockSpeed,
     ports: { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 },
+    // With a core to spare, the functions run beside the services rather than on their thread.
+    functionWorkers: availableParallelism() > 1 ? 1 : 0,
   });
   let fleet: FleetSimulator | undefined;
   try {

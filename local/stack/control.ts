@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { RunningLocalAws, StartLocalAwsOptions } from '../../cli/local-aws-control.ts';
 import { LocalAws } from './local-aws.ts';
 
@@ -8,6 +9,8 @@ export async function startLocalAws(options: StartLocalAwsOptions): Promise<Runn
     ...(options.clockSpeed !== undefined ? { clockSpeed: options.clockSpeed } : {}),
     ...(options.ports ? { ports: options.ports } : {}),
     ...(options.log ? { log: options.log } : {}),
+    // With a core to spare, the functions run beside the services rather than on their thread.
+    functionWorkers: availableParallelism() > 1 ? 1 : 0,
   });
   return { manifest: local.manifest, stop: () => local.close() };
 }
