@@ -9,6 +9,7 @@ import {
 } from '../../workflows/rotate-device/protocol.ts';
 import { ROTATION_PHASES, type RotationPhase } from '../../workflows/rotate-device/table.ts';
 import { awsCall, errorName } from '../shared/aws-errors.ts';
+import { type CampaignCounters, countedCampaign } from '../shared/campaign-counters.ts';
 import type { Counter, Log } from '../shared/observability.ts';
 import type { RotationRecord, RotationRecordStore } from '../shared/rotation-record.ts';
 
@@ -48,6 +49,8 @@ export interface DeviceReplyDeps {
   readonly clock: { now(): number };
   readonly log: Log;
   readonly counter: Counter;
+  /** Unparks a campaign's rotation whose device answered at last; none without a campaign table. */
+  readonly campaigns?: CampaignCounters;
   /** Accept a reply without rotationId (the bare blog protocol) when it is unambiguous. */
   readonly acceptMissingRotationId: boolean;
 }
@@ -233,7 +236,29 @@ async function answer(
       });
     throw error;
   }
+  if (kind === 'csr_res') await unparkInCampaign(record, deps);
   deps.counter.count('ReplyAccepted', { kind });
   deps.log.info('device reply accepted', fields);
   return { outcome: 'accepted', kind };
+}
+
+/** The device answered: if its rotation was parked in a campaign, it holds a slot again. Never fails the reply. */
+async function unparkInCampaign(record: RotationRecord, deps: DeviceReplyDeps): Promise<void> {
+  const campaign = countedCampaign(record.campaign);
+  if (!deps.campaigns || !campaign) return;
+  try {
+    const unparked = await deps.campaigns.unpark({
+      campaign,
+      executionArn: record.executionArn,
+      now: deps.clock.now(),
+    });
+    if (unparked) deps.log.info('parked rotation active again', { thingName: record.thingName, campaign });
+  } catch (error) {
+    deps.counter.count('CampaignCountFailed');
+    deps.log.warn('could not unpark the rotation in its campaign', {
+      thingName: record.thingName,
+      campaign,
+      error: errorName(error),
+    });
+  }
 }

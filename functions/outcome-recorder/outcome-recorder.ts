@@ -3,6 +3,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { ERROR_NAMES } from '../../workflows/rotate-device/errors.ts';
 import { awsCall } from '../shared/aws-errors.ts';
+import { type CampaignCounters, countedCampaign } from '../shared/campaign-counters.ts';
 import { removeCertificate } from '../shared/iot-certificates.ts';
 import type { Counter, Log } from '../shared/observability.ts';
 import type { RotationRecord, RotationRecordStore } from '../shared/rotation-record.ts';
@@ -21,7 +22,7 @@ export const StatusChangeEvent = z.object({
   }),
 });
 
-const ExecutionInput = z.object({ thingName: z.string().min(1) });
+const ExecutionInput = z.object({ thingName: z.string().min(1), campaign: z.string().optional() });
 
 export type RecorderOutcome =
   | { action: 'ignored'; why: string }
@@ -39,16 +40,40 @@ export interface OutcomeRecorderDeps {
   readonly stateMachineArn: string;
   readonly escalationTopicArn: string;
   readonly retentionSeconds: number;
+  /** Moves the counters of the rotation's campaign; none when the deployment has no campaign table. */
+  readonly campaigns?: CampaignCounters;
 }
 
-function parseInput(text: string | null | undefined): string | undefined {
+function parseInput(text: string | null | undefined): z.infer<typeof ExecutionInput> | undefined {
   if (!text) return undefined;
   try {
     const parsed = ExecutionInput.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data.thingName : undefined;
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Counts the ended rotation in its campaign (once per outcome, see CampaignCounters). */
+async function countInCampaign(
+  detail: z.infer<typeof StatusChangeEvent>['detail'],
+  outcome: 'SUCCEEDED' | 'FAILED',
+  deps: OutcomeRecorderDeps,
+): Promise<void> {
+  const campaign = countedCampaign(parseInput(detail.input)?.campaign);
+  if (!deps.campaigns || !campaign) return;
+  const deltas = await deps.campaigns.recordOutcome({
+    campaign,
+    executionArn: detail.executionArn,
+    outcome,
+    now: deps.clock.now(),
+  });
+  if (deltas)
+    deps.log.info('rotation counted in its campaign', {
+      campaign,
+      executionArn: detail.executionArn,
+      ...deltas,
+    });
 }
 
 /**
@@ -69,13 +94,15 @@ export async function recordOutcome(event: unknown, deps: OutcomeRecorderDeps): 
   if (detail.stateMachineArn !== deps.stateMachineArn)
     return { action: 'ignored', why: 'another state machine' };
   if (detail.status === 'SUCCEEDED') {
+    await countInCampaign(detail, 'SUCCEEDED', deps);
     deps.counter.count('RotationSucceeded');
     return { action: 'counted', status: 'SUCCEEDED' };
   }
   if (detail.status !== 'FAILED' && detail.status !== 'TIMED_OUT' && detail.status !== 'ABORTED') {
     return { action: 'ignored', why: `status ${detail.status}` };
   }
-  const thingName = parseInput(detail.input);
+  await countInCampaign(detail, 'FAILED', deps);
+  const thingName = parseInput(detail.input)?.thingName;
   const error = detail.error ?? detail.status;
   const cause = (detail.cause ?? '').slice(0, 1024);
   const fields = { thingName, executionArn: detail.executionArn, status: detail.status, error };

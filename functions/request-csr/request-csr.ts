@@ -1,6 +1,8 @@
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { CertificateAttemptsExhausted } from '../../workflows/rotate-device/errors.ts';
 import type { RequestCsrInput } from '../../workflows/rotate-device/types.ts';
+import { errorName } from '../shared/aws-errors.ts';
+import { type CampaignCounters, countedCampaign } from '../shared/campaign-counters.ts';
 import type { Counter, Log } from '../shared/observability.ts';
 import { publishToDevice } from '../shared/publish.ts';
 import type { RotationRecordStore } from '../shared/rotation-record.ts';
@@ -11,6 +13,8 @@ export interface RequestCsrDeps {
   readonly clock: { now(): number };
   readonly log: Log;
   readonly counter: Counter;
+  /** Parks a campaign's rotation whose device did not answer; none without a campaign table. */
+  readonly campaigns?: CampaignCounters;
 }
 
 /**
@@ -34,7 +38,7 @@ export async function requestCsr(
         `${input.maxAttempts}; a redrive grants more`,
     );
   }
-  await deps.store.awaitReply({
+  const record = await deps.store.awaitReply({
     fence,
     phase: 'AWAITING_CSR',
     taskToken: input.taskToken,
@@ -46,7 +50,40 @@ export async function requestCsr(
     rotationId: input.rotationId,
     ...(input.previousError ? { previousError: input.previousError.slice(0, 256) } : {}),
   });
+  await noteInCampaign(record.campaign, input, deps);
   deps.counter.count('CsrRequested');
   deps.log.info('csr_req sent', { attempt: input.attempt, previousError: input.previousError });
   return { rotationId: input.rotationId, attempt: input.attempt };
+}
+
+/**
+ * A request repeated after a timeout parks the rotation in its campaign: it waits for its device and
+ * frees its slot of the in-flight ceiling. Bookkeeping only: a failure is logged, never fails the step.
+ */
+async function noteInCampaign(
+  campaign: string | undefined,
+  input: RequestCsrInput,
+  deps: RequestCsrDeps,
+): Promise<void> {
+  const campaignId = countedCampaign(campaign);
+  if (!deps.campaigns || !campaignId) return;
+  try {
+    const noted = await deps.campaigns.noteCsrRequest({
+      campaign: campaignId,
+      executionArn: input.executionArn,
+      rotationId: input.rotationId,
+      attempt: input.attempt,
+      now: deps.clock.now(),
+    });
+    if (noted === 'parked') {
+      deps.counter.count('RotationParked');
+      deps.log.info('device did not answer; rotation parked in its campaign', { campaign: campaignId });
+    }
+  } catch (error) {
+    deps.counter.count('CampaignCountFailed');
+    deps.log.warn('could not note the request in the campaign', {
+      campaign: campaignId,
+      error: errorName(error),
+    });
+  }
 }

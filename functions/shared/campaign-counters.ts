@@ -1,0 +1,177 @@
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { META_ENTRY } from '../../workflows/campaign/table.ts';
+import { CampaignId } from '../../workflows/campaign/types.ts';
+import { awsCall, isNamed } from './aws-errors.ts';
+
+/**
+ * The campaign counters the rotations themselves move: `succeeded` / `failed` when a rotation ends,
+ * `parked` while it waits for a device that did not answer its first CSR request. Each rotation has
+ * one item of its own in the campaign table (`X#<execution name>`) that records what was counted
+ * for it, so a redelivered event or a retried function counts nothing twice, and a redriven
+ * rotation that failed and then succeeded moves its count from failed to succeeded. Rotations
+ * started by hand (campaign `manual` or none) and campaigns without a META item are not counted.
+ */
+
+export const ROTATION_ENTRY_PREFIX = 'X#';
+/** How long a rotation's counting item is kept (DynamoDB TTL), as long as execution names are unique. */
+export const ROTATION_ENTRY_RETENTION_SECONDS = 90 * 86_400;
+
+export type RotationOutcome = 'SUCCEEDED' | 'FAILED';
+export interface CounterDeltas {
+  succeeded?: number;
+  failed?: number;
+  parked?: number;
+}
+
+/** The campaign a rotation counts in, or undefined for one started by hand. */
+export function countedCampaign(campaign: string | null | undefined): string | undefined {
+  if (!campaign || campaign === 'manual') return undefined;
+  return CampaignId.safeParse(campaign).success ? campaign : undefined;
+}
+
+const executionNameOf = (executionArn: string): string => executionArn.split(':').at(-1) ?? executionArn;
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export class CampaignCounters {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  private rotationKey(campaignId: string, executionArn: string): { campaignId: string; entry: string } {
+    return { campaignId, entry: `${ROTATION_ENTRY_PREFIX}${executionNameOf(executionArn)}` };
+  }
+
+  private async update(
+    label: string,
+    input: Omit<UpdateCommand['input'], 'TableName'>,
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      const out = await awsCall(label, () =>
+        this.db.send(new UpdateCommand({ TableName: this.tableName, ...input })),
+      );
+      return out.Attributes ?? {};
+    } catch (error) {
+      if (isNamed(error, 'ConditionalCheckFailedException')) return undefined;
+      throw error;
+    }
+  }
+
+  /** Adds to the META counters of an existing campaign; false when there is no such campaign. */
+  async add(campaignId: string, deltas: CounterDeltas, now: number): Promise<boolean> {
+    const entries = Object.entries(deltas).filter(([, n]) => n !== undefined && n !== 0);
+    if (entries.length === 0) return true;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':now': iso(now) };
+    const adds = entries.map(([counter, n], i) => {
+      names[`#c${i}`] = counter;
+      values[`:c${i}`] = n;
+      return `#c${i} :c${i}`;
+    });
+    const done = await this.update('UpdateItem campaign counters', {
+      Key: { campaignId, entry: META_ENTRY },
+      UpdateExpression: `SET updatedAt = :now ADD ${adds.join(', ')}`,
+      ConditionExpression: 'attribute_exists(campaignId)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    return done !== undefined;
+  }
+
+  /**
+   * request-csr ran for a rotationId and attempt: the first time it is the request, a second time
+   * the device did not answer it (a timeout). Then the rotation is parked, once: it waits for its
+   * device and does not hold a slot of the campaign's in-flight ceiling.
+   */
+  async noteCsrRequest(p: {
+    campaign: string;
+    executionArn: string;
+    rotationId: string;
+    attempt: number;
+    now: number;
+  }): Promise<'requested' | 'parked' | 'waiting'> {
+    const key = this.rotationKey(p.campaign, p.executionArn);
+    const request = `${p.rotationId}/${p.attempt}`;
+    const old = await this.update('UpdateItem campaign rotation request', {
+      Key: key,
+      UpdateExpression: 'SET csrRequest = :request, expiresAt = if_not_exists(expiresAt, :expires)',
+      ExpressionAttributeValues: {
+        ':request': request,
+        ':expires': Math.floor(p.now / 1000) + ROTATION_ENTRY_RETENTION_SECONDS,
+      },
+      ReturnValues: 'ALL_OLD',
+    });
+    if (old?.csrRequest !== request) return 'requested';
+    const parked = await this.update('UpdateItem campaign rotation parked', {
+      Key: key,
+      UpdateExpression: 'SET parkedAt = :now',
+      ConditionExpression: 'attribute_not_exists(parkedAt) AND attribute_not_exists(outcome)',
+      ExpressionAttributeValues: { ':now': iso(p.now) },
+    });
+    if (!parked) return 'waiting';
+    await this.add(p.campaign, { parked: 1 }, p.now);
+    return 'parked';
+  }
+
+  /** The device answered: a parked rotation is active again. */
+  async unpark(p: { campaign: string; executionArn: string; now: number }): Promise<boolean> {
+    const done = await this.update('UpdateItem campaign rotation unparked', {
+      Key: this.rotationKey(p.campaign, p.executionArn),
+      UpdateExpression: 'REMOVE parkedAt',
+      ConditionExpression: 'attribute_exists(parkedAt)',
+    });
+    if (!done) return false;
+    await this.add(p.campaign, { parked: -1 }, p.now);
+    return true;
+  }
+
+  /**
+   * A rotation ended: counted once per outcome. A redelivered event finds it counted; a redriven
+   * rotation that ends otherwise moves its count; a parked one frees its parked count.
+   */
+  async recordOutcome(p: {
+    campaign: string;
+    executionArn: string;
+    outcome: RotationOutcome;
+    now: number;
+  }): Promise<CounterDeltas | undefined> {
+    const key = this.rotationKey(p.campaign, p.executionArn);
+    const old = await this.update('UpdateItem campaign rotation outcome', {
+      Key: key,
+      UpdateExpression: 'SET outcome = :outcome, expiresAt = :expires REMOVE parkedAt',
+      ConditionExpression: 'attribute_not_exists(outcome) OR outcome <> :outcome',
+      ExpressionAttributeValues: {
+        ':outcome': p.outcome,
+        ':expires': Math.floor(p.now / 1000) + ROTATION_ENTRY_RETENTION_SECONDS,
+      },
+      ReturnValues: 'ALL_OLD',
+    });
+    if (!old) return undefined;
+    const deltas: CounterDeltas = p.outcome === 'SUCCEEDED' ? { succeeded: 1 } : { failed: 1 };
+    if (old.outcome === 'SUCCEEDED') deltas.succeeded = -1;
+    if (old.outcome === 'FAILED') deltas.failed = -1;
+    if (old.parkedAt !== undefined) deltas.parked = -1;
+    try {
+      await this.add(p.campaign, deltas, p.now);
+    } catch (error) {
+      // Put the item back as it was, so the retried event counts what this one could not.
+      await this.update('UpdateItem campaign rotation outcome undone', {
+        Key: key,
+        UpdateExpression:
+          old.outcome === undefined
+            ? `REMOVE outcome${old.parkedAt === undefined ? '' : ' SET parkedAt = :parkedAt'}`
+            : `SET outcome = :old${old.parkedAt === undefined ? '' : ', parkedAt = :parkedAt'}`,
+        ...(old.outcome === undefined && old.parkedAt === undefined
+          ? {}
+          : {
+              ExpressionAttributeValues: {
+                ...(old.outcome === undefined ? {} : { ':old': old.outcome }),
+                ...(old.parkedAt === undefined ? {} : { ':parkedAt': old.parkedAt }),
+              },
+            }),
+      }).catch(() => undefined);
+      throw error;
+    }
+    return deltas;
+  }
+}

@@ -1,0 +1,193 @@
+import { IoTClient } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient, PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
+import { recordOutcome } from '../../functions/outcome-recorder/outcome-recorder.ts';
+import { requestCsr } from '../../functions/request-csr/request-csr.ts';
+import { CampaignCounters, countedCampaign } from '../../functions/shared/campaign-counters.ts';
+import { type CampaignTableHarness, startCampaignTable } from './campaign-fakes.ts';
+import {
+  claimedRecord,
+  clock,
+  EXECUTION_ARN,
+  OLD_CERT_ID,
+  ROTATION_ID,
+  recorders,
+  startTable,
+  type TableHarness,
+  THING,
+} from './harness.ts';
+
+const PACING = {
+  startsPerSecond: 5,
+  maxInFlight: 10,
+  failureRateThreshold: 0.1,
+  minFinishedForFailureRate: 20,
+};
+const ROTATION_SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device';
+const CSR = '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----';
+const sns = new SNSClient({ region: 'us-east-1' });
+const sfn = new SFNClient({ region: 'us-east-1' });
+const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
+const iot = new IoTClient({ region: 'us-east-1' });
+const snsMock = mockClient(sns);
+const sfnMock = mockClient(sfn);
+const iotDataMock = mockClient(iotData);
+
+let campaigns: CampaignTableHarness;
+let rotations: TableHarness;
+let counters: CampaignCounters;
+let n = 0;
+let campaignId: string;
+
+beforeAll(async () => {
+  [campaigns, rotations] = await Promise.all([startCampaignTable(), startTable()]);
+  counters = new CampaignCounters(campaigns.db, campaigns.tableName);
+});
+afterAll(async () => {
+  await Promise.all([campaigns.close(), rotations.close()]);
+});
+beforeEach(async () => {
+  n++;
+  campaignId = `audit-k${n}`;
+  await campaigns.store.createMeta({
+    campaignId,
+    source: { kind: 'audit' },
+    pacing: PACING,
+    now: clock.now(),
+  });
+  snsMock.reset();
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
+  sfnMock.reset();
+  sfnMock.on(SendTaskSuccessCommand).resolves({});
+  iotDataMock.reset();
+  iotDataMock.on(IotPublishCommand).resolves({});
+});
+
+const meta = async () => campaigns.store.getMeta(campaignId);
+const statusChange = (status: string, campaign: string = campaignId) => ({
+  source: 'aws.states',
+  'detail-type': 'Step Functions Execution Status Change',
+  detail: {
+    executionArn: EXECUTION_ARN,
+    stateMachineArn: ROTATION_SM,
+    status,
+    input: JSON.stringify({
+      thingName: THING,
+      oldCertificateId: OLD_CERT_ID,
+      ...(campaign ? { campaign } : {}),
+    }),
+    error: status === 'SUCCEEDED' ? null : 'States.Timeout',
+    cause: null,
+  },
+});
+
+function recorder(event: unknown) {
+  const { log, counter } = recorders();
+  return recordOutcome(event, {
+    store: rotations.store,
+    sns,
+    iot,
+    clock,
+    log,
+    counter,
+    stateMachineArn: ROTATION_SM,
+    escalationTopicArn: 'arn:aws:sns:us-east-1:000000000000:esc',
+    retentionSeconds: 60,
+    campaigns: counters,
+  });
+}
+
+function request(attempt = 1) {
+  const { log, counter } = recorders();
+  return requestCsr(
+    {
+      taskToken: `token-${attempt}`,
+      thingName: THING,
+      executionArn: EXECUTION_ARN,
+      rotationId: ROTATION_ID,
+      attempt,
+      maxAttempts: 3,
+      previousError: null,
+    },
+    { store: rotations.store, iotData, clock, log, counter, campaigns: counters },
+  );
+}
+
+function reply() {
+  const { log, counter } = recorders();
+  return handleDeviceReply(
+    { clientId: THING, principal: OLD_CERT_ID, kind: 'csr_res', rotationId: ROTATION_ID, CSR },
+    { store: rotations.store, sfn, clock, log, counter, acceptMissingRotationId: true, campaigns: counters },
+  );
+}
+
+describe('campaign counters moved by the rotations', () => {
+  it('counts a rotation that ended once, however often its event is delivered', async () => {
+    // Act
+    await recorder(statusChange('SUCCEEDED'));
+    await recorder(statusChange('SUCCEEDED'));
+    // Assess
+    expect(await meta()).toMatchObject({ succeeded: 1, failed: 0 });
+  });
+
+  it('moves a redriven rotation that failed and then succeeded from failed to succeeded', async () => {
+    // Prepare
+    await rotations.put(claimedRecord({ campaign: campaignId }));
+    await recorder(statusChange('FAILED'));
+    await recorder(statusChange('FAILED'));
+    const afterFailure = await meta();
+    // Act
+    await recorder(statusChange('SUCCEEDED'));
+    // Assess
+    expect(afterFailure).toMatchObject({ succeeded: 0, failed: 1 });
+    expect(await meta()).toMatchObject({ succeeded: 1, failed: 0 });
+  });
+
+  it('parks a rotation whose device did not answer its request, once, and unparks it when the CSR comes', async () => {
+    // Prepare
+    await rotations.put(claimedRecord({ campaign: campaignId }));
+    // Act: the request, then two timeouts of the same request
+    await request();
+    const first = await meta();
+    await request();
+    await request();
+    const parked = await meta();
+    const answered = await reply();
+    // Assess
+    expect(first?.parked).toBe(0);
+    expect(parked?.parked).toBe(1);
+    expect(answered).toEqual({ outcome: 'accepted', kind: 'csr_res' });
+    expect((await meta())?.parked).toBe(0);
+  });
+
+  it('a parked rotation that ends frees its parked count', async () => {
+    // Prepare
+    await rotations.put(claimedRecord({ campaign: campaignId }));
+    await request();
+    await request();
+    // Act
+    await recorder(statusChange('FAILED'));
+    // Assess
+    expect(await meta()).toMatchObject({ parked: 0, failed: 1 });
+  });
+
+  it('counts nothing for a rotation started by hand or for a campaign that has no META item', async () => {
+    // Act
+    await recorder(statusChange('SUCCEEDED', 'manual'));
+    await recorder(statusChange('SUCCEEDED', ''));
+    const missing = await counters.add('audit-nowhere', { succeeded: 1 }, clock.now());
+    // Assess
+    expect(await meta()).toMatchObject({ succeeded: 0, failed: 0 });
+    expect(missing).toBe(false);
+    expect(await campaigns.store.getMeta('audit-nowhere')).toBeUndefined();
+    expect([countedCampaign('manual'), countedCampaign(undefined), countedCampaign('bad id!')]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+});
