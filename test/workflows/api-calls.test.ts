@@ -4,8 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
 import { type FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
 import type { LocalAws } from '../../local/stack/local-aws.ts';
+import { derivePacing } from '../../workflows/campaign/pacing.ts';
 import { QUOTED_APIS, type QuotedApi } from '../../workflows/campaign/quotas.ts';
-import { type ApiCalls, rotationApiCalls, startApiCalls } from '../../workflows/rotate-device/api-calls.ts';
+import {
+  type ApiCalls,
+  rotationApiCalls,
+  startApiCalls,
+  sumApiCalls,
+} from '../../workflows/rotate-device/api-calls.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
 import { eventually, fleetOn, rotationRecord, startLocal, stopLocal } from '../e2e/helpers.ts';
 
@@ -114,7 +120,14 @@ describe('the IoT calls of one rotation, counted by the local IoT', () => {
     const after = await settled(local, device.thingName, device.initialCertificateId);
 
     // Assess
-    expect(quotedIotCalls(before, after)).toEqual(iotEntries(rotationApiCalls(1)));
+    const calls = quotedIotCalls(before, after);
+    expect(calls).toEqual(iotEntries(rotationApiCalls(1)));
+    // The floor, whatever the table says: the 10 TPS APIs once each, no thing lookup.
+    expect(calls['iot:UpdateCertificate']).toBe(1);
+    expect(calls['iot:DeleteCertificate']).toBe(1);
+    expect(calls['iot:DescribeCertificate']).toBe(1);
+    expect(calls['iot:ListThingPrincipals']).toBe(0);
+    expect(calls['iot:ListAttachedPolicies']).toBe(1);
   });
 
   it('equal the table for a device with two policies, started by an audit', async () => {
@@ -167,5 +180,40 @@ describe('the IoT calls of one rotation, counted by the local IoT', () => {
 
     // Assess: the rotation's own calls plus what the starter spends on it.
     expect(quotedIotCalls(before, after)).toEqual(iotEntries(rotationApiCalls(2), startApiCalls()));
+  });
+});
+
+describe('the pacing the call tables give', () => {
+  it('starts 9.5 rotations per second at AWS defaults: each 10 TPS API is called once per rotation', () => {
+    // Act
+    const pacing = derivePacing();
+    // Assess: 10 rotations/s (the floor of one UpdateCertificate and one DeleteCertificate) x 0.95.
+    expect(pacing.limitedBy.rotationsPerSecond).toBe(10);
+    expect(pacing.startsPerSecond).toBeCloseTo(9.5, 9);
+    const tenTps = pacing.limits.filter((l) => l.quota === 10).map((l) => [l.api, l.callsPerRotation]);
+    expect(tenTps).toEqual([
+      ['iot:DeleteCertificate', 1],
+      ['iot:DescribeCertificate', 1],
+      ['iot:ListPrincipalThings', 1],
+      ['iot:UpdateCertificate', 1],
+    ]);
+  });
+
+  it("counts the start's calls with the rotation's, and each policy's attach and detach", () => {
+    // Act
+    const two = derivePacing({ policiesPerCertificate: 2 });
+    // Assess
+    expect(sumApiCalls(rotationApiCalls(2), startApiCalls())).toMatchObject({
+      'iot:ListPrincipalThings': 1,
+      'states:StartExecution': 1,
+      'iot:AttachPolicy': 2,
+      'iot:DetachPolicy': 2,
+    });
+    expect(two.limitedBy).toMatchObject({
+      api: 'iot:AttachPolicy',
+      callsPerRotation: 2,
+      rotationsPerSecond: 7.5,
+    });
+    expect(() => rotationApiCalls(-1)).toThrow(RangeError);
   });
 });
