@@ -81,3 +81,19 @@ export function sinceFlag(text: string | undefined, now: number): string | undef
     `--since ${JSON.stringify(text)} is neither a duration (30m, 12h, 7d, 2w) nor an ISO date (2026-01-31)`,
   );
 }
+
+/** A flag given as a decimal number within bounds (min exclusive when `minExclusive`), or a usage error. */
+export function numberFlag(
+  name: string,
+  text: string | undefined,
+  bounds: { min: number; max: number; minExclusive?: boolean },
+): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  const aboveMin = bounds.minExclusive === true ? value > bounds.min : value >= bounds.min;
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(value) || !aboveMin || value > bounds.max) {
+    const from = bounds.minExclusive === true ? `above ${bounds.min}` : `from ${bounds.min}`;
+    throw new UsageError(`--${name} ${JSON.stringify(text)} is not a number ${from} to ${bounds.max}`);
+  }
+  return value;
+}

@@ -40,6 +40,31 @@ export function commandEntries(loadLocalAws?: () => Promise<LocalAwsControl>): C
       load: async () => (await import('./report.ts')).reportCommand,
     },
     {
+      path: ['campaigns'],
+      summary: 'list campaigns: started, succeeded, failed, in flight, parked, start rate, limit',
+      load: async () => (await import('./campaigns.ts')).campaignsCommand,
+    },
+    {
+      path: ['campaigns', 'show'],
+      summary: "a campaign's counters, pacing, measured start rate, ETA and stop reason",
+      load: async () => (await import('./campaigns-show.ts')).campaignsShowCommand,
+    },
+    {
+      path: ['campaigns', 'stop'],
+      summary: 'stop a campaign from starting more rotations, with a reason',
+      load: async () => (await import('./campaigns-stop.ts')).campaignsStopCommand,
+    },
+    {
+      path: ['campaigns', 'resume'],
+      summary: 'resume a stopped campaign where it stopped',
+      load: async () => (await import('./campaigns-resume.ts')).campaignsResumeCommand,
+    },
+    {
+      path: ['pacing'],
+      summary: 'the start rate AWS quotas allow, what limits it, and fleet-scale projections',
+      load: async () => (await import('./pacing.ts')).pacingCommand,
+    },
+    {
       path: ['local'],
       summary: 'run, stop or check the embedded local AWS',
       load: async () => {

@@ -12,12 +12,20 @@ export const STACK_OUTPUTS = {
   escalationTopicArn: 'EscalationTopicArn',
   auditTopicArn: 'AuditTopicArn',
   region: 'Region',
-} as const satisfies Record<keyof TargetResources, string>;
+} as const satisfies Record<Exclude<keyof TargetResources, CampaignResource>, string>;
+
+type CampaignResource = 'campaignTableName' | 'campaignStateMachineArn';
+
+/** Outputs of the campaign resources: optional, so a stack from before campaigns still serves the rest. */
+export const CAMPAIGN_STACK_OUTPUTS = {
+  campaignTableName: 'CampaignTableName',
+  campaignStateMachineArn: 'CampaignStateMachineArn',
+} as const satisfies Record<CampaignResource, string>;
 
 /** Maps DescribeStacks outputs to resources; a missing output names the key and the stack. */
 export function resourcesFromOutputs(stackName: string, outputs: readonly Output[]): TargetResources {
   const byKey = new Map(outputs.map((output) => [output.OutputKey, output.OutputValue]));
-  const value = (field: keyof TargetResources): string => {
+  const value = (field: keyof typeof STACK_OUTPUTS): string => {
     const key = STACK_OUTPUTS[field];
     const found = byKey.get(key);
     if (found === undefined || found === '') {
@@ -27,12 +35,19 @@ export function resourcesFromOutputs(stackName: string, outputs: readonly Output
     }
     return found;
   };
+  // A stack deployed before campaigns has no campaign outputs: every other command still works.
+  const optional = (field: CampaignResource) => {
+    const found = byKey.get(CAMPAIGN_STACK_OUTPUTS[field]);
+    return found === undefined || found === '' ? {} : { [field]: found };
+  };
   return {
     region: value('region'),
     stateMachineArn: value('stateMachineArn'),
     rotationTableName: value('rotationTableName'),
     escalationTopicArn: value('escalationTopicArn'),
     auditTopicArn: value('auditTopicArn'),
+    ...optional('campaignTableName'),
+    ...optional('campaignStateMachineArn'),
   };
 }
 

@@ -33,6 +33,10 @@ export async function localTarget(stateDir: string): Promise<Target> {
       rotationTableName: resources.rotationTableName,
       escalationTopicArn: resources.escalationTopicArn,
       auditTopicArn: resources.auditTopicArn,
+      ...(resources.campaignTableName ? { campaignTableName: resources.campaignTableName } : {}),
+      ...(resources.campaignStateMachineArn
+        ? { campaignStateMachineArn: resources.campaignStateMachineArn }
+        : {}),
     },
     {
       region: resources.region,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type LocalAwsManifest, MANIFEST_FILE } from '../../local/stack/types.ts';
+import { type LocalAwsManifest, type LocalResources, MANIFEST_FILE } from '../../local/stack/types.ts';
 import { TargetUnavailableError } from '../errors.ts';
 
 const Url = z.string().regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'an http(s)://host:port URL');
@@ -28,15 +28,27 @@ export const LocalAwsManifestSchema = z.object({
     escalationTopicArn: z.string().min(1),
     auditTopicArn: z.string().min(1),
     devicePolicyName: z.string().min(1),
+    // Optional: a local AWS from before campaigns still serves every other command.
+    campaignTableName: z.string().min(1).optional(),
+    campaignStateMachineArn: z.string().min(1).optional(),
   }),
-}) satisfies z.ZodType<LocalAwsManifest>;
+}) satisfies z.ZodType<ManifestWithOptionalCampaign>;
+
+type CampaignResource = 'campaignTableName' | 'campaignStateMachineArn';
+
+/** The manifest as the CLI reads it: the campaign resources may be missing. */
+export type ManifestWithOptionalCampaign = Omit<LocalAwsManifest, 'resources'> & {
+  readonly resources: Omit<LocalResources, CampaignResource> & {
+    readonly [K in CampaignResource]?: string | undefined;
+  };
+};
 
 export const manifestPath = (stateDir: string): string => join(stateDir, MANIFEST_FILE);
 
 const START_HINT = 'start it with "recert local up" (in another terminal), or drop --local to target AWS';
 
 /** Reads `<stateDir>/endpoints.json`, which exists while a local AWS runs from that directory. */
-export async function readManifest(stateDir: string): Promise<LocalAwsManifest> {
+export async function readManifest(stateDir: string): Promise<ManifestWithOptionalCampaign> {
   const path = manifestPath(stateDir);
   let text: string;
   try {
@@ -73,7 +85,7 @@ export function processAlive(pid: number): boolean {
 }
 
 /** Reads the manifest and checks its process still runs: a stale file must not pass for a live AWS. */
-export async function readLiveManifest(stateDir: string): Promise<LocalAwsManifest> {
+export async function readLiveManifest(stateDir: string): Promise<ManifestWithOptionalCampaign> {
   const manifest = await readManifest(stateDir);
   if (!processAlive(manifest.pid)) {
     throw new TargetUnavailableError(

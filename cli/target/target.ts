@@ -10,6 +10,12 @@ export interface TargetResources {
   readonly rotationTableName: string;
   readonly escalationTopicArn: string;
   readonly auditTopicArn: string;
+  /**
+   * The campaign table and state machine (fleet rotations paced under AWS's quotas). Absent for a
+   * deployment or a local AWS from before campaigns: the campaign commands then say so.
+   */
+  readonly campaignTableName?: string;
+  readonly campaignStateMachineArn?: string;
 }
 
 /**

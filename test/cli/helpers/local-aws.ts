@@ -18,8 +18,10 @@ import type { ProvisionedDevice, ProvisionOptions } from '../../../local/iot/pro
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import { type LocalAwsManifest, MANIFEST_FILE } from '../../../local/stack/types.ts';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../../local/stepfunctions/index.ts';
+import { CAMPAIGN_TABLE } from '../../../workflows/campaign/table.ts';
 import { DEVICE_POLICY_NAME } from '../../../workflows/rotate-device/device-policy.ts';
 import { ROTATION_TABLE } from '../../../workflows/rotate-device/table.ts';
+import { registerCampaignStandIn } from './campaign-stand-in.ts';
 import { type Behaviour, registerStandIn } from './workflow-stand-in.ts';
 
 export interface CliRun {
@@ -43,6 +45,9 @@ export interface CliHarness {
   readonly sfn: SFNClient;
   readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** The campaign table and the stand-in campaign state machine (see campaign-stand-in.ts). */
+  readonly campaignTableName: string;
+  readonly campaignStateMachineArn: string;
   /** How the stand-in workflow behaves for each thing (default `succeed`). */
   readonly plan: Map<string, Behaviour>;
   /** Runs `recert <argv>` in-process against this local AWS. */
@@ -91,6 +96,12 @@ export async function startCliHarness(options: { clock?: Clock } = {}): Promise<
       },
     ],
     timeToLiveAttribute: ROTATION_TABLE.ttlAttribute,
+  });
+  const campaignTableName = 'recert-campaigns';
+  await dynamo.ensureTable({
+    tableName: campaignTableName,
+    partitionKey: CAMPAIGN_TABLE.partitionKey,
+    sortKey: CAMPAIGN_TABLE.sortKey,
   });
   const rawDb = dynamo.client();
   const db = DynamoDBDocumentClient.from(rawDb, { marshallOptions: { removeUndefinedValues: true } });
@@ -148,6 +159,16 @@ export async function startCliHarness(options: { clock?: Clock } = {}): Promise<
     }),
   );
 
+  const campaignMachine = await sfn.send(
+    new CreateStateMachineCommand({
+      name: 'recert-campaign',
+      definition: JSON.stringify(registerCampaignStandIn({ functions, db, tableName: campaignTableName })),
+      roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-local`,
+    }),
+  );
+  const campaignStateMachineArn = campaignMachine.stateMachineArn ?? '';
+  // Spread, so the manifest keeps compiling whether or not LocalResources lists them yet.
+  const campaignResources = { campaignTableName, campaignStateMachineArn };
   const manifest: LocalAwsManifest = {
     pid: process.pid,
     startedAt: new Date().toISOString(),
@@ -170,6 +191,7 @@ export async function startCliHarness(options: { clock?: Clock } = {}): Promise<
       escalationTopicArn: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:recert-escalations`,
       auditTopicArn: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:recert-audit`,
       devicePolicyName: DEVICE_POLICY_NAME,
+      ...campaignResources,
     },
   };
   await writeFile(join(stateDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
@@ -184,6 +206,8 @@ export async function startCliHarness(options: { clock?: Clock } = {}): Promise<
     sfn,
     db,
     tableName,
+    campaignTableName,
+    campaignStateMachineArn,
     plan,
     run: (argv, env = {}, options = {}) =>
       runIn(argv, { RECERT_LOCAL: '1', RECERT_STATE_DIR: stateDir, ...env }, stateDir, options),

@@ -1,0 +1,50 @@
+import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
+import { campaignIdArg } from '../campaigns/meta.ts';
+import { resumeCampaign } from '../campaigns/resume.ts';
+import type { Command } from '../command.ts';
+import { withTarget } from '../command.ts';
+import { UsageError } from '../errors.ts';
+import { EXIT } from '../exit-codes.ts';
+import { printJson } from '../output/json.ts';
+
+export const campaignsResumeCommand: Command = {
+  help: `Usage: recert campaigns resume <id> [--json]
+
+Resumes a stopped campaign (stopped by an operator, or by its failure rate once the cause is
+fixed): its status goes back to RUNNING, the counters of this moment become the baseline of the
+failure rate (only rotations finishing from now on count), and its latest execution is redriven
+at its Pace step. An execution past Step Functions' 14-day redrive window is replaced by the
+campaign's next generation, which carries on from the same place in the queue.
+
+Refused (exit 5) when the campaign is not STOPPED, or its execution is still running: it fails at
+its next pacer turn, within about a minute; resume then.
+
+${GLOBAL_OPTIONS_HELP}
+
+Examples:
+  recert campaigns resume audit-4b1c8e0f2d5a6b7c8d9e0f1a2b3c4d5e`,
+  async run(args, context) {
+    const { values, positionals } = parseCommandLine(args, {}, true);
+    if (values.help) {
+      context.io.stdout(this.help);
+      return EXIT.ok;
+    }
+    if (positionals.length > 1) throw new UsageError('campaigns resume takes one campaign id');
+    const campaignId = campaignIdArg(positionals[0]);
+    return withTarget(context, values, async (target) => {
+      const resumed = await resumeCampaign(target, campaignId, context.now());
+      if (values.json) printJson(context.io, resumed);
+      else {
+        context.io.stdout(
+          `Resumed campaign ${campaignId} (${resumed.status}); the failure rate counts from ${resumed.baselineSucceeded} succeeded and ${resumed.baselineFailed} failed.`,
+        );
+        context.io.stdout(
+          resumed.execution.action === 'redriven'
+            ? `Redriven ${resumed.execution.executionArn}: it resumes at its Pace step.`
+            : `Started ${resumed.execution.executionArn}: the next generation carries on from the queue.`,
+        );
+      }
+      return EXIT.ok;
+    });
+  },
+};

@@ -1,0 +1,144 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { formatDuration } from '../../workflows/campaign/projections.ts';
+import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
+import { executionsOf } from '../campaigns/executions.ts';
+import { campaignIdArg, campaignResources, isoOf, readMeta } from '../campaigns/meta.ts';
+import { campaignProgress, percent, rate } from '../campaigns/progress.ts';
+import { campaignNotFound } from '../campaigns/stop.ts';
+import type { Command } from '../command.ts';
+import { withTarget } from '../command.ts';
+import { UsageError } from '../errors.ts';
+import { EXIT } from '../exit-codes.ts';
+import { printJson } from '../output/json.ts';
+import { renderTable } from '../output/table.ts';
+import { readableCause } from '../rotations/error-text.ts';
+
+export const campaignsShowCommand: Command = {
+  help: `Usage: recert campaigns show <id> [--json]
+
+Everything about one campaign: its status and why it stopped, where its rotations come from, its
+pacing (start rate, in-flight ceiling, failure-rate stop), its counters (queued, started, already
+started, skipped, succeeded, failed, parked, in flight), the start rate it measured, the time left
+to start the rest at its pacing, and its executions of the campaign state machine.
+
+${GLOBAL_OPTIONS_HELP}
+
+Examples:
+  recert campaigns show audit-4b1c8e0f2d5a6b7c8d9e0f1a2b3c4d5e
+  recert campaigns show audit-4b1c8e0f2d5a6b7c8d9e0f1a2b3c4d5e --local --json`,
+  async run(args, context) {
+    const { values, positionals } = parseCommandLine(args, {}, true);
+    if (values.help) {
+      context.io.stdout(this.help);
+      return EXIT.ok;
+    }
+    if (positionals.length > 1) throw new UsageError('campaigns show takes one campaign id');
+    const campaignId = campaignIdArg(positionals[0]);
+    return withTarget(context, values, async (target) => {
+      const { stateMachineArn } = campaignResources(target);
+      const meta = await readMeta(target, campaignId);
+      if (!meta) throw campaignNotFound(campaignId);
+      const executions = await executionsOf(target, stateMachineArn, campaignId);
+      const [latest] = executions;
+      // Why the latest execution failed (a failure-rate stop names itself there, with its reason).
+      const failure =
+        latest && latest.status !== 'RUNNING' && latest.status !== 'SUCCEEDED'
+          ? await target.sfn.send(new DescribeExecutionCommand({ executionArn: latest.executionArn }))
+          : undefined;
+      const now = context.now();
+      const progress = campaignProgress(meta, now);
+      const executionFailure =
+        failure?.error !== undefined
+          ? {
+              error: failure.error,
+              cause: failure.cause === undefined ? undefined : readableCause(failure.cause),
+            }
+          : undefined;
+      if (values.json) {
+        printJson(context.io, {
+          ...meta,
+          progress,
+          executions,
+          ...(executionFailure ? { executionFailure } : {}),
+        });
+        return EXIT.ok;
+      }
+      const { io } = context;
+      const eta =
+        progress.startEtaSeconds === undefined
+          ? meta.status === 'STOPPED'
+            ? 'stopped: nothing is started until it is resumed'
+            : undefined
+          : progress.notStarted === 0
+            ? 'every queued rotation is started'
+            : `${progress.etaIsLowerBound ? 'at least ' : ''}${formatDuration(progress.startEtaSeconds)} to start the remaining ${progress.notStarted}`;
+      const pacing = meta.pacing;
+      const lines: [string, string | number | undefined][] = [
+        ['campaign', meta.campaignId],
+        ['status', meta.status],
+        ['stop reason', meta.stopReason],
+        ['stopped at', isoOf(meta.stoppedAt)],
+        [
+          'source',
+          meta.source
+            ? `${meta.source.kind}${meta.source.taskId ? ` (audit task ${meta.source.taskId}${meta.source.checkNames ? `: ${meta.source.checkNames.join(', ')}` : ''})` : ''}`
+            : undefined,
+        ],
+        ['created', isoOf(meta.createdAt)],
+        ['updated', isoOf(meta.updatedAt)],
+        ['resumed', isoOf(meta.resumedAt)],
+        [
+          'pacing',
+          pacing
+            ? `${rate(pacing.startsPerSecond)} starts, at most ${pacing.maxInFlight} in flight, limited by ${progress.limitedBy}`
+            : undefined,
+        ],
+        [
+          'failure-rate stop',
+          pacing
+            ? `over ${percent(pacing.failureRateThreshold)} failed, once ${pacing.minFinishedForFailureRate} have finished${meta.resumedAt !== undefined ? ' since the resume' : ''} (now ${percent(progress.failureRate) ?? 'n/a'})`
+            : undefined,
+        ],
+        ['queued', `${meta.queued}${meta.enqueueDone === true ? '' : ' (still enqueueing)'}`],
+        ['started', meta.started],
+        ['already started', meta.alreadyStarted],
+        ['skipped', meta.skipped],
+        ['succeeded', meta.succeeded],
+        ['failed', meta.failed],
+        ['in flight', progress.inFlight],
+        ['parked (offline)', meta.parked],
+        ['not started yet', progress.notStarted],
+        ['measured start rate', rate(progress.measuredStartsPerSecond)],
+        ['ETA', eta],
+      ];
+      const width = Math.max(...lines.map(([label]) => label.length));
+      for (const [label, value] of lines) {
+        if (value === undefined) continue;
+        io.stdout(`${label.padEnd(width)}  ${value}`);
+      }
+      if (executionFailure) {
+        io.stdout('');
+        io.stdout(
+          `Latest execution ${latest?.status}: ${executionFailure.error}${executionFailure.cause ? `: ${readableCause(executionFailure.cause)}` : ''}`,
+        );
+      }
+      io.stdout('');
+      io.stdout('Executions, latest first:');
+      if (executions.length === 0) io.stdout('  (none)');
+      for (const line of renderTable(
+        [
+          { header: 'GENERATION', value: (e: (typeof executions)[number]) => e.generation, align: 'right' },
+          { header: 'STATUS', value: (e) => e.status },
+          { header: 'STARTED', value: (e) => e.startDate },
+          { header: 'STOPPED', value: (e) => e.stopDate },
+          { header: 'REDRIVES', value: (e) => e.redriveCount, align: 'right' },
+          { header: 'EXECUTION', value: (e) => e.executionArn },
+        ],
+        executions,
+      )) {
+        if (executions.length > 0) io.stdout(`  ${line}`);
+      }
+      return EXIT.ok;
+    });
+  },
+};
