@@ -1,11 +1,12 @@
 import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { CAMPAIGN_FUNCTION_IDS } from '../workflows/campaign/contract.ts';
+import { TASK_FUNCTION_IDS } from '../workflows/rotate-device/contract.ts';
 import {
-  FUNCTION_IDS,
-  FUNCTIONS,
-  type FunctionId,
-  TASK_FUNCTION_IDS,
-} from '../workflows/rotate-device/contract.ts';
+  DEPLOYED_FUNCTION_IDS,
+  type DeployedFunctionId,
+  functionSpec,
+} from './constructs/workflow-functions.ts';
 import type { RecertStack } from './stack.ts';
 
 /** The id CDK gives the singleton function behind AwsCustomResource. */
@@ -19,8 +20,10 @@ function acknowledge(scope: IConstruct, id: string, reason: string): void {
 }
 
 /** The actions of a function's contract grants on `*`, for the reason of its acknowledgement. */
-function unscopedActions(id: FunctionId): string[] {
-  return FUNCTIONS[id].permissions.filter((g) => g.resource === 'any').flatMap((g) => g.actions);
+function unscopedActions(id: DeployedFunctionId): string[] {
+  return functionSpec(id)
+    .permissions.filter((g) => g.resource === 'any')
+    .flatMap((g) => g.actions);
 }
 
 /**
@@ -29,7 +32,7 @@ function unscopedActions(id: FunctionId): string[] {
  */
 export function suppressFindings(stack: RecertStack): void {
   const functions = stack.workflowFunctions;
-  for (const fid of FUNCTION_IDS) {
+  for (const fid of DEPLOYED_FUNCTION_IDS) {
     const role = functions.roles[fid];
     const unscoped = unscopedActions(fid);
     if (fid === 'issue-certificate') unscoped.push('iot:RegisterCertificateWithoutCA (private CA only)');
@@ -45,13 +48,21 @@ export function suppressFindings(stack: RecertStack): void {
       'AwsSolutions-L1',
       'recert runs on nodejs22.x, the runtime its handlers are built and tested for (esbuild target node22).',
     );
-    const grants = FUNCTIONS[fid].permissions;
+    const grants = functionSpec(fid).permissions;
     const has = (role: string) => grants.some((g) => g.resource === role);
     if (has('rotationTable')) {
       acknowledge(
         role,
         `${IAM5}[Resource::<${logicalIdOf(stack.table.table)}.Arn>/index/*]`,
         "The workflow contract grants the rotation table's indexes with the table (the byStatus index).",
+      );
+    }
+    if (has('campaignTable')) {
+      acknowledge(
+        role,
+        `${IAM5}[Resource::<${logicalIdOf(stack.campaignTable.table)}.Arn>/index/*]`,
+        'The campaign contract grants the campaign table with its indexes, as the rotation table: it has none ' +
+          'today, so the wildcard matches nothing until the contract adds one.',
       );
     }
     if (has('managementTopics')) {
@@ -98,6 +109,21 @@ export function suppressFindings(stack: RecertStack): void {
     'The audit role needs read access to everything Device Defender audits; AWS maintains that list in ' +
       'this managed policy as it adds checks.',
   );
+
+  const campaignRole = stack.campaign.role;
+  acknowledge(
+    campaignRole,
+    `${IAM5}[Resource::*]`,
+    'CloudWatch Logs log delivery and X-Ray tracing, which the state machine needs for logging and ' +
+      'tracing, authorise on no resource.',
+  );
+  for (const fid of CAMPAIGN_FUNCTION_IDS) {
+    acknowledge(
+      campaignRole,
+      `${IAM5}[Resource::<${logicalIdOf(functions.functions[fid])}.Arn>:*]`,
+      `Versions and aliases of the ${fid} function the campaign definition invokes (lambda:InvokeFunction only).`,
+    );
+  }
 
   const lookup = stack.iotDataEndpoint.lookup;
   if (lookup) {

@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  CAMPAIGN_STATE_MACHINE,
+  type CampaignSettings,
+  type DerivedPacing,
+  derivePacing,
+  type PacingSettings,
+  resolveCampaignSettings,
+} from '../workflows/campaign/contract.ts';
+import { CAMPAIGN_SETTINGS } from '../workflows/campaign/settings.ts';
 import { resolveSettings, SETTING_NAMES, type Settings } from '../workflows/rotate-device/contract.ts';
 
 /**
@@ -19,10 +28,29 @@ export type CertificateIssuer =
       readonly validityDays: number;
     };
 
+/**
+ * How fast campaigns start rotations. Only what the operator set is here: the audit fan-out derives
+ * the rest from the quotas at run time with the same `derivePacing`, which the stack also runs at
+ * synthesis so that a bad value fails `cdk synth`.
+ */
+export interface PacingDeployment {
+  readonly overrides: Partial<PacingSettings>;
+  /** Quotas raised above AWS's defaults, by API (`iot:CreateCertificateFromCsr`: calls per second). */
+  readonly quotas: Readonly<Record<string, number>>;
+  /** Share of the tightest quota a campaign uses. */
+  readonly headroom?: number;
+  /** What a campaign started with these settings runs at. */
+  readonly derived: DerivedPacing;
+}
+
 export interface DeploymentSettings {
   /** The state machine's settings (timeouts, retries, attempt limits, record retention). */
   readonly workflow: Settings;
   readonly stateMachineName: string;
+  /** The campaign state machine's own settings (its retries are the workflow's TransientRetry*). */
+  readonly campaign: CampaignSettings;
+  readonly campaignStateMachineName: string;
+  readonly pacing: PacingDeployment;
   readonly audit: {
     /** The checks whose findings start rotations; each one is enabled and scheduled. */
     readonly checks: readonly AuditCheckName[];
@@ -65,14 +93,42 @@ const LOG_RETENTION_DAYS: readonly number[] = [
 ];
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
+const stateMachineName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,80}$/, 'letters, digits, - and _ only, at most 80');
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+/** A number given in cdk.json or as a `-c` string; an empty string is no number. */
+const numeric = z.unknown().transform((value, ctx) => {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number === 'number' && Number.isFinite(number)) return number;
+  ctx.addIssue({ code: 'custom', message: `a number, got ${JSON.stringify(value)}` });
+  return z.NEVER;
+});
+const QUOTAS_EXAMPLE = '{"iot:CreateCertificateFromCsr":50}';
+const QuotaRecord = z.record(z.string(), z.number());
+/** Raised quotas: an object in cdk.json, or its JSON text with `-c`. */
+const quotaRecord = z.unknown().transform((value, ctx) => {
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  const record = QuotaRecord.safeParse(parsed);
+  if (record.success) return record.data;
+  ctx.addIssue({
+    code: 'custom',
+    message: `JSON like ${QUOTAS_EXAMPLE} (calls per second by API), got ${JSON.stringify(value)}`,
+  });
+  return z.NEVER;
+});
 
 const DeploymentContext = z
   .object({
-    stateMachineName: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,80}$/, 'letters, digits, - and _ only, at most 80')
-      .default('recert-rotate-device'),
+    stateMachineName: stateMachineName.default('recert-rotate-device'),
+    campaignStateMachineName: stateMachineName.default(CAMPAIGN_STATE_MACHINE.name),
     auditChecks: z
       .union([z.array(z.enum(AUDIT_CHECKS)), z.string().transform((s) => s.split(',').map((c) => c.trim()))])
       .pipe(z.array(z.enum(AUDIT_CHECKS)).min(1))
@@ -110,8 +166,25 @@ const DeploymentContext = z
       )
       .optional(),
     rejectedRepliesPerHour: positiveInt(1_000_000).default(20),
+    // Ranges are checked by derivePacing, the function campaigns themselves run.
+    pacingStartsPerSecond: numeric.optional(),
+    pacingMaxInFlight: numeric.optional(),
+    pacingFailureRateThreshold: numeric.optional(),
+    pacingMinFinished: numeric.optional(),
+    pacingQuotas: quotaRecord.optional(),
+    pacingHeadroom: numeric.optional(),
   })
   .strict();
+
+/** The context key of each pacing figure, for error messages. */
+const PACING_KEYS: Readonly<Record<string, string>> = {
+  startsPerSecond: 'pacingStartsPerSecond',
+  maxInFlight: 'pacingMaxInFlight',
+  failureRateThreshold: 'pacingFailureRateThreshold',
+  minFinishedForFailureRate: 'pacingMinFinished',
+  headroom: 'pacingHeadroom',
+  quota: 'pacingQuotas',
+};
 
 type ContextReader = (key: string) => unknown;
 
@@ -122,28 +195,84 @@ type ContextReader = (key: string) => unknown;
 export function settingsFromContext(read: ContextReader): DeploymentSettings {
   const workflowOverrides: Partial<Settings> = {};
   for (const name of SETTING_NAMES) {
-    const raw = read(`${CONTEXT_PREFIX}${name}`);
-    if (raw === undefined) continue;
-    const value = typeof raw === 'number' ? raw : Number(raw);
-    if (typeof raw !== 'number' && (typeof raw !== 'string' || raw.trim() === '' || Number.isNaN(value))) {
-      throw new InvalidDeploymentSettingError(
-        `context ${CONTEXT_PREFIX}${name} must be a number, got ${String(raw)}`,
-      );
-    }
-    workflowOverrides[name] = value;
+    const value = numberFromContext(read, name);
+    if (value !== undefined) workflowOverrides[name] = value;
+  }
+  const campaignOverrides: Partial<CampaignSettings> = {};
+  for (const name of CAMPAIGN_SETTING_NAMES) {
+    const value = numberFromContext(read, name);
+    if (value !== undefined) campaignOverrides[name] = value;
   }
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(DeploymentContext.shape)) {
     const value = read(`${CONTEXT_PREFIX}${key}`);
     if (value !== undefined) raw[key] = value;
   }
-  return deploymentSettings(raw, workflowOverrides);
+  return deploymentSettings(raw, workflowOverrides, campaignOverrides);
+}
+
+const CAMPAIGN_SETTING_NAMES = Object.keys(CAMPAIGN_SETTINGS).filter(
+  (name): name is keyof CampaignSettings => name in CAMPAIGN_SETTINGS,
+);
+
+function numberFromContext(read: ContextReader, name: string): number | undefined {
+  const raw = read(`${CONTEXT_PREFIX}${name}`);
+  if (raw === undefined) return undefined;
+  const value = typeof raw === 'number' ? raw : Number(raw);
+  if (typeof raw !== 'number' && (typeof raw !== 'string' || raw.trim() === '' || Number.isNaN(value))) {
+    throw new InvalidDeploymentSettingError(
+      `context ${CONTEXT_PREFIX}${name} must be a number, got ${String(raw)}`,
+    );
+  }
+  return value;
+}
+
+/** The pacing a campaign of this deployment runs at; throws naming the context key that is wrong. */
+function pacingOf(o: {
+  pacingStartsPerSecond?: number | undefined;
+  pacingMaxInFlight?: number | undefined;
+  pacingFailureRateThreshold?: number | undefined;
+  pacingMinFinished?: number | undefined;
+  pacingQuotas?: Record<string, number> | undefined;
+  pacingHeadroom?: number | undefined;
+}): PacingDeployment {
+  const overrides: { -readonly [K in keyof PacingSettings]?: number } = {};
+  if (o.pacingStartsPerSecond !== undefined) overrides.startsPerSecond = o.pacingStartsPerSecond;
+  if (o.pacingMaxInFlight !== undefined) overrides.maxInFlight = o.pacingMaxInFlight;
+  if (o.pacingFailureRateThreshold !== undefined)
+    overrides.failureRateThreshold = o.pacingFailureRateThreshold;
+  if (o.pacingMinFinished !== undefined) overrides.minFinishedForFailureRate = o.pacingMinFinished;
+  const quotas = o.pacingQuotas ?? {};
+  let derived: DerivedPacing;
+  try {
+    derived = derivePacing({
+      quotas,
+      overrides,
+      ...(o.pacingHeadroom === undefined ? {} : { headroom: o.pacingHeadroom }),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const field = Object.keys(PACING_KEYS).find(
+      (name) => message.startsWith(name) || message.includes(` ${name} `),
+    );
+    const key = field === undefined ? 'pacing' : (PACING_KEYS[field] ?? 'pacing');
+    throw new InvalidDeploymentSettingError(`invalid pacing: ${CONTEXT_PREFIX}${key}: ${message}`, {
+      cause: error,
+    });
+  }
+  return {
+    overrides,
+    quotas,
+    ...(o.pacingHeadroom === undefined ? {} : { headroom: o.pacingHeadroom }),
+    derived,
+  };
 }
 
 /** Checks the deployment options and the workflow settings and fills in the defaults. */
 export function deploymentSettings(
   options: Readonly<Record<string, unknown>> = {},
   workflowOverrides: Partial<Settings> = {},
+  campaignOverrides: Partial<CampaignSettings> = {},
 ): DeploymentSettings {
   const parsed = DeploymentContext.safeParse(options);
   if (!parsed.success) {
@@ -158,6 +287,12 @@ export function deploymentSettings(
     workflow = resolveSettings(workflowOverrides);
   } catch (error) {
     throw new InvalidDeploymentSettingError(`invalid workflow setting: ${String(error)}`, { cause: error });
+  }
+  let campaign: CampaignSettings;
+  try {
+    campaign = resolveCampaignSettings(campaignOverrides);
+  } catch (error) {
+    throw new InvalidDeploymentSettingError(`invalid campaign setting: ${String(error)}`, { cause: error });
   }
   let issuer: CertificateIssuer = { kind: 'aws-iot' };
   if (o.issuer === 'acm-pca') {
@@ -175,6 +310,9 @@ export function deploymentSettings(
   return {
     workflow,
     stateMachineName: o.stateMachineName,
+    campaign,
+    campaignStateMachineName: o.campaignStateMachineName,
+    pacing: pacingOf(o),
     audit: {
       checks: [...new Set(o.auditChecks)],
       expiringThresholdDays: o.auditExpiringThresholdDays,

@@ -2,9 +2,9 @@ import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { CAMPAIGN_STATE_MACHINE } from '../workflows/campaign/contract.ts';
 import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../workflows/rotate-device/device-policy.ts';
 import { stateMachineArnFromName } from './arns.ts';
+import { CampaignStateMachine } from './constructs/campaign-state-machine.ts';
 import { CampaignTable } from './constructs/campaign-table.ts';
 import { DeviceDefenderAudit } from './constructs/device-defender-audit.ts';
 import { DeviceTopicRules } from './constructs/device-topic-rules.ts';
@@ -31,6 +31,8 @@ export const STACK_OUTPUTS = {
   region: 'Region',
   devicePolicyName: 'DevicePolicyName',
   dashboardName: 'DashboardName',
+  campaignTableName: 'CampaignTableName',
+  campaignStateMachineArn: 'CampaignStateMachineArn',
 } as const;
 
 /** Everything recert needs in one AWS account and region. */
@@ -40,6 +42,7 @@ export class RecertStack extends Stack {
   readonly topics: NotificationTopics;
   readonly workflowFunctions: WorkflowFunctions;
   readonly rotation: RotationStateMachine;
+  readonly campaign: CampaignStateMachine;
   readonly topicRules: DeviceTopicRules;
   readonly audit: DeviceDefenderAudit;
   readonly outcomeEvents: OutcomeEvents;
@@ -56,7 +59,7 @@ export class RecertStack extends Stack {
     // Functions need the state machine's ARN and the state machine needs theirs: the functions get
     // it from the name, which is fixed, so neither waits for the other.
     const stateMachineArn = stateMachineArnFromName(this, settings.stateMachineName);
-    const campaignStateMachineName = CAMPAIGN_STATE_MACHINE.name;
+    const campaignStateMachineName = settings.campaignStateMachineName;
     this.iotDataEndpoint = new IotDataEndpoint(
       this,
       'IotDataEndpoint',
@@ -87,6 +90,13 @@ export class RecertStack extends Stack {
       tableArn: this.table.table.tableArn,
       logRetentionDays: settings.logRetentionDays,
     });
+    this.campaign = new CampaignStateMachine(this, 'Campaign', {
+      stateMachineName: campaignStateMachineName,
+      workflowSettings: settings.workflow,
+      campaignSettings: settings.campaign,
+      functions,
+      logRetentionDays: settings.logRetentionDays,
+    });
     this.topicRules = new DeviceTopicRules(this, 'TopicRules', {
       functions,
       logRetentionDays: settings.logRetentionDays,
@@ -107,6 +117,7 @@ export class RecertStack extends Stack {
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: this.rotation.stateMachine,
+      campaignStateMachine: this.campaign.stateMachine,
       functions,
       table: this.table.table,
       escalationTopic: this.topics.escalationTopic,
@@ -135,6 +146,16 @@ export class RecertStack extends Stack {
     output(STACK_OUTPUTS.region, this.region, 'Region of the deployment');
     output(STACK_OUTPUTS.devicePolicyName, DEVICE_POLICY_NAME, 'IoT policy to attach to device certificates');
     output(STACK_OUTPUTS.dashboardName, this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
+    output(
+      STACK_OUTPUTS.campaignTableName,
+      this.campaignTable.table.tableName,
+      'Campaign table (start queues)',
+    );
+    output(
+      STACK_OUTPUTS.campaignStateMachineArn,
+      this.campaign.stateMachine.stateMachineArn,
+      'campaign state machine (paces the starts of a fleet rotation)',
+    );
 
     suppressFindings(this);
   }

@@ -7,6 +7,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { REJECTION_REASONS } from '../../functions/device-reply/device-reply.ts';
+import { CAMPAIGN_FUNCTION_IDS, type CampaignFunctionId } from '../../workflows/campaign/contract.ts';
 import { FUNCTION_IDS, type FunctionId } from '../../workflows/rotate-device/contract.ts';
 
 /**
@@ -22,7 +23,8 @@ export const REJECTED_REPLY_METRIC = {
 
 export interface MonitoringProps {
   readonly stateMachine: sfn.StateMachine;
-  readonly functions: Readonly<Record<FunctionId, lambda.IFunction>>;
+  readonly campaignStateMachine: sfn.StateMachine;
+  readonly functions: Readonly<Record<FunctionId | CampaignFunctionId, lambda.IFunction>>;
   readonly table: dynamodb.TableV2;
   readonly escalationTopic: sns.ITopic;
   readonly metricsNamespace: string;
@@ -35,6 +37,8 @@ export class Monitoring extends Construct {
   readonly rejectedReplies: cloudwatch.Alarm;
   readonly functionThrottles: cloudwatch.Alarm;
   readonly executionThrottles: cloudwatch.Alarm;
+  readonly stoppedCampaigns: cloudwatch.Alarm;
+  readonly campaignFunctionThrottles: cloudwatch.Alarm;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -120,14 +124,61 @@ export class Monitoring extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    for (const alarm of [
+
+    // A campaign that stops starting rotations (failure rate over its threshold, or an operator's
+    // stop) ends its execution FAILED at Pace with the reason as the cause. ABORTED is left out: an
+    // operator who aborts a campaign execution knows.
+    const campaigns = props.campaignStateMachine;
+    this.stoppedCampaigns = new cloudwatch.MathExpression({
+      label: 'Campaigns stopped (failed or timed out)',
+      expression: 'failed + timedOut',
+      usingMetrics: {
+        failed: campaigns.metricFailed({ period: fiveMinutes, statistic: 'Sum' }),
+        timedOut: campaigns.metricTimedOut({ period: fiveMinutes, statistic: 'Sum' }),
+      },
+      period: fiveMinutes,
+    }).createAlarm(this, 'StoppedCampaigns', {
+      alarmDescription:
+        'A campaign stopped starting rotations: its execution ended FAILED (the cause says why, e.g. the ' +
+        'failure rate passed its threshold) or TIMED_OUT. Look at the failed rotations, then resume it ' +
+        'and redrive the execution.',
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // An alarm's metric math takes at most 10 metrics: the rotation functions fill the one above.
+    const campaignThrottles: Record<string, cloudwatch.IMetric> = {};
+    CAMPAIGN_FUNCTION_IDS.forEach((fid, i) => {
+      campaignThrottles[`c${i}`] = props.functions[fid].metricThrottles({
+        period: fiveMinutes,
+        statistic: 'Sum',
+      });
+    });
+    this.campaignFunctionThrottles = new cloudwatch.MathExpression({
+      label: 'Lambda throttles (campaign functions)',
+      expression: Object.keys(campaignThrottles).join(' + '),
+      usingMetrics: campaignThrottles,
+      period: fiveMinutes,
+    }).createAlarm(this, 'CampaignFunctionThrottles', {
+      alarmDescription:
+        'recert campaign functions were throttled: campaigns start rotations late. Raise their concurrency.',
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const alarms = [
       this.failedRotations,
       this.rejectedReplies,
       this.functionThrottles,
       this.executionThrottles,
-    ]) {
-      alarm.addAlarmAction(notify);
-    }
+      this.stoppedCampaigns,
+      this.campaignFunctionThrottles,
+    ];
+    for (const alarm of alarms) alarm.addAlarmAction(notify);
+    const allFunctionIds = [...FUNCTION_IDS, ...CAMPAIGN_FUNCTION_IDS];
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(7),
@@ -154,12 +205,14 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Function errors',
-        left: FUNCTION_IDS.map((fid) => props.functions[fid].metricErrors({ statistic: 'Sum', label: fid })),
+        left: allFunctionIds.map((fid) =>
+          props.functions[fid].metricErrors({ statistic: 'Sum', label: fid }),
+        ),
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: 'Function throttles',
-        left: FUNCTION_IDS.map((fid) =>
+        left: allFunctionIds.map((fid) =>
           props.functions[fid].metricThrottles({ statistic: 'Sum', label: fid }),
         ),
         width: 12,
@@ -168,13 +221,26 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
-        alarms: [this.failedRotations, this.rejectedReplies, this.functionThrottles, this.executionThrottles],
+        alarms,
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: 'Rotation table throttled requests',
         left: [props.table.metricThrottledRequestsForOperations({ statistic: 'Sum' })],
         width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Campaign executions',
+        left: [
+          campaigns.metricStarted({ statistic: 'Sum', label: 'Started' }),
+          campaigns.metricSucceeded({ statistic: 'Sum', label: 'Succeeded' }),
+          campaigns.metricFailed({ statistic: 'Sum', label: 'Failed (stopped)' }),
+          campaigns.metricTimedOut({ statistic: 'Sum', label: 'Timed out' }),
+          campaigns.metricAborted({ statistic: 'Sum', label: 'Aborted' }),
+        ],
+        width: 24,
       }),
     );
   }

@@ -97,7 +97,7 @@ export class RotationStateMachine extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromFile(writeBakedDefinition(this, baked)),
+      definitionBody: sfn.DefinitionBody.fromFile(writeBakedDefinition(this, BAKED_DEFINITION_FILE, baked)),
       definitionSubstitutions: substitutions,
       role: this.role,
       tracingEnabled: true,
@@ -112,13 +112,13 @@ export class RotationStateMachine extends Construct {
   }
 }
 
-/** Writes the baked definition into the synthesis output, where the asset is staged from. */
-function writeBakedDefinition(scope: Construct, definition: string): string {
+/** Writes a baked definition into the synthesis output, where the asset is staged from. */
+export function writeBakedDefinition(scope: Construct, fileName: string, definition: string): string {
   const outdir = Stage.of(scope)?.outdir;
   if (!outdir) throw new UnboundPlaceholderError(['(no CDK App or Stage to write the definition into)']);
   const dir = join(outdir, 'recert-definitions', Stack.of(scope).artifactId);
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, BAKED_DEFINITION_FILE);
+  const path = join(dir, fileName);
   writeFileSync(path, definition);
   return path;
 }

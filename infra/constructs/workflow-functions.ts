@@ -5,6 +5,11 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
+  CAMPAIGN_FUNCTION_IDS,
+  CAMPAIGN_FUNCTIONS,
+  type CampaignFunctionId,
+} from '../../workflows/campaign/contract.ts';
+import {
   FUNCTION_IDS,
   FUNCTIONS,
   type FunctionId,
@@ -27,6 +32,31 @@ export class ContractEnvironmentError extends Error {
     this.name = 'ContractEnvironmentError';
   }
 }
+
+/** Every function the stack deploys: the rotation workflow's and the campaign workflow's. */
+export type DeployedFunctionId = FunctionId | CampaignFunctionId;
+export const DEPLOYED_FUNCTION_IDS: readonly DeployedFunctionId[] = [
+  ...FUNCTION_IDS,
+  ...CAMPAIGN_FUNCTION_IDS,
+];
+
+const isCampaignFunction = (id: DeployedFunctionId): id is CampaignFunctionId =>
+  (CAMPAIGN_FUNCTION_IDS as readonly string[]).includes(id);
+
+/** The contract spec of a deployed function, from whichever workflow it belongs to. */
+export function functionSpec(id: DeployedFunctionId): FunctionSpec<DeployedFunctionId> {
+  return isCampaignFunction(id) ? CAMPAIGN_FUNCTIONS[id] : FUNCTIONS[id];
+}
+
+/** The pacing variables of the audit fan-out, which starts each campaign with its pacing. */
+export const PACING_ENV = {
+  startsPerSecond: 'PACING_STARTS_PER_SECOND',
+  maxInFlight: 'PACING_MAX_IN_FLIGHT',
+  failureRateThreshold: 'PACING_FAILURE_RATE_THRESHOLD',
+  minFinishedForFailureRate: 'PACING_MIN_FINISHED',
+  quotas: 'PACING_QUOTAS',
+  headroom: 'PACING_HEADROOM',
+} as const;
 
 /** Function environment variables recert's deployment adds to what the contract lists. */
 export const ISSUER_ENV = {
@@ -65,9 +95,26 @@ function iamDescription(text: string): string {
   return text.replace(/[^\t\n\r\x20-\x7E\xA1-\xFF]/g, '-').slice(0, 1000);
 }
 
-/** Values of the contract's `setting` variables that a deployment decides. */
+/**
+ * Values of the contract's `setting` variables that a deployment decides. Pacing figures the
+ * operator did not set stay unset: the fan-out derives them from the quotas, as the synthesis did.
+ */
 function settingValue(settings: DeploymentSettings, variable: string): string | undefined {
+  const pacing = settings.pacing;
+  const text = (value: number | undefined) => (value === undefined ? undefined : String(value));
   switch (variable) {
+    case PACING_ENV.startsPerSecond:
+      return text(pacing.overrides.startsPerSecond);
+    case PACING_ENV.maxInFlight:
+      return text(pacing.overrides.maxInFlight);
+    case PACING_ENV.failureRateThreshold:
+      return text(pacing.overrides.failureRateThreshold);
+    case PACING_ENV.minFinishedForFailureRate:
+      return text(pacing.overrides.minFinishedForFailureRate);
+    case PACING_ENV.quotas:
+      return Object.keys(pacing.quotas).length === 0 ? undefined : JSON.stringify(pacing.quotas);
+    case PACING_ENV.headroom:
+      return text(pacing.headroom);
     case 'METRICS_NAMESPACE':
       return settings.metricsNamespace;
     case 'AUDIT_CHECK_NAMES':
@@ -84,23 +131,24 @@ function settingValue(settings: DeploymentSettings, variable: string): string | 
 }
 
 /**
- * One Lambda function per entry of the contract's `FUNCTIONS`: bundled locally with esbuild (no
- * Docker), Node.js 22 on arm64, its own log group and its own role. Every grant of the role is
- * written from the spec's `permissions`; nothing is granted by a definition file or a helper.
+ * One Lambda function per entry of the contracts' `FUNCTIONS` and `CAMPAIGN_FUNCTIONS`: bundled
+ * locally with esbuild (no Docker), Node.js 22 on arm64, its own log group and its own role. Every
+ * grant of the role is written from the spec's `permissions`; nothing is granted by a definition
+ * file or a helper.
  */
 export class WorkflowFunctions extends Construct {
-  readonly functions: Readonly<Record<FunctionId, lambda.Function>>;
-  readonly roles: Readonly<Record<FunctionId, iam.Role>>;
-  readonly logGroups: Readonly<Record<FunctionId, logs.LogGroup>>;
+  readonly functions: Readonly<Record<DeployedFunctionId, lambda.Function>>;
+  readonly roles: Readonly<Record<DeployedFunctionId, iam.Role>>;
+  readonly logGroups: Readonly<Record<DeployedFunctionId, logs.LogGroup>>;
 
   constructor(scope: Construct, id: string, props: WorkflowFunctionsProps) {
     super(scope, id);
-    assertEntriesExist(FUNCTION_IDS.map((fid) => FUNCTIONS[fid].entry));
-    const functions = {} as Record<FunctionId, lambda.Function>;
-    const roles = {} as Record<FunctionId, iam.Role>;
-    const logGroups = {} as Record<FunctionId, logs.LogGroup>;
-    for (const fid of FUNCTION_IDS) {
-      const spec = FUNCTIONS[fid];
+    assertEntriesExist(DEPLOYED_FUNCTION_IDS.map((fid) => functionSpec(fid).entry));
+    const functions = {} as Record<DeployedFunctionId, lambda.Function>;
+    const roles = {} as Record<DeployedFunctionId, iam.Role>;
+    const logGroups = {} as Record<DeployedFunctionId, logs.LogGroup>;
+    for (const fid of DEPLOYED_FUNCTION_IDS) {
+      const spec = functionSpec(fid);
       const { fn, role, logGroup } = this.buildFunction(spec, props);
       functions[fid] = fn;
       roles[fid] = role;
@@ -111,7 +159,7 @@ export class WorkflowFunctions extends Construct {
     this.logGroups = logGroups;
   }
 
-  private buildFunction(spec: FunctionSpec, props: WorkflowFunctionsProps) {
+  private buildFunction(spec: FunctionSpec<DeployedFunctionId>, props: WorkflowFunctionsProps) {
     const { settings } = props;
     const logGroup = new logs.LogGroup(this, `${spec.id}-logs`, {
       retention: settings.logRetentionDays,
@@ -166,7 +214,10 @@ export class WorkflowFunctions extends Construct {
 }
 
 /** The contract's environment of one function, resolved for this deployment. */
-export function environmentOf(spec: FunctionSpec, props: WorkflowFunctionsProps): Record<string, string> {
+export function environmentOf(
+  spec: FunctionSpec<DeployedFunctionId>,
+  props: WorkflowFunctionsProps,
+): Record<string, string> {
   const { settings, targets } = props;
   const env: Record<string, string> = {
     POWERTOOLS_SERVICE_NAME: 'recert',
@@ -219,7 +270,7 @@ export function environmentOf(spec: FunctionSpec, props: WorkflowFunctionsProps)
 /** The role statements of one function: its contract grants, plus the private CA's when chosen. */
 export function grantStatements(
   scope: Construct,
-  spec: FunctionSpec,
+  spec: FunctionSpec<DeployedFunctionId>,
   targets: RoleTargets,
   settings: DeploymentSettings,
 ): iam.PolicyStatement[] {

@@ -66,4 +66,15 @@ describe('infra/app.ts', () => {
     expect(result.ok).toBe(false);
     expect(result.output).toContain('recert:CsrTimeoutSeconds must be a number');
   }, 240_000);
+
+  it('refuses pacing a campaign could not run at, naming the context key', async () => {
+    // Act
+    const result = await synthApp({ 'recert:pacingFailureRateThreshold': '1.5' });
+
+    // Assess
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain(
+      'recert:pacingFailureRateThreshold: failureRateThreshold must be a fraction in (0, 1], not 1.5',
+    );
+  }, 240_000);
 });

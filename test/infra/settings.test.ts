@@ -4,6 +4,8 @@ import {
   InvalidDeploymentSettingError,
   settingsFromContext,
 } from '../../infra/settings.ts';
+import { CAMPAIGN_STATE_MACHINE, derivePacing } from '../../workflows/campaign/contract.ts';
+import { CAMPAIGN_SETTINGS } from '../../workflows/campaign/settings.ts';
 import { SETTINGS } from '../../workflows/rotate-device/contract.ts';
 
 const contextOf = (values: Record<string, unknown>) => (key: string) => values[key];
@@ -73,6 +75,83 @@ describe('deployment settings', () => {
     [{ 'recert:stateMachineName': 'has spaces' }, /recert:stateMachineName/],
     [{ 'recert:iotDataEndpoint': 'https://evil.example' }, /recert:iotDataEndpoint/],
   ])('rejects %o with an error naming the key', (context, message) => {
+    // Prepare / Act / Assess
+    expect(() => settingsFromContext(contextOf(context))).toThrow(InvalidDeploymentSettingError);
+    expect(() => settingsFromContext(contextOf(context))).toThrow(message);
+  });
+
+  it('paces campaigns from the AWS default quotas unless told otherwise, and passes no override on', () => {
+    // Prepare / Act
+    const settings = settingsFromContext(contextOf({}));
+
+    // Assess
+    expect(settings.pacing.overrides).toEqual({});
+    expect(settings.pacing.quotas).toEqual({});
+    expect(settings.pacing.headroom).toBeUndefined();
+    expect(settings.pacing.derived).toEqual(derivePacing());
+    expect(settings.campaign.CampaignTurnsPerExecution).toBe(
+      CAMPAIGN_SETTINGS.CampaignTurnsPerExecution.default,
+    );
+    expect(settings.campaignStateMachineName).toBe(CAMPAIGN_STATE_MACHINE.name);
+  });
+
+  it('reads pacing overrides, raised quotas (JSON text or an object) and the headroom from context', () => {
+    // Prepare
+    const asText = contextOf({
+      'recert:pacingStartsPerSecond': '4.5',
+      'recert:pacingMaxInFlight': '300',
+      'recert:pacingFailureRateThreshold': '0.25',
+      'recert:pacingMinFinished': '50',
+      'recert:pacingQuotas': '{"iot:CreateCertificateFromCsr": 60, "iot:UpdateCertificate": 40}',
+      'recert:pacingHeadroom': '0.8',
+      'recert:CampaignTurnsPerExecution': '120',
+    });
+    const asObject = contextOf({ 'recert:pacingQuotas': { 'iot:DeleteCertificate': 25 } });
+
+    // Act
+    const text = settingsFromContext(asText);
+    const object = settingsFromContext(asObject);
+
+    // Assess
+    expect(text.pacing.overrides).toEqual({
+      startsPerSecond: 4.5,
+      maxInFlight: 300,
+      failureRateThreshold: 0.25,
+      minFinishedForFailureRate: 50,
+    });
+    expect(text.pacing.quotas).toEqual({ 'iot:CreateCertificateFromCsr': 60, 'iot:UpdateCertificate': 40 });
+    expect(text.pacing.headroom).toBe(0.8);
+    expect(text.pacing.derived).toMatchObject({ startsPerSecond: 4.5, maxInFlight: 300, headroom: 0.8 });
+    expect(text.campaign.CampaignTurnsPerExecution).toBe(120);
+    expect(object.pacing.quotas).toEqual({ 'iot:DeleteCertificate': 25 });
+    // A raised quota moves the derived rate: the same derivation the fan-out runs.
+    expect(object.pacing.derived).toEqual(derivePacing({ quotas: { 'iot:DeleteCertificate': 25 } }));
+  });
+
+  it.each([
+    [
+      { 'recert:pacingStartsPerSecond': '0' },
+      /recert:pacingStartsPerSecond: startsPerSecond must be a positive/,
+    ],
+    [{ 'recert:pacingStartsPerSecond': 'fast' }, /recert:pacingStartsPerSecond/],
+    [{ 'recert:pacingMaxInFlight': '2.5' }, /recert:pacingMaxInFlight: maxInFlight must be a whole number/],
+    [
+      { 'recert:pacingFailureRateThreshold': '1.5' },
+      /recert:pacingFailureRateThreshold: failureRateThreshold/,
+    ],
+    [{ 'recert:pacingMinFinished': '0' }, /recert:pacingMinFinished: minFinishedForFailureRate/],
+    [{ 'recert:pacingHeadroom': '2' }, /recert:pacingHeadroom: headroom must be a fraction/],
+    [{ 'recert:pacingQuotas': '{"iot:Nope": 5}' }, /recert:pacingQuotas: unknown API quota iot:Nope/],
+    [
+      { 'recert:pacingQuotas': '{"iot:DeleteCertificate": -5}' },
+      /recert:pacingQuotas: quota iot:DeleteCertificate/,
+    ],
+    [{ 'recert:pacingQuotas': 'fifty' }, /recert:pacingQuotas: JSON like/],
+    [{ 'recert:pacingQuotas': '{"iot:DeleteCertificate": "5"}' }, /recert:pacingQuotas/],
+    [{ 'recert:CampaignTurnsPerExecution': '0' }, /CampaignTurnsPerExecution must be a whole number/],
+    [{ 'recert:CampaignTurnsPerExecution': 'many' }, /recert:CampaignTurnsPerExecution must be a number/],
+    [{ 'recert:campaignStateMachineName': 'a b' }, /recert:campaignStateMachineName/],
+  ])('rejects the campaign setting %o with an error naming the key', (context, message) => {
     // Prepare / Act / Assess
     expect(() => settingsFromContext(contextOf(context))).toThrow(InvalidDeploymentSettingError);
     expect(() => settingsFromContext(contextOf(context))).toThrow(message);

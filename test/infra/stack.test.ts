@@ -3,12 +3,16 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECTED_REPLY_METRIC } from '../../infra/constructs/monitoring.ts';
-import { LAMBDA_RESERVED_ENV } from '../../infra/constructs/workflow-functions.ts';
+import {
+  DEPLOYED_FUNCTION_IDS,
+  type DeployedFunctionId,
+  functionSpec,
+  LAMBDA_RESERVED_ENV,
+} from '../../infra/constructs/workflow-functions.ts';
 import { STACK_OUTPUTS } from '../../infra/stack.ts';
 import { CAMPAIGN_STATE_MACHINE } from '../../workflows/campaign/contract.ts';
 import {
   FUNCTION_IDS,
-  FUNCTIONS,
   type FunctionId,
   PLACEHOLDERS,
   placeholdersIn,
@@ -32,9 +36,9 @@ let s: Synthesised;
 let ids: {
   table: string;
   campaignTable: string;
-  functions: Record<FunctionId, string>;
-  roles: Record<FunctionId, string>;
-  logGroups: Record<FunctionId, string>;
+  functions: Record<DeployedFunctionId, string>;
+  roles: Record<DeployedFunctionId, string>;
+  logGroups: Record<DeployedFunctionId, string>;
   escalationTopic: string;
   auditTopic: string;
   key: string;
@@ -44,8 +48,11 @@ let ids: {
 beforeAll(() => {
   s = synthesise();
   const f = s.stack.workflowFunctions;
-  const byFunction = (pick: (fid: FunctionId) => string) =>
-    Object.fromEntries(FUNCTION_IDS.map((fid) => [fid, pick(fid)])) as Record<FunctionId, string>;
+  const byFunction = (pick: (fid: DeployedFunctionId) => string) =>
+    Object.fromEntries(DEPLOYED_FUNCTION_IDS.map((fid) => [fid, pick(fid)])) as Record<
+      DeployedFunctionId,
+      string
+    >;
   ids = {
     table: logicalId(s.stack.table.table),
     campaignTable: logicalId(s.stack.campaignTable.table),
@@ -103,15 +110,15 @@ function resourcesOf(role: ResourceRole): unknown[] {
 
 describe('function roles', () => {
   it.each(
-    FUNCTION_IDS,
+    DEPLOYED_FUNCTION_IDS,
   )('%s: its log group, each contract grant on its resources, X-Ray; nothing else', (fid) => {
     // Prepare
-    const grants = FUNCTIONS[fid].permissions.map((g) => ({
+    const grants = functionSpec(fid).permissions.map((g) => ({
       Action: one(g.actions),
       Effect: 'Allow',
       Resource: one(resourcesOf(g.resource)),
     }));
-    const publishesToEscalations = FUNCTIONS[fid].permissions.some(
+    const publishesToEscalations = functionSpec(fid).permissions.some(
       (g) => g.resource === 'escalationTopic' && g.actions.includes('sns:Publish'),
     );
     const kms = publishesToEscalations
@@ -135,7 +142,7 @@ describe('function roles', () => {
   });
 
   it('every role is assumable by Lambda only and carries no managed policy', () => {
-    for (const fid of FUNCTION_IDS) {
+    for (const fid of DEPLOYED_FUNCTION_IDS) {
       const role = s.template.findResources('AWS::IAM::Role')[ids.roles[fid]];
       expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
         { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
@@ -146,9 +153,11 @@ describe('function roles', () => {
 });
 
 describe('functions', () => {
-  it.each(FUNCTION_IDS)('%s: Node.js 22 on arm64, traced, with the environment its spec lists', (fid) => {
+  it.each(
+    DEPLOYED_FUNCTION_IDS,
+  )('%s: Node.js 22 on arm64, traced, with the environment its spec lists', (fid) => {
     // Prepare
-    const spec = FUNCTIONS[fid];
+    const spec = functionSpec(fid);
     const fn = s.template.findResources('AWS::Lambda::Function')[ids.functions[fid]];
 
     // Act
@@ -574,11 +583,15 @@ describe('the template as a whole', () => {
     s.template.hasOutput(STACK_OUTPUTS.escalationTopicArn, { Value: ref(ids.escalationTopic) });
     s.template.hasOutput(STACK_OUTPUTS.auditTopicArn, { Value: ref(ids.auditTopic) });
     s.template.hasOutput(STACK_OUTPUTS.region, { Value: ref('AWS::Region') });
+    s.template.hasOutput(STACK_OUTPUTS.campaignTableName, { Value: ref(ids.campaignTable) });
+    s.template.hasOutput(STACK_OUTPUTS.campaignStateMachineArn, {
+      Value: ref(logicalId(s.stack.campaign.stateMachine)),
+    });
   });
 
   it('wrote the baked definition where the asset was staged from', () => {
-    expect(existsSync(join(s.outdir, 'recert-definitions', 'Recert', 'recert-rotate-device.asl.json'))).toBe(
-      true,
-    );
+    for (const file of ['recert-rotate-device.asl.json', 'recert-campaign.asl.json']) {
+      expect(existsSync(join(s.outdir, 'recert-definitions', 'Recert', file)), file).toBe(true);
+    }
   });
 });

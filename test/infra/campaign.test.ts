@@ -1,0 +1,336 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CAMPAIGN_FUNCTION_IDS,
+  CAMPAIGN_PLACEHOLDERS,
+  CAMPAIGN_STATE_MACHINE,
+  type CampaignFunctionId,
+  renderCampaignDefinition,
+} from '../../workflows/campaign/contract.ts';
+import {
+  cfnArn,
+  getAtt,
+  logicalId,
+  ref,
+  type Synthesised,
+  statementsOfRole,
+  synthesise,
+} from './helpers/synth.ts';
+
+/** A deployment that raised one quota and tunes its campaigns; everything else is the default. */
+const CONTEXT = {
+  'recert:pacingStartsPerSecond': '4',
+  'recert:pacingFailureRateThreshold': '0.2',
+  'recert:pacingQuotas': '{"iot:CreateCertificateFromCsr":50}',
+  'recert:pacingHeadroom': '0.8',
+  'recert:CampaignTurnsPerExecution': '100',
+};
+
+let s: Synthesised;
+let ids: {
+  campaignTable: string;
+  rotationTable: string;
+  functions: Record<CampaignFunctionId, string>;
+  roles: Record<CampaignFunctionId, string>;
+  logGroups: Record<CampaignFunctionId, string>;
+  stateMachine: string;
+  escalationTopic: string;
+};
+
+beforeAll(() => {
+  s = synthesise(CONTEXT, { validate: false });
+  const f = s.stack.workflowFunctions;
+  const byFunction = (pick: (fid: CampaignFunctionId) => string) => ({
+    'campaign-enqueue': pick('campaign-enqueue'),
+    'campaign-pacer': pick('campaign-pacer'),
+  });
+  ids = {
+    campaignTable: logicalId(s.stack.campaignTable.table),
+    rotationTable: logicalId(s.stack.table.table),
+    functions: byFunction((fid) => logicalId(f.functions[fid])),
+    roles: byFunction((fid) => logicalId(f.roles[fid])),
+    logGroups: byFunction((fid) => logicalId(f.logGroups[fid])),
+    stateMachine: logicalId(s.stack.campaign.stateMachine),
+    escalationTopic: logicalId(s.stack.topics.escalationTopic),
+  };
+}, 180_000);
+
+afterAll(() => s.cleanup());
+
+const XRAY = {
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Effect: 'Allow',
+  Resource: '*',
+};
+const ROTATION_STATE_MACHINE_ARN = cfnArn('states', 'stateMachine:recert-rotate-device');
+const CAMPAIGN_STATE_MACHINE_ARN = cfnArn('states', `stateMachine:${CAMPAIGN_STATE_MACHINE.name}`);
+const campaignTable = () => [
+  getAtt(ids.campaignTable),
+  { 'Fn::Join': ['', [getAtt(ids.campaignTable), '/index/*']] },
+];
+const ownLogs = (fid: CampaignFunctionId) => ({
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Effect: 'Allow',
+  Resource: getAtt(ids.logGroups[fid]),
+});
+const envOf = (fid: CampaignFunctionId | 'audit-fanout'): Record<string, unknown> => {
+  const fn = s.stack.workflowFunctions.functions[fid];
+  return s.template.findResources('AWS::Lambda::Function')[logicalId(fn)]?.Properties.Environment.Variables;
+};
+
+describe('campaign table', () => {
+  it('keys a campaign and its ordered queue, on demand, recoverable, expiring, retained', () => {
+    s.template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'campaignId', KeyType: 'HASH' },
+          { AttributeName: 'entry', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'campaignId', AttributeType: 'S' },
+          { AttributeName: 'entry', AttributeType: 'S' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        Replicas: [
+          Match.objectLike({
+            DeletionProtectionEnabled: true,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        ],
+      }),
+    });
+  });
+
+  it('is encrypted as the rotation table is, and has no index', () => {
+    // Prepare
+    const tables = s.template.findResources('AWS::DynamoDB::GlobalTable');
+
+    // Act
+    const campaign = tables[ids.campaignTable]?.Properties;
+    const rotation = tables[ids.rotationTable]?.Properties;
+
+    // Assess
+    expect(campaign.SSESpecification).toEqual(rotation.SSESpecification);
+    expect(campaign.Replicas[0].SSESpecification).toEqual(rotation.Replicas[0].SSESpecification);
+    expect(campaign.GlobalSecondaryIndexes).toBeUndefined();
+  });
+});
+
+describe('campaign state machine', () => {
+  it('is Standard, named from the contract, logs ALL events without execution data, traces with X-Ray', () => {
+    s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: CAMPAIGN_STATE_MACHINE.name,
+      StateMachineType: 'STANDARD',
+      RoleArn: getAtt(logicalId(s.stack.campaign.role)),
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: getAtt(logicalId(s.stack.campaign.logGroup)) } },
+        ],
+      },
+    });
+    s.template.hasResource('AWS::Logs::LogGroup', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        LogGroupName: `/aws/vendedlogs/states/${CAMPAIGN_STATE_MACHINE.name}`,
+        RetentionInDays: 90,
+      },
+    });
+  });
+
+  it('binds every placeholder, and CloudFormation then renders what the local run renders with the same settings', () => {
+    // Prepare
+    const sm = s.template.findResources('AWS::StepFunctions::StateMachine')[ids.stateMachine]?.Properties;
+    const baked = readFileSync(join(s.outdir, `asset.${sm.DefinitionS3Location.Key}`), 'utf8');
+    const substitutions: Record<string, unknown> = sm.DefinitionSubstitutions;
+    const fakeArn = (fid: CampaignFunctionId) => `arn:aws:lambda:eu-west-1:111122223333:function:${fid}`;
+
+    // Act: what CloudFormation does with DefinitionSubstitutions, with the tokens resolved.
+    const values = new Map<string, string>();
+    for (const [name, binding] of Object.entries(CAMPAIGN_PLACEHOLDERS)) {
+      if (binding.kind !== 'function') continue;
+      expect(substitutions[name], name).toEqual(getAtt(ids.functions[binding.functionId]));
+      values.set(name, fakeArn(binding.functionId));
+    }
+    const deployed = baked.replace(
+      /\$\{([A-Za-z0-9_]+)\}/g,
+      (whole, name: string) => values.get(name) ?? whole,
+    );
+
+    // Assess
+    expect(Object.keys(substitutions).sort()).toEqual([...values.keys()].sort());
+    expect(deployed).not.toContain('${');
+    const local = renderCampaignDefinition(
+      { 'campaign-enqueue': fakeArn('campaign-enqueue'), 'campaign-pacer': fakeArn('campaign-pacer') },
+      { campaign: { CampaignTurnsPerExecution: 100 } },
+    );
+    expect(JSON.parse(deployed)).toEqual(JSON.parse(local));
+    expect(deployed).toContain('$turn >= 100');
+  });
+
+  it('its role invokes exactly the two campaign functions (and their versions), nothing else of recert', () => {
+    expect(statementsOfRole(s.template, logicalId(s.stack.campaign.role))).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: (['campaign-enqueue', 'campaign-pacer'] as const).flatMap((fid) => [
+          getAtt(ids.functions[fid]),
+          { 'Fn::Join': ['', [getAtt(ids.functions[fid]), ':*']] },
+        ]),
+      },
+      {
+        Action: [
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+        ],
+        Effect: 'Allow',
+        Resource: '*',
+      },
+      {
+        Action: [
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+        ],
+        Effect: 'Allow',
+        Resource: '*',
+      },
+    ]);
+  });
+
+  it('is assumable by Step Functions only', () => {
+    const role = s.template.findResources('AWS::IAM::Role')[logicalId(s.stack.campaign.role)];
+    expect(role?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' } },
+    ]);
+  });
+});
+
+describe('campaign functions', () => {
+  it('campaign-enqueue: its log group, the campaign table (read, update, batch write), audit findings, X-Ray', () => {
+    expect(statementsOfRole(s.template, ids.roles['campaign-enqueue'])).toEqual([
+      ownLogs('campaign-enqueue'),
+      {
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+        Effect: 'Allow',
+        Resource: campaignTable(),
+      },
+      { Action: 'iot:ListAuditFindings', Effect: 'Allow', Resource: '*' },
+      XRAY,
+    ]);
+  });
+
+  it('campaign-enqueue: the campaign table name, its time budget and the metrics namespace', () => {
+    expect(envOf('campaign-enqueue')).toEqual({
+      CAMPAIGN_TABLE_NAME: ref(ids.campaignTable),
+      PACER_TICK_SECONDS: '60',
+      METRICS_NAMESPACE: 'recert',
+      POWERTOOLS_SERVICE_NAME: 'recert',
+      POWERTOOLS_METRICS_NAMESPACE: 'recert',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('campaign-pacer: its log group, the campaign table (read, update, query), the things of a certificate, starts of rotations and of its own successor, X-Ray', () => {
+    expect(statementsOfRole(s.template, ids.roles['campaign-pacer'])).toEqual([
+      ownLogs('campaign-pacer'),
+      {
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Effect: 'Allow',
+        Resource: campaignTable(),
+      },
+      { Action: 'iot:ListPrincipalThings', Effect: 'Allow', Resource: '*' },
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: ROTATION_STATE_MACHINE_ARN },
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: CAMPAIGN_STATE_MACHINE_ARN },
+      XRAY,
+    ]);
+  });
+
+  it('campaign-pacer: the campaign table, the rotation state machine it starts, its tick', () => {
+    expect(envOf('campaign-pacer')).toMatchObject({
+      CAMPAIGN_TABLE_NAME: ref(ids.campaignTable),
+      STATE_MACHINE_ARN: ROTATION_STATE_MACHINE_ARN,
+      PACER_TICK_SECONDS: '60',
+    });
+    // Lambda sets the region itself and refuses a configuration that does.
+    expect(envOf('campaign-pacer')).not.toHaveProperty('AWS_REGION');
+  });
+
+  it.each(CAMPAIGN_FUNCTION_IDS)('%s: Node.js 22 on arm64, traced, JSON logs to its own group', (fid) => {
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: ref(ids.logGroups[fid]) },
+      Role: getAtt(ids.roles[fid]),
+    });
+  });
+});
+
+describe('monitoring', () => {
+  it('alarms to the escalation topic when a campaign stops (its execution FAILED or TIMED_OUT)', () => {
+    // Prepare
+    const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+
+    // Act
+    const stopped = alarms.find((a) => /A campaign stopped starting rotations/.test(a.AlarmDescription));
+
+    // Assess
+    const metrics = stopped?.Metrics.flatMap(
+      (m: { MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } } }) =>
+        m.MetricStat ? [m.MetricStat.Metric] : [],
+    );
+    expect(metrics).toEqual([
+      {
+        MetricName: 'ExecutionsFailed',
+        Namespace: 'AWS/States',
+        Dimensions: [{ Name: 'StateMachineArn', Value: ref(ids.stateMachine) }],
+      },
+      {
+        MetricName: 'ExecutionsTimedOut',
+        Namespace: 'AWS/States',
+        Dimensions: [{ Name: 'StateMachineArn', Value: ref(ids.stateMachine) }],
+      },
+    ]);
+    expect(stopped).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [ref(ids.escalationTopic)],
+    });
+  });
+
+  it('keeps every alarm within the 10 metrics CloudWatch allows in one alarm', () => {
+    const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    for (const alarm of alarms) {
+      const fetched = (alarm.Metrics ?? []).filter((m: { MetricStat?: unknown }) => m.MetricStat);
+      expect(fetched.length, alarm.AlarmDescription).toBeLessThanOrEqual(10);
+    }
+  });
+});
+
+describe('the template as a whole', () => {
+  it('has no unacknowledged cdk-nag AwsSolutions finding with these settings', () => {
+    expect(s.findings).toEqual([]);
+  });
+
+  it('outputs the campaign table and state machine for the recert CLI', () => {
+    s.template.hasOutput('CampaignTableName', { Value: ref(ids.campaignTable) });
+    s.template.hasOutput('CampaignStateMachineArn', { Value: ref(ids.stateMachine) });
+  });
+});
