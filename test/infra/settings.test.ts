@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   deploymentSettings,
@@ -155,6 +156,33 @@ describe('deployment settings', () => {
     // Prepare / Act / Assess
     expect(() => settingsFromContext(contextOf(context))).toThrow(InvalidDeploymentSettingError);
     expect(() => settingsFromContext(contextOf(context))).toThrow(message);
+  });
+
+  it('infra/README.md states the pacing a default deployment derives', () => {
+    // Prepare
+    const readme = readFileSync(new URL('../../infra/README.md', import.meta.url), 'utf8');
+    const documented = (key: string) => {
+      const row = new RegExp(`^\\| \`recert:${key}\`\\s*\\| ([0-9.]+)`, 'm').exec(readme);
+      return row?.[1] === undefined ? undefined : Number(row[1]);
+    };
+
+    // Act
+    const derived = settingsFromContext(contextOf({})).pacing.derived;
+
+    // Assess
+    expect({
+      startsPerSecond: documented('pacingStartsPerSecond'),
+      maxInFlight: documented('pacingMaxInFlight'),
+      failureRateThreshold: documented('pacingFailureRateThreshold'),
+      minFinishedForFailureRate: documented('pacingMinFinished'),
+      headroom: documented('pacingHeadroom'),
+    }).toEqual({
+      startsPerSecond: derived.startsPerSecond,
+      maxInFlight: derived.maxInFlight,
+      failureRateThreshold: derived.failureRateThreshold,
+      minFinishedForFailureRate: derived.minFinishedForFailureRate,
+      headroom: derived.headroom,
+    });
   });
 
   it('rejects unknown options given as props', () => {
