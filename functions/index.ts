@@ -4,8 +4,11 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import type { CampaignFunctionId } from '../workflows/campaign/functions.ts';
 import type { FunctionId } from '../workflows/rotate-device/functions.ts';
 import { createHandler as auditFanout } from './audit-fanout/handler.ts';
+import { createHandler as campaignEnqueue } from './campaign-enqueue/handler.ts';
+import { createHandler as campaignPacer } from './campaign-pacer/handler.ts';
 import { createHandler as deliverCertificate } from './deliver-certificate/handler.ts';
 import { createHandler as deviceReply } from './device-reply/handler.ts';
 import { createHandler as issueCertificate } from './issue-certificate/handler.ts';
@@ -14,6 +17,7 @@ import { createHandler as outcomeRecorder } from './outcome-recorder/handler.ts'
 import { createHandler as requestCsr } from './request-csr/handler.ts';
 import { createHandler as retireCertificate } from './retire-certificate/handler.ts';
 import { createHandler as revokeCertificate } from './revoke-certificate/handler.ts';
+import { type SleepClock, sleepClockOf } from './shared/campaign-sleep.ts';
 import type { RuntimeOptions } from './shared/environment.ts';
 
 export { documentClient } from './shared/environment.ts';
@@ -85,6 +89,48 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
       stateMachineArn: deps.stateMachineArn,
       escalationTopicArn: deps.escalationTopicArn,
       ...(deps.retentionSeconds !== undefined ? { retentionSeconds: deps.retentionSeconds } : {}),
+    }),
+  };
+}
+
+/** Everything the campaign functions need, for a run outside Lambda (the local stack, tests). */
+export interface CampaignFunctionsDeps extends Omit<RuntimeOptions, 'clock'> {
+  readonly db: DynamoDBDocumentClient;
+  readonly campaignTableName: string;
+  readonly iot: IoTClient;
+  readonly sfn: SFNClient;
+  /** The rotate-device state machine, whose executions the pacer starts. */
+  readonly stateMachineArn: string;
+  readonly region: string;
+  /** The clock the pacer paces on; one without timers is paced on wall time. */
+  readonly clock?: SleepClock | { now(): number };
+  /** How long one pacer turn (and one enqueue call) lasts, in seconds of that clock (60 by default). */
+  readonly pacerTickSeconds?: number;
+}
+
+/** One handler per function of the campaign contract. */
+export function createCampaignFunctions(
+  deps: CampaignFunctionsDeps,
+): Record<CampaignFunctionId, RotationHandler> {
+  const common = {
+    db: deps.db,
+    campaignTableName: deps.campaignTableName,
+    iot: deps.iot,
+    clock: sleepClockOf(deps.clock),
+    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
+    ...(deps.metricsNamespace ? { metricsNamespace: deps.metricsNamespace } : {}),
+  };
+  return {
+    'campaign-enqueue': campaignEnqueue({
+      ...common,
+      ...(deps.pacerTickSeconds !== undefined ? { budgetSeconds: deps.pacerTickSeconds } : {}),
+    }),
+    'campaign-pacer': campaignPacer({
+      ...common,
+      sfn: deps.sfn,
+      stateMachineArn: deps.stateMachineArn,
+      region: deps.region,
+      ...(deps.pacerTickSeconds !== undefined ? { tickSeconds: deps.pacerTickSeconds } : {}),
     }),
   };
 }

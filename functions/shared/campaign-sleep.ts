@@ -13,6 +13,13 @@ export const systemSleepClock: SleepClock = {
   setTimer: (at, fn) => setTimeout(fn, Math.max(0, at - Date.now())),
 };
 
+/** A clock to pace on: the given one when it has timers, else wall-time timers from its `now`. */
+export function sleepClockOf(clock?: SleepClock | { now(): number }): SleepClock {
+  if (!clock) return systemSleepClock;
+  if ('setTimer' in clock) return clock;
+  return { now: () => clock.now(), setTimer: (at, fn) => setTimeout(fn, Math.max(0, at - clock.now())) };
+}
+
 /** Resolves once the clock reached `at`. */
 export function sleepUntil(clock: SleepClock, at: number): Promise<void> {
   if (at <= clock.now()) return Promise.resolve();

@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { RotationFunctionsDeps } from '../../functions/index.ts';
+import type { CampaignSettings } from '../../workflows/campaign/settings.ts';
 import type { Settings } from '../../workflows/rotate-device/contract.ts';
 import { type Clock, ScaledClock } from '../clock.ts';
 import { DEFAULT_PORTS, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
@@ -30,7 +31,7 @@ import {
   provisionResources,
   stateMachineArnOf,
 } from './resources.ts';
-import type { LocalAwsManifest, LocalEndpoints, LocalResources } from './types.ts';
+import type { LocalAwsManifest, LocalCampaignResources, LocalEndpoints, LocalResources } from './types.ts';
 import {
   type FunctionConfig,
   WORKER_FUNCTIONS_EXPORT,
@@ -53,6 +54,10 @@ export interface LocalAwsOptions {
   readonly quotas?: QuotaSetting;
   /** Workflow settings (timeouts, attempt limits, backoff) over the contract's defaults. */
   readonly settings?: Partial<Settings>;
+  /** Campaign state machine settings (turns per execution) over the contract's defaults. */
+  readonly campaignSettings?: Partial<CampaignSettings>;
+  /** How long one campaign pacer turn lasts, in seconds of the local clock (60 as on AWS by default). */
+  readonly pacerTickSeconds?: number;
   readonly audit?: Partial<AuditSettings>;
   /** Validity of certificates that IoT Core issues (AWS's: until 2049). */
   readonly issuedCertificateValidity?: IssuedValidity;
@@ -93,7 +98,7 @@ export class LocalAws {
     readonly stepFunctions: StepFunctionsEngine,
     readonly clients: LocalClients,
     readonly endpoints: LocalEndpoints,
-    readonly resources: LocalResources,
+    readonly resources: LocalResources & LocalCampaignResources,
     readonly manifest: LocalAwsManifest,
     private readonly closers: readonly (() => Promise<void>)[],
     private readonly claim: StateDirClaim,
@@ -236,6 +241,8 @@ export class LocalAws {
     // Plain data, so that function workers can build the very same functions in their threads.
     const functionConfig: FunctionConfig = {
       tableName: LOCAL_RESOURCE_NAMES.table,
+      campaignTableName: LOCAL_RESOURCE_NAMES.campaignTable,
+      ...(options.pacerTickSeconds !== undefined ? { pacerTickSeconds: options.pacerTickSeconds } : {}),
       stateMachineArn,
       escalationTopicArn,
       region,
@@ -280,6 +287,7 @@ export class LocalAws {
       dynamodb,
       functionArns,
       settings: options.settings ?? {},
+      ...(options.campaignSettings ? { campaignSettings: options.campaignSettings } : {}),
       audit: {
         expiringThresholdDays: options.audit?.expiringThresholdDays ?? 30,
         ...(options.audit?.ageThresholdDays !== undefined
@@ -288,11 +296,13 @@ export class LocalAws {
       },
     });
 
-    const resources: LocalResources = {
+    const resources: LocalResources & LocalCampaignResources = {
       region,
       accountId,
       stateMachineArn: provisioned.stateMachineArn,
       rotationTableName: LOCAL_RESOURCE_NAMES.table,
+      campaignStateMachineArn: provisioned.campaignStateMachineArn,
+      campaignTableName: LOCAL_RESOURCE_NAMES.campaignTable,
       escalationTopicArn: provisioned.escalationTopicArn,
       auditTopicArn: provisioned.auditTopicArn,
       devicePolicyName: LOCAL_RESOURCE_NAMES.devicePolicy,

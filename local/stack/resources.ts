@@ -13,7 +13,12 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
-  type FunctionId,
+  CAMPAIGN_STATE_MACHINE,
+  CAMPAIGN_TABLE,
+  type CampaignSettings,
+  renderCampaignDefinition,
+} from '../../workflows/campaign/contract.ts';
+import {
   ROTATION_TABLE,
   renderDefinition,
   type Settings,
@@ -23,11 +28,14 @@ import {
 import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../../workflows/rotate-device/device-policy.ts';
 import type { LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
 import type { LocalClients } from './clients.ts';
+import type { LocalFunctionArns } from './function-wiring.ts';
 
 /** Names of what `recert local up` creates, as the CDK stack names them on AWS. */
 export const LOCAL_RESOURCE_NAMES = {
   table: 'recert-rotations',
   stateMachine: STATE_MACHINE.name,
+  campaignTable: 'recert-campaigns',
+  campaignStateMachine: CAMPAIGN_STATE_MACHINE.name,
   auditTopic: 'recert-audit-notifications',
   escalationTopic: 'recert-escalations',
   statusChangeRule: 'recert-rotation-status-change',
@@ -46,19 +54,25 @@ export interface ProvisionInput {
   readonly accountId: string;
   readonly clients: LocalClients;
   readonly dynamodb: LocalDynamoDb;
-  readonly functionArns: Readonly<Record<FunctionId, string>>;
+  readonly functionArns: Readonly<LocalFunctionArns>;
   readonly settings: Partial<Settings>;
+  readonly campaignSettings?: Partial<CampaignSettings>;
   readonly audit: AuditSettings;
 }
 
 export interface ProvisionedResources {
   readonly stateMachineArn: string;
+  readonly campaignStateMachineArn: string;
   readonly auditTopicArn: string;
   readonly escalationTopicArn: string;
 }
 
-export function stateMachineArnOf(region: string, accountId: string): string {
-  return `arn:aws:states:${region}:${accountId}:stateMachine:${LOCAL_RESOURCE_NAMES.stateMachine}`;
+export function stateMachineArnOf(
+  region: string,
+  accountId: string,
+  name: string = LOCAL_RESOURCE_NAMES.stateMachine,
+): string {
+  return `arn:aws:states:${region}:${accountId}:stateMachine:${name}`;
 }
 
 // Local stand-ins for the IAM roles the CDK stack creates; the local services record them only.
@@ -90,7 +104,34 @@ export async function provisionResources(input: ProvisionInput): Promise<Provisi
     input.settings,
   );
   const stateMachineArn = stateMachineArnOf(input.region, accountId);
-  await putStateMachine(clients, stateMachineArn, definition, roleArn(accountId, 'recert-state-machine'));
+  await putStateMachine(clients, {
+    name: LOCAL_RESOURCE_NAMES.stateMachine,
+    arn: stateMachineArn,
+    definition,
+    role: roleArn(accountId, 'recert-state-machine'),
+  });
+
+  // The campaign table: META items and start queues (sort key), as the CDK stack creates it.
+  await input.dynamodb.ensureTable({
+    tableName: LOCAL_RESOURCE_NAMES.campaignTable,
+    partitionKey: { ...CAMPAIGN_TABLE.partitionKey },
+    sortKey: { ...CAMPAIGN_TABLE.sortKey },
+    timeToLiveAttribute: CAMPAIGN_TABLE.ttlAttribute,
+  });
+  const campaignStateMachineArn = stateMachineArnOf(
+    input.region,
+    accountId,
+    LOCAL_RESOURCE_NAMES.campaignStateMachine,
+  );
+  await putStateMachine(clients, {
+    name: LOCAL_RESOURCE_NAMES.campaignStateMachine,
+    arn: campaignStateMachineArn,
+    definition: renderCampaignDefinition(input.functionArns, {
+      rotation: input.settings,
+      campaign: input.campaignSettings ?? {},
+    }),
+    role: roleArn(accountId, 'recert-campaign-state-machine'),
+  });
 
   const auditTopicArn = (
     await clients.sns.send(new CreateTopicCommand({ Name: LOCAL_RESOURCE_NAMES.auditTopic }))
@@ -169,23 +210,17 @@ export async function provisionResources(input: ProvisionInput): Promise<Provisi
     if (!(error instanceof ResourceAlreadyExistsException)) throw error;
   }
 
-  return { stateMachineArn, auditTopicArn, escalationTopicArn };
+  return { stateMachineArn, campaignStateMachineArn, auditTopicArn, escalationTopicArn };
 }
 
 async function putStateMachine(
   clients: LocalClients,
-  arn: string,
-  definition: string,
-  role: string,
+  machine: { name: string; arn: string; definition: string; role: string },
 ): Promise<void> {
+  const { name, arn, definition, role } = machine;
   try {
     await clients.sfn.send(
-      new CreateStateMachineCommand({
-        name: LOCAL_RESOURCE_NAMES.stateMachine,
-        type: STATE_MACHINE.type,
-        definition,
-        roleArn: role,
-      }),
+      new CreateStateMachineCommand({ name, type: STATE_MACHINE.type, definition, roleArn: role }),
     );
   } catch (error) {
     if (!(error instanceof StateMachineAlreadyExists)) throw error;

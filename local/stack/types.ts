@@ -33,6 +33,16 @@ export interface LocalResources {
   readonly devicePolicyName: string;
 }
 
+/**
+ * The campaign state machine and table (paced fleet rotations). The local AWS writes them into the
+ * manifest's resources; readers treat them as optional, since a manifest written before campaigns
+ * existed has neither.
+ */
+export interface LocalCampaignResources {
+  readonly campaignStateMachineArn: string;
+  readonly campaignTableName: string;
+}
+
 /** Written to `<stateDir>/endpoints.json` while the local AWS runs, so other processes find it. */
 export interface LocalAwsManifest {
   readonly pid: number;
