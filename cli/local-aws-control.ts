@@ -1,4 +1,4 @@
-import type { LocalAwsManifest } from '../local/stack/types.ts';
+import type { ManifestWithOptionalCampaign as LocalAwsManifest } from './target/manifest.ts';
 import { LocalAwsManifestSchema } from './target/manifest.ts';
 
 /**

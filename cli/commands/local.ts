@@ -1,6 +1,5 @@
 import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { LocalAwsManifest } from '../../local/stack/types.ts';
 import type { Command, CommandContext } from '../command.ts';
 import {
   errorMessage,
@@ -21,6 +20,7 @@ import {
 } from '../local-aws-control.ts';
 import { printJson } from '../output/json.ts';
 import { renderTable } from '../output/table.ts';
+import type { ManifestWithOptionalCampaign as LocalAwsManifest } from '../target/manifest.ts';
 import { manifestPath, processAlive, readManifest } from '../target/manifest.ts';
 import { probeTcp, probeUrl } from '../target/probe.ts';
 import { stateDirOf } from '../target/resolve-target.ts';

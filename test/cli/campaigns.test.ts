@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -166,17 +166,11 @@ describe('recert campaigns', () => {
 
   it('says so when the local AWS predates campaigns', async () => {
     // Prepare: the same running services, but a manifest without the campaign resources.
-    const {
-      campaignTableName: _t,
-      campaignStateMachineArn: _s,
-      ...resources
-    } = {
-      campaignTableName: undefined,
-      campaignStateMachineArn: undefined,
-      ...h.manifest.resources,
-    };
+    const resources = Object.fromEntries(
+      Object.entries(h.manifest.resources).filter(([key]) => !key.startsWith('campaign')),
+    );
     const dir = join(h.stateDir, 'old');
-    await import('node:fs/promises').then((fs) => fs.mkdir(dir, { recursive: true }));
+    await mkdir(dir, { recursive: true });
     await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...h.manifest, resources }));
     // Act
     const result = await runIn(['campaigns'], { RECERT_LOCAL: '1', RECERT_STATE_DIR: dir }, dir);

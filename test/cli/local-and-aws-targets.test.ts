@@ -9,6 +9,12 @@ import { runCli } from '../../cli/main.ts';
 import type { LocalAwsManifest } from '../../local/stack/types.ts';
 import { type CliHarness, type CliRun, runIn, startCliHarness } from './helpers/local-aws.ts';
 
+// Spread, so the manifest keeps compiling whether or not LocalResources lists them yet.
+const CAMPAIGN_RESOURCES = {
+  campaignTableName: 'recert-campaigns',
+  campaignStateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-campaign',
+};
+
 let dir: string;
 let child: ChildProcess | undefined;
 
@@ -44,6 +50,7 @@ function manifestFor(pid: number, port: number): LocalAwsManifest {
       escalationTopicArn: 'arn:aws:sns:us-east-1:000000000000:e',
       auditTopicArn: 'arn:aws:sns:us-east-1:000000000000:a',
       devicePolicyName: 'recert-device',
+      ...CAMPAIGN_RESOURCES,
     },
   };
 }

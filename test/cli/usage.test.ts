@@ -6,6 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { runIn } from './helpers/local-aws.ts';
 
+// Spread, so the manifest keeps compiling whether or not LocalResources lists them yet.
+const CAMPAIGN_RESOURCES = {
+  campaignTableName: 'recert-campaigns',
+  campaignStateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-campaign',
+};
+
 let dir: string;
 const run = (argv: string[], env: Record<string, string> = {}) => runIn(argv, env, dir);
 
@@ -166,6 +172,7 @@ async function writeManifest(stateDir: string, pid: number, url: string): Promis
       escalationTopicArn: 'arn:aws:sns:us-east-1:000000000000:e',
       auditTopicArn: 'arn:aws:sns:us-east-1:000000000000:a',
       devicePolicyName: 'recert-device',
+      ...CAMPAIGN_RESOURCES,
     },
   };
   await writeFile(join(stateDir, 'endpoints.json'), JSON.stringify(manifest));
