@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_IDS } from '../../workflows/rotate-device/contract.ts';
+import { DEPLOYED_FUNCTION_IDS } from '../../infra/constructs/workflow-functions.ts';
 import { logicalId, type Synthesised, synthesise } from './helpers/synth.ts';
 
 let s: Synthesised;
@@ -15,7 +15,7 @@ beforeAll(() => {
     { bundle: true, validate: false },
   );
   const fns = s.template.findResources('AWS::Lambda::Function');
-  for (const fid of FUNCTION_IDS) {
+  for (const fid of DEPLOYED_FUNCTION_IDS) {
     const key: string = fns[logicalId(s.stack.workflowFunctions.functions[fid])]?.Properties.Code.S3Key;
     assetDirs.set(fid, join(s.outdir, `asset.${key.replace(/\.zip$/, '')}`));
   }
@@ -24,7 +24,7 @@ beforeAll(() => {
 afterAll(() => s.cleanup());
 
 describe('function bundles (local esbuild, no Docker)', () => {
-  it.each(FUNCTION_IDS)('%s: one ESM file and its source map, nothing left to install', (fid) => {
+  it.each(DEPLOYED_FUNCTION_IDS)('%s: one ESM file and its source map, nothing left to install', (fid) => {
     // Prepare
     const dir = assetDirs.get(fid) ?? '';
 
@@ -38,7 +38,9 @@ describe('function bundles (local esbuild, no Docker)', () => {
 
   it('every bundle loads in plain Node.js (as Lambda will) and exports its handler', () => {
     // Prepare: a separate Node process, outside the test runner's module transforms.
-    const urls = FUNCTION_IDS.map((fid) => pathToFileURL(join(assetDirs.get(fid) ?? '', 'index.mjs')).href);
+    const urls = DEPLOYED_FUNCTION_IDS.map(
+      (fid) => pathToFileURL(join(assetDirs.get(fid) ?? '', 'index.mjs')).href,
+    );
     const script =
       'const out = {}; for (const url of JSON.parse(process.argv[1])) { const m = await import(url); ' +
       'out[url] = typeof m.handler; } console.log(JSON.stringify(out));';
