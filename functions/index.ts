@@ -106,6 +106,8 @@ export interface CampaignFunctionsDeps extends Omit<RuntimeOptions, 'clock'> {
   readonly clock?: SleepClock | { now(): number };
   /** How long one pacer turn (and one enqueue call) lasts, in seconds of that clock (60 by default). */
   readonly pacerTickSeconds?: number;
+  /** How often the pacer reads META again while it waits (ms of that clock; 1,000 by default). */
+  readonly pacerPollMs?: number;
 }
 
 /** One handler per function of the campaign contract. */
@@ -131,6 +133,7 @@ export function createCampaignFunctions(
       stateMachineArn: deps.stateMachineArn,
       region: deps.region,
       ...(deps.pacerTickSeconds !== undefined ? { tickSeconds: deps.pacerTickSeconds } : {}),
+      ...(deps.pacerPollMs !== undefined ? { pollMs: deps.pacerPollMs } : {}),
     }),
   };
 }

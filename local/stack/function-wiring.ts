@@ -13,7 +13,7 @@ export const functionName = (id: FunctionId | CampaignFunctionId): string => `re
 
 /** What the local stack's functions need: the rotation functions' and the campaign functions'. */
 export type LocalFunctionsDeps = RotationFunctionsDeps &
-  Pick<CampaignFunctionsDeps, 'campaignTableName' | 'pacerTickSeconds'>;
+  Pick<CampaignFunctionsDeps, 'campaignTableName' | 'pacerTickSeconds' | 'pacerPollMs'>;
 
 export type LocalFunctionArns = Record<FunctionId | CampaignFunctionId, string>;
 

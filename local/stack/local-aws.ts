@@ -243,6 +243,8 @@ export class LocalAws {
       tableName: LOCAL_RESOURCE_NAMES.table,
       campaignTableName: LOCAL_RESOURCE_NAMES.campaignTable,
       ...(options.pacerTickSeconds !== undefined ? { pacerTickSeconds: options.pacerTickSeconds } : {}),
+      // While it waits, the pacer looks at META again at most every 100 ms of wall time.
+      pacerPollMs: Math.max(1000, 100 * clockSpeed),
       stateMachineArn,
       escalationTopicArn,
       region,
