@@ -114,6 +114,26 @@ describe('campaign pacer', () => {
     expect(store.meta).toMatchObject({ status: 'STARTED_ALL', started: 40, nextPosition: 40 });
   });
 
+  it('keeps the rate across turns: the next turn does not start at once where the last one stopped', async () => {
+    // Prepare
+    const store = new MemoryCampaignStore('audit-t1');
+    store.queueCertificates(Array.from({ length: 30 }, (_, i) => cert(i + 1)));
+    // Act: turns of 1.1 s back to back, as the state machine runs them
+    const statuses: string[] = [];
+    for (let turn = 1; turn <= 10; turn++) {
+      const result = await drive(
+        clock,
+        pace(event(pacing({ startsPerSecond: 4 }), { turn }), { ...deps(store), tickMs: 1100 }),
+      );
+      statuses.push(result.status);
+      if (result.status === 'done') break;
+    }
+    // Assess
+    expect(statuses.at(-1)).toBe('done');
+    expect(starts).toHaveLength(30);
+    expect(maxStartsInAnySecond(starts.map((s) => s.at))).toBeLessThanOrEqual(4);
+  });
+
   it('keeps a fractional rate: 2.5 per second never becomes 3 in a second', async () => {
     // Prepare
     const store = new MemoryCampaignStore('audit-t1');
