@@ -5,6 +5,7 @@
  *   npm run bench                          the Step Functions engine, then fleets of 100, 1,000, 5,000
  *   npm run bench -- --sizes 100,1000      other fleet sizes (or RECERT_BENCH_SIZES=100,1000)
  *   npm run bench -- --fleet-only          the floor and the fleets only
+ *   npm run bench -- --quota               the quota run instead (see quota.ts; same as npm run bench:quota)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -16,6 +17,10 @@ import { measureFloor } from './floor.ts';
 import { benchStepFunctions } from './stepfunctions.ts';
 
 const argv = process.argv.slice(2);
+if (argv.includes('--quota')) {
+  const { main } = await import('./quota.ts');
+  process.exit(await main(argv));
+}
 const sizes = parseFleetSizes(argv, process.env);
 const results: Record<string, unknown> = {
   machine: { cpus: cpus().length, node: process.version },

@@ -55,6 +55,8 @@ export class ApiQuotas {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly rates = new Map<string, number>();
   private readonly keyed = new Map<string, TokenBucket>();
+  /** Calls refused for being over their rate, by operation: what a quota-enforced run reports. */
+  private readonly throttled = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -80,12 +82,22 @@ export class ApiQuotas {
       bucket = new TokenBucket(this.clock, rate);
       this.keyed.set(id, bucket);
     }
-    return bucket.tryTake();
+    return this.counted(operation, bucket.tryTake());
   }
 
   tryTake(operation: string): boolean {
     const bucket = this.buckets.get(operation);
-    return bucket ? bucket.tryTake() : true;
+    return bucket ? this.counted(operation, bucket.tryTake()) : true;
+  }
+
+  /** Calls throttled so far, by operation (MQTT connects under `MQTT:Connect...`). */
+  throttledCounts(): Record<string, number> {
+    return Object.fromEntries(this.throttled);
+  }
+
+  private counted(operation: string, taken: boolean): boolean {
+    if (!taken) this.throttled.set(operation, (this.throttled.get(operation) ?? 0) + 1);
+    return taken;
   }
 
   get enabled(): boolean {

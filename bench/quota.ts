@@ -1,0 +1,157 @@
+/**
+ * `npm run bench:quota` (or `npm run bench -- --quota`): a campaign of 2,000 devices on the local
+ * AWS with AWS IoT's default API quotas enforced, paced from those quotas. It passes when no
+ * rotation failed and the rotations per second are within 10% of what the tightest quota allows;
+ * the figures go to bench/results/quota.json.
+ *
+ *   npm run bench:quota -- --devices 100          another fleet size
+ *   npm run bench:quota -- --clock-speed 0.5      the whole run (quotas included) at half speed, for
+ *                                                 a machine that cannot keep up with the real rate
+ *   npm run bench:quota -- --quota-scale 0.2      every IoT quota at a fifth of AWS's default
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runQuotaCampaign } from './quota-run.ts';
+
+export const DEFAULT_QUOTA_DEVICES = 2000;
+
+export class QuotaFlagError extends Error {
+  override readonly name = 'QuotaFlagError';
+}
+
+export interface QuotaFlags {
+  readonly devices: number;
+  readonly clockSpeed: number;
+  readonly quotaScale: number;
+  readonly functionWorkers: number;
+  readonly out: string;
+}
+
+function number(
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+  ok: (n: number) => boolean,
+  what: string,
+) {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || !ok(value)) {
+    throw new QuotaFlagError(`--${flag} must be ${what}, got "${text}"`);
+  }
+  return value;
+}
+
+/** Flags of the quota run; `--quota` is accepted (and ignored) so `npm run bench -- --quota ...` passes through. */
+export function parseQuotaFlags(argv: readonly string[], cores = cpus().length): QuotaFlags {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        quota: { type: 'boolean' },
+        devices: { type: 'string' },
+        'clock-speed': { type: 'string' },
+        'quota-scale': { type: 'string' },
+        'function-workers': { type: 'string' },
+        out: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new QuotaFlagError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  return {
+    devices: number(
+      'devices',
+      text('devices'),
+      DEFAULT_QUOTA_DEVICES,
+      (n) => Number.isInteger(n) && n >= 2 && n <= 20_000,
+      'a whole number from 2 to 20000',
+    ),
+    clockSpeed: number(
+      'clock-speed',
+      text('clock-speed'),
+      1,
+      (n) => n > 0 && n <= 100,
+      'a number above 0 and at most 100',
+    ),
+    quotaScale: number(
+      'quota-scale',
+      text('quota-scale'),
+      1,
+      (n) => n > 0 && n <= 1,
+      'a fraction above 0 and at most 1',
+    ),
+    functionWorkers: number(
+      'function-workers',
+      text('function-workers'),
+      cores > 1 ? 1 : 0,
+      (n) => Number.isInteger(n) && n >= 0 && n <= 8,
+      'a whole number from 0 to 8',
+    ),
+    out: text('out') ?? join(import.meta.dirname, 'results', 'quota.json'),
+  };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let flags: QuotaFlags;
+  try {
+    flags = parseQuotaFlags(argv);
+  } catch (error) {
+    if (error instanceof QuotaFlagError) {
+      console.error(`error: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const result = await runQuotaCampaign({
+    devices: flags.devices,
+    quotaScale: flags.quotaScale,
+    clockSpeed: flags.clockSpeed,
+    functionWorkers: flags.functionWorkers,
+    progress: (line) => console.error(line),
+  });
+  const f = result.figures;
+  const fixed = (n: number | undefined): string => (n === undefined ? 'n/a' : n.toFixed(2));
+  console.log(
+    `quota run: ${result.devices} devices, AWS IoT default quotas${result.quotaScale === 1 ? '' : ` x ${result.quotaScale}`} enforced, clock speed ${result.clockSpeed}`,
+  );
+  console.log(
+    `  derived start rate      ${fixed(result.pacing.startsPerSecond)}/s (headroom ${result.pacing.headroom})`,
+  );
+  console.log(
+    `  tightest quota allows   ${fixed(result.pacing.limitedBy.rotationsPerSecond)}/s (${result.pacing.limitedBy.api}: ${result.pacing.limitedBy.quota} TPS / ${result.pacing.limitedBy.callsPerRotation} per rotation)`,
+  );
+  console.log(
+    `  rotations/s (paced)     ${fixed(f.rotationsPerSecond)} finished, ${fixed(f.startsPerSecond)} started`,
+  );
+  console.log(`  ratio to the allowance  ${fixed(result.verdict.ratio)}`);
+  console.log(`  throttled calls         ${result.throttledTotal} ${JSON.stringify(result.throttled)}`);
+  console.log(
+    `  rotations failed        ${f.failed} (${f.failedByThrottling} by throttling) of ${f.rotations}`,
+  );
+  console.log(
+    `  campaign                ${f.campaignSeconds.toFixed(1)} s of local clock, ${result.wallSeconds} s wall`,
+  );
+  for (const reason of result.verdict.reasons) console.log(`  ! ${reason}`);
+  console.log(result.verdict.passed ? 'result: PASSED' : 'result: FAILED');
+  await mkdir(join(flags.out, '..'), { recursive: true });
+  await writeFile(
+    flags.out,
+    `${JSON.stringify({ at: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version }, ...result }, null, 2)}\n`,
+  );
+  console.log(`figures written to ${flags.out}`);
+  return result.verdict.passed ? 0 : 1;
+}
+
+if (process.argv[1] === import.meta.filename) {
+  process.exitCode = await main(process.argv.slice(2));
+}
