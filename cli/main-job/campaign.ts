@@ -6,6 +6,8 @@ import { type FleetDeviceSpec, FleetSimulator, planFleet } from '../../device/fl
 import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
 import { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { LocalAws } from '../../local/stack/local-aws.ts';
+import { auditCampaignId } from '../../workflows/campaign/types.ts';
+import { type CampaignSummary, progressOf, readCampaign, summaryOf } from './campaign-progress.ts';
 import { expectedOutcome } from './expectations.ts';
 import type { MainJobFlags } from './flags.ts';
 import type { Progress, ProgressCounts } from './progress.ts';
@@ -113,13 +115,18 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     };
     const simulatedHours = (): number => (local.clock.now() - clockStart) / 3_600_000;
 
-    progress.phase(`following ${expiring.length} rotations`);
+    // The audit's notification starts one paced campaign over its findings.
+    const campaignId = auditCampaignId(taskId);
+    let campaignSummary: CampaignSummary | undefined;
+    progress.phase(`following ${expiring.length} rotations (campaign ${campaignId})`);
     let records = new Map<string, RotationRecord>();
     let timedOut = false;
     for (;;) {
       records = await readRecords();
+      const meta = await readCampaign(local, campaignId);
+      if (meta) campaignSummary = summaryOf(meta);
       const counts = countProgress(expiring, records);
-      progress.update(counts, simulatedHours());
+      progress.update(meta ? { ...counts, campaign: progressOf(meta) } : counts, simulatedHours());
       const everyStarted = expiring.every((spec) => records.has(spec.thingName));
       const rotationsSettled = expiring.every((spec) => {
         if (expectedOutcome(spec.behaviour) === 'refuse') return true;
@@ -152,6 +159,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
         reason: byName.get(spec.thingName)?.detail ?? 'not checked',
       }));
     const succeeded = [...records.values()].filter((r) => r.status === 'SUCCEEDED').length;
+    // The campaign's counters once the last outcomes were recorded.
+    const finalCampaign = await readCampaign(local, campaignId);
+    if (finalCampaign) campaignSummary = summaryOf(finalCampaign);
     return {
       campaign: prefix,
       devices: specs.length,
@@ -164,6 +174,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
         nonCompliant: check?.nonCompliantResourcesCount ?? 0,
       },
       expiring: expiring.length,
+      ...(campaignSummary ? { pacedCampaign: campaignSummary } : {}),
       rotationsStarted: records.size,
       succeeded,
       refusedAsExpected: outcomes.filter((o) => o.expected === 'refuse' && o.ok).length,

@@ -1,3 +1,5 @@
+import type { CampaignProgressCounts } from './campaign-progress.ts';
+
 /** What the progress display shows, counted over the campaign's expiring devices. */
 export interface ProgressCounts {
   readonly expiring: number;
@@ -5,6 +7,8 @@ export interface ProgressCounts {
   readonly inFlight: number;
   readonly failed: number;
   readonly refused: number;
+  /** The paced campaign's own counters, once it exists: how far its starts got. */
+  readonly campaign?: CampaignProgressCounts;
 }
 
 export interface Progress {
@@ -20,9 +24,13 @@ interface Stream {
 }
 
 function summary(counts: ProgressCounts, simulatedHours: number): string {
+  const campaign = counts.campaign
+    ? `  | campaign started ${counts.campaign.started}/${counts.campaign.queued}` +
+      ` in flight ${counts.campaign.inFlight} parked ${counts.campaign.parked}`
+    : '';
   return (
     `rotated ${counts.rotated}/${counts.expiring}  in flight ${counts.inFlight}  failed ${counts.failed}` +
-    `  refused ${counts.refused}  (simulated ${simulatedHours.toFixed(1)} h)`
+    `  refused ${counts.refused}${campaign}  (simulated ${simulatedHours.toFixed(1)} h)`
   );
 }
 

@@ -1,3 +1,5 @@
+import type { CampaignSummary } from './campaign-progress.ts';
+
 /** The outcome of one device of the campaign, as the final checks found it. */
 export interface DeviceOutcome {
   readonly thingName: string;
@@ -24,6 +26,8 @@ export interface CampaignReport {
   };
   /** Devices of this campaign whose certificate expires within the audit's threshold. */
   readonly expiring: number;
+  /** The paced campaign the audit started (absent when none was found). */
+  readonly pacedCampaign?: CampaignSummary;
   readonly rotationsStarted: number;
   readonly succeeded: number;
   readonly refusedAsExpected: number;
@@ -62,6 +66,18 @@ export function renderReport(report: CampaignReport): string {
     `  audit                  ${report.audit.taskId} ${report.audit.status}: ${report.audit.certificatesChecked} certificates checked, ${report.audit.nonCompliant} expiring`,
   );
   lines.push(`  devices audited        ${report.devices} (${report.expiring} expiring within 30 days)`);
+  const paced = report.pacedCampaign;
+  if (paced) {
+    lines.push(
+      `  campaign               ${paced.campaignId} ${paced.status}: ${paced.started} of ${paced.queued} queued started, ${paced.succeeded} succeeded, ${paced.failed} failed, ${paced.parked} parked, ${paced.inFlight} in flight`,
+    );
+    if (paced.startsPerSecond !== undefined) {
+      lines.push(
+        `  pacing                 ${paced.startsPerSecond.toFixed(2)} starts/s, at most ${paced.maxInFlight ?? '?'} in flight (limited by ${paced.limitedBy ?? '?'})`,
+      );
+    }
+    if (paced.stopReason !== undefined) lines.push(`  campaign stopped       ${paced.stopReason}`);
+  }
   lines.push(`  rotations started      ${report.rotationsStarted}`);
   lines.push(`  succeeded              ${report.succeeded}`);
   lines.push(`  refused as expected    ${report.refusedAsExpected}`);
@@ -93,6 +109,11 @@ export function renderReport(report: CampaignReport): string {
   );
   lines.push(`                         npm run recert -- status --local --state-dir ${dir}`);
   lines.push(`                         npm run recert -- rotations list --local --state-dir ${dir}`);
+  if (paced) {
+    lines.push(
+      `                         npm run recert -- campaigns show ${paced.campaignId} --local --state-dir ${dir}`,
+    );
+  }
   const sample = report.outcomes.find((o) => o.status !== undefined)?.thingName ?? '<thing>';
   lines.push(
     `                         npm run recert -- rotations show ${sample} --local --state-dir ${dir}`,

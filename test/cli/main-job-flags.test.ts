@@ -102,6 +102,28 @@ describe('npm start progress and report', () => {
     expect(plain).toEqual(['rotated 1/4  in flight 2  failed 0  refused 1  (simulated 1.0 h)\n']);
   });
 
+  it('shows the paced campaign next to the rotations once it exists', () => {
+    // Prepare
+    const plain: string[] = [];
+    const onPipe = createProgress({ write: (s) => plain.push(s) > 0 }, 2_000, () => 10_000);
+    // Act
+    onPipe.update(
+      {
+        expiring: 80,
+        rotated: 10,
+        inFlight: 30,
+        failed: 0,
+        refused: 0,
+        campaign: { queued: 80, started: 45, inFlight: 30, parked: 5 },
+      },
+      0.5,
+    );
+    // Assess
+    expect(plain).toEqual([
+      'rotated 10/80  in flight 30  failed 0  refused 0  | campaign started 45/80 in flight 30 parked 5  (simulated 0.5 h)\n',
+    ]);
+  });
+
   it('passes only when every device ended as expected', () => {
     // Prepare
     const report: CampaignReport = {
@@ -143,5 +165,56 @@ describe('npm start progress and report', () => {
     const wrong = { ...report, outcomes: report.outcomes.map((o) => ({ ...o, ok: o.thingName !== 'b' })) };
     expect(campaignPassed(wrong)).toBe(false);
     expect(renderReport(wrong)).toContain('result: FAILED');
+  });
+
+  it('reports the paced campaign: its counters, its pacing and why it stopped', () => {
+    // Prepare
+    const report: CampaignReport = {
+      campaign: 'fleet-2',
+      devices: 1,
+      mix: 'healthy=1',
+      clockSpeed: 60,
+      audit: { taskId: 't2', status: 'COMPLETED', certificatesChecked: 1, nonCompliant: 1 },
+      expiring: 1,
+      pacedCampaign: {
+        campaignId: 'audit-t2',
+        status: 'STOPPED',
+        queued: 80,
+        started: 40,
+        alreadyStarted: 0,
+        skipped: 0,
+        succeeded: 30,
+        failed: 6,
+        parked: 1,
+        inFlight: 3,
+        startsPerSecond: 9.5,
+        maxInFlight: 570,
+        limitedBy: 'iot:DeleteCertificate',
+        stopReason: '6 of 36 rotations finished since the campaign started failed (16.7%)',
+      },
+      rotationsStarted: 1,
+      succeeded: 1,
+      refusedAsExpected: 0,
+      failed: [],
+      oldCertificatesRetired: 1,
+      devicesWithoutWorkingCredentials: [],
+      wallTimeSeconds: 3,
+      simulatedHours: 0.05,
+      billedTransitions: { total: 6, perRotation: 6 },
+      timedOut: false,
+      stateDir: '/s',
+      outcomes: [],
+    };
+    // Act
+    const text = renderReport(report);
+    // Assess
+    expect(text).toContain(
+      '  campaign               audit-t2 STOPPED: 40 of 80 queued started, 30 succeeded, 6 failed, 1 parked, 3 in flight\n',
+    );
+    expect(text).toContain(
+      '  pacing                 9.50 starts/s, at most 570 in flight (limited by iot:DeleteCertificate)\n',
+    );
+    expect(text).toContain('  campaign stopped       6 of 36 rotations finished');
+    expect(text).toContain('campaigns show audit-t2 --local --state-dir /s');
   });
 });
