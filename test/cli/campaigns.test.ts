@@ -53,12 +53,17 @@ async function meta(campaignId: string): Promise<Record<string, unknown>> {
   return out.Item ?? {};
 }
 
-async function startCampaignExecution(name: string, campaignId: string, settle: string): Promise<string> {
+async function startCampaignExecution(
+  name: string,
+  campaignId: string,
+  settle: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const out = await h.sfn.send(
     new StartExecutionCommand({
       stateMachineArn: h.campaignStateMachineArn,
       name,
-      input: JSON.stringify({ campaignId, source: { kind: 'manual', rotations: [] }, pacing }),
+      input: JSON.stringify({ campaignId, source: { kind: 'manual', rotations: [] }, pacing, ...extra }),
     }),
   );
   const arn = out.executionArn ?? '';
@@ -258,6 +263,26 @@ describe('recert campaigns stop and resume', () => {
     await h.waitForExecution(stoppedArn, 'SUCCEEDED');
     const described = await h.sfn.send(new DescribeExecutionCommand({ executionArn: stoppedArn }));
     expect(described.redriveCount).toBe(1);
+  });
+
+  it("refuses to resume while the stopped campaign's execution still runs, and changes nothing", async () => {
+    // Prepare: stopped in META, its execution between two pacer turns.
+    await putMeta('audit-held', {
+      status: 'STOPPED',
+      stopReason: 'stopped by an operator',
+      queued: 5,
+      started: 1,
+    });
+    await startCampaignExecution('audit-held', 'audit-held', 'RUNNING', { hold: true });
+    // Act
+    const result = await h.run(['campaigns', 'resume', 'audit-held']);
+    // Assess
+    expect(result.code).toBe(EXIT.refused);
+    expect(result.stderr).toMatch(/execution of campaign audit-held is still RUNNING/);
+    expect(await meta('audit-held')).toMatchObject({
+      status: 'STOPPED',
+      stopReason: 'stopped by an operator',
+    });
   });
 
   it('refuses to resume a campaign that is not stopped', async () => {

@@ -35,8 +35,15 @@ export function registerCampaignStandIn(p: {
   });
   return {
     Comment: 'Stand-in for recert-campaign in CLI tests',
-    StartAt: 'Pace',
+    StartAt: 'Hold',
     States: {
+      // An execution given `"hold": true` stays RUNNING (a pacer between two turns).
+      Hold: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.hold', IsPresent: true, Next: 'Wait' }],
+        Default: 'Pace',
+      },
+      Wait: { Type: 'Wait', Seconds: 3600, Next: 'Pace' },
       Pace: {
         Type: 'Task',
         Resource: pace.arn,
