@@ -24,6 +24,27 @@ export function steadyRate(timesMs: readonly number[]): number | undefined {
   return last > first ? ((sorted.length - 1) / (last - first)) * 1000 : undefined;
 }
 
+/**
+ * Events per second as the slope of a least-squares line through the sorted event times: the
+ * sustained rate of a paced series, which one late straggler at either end hardly moves (the
+ * first-to-last rate does). Undefined under three events.
+ */
+export function fittedRate(timesMs: readonly number[]): number | undefined {
+  const n = timesMs.length;
+  if (n < 3) return undefined;
+  const sorted = [...timesMs].sort((a, b) => a - b);
+  const meanIndex = (n - 1) / 2;
+  const meanTime = sorted.reduce((sum, t) => sum + t, 0) / n;
+  let num = 0;
+  let den = 0;
+  sorted.forEach((t, i) => {
+    num += (i - meanIndex) * (t - meanTime);
+    den += (i - meanIndex) ** 2;
+  });
+  // num / den: milliseconds per event.
+  return num > 0 ? (den / num) * 1000 : undefined;
+}
+
 /** A failure that AWS's throttling caused (the error or its cause names it). */
 export function failedByThrottling(span: RotationSpan): boolean {
   return /Throttl|Rate exceeded|TooManyRequests/i.test(`${span.error ?? ''} ${span.cause ?? ''}`);
@@ -36,8 +57,10 @@ export interface QuotaRunFigures {
   readonly failedByThrottling: number;
   /** Rotations started per second over the paced phase (first start to last start). */
   readonly startsPerSecond: number | undefined;
-  /** Rotations finished per second over the paced phase (first end to last end). */
+  /** Rotations finished per second over the paced phase: the slope fitted through their end times. */
   readonly rotationsPerSecond: number | undefined;
+  /** The same from the first end to the last one (a straggler at either end lowers it). */
+  readonly rotationsPerSecondFirstToLast: number | undefined;
   /** First start to last end, in seconds of the local clock. */
   readonly campaignSeconds: number;
 }
@@ -52,7 +75,8 @@ export function figuresOf(spans: readonly RotationSpan[]): QuotaRunFigures {
     failed: failed.length,
     failedByThrottling: failed.filter(failedByThrottling).length,
     startsPerSecond: steadyRate(starts),
-    rotationsPerSecond: steadyRate(stops),
+    rotationsPerSecond: fittedRate(stops),
+    rotationsPerSecondFirstToLast: steadyRate(stops),
     campaignSeconds: spans.length === 0 ? 0 : (Math.max(...stops) - Math.min(...starts)) / 1000,
   };
 }

@@ -131,7 +131,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     `  tightest quota allows   ${fixed(result.pacing.limitedBy.rotationsPerSecond)}/s (${result.pacing.limitedBy.api}: ${result.pacing.limitedBy.quota} TPS / ${result.pacing.limitedBy.callsPerRotation} per rotation)`,
   );
   console.log(
-    `  rotations/s (paced)     ${fixed(f.rotationsPerSecond)} finished, ${fixed(f.startsPerSecond)} started`,
+    `  rotations/s (paced)     ${fixed(f.rotationsPerSecond)} finished (${fixed(f.rotationsPerSecondFirstToLast)} first to last), ${fixed(f.startsPerSecond)} started`,
   );
   console.log(`  ratio to the allowance  ${fixed(result.verdict.ratio)}`);
   console.log(`  throttled calls         ${result.throttledTotal} ${JSON.stringify(result.throttled)}`);

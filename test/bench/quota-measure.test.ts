@@ -4,6 +4,7 @@ import { parseQuotaFlags, QuotaFlagError } from '../../bench/quota.ts';
 import {
   failedByThrottling,
   figuresOf,
+  fittedRate,
   type RotationSpan,
   steadyRate,
   verdictOf,
@@ -42,6 +43,28 @@ describe('steadyRate', () => {
           expect(steadyRate(times)).toBeCloseTo(1000 / gapMs, 9);
         },
       ),
+    );
+  });
+});
+
+describe('fittedRate', () => {
+  it('gives back the rate of evenly spaced events, and hardly moves for one straggler', () => {
+    const even = Array.from({ length: 41 }, (_, i) => i * 500);
+    expect(fittedRate(even)).toBeCloseTo(2, 9);
+    // The last one 3 s late: first-to-last says 1.74/s, the fit stays near 2.
+    const late = [...even.slice(0, -1), 20_000 + 3_000];
+    expect(steadyRate(late)).toBeLessThan(1.8);
+    expect(fittedRate(late)).toBeGreaterThan(1.9);
+    expect(fittedRate([1, 2])).toBeUndefined();
+    expect(fittedRate([5, 5, 5])).toBeUndefined();
+  });
+
+  it('recovers any even rate, whatever the offset', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 3, max: 300 }), fc.integer({ min: 1, max: 10_000 }), (n, gapMs) => {
+        const times = Array.from({ length: n }, (_, i) => 1e9 + i * gapMs);
+        expect(fittedRate(times)).toBeCloseTo(1000 / gapMs, 6);
+      }),
     );
   });
 });
