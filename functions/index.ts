@@ -4,7 +4,9 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { CAMPAIGN_STATE_MACHINE } from '../workflows/campaign/contract.ts';
 import type { CampaignFunctionId } from '../workflows/campaign/functions.ts';
+import type { PacingSettings } from '../workflows/campaign/pacing.ts';
 import type { FunctionId } from '../workflows/rotate-device/functions.ts';
 import { createHandler as auditFanout } from './audit-fanout/handler.ts';
 import { createHandler as campaignEnqueue } from './campaign-enqueue/handler.ts';
@@ -37,6 +39,12 @@ export interface RotationFunctionsDeps extends RuntimeOptions {
   readonly region: string;
   readonly accountId?: string;
   readonly checkNames?: readonly string[];
+  /** The campaign state machine the audit fan-out starts; named from the contract by default. */
+  readonly campaignStateMachineArn?: string;
+  /** The campaign table whose counters the rotations move; none counts nothing. */
+  readonly campaignTableName?: string;
+  /** The pacing the fan-out gives each audit's campaign; derived from AWS's default quotas by default. */
+  readonly pacing?: PacingSettings;
   readonly requireCnMatch?: boolean;
   readonly acceptMissingRotationId?: boolean;
   readonly graceDays?: number;
@@ -51,17 +59,17 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
     ...(deps.metricsNamespace ? { metricsNamespace: deps.metricsNamespace } : {}),
   };
   const table = { ...runtime, db: deps.db, tableName: deps.tableName };
+  const counted = deps.campaignTableName ? { campaignTableName: deps.campaignTableName } : {};
   return {
     'audit-fanout': auditFanout({
       ...runtime,
-      iot: deps.iot,
       sfn: deps.sfn,
-      stateMachineArn: deps.stateMachineArn,
-      region: deps.region,
-      ...(deps.accountId ? { accountId: deps.accountId } : {}),
+      campaignStateMachineArn:
+        deps.campaignStateMachineArn ?? campaignStateMachineArnBeside(deps.stateMachineArn),
       ...(deps.checkNames ? { checkNames: deps.checkNames } : {}),
+      ...(deps.pacing ? { pacing: deps.pacing } : {}),
     }),
-    'request-csr': requestCsr({ ...table, iotData: deps.iotData }),
+    'request-csr': requestCsr({ ...table, ...counted, iotData: deps.iotData }),
     'issue-certificate': issueCertificate({
       ...table,
       iot: deps.iot,
@@ -70,6 +78,7 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
     'deliver-certificate': deliverCertificate({ ...table, iotData: deps.iotData }),
     'device-reply': deviceReply({
       ...table,
+      ...counted,
       sfn: deps.sfn,
       ...(deps.acceptMissingRotationId !== undefined
         ? { acceptMissingRotationId: deps.acceptMissingRotationId }
@@ -84,6 +93,7 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
     'on-reconnect': onReconnect({ ...table, iotData: deps.iotData }),
     'outcome-recorder': outcomeRecorder({
       ...table,
+      ...counted,
       sns: deps.sns,
       iot: deps.iot,
       stateMachineArn: deps.stateMachineArn,
@@ -91,6 +101,12 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
       ...(deps.retentionSeconds !== undefined ? { retentionSeconds: deps.retentionSeconds } : {}),
     }),
   };
+}
+
+/** The campaign state machine of the deployment whose rotate-device state machine this is. */
+export function campaignStateMachineArnBeside(stateMachineArn: string): string {
+  const at = stateMachineArn.lastIndexOf(':');
+  return `${stateMachineArn.slice(0, at + 1)}${CAMPAIGN_STATE_MACHINE.name}`;
 }
 
 /** Everything the campaign functions need, for a run outside Lambda (the local stack, tests). */

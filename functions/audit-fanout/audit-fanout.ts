@@ -1,11 +1,11 @@
-import { type IoTClient, ListAuditFindingsCommand, ListPrincipalThingsCommand } from '@aws-sdk/client-iot';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { InvalidStepInput, TransientAwsError } from '../../workflows/rotate-device/errors.ts';
-import { executionName } from '../../workflows/rotate-device/naming.ts';
-import type { RotationInput } from '../../workflows/rotate-device/types.ts';
-import { awsCall, errorName, isNamed } from '../shared/aws-errors.ts';
+import type { PacingSettings } from '../../workflows/campaign/pacing.ts';
+import { auditCampaignId, type CampaignInput } from '../../workflows/campaign/types.ts';
+import { InvalidStepInput } from '../../workflows/rotate-device/errors.ts';
+import { awsCall, isNamed } from '../shared/aws-errors.ts';
 import type { Counter, Log } from '../shared/observability.ts';
+import { pacingSettingsOf } from './pacing-env.ts';
 
 /** The Device Defender audit notification (the SNS message body), the fields recert reads. */
 export const AuditNotification = z.object({
@@ -30,47 +30,20 @@ export const SnsEvent = z.object({
 });
 
 export interface FanoutDeps {
-  readonly iot: IoTClient;
   readonly sfn: SFNClient;
   readonly log: Log;
   readonly counter: Counter;
-  readonly stateMachineArn: string;
+  /** The campaign state machine. */
+  readonly campaignStateMachineArn: string;
   /** Audit checks whose findings start rotations. */
   readonly checkNames: readonly string[];
-  /** Region of the IoT certificates (their ARNs are built from region, account and id). */
-  readonly region: string;
-  /** Used when the notification carries no accountId. */
-  readonly accountId?: string;
+  readonly pacing: PacingSettings;
 }
 
 export interface FanoutSummary {
-  started: number;
-  alreadyStarted: number;
-  skipped: number;
-  transientFailures: number;
-}
-
-/**
- * Audit finished -> one rotation per (thing, non-compliant certificate). Execution names come from
- * both, so a repeated audit or a redelivered message starts nothing new. A bad finding is logged,
- * counted and skipped; it never stops the others. A throttled call is retried by failing the whole
- * invocation at the end (Lambda's async retry) - harmless, since every start is idempotent.
- */
-export async function fanOut(event: unknown, deps: FanoutDeps): Promise<FanoutSummary> {
-  const sns = SnsEvent.safeParse(event);
-  if (!sns.success)
-    throw new InvalidStepInput('the audit fan-out needs an SNS event with Records[].Sns.Message');
-  const summary: FanoutSummary = { started: 0, alreadyStarted: 0, skipped: 0, transientFailures: 0 };
-  for (const record of sns.data.Records) {
-    await fanOutNotification(record.Sns.Message, record.Sns.TopicArn, deps, summary);
-  }
-  deps.log.info('audit fan-out done', { ...summary });
-  if (summary.transientFailures > 0) {
-    throw new TransientAwsError(
-      `${summary.transientFailures} rotations could not be started yet; retry the notification`,
-    );
-  }
-  return summary;
+  campaignsStarted: string[];
+  campaignsAlreadyStarted: string[];
+  ignored: number;
 }
 
 function parseJson(text: string): unknown {
@@ -81,133 +54,72 @@ function parseJson(text: string): unknown {
   }
 }
 
-async function fanOutNotification(
-  message: string,
-  topicArn: string | undefined,
-  deps: FanoutDeps,
-  summary: FanoutSummary,
-): Promise<void> {
+/**
+ * Audit finished -> one campaign for its task, which queues the non-compliant certificates and
+ * starts their rotations at the pace AWS's quotas allow, durably. The campaign is named from the
+ * task, so a redelivered notification starts nothing new. A transient failure fails the invocation
+ * (Lambda retries the notification), which is harmless for the same reason.
+ */
+export async function fanOut(event: unknown, deps: FanoutDeps): Promise<FanoutSummary> {
+  const sns = SnsEvent.safeParse(event);
+  if (!sns.success)
+    throw new InvalidStepInput('the audit fan-out needs an SNS event with Records[].Sns.Message');
+  const summary: FanoutSummary = { campaignsStarted: [], campaignsAlreadyStarted: [], ignored: 0 };
+  for (const record of sns.data.Records) {
+    await startCampaign(record.Sns.Message, deps, summary);
+  }
+  deps.log.info('audit fan-out done', { ...summary });
+  return summary;
+}
+
+async function startCampaign(message: string, deps: FanoutDeps, summary: FanoutSummary): Promise<void> {
   const parsed = AuditNotification.safeParse(parseJson(message));
   if (!parsed.success) {
+    summary.ignored++;
     deps.counter.count('AuditNotificationIgnored');
     deps.log.warn('not an audit notification', { issues: parsed.error.issues.map((i) => i.path.join('.')) });
     return;
   }
   const audit = parsed.data;
   if (audit.taskStatus && audit.taskStatus !== 'COMPLETED') {
+    summary.ignored++;
     deps.log.info('audit did not complete; nothing to rotate', {
       taskId: audit.taskId,
       taskStatus: audit.taskStatus,
     });
     return;
   }
-  const topicParts = topicArn?.split(':') ?? [];
-  const partition = topicParts[1] || 'aws';
-  const accountId = audit.accountId ?? deps.accountId ?? topicParts[4];
-  if (!accountId)
-    throw new InvalidStepInput('the audit notification has no accountId and none is configured');
-  const checks = deps.checkNames.filter((name) => {
+  const checkNames = deps.checkNames.filter((name) => {
     const detail = audit.auditDetails?.find((d) => d.checkName === name);
     return !audit.auditDetails || (detail !== undefined && (detail.nonCompliantResourcesCount ?? 1) > 0);
   });
-
-  const seen = new Set<string>();
-  for (const checkName of checks) {
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall('ListAuditFindings', () =>
-        deps.iot.send(
-          new ListAuditFindingsCommand({
-            taskId: audit.taskId,
-            checkName,
-            maxResults: 250,
-            ...(nextToken ? { nextToken } : {}),
-          }),
-        ),
-      );
-      for (const finding of page.findings ?? []) {
-        const certificateId = finding.nonCompliantResource?.resourceIdentifier?.deviceCertificateId;
-        const findingId = finding.findingId ?? '?';
-        if (finding.isSuppressed) continue;
-        if (!certificateId || !/^[0-9a-f]{64}$/.test(certificateId)) {
-          summary.skipped++;
-          deps.counter.count('FindingSkipped', { reason: 'no-certificate' });
-          deps.log.warn('finding without a device certificate skipped', { findingId, checkName });
-          continue;
-        }
-        if (seen.has(certificateId)) continue;
-        seen.add(certificateId);
-        const certificateArn = `arn:${partition}:iot:${deps.region}:${accountId}:cert/${certificateId}`;
-        await startForCertificate(certificateId, certificateArn, audit.taskId, findingId, deps, summary);
-      }
-      nextToken = page.nextToken || undefined;
-    } while (nextToken);
+  if (checkNames.length === 0) {
+    summary.ignored++;
+    deps.log.info('audit found no non-compliant certificate; no campaign', { taskId: audit.taskId });
+    return;
   }
-}
-
-async function startForCertificate(
-  certificateId: string,
-  certificateArn: string,
-  taskId: string,
-  findingId: string,
-  deps: FanoutDeps,
-  summary: FanoutSummary,
-): Promise<void> {
+  const campaignId = auditCampaignId(audit.taskId);
+  const input: CampaignInput = {
+    campaignId,
+    source: { kind: 'audit', taskId: audit.taskId, checkNames: [...checkNames] },
+    pacing: pacingSettingsOf(deps.pacing),
+  };
   try {
-    const things: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await awsCall('ListPrincipalThings', () =>
-        deps.iot.send(
-          new ListPrincipalThingsCommand({
-            principal: certificateArn,
-            maxResults: 250,
-            ...(nextToken ? { nextToken } : {}),
-          }),
-        ),
-      );
-      things.push(...(page.things ?? []));
-      nextToken = page.nextToken || undefined;
-    } while (nextToken);
-    if (things.length === 0) {
-      summary.skipped++;
-      deps.counter.count('FindingSkipped', { reason: 'no-thing' });
-      deps.log.warn('certificate attached to no thing; nothing to rotate', { findingId, certificateId });
-      return;
-    }
-    for (const thingName of things) {
-      const input: RotationInput = { thingName, oldCertificateId: certificateId, campaign: taskId };
-      try {
-        await awsCall('StartExecution', () =>
-          deps.sfn.send(
-            new StartExecutionCommand({
-              stateMachineArn: deps.stateMachineArn,
-              name: executionName(thingName, certificateId),
-              input: JSON.stringify(input),
-            }),
-          ),
-        );
-        summary.started++;
-        deps.counter.count('RotationStarted');
-        deps.log.info('rotation started', { thingName, certificateId, taskId });
-      } catch (error) {
-        if (!isNamed(error, 'ExecutionAlreadyExists')) throw error;
-        summary.alreadyStarted++;
-        deps.log.info('rotation already started', { thingName, certificateId });
-      }
-    }
+    await awsCall('StartExecution campaign', () =>
+      deps.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: deps.campaignStateMachineArn,
+          name: campaignId,
+          input: JSON.stringify(input),
+        }),
+      ),
+    );
+    summary.campaignsStarted.push(campaignId);
+    deps.counter.count('CampaignStarted');
+    deps.log.info('campaign started', { campaignId, taskId: audit.taskId, checkNames, pacing: input.pacing });
   } catch (error) {
-    if (error instanceof TransientAwsError) {
-      summary.transientFailures++;
-      deps.log.warn('finding deferred by a transient error', {
-        findingId,
-        certificateId,
-        error: errorName(error.cause),
-      });
-      return;
-    }
-    summary.skipped++;
-    deps.counter.count('FindingSkipped', { reason: errorName(error) });
-    deps.log.warn('finding skipped', { findingId, certificateId, error: errorName(error) });
+    if (!isNamed(error, 'ExecutionAlreadyExists')) throw error;
+    summary.campaignsAlreadyStarted.push(campaignId);
+    deps.log.info('campaign already started', { campaignId });
   }
 }

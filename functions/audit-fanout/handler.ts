@@ -1,19 +1,20 @@
-import { IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import type { PacingSettings } from '../../workflows/campaign/pacing.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import { type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { fanOut } from './audit-fanout.ts';
+import { pacingFromEnv } from './pacing-env.ts';
 
 export const DEFAULT_CHECKS = ['DEVICE_CERTIFICATE_EXPIRING_CHECK', 'DEVICE_CERTIFICATE_AGE_CHECK'] as const;
 
 export interface FanoutHandlerDeps extends RuntimeOptions {
-  readonly iot: IoTClient;
   readonly sfn: SFNClient;
-  readonly stateMachineArn: string;
-  readonly region: string;
-  readonly accountId?: string;
+  /** The campaign state machine: one campaign per audit task. */
+  readonly campaignStateMachineArn: string;
   readonly checkNames?: readonly string[];
+  /** The campaigns' pacing; derived from AWS's default quotas when absent. */
+  readonly pacing?: PacingSettings;
 }
 
 export function createHandler(deps: FanoutHandlerDeps) {
@@ -21,26 +22,24 @@ export function createHandler(deps: FanoutHandlerDeps) {
     ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
     ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
   });
+  const pacing = deps.pacing ?? pacingFromEnv({});
   return wrapHandler(observability, async (event) =>
     fanOut(event, {
-      iot: deps.iot,
       sfn: deps.sfn,
       log: logOf(observability.logger),
       counter: counterOf(observability.metrics),
-      stateMachineArn: deps.stateMachineArn,
+      campaignStateMachineArn: deps.campaignStateMachineArn,
       checkNames: deps.checkNames ?? DEFAULT_CHECKS,
-      region: deps.region,
-      ...(deps.accountId ? { accountId: deps.accountId } : {}),
+      pacing,
     }),
   );
 }
 
 export const handler = lazyHandler(() =>
   createHandler({
-    iot: new IoTClient(lambdaClientConfig()),
     sfn: new SFNClient(lambdaClientConfig()),
-    stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
-    region: requiredEnv('AWS_REGION'),
+    campaignStateMachineArn: requiredEnv('CAMPAIGN_STATE_MACHINE_ARN'),
+    pacing: pacingFromEnv(process.env),
     ...(process.env.AUDIT_CHECK_NAMES
       ? {
           checkNames: process.env.AUDIT_CHECK_NAMES.split(',')

@@ -1,6 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { CampaignCounters } from '../shared/campaign-counters.ts';
 import {
   booleanEnv,
   defaultClock,
@@ -15,6 +16,8 @@ import { handleDeviceReply } from './device-reply.ts';
 export interface DeviceReplyHandlerDeps extends RuntimeOptions {
   readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** The campaign table whose counters this function moves; none counts nothing. */
+  readonly campaignTableName?: string;
   readonly sfn: SFNClient;
   /** Default true: devices built for the bare blog protocol keep working where unambiguous. */
   readonly acceptMissingRotationId?: boolean;
@@ -26,9 +29,13 @@ export function createHandler(deps: DeviceReplyHandlerDeps) {
     ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
   });
   const store = new RotationRecordStore(deps.db, deps.tableName);
+  const campaigns = deps.campaignTableName
+    ? new CampaignCounters(deps.db, deps.campaignTableName)
+    : undefined;
   return wrapHandler(observability, async (event) =>
     handleDeviceReply(event, {
       store,
+      ...(campaigns ? { campaigns } : {}),
       sfn: deps.sfn,
       clock: deps.clock ?? defaultClock,
       log: logOf(observability.logger),
@@ -42,6 +49,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: documentClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
+    campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     sfn: new SFNClient(lambdaClientConfig()),
     acceptMissingRotationId: booleanEnv('ACCEPT_REPLIES_WITHOUT_ROTATION_ID', true),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),

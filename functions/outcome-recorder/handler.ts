@@ -3,6 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SETTINGS } from '../../workflows/rotate-device/settings.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { CampaignCounters } from '../shared/campaign-counters.ts';
 import {
   defaultClock,
   documentClient,
@@ -17,6 +18,8 @@ import { recordOutcome } from './outcome-recorder.ts';
 export interface OutcomeRecorderHandlerDeps extends RuntimeOptions {
   readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** The campaign table whose counters this function moves; none counts nothing. */
+  readonly campaignTableName?: string;
   readonly sns: SNSClient;
   /** Revokes the unproven certificate of an aborted rotation. */
   readonly iot: IoTClient;
@@ -32,9 +35,13 @@ export function createHandler(deps: OutcomeRecorderHandlerDeps) {
     ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
   });
   const store = new RotationRecordStore(deps.db, deps.tableName);
+  const campaigns = deps.campaignTableName
+    ? new CampaignCounters(deps.db, deps.campaignTableName)
+    : undefined;
   return wrapHandler(observability, async (event) =>
     recordOutcome(event, {
       store,
+      ...(campaigns ? { campaigns } : {}),
       sns: deps.sns,
       iot: deps.iot,
       clock: deps.clock ?? defaultClock,
@@ -51,6 +58,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: documentClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
+    campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     sns: new SNSClient(lambdaClientConfig()),
     iot: new IoTClient(lambdaClientConfig()),
     stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),

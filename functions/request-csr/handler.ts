@@ -2,6 +2,7 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RequestCsrInput } from '../../workflows/rotate-device/types.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { CampaignCounters } from '../shared/campaign-counters.ts';
 import { defaultClock, documentClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
@@ -11,6 +12,8 @@ import { requestCsr } from './request-csr.ts';
 export interface RequestCsrHandlerDeps extends RuntimeOptions {
   readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** The campaign table whose counters this function moves; none counts nothing. */
+  readonly campaignTableName?: string;
   readonly iotData: IoTDataPlaneClient;
 }
 
@@ -20,11 +23,15 @@ export function createHandler(deps: RequestCsrHandlerDeps) {
     ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
   });
   const store = new RotationRecordStore(deps.db, deps.tableName);
+  const campaigns = deps.campaignTableName
+    ? new CampaignCounters(deps.db, deps.campaignTableName)
+    : undefined;
   return wrapHandler(observability, async (event) => {
     const input = parseStepInput(RequestCsrInput, event, 'RequestCsr');
     observability.logger.appendKeys({ thingName: input.thingName, rotationId: input.rotationId });
     return requestCsr(input, {
       store,
+      ...(campaigns ? { campaigns } : {}),
       iotData: deps.iotData,
       clock: deps.clock ?? defaultClock,
       log: logOf(observability.logger),
@@ -37,6 +44,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: documentClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
+    campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     iotData: new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),

@@ -64,7 +64,7 @@ export interface LocalAwsOptions {
   /** The functions' settings, as their environment variables give them on AWS. */
   readonly functionSettings?: Pick<
     RotationFunctionsDeps,
-    'requireCnMatch' | 'acceptMissingRotationId' | 'graceDays' | 'retentionSeconds' | 'checkNames'
+    'requireCnMatch' | 'acceptMissingRotationId' | 'graceDays' | 'retentionSeconds' | 'checkNames' | 'pacing'
   >;
   /** The functions' log level (their structured logs go to stdout as on Lambda); SILENT by default. */
   readonly functionLogLevel?: RotationFunctionsDeps['logLevel'];
@@ -242,6 +242,11 @@ export class LocalAws {
     const functionConfig: FunctionConfig = {
       tableName: LOCAL_RESOURCE_NAMES.table,
       campaignTableName: LOCAL_RESOURCE_NAMES.campaignTable,
+      campaignStateMachineArn: stateMachineArnOf(
+        region,
+        accountId,
+        LOCAL_RESOURCE_NAMES.campaignStateMachine,
+      ),
       ...(options.pacerTickSeconds !== undefined ? { pacerTickSeconds: options.pacerTickSeconds } : {}),
       // While it waits, the pacer looks at META again at most every 100 ms of wall time.
       pacerPollMs: Math.max(1000, 100 * clockSpeed),

@@ -111,6 +111,56 @@ const METRICS_ENV: EnvVarSpec = {
   description: 'CloudWatch namespace of the metrics.',
 };
 
+/** Functions that move a campaign's counters (outcome, parked) on its META item and their own items. */
+const CAMPAIGN_COUNTERS_ENV: EnvVarSpec = {
+  name: 'CAMPAIGN_TABLE_NAME',
+  required: true,
+  source: 'campaignTable',
+  description: "Name of the campaign table, whose counters a campaign's rotations move.",
+};
+const CAMPAIGN_COUNTERS_GRANT: Grant = { actions: ['dynamodb:UpdateItem'], resource: 'campaignTable' };
+
+/** The campaign pacing the fan-out gives each audit's campaign: derived from the quotas unless set. */
+const PACING_ENV: readonly EnvVarSpec[] = [
+  {
+    name: 'PACING_STARTS_PER_SECOND',
+    required: false,
+    source: 'setting',
+    description:
+      'Rotations a campaign starts per second, at most (derived from the tightest quota when unset).',
+  },
+  {
+    name: 'PACING_MAX_IN_FLIGHT',
+    required: false,
+    source: 'setting',
+    description: 'Rotations of a campaign started and not finished, at most (parked ones do not count).',
+  },
+  {
+    name: 'PACING_FAILURE_RATE_THRESHOLD',
+    required: false,
+    source: 'setting',
+    description: 'A campaign stops starting rotations when failed / finished passes this fraction (0.1).',
+  },
+  {
+    name: 'PACING_MIN_FINISHED',
+    required: false,
+    source: 'setting',
+    description: 'Rotations that must finish before the failure rate is judged (20).',
+  },
+  {
+    name: 'PACING_QUOTAS',
+    required: false,
+    source: 'setting',
+    description: 'JSON object of raised API quotas (calls per second), e.g. {"iot:UpdateCertificate": 50}.',
+  },
+  {
+    name: 'PACING_HEADROOM',
+    required: false,
+    source: 'setting',
+    description: 'Share of the tightest quota campaigns use (0.95), the rest left to other callers.',
+  },
+];
+
 /** Revoke and retire both take a certificate away: detach it from thing and policies, INACTIVE, delete. */
 const CERTIFICATE_REMOVAL_GRANTS: readonly Grant[] = [
   { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
@@ -137,22 +187,25 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description:
-      'Device Defender audit notification (SNS) -> every non-compliant certificate -> its things -> one ' +
-      'execution per (thing, old certificate), named from both.',
+      'Device Defender audit notification (SNS) -> one campaign per audit task (named from it), which ' +
+      'queues the non-compliant certificates and starts their rotations at the pacing.',
     trigger: { kind: 'sns', topic: 'auditNotifications' },
     environment: [
+      {
+        name: 'CAMPAIGN_STATE_MACHINE_ARN',
+        required: true,
+        source: 'campaignStateMachine',
+        description: 'ARN of the campaign state machine.',
+      },
       {
         name: 'STATE_MACHINE_ARN',
         required: true,
         source: 'stateMachine',
-        description: 'ARN of the rotate-device state machine.',
+        description:
+          'ARN of the rotate-device state machine. The fan-out no longer starts its executions (the ' +
+          'campaign pacer does); kept so that deployments reading it keep working.',
       },
-      {
-        name: 'AWS_REGION',
-        required: true,
-        source: 'lambdaRuntime',
-        description: 'Region of the IoT certificates (Lambda sets it; the local stack passes its region).',
-      },
+      ...PACING_ENV,
       {
         name: 'AUDIT_CHECK_NAMES',
         required: false,
@@ -162,11 +215,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       },
       METRICS_ENV,
     ],
-    permissions: [
-      { actions: ['iot:ListAuditFindings', 'iot:ListPrincipalThings'], resource: 'any' },
-      { actions: ['states:StartExecution'], resource: 'stateMachine' },
-    ],
-    timeoutSeconds: 300,
+    permissions: [{ actions: ['states:StartExecution'], resource: 'campaignStateMachine' }],
+    timeoutSeconds: 30,
   },
   'request-csr': {
     id: 'request-csr',
@@ -175,10 +225,12 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     factoryExport: 'createHandler',
     description: 'Stores the task token, phase AWAITING_CSR and rotationId in the record; publishes csr_req.',
     trigger: { kind: 'state-machine-task', state: 'RequestCsr', waitForTaskToken: true },
-    environment: [TABLE_ENV, IOT_DATA_ENV, METRICS_ENV],
+    environment: [TABLE_ENV, IOT_DATA_ENV, CAMPAIGN_COUNTERS_ENV, METRICS_ENV],
     permissions: [
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
       { actions: ['iot:Publish'], resource: 'managementTopics' },
+      // A request repeated after a timeout parks the rotation in its campaign.
+      CAMPAIGN_COUNTERS_GRANT,
     ],
     timeoutSeconds: 30,
   },
@@ -248,11 +300,14 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
         default: 'true',
         description: 'Accept a reply without rotationId (the bare blog protocol) when it is unambiguous.',
       },
+      CAMPAIGN_COUNTERS_ENV,
       METRICS_ENV,
     ],
     permissions: [
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
       { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resource: 'stateMachine' },
+      // A CSR from a parked rotation makes it active again in its campaign.
+      CAMPAIGN_COUNTERS_GRANT,
     ],
     timeoutSeconds: 30,
   },
@@ -340,11 +395,14 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
         default: String(90 * 86_400),
         description: 'How long a finished record is kept before DynamoDB TTL deletes it.',
       },
+      CAMPAIGN_COUNTERS_ENV,
       METRICS_ENV,
     ],
     permissions: [
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
       { actions: ['sns:Publish'], resource: 'escalationTopic' },
+      // An ended rotation is counted (succeeded or failed) in its campaign.
+      CAMPAIGN_COUNTERS_GRANT,
       // An aborted rotation's unproven certificate is revoked.
       {
         actions: [

@@ -1,0 +1,203 @@
+import { readFile } from 'node:fs/promises';
+import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
+import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
+import { type FleetDeviceSpec, FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
+import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
+import { CampaignStore } from '../../functions/shared/campaign-store.ts';
+import type { LocalAws, LocalAwsOptions } from '../../local/stack/local-aws.ts';
+import type { PacingSettings } from '../../workflows/campaign/pacing.ts';
+import { eventually, rotationRecord, startLocal, stopLocal } from '../e2e/helpers.ts';
+
+const DAY = 86_400_000;
+
+interface Run {
+  readonly local: LocalAws;
+  readonly fleet: FleetSimulator;
+  readonly specs: readonly FleetDeviceSpec[];
+  readonly store: CampaignStore;
+  readonly campaignId: string;
+}
+
+/** A local AWS with the given pacing, a fleet whose certificates all expire, and an audit of it. */
+async function auditedFleet(
+  env: { local: LocalAws },
+  mix: string,
+  size: number,
+  prefix: string,
+): Promise<Run> {
+  const { local } = env;
+  const now = local.clock.now();
+  const fleet = new FleetSimulator({
+    endpoint: local.endpoints.mqtt,
+    serverCaPem: await readFile(local.endpoints.rootCaPath, 'utf8'),
+    provisioner: new LocalIotProvisioner(local.iot),
+    clock: local.clock,
+    // Offline devices stay away for the whole test.
+    behaviourSettings: { offlineMs: DAY },
+  });
+  const specs = planFleet({
+    size,
+    mix: parseBehaviourMix(mix),
+    prefix,
+    validity: () => ({ notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * DAY) }),
+  });
+  await fleet.provision(specs);
+  await fleet.start();
+  const audit = await local.clients.iot.send(
+    new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
+  );
+  const store = new CampaignStore(local.clients.documents, local.resources.campaignTableName);
+  return { local, fleet, specs, store, campaignId: `audit-${audit.taskId ?? ''}` };
+}
+
+function options(
+  pacing: PacingSettings,
+  settings: NonNullable<LocalAwsOptions['settings']>,
+): Partial<LocalAwsOptions> {
+  return { functionSettings: { pacing }, settings, pacerTickSeconds: 10 };
+}
+
+describe('a paced campaign on the local AWS: audit -> campaign -> rotations', () => {
+  const pacing: PacingSettings = {
+    startsPerSecond: 5,
+    maxInFlight: 5,
+    failureRateThreshold: 0.5,
+    minFinishedForFailureRate: 10,
+  };
+  let env: { local: LocalAws; dir: string } | undefined;
+  let run: Run | undefined;
+
+  beforeAll(async () => {
+    // A device that does not answer is asked again 3 s after the first request, then not for hours
+    // (so nothing runs when the test closes the local AWS).
+    env = await startLocal(
+      options(pacing, {
+        CsrTimeoutSeconds: 2,
+        CsrRetryIntervalSeconds: 1,
+        CsrRetryBackoffRate: 1000,
+        CsrRetryMaxDelaySeconds: 10_000,
+        CsrRetryMaxAttempts: 5,
+      }),
+    );
+  });
+  afterAll(async () => {
+    await run?.fleet.stop();
+    await stopLocal(env);
+  });
+
+  it('rotates every answering device at no more than the start rate; offline devices do not hold up the rest', async () => {
+    // Prepare: 30 devices, 6 of them offline: more than the in-flight ceiling of 5
+    if (!env) throw new Error('no local AWS');
+    run = await auditedFleet(env, 'healthy=80,offline=20', 30, 'pace');
+    const { local, specs, store, campaignId } = run;
+    const healthy = specs.filter((s) => s.behaviour === 'healthy').map((s) => s.thingName);
+    const offline = specs.filter((s) => s.behaviour === 'offline').map((s) => s.thingName);
+    expect(offline.length).toBeGreaterThan(pacing.maxInFlight);
+
+    // Act: wait for every answering device to be rotated
+    for (const thingName of healthy) {
+      await eventually(
+        `${thingName} rotated`,
+        async () => ((await rotationRecord(local, thingName))?.status === 'SUCCEEDED' ? true : undefined),
+        90_000,
+      );
+    }
+
+    // Assess: all started, the offline ones parked and still waiting for their devices
+    const meta = await eventually('the campaign to have started every rotation', async () => {
+      const m = await store.getMeta(campaignId);
+      return m?.status === 'STARTED_ALL' && m.parked === offline.length ? m : undefined;
+    });
+    expect(meta).toMatchObject({ queued: 30, started: 30, succeeded: healthy.length, failed: 0 });
+    for (const thingName of offline) {
+      expect((await rotationRecord(local, thingName))?.status).toBe('IN_PROGRESS');
+    }
+    // The measured start rate: never more than 5 starts in a second (one of slack for timer jitter
+    // inside a window), and no faster than 5/s over the whole campaign.
+    const listed = await local.clients.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: local.resources.stateMachineArn, maxResults: 100 }),
+    );
+    const starts = (listed.executions ?? []).map((e) => e.startDate?.getTime() ?? 0).sort((a, b) => a - b);
+    expect(starts).toHaveLength(30);
+    const first = starts[0] ?? 0;
+    const last = starts.at(-1) ?? 0;
+    const rate = (starts.length - 1) / ((last - first) / 1000);
+    expect(rate).toBeLessThanOrEqual(pacing.startsPerSecond * 1.05);
+    const mostInOneSecond = Math.max(
+      ...starts.map((t) => starts.filter((u) => u >= t && u < t + 1000).length),
+    );
+    expect(mostInOneSecond).toBeLessThanOrEqual(pacing.startsPerSecond + 1);
+    // The campaign's execution ended once every rotation was started.
+    const campaign = await eventually('the campaign execution to end', async () => {
+      const out = await local.clients.sfn.send(
+        new DescribeExecutionCommand({
+          executionArn: `${local.resources.campaignStateMachineArn.replace(':stateMachine:', ':execution:')}:${campaignId}`,
+        }),
+      );
+      return out.status === 'RUNNING' ? undefined : out;
+    });
+    expect(campaign.status).toBe('SUCCEEDED');
+  });
+});
+
+describe('a campaign whose rotations fail on the local AWS', () => {
+  const pacing: PacingSettings = {
+    startsPerSecond: 5,
+    maxInFlight: 4,
+    failureRateThreshold: 0.5,
+    minFinishedForFailureRate: 4,
+  };
+  let env: { local: LocalAws; dir: string } | undefined;
+  let run: Run | undefined;
+
+  beforeAll(async () => {
+    // A rejected CSR uses the only certificate attempt: the rotation fails at once.
+    env = await startLocal(options(pacing, { MaxCertificateAttempts: 1 }));
+  });
+  afterAll(async () => {
+    await run?.fleet.stop();
+    await stopLocal(env);
+  });
+
+  it('stops starting rotations once the failure rate passes the threshold, and says why', async () => {
+    // Prepare: every device answers with a CSR of a 1024-bit RSA key, which is refused
+    if (!env) throw new Error('no local AWS');
+    run = await auditedFleet(env, 'weak_key=100', 20, 'bad');
+    const { local, store, campaignId } = run;
+
+    // Act
+    const execution = await eventually(
+      'the campaign execution to fail',
+      async () => {
+        const out = await local.clients.sfn
+          .send(
+            new DescribeExecutionCommand({
+              executionArn: `${local.resources.campaignStateMachineArn.replace(':stateMachine:', ':execution:')}:${campaignId}`,
+            }),
+          )
+          .catch(() => undefined);
+        return out?.status === 'FAILED' ? out : undefined;
+      },
+      60_000,
+    );
+
+    // Assess: the execution failed at Pace with the reason, META says STOPPED with it, and most of
+    // the fleet was never started
+    expect(execution.error).toBe('RecertCampaignStopped');
+    expect(execution.cause).toContain('over the 50% threshold; no more rotations are started');
+    // Every rotation it started has ended (nothing runs when the test closes the local AWS).
+    const meta = await eventually('the started rotations to end', async () => {
+      const m = await store.getMeta(campaignId);
+      return m && m.succeeded + m.failed >= m.started ? m : undefined;
+    });
+    await local.idle();
+    expect(meta.status).toBe('STOPPED');
+    expect(meta.stopReason).toMatch(
+      /^\d+ of \d+ rotations finished since the campaign started failed \(100%\)/,
+    );
+    expect(meta.started).toBeLessThan(20);
+    expect(meta.nextPosition).toBeLessThan(20);
+  });
+});
