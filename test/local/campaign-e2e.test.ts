@@ -52,12 +52,25 @@ async function auditedFleet(
   return { local, fleet, specs, store, campaignId: `audit-${audit.taskId ?? ''}` };
 }
 
+/**
+ * The pacing given, pacer turns of 2 s and executions of 2 turns: a campaign of a few seconds already
+ * hands over to a fresh execution, as one of hours does on AWS.
+ */
 function options(
   pacing: PacingSettings,
   settings: NonNullable<LocalAwsOptions['settings']>,
+  turn = { seconds: 2, perExecution: 2 },
 ): Partial<LocalAwsOptions> {
-  return { functionSettings: { pacing }, settings, pacerTickSeconds: 10 };
+  return {
+    functionSettings: { pacing },
+    settings,
+    pacerTickSeconds: turn.seconds,
+    campaignSettings: { CampaignTurnsPerExecution: turn.perExecution },
+  };
 }
+
+const executionArnOf = (local: LocalAws, name: string): string =>
+  `${local.resources.campaignStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 describe('a paced campaign on the local AWS: audit -> campaign -> rotations', () => {
   const pacing: PacingSettings = {
@@ -87,7 +100,7 @@ describe('a paced campaign on the local AWS: audit -> campaign -> rotations', ()
     await stopLocal(env);
   });
 
-  it('rotates every answering device at no more than the start rate; offline devices do not hold up the rest', async () => {
+  it('rotates every answering device at no more than the start rate, across executions; offline devices do not hold up the rest', async () => {
     // Prepare: 30 devices, 6 of them offline: more than the in-flight ceiling of 5
     if (!env) throw new Error('no local AWS');
     run = await auditedFleet(env, 'healthy=80,offline=20', 30, 'pace');
@@ -129,16 +142,22 @@ describe('a paced campaign on the local AWS: audit -> campaign -> rotations', ()
       ...starts.map((t) => starts.filter((u) => u >= t && u < t + 1000).length),
     );
     expect(mostInOneSecond).toBeLessThanOrEqual(pacing.startsPerSecond + 1);
-    // The campaign's execution ended once every rotation was started.
-    const campaign = await eventually('the campaign execution to end', async () => {
-      const out = await local.clients.sfn.send(
-        new DescribeExecutionCommand({
-          executionArn: `${local.resources.campaignStateMachineArn.replace(':stateMachine:', ':execution:')}:${campaignId}`,
-        }),
-      );
-      return out.status === 'RUNNING' ? undefined : out;
-    });
-    expect(campaign.status).toBe('SUCCEEDED');
+    // Six seconds of starts at 5/s take more than the two 2-s turns of an execution: the first one
+    // handed over to the next generation, which started the rest and ended once all were started.
+    const ended = async (name: string) =>
+      eventually(`campaign execution ${name} to end`, async () => {
+        const out = await local.clients.sfn.send(
+          new DescribeExecutionCommand({ executionArn: executionArnOf(local, name) }),
+        );
+        return out.status === 'RUNNING' ? undefined : out;
+      });
+    const firstGeneration = await ended(campaignId);
+    expect(firstGeneration.status).toBe('SUCCEEDED');
+    expect(JSON.parse(firstGeneration.output ?? '{}')).toEqual({ campaignId, status: 'continued' });
+    expect(meta.generation).toBeGreaterThanOrEqual(1);
+    const lastGeneration = await ended(`${campaignId}--${meta.generation}`);
+    expect(lastGeneration.status).toBe('SUCCEEDED');
+    expect(JSON.parse(lastGeneration.output ?? '{}')).toEqual({ campaignId, status: 'done' });
   });
 });
 
@@ -154,7 +173,9 @@ describe('a campaign whose rotations fail on the local AWS', () => {
 
   beforeAll(async () => {
     // A rejected CSR uses the only certificate attempt: the rotation fails at once.
-    env = await startLocal(options(pacing, { MaxCertificateAttempts: 1 }));
+    env = await startLocal(
+      options(pacing, { MaxCertificateAttempts: 1 }, { seconds: 10, perExecution: 250 }),
+    );
   });
   afterAll(async () => {
     await run?.fleet.stop();
@@ -172,11 +193,7 @@ describe('a campaign whose rotations fail on the local AWS', () => {
       'the campaign execution to fail',
       async () => {
         const out = await local.clients.sfn
-          .send(
-            new DescribeExecutionCommand({
-              executionArn: `${local.resources.campaignStateMachineArn.replace(':stateMachine:', ':execution:')}:${campaignId}`,
-            }),
-          )
+          .send(new DescribeExecutionCommand({ executionArn: executionArnOf(local, campaignId) }))
           .catch(() => undefined);
         return out?.status === 'FAILED' ? out : undefined;
       },
