@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACING_ENV } from '../../infra/constructs/workflow-functions.ts';
 import {
   CAMPAIGN_FUNCTION_IDS,
   CAMPAIGN_PLACEHOLDERS,
@@ -9,6 +10,7 @@ import {
   type CampaignFunctionId,
   renderCampaignDefinition,
 } from '../../workflows/campaign/contract.ts';
+import { FUNCTIONS, type FunctionId } from '../../workflows/rotate-device/contract.ts';
 import {
   cfnArn,
   getAtt,
@@ -18,6 +20,10 @@ import {
   statementsOfRole,
   synthesise,
 } from './helpers/synth.ts';
+
+/** The rotation functions whose roles and environment campaigns changed. */
+const CHANGED = ['audit-fanout', 'request-csr', 'device-reply', 'outcome-recorder'] as const;
+type ChangedFunctionId = (typeof CHANGED)[number];
 
 /** A deployment that raised one quota and tunes its campaigns; everything else is the default. */
 const CONTEXT = {
@@ -32,6 +38,9 @@ let s: Synthesised;
 let ids: {
   campaignTable: string;
   rotationTable: string;
+  rotationRoles: Record<ChangedFunctionId, string>;
+  rotationLogGroups: Record<ChangedFunctionId, string>;
+  key: string;
   functions: Record<CampaignFunctionId, string>;
   roles: Record<CampaignFunctionId, string>;
   logGroups: Record<CampaignFunctionId, string>;
@@ -49,6 +58,15 @@ beforeAll(() => {
   ids = {
     campaignTable: logicalId(s.stack.campaignTable.table),
     rotationTable: logicalId(s.stack.table.table),
+    rotationRoles: Object.fromEntries(CHANGED.map((fid) => [fid, logicalId(f.roles[fid])])) as Record<
+      ChangedFunctionId,
+      string
+    >,
+    rotationLogGroups: Object.fromEntries(CHANGED.map((fid) => [fid, logicalId(f.logGroups[fid])])) as Record<
+      ChangedFunctionId,
+      string
+    >,
+    key: logicalId(s.stack.topics.key),
     functions: byFunction((fid) => logicalId(f.functions[fid])),
     roles: byFunction((fid) => logicalId(f.roles[fid])),
     logGroups: byFunction((fid) => logicalId(f.logGroups[fid])),
@@ -75,7 +93,21 @@ const ownLogs = (fid: CampaignFunctionId) => ({
   Effect: 'Allow',
   Resource: getAtt(ids.logGroups[fid]),
 });
-const envOf = (fid: CampaignFunctionId | 'audit-fanout'): Record<string, unknown> => {
+const rotationTable = () => [
+  getAtt(ids.rotationTable),
+  { 'Fn::Join': ['', [getAtt(ids.rotationTable), '/index/*']] },
+];
+const logsOf = (fid: ChangedFunctionId) => ({
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Effect: 'Allow',
+  Resource: getAtt(ids.rotationLogGroups[fid]),
+});
+const COUNT_IN_CAMPAIGN = () => ({
+  Action: 'dynamodb:UpdateItem',
+  Effect: 'Allow',
+  Resource: campaignTable(),
+});
+const envOf = (fid: CampaignFunctionId | FunctionId): Record<string, unknown> => {
   const fn = s.stack.workflowFunctions.functions[fid];
   return s.template.findResources('AWS::Lambda::Function')[logicalId(fn)]?.Properties.Environment.Variables;
 };
@@ -280,6 +312,95 @@ describe('campaign functions', () => {
       LoggingConfig: { LogFormat: 'JSON', LogGroup: ref(ids.logGroups[fid]) },
       Role: getAtt(ids.roles[fid]),
     });
+  });
+});
+
+describe('rotation functions that campaigns changed', () => {
+  it('audit-fanout: may only start campaign executions (it no longer lists findings or starts rotations)', () => {
+    expect(statementsOfRole(s.template, ids.rotationRoles['audit-fanout'])).toEqual([
+      logsOf('audit-fanout'),
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: CAMPAIGN_STATE_MACHINE_ARN },
+      XRAY,
+    ]);
+  });
+
+  it('audit-fanout: starts campaigns with the pacing this deployment set, the rest left to derive', () => {
+    // Act
+    const env = envOf('audit-fanout');
+
+    // Assess
+    expect(env).toMatchObject({
+      CAMPAIGN_STATE_MACHINE_ARN,
+      PACING_STARTS_PER_SECOND: '4',
+      PACING_FAILURE_RATE_THRESHOLD: '0.2',
+      PACING_QUOTAS: '{"iot:CreateCertificateFromCsr":50}',
+      PACING_HEADROOM: '0.8',
+    });
+    expect(env).not.toHaveProperty('PACING_MAX_IN_FLIGHT');
+    expect(env).not.toHaveProperty('PACING_MIN_FINISHED');
+  });
+
+  it('the pacing variables the deployment writes are exactly those the fan-out contract reads', () => {
+    const read = FUNCTIONS['audit-fanout'].environment
+      .map((v) => v.name)
+      .filter((name) => name.startsWith('PACING_'));
+    expect(read.sort()).toEqual(Object.values(PACING_ENV).sort());
+  });
+
+  it('request-csr: its rotation grants, and UpdateItem only on the campaign table (parking)', () => {
+    expect(statementsOfRole(s.template, ids.rotationRoles['request-csr'])).toEqual([
+      logsOf('request-csr'),
+      { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: rotationTable() },
+      { Action: 'iot:Publish', Effect: 'Allow', Resource: cfnArn('iot', 'topic/management/topic/*') },
+      COUNT_IN_CAMPAIGN(),
+      XRAY,
+    ]);
+  });
+
+  it('device-reply: its rotation grants, and UpdateItem only on the campaign table (unparking)', () => {
+    expect(statementsOfRole(s.template, ids.rotationRoles['device-reply'])).toEqual([
+      logsOf('device-reply'),
+      { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: rotationTable() },
+      {
+        Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        Effect: 'Allow',
+        Resource: ROTATION_STATE_MACHINE_ARN,
+      },
+      COUNT_IN_CAMPAIGN(),
+      XRAY,
+    ]);
+  });
+
+  it('outcome-recorder: its rotation grants, and UpdateItem only on the campaign table (outcomes)', () => {
+    expect(statementsOfRole(s.template, ids.rotationRoles['outcome-recorder'])).toEqual([
+      logsOf('outcome-recorder'),
+      { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: rotationTable() },
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: ref(ids.escalationTopic) },
+      COUNT_IN_CAMPAIGN(),
+      {
+        Action: [
+          'iot:DescribeCertificate',
+          'iot:ListAttachedPolicies',
+          'iot:DetachPolicy',
+          'iot:UpdateCertificate',
+          'iot:DeleteCertificate',
+        ],
+        Effect: 'Allow',
+        Resource: cfnArn('iot', 'cert/*'),
+      },
+      { Action: 'iot:DetachPolicy', Effect: 'Allow', Resource: cfnArn('iot', 'policy/*') },
+      { Action: 'iot:DetachThingPrincipal', Effect: 'Allow', Resource: cfnArn('iot', 'thing/*') },
+      { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: getAtt(ids.key) },
+      XRAY,
+    ]);
+  });
+
+  it.each([
+    'request-csr',
+    'device-reply',
+    'outcome-recorder',
+  ] as const)('%s: gets the campaign table name', (fid) => {
+    expect(envOf(fid)).toMatchObject({ CAMPAIGN_TABLE_NAME: ref(ids.campaignTable) });
   });
 });
 
