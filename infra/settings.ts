@@ -4,8 +4,10 @@ import {
   type CampaignSettings,
   type DerivedPacing,
   derivePacing,
+  HISTORY_EVENT_LIMIT,
   type PacingSettings,
   resolveCampaignSettings,
+  worstCaseHistoryEvents,
 } from '../workflows/campaign/contract.ts';
 import { CAMPAIGN_SETTINGS } from '../workflows/campaign/settings.ts';
 import { resolveSettings, SETTING_NAMES, type Settings } from '../workflows/rotate-device/contract.ts';
@@ -293,6 +295,18 @@ export function deploymentSettings(
     campaign = resolveCampaignSettings(campaignOverrides);
   } catch (error) {
     throw new InvalidDeploymentSettingError(`invalid campaign setting: ${String(error)}`, { cause: error });
+  }
+  // Checked here as well as when the definition is rendered, so the message names the context keys.
+  const worst = worstCaseHistoryEvents({
+    turns: campaign.CampaignTurnsPerExecution,
+    retriesPerTurn: workflow.TransientRetryMaxAttempts,
+  });
+  if (worst >= HISTORY_EVENT_LIMIT) {
+    throw new InvalidDeploymentSettingError(
+      `${CONTEXT_PREFIX}CampaignTurnsPerExecution=${campaign.CampaignTurnsPerExecution} with ` +
+        `${CONTEXT_PREFIX}TransientRetryMaxAttempts=${workflow.TransientRetryMaxAttempts}: one campaign ` +
+        `execution could write ${worst} history events, over Step Functions' ${HISTORY_EVENT_LIMIT}; lower either`,
+    );
   }
   let issuer: CertificateIssuer = { kind: 'aws-iot' };
   if (o.issuer === 'acm-pca') {

@@ -152,6 +152,10 @@ describe('deployment settings', () => {
     [{ 'recert:CampaignTurnsPerExecution': '0' }, /CampaignTurnsPerExecution must be a whole number/],
     [{ 'recert:CampaignTurnsPerExecution': 'many' }, /recert:CampaignTurnsPerExecution must be a number/],
     [{ 'recert:campaignStateMachineName': 'a b' }, /recert:campaignStateMachineName/],
+    [
+      { 'recert:CampaignTurnsPerExecution': '1000', 'recert:TransientRetryMaxAttempts': '6' },
+      /recert:CampaignTurnsPerExecution=1000 with recert:TransientRetryMaxAttempts=6: .* history events, over Step Functions' 25000/,
+    ],
   ])('rejects the campaign setting %o with an error naming the key', (context, message) => {
     // Prepare / Act / Assess
     expect(() => settingsFromContext(contextOf(context))).toThrow(InvalidDeploymentSettingError);
