@@ -5,12 +5,7 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import {
-  CAMPAIGN_COUNTERS,
-  CAMPAIGN_STATUSES,
-  type CampaignCounter,
-  META_ENTRY,
-} from '../../workflows/campaign/table.ts';
+import { CAMPAIGN_STATUSES, META_ENTRY } from '../../workflows/campaign/table.ts';
 import { CampaignId } from '../../workflows/campaign/types.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import type { Target } from '../target/target.ts';
@@ -52,24 +47,6 @@ export const CampaignMeta = z.object({
   parked: Count,
 });
 export type CampaignMeta = z.infer<typeof CampaignMeta>;
-
-export type Counters = Record<CampaignCounter, number>;
-
-export function countersOf(meta: CampaignMeta): Counters {
-  const out: Partial<Counters> = {};
-  for (const counter of CAMPAIGN_COUNTERS) out[counter] = meta[counter];
-  return { ...ZERO, ...out };
-}
-
-const ZERO: Counters = {
-  queued: 0,
-  started: 0,
-  alreadyStarted: 0,
-  skipped: 0,
-  succeeded: 0,
-  failed: 0,
-  parked: 0,
-};
 
 /** Rotations started and not finished, leaving out the parked ones (they wait for their device). */
 export const inFlightOf = (meta: CampaignMeta): number =>
