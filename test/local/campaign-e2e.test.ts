@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
-import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  RedriveExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
 import { type FleetDeviceSpec, FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
@@ -216,5 +220,43 @@ describe('a campaign whose rotations fail on the local AWS', () => {
     );
     expect(meta.started).toBeLessThan(20);
     expect(meta.nextPosition).toBeLessThan(20);
+  });
+
+  it('a resumed campaign is redriven at Pace, judges only what finishes from then on, and stops again', async () => {
+    // Prepare: the stopped campaign of the previous test
+    if (!run) throw new Error('no stopped campaign');
+    const { local, store, campaignId } = run;
+    const before = await store.getMeta(campaignId);
+    if (before?.status !== 'STOPPED') throw new Error('the campaign did not stop');
+
+    // Act: resume (baseline = the counters now) and redrive the failed execution
+    await store.resume(campaignId, local.clock.now());
+    await local.clients.sfn.send(
+      new RedriveExecutionCommand({ executionArn: executionArnOf(local, campaignId) }),
+    );
+    const execution = await eventually(
+      'the redriven execution to fail again',
+      async () => {
+        const out = await local.clients.sfn.send(
+          new DescribeExecutionCommand({ executionArn: executionArnOf(local, campaignId) }),
+        );
+        return out.status === 'FAILED' && (out.redriveCount ?? 0) === 1 ? out : undefined;
+      },
+      60_000,
+    );
+    const after = await eventually('the started rotations to end', async () => {
+      const m = await store.getMeta(campaignId);
+      return m && m.succeeded + m.failed >= m.started ? m : undefined;
+    });
+    await local.idle();
+
+    // Assess: it started where it stopped, and stopped again on the failures since the resume
+    expect(execution.error).toBe('RecertCampaignStopped');
+    expect(after.status).toBe('STOPPED');
+    expect(after.nextPosition).toBeGreaterThan(before.nextPosition);
+    expect(after.started).toBeGreaterThan(before.started);
+    expect(after.stopReason).toMatch(
+      /rotations finished since the campaign was resumed at \S+ failed \(100%\)/,
+    );
   });
 });
