@@ -153,7 +153,9 @@ export async function pace(event: unknown, deps: PacerDeps): Promise<PaceResult>
     if (outcome.error !== undefined) throw outcome.error;
   }
 
-  if (input.lastTurn && last) {
+  // An operator's list is in the first execution's input only: that execution hands over once it is
+  // all queued (a list of at most 5,000 is queued in its first turn, so this never waits long).
+  if (input.lastTurn && last && (last.enqueueDone || last.source.kind === 'audit')) {
     const name = await handOver(
       last,
       { ...input, campaignId },

@@ -289,6 +289,29 @@ describe('campaign pacer', () => {
     expect(starts.length).toBeLessThanOrEqual(16);
   });
 
+  it("does not hand over an operator's list before it is all queued (only this execution has the list)", async () => {
+    // Prepare
+    const store = new MemoryCampaignStore('manual-1', {
+      status: 'ENQUEUEING',
+      enqueueDone: false,
+      source: { kind: 'manual', count: 500 },
+    });
+    store.queueCertificates(Array.from({ length: 100 }, (_, i) => cert(i + 1)));
+    // Act
+    const result = await drive(
+      clock,
+      pace(event(pacing(), { campaignId: 'manual-1', lastTurn: true }), deps(store, 3)),
+    );
+    // Assess
+    expect(result.status).toBe('running');
+    expect(store.meta?.generation).toBe(0);
+    expect(
+      sfnMock
+        .commandCalls(StartExecutionCommand)
+        .filter((c) => c.args[0].input.stateMachineArn === CAMPAIGN_SM),
+    ).toHaveLength(0);
+  });
+
   it('an older generation stops pacing once a newer one took over', async () => {
     // Prepare
     const store = new MemoryCampaignStore('audit-t1', { generation: 2 });
