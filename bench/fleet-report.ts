@@ -29,7 +29,11 @@ export function printFleet(fleet: FleetBenchmark): void {
     );
     console.log(
       `    peak RSS: stack ${(s.memory.stackPeakRssBytes / MIB).toFixed(0)} MiB, fleet ${(s.memory.fleetPeakRssBytes / MIB).toFixed(0)} MiB; ` +
-        `CPU per rotation: stack ${s.cpuMsPerRotation.stack} ms, fleet ${s.cpuMsPerRotation.fleet} ms`,
+        `CPU per rotation: stack ${s.cpuMsPerRotation.stack} ms` +
+        (s.cpuMsPerRotation.stackMainThread === undefined
+          ? ''
+          : ` (services' thread ${s.cpuMsPerRotation.stackMainThread} ms)`) +
+        `, fleet ${s.cpuMsPerRotation.fleet} ms`,
     );
     console.log(
       `    per rotation: ${p.billedStateTransitions} billed transitions (max ${p.billedStateTransitionsMax}), ` +

@@ -16,7 +16,12 @@ export interface FleetSizeResult {
     readonly deviceWaitP50: number;
   };
   /** Process CPU time (user + system) per rotation, from the audit to the last outcome recorded. */
-  readonly cpuMsPerRotation: { readonly stack: number; readonly fleet: number };
+  readonly cpuMsPerRotation: {
+    readonly stack: number;
+    /** The stack process's main thread alone (the services), where /proc tells it. */
+    readonly stackMainThread?: number;
+    readonly fleet: number;
+  };
   readonly memory: { readonly stackPeakRssBytes: number; readonly fleetPeakRssBytes: number };
   readonly perRotation: {
     readonly billedStateTransitions: number;

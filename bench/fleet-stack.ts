@@ -18,6 +18,7 @@ import { countIotCalls, countLogBytes, timeFunctions } from './fleet-meters.ts';
 import type { FleetSizeResult } from './fleet-result.ts';
 import { PeakRss } from './peak-rss.ts';
 import { mean, percentile } from './stats.ts';
+import { mainThreadCpuMs } from './thread-cpu.ts';
 
 const DAY = 86_400_000;
 const ANY_PORTS = { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } as const;
@@ -89,6 +90,7 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
     executions = watchExecutions(local, size);
 
     const cpuBefore = process.cpuUsage();
+    const mainThreadBefore = mainThreadCpuMs();
     const auditStarted = local.clock.now();
     await local.clients.iot.send(
       new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
@@ -98,6 +100,7 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
     // The outcome recorder runs from the status-change events after the executions end.
     await local.idle();
     const cpu = process.cpuUsage(cpuBefore);
+    const mainThreadAfter = mainThreadCpuMs();
 
     const billing = local.stepFunctions.billing({ stateMachineArn: local.resources.stateMachineArn });
     const transitions = finished.executionArns.map((arn) => local.stepFunctions.billedTransitions(arn) ?? 0);
@@ -138,6 +141,9 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
       },
       cpuMsPerRotation: {
         stack: round((cpu.user + cpu.system) / 1000 / size, 1),
+        ...(mainThreadBefore !== undefined && mainThreadAfter !== undefined
+          ? { stackMainThread: round((mainThreadAfter - mainThreadBefore) / size, 1) }
+          : {}),
         fleet: round(stopped.cpuMs / size, 1),
       },
       memory: { stackPeakRssBytes: peak.bytes(), fleetPeakRssBytes: stopped.peakRssBytes },
