@@ -101,6 +101,9 @@ export async function runQuotaCampaign(options: QuotaRunOptions): Promise<QuotaR
     ports: ANY_PORTS,
     clockSpeed,
     quotas: quotas.enforced,
+    // A pacer turn is a minute of the local clock; a slowed clock must not stretch it past the
+    // pacer's Lambda timeout, which runs in wall time.
+    pacerTickSeconds: 60 * Math.min(1, clockSpeed),
     ...(options.functionWorkers ? { functionWorkers: options.functionWorkers } : {}),
   });
   const fleetProcess = fork(join(import.meta.dirname, 'fleet-devices.ts'), [], {
