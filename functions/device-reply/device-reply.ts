@@ -11,7 +11,11 @@ import { ROTATION_PHASES, type RotationPhase } from '../../workflows/rotate-devi
 import { awsCall, errorName } from '../shared/aws-errors.ts';
 import { type CampaignCounters, countedCampaign } from '../shared/campaign-counters.ts';
 import type { Counter, Log } from '../shared/observability.ts';
-import type { RotationRecord, RotationRecordStore } from '../shared/rotation-record.ts';
+import {
+  acceptedReplyMark,
+  type RotationRecord,
+  type RotationRecordStore,
+} from '../shared/rotation-record.ts';
 
 /**
  * What the IoT rule gives the function: the reply's own fields plus what IoT Core vouches for
@@ -76,8 +80,10 @@ const samePrincipal = (a: string, b: string | undefined): boolean =>
  * Acts on one device reply only if invariant 3 holds: the client id is the rotation's thing, the
  * principal is the expected certificate (old for csr_res / crt_err, new for crt_ack), the rotationId
  * is the current one (or absent, where allowed and unambiguous) and the rotation waits for this
- * kind. The pending token is taken with a conditional write before Step Functions is answered, so
- * a duplicate delivery finds no token and changes nothing (invariant 8). Every rejection is logged
+ * kind. The reply is marked accepted with a conditional write before Step Functions is answered, so
+ * of two deliveries one is accepted; the token stays in the record until the next wait replaces it,
+ * so a delivery repeated after an invocation died between the two answers again, and Step Functions,
+ * which closes a wait once, drops an answer it already had (invariant 8). Every rejection is logged
  * with its reason and counted; none fails a rotation.
  */
 export async function handleDeviceReply(event: unknown, deps: DeviceReplyDeps): Promise<ReplyOutcome> {
@@ -131,7 +137,8 @@ export async function handleDeviceReply(event: unknown, deps: DeviceReplyDeps): 
     return reject('stale-rotation', `reply for rotation ${rotationId}`, fields);
   }
   const waiting = WAITING_PHASE[kind];
-  if (record.phase !== waiting || !record.taskToken) {
+  const again = acceptedAndUnanswered(record, kind);
+  if (!again && (record.phase !== waiting || !record.taskToken)) {
     // The same rotation already moved past this wait: a redelivery of a reply that was acted on.
     const duplicate = ROTATION_PHASES.indexOf(record.phase) > ROTATION_PHASES.indexOf(waiting);
     return reject(
@@ -155,10 +162,33 @@ export async function handleDeviceReply(event: unknown, deps: DeviceReplyDeps): 
     );
   }
 
-  return answer(record, kind, message.data, deps, fields);
+  return again
+    ? answerAgain(record, kind, message.data, deps, fields)
+    : accept(record, kind, message.data, deps, fields);
 }
 
-async function answer(
+/**
+ * This kind of reply was accepted for the current wait (its mark is in the record) and the workflow
+ * has not moved on: the phase is still the one the acceptance set and the wait's token is still
+ * there (the next step's function overwrites it). The invocation that accepted it may have died
+ * before Step Functions heard the answer, so a repeated valid reply sends the answer again.
+ */
+function acceptedAndUnanswered(record: RotationRecord, kind: DeviceReplyKind): boolean {
+  return (
+    record.rotationId !== undefined &&
+    record.acceptedReply === acceptedReplyMark(record.rotationId, kind) &&
+    record.phase === NEXT_PHASE[kind] &&
+    record.taskToken !== undefined
+  );
+}
+
+/**
+ * First delivery of a reply to the pending wait: marks it accepted with a conditional write (one
+ * delivery wins; the token stays in the record), then answers Step Functions. If the invocation dies
+ * between the two, the mark lets the retried reply answer (answerAgain); if the answer fails, the
+ * error is thrown so the rule's retry does the same.
+ */
+async function accept(
   record: RotationRecord,
   kind: DeviceReplyKind,
   message: Record<string, unknown>,
@@ -167,36 +197,107 @@ async function answer(
 ): Promise<ReplyOutcome> {
   const taskToken = record.taskToken ?? '';
   const rotationId = record.rotationId ?? '';
-  const now = deps.clock.now();
-  const provenAt = new Date(now).toISOString();
-  const deviceError = typeof message.error === 'string' ? message.error.slice(0, 256) : '';
+  const provenAt = new Date(deps.clock.now()).toISOString();
   const set: Record<string, string> =
     kind === 'crt_ack'
       ? { provenAt, provenCertificateId: record.newCertificateId ?? '' }
       : kind === 'crt_err'
-        ? { lastError: `crt_err: ${deviceError}` }
+        ? { lastError: `crt_err: ${deviceErrorOf(message)}` }
         : {};
-  const taken = await deps.store.takeToken({
+  const accepted = await deps.store.acceptReply({
     thingName: record.thingName,
     rotationId,
     phase: WAITING_PHASE[kind],
+    kind,
     taskToken,
     nextPhase: NEXT_PHASE[kind],
     set,
-    now,
+    now: deps.clock.now(),
   });
-  if (!taken) {
+  if (!accepted) {
     deps.counter.count('ReplyRejected', { reason: 'duplicate' });
     deps.log.warn('device reply rejected', {
       reason: 'duplicate',
-      detail: 'the token was already taken',
+      detail: 'another delivery of this reply was accepted',
       ...fields,
     });
-    return { outcome: 'rejected', reason: 'duplicate', detail: 'the token was already taken' };
+    return {
+      outcome: 'rejected',
+      reason: 'duplicate',
+      detail: 'another delivery of this reply was accepted',
+    };
   }
 
+  const answered = await sendAnswer(taskToken, rotationId, kind, message, record, provenAt, deps);
+  // Late or not, the device answered: a parked rotation holds its slot again.
+  if (kind === 'csr_res') await unparkInCampaign(record, deps);
+  if (answered !== 'sent') {
+    deps.counter.count('ReplyLate', { answer: answered });
+    deps.log.warn('the wait for this reply had ended', { answer: answered, ...fields });
+    return { outcome: 'late', kind, answer: answered };
+  }
+  deps.counter.count('ReplyAccepted', { kind });
+  deps.log.info('device reply accepted', fields);
+  return { outcome: 'accepted', kind };
+}
+
+/**
+ * A reply accepted before whose answer Step Functions may not have heard: answers again with the
+ * same token. Step Functions closes a wait once, so an answer that did arrive earlier meets
+ * TaskTimedOut (or InvalidToken) now and the reply is dropped as the duplicate it is; two deliveries
+ * never advance the workflow twice.
+ */
+async function answerAgain(
+  record: RotationRecord,
+  kind: DeviceReplyKind,
+  message: Record<string, unknown>,
+  deps: DeviceReplyDeps,
+  fields: Record<string, unknown>,
+): Promise<ReplyOutcome> {
+  const provenAt = record.provenAt ?? new Date(deps.clock.now()).toISOString();
+  const answered = await sendAnswer(
+    record.taskToken ?? '',
+    record.rotationId ?? '',
+    kind,
+    message,
+    record,
+    provenAt,
+    deps,
+  );
+  // Either way the device did answer: a parked rotation holds its slot again (idempotent).
+  if (kind === 'csr_res') await unparkInCampaign(record, deps);
+  if (answered !== 'sent') {
+    const detail = `the reply was accepted and its wait is over (Step Functions answered ${answered})`;
+    deps.counter.count('ReplyRejected', { reason: 'duplicate' });
+    deps.log.warn('device reply rejected', { reason: 'duplicate', detail, ...fields });
+    return { outcome: 'rejected', reason: 'duplicate', detail };
+  }
+  deps.counter.count('ReplyAnsweredAgain', { kind });
+  deps.counter.count('ReplyAccepted', { kind });
+  deps.log.info('device reply accepted; its answer was sent again after an interrupted invocation', fields);
+  return { outcome: 'accepted', kind };
+}
+
+const deviceErrorOf = (message: Record<string, unknown>): string =>
+  typeof message.error === 'string' ? message.error.slice(0, 256) : '';
+
+/**
+ * Sends the wait's answer: 'sent', or the name of the Step Functions error that says the wait is over
+ * already (never thrown: a retry cannot help). Any other error is thrown, so the invocation fails and the
+ * rule's retry answers again from the accepted mark.
+ */
+async function sendAnswer(
+  taskToken: string,
+  rotationId: string,
+  kind: DeviceReplyKind,
+  message: Record<string, unknown>,
+  record: RotationRecord,
+  provenAt: string,
+  deps: DeviceReplyDeps,
+): Promise<string> {
   try {
     if (kind === 'crt_err') {
+      const deviceError = deviceErrorOf(message);
       await awsCall('SendTaskFailure', () =>
         deps.sfn.send(
           new SendTaskFailureCommand({
@@ -215,37 +316,22 @@ async function answer(
         deps.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
       );
     }
+    return 'sent';
   } catch (error) {
-    if (LATE_ANSWERS.includes(errorName(error))) {
-      deps.counter.count('ReplyLate', { answer: errorName(error) });
-      deps.log.warn('the wait for this reply had ended', { answer: errorName(error), ...fields });
-      return { outcome: 'late', kind, answer: errorName(error) };
-    }
-    // Give the token back so the rule's retry (or the device's QoS 1 redelivery) can answer.
-    await deps.store
-      .restoreToken({
-        thingName: record.thingName,
-        rotationId,
-        phase: WAITING_PHASE[kind],
-        takenPhase: NEXT_PHASE[kind],
-        taskToken,
-        now: deps.clock.now(),
-      })
-      .catch((restoreError: unknown) => {
-        deps.log.error('could not restore the task token', { error: errorName(restoreError), ...fields });
-      });
+    const name = errorName(error);
+    if (LATE_ANSWERS.includes(name)) return name;
     throw error;
   }
-  if (kind === 'csr_res') await unparkInCampaign(record, deps);
-  deps.counter.count('ReplyAccepted', { kind });
-  deps.log.info('device reply accepted', fields);
-  return { outcome: 'accepted', kind };
 }
 
-/** The device answered: if its rotation was parked in a campaign, it holds a slot again. Never fails the reply. */
+/**
+ * The device answered: if request-csr parked this wait in its campaign (it says so in the record),
+ * the rotation holds a slot again. Otherwise nothing is written. Never fails the reply.
+ */
 async function unparkInCampaign(record: RotationRecord, deps: DeviceReplyDeps): Promise<void> {
   const campaign = countedCampaign(record.campaign);
   if (!deps.campaigns || !campaign) return;
+  if (record.rotationId === undefined || record.campaignParkedRotationId !== record.rotationId) return;
   try {
     const unparked = await deps.campaigns.unpark({
       campaign,

@@ -79,49 +79,60 @@ export class CampaignCounters {
   }
 
   /**
-   * request-csr ran for a rotationId and attempt: the first time it is the request, a second time
-   * the device did not answer it (a timeout). Then the rotation is parked, once: it waits for its
-   * device and does not hold a slot of the campaign's in-flight ceiling.
+   * request-csr asked again after a timeout: the device is away. The rotation is parked, once: it
+   * waits for its device and does not hold a slot of the campaign's in-flight ceiling. A first
+   * request writes nothing here (request-csr tells the two apart from the rotation record), so the
+   * happy path spends no campaign write before its outcome. False when it was parked already or
+   * has ended.
    */
-  async noteCsrRequest(p: {
-    campaign: string;
-    executionArn: string;
-    rotationId: string;
-    attempt: number;
-    now: number;
-  }): Promise<'requested' | 'parked' | 'waiting'> {
+  async park(p: { campaign: string; executionArn: string; now: number }): Promise<boolean> {
     const key = this.rotationKey(p.campaign, p.executionArn);
-    const request = `${p.rotationId}/${p.attempt}`;
-    const old = await this.update('UpdateItem campaign rotation request', {
-      Key: key,
-      UpdateExpression: 'SET csrRequest = :request, expiresAt = if_not_exists(expiresAt, :expires)',
-      ExpressionAttributeValues: {
-        ':request': request,
-        ':expires': Math.floor(p.now / 1000) + ROTATION_ENTRY_RETENTION_SECONDS,
-      },
-      ReturnValues: 'ALL_OLD',
-    });
-    if (old?.csrRequest !== request) return 'requested';
     const parked = await this.update('UpdateItem campaign rotation parked', {
       Key: key,
-      UpdateExpression: 'SET parkedAt = :now',
+      UpdateExpression: 'SET parkedAt = :now, expiresAt = if_not_exists(expiresAt, :expires)',
       ConditionExpression: 'attribute_not_exists(parkedAt) AND attribute_not_exists(outcome)',
-      ExpressionAttributeValues: { ':now': iso(p.now) },
+      ExpressionAttributeValues: {
+        ':now': iso(p.now),
+        ':expires': Math.floor(p.now / 1000) + ROTATION_ENTRY_RETENTION_SECONDS,
+      },
     });
-    if (!parked) return 'waiting';
-    await this.add(p.campaign, { parked: 1 }, p.now);
-    return 'parked';
+    if (!parked) return false;
+    try {
+      await this.add(p.campaign, { parked: 1 }, p.now);
+    } catch (error) {
+      // Not counted: take the mark back, so the next timeout parks it and no unpark counts -1.
+      await this.update('UpdateItem campaign rotation parked undone', {
+        Key: key,
+        UpdateExpression: 'REMOVE parkedAt',
+        ConditionExpression: 'attribute_exists(parkedAt) AND attribute_not_exists(outcome)',
+      }).catch(() => undefined);
+      throw error;
+    }
+    return true;
   }
 
-  /** The device answered: a parked rotation is active again. */
+  /** The device answered: a parked rotation is active again. False when it was not parked. */
   async unpark(p: { campaign: string; executionArn: string; now: number }): Promise<boolean> {
-    const done = await this.update('UpdateItem campaign rotation unparked', {
-      Key: this.rotationKey(p.campaign, p.executionArn),
+    const key = this.rotationKey(p.campaign, p.executionArn);
+    const old = await this.update('UpdateItem campaign rotation unparked', {
+      Key: key,
       UpdateExpression: 'REMOVE parkedAt',
       ConditionExpression: 'attribute_exists(parkedAt)',
+      ReturnValues: 'ALL_OLD',
     });
-    if (!done) return false;
-    await this.add(p.campaign, { parked: -1 }, p.now);
+    if (!old) return false;
+    try {
+      await this.add(p.campaign, { parked: -1 }, p.now);
+    } catch (error) {
+      // Not counted: put the mark back, so the outcome (or a later reply) frees the count once.
+      await this.update('UpdateItem campaign rotation unparked undone', {
+        Key: key,
+        UpdateExpression: 'SET parkedAt = :parkedAt',
+        ConditionExpression: 'attribute_not_exists(parkedAt) AND attribute_not_exists(outcome)',
+        ExpressionAttributeValues: { ':parkedAt': old.parkedAt ?? iso(p.now) },
+      }).catch(() => undefined);
+      throw error;
+    }
     return true;
   }
 

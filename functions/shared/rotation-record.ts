@@ -37,8 +37,17 @@ export const RotationRecord = z.object({
   campaign: z.string().optional(),
   attempt: z.number().optional(),
   rotationId: z.string().optional(),
-  /** The pending callback's task token: cloud side only, never in a message or a log line. */
+  /**
+   * The callback's task token: cloud side only, never in a message or a log line. It stays after a
+   * reply was accepted, until the next wait overwrites it, so an interrupted answer can be sent again.
+   */
   taskToken: z.string().optional(),
+  /** `<rotationId>/<kind>` of the reply accepted for the current wait (device-reply's idempotency mark). */
+  acceptedReply: z.string().optional(),
+  /** The rotationId whose CSR wait request-csr parked in its campaign (device-reply unparks only then). */
+  campaignParkedRotationId: z.string().optional(),
+  /** `<rotationId>/<attempt>` of a csr_req whose publish failed: its retry is no repeat after a timeout. */
+  csrRequestUnsent: z.string().optional(),
   issuingRotationId: z.string().optional(),
   issuingKeyFingerprint: z.string().optional(),
   issuingStartedAt: z.string().optional(),
@@ -73,6 +82,20 @@ const NAMES = { '#status': 'status', '#phase': 'phase' } as const;
 
 /** Fields a resumed (redriven) rotation clears, so the record is IN_PROGRESS again. */
 const RESUME_REMOVE = 'completedAt, expiresAt, escalatedAt';
+
+/** device-reply's mark of the reply accepted for a wait. */
+export const acceptedReplyMark = (rotationId: string, kind: string): string => `${rotationId}/${kind}`;
+/** request-csr's name for one request: the rotationId and the certificate attempt. */
+export const csrRequestMark = (rotationId: string, attempt: number): string => `${rotationId}/${attempt}`;
+
+export interface AwaitReplyParams {
+  fence: Fence;
+  phase: 'AWAITING_CSR' | 'AWAITING_ACK';
+  taskToken: string;
+  attempt?: number;
+  previousError?: string | null;
+  now: number;
+}
 
 export interface Fence {
   readonly thingName: string;
@@ -137,14 +160,20 @@ export class RotationRecordStore {
    * Stores the callback token of a new wait (csr_req or crt_res) with its phase and rotationId.
    * For AWAITING_ACK the record must hold this rotation's new certificate.
    */
-  async awaitReply(p: {
-    fence: Fence;
-    phase: 'AWAITING_CSR' | 'AWAITING_ACK';
-    taskToken: string;
-    attempt?: number;
-    previousError?: string | null;
-    now: number;
-  }): Promise<RotationRecord> {
+  async awaitReply(p: AwaitReplyParams): Promise<RotationRecord> {
+    return this.storeWait(p, 'ALL_NEW');
+  }
+
+  /**
+   * The same write as awaitReply, returning the record as it was before it: request-csr tells a
+   * request repeated after a timeout (same rotationId, attempt and wait) from a first one without
+   * reading the record again.
+   */
+  async awaitReplyReturningPrevious(p: AwaitReplyParams): Promise<RotationRecord> {
+    return this.storeWait(p, 'ALL_OLD');
+  }
+
+  private async storeWait(p: AwaitReplyParams, returnValues: 'ALL_NEW' | 'ALL_OLD'): Promise<RotationRecord> {
     const sets = [
       '#status = :inProgress',
       '#phase = :phase',
@@ -172,13 +201,15 @@ export class RotationRecordStore {
     if (p.phase === 'AWAITING_ACK') {
       condition += ' AND rotationId = :rid AND newCertificateRotationId = :rid';
     }
+    // A new wait has no accepted reply yet, and its request is not known to be unsent.
     const record = await this.update(
       {
         Key: { thingName: p.fence.thingName },
-        UpdateExpression: `SET ${sets.join(', ')} REMOVE ${RESUME_REMOVE}`,
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE ${RESUME_REMOVE}, acceptedReply, csrRequestUnsent`,
         ConditionExpression: condition,
         ExpressionAttributeNames: NAMES,
         ExpressionAttributeValues: values,
+        ReturnValues: returnValues,
       },
       `store the ${p.phase} task token`,
     );
@@ -186,23 +217,33 @@ export class RotationRecordStore {
   }
 
   /**
-   * Takes the pending token for one reply: succeeds once per token, so a duplicate delivery of the
-   * same reply finds nothing to take (invariant 8). Returns false when the token was already taken.
+   * Marks one reply as accepted for the pending wait: succeeds once per wait (the phase moves on), so
+   * of two deliveries of a reply only one is accepted (invariant 8). The token stays in the record
+   * until the next wait overwrites it: an invocation that dies before Step Functions heard the
+   * answer leaves the mark, and the retried reply sends the answer again. False when the wait is
+   * not pending with this token any more.
    */
-  async takeToken(p: {
+  async acceptReply(p: {
     thingName: string;
     rotationId: string;
     phase: 'AWAITING_CSR' | 'AWAITING_ACK';
+    kind: string;
     taskToken: string;
     nextPhase: RotationPhase;
     set?: Readonly<Record<string, string>>;
     now: number;
   }): Promise<boolean> {
     const extra = Object.entries(p.set ?? {});
-    const sets = ['#phase = :next', 'updatedAt = :now', ...extra.map((_, i) => `#x${i} = :x${i}`)];
+    const sets = [
+      '#phase = :next',
+      'acceptedReply = :accepted',
+      'updatedAt = :now',
+      ...extra.map((_, i) => `#x${i} = :x${i}`),
+    ];
     const names: Record<string, string> = { '#phase': 'phase' };
     const values: Record<string, unknown> = {
       ':next': p.nextPhase,
+      ':accepted': acceptedReplyMark(p.rotationId, p.kind),
       ':phase': p.phase,
       ':rid': p.rotationId,
       ':token': p.taskToken,
@@ -215,40 +256,55 @@ export class RotationRecordStore {
     const record = await this.update(
       {
         Key: { thingName: p.thingName },
-        UpdateExpression: `SET ${sets.join(', ')} REMOVE taskToken`,
+        UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression: '#phase = :phase AND rotationId = :rid AND taskToken = :token',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       },
-      'take the task token',
+      'accept the reply',
     );
     return record !== undefined;
   }
 
-  /** Puts a taken token back when the Step Functions answer could not be sent, so a retry can. */
-  async restoreToken(p: {
-    thingName: string;
-    rotationId: string;
-    phase: 'AWAITING_CSR' | 'AWAITING_ACK';
-    takenPhase: RotationPhase;
-    taskToken: string;
-    now: number;
-  }): Promise<boolean> {
+  /**
+   * Records that request-csr parked this rotation's CSR wait in its campaign, so device-reply (which
+   * reads the record anyway) unparks it when the CSR comes, and spends no write otherwise.
+   */
+  async markParked(p: { fence: Fence; now: number }): Promise<boolean> {
     const record = await this.update(
       {
-        Key: { thingName: p.thingName },
-        UpdateExpression: 'SET #phase = :phase, taskToken = :token, updatedAt = :now',
-        ConditionExpression: '#phase = :taken AND rotationId = :rid AND attribute_not_exists(taskToken)',
-        ExpressionAttributeNames: { '#phase': 'phase' },
+        Key: { thingName: p.fence.thingName },
+        UpdateExpression: 'SET campaignParkedRotationId = :rid, updatedAt = :now',
+        ConditionExpression: 'executionArn = :exec AND rotationId = :rid',
         ExpressionAttributeValues: {
-          ':phase': p.phase,
-          ':taken': p.takenPhase,
-          ':rid': p.rotationId,
-          ':token': p.taskToken,
+          ':rid': p.fence.rotationId,
+          ':exec': p.fence.executionArn,
           ':now': iso(p.now),
         },
       },
-      'restore the task token',
+      'mark the rotation parked',
+    );
+    return record !== undefined;
+  }
+
+  /**
+   * Records that the csr_req of this rotationId and attempt could not be published: the step's retry
+   * is the same request again, not a repeat after a timeout. Written on that failure only.
+   */
+  async markCsrRequestUnsent(p: { fence: Fence; attempt: number; now: number }): Promise<boolean> {
+    const record = await this.update(
+      {
+        Key: { thingName: p.fence.thingName },
+        UpdateExpression: 'SET csrRequestUnsent = :request, updatedAt = :now',
+        ConditionExpression: 'executionArn = :exec AND rotationId = :rid',
+        ExpressionAttributeValues: {
+          ':request': csrRequestMark(p.fence.rotationId, p.attempt),
+          ':rid': p.fence.rotationId,
+          ':exec': p.fence.executionArn,
+          ':now': iso(p.now),
+        },
+      },
+      'mark the csr_req unsent',
     );
     return record !== undefined;
   }

@@ -2,6 +2,7 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
@@ -101,11 +102,14 @@ function recorder(event: unknown) {
   });
 }
 
+let tokens = 0;
+/** One run of request-csr; each run is a new wait (a timeout's retry gets a fresh token). */
 function request(attempt = 1) {
   const { log, counter } = recorders();
+  tokens++;
   return requestCsr(
     {
-      taskToken: `token-${attempt}`,
+      taskToken: `token-${attempt}-${tokens}`,
       thingName: THING,
       executionArn: EXECUTION_ARN,
       rotationId: ROTATION_ID,
@@ -115,6 +119,19 @@ function request(attempt = 1) {
     },
     { store: rotations.store, iotData, clock, log, counter, campaigns: counters },
   );
+}
+
+/** The rotation's own item in the campaign table (X#<execution name>), if any. */
+async function rotationItem(): Promise<Record<string, unknown> | undefined> {
+  const name = EXECUTION_ARN.split(':').at(-1) ?? '';
+  const out = await campaigns.db.send(
+    new GetCommand({
+      TableName: campaigns.tableName,
+      Key: { campaignId, entry: `X#${name}` },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item;
 }
 
 function reply() {
@@ -189,5 +206,73 @@ describe('campaign counters moved by the rotations', () => {
       undefined,
       undefined,
     ]);
+  });
+
+  it('a first request writes nothing to the campaign table, and an unparked reply unparks nothing', async () => {
+    // Prepare
+    await rotations.put(claimedRecord({ campaign: campaignId }));
+    // Act
+    await request();
+    const afterRequest = await rotationItem();
+    await reply();
+    // Assess
+    expect(afterRequest).toBeUndefined();
+    expect(await rotationItem()).toBeUndefined();
+    expect((await rotations.read(THING))?.campaignParkedRotationId).toBeUndefined();
+    expect(await meta()).toMatchObject({ parked: 0 });
+  });
+
+  it('a retry of the same invocation (same token) or of an unsent request is no repeat and parks nothing', async () => {
+    // Prepare
+    await rotations.put(claimedRecord({ campaign: campaignId }));
+    const input = {
+      taskToken: 'token-same',
+      thingName: THING,
+      executionArn: EXECUTION_ARN,
+      rotationId: ROTATION_ID,
+      attempt: 1,
+      maxAttempts: 3,
+      previousError: null,
+    };
+    const deps = () => ({ store: rotations.store, iotData, clock, ...recorders(), campaigns: counters });
+    // Act: the same invocation twice, then a new wait whose publish fails, and its retry.
+    await requestCsr(input, deps());
+    await requestCsr(input, deps());
+    iotDataMock
+      .on(IotPublishCommand)
+      .rejects(Object.assign(new Error('slow'), { name: 'ThrottlingException' }));
+    await rotations.put(claimedRecord({ campaign: campaignId }));
+    await expect(requestCsr({ ...input, taskToken: 'token-a' }, deps())).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+    const unsent = (await rotations.read(THING))?.csrRequestUnsent;
+    iotDataMock.on(IotPublishCommand).resolves({});
+    await requestCsr({ ...input, taskToken: 'token-b' }, deps());
+    // Assess
+    expect(unsent).toBe(`${ROTATION_ID}/1`);
+    expect(await meta()).toMatchObject({ parked: 0 });
+    expect(await rotationItem()).toBeUndefined();
+    // The retry's wait clears the mark, so a timeout of it parks as usual.
+    await request();
+    expect(await meta()).toMatchObject({ parked: 1 });
+  });
+
+  it('a parked rotation whose reply invocation died after Step Functions heard it is unparked by the redelivery', async () => {
+    // Prepare: parked; the reply's answer closes the wait but its invocation dies before it unparks.
+    await rotations.put(claimedRecord({ campaign: campaignId }));
+    await request();
+    await request();
+    const parked = await meta();
+    const killed = Object.assign(new Error('the invocation ended'), { name: 'InvocationKilled' });
+    const timedOut = Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' });
+    sfnMock.on(SendTaskSuccessCommand).rejectsOnce(killed).rejects(timedOut);
+    await expect(reply()).rejects.toMatchObject({ name: 'InvocationKilled' });
+    // Act: the redelivery meets the closed wait.
+    const redelivered = await reply();
+    // Assess
+    expect(parked).toMatchObject({ parked: 1 });
+    expect(redelivered).toMatchObject({ outcome: 'rejected', reason: 'duplicate' });
+    expect(await meta()).toMatchObject({ parked: 0 });
+    expect(await rotationItem()).not.toHaveProperty('parkedAt');
   });
 });

@@ -30,10 +30,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await table.close();
 });
+/** Tokens whose wait Step Functions closed: a second answer meets TaskTimedOut, as on AWS. */
+let closed: Set<string>;
+const closeOnce = (input: { taskToken?: string | undefined }) => {
+  const token = input.taskToken ?? '';
+  if (closed.has(token)) {
+    throw Object.assign(new Error('Task Timed Out: Provided task does not exist anymore'), {
+      name: 'TaskTimedOut',
+    });
+  }
+  closed.add(token);
+  return {};
+};
 beforeEach(() => {
+  closed = new Set();
   sfnMock.reset();
-  sfnMock.on(SendTaskSuccessCommand).resolves({});
-  sfnMock.on(SendTaskFailureCommand).resolves({});
+  sfnMock.on(SendTaskSuccessCommand).callsFake(closeOnce);
+  sfnMock.on(SendTaskFailureCommand).callsFake(closeOnce);
 });
 
 const awaitingCsr = (o: Partial<RotationRecord> = {}) =>
@@ -70,7 +83,7 @@ function run(event: unknown, acceptMissingRotationId = true) {
 }
 
 describe('device-reply: accepted replies', () => {
-  it('answers a proper csr_res with the CSR and takes the token', async () => {
+  it('answers a proper csr_res with the CSR and marks it accepted, the token kept cloud side', async () => {
     // Prepare
     await table.put(awaitingCsr());
     // Act
@@ -82,7 +95,8 @@ describe('device-reply: accepted replies', () => {
     expect(JSON.parse(call?.output ?? '{}')).toEqual({ rotationId: ROTATION_ID, csr: CSR });
     const record = await table.read(THING);
     expect(record?.phase).toBe('CSR_RECEIVED');
-    expect(record?.taskToken).toBeUndefined();
+    expect(record?.acceptedReply).toBe(`${ROTATION_ID}/csr_res`);
+    expect(record?.taskToken).toBe('token-csr');
     expect(counts).toContain('ReplyAccepted:csr_res');
   });
 
@@ -212,19 +226,36 @@ describe('device-reply: invariant 3 rejections (each logged and counted, none fa
 });
 
 describe('device-reply: duplicates and late answers (invariant 8)', () => {
-  it('answers Step Functions once when the same csr_res arrives twice', async () => {
+  it('advances the workflow once when the same csr_res arrives twice', async () => {
+    // Prepare
     await table.put(awaitingCsr());
     await run(csrRes()).result;
+    // Act
     const second = run(csrRes());
+    // Assess: the second answer meets the closed wait and the reply is dropped as a duplicate.
     await expect(second.result).resolves.toMatchObject({ outcome: 'rejected', reason: 'duplicate' });
-    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    expect(closed).toEqual(new Set(['token-csr']));
+    expect(second.counts).toEqual(['ReplyRejected:duplicate']);
   });
 
-  it('answers once when two deliveries race for the same token', async () => {
+  it('drops a duplicate without asking Step Functions once the workflow moved on', async () => {
+    // Prepare: accepted, then the issue step moved the record on.
+    await table.put(awaitingCsr());
+    await run(csrRes()).result;
+    await table.put({ ...awaitingCsr(), phase: 'ISSUING', acceptedReply: `${ROTATION_ID}/csr_res` });
+    sfnMock.resetHistory();
+    // Act
+    const late = run(csrRes());
+    // Assess
+    await expect(late.result).resolves.toMatchObject({ outcome: 'rejected', reason: 'duplicate' });
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('accepts one of several deliveries racing for the same wait', async () => {
     await table.put(awaitingCsr());
     const outcomes = await Promise.all([run(csrRes()).result, run(csrRes()).result, run(csrRes()).result]);
     expect(outcomes.filter((o) => o.outcome === 'accepted')).toHaveLength(1);
-    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    expect(closed).toEqual(new Set(['token-csr']));
   });
 
   it('logs, and does not throw, when the wait already timed out', async () => {
@@ -249,13 +280,32 @@ describe('device-reply: duplicates and late answers (invariant 8)', () => {
     await expect(result).resolves.toMatchObject({ outcome: 'late', answer: 'InvalidToken' });
   });
 
-  it('gives the token back and throws when Step Functions is throttled, so a retry can answer', async () => {
+  it('keeps the token and throws when Step Functions is throttled, so the retry answers', async () => {
+    // Prepare
     await table.put(awaitingCsr());
     sfnMock
       .on(SendTaskSuccessCommand)
-      .rejectsOnce(Object.assign(new Error('slow'), { name: 'ThrottlingException' }));
-    await expect(run(csrRes()).result).rejects.toMatchObject({ name: 'TransientAwsError' });
-    expect(await table.read(THING)).toMatchObject({ phase: 'AWAITING_CSR', taskToken: 'token-csr' });
-    await expect(run(csrRes()).result).resolves.toMatchObject({ outcome: 'accepted' });
+      .rejectsOnce(Object.assign(new Error('slow'), { name: 'ThrottlingException' }))
+      .callsFake(closeOnce);
+    // Act
+    const first = run(csrRes()).result;
+    await expect(first).rejects.toMatchObject({ name: 'TransientAwsError' });
+    const afterFailure = await table.read(THING);
+    const retried = await run(csrRes()).result;
+    // Assess
+    expect(afterFailure).toMatchObject({ phase: 'CSR_RECEIVED', taskToken: 'token-csr' });
+    expect(retried).toEqual({ outcome: 'accepted', kind: 'csr_res' });
+    expect(closed).toEqual(new Set(['token-csr']));
+  });
+
+  it('drops the repeat of a reply whose wait had timed out', async () => {
+    // Prepare
+    await table.put(awaitingCsr());
+    closed.add('token-csr');
+    await expect(run(csrRes()).result).resolves.toMatchObject({ outcome: 'late' });
+    // Act
+    const repeat = await run(csrRes()).result;
+    // Assess
+    expect(repeat).toMatchObject({ outcome: 'rejected', reason: 'duplicate' });
   });
 });

@@ -1,0 +1,110 @@
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
+import { type FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
+import { CampaignStore } from '../../functions/shared/campaign-store.ts';
+import type { LocalAws } from '../../local/stack/local-aws.ts';
+import { executionName } from '../../workflows/rotate-device/naming.ts';
+import { eventually, fleetOn, rotationRecord, startLocal, stopLocal } from '../e2e/helpers.ts';
+
+const DAY = 86_400_000;
+const WRITE_OPERATIONS = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
+
+/** The DynamoDB writes served between two snapshots of the local DynamoDB's request counts, by operation. */
+function writesBetween(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+): Record<string, number> {
+  const writes: Record<string, number> = {};
+  for (const operation of WRITE_OPERATIONS) {
+    const n = (after.get(operation) ?? 0) - (before.get(operation) ?? 0);
+    if (n !== 0) writes[operation] = n;
+  }
+  return writes;
+}
+
+describe('the DynamoDB writes of one happy-path rotation of a campaign, counted by the local DynamoDB', () => {
+  let env: { local: LocalAws; dir: string } | undefined;
+  let fleet: FleetSimulator | undefined;
+
+  beforeAll(async () => {
+    env = await startLocal();
+  });
+
+  afterAll(async () => {
+    await fleet?.stop();
+    await stopLocal(env);
+  });
+
+  it('are the rotation record’s ten and two for the campaign (its X# item and the META counter)', async () => {
+    // Prepare: one connected device and a campaign whose counters the rotation moves.
+    if (!env) throw new Error('no local AWS');
+    const { local } = env;
+    const now = local.clock.now();
+    fleet = await fleetOn(local);
+    const [device] = await fleet.provision(
+      planFleet({
+        size: 1,
+        mix: parseBehaviourMix('healthy=100'),
+        prefix: 'writes',
+        validity: () => ({ notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * DAY) }),
+      }),
+    );
+    if (!device) throw new Error('no device provisioned');
+    await fleet.start();
+    await eventually('the device connected', async () =>
+      fleet?.device(device.thingName)?.state().connected ? true : undefined,
+    );
+    const campaignId = 'audit-writes-1';
+    const campaigns = new CampaignStore(local.clients.documents, local.resources.campaignTableName);
+    await campaigns.createMeta({
+      campaignId,
+      source: { kind: 'audit' },
+      pacing: {
+        startsPerSecond: 5,
+        maxInFlight: 10,
+        failureRateThreshold: 0.1,
+        minFinishedForFailureRate: 20,
+      },
+      now,
+    });
+    await local.idle();
+    const before = local.dynamodb.requestCounts();
+
+    // Act: the campaign's pacer would start it this way.
+    await local.clients.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: local.resources.stateMachineArn,
+        name: executionName(device.thingName, device.initialCertificateId),
+        input: JSON.stringify({
+          thingName: device.thingName,
+          oldCertificateId: device.initialCertificateId,
+          campaign: campaignId,
+        }),
+      }),
+    );
+    const record = await eventually('the rotation succeeded', async () => {
+      const r = await rotationRecord(local, device.thingName);
+      return r?.status === 'SUCCEEDED' ? r : undefined;
+    });
+    await eventually('the campaign counted it', async () => {
+      const meta = await campaigns.getMeta(campaignId);
+      return meta?.succeeded === 1 ? meta : undefined;
+    });
+    // Late writes (a reconnect handler, a redelivered reply, the outcome) would show up as a change.
+    await local.idle();
+    let last = JSON.stringify([...local.dynamodb.requestCounts()]);
+    for (let quiet = 0; quiet < 4; ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const current = JSON.stringify([...local.dynamodb.requestCounts()]);
+      quiet = current === last ? quiet + 1 : 0;
+      last = current;
+    }
+    const writes = writesBetween(before, local.dynamodb.requestCounts());
+
+    // Assess
+    expect(record.newCertificateId).not.toBe(device.initialCertificateId);
+    expect(await campaigns.getMeta(campaignId)).toMatchObject({ succeeded: 1, failed: 0, parked: 0 });
+    expect(writes).toEqual({ UpdateItem: 12 });
+  });
+});
