@@ -15,7 +15,12 @@ export interface EnqueueDeps {
   readonly counter: Counter;
   /** How long one invocation keeps paging before it returns `{ done: false }` (ms). */
   readonly budgetMs: number;
+  /** Wall time (ms) left before Lambda stops the invocation: a page is begun only with enough left. */
+  readonly remainingMs?: () => number;
 }
+
+/** Wall time one more page (a list call and its queue writes) may take. */
+export const RESERVED_WALL_MS = 20_000;
 
 const AUDIT_PAGE_SIZE = 250;
 const CERTIFICATE_ID = /^[0-9a-f]{64}$/;
@@ -63,6 +68,7 @@ export async function enqueue(event: unknown, deps: EnqueueDeps): Promise<Enqueu
       return { done: true };
     }
     if (deps.clock.now() >= deadline) return { done: false };
+    if ((deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) < RESERVED_WALL_MS) return { done: false };
   }
 }
 

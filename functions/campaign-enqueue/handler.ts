@@ -24,8 +24,9 @@ export function createHandler(deps: EnqueueHandlerDeps) {
     ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
   });
   const store = new CampaignStore(deps.db, deps.campaignTableName);
-  return wrapHandler(observability, async (event) =>
+  return wrapHandler(observability, async (event, context) =>
     enqueue(event, {
+      remainingMs: () => context.getRemainingTimeInMillis(),
       store,
       iot: deps.iot,
       clock: deps.clock ?? systemSleepClock,

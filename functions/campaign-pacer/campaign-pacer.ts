@@ -35,7 +35,15 @@ export interface PacerDeps {
   readonly pollMs?: number;
   /** Starts under way at once. */
   readonly concurrency?: number;
+  /**
+   * Wall time (ms) left before Lambda stops the invocation. The turn ends while enough is left to
+   * commit its starts and hand over, however the turn's length compares on the deps' clock.
+   */
+  readonly remainingMs?: () => number;
 }
+
+/** Wall time kept for the last batch's commit and the hand-over to a fresh execution. */
+export const RESERVED_WALL_MS = 20_000;
 
 export const DEFAULT_POLL_MS = 1_000;
 export const DEFAULT_CONCURRENCY = 8;
@@ -87,7 +95,8 @@ export async function pace(event: unknown, deps: PacerDeps): Promise<PaceResult>
   let last: CampaignMeta | undefined;
   let waiting = false;
 
-  while (clock.now() < deadline) {
+  const outOfTime = (): boolean => (deps.remainingMs?.() ?? Number.POSITIVE_INFINITY) < RESERVED_WALL_MS;
+  while (clock.now() < deadline && !outOfTime()) {
     const meta = await deps.store.getMeta(campaignId);
     last = meta;
     if (!meta) {

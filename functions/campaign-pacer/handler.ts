@@ -30,8 +30,9 @@ export function createHandler(deps: PacerHandlerDeps) {
     ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
   });
   const store = new CampaignStore(deps.db, deps.campaignTableName);
-  return wrapHandler(observability, async (event) =>
+  return wrapHandler(observability, async (event, context) =>
     pace(event, {
+      remainingMs: () => context.getRemainingTimeInMillis(),
       store,
       iot: deps.iot,
       sfn: deps.sfn,

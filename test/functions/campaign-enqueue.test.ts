@@ -129,6 +129,16 @@ describe('campaign enqueue', () => {
     ]);
   });
 
+  it("stops after a page when the invocation's wall time runs short, whatever budget its clock gives", async () => {
+    // Act: an hour of budget on the clock, but 10 s left before Lambda's timeout.
+    const first = await enqueue(auditEvent(), { ...deps(3_600_000), remainingMs: () => 10_000 });
+
+    // Assess: one page listed and queued, the rest left for the next call.
+    expect(first).toEqual({ done: false });
+    expect(iotMock.commandCalls(ListAuditFindingsCommand)).toHaveLength(1);
+    expect((await queueOf(campaignId)).length).toBeGreaterThan(0);
+  });
+
   it('a repeated call after the campaign is queued lists nothing and changes nothing', async () => {
     // Prepare
     await enqueue(auditEvent(), deps(60_000));

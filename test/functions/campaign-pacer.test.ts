@@ -114,6 +114,27 @@ describe('campaign pacer', () => {
     expect(store.meta).toMatchObject({ status: 'STARTED_ALL', started: 40, nextPosition: 40 });
   });
 
+  it("ends its turn while the invocation still has time to commit, when Lambda's clock runs out before the turn's", async () => {
+    // Prepare: a one-minute turn, but only 30 s of the invocation left, running down with the clock.
+    const store = new MemoryCampaignStore('audit-t1');
+    store.queueCertificates(Array.from({ length: 200 }, (_, i) => cert(i + 1)));
+    const begun = clock.now();
+    const remainingMs = (): number => 30_000 - (clock.now() - begun);
+
+    // Act
+    const result = await drive(
+      clock,
+      pace(event(pacing({ startsPerSecond: 5 })), { ...deps(store, 60), remainingMs }),
+    );
+
+    // Assess: about 10 s of starts, all committed; the rest waits for the next turn.
+    expect(result.status).toBe('running');
+    expect(result.started).toBeGreaterThanOrEqual(40);
+    expect(result.started).toBeLessThanOrEqual(60);
+    expect(store.meta).toMatchObject({ nextPosition: result.started, started: result.started });
+    expect(clock.now() - begun).toBeLessThan(30_000 - 10_000);
+  });
+
   it('keeps the rate across turns: the next turn does not start at once where the last one stopped', async () => {
     // Prepare
     const store = new MemoryCampaignStore('audit-t1');
