@@ -18,9 +18,10 @@ import { createHandler as onReconnect } from './on-reconnect/handler.ts';
 import { createHandler as outcomeRecorder } from './outcome-recorder/handler.ts';
 import { createHandler as requestCsr } from './request-csr/handler.ts';
 import { createHandler as retireCertificate } from './retire-certificate/handler.ts';
+import { createHandler as retiredCertificateSweeper } from './retired-certificate-sweeper/handler.ts';
 import { createHandler as revokeCertificate } from './revoke-certificate/handler.ts';
 import { type SleepClock, sleepClockOf } from './shared/campaign-sleep.ts';
-import type { RuntimeOptions } from './shared/environment.ts';
+import { ConfigurationError, type RuntimeOptions } from './shared/environment.ts';
 
 export { documentClient } from './shared/environment.ts';
 
@@ -49,6 +50,10 @@ export interface RotationFunctionsDeps extends RuntimeOptions {
   readonly acceptMissingRotationId?: boolean;
   readonly graceDays?: number;
   readonly retentionSeconds?: number;
+  /** The retired-certificate sweeper's DeleteCertificate rate (2 per second by default). */
+  readonly sweepDeletesPerSecond?: number;
+  /** How long one sweeper run lasts at most, in seconds of the clock (840 by default). */
+  readonly sweepBudgetSeconds?: number;
 }
 
 /** One handler per function id of the contract, built with the given clients and settings. */
@@ -87,6 +92,7 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
     'revoke-certificate': revokeCertificate({ ...table, iot: deps.iot }),
     'retire-certificate': retireCertificate({
       ...table,
+      ...counted,
       iot: deps.iot,
       ...(deps.graceDays !== undefined ? { graceDays: deps.graceDays } : {}),
     }),
@@ -100,7 +106,30 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
       escalationTopicArn: deps.escalationTopicArn,
       ...(deps.retentionSeconds !== undefined ? { retentionSeconds: deps.retentionSeconds } : {}),
     }),
+    'retired-certificate-sweeper': sweeperOf(deps, runtime),
   };
+}
+
+function sweeperOf(deps: RotationFunctionsDeps, runtime: RuntimeOptions): RotationHandler {
+  const campaignTableName = deps.campaignTableName;
+  if (!campaignTableName) {
+    // Without the table there is nothing to sweep; a run says so rather than pretending it swept.
+    return async () => {
+      throw new ConfigurationError(
+        'the retired-certificate sweeper needs the campaign table (campaignTableName)',
+      );
+    };
+  }
+  return retiredCertificateSweeper({
+    ...(runtime.logLevel ? { logLevel: runtime.logLevel } : {}),
+    ...(runtime.metricsNamespace ? { metricsNamespace: runtime.metricsNamespace } : {}),
+    db: deps.db,
+    campaignTableName,
+    iot: deps.iot,
+    clock: sleepClockOf(deps.clock),
+    ...(deps.sweepDeletesPerSecond !== undefined ? { deletesPerSecond: deps.sweepDeletesPerSecond } : {}),
+    ...(deps.sweepBudgetSeconds !== undefined ? { budgetSeconds: deps.sweepBudgetSeconds } : {}),
+  });
 }
 
 /** The campaign state machine of the deployment whose rotate-device state machine this is. */

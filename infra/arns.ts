@@ -45,7 +45,8 @@ export function arnsFor(scope: Construct, role: ResourceRole, targets: RoleTarge
     case 'rotationTable':
       return [targets.tableArn, `${targets.tableArn}/index/*`];
     case 'campaignTable':
-      return [targets.campaignTableArn, `${targets.campaignTableArn}/index/*`];
+      // The campaign table has no index: the table alone.
+      return [targets.campaignTableArn];
     case 'stateMachine':
       return [targets.stateMachineArn];
     case 'executions':

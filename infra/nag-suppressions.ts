@@ -57,14 +57,6 @@ export function suppressFindings(stack: RecertStack): void {
         "The workflow contract grants the rotation table's indexes with the table (the byStatus index).",
       );
     }
-    if (has('campaignTable')) {
-      acknowledge(
-        role,
-        `${IAM5}[Resource::<${logicalIdOf(stack.campaignTable.table)}.Arn>/index/*]`,
-        'The campaign contract grants the campaign table with its indexes, as the rotation table: it has none ' +
-          'today, so the wildcard matches nothing until the contract adds one.',
-      );
-    }
     if (has('managementTopics')) {
       acknowledge(
         role,

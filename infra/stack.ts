@@ -8,6 +8,7 @@ import { CampaignStateMachine } from './constructs/campaign-state-machine.ts';
 import { CampaignTable } from './constructs/campaign-table.ts';
 import { DeviceDefenderAudit } from './constructs/device-defender-audit.ts';
 import { DeviceTopicRules } from './constructs/device-topic-rules.ts';
+import { FunctionSchedules } from './constructs/function-schedules.ts';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { OutcomeEvents } from './constructs/outcome-events.ts';
@@ -46,6 +47,7 @@ export class RecertStack extends Stack {
   readonly topicRules: DeviceTopicRules;
   readonly audit: DeviceDefenderAudit;
   readonly outcomeEvents: OutcomeEvents;
+  readonly schedules: FunctionSchedules;
   readonly devicePolicy: iot.CfnPolicy;
   readonly monitoring: Monitoring;
   readonly iotDataEndpoint: IotDataEndpoint;
@@ -111,6 +113,7 @@ export class RecertStack extends Stack {
       stateMachineArn: this.rotation.stateMachine.stateMachineArn,
       recorder: functions['outcome-recorder'],
     });
+    this.schedules = new FunctionSchedules(this, 'Schedules', { functions });
     this.devicePolicy = new iot.CfnPolicy(this, 'DevicePolicy', {
       policyName: DEVICE_POLICY_NAME,
       policyDocument: devicePolicyDocument(Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID),

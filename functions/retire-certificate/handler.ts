@@ -1,8 +1,10 @@
 import { IoTClient } from '@aws-sdk/client-iot';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RetireCertificateInput } from '../../workflows/rotate-device/types.ts';
+import { RetiredCertificates } from '../retired-certificate-sweeper/retired-entries.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import {
+  ConfigurationError,
   defaultClock,
   documentClient,
   numberEnv,
@@ -20,6 +22,8 @@ export interface RetireCertificateHandlerDeps extends RuntimeOptions {
   readonly iot: IoTClient;
   /** Default 0: the old certificate is deleted. */
   readonly graceDays?: number;
+  /** The campaign table, where a kept certificate's "delete after" entry goes; needed with a grace period. */
+  readonly campaignTableName?: string;
 }
 
 export function createHandler(deps: RetireCertificateHandlerDeps) {
@@ -28,6 +32,16 @@ export function createHandler(deps: RetireCertificateHandlerDeps) {
     ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
   });
   const store = new RotationRecordStore(deps.db, deps.tableName);
+  const graceDays = deps.graceDays ?? 0;
+  if (graceDays > 0 && !deps.campaignTableName) {
+    throw new ConfigurationError(
+      `a grace period of ${graceDays} days needs the campaign table (CAMPAIGN_TABLE_NAME), where the sweeper ` +
+        'finds when each kept certificate may be deleted',
+    );
+  }
+  const retired = deps.campaignTableName
+    ? new RetiredCertificates(deps.db, deps.campaignTableName)
+    : undefined;
   return wrapHandler(observability, async (event) => {
     const input = parseStepInput(RetireCertificateInput, event, 'RetireOldCertificate');
     observability.logger.appendKeys({ thingName: input.thingName, rotationId: input.rotationId });
@@ -37,7 +51,8 @@ export function createHandler(deps: RetireCertificateHandlerDeps) {
       clock: deps.clock ?? defaultClock,
       log: logOf(observability.logger),
       counter: counterOf(observability.metrics),
-      graceDays: deps.graceDays ?? 0,
+      graceDays,
+      retired,
     });
   });
 }
@@ -48,6 +63,7 @@ export const handler = lazyHandler(() =>
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     iot: new IoTClient(lambdaClientConfig()),
     graceDays: numberEnv('OLD_CERTIFICATE_GRACE_DAYS', 0),
+    ...(process.env.CAMPAIGN_TABLE_NAME ? { campaignTableName: process.env.CAMPAIGN_TABLE_NAME } : {}),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),
 );

@@ -1,6 +1,7 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
 import { CertificateMismatch, ProofOfPossessionMissing } from '../../workflows/rotate-device/errors.ts';
 import type { RetireCertificateInput, StepDone } from '../../workflows/rotate-device/types.ts';
+import type { RetiredCertificates } from '../retired-certificate-sweeper/retired-entries.ts';
 import { removeCertificate } from '../shared/iot-certificates.ts';
 import type { Counter, Log } from '../shared/observability.ts';
 import type { Fence, RotationRecordStore } from '../shared/rotation-record.ts';
@@ -13,6 +14,13 @@ export interface RetireCertificateDeps {
   readonly counter: Counter;
   /** 0 deletes the old certificate; more keeps it INACTIVE and records when it may be deleted. */
   readonly graceDays: number;
+  /** Where a kept certificate's "delete after" entry goes, for the sweeper; needed with a grace period. */
+  readonly retired?: RetiredCertificates | undefined;
+}
+
+/** A grace period was set, but nowhere to record when the kept certificate may be deleted. */
+export class GracePeriodWithoutSweeperError extends Error {
+  override readonly name = 'GracePeriodWithoutSweeperError';
 }
 
 /**
@@ -59,6 +67,27 @@ export async function retireOldCertificate(
     record.copiedPolicies.fromCertificateArn.endsWith(`/${input.oldCertificateId}`)
       ? record.copiedPolicies
       : undefined;
+  // The claim of a later rotation leaves `oldCertificateDeleteAfter` in the record: only a RETIRED
+  // phase (reset by every claim) says this rotation's own earlier try recorded it.
+  const recorded = record.phase === 'RETIRED' ? record.oldCertificateDeleteAfter : undefined;
+  const deleteAfter = keep ? deleteAfterOf(recorded, deps.clock.now(), deps.graceDays) : 0;
+  if (keep) {
+    if (!deps.retired) {
+      throw new GracePeriodWithoutSweeperError(
+        `${input.thingName}: a grace period of ${deps.graceDays} days is set but no campaign table to record ` +
+          `when certificate ${input.oldCertificateId} may be deleted`,
+      );
+    }
+    // Recorded before the certificate is touched, and outside the thing's record (which its next
+    // rotation resets), so the deletion is never forgotten. A retried step reuses the deadline it
+    // recorded, so it writes the same entry again.
+    await deps.retired.put({
+      thingName: input.thingName,
+      certificateId: input.oldCertificateId,
+      rotationId: input.rotationId,
+      deleteAfter,
+    });
+  }
   const outcome = await removeCertificate(deps.iot, {
     certificateId: input.oldCertificateId,
     thingName: input.thingName,
@@ -72,13 +101,17 @@ export async function retireOldCertificate(
     phase: 'RETIRED',
     set: {
       oldCertificateRetiredAt: new Date(now).toISOString(),
-      ...(keep
-        ? { oldCertificateDeleteAfter: new Date(now + deps.graceDays * 86_400_000).toISOString() }
-        : {}),
+      ...(keep ? { oldCertificateDeleteAfter: new Date(deleteAfter).toISOString() } : {}),
     },
     now,
   });
   deps.counter.count('CertificateRetired');
   deps.log.info('old certificate retired', { certificateId: input.oldCertificateId, outcome });
   return { certificateId: input.oldCertificateId, action: `retired (${outcome})` };
+}
+
+/** When a kept certificate may go: the deadline a previous try of this step recorded, else now + grace. */
+function deleteAfterOf(recorded: string | undefined, now: number, graceDays: number): number {
+  const earlier = recorded === undefined ? Number.NaN : Date.parse(recorded);
+  return Number.isFinite(earlier) ? earlier : now + graceDays * 86_400_000;
 }

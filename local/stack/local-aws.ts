@@ -31,6 +31,7 @@ import {
   provisionResources,
   stateMachineArnOf,
 } from './resources.ts';
+import { type LocalSchedules, startSchedules } from './schedules.ts';
 import type { LocalAwsManifest, LocalCampaignResources, LocalEndpoints, LocalResources } from './types.ts';
 import {
   type FunctionConfig,
@@ -64,8 +65,17 @@ export interface LocalAwsOptions {
   /** The functions' settings, as their environment variables give them on AWS. */
   readonly functionSettings?: Pick<
     RotationFunctionsDeps,
-    'requireCnMatch' | 'acceptMissingRotationId' | 'graceDays' | 'retentionSeconds' | 'checkNames' | 'pacing'
+    | 'requireCnMatch'
+    | 'acceptMissingRotationId'
+    | 'graceDays'
+    | 'retentionSeconds'
+    | 'checkNames'
+    | 'pacing'
+    | 'sweepDeletesPerSecond'
+    | 'sweepBudgetSeconds'
   >;
+  /** Real time between two runs of a scheduled function, at least (1 s by default; tests shorten it). */
+  readonly scheduleWallGapMs?: number;
   /** The functions' log level (their structured logs go to stdout as on Lambda); SILENT by default. */
   readonly functionLogLevel?: RotationFunctionsDeps['logLevel'];
   /** Delays of Lambda's asynchronous retries (IoT rules, SNS, EventBridge); one and two minutes by default. */
@@ -102,6 +112,7 @@ export class LocalAws {
     readonly manifest: LocalAwsManifest,
     private readonly closers: readonly (() => Promise<void>)[],
     private readonly claim: StateDirClaim,
+    private readonly schedules: LocalSchedules,
   ) {}
 
   static async start(options: LocalAwsOptions): Promise<LocalAws> {
@@ -284,7 +295,6 @@ export class LocalAws {
     await stepFunctions.open();
     stack.add(() => stepFunctions.close());
     // Execution status changes go to EventBridge as on AWS, where a rule routes them to the recorder.
-    // Execution status changes go to EventBridge as on AWS, where a rule routes them to the recorder.
     stepFunctions.onStatusChange((event) => events.eventBridge.emit(event));
 
     const provisioned = await provisionResources({
@@ -302,6 +312,17 @@ export class LocalAws {
           : {}),
       },
     });
+
+    // The scheduled functions (the retired-certificate sweeper) on the local clock, as EventBridge
+    // schedules run them on AWS; closed before the functions and services they call.
+    // The sweeper only has work when certificates are kept for a grace period, so a local AWS without
+    // one does not run it.
+    const graceDays = options.functionSettings?.graceDays ?? 0;
+    const schedules = startSchedules(clock, functions, log, {
+      enabled: (id) => id !== 'retired-certificate-sweeper' || graceDays > 0,
+      ...(options.scheduleWallGapMs !== undefined ? { minWallGapMs: options.scheduleWallGapMs } : {}),
+    });
+    stack.add(() => schedules.close());
 
     const resources: LocalResources & LocalCampaignResources = {
       region,
@@ -338,13 +359,15 @@ export class LocalAws {
       manifest,
       [...stack],
       claim,
+      schedules,
     );
   }
 
-  /** Resolves when no asynchronous delivery (rules, SNS, EventBridge) or audit task is under way. */
+  /** Resolves when no asynchronous delivery (rules, SNS, EventBridge), audit task or scheduled run is under way. */
   async idle(): Promise<void> {
     await this.audit.idle();
     await this.events.idle();
+    await this.schedules.idle();
   }
 
   /** Stops every service, last started first (state stays in the state directory), and removes the manifest. */

@@ -67,15 +67,8 @@ const withNewCertificate = (o: Partial<RotationRecord> = {}) =>
   });
 const revoke = () =>
   createRevokeHandler({ db: table.db, tableName: table.tableName, iot, clock, logLevel: 'SILENT' });
-const retire = (graceDays = 0) =>
-  createRetireHandler({
-    db: table.db,
-    tableName: table.tableName,
-    iot,
-    clock,
-    logLevel: 'SILENT',
-    graceDays,
-  });
+const retire = () =>
+  createRetireHandler({ db: table.db, tableName: table.tableName, iot, clock, logLevel: 'SILENT' });
 const revokeEvent = {
   thingName: THING,
   executionArn: EXECUTION_ARN,
@@ -267,15 +260,8 @@ describe('retire-certificate', () => {
     expect(touched('delete')).toEqual([OLD_CERT_ID]);
   });
 
-  it('keeps the old certificate INACTIVE during a grace period', async () => {
-    await table.put(proven());
-    await retire(7)(retireEvent, lambdaContext('retire'));
-    expect(touched('update')).toEqual([OLD_CERT_ID]);
-    expect(touched('delete')).toEqual([]);
-    expect((await table.read(THING))?.oldCertificateDeleteAfter).toBe(
-      new Date(clock.now() + 7 * 86_400_000).toISOString(),
-    );
-  });
+  // A grace period (the certificate kept INACTIVE and its "delete after" entry) is tested in
+  // retire-grace-period.test.ts, beside the campaign table it writes to.
 
   it.each([
     ['no crt_ack yet', { phase: 'AWAITING_ACK' as const, provenCertificateId: undefined }],

@@ -62,11 +62,17 @@ describe('a deployment with ACM Private CA and its own settings', () => {
       [ISSUER_ENV.privateCaArn]: CA_ARN,
       [ISSUER_ENV.validityDays]: '90',
     });
-    expect(envOf(logicalId(f['retire-certificate']))).toMatchObject({ OLD_CERTIFICATE_GRACE_DAYS: '14' });
+    // With a grace period, retire records each kept certificate in the campaign table for the sweeper.
+    expect(envOf(logicalId(f['retire-certificate']))).toMatchObject({
+      OLD_CERTIFICATE_GRACE_DAYS: '14',
+      CAMPAIGN_TABLE_NAME: { Ref: logicalId(s.stack.campaignTable.table) },
+    });
     expect(envOf(logicalId(f['audit-fanout']))).toMatchObject({
       AUDIT_CHECK_NAMES: 'DEVICE_CERTIFICATE_AGE_CHECK',
-      STATE_MACHINE_ARN: cfnArn('states', 'stateMachine:fleet-a-rotate-device'),
+      CAMPAIGN_STATE_MACHINE_ARN: cfnArn('states', 'stateMachine:recert-campaign'),
     });
+    // The fan-out starts campaigns, never rotations: it is not told the rotation state machine.
+    expect(envOf(logicalId(f['audit-fanout']))).not.toHaveProperty('STATE_MACHINE_ARN');
     expect(envOf(logicalId(f['request-csr']))).toMatchObject({ IOT_DATA_ENDPOINT: `https://${ENDPOINT}` });
   });
 

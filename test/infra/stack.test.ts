@@ -84,7 +84,8 @@ function resourcesOf(role: ResourceRole): unknown[] {
     case 'rotationTable':
       return [getAtt(ids.table), { 'Fn::Join': ['', [getAtt(ids.table), '/index/*']] }];
     case 'campaignTable':
-      return [getAtt(ids.campaignTable), { 'Fn::Join': ['', [getAtt(ids.campaignTable), '/index/*']] }];
+      // The campaign table has no index.
+      return [getAtt(ids.campaignTable)];
     case 'stateMachine':
       return [STATE_MACHINE_ARN];
     case 'executions':

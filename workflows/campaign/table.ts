@@ -79,3 +79,27 @@ export const META_ATTRIBUTES = [
   'baselineSucceeded',
   'baselineFailed',
 ] as const;
+
+/**
+ * Old certificates kept INACTIVE for a grace period, until the retired-certificate sweeper deletes
+ * them. They live in this table under one reserved partition rather than in the rotation record,
+ * because a thing's record is reset by its next rotation's claim: a second rotation within the grace
+ * period would lose the first certificate's deletion. `#` cannot start a campaign id (see
+ * `CampaignId`), so the partition never meets a campaign's items.
+ *
+ * One item per kept certificate, sort key `<deleteAfter ISO>#<certificateId>`: a Query for the sort
+ * keys below `<now ISO>$` reads exactly the due ones, oldest first (ISO-8601 UTC strings of one
+ * length sort as the times they name, and `$` follows `#`). Attributes: `thingName`,
+ * `certificateId`, `rotationId`, `deleteAfter`, and `expiresAt`, the TTL backstop set well past
+ * `deleteAfter` so an entry the sweeper can never finish does not stay forever.
+ */
+export const RETIRED_PARTITION = '#retired';
+
+/** How long after its deadline an undeletable entry lingers before TTL drops it (90 days). */
+export const RETIRED_ENTRY_TTL_AFTER_DEADLINE_SECONDS = 90 * 86_400;
+
+export const retiredEntry = (deleteAfterIso: string, certificateId: string): string =>
+  `${deleteAfterIso}#${certificateId}`;
+
+/** The exclusive upper bound of the due entries' sort keys at `nowIso`. */
+export const retiredDueBound = (nowIso: string): string => `${nowIso}$`;

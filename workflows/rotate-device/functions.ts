@@ -14,6 +14,7 @@ export const FUNCTION_IDS = [
   'retire-certificate',
   'on-reconnect',
   'outcome-recorder',
+  'retired-certificate-sweeper',
 ] as const;
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
@@ -29,7 +30,9 @@ export type FunctionTrigger =
     }
   | { kind: 'sns'; topic: 'auditNotifications' }
   | { kind: 'iot-rule'; rule: string }
-  | { kind: 'eventbridge'; source: 'aws.states'; detailType: 'Step Functions Execution Status Change' };
+  | { kind: 'eventbridge'; source: 'aws.states'; detailType: 'Step Functions Execution Status Change' }
+  /** A schedule: EventBridge on AWS, a timer on the local clock in the local stack. */
+  | { kind: 'schedule'; rateMinutes: number };
 
 /**
  * What a grant applies to, by role; the deployer maps each to ARNs:
@@ -197,14 +200,6 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
         source: 'campaignStateMachine',
         description: 'ARN of the campaign state machine.',
       },
-      {
-        name: 'STATE_MACHINE_ARN',
-        required: true,
-        source: 'stateMachine',
-        description:
-          'ARN of the rotate-device state machine. The fan-out no longer starts its executions (the ' +
-          'campaign pacer does); kept so that deployments reading it keep working.',
-      },
       ...PACING_ENV,
       {
         name: 'AUDIT_CHECK_NAMES',
@@ -331,10 +326,19 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     factoryExport: 'createHandler',
     description:
       'After the proven crt_ack only: detaches the old certificate from thing and policies, sets it ' +
-      'INACTIVE and deletes it (or keeps it INACTIVE when a grace period is set).',
+      'INACTIVE and deletes it (or keeps it INACTIVE when a grace period is set, recording when the ' +
+      'retired-certificate sweeper may delete it).',
     trigger: { kind: 'state-machine-task', state: 'RetireOldCertificate', waitForTaskToken: false },
     environment: [
       TABLE_ENV,
+      {
+        name: 'CAMPAIGN_TABLE_NAME',
+        required: false,
+        source: 'campaignTable',
+        description:
+          'Name of the campaign table, where a certificate kept for a grace period gets its "delete after" ' +
+          'entry for the retired-certificate sweeper (needed when the grace period is above 0).',
+      },
       {
         name: 'OLD_CERTIFICATE_GRACE_DAYS',
         required: false,
@@ -344,7 +348,11 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       },
       METRICS_ENV,
     ],
-    permissions: CERTIFICATE_REMOVAL_GRANTS,
+    permissions: [
+      ...CERTIFICATE_REMOVAL_GRANTS,
+      // The "delete after" entry of a certificate kept for a grace period.
+      { actions: ['dynamodb:PutItem'], resource: 'campaignTable' },
+    ],
     timeoutSeconds: 60,
   },
   'on-reconnect': {
@@ -418,5 +426,56 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
     ],
     timeoutSeconds: 30,
+  },
+  'retired-certificate-sweeper': {
+    id: 'retired-certificate-sweeper',
+    entry: entry('retired-certificate-sweeper'),
+    handlerExport: 'handler',
+    factoryExport: 'createHandler',
+    description:
+      'Scheduled: deletes the old certificates whose grace period ended (INACTIVE, detached), oldest ' +
+      'first, paced under the DeleteCertificate quota; leaves alone one that was reactivated.',
+    trigger: { kind: 'schedule', rateMinutes: 15 },
+    environment: [
+      {
+        name: 'CAMPAIGN_TABLE_NAME',
+        required: true,
+        source: 'campaignTable',
+        description: 'Name of the campaign table, whose reserved partition holds the "delete after" entries.',
+      },
+      {
+        name: 'SWEEP_DELETES_PER_SECOND',
+        required: false,
+        source: 'setting',
+        default: '2',
+        description:
+          "DeleteCertificate calls per second, at most (AWS's quota is 10; the rest is left to campaigns).",
+      },
+      {
+        name: 'SWEEP_BUDGET_SECONDS',
+        required: false,
+        source: 'setting',
+        default: '840',
+        description: 'How long one run keeps deleting before it leaves the rest to the next run.',
+      },
+      METRICS_ENV,
+    ],
+    permissions: [
+      { actions: ['dynamodb:Query', 'dynamodb:DeleteItem'], resource: 'campaignTable' },
+      {
+        actions: [
+          'iot:DeleteCertificate',
+          'iot:DescribeCertificate',
+          'iot:ListAttachedPolicies',
+          'iot:DetachPolicy',
+        ],
+        resource: 'iotCertificates',
+      },
+      { actions: ['iot:DetachPolicy'], resource: 'iotPolicies' },
+      { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
+      // ListPrincipalThings takes no resource ARN: what a certificate refused for a conflict is still on.
+      { actions: ['iot:ListPrincipalThings'], resource: 'any' },
+    ],
+    timeoutSeconds: 900,
   },
 };

@@ -1,0 +1,211 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCertificateCommand,
+  DescribeCertificateCommand,
+  DetachPolicyCommand,
+  DetachThingPrincipalCommand,
+  IoTClient,
+  ListAttachedPoliciesCommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler as createRetireHandler } from '../../functions/retire-certificate/handler.ts';
+import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
+import { CAMPAIGN_TABLE, RETIRED_PARTITION } from '../../workflows/campaign/table.ts';
+import {
+  claimedRecord,
+  clock,
+  EXECUTION_ARN,
+  lambdaContext,
+  NEW_CERT_ID,
+  NEXT_ROTATION_ID,
+  NOW,
+  OLD_CERT_ID,
+  ROTATION_ID,
+  startTable,
+  type TableHarness,
+  THING,
+} from './harness.ts';
+
+const DAY = 86_400_000;
+const arn = (id: string) => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
+const CAMPAIGNS = 'campaigns-grace';
+let table: TableHarness;
+const iot = new IoTClient({ region: 'us-east-1' });
+const iotMock = mockClient(iot);
+
+beforeAll(async () => {
+  table = await startTable();
+  // The campaign table, keyed as the contract says, in the same local DynamoDB.
+  await table.db.send(
+    new CreateTableCommand({
+      TableName: CAMPAIGNS,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: CAMPAIGN_TABLE.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: CAMPAIGN_TABLE.sortKey.name, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: CAMPAIGN_TABLE.partitionKey.name, AttributeType: 'S' },
+        { AttributeName: CAMPAIGN_TABLE.sortKey.name, AttributeType: 'S' },
+      ],
+    }),
+  );
+});
+afterAll(async () => {
+  await table.close();
+});
+beforeEach(() => {
+  iotMock.reset();
+  iotMock.on(DescribeCertificateCommand).callsFake((input: { certificateId: string }) => ({
+    certificateDescription: {
+      certificateId: input.certificateId,
+      certificateArn: arn(input.certificateId),
+      certificatePem: 'PEM',
+      status: 'ACTIVE',
+    },
+  }));
+  iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: 'device-policy' }] });
+  iotMock.on(DetachThingPrincipalCommand).resolves({});
+  iotMock.on(DetachPolicyCommand).resolves({});
+  iotMock.on(UpdateCertificateCommand).resolves({});
+  iotMock.on(DeleteCertificateCommand).resolves({});
+});
+
+const proven = (o: Partial<RotationRecord> = {}) =>
+  claimedRecord({
+    phase: 'PROVEN',
+    rotationId: ROTATION_ID,
+    newCertificateId: NEW_CERT_ID,
+    newCertificateArn: arn(NEW_CERT_ID),
+    newCertificateRotationId: ROTATION_ID,
+    provenCertificateId: NEW_CERT_ID,
+    provenAt: 'x',
+    ...o,
+  });
+const retire = (graceDays: number, now: () => number = clock.now) =>
+  createRetireHandler({
+    db: table.db,
+    tableName: table.tableName,
+    campaignTableName: CAMPAIGNS,
+    iot,
+    clock: { now },
+    logLevel: 'SILENT',
+    graceDays,
+  });
+const event = (
+  o: Partial<{ rotationId: string; oldCertificateId: string; newCertificateId: string }> = {},
+) => ({
+  thingName: THING,
+  executionArn: EXECUTION_ARN,
+  rotationId: ROTATION_ID,
+  oldCertificateId: OLD_CERT_ID,
+  newCertificateId: NEW_CERT_ID,
+  ...o,
+});
+const entries = async () =>
+  (
+    await table.db.send(
+      new QueryCommand({
+        TableName: CAMPAIGNS,
+        KeyConditionExpression: 'campaignId = :p',
+        ExpressionAttributeValues: { ':p': RETIRED_PARTITION },
+        ConsistentRead: true,
+      }),
+    )
+  ).Items ?? [];
+const clearEntries = async () => {
+  for (const item of await entries()) {
+    await table.db.send(
+      new DeleteCommand({ TableName: CAMPAIGNS, Key: { campaignId: item.campaignId, entry: item.entry } }),
+    );
+  }
+};
+const calls = (command: 'update' | 'delete') =>
+  command === 'update'
+    ? iotMock.commandCalls(UpdateCertificateCommand).map((c) => c.args[0].input.certificateId)
+    : iotMock.commandCalls(DeleteCertificateCommand).map((c) => c.args[0].input.certificateId);
+
+describe('retire-certificate with a grace period', () => {
+  beforeEach(clearEntries);
+
+  it('keeps the old certificate INACTIVE and records when the sweeper may delete it', async () => {
+    // Prepare
+    await table.put(proven());
+    // Act
+    await retire(7)(event(), lambdaContext('retire'));
+    // Assess
+    expect(calls('update')).toEqual([OLD_CERT_ID]);
+    expect(calls('delete')).toEqual([]);
+    const deleteAfter = new Date(NOW + 7 * DAY).toISOString();
+    expect((await table.read(THING))?.oldCertificateDeleteAfter).toBe(deleteAfter);
+    expect(await entries()).toEqual([
+      {
+        campaignId: '#retired',
+        entry: `${deleteAfter}#${OLD_CERT_ID}`,
+        thingName: THING,
+        certificateId: OLD_CERT_ID,
+        rotationId: ROTATION_ID,
+        deleteAfter,
+        // TTL backstop: 90 days past the deadline.
+        expiresAt: (NOW + 7 * DAY) / 1000 + 90 * 86_400,
+      },
+    ]);
+  });
+
+  it('writes the same entry again when the step is retried later, not a second one', async () => {
+    // Prepare: the first try finished; the step runs again an hour later.
+    await table.put(proven());
+    await retire(7)(event(), lambdaContext('retire'));
+    // Act
+    await retire(7, () => NOW + 3_600_000)(event(), lambdaContext('retire'));
+    // Assess
+    expect((await entries()).map((e) => e.entry)).toEqual([
+      `${new Date(NOW + 7 * DAY).toISOString()}#${OLD_CERT_ID}`,
+    ]);
+  });
+
+  it("keeps the first certificate's entry when the thing is rotated again within the grace period", async () => {
+    // Prepare: the first rotation retired OLD; a second rotation (same thing) replaces NEW a day later.
+    await table.put(proven());
+    await retire(7)(event(), lambdaContext('retire'));
+    const third = 'c'.repeat(64);
+    await table.put(
+      proven({
+        rotationId: NEXT_ROTATION_ID,
+        oldCertificateId: NEW_CERT_ID,
+        newCertificateId: third,
+        newCertificateArn: arn(third),
+        newCertificateRotationId: NEXT_ROTATION_ID,
+        provenCertificateId: third,
+        // What the first rotation left in the record and the next claim did not clear.
+        oldCertificateDeleteAfter: new Date(NOW + 7 * DAY).toISOString(),
+      }),
+    );
+    // Act
+    await retire(7, () => NOW + DAY)(
+      event({ rotationId: NEXT_ROTATION_ID, oldCertificateId: NEW_CERT_ID, newCertificateId: third }),
+      lambdaContext('retire'),
+    );
+    // Assess: both certificates are due, each at its own deadline.
+    expect((await entries()).map((e) => [e.certificateId, e.deleteAfter])).toEqual([
+      [OLD_CERT_ID, new Date(NOW + 7 * DAY).toISOString()],
+      [NEW_CERT_ID, new Date(NOW + 8 * DAY).toISOString()],
+    ]);
+  });
+
+  it('writes no entry without a grace period (the certificate is deleted at once)', async () => {
+    await table.put(proven());
+    await retire(0)(event(), lambdaContext('retire'));
+    expect(calls('delete')).toEqual([OLD_CERT_ID]);
+    expect(await entries()).toEqual([]);
+  });
+
+  it('refuses to be built with a grace period and no campaign table to record it in', () => {
+    expect(() =>
+      createRetireHandler({ db: table.db, tableName: table.tableName, iot, clock, graceDays: 3 }),
+    ).toThrow(/CAMPAIGN_TABLE_NAME/);
+  });
+});

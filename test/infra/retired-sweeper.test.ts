@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cfnArn,
+  getAtt,
+  logicalId,
+  ref,
+  type Synthesised,
+  statementsOfRole,
+  synthesise,
+} from './helpers/synth.ts';
+
+let s: Synthesised;
+
+beforeAll(() => {
+  s = synthesise({ 'recert:oldCertificateGraceDays': '7' }, { validate: false });
+}, 180_000);
+
+afterAll(() => s.cleanup());
+
+const XRAY = {
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Effect: 'Allow',
+  Resource: '*',
+};
+const fnOf = (id: 'retired-certificate-sweeper' | 'retire-certificate') =>
+  s.stack.workflowFunctions.functions[id];
+const roleOf = (id: 'retired-certificate-sweeper' | 'retire-certificate') =>
+  logicalId(s.stack.workflowFunctions.roles[id]);
+const logsOf = (id: 'retired-certificate-sweeper' | 'retire-certificate') => ({
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Effect: 'Allow',
+  Resource: getAtt(logicalId(s.stack.workflowFunctions.logGroups[id])),
+});
+
+describe('retired-certificate sweeper', () => {
+  it('may query and delete entries of the campaign table and delete, describe and detach certificates; nothing else', () => {
+    expect(statementsOfRole(s.template, roleOf('retired-certificate-sweeper'))).toEqual([
+      logsOf('retired-certificate-sweeper'),
+      {
+        Action: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+        Effect: 'Allow',
+        Resource: getAtt(logicalId(s.stack.campaignTable.table)),
+      },
+      {
+        Action: [
+          'iot:DeleteCertificate',
+          'iot:DescribeCertificate',
+          'iot:ListAttachedPolicies',
+          'iot:DetachPolicy',
+        ],
+        Effect: 'Allow',
+        Resource: cfnArn('iot', 'cert/*'),
+      },
+      { Action: 'iot:DetachPolicy', Effect: 'Allow', Resource: cfnArn('iot', 'policy/*') },
+      { Action: 'iot:DetachThingPrincipal', Effect: 'Allow', Resource: cfnArn('iot', 'thing/*') },
+      { Action: 'iot:ListPrincipalThings', Effect: 'Allow', Resource: '*' },
+      XRAY,
+    ]);
+  });
+
+  it('runs every 15 minutes from an EventBridge schedule, and is not retried (the next run resumes)', () => {
+    // Act
+    const rules = Object.values(s.template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.ScheduleExpression !== undefined,
+    );
+
+    // Assess
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        {
+          Arn: getAtt(logicalId(fnOf('retired-certificate-sweeper'))),
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+        },
+      ],
+    });
+    s.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: getAtt(logicalId(fnOf('retired-certificate-sweeper'))),
+      Principal: 'events.amazonaws.com',
+    });
+  });
+
+  it('gets the campaign table and its default pacing: 2 deletes per second, 840 s of its 900 s timeout', () => {
+    const fn =
+      s.template.findResources('AWS::Lambda::Function')[logicalId(fnOf('retired-certificate-sweeper'))];
+    expect(fn?.Properties.Timeout).toBe(900);
+    expect(fn?.Properties.Environment.Variables).toMatchObject({
+      CAMPAIGN_TABLE_NAME: ref(logicalId(s.stack.campaignTable.table)),
+      SWEEP_DELETES_PER_SECOND: '2',
+      SWEEP_BUDGET_SECONDS: '840',
+    });
+  });
+});
+
+describe('retire-certificate', () => {
+  it('may put the "delete after" entry in the campaign table besides removing the old certificate; nothing else', () => {
+    const rotationTable = getAtt(logicalId(s.stack.table.table));
+    expect(statementsOfRole(s.template, roleOf('retire-certificate'))).toEqual([
+      logsOf('retire-certificate'),
+      {
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Effect: 'Allow',
+        Resource: [rotationTable, { 'Fn::Join': ['', [rotationTable, '/index/*']] }],
+      },
+      {
+        Action: [
+          'iot:DescribeCertificate',
+          'iot:ListAttachedPolicies',
+          'iot:DetachPolicy',
+          'iot:UpdateCertificate',
+          'iot:DeleteCertificate',
+        ],
+        Effect: 'Allow',
+        Resource: cfnArn('iot', 'cert/*'),
+      },
+      { Action: 'iot:DetachPolicy', Effect: 'Allow', Resource: cfnArn('iot', 'policy/*') },
+      { Action: 'iot:DetachThingPrincipal', Effect: 'Allow', Resource: cfnArn('iot', 'thing/*') },
+      {
+        Action: 'dynamodb:PutItem',
+        Effect: 'Allow',
+        Resource: getAtt(logicalId(s.stack.campaignTable.table)),
+      },
+      XRAY,
+    ]);
+  });
+
+  it('knows the grace period and the campaign table', () => {
+    const fn = s.template.findResources('AWS::Lambda::Function')[logicalId(fnOf('retire-certificate'))];
+    expect(fn?.Properties.Environment.Variables).toMatchObject({
+      OLD_CERTIFICATE_GRACE_DAYS: '7',
+      CAMPAIGN_TABLE_NAME: ref(logicalId(s.stack.campaignTable.table)),
+    });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('finds nothing unacknowledged on the sweeper, its schedule or the campaign table grants', () => {
+    const mine = s.findings.filter((f) =>
+      f.paths.some((p) => /retired-certificate-sweeper|retire-certificate|Schedules/.test(p)),
+    );
+    expect(mine).toEqual([]);
+  });
+});
