@@ -66,6 +66,8 @@ export interface DeploymentSettings {
   readonly issuer: CertificateIssuer;
   /** 0 deletes the old certificate at once; more keeps it INACTIVE for that many days. */
   readonly oldCertificateGraceDays: number;
+  /** DeleteCertificate calls per second of the retired-certificate sweeper, at most. */
+  readonly sweepDeletesPerSecond: number;
   readonly csrRequireCnMatch: boolean;
   readonly acceptRepliesWithoutRotationId: boolean;
   readonly metricsNamespace: string;
@@ -149,6 +151,8 @@ const DeploymentContext = z
       .optional(),
     certificateValidityDays: positiveInt(3650).default(365),
     oldCertificateGraceDays: z.coerce.number().int().min(0).max(3650).default(0),
+    // AWS's DeleteCertificate quota is 10 per second by default (adjustable); campaigns need some of it.
+    sweepDeletesPerSecond: z.coerce.number().gt(0).max(100).default(2),
     csrRequireCnMatch: bool.default(true),
     acceptRepliesWithoutRotationId: bool.default(true),
     metricsNamespace: z
@@ -335,6 +339,7 @@ export function deploymentSettings(
     },
     issuer,
     oldCertificateGraceDays: o.oldCertificateGraceDays,
+    sweepDeletesPerSecond: o.sweepDeletesPerSecond,
     csrRequireCnMatch: o.csrRequireCnMatch,
     acceptRepliesWithoutRotationId: o.acceptRepliesWithoutRotationId,
     metricsNamespace: o.metricsNamespace,

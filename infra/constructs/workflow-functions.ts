@@ -125,6 +125,8 @@ function settingValue(settings: DeploymentSettings, variable: string): string | 
       return String(settings.acceptRepliesWithoutRotationId);
     case 'OLD_CERTIFICATE_GRACE_DAYS':
       return String(settings.oldCertificateGraceDays);
+    case 'SWEEP_DELETES_PER_SECOND':
+      return String(settings.sweepDeletesPerSecond);
     default:
       return undefined;
   }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settingsFromContext } from '../../infra/settings.ts';
 import {
   cfnArn,
   getAtt,
@@ -142,5 +143,22 @@ describe('cdk-nag', () => {
       f.paths.some((p) => /retired-certificate-sweeper|retire-certificate|Schedules/.test(p)),
     );
     expect(mine).toEqual([]);
+  });
+});
+
+describe('the sweeper rate setting', () => {
+  const contextOf = (values: Record<string, unknown>) => (key: string) => values[key];
+
+  it('reads recert:sweepDeletesPerSecond (2 by default), for a raised DeleteCertificate quota', () => {
+    expect(settingsFromContext(contextOf({})).sweepDeletesPerSecond).toBe(2);
+    expect(
+      settingsFromContext(contextOf({ 'recert:sweepDeletesPerSecond': '5' })).sweepDeletesPerSecond,
+    ).toBe(5);
+  });
+
+  it('refuses a rate of zero, naming the key', () => {
+    expect(() => settingsFromContext(contextOf({ 'recert:sweepDeletesPerSecond': '0' }))).toThrow(
+      /sweepDeletesPerSecond/,
+    );
   });
 });
