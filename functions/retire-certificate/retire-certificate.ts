@@ -79,8 +79,9 @@ export async function retireOldCertificate(
       );
     }
     // Recorded before the certificate is touched, and outside the thing's record (which its next
-    // rotation resets), so the deletion is never forgotten. A retried step reuses the deadline it
-    // recorded, so it writes the same entry again.
+    // rotation resets), so the deletion is never forgotten. A step run again after it finished reuses
+    // the deadline it recorded and writes the same entry; one that failed before recording it writes a
+    // second entry, which the sweeper later finds already done.
     await deps.retired.put({
       thingName: input.thingName,
       certificateId: input.oldCertificateId,
