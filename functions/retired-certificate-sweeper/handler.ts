@@ -32,7 +32,7 @@ export function createHandler(deps: SweeperHandlerDeps) {
   });
   const entries = new RetiredCertificates(deps.db, deps.campaignTableName);
   // The event (EventBridge's scheduled event) carries nothing the run needs.
-  return wrapHandler(observability, async () =>
+  return wrapHandler(observability, async (_event, context) =>
     sweepRetiredCertificates({
       entries,
       iot: deps.iot,
@@ -41,6 +41,7 @@ export function createHandler(deps: SweeperHandlerDeps) {
       counter: counterOf(observability.metrics),
       deletesPerSecond,
       budgetMs,
+      timeLeftMs: () => context.getRemainingTimeInMillis(),
     }),
   );
 }

@@ -19,6 +19,11 @@ export interface SweepDeps {
   readonly budgetMs: number;
   /** Entries read per Query page. */
   readonly pageSize?: number;
+  /**
+   * Real time the invocation has left (Lambda's `getRemainingTimeInMillis`): the run also stops when
+   * that runs short, whatever its clock says, e.g. when the local Lambda service is stopping.
+   */
+  readonly timeLeftMs?: () => number;
 }
 
 export interface SweepReport {
@@ -75,16 +80,17 @@ export async function sweepRetiredCertificates(deps: SweepDeps): Promise<SweepRe
     deps.log.info('retired certificates swept', { ...tally, stoppedBy });
     return { ...tally, stoppedBy };
   };
+  const outOfTime = (): boolean => deps.timeLeftMs !== undefined && deps.timeLeftMs() < ENTRY_ALLOWANCE_MS;
   let start: Record<string, unknown> | undefined;
   do {
-    if (Math.max(nextSlot, clock.now()) > lastStart) return report('budget');
+    if (Math.max(nextSlot, clock.now()) > lastStart || outOfTime()) return report('budget');
     const page = await deps.entries.due(startedAt, deps.pageSize ?? 25, start);
     for (const entry of page.malformed) {
       tally.malformed++;
       deps.log.warn('retired certificate entry is malformed; skipped', { entry });
     }
     for (const entry of page.entries) {
-      if (Math.max(nextSlot, clock.now()) > lastStart) return report('budget');
+      if (Math.max(nextSlot, clock.now()) > lastStart || outOfTime()) return report('budget');
       const fields = {
         certificateId: entry.certificateId,
         thingName: entry.thingName,

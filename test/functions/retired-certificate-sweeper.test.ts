@@ -108,7 +108,7 @@ async function keep(n: number, deleteAfter: number): Promise<string> {
 
 /** Runs a sweep, moving the manual clock on while it waits for its delete slots. */
 async function sweep(
-  o: { deletesPerSecond?: number; budgetMs?: number; pageSize?: number } = {},
+  o: { deletesPerSecond?: number; budgetMs?: number; pageSize?: number; timeLeftMs?: () => number } = {},
 ): Promise<{ report: SweepReport; counts: string[]; lines: string[] }> {
   const r = recorders();
   let settled = false;
@@ -121,6 +121,7 @@ async function sweep(
     deletesPerSecond: o.deletesPerSecond ?? 2,
     budgetMs: o.budgetMs ?? 840_000,
     ...(o.pageSize !== undefined ? { pageSize: o.pageSize } : {}),
+    ...(o.timeLeftMs ? { timeLeftMs: o.timeLeftMs } : {}),
   }).finally(() => {
     settled = true;
   });
@@ -192,6 +193,18 @@ describe('retired-certificate sweeper', () => {
     const second = await sweep({ budgetMs: 50_000 });
     expect(second.report).toMatchObject({ deleted: 4, stoppedBy: 'done' });
     expect(await remaining()).toEqual([]);
+  });
+
+  it('also stops when the invocation has little real time left (Lambda stopping it), whatever its budget', async () => {
+    // Prepare: the invocation's real time runs short after the second delete.
+    for (let n = 1; n <= 5; n++) await keep(n, START - DAY + n);
+
+    // Act
+    const { report } = await sweep({ timeLeftMs: () => (deleteTimes.length >= 2 ? 1_000 : 600_000) });
+
+    // Assess
+    expect(report).toMatchObject({ deleted: 2, stoppedBy: 'budget' });
+    expect(await remainingIds()).toEqual([3, 4, 5].map(certId));
   });
 
   it('on a delete conflict, detaches what is still attached and deletes once more', async () => {
