@@ -281,6 +281,11 @@ export function grantStatements(
       new iam.PolicyStatement({
         actions: [...grant.actions],
         resources: arnsFor(scope, grant.resource, targets),
+        ...(grant.leadingKeys
+          ? {
+              conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...grant.leadingKeys] } },
+            }
+          : {}),
       }),
   );
   if (spec.permissions.some((g) => g.resource === 'escalationTopic' && g.actions.includes('sns:Publish'))) {

@@ -34,11 +34,12 @@ const logsOf = (id: 'retired-certificate-sweeper' | 'retire-certificate') => ({
 });
 
 describe('retired-certificate sweeper', () => {
-  it('may query and delete entries of the campaign table and delete, describe and detach certificates; nothing else', () => {
+  it('may query and delete the #retired entries of the campaign table (no campaign item) and delete, describe and detach certificates; nothing else', () => {
     expect(statementsOfRole(s.template, roleOf('retired-certificate-sweeper'))).toEqual([
       logsOf('retired-certificate-sweeper'),
       {
         Action: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#retired'] } },
         Effect: 'Allow',
         Resource: getAtt(logicalId(s.stack.campaignTable.table)),
       },
@@ -97,7 +98,7 @@ describe('retired-certificate sweeper', () => {
 });
 
 describe('retire-certificate', () => {
-  it('may put the "delete after" entry in the campaign table besides removing the old certificate; nothing else', () => {
+  it('may put the "delete after" entry in the #retired partition of the campaign table besides removing the old certificate; nothing else', () => {
     const rotationTable = getAtt(logicalId(s.stack.table.table));
     expect(statementsOfRole(s.template, roleOf('retire-certificate'))).toEqual([
       logsOf('retire-certificate'),
@@ -121,6 +122,7 @@ describe('retire-certificate', () => {
       { Action: 'iot:DetachThingPrincipal', Effect: 'Allow', Resource: cfnArn('iot', 'thing/*') },
       {
         Action: 'dynamodb:PutItem',
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#retired'] } },
         Effect: 'Allow',
         Resource: getAtt(logicalId(s.stack.campaignTable.table)),
       },

@@ -116,6 +116,9 @@ describe('function roles', () => {
     // Prepare
     const grants = functionSpec(fid).permissions.map((g) => ({
       Action: one(g.actions),
+      ...(g.leadingKeys
+        ? { Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...g.leadingKeys] } } }
+        : {}),
       Effect: 'Allow',
       Resource: one(resourcesOf(g.resource)),
     }));

@@ -1,3 +1,5 @@
+import { RETIRED_PARTITION } from '../campaign/table.ts';
+
 /**
  * The Lambda functions of the rotation workflow: where each one lives, what starts it, what it
  * reads from its environment and which AWS actions it needs. `infra/` writes least-privilege grants
@@ -60,6 +62,11 @@ export type ResourceRole =
 export interface Grant {
   readonly actions: readonly string[];
   readonly resource: ResourceRole;
+  /**
+   * For a table: the only partition key values the actions may touch (IAM's `dynamodb:LeadingKeys`),
+   * so a function that owns one partition of a shared table cannot reach the rest.
+   */
+  readonly leadingKeys?: readonly string[];
 }
 
 export interface EnvVarSpec {
@@ -350,8 +357,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     ],
     permissions: [
       ...CERTIFICATE_REMOVAL_GRANTS,
-      // The "delete after" entry of a certificate kept for a grace period.
-      { actions: ['dynamodb:PutItem'], resource: 'campaignTable' },
+      // The "delete after" entry of a certificate kept for a grace period, in its partition only.
+      { actions: ['dynamodb:PutItem'], resource: 'campaignTable', leadingKeys: [RETIRED_PARTITION] },
     ],
     timeoutSeconds: 60,
   },
@@ -461,7 +468,12 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       METRICS_ENV,
     ],
     permissions: [
-      { actions: ['dynamodb:Query', 'dynamodb:DeleteItem'], resource: 'campaignTable' },
+      // The "delete after" entries only, never a campaign's items.
+      {
+        actions: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+        resource: 'campaignTable',
+        leadingKeys: [RETIRED_PARTITION],
+      },
       {
         actions: [
           'iot:DeleteCertificate',
