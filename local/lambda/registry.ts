@@ -28,6 +28,8 @@ export class LambdaInvocationError extends Error {
 export class FunctionRegistry {
   private readonly byKey = new Map<string, LocalFunction>();
   private readonly invocationCounts = new Map<string, number>();
+  private readonly running = new Set<Promise<unknown>>();
+  private stopping = false;
 
   constructor(
     readonly region: string,
@@ -77,6 +79,37 @@ export class FunctionRegistry {
     if (!fn) {
       throw new LambdaInvocationError('ResourceNotFoundException', `Function not found: ${nameOrArn}`);
     }
+    if (this.stopping) {
+      throw new LambdaInvocationError('Lambda.ServiceException', 'the local Lambda service is stopping');
+    }
+    const run = this.run(fn, event);
+    this.running.add(run);
+    try {
+      return await run;
+    } finally {
+      this.running.delete(run);
+    }
+  }
+
+  /**
+   * Stops taking invocations and waits (at most `timeoutMs`) for the running ones, which from now on
+   * see no time left (`getRemainingTimeInMillis()` is 0), as before a Lambda timeout: a function that
+   * works in turns ends its turn instead of calling services that are about to close.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.running.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private async run(fn: LocalFunction, event: unknown): Promise<unknown> {
     this.invocationCounts.set(fn.name, (this.invocationCounts.get(fn.name) ?? 0) + 1);
     const timeoutMs = (fn.timeoutSeconds ?? 30) * 1000;
     // Lambda's timeout bounds computation, which an accelerated clock does not speed up: the
@@ -92,7 +125,7 @@ export class FunctionRegistry {
       awsRequestId: requestId,
       logGroupName: `/aws/lambda/${fn.name}`,
       logStreamName: `local/${requestId}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => (this.stopping ? 0 : Math.max(0, deadline - Date.now())),
       done: () => undefined,
       fail: () => undefined,
       succeed: () => undefined,

@@ -291,6 +291,9 @@ export class LocalAws {
         if (workers.has(fn.name)) functions.register(fn.name, workers.handler(fn.name), fn.timeoutSeconds);
       }
     }
+    // First of all at close: no new invocations, and the running ones told their time is up, so a
+    // function that works in turns (the campaign's) ends its turn before the services go.
+    stack.add(() => functions.drain(5_000));
 
     await stepFunctions.open();
     stack.add(() => stepFunctions.close());

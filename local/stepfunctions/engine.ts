@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Definition, loadDefinition, ROOT } from './definition.ts';
-import { apiError, InvalidDefinitionError, StatesError } from './errors.ts';
+import { apiError, InvalidDefinitionError, SfnApiError, StatesError } from './errors.ts';
 import {
   decodeToken,
   type Execution,
@@ -246,6 +246,10 @@ export class StepFunctionsEngine extends Interpreter {
   // ---------------------------------------------------------------- executions
 
   async startExecution(input: JsonObject): Promise<JsonObject> {
+    // A start accepted after close would reach the disk half-written and never run: refuse it, as a
+    // service that is going away does, so the caller retries against the one that comes back.
+    if (this.closed)
+      throw new SfnApiError('ServiceUnavailable', 'the local Step Functions engine is stopping', 503);
     const machine = this.machine(input.stateMachineArn);
     const name = input.name === undefined ? randomUUID() : requireString(input, 'name');
     checkName(name, 'execution');

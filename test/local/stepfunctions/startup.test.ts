@@ -50,4 +50,28 @@ describe('start-up order', () => {
     expect(reopened.describeStateMachine({ stateMachineArn: arn }).name).toBe('early');
     await reopened.close();
   });
+
+  it('refuses a start once the engine is closing, rather than half-writing an execution that never runs', async () => {
+    // Prepare
+    const engine = engineOn();
+    await engine.open();
+    const machine = engine.createStateMachine({
+      name: 'closing',
+      roleArn: ROLE,
+      definition: JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }),
+    });
+    const stateMachineArn = String(machine.stateMachineArn);
+    await engine.close();
+
+    // Act
+    const start = engine.startExecution({ stateMachineArn, name: 'late' });
+
+    // Assess: the caller hears a retryable 503, and the reopened engine has no such execution.
+    await expect(start).rejects.toMatchObject({ type: 'ServiceUnavailable', httpStatus: 503 });
+    const reopened = engineOn();
+    await reopened.open();
+    const listed = reopened.listExecutions({ stateMachineArn });
+    expect(JSON.stringify(listed)).not.toContain('late');
+    await reopened.close();
+  });
 });
