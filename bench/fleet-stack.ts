@@ -44,7 +44,7 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
     functionSettings: {
       pacing: {
         startsPerSecond: 100_000,
-        maxInFlight: 1_000_000,
+        maxInFlight: Number(process.env.RECERT_BENCH_MAX_IN_FLIGHT ?? 1_000_000),
         failureRateThreshold: 1,
         minFinishedForFailureRate: 1,
       },
