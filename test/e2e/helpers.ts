@@ -8,8 +8,10 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-iot';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
+import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
+import { FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
 import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
+import type { SimulatedDevice } from '../../device/fleet/simulated-device.ts';
 import { LocalAws, type LocalAwsOptions } from '../../local/stack/local-aws.ts';
 
 export const ANY_PORTS = { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } as const;
@@ -88,4 +90,28 @@ export async function certificatePolicies(local: LocalAws, certificateId: string
   const arn = `arn:aws:iot:${local.resources.region}:${local.resources.accountId}:cert/${certificateId}`;
   const { policies } = await local.clients.iot.send(new ListAttachedPoliciesCommand({ target: arn }));
   return (policies ?? []).map((p) => p.policyName ?? '').sort();
+}
+
+const DAY_MS = 86_400_000;
+
+/** One healthy device named `<prefix>-0`, provisioned (not started), its certificate valid for `days`. */
+export async function provisionOne(fleet: FleetSimulator, local: LocalAws, prefix: string, days: number) {
+  const now = local.clock.now();
+  const [device] = await fleet.provision(
+    planFleet({
+      size: 1,
+      mix: parseBehaviourMix('healthy=100'),
+      prefix,
+      validity: () => ({ notBefore: new Date(now - DAY_MS), notAfter: new Date(now + days * DAY_MS) }),
+    }),
+  );
+  if (!device) throw new Error('no device provisioned');
+  return device;
+}
+
+/** Waits until the fleet's device is connected. */
+export async function untilConnected(fleet: FleetSimulator, device: SimulatedDevice): Promise<void> {
+  await eventually(`${device.thingName} connected`, async () =>
+    fleet.device(device.thingName)?.state().connected ? true : undefined,
+  );
 }

@@ -1,8 +1,7 @@
 import { AttachPolicyCommand, CreatePolicyCommand, StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
-import { type FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
+import type { FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
 import type { LocalAws } from '../../local/stack/local-aws.ts';
 import { derivePacing } from '../../workflows/campaign/pacing.ts';
 import { QUOTED_APIS, type QuotedApi } from '../../workflows/campaign/quotas.ts';
@@ -13,9 +12,15 @@ import {
   sumApiCalls,
 } from '../../workflows/rotate-device/api-calls.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
-import { eventually, fleetOn, rotationRecord, startLocal, stopLocal } from '../e2e/helpers.ts';
-
-const DAY = 86_400_000;
+import {
+  eventually,
+  fleetOn,
+  provisionOne,
+  rotationRecord,
+  startLocal,
+  stopLocal,
+  untilConnected,
+} from '../e2e/helpers.ts';
 
 /** The quoted IoT APIs as the local IoT names its counters. */
 function localCounterOf(api: QuotedApi): readonly string[] | undefined {
@@ -92,21 +97,10 @@ describe('the IoT calls of one rotation, counted by the local IoT', () => {
     // Prepare: one connected device whose certificate has the device policy only.
     if (!env) throw new Error('no local AWS');
     const { local } = env;
-    const now = local.clock.now();
     fleet = await fleetOn(local);
-    const [device] = await fleet.provision(
-      planFleet({
-        size: 1,
-        mix: parseBehaviourMix('healthy=100'),
-        prefix: 'calls-one',
-        validity: () => ({ notBefore: new Date(now - DAY), notAfter: new Date(now + 365 * DAY) }),
-      }),
-    );
-    if (!device) throw new Error('no device provisioned');
+    const device = await provisionOne(fleet, local, 'calls-one', 365);
     await fleet.start();
-    await eventually('the device connected', async () =>
-      fleet?.device(device.thingName)?.state().connected ? true : undefined,
-    );
+    await untilConnected(fleet, device);
     const before = local.iot.apiCallCounts();
 
     // Act: an operator starts the rotation directly (no starter's lookups).
@@ -134,16 +128,7 @@ describe('the IoT calls of one rotation, counted by the local IoT', () => {
     // Prepare: a device whose certificate expires in 10 days and carries a second policy.
     if (!env || !fleet) throw new Error('no local AWS or fleet');
     const { local } = env;
-    const now = local.clock.now();
-    const [device] = await fleet.provision(
-      planFleet({
-        size: 1,
-        mix: parseBehaviourMix('healthy=100'),
-        prefix: 'calls-two',
-        validity: () => ({ notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * DAY) }),
-      }),
-    );
-    if (!device) throw new Error('no device provisioned');
+    const device = await provisionOne(fleet, local, 'calls-two', 10);
     const { region, accountId } = local.resources;
     await local.clients.iot.send(
       new CreatePolicyCommand({
@@ -167,9 +152,7 @@ describe('the IoT calls of one rotation, counted by the local IoT', () => {
       }),
     );
     await device.start();
-    await eventually('the device connected', async () =>
-      fleet?.device(device.thingName)?.state().connected ? true : undefined,
-    );
+    await untilConnected(fleet, device);
     const before = local.iot.apiCallCounts();
 
     // Act: the audit finds the expiring certificate and its notification starts the rotation.

@@ -1,13 +1,19 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
-import { type FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
+import type { FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
 import { CampaignStore } from '../../functions/shared/campaign-store.ts';
 import type { LocalAws } from '../../local/stack/local-aws.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
-import { eventually, fleetOn, rotationRecord, startLocal, stopLocal } from '../e2e/helpers.ts';
+import {
+  eventually,
+  fleetOn,
+  provisionOne,
+  rotationRecord,
+  startLocal,
+  stopLocal,
+  untilConnected,
+} from '../e2e/helpers.ts';
 
-const DAY = 86_400_000;
 const WRITE_OPERATIONS = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
 
 /** The DynamoDB writes served between two snapshots of the local DynamoDB's request counts, by operation. */
@@ -40,21 +46,10 @@ describe('the DynamoDB writes of one happy-path rotation of a campaign, counted 
     // Prepare: one connected device and a campaign whose counters the rotation moves.
     if (!env) throw new Error('no local AWS');
     const { local } = env;
-    const now = local.clock.now();
     fleet = await fleetOn(local);
-    const [device] = await fleet.provision(
-      planFleet({
-        size: 1,
-        mix: parseBehaviourMix('healthy=100'),
-        prefix: 'writes',
-        validity: () => ({ notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * DAY) }),
-      }),
-    );
-    if (!device) throw new Error('no device provisioned');
+    const device = await provisionOne(fleet, local, 'writes', 10);
     await fleet.start();
-    await eventually('the device connected', async () =>
-      fleet?.device(device.thingName)?.state().connected ? true : undefined,
-    );
+    await untilConnected(fleet, device);
     const campaignId = 'audit-writes-1';
     const campaigns = new CampaignStore(local.clients.documents, local.resources.campaignTableName);
     await campaigns.createMeta({
@@ -66,7 +61,7 @@ describe('the DynamoDB writes of one happy-path rotation of a campaign, counted 
         failureRateThreshold: 0.1,
         minFinishedForFailureRate: 20,
       },
-      now,
+      now: local.clock.now(),
     });
     await local.idle();
     const before = local.dynamodb.requestCounts();
