@@ -31,10 +31,18 @@ export function fromJson(value: unknown): SqlValue {
   if (Array.isArray(value)) return value.map((item: unknown) => fromJson(item));
   if (typeof value === 'object') {
     const out: Record<string, SqlValue> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = fromJson(item);
+    for (const [key, item] of Object.entries(value)) setOwn(out, key, fromJson(item));
     return out;
   }
   return undefined;
+}
+
+/**
+ * Defines a field as the object's own, whatever its name: a payload may carry a key like `__proto__`,
+ * which plain assignment would take as the object's prototype, dropping the field.
+ */
+function setOwn(target: Record<string, SqlValue>, key: string, value: SqlValue): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** The payload as a SQL value: parsed JSON, or Undefined when it is not JSON (a binary payload). */
@@ -67,12 +75,12 @@ export function evaluateStatement(statement: SelectStatement, message: SqlMessag
           'SELECT * with other fields needs a JSON object payload; this payload is not one',
         );
       }
-      Object.assign(output, document);
+      for (const [key, field] of Object.entries(document)) setOwn(output, key, field);
       continue;
     }
     const value = evaluate(item.expression, scope);
     if (value === undefined) continue;
-    output[item.alias ?? defaultName(item.expression, position)] = value;
+    setOwn(output, item.alias ?? defaultName(item.expression, position), value);
   }
   return { kind: 'json', value: output };
 }

@@ -123,6 +123,19 @@ describe('IoT SQL evaluation', () => {
     );
   });
 
+  it('keeps a field named __proto__ as a field, in SELECT * and inside a selected object', () => {
+    // Prepare: JSON.parse makes `__proto__` an own key, as a device's payload would.
+    const payload = JSON.parse('{"a":{"__proto__":1},"__proto__":2}');
+
+    // Act
+    const star = run(`SELECT * FROM 't'`, message('t', payload));
+    const field = run(`SELECT a FROM 't'`, message('t', payload));
+
+    // Assess
+    expect(JSON.stringify(star)).toBe('{"kind":"json","value":{"a":{"__proto__":1},"__proto__":2}}');
+    expect(JSON.stringify(field)).toBe('{"kind":"json","value":{"a":{"__proto__":1}}}');
+  });
+
   it('selects any field of any JSON object under its own name (property)', () => {
     const key = fc
       .stringMatching(/^[a-z][a-zA-Z0-9_]{0,10}$/)
