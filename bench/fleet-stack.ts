@@ -13,14 +13,14 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalAws } from '../local/stack/local-aws.ts';
 import { RotationInput } from '../workflows/rotate-device/contract.ts';
 import { parseTopic } from '../workflows/rotate-device/protocol.ts';
-import { FromFleet, type HandedOverDevice, type ToFleet, ToStack } from './fleet-messages.ts';
+import { FromFleet, type ToFleet, ToStack } from './fleet-messages.ts';
 import { countIotCalls, countLogBytes, timeFunctions } from './fleet-meters.ts';
+import { provisionBenchDevices } from './fleet-provision.ts';
 import type { FleetSizeResult } from './fleet-result.ts';
 import { PeakRss } from './peak-rss.ts';
 import { mean, percentile } from './stats.ts';
 import { mainThreadCpuMs } from './thread-cpu.ts';
 
-const DAY = 86_400_000;
 const ANY_PORTS = { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } as const;
 
 /** The benchmark gave up waiting: something is stuck, and the figures would lie. */
@@ -63,7 +63,7 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
 
     // Prepare: every device's certificate expires in 10 days, inside the audit's 30-day threshold.
     const provisionStarted = performance.now();
-    const devices = await provision(local, size);
+    const devices = await provisionBenchDevices(local, size, 'bench');
     const provisionMs = performance.now() - provisionStarted;
     const handover: ToFleet = {
       type: 'devices',
@@ -176,31 +176,6 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
     await rm(dir, { recursive: true, force: true });
     logBytes.restore();
   }
-}
-
-async function provision(local: LocalAws, size: number): Promise<HandedOverDevice[]> {
-  const width = String(size - 1).length;
-  const notAfter = local.clock.now() + 10 * DAY;
-  const devices: HandedOverDevice[] = [];
-  let next = 0;
-  // The core makes keys and signs certificates: a few at a time keeps the event loop responsive.
-  const workers = Array.from({ length: 8 }, async () => {
-    for (let index = next++; index < size; index = next++) {
-      const device = await local.iot.provisionDevice({
-        thingName: `bench-${String(index).padStart(width, '0')}`,
-        validity: { notAfter },
-        keyKind: 'ec-p256',
-      });
-      devices.push({
-        thingName: device.thingName,
-        certificateId: device.certificateId,
-        certificatePem: device.certificatePem,
-        privateKeyPem: device.privateKeyPem,
-      });
-    }
-  });
-  await Promise.all(workers);
-  return devices;
 }
 
 interface BusTraffic {

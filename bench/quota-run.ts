@@ -21,7 +21,8 @@ import { LocalAws } from '../local/stack/local-aws.ts';
 import { type DerivedPacing, derivePacing } from '../workflows/campaign/pacing.ts';
 import { META_ENTRY } from '../workflows/campaign/table.ts';
 import type { CampaignInput } from '../workflows/campaign/types.ts';
-import { FromFleet, type HandedOverDevice, type ToFleet } from './fleet-messages.ts';
+import { FromFleet, type ToFleet } from './fleet-messages.ts';
+import { provisionBenchDevices } from './fleet-provision.ts';
 import {
   figuresOf,
   type QuotaRunFigures,
@@ -31,7 +32,6 @@ import {
 } from './quota-measure.ts';
 import { quotaRunQuotas } from './quota-settings.ts';
 
-const DAY = 86_400_000;
 const EXPIRING_CHECK = 'DEVICE_CERTIFICATE_EXPIRING_CHECK';
 const ANY_PORTS = { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } as const;
 
@@ -126,7 +126,7 @@ export async function runQuotaCampaign(options: QuotaRunOptions): Promise<QuotaR
   });
   try {
     say(`provisioning ${options.devices} devices`);
-    const devices = await provision(local, options.devices);
+    const devices = await provisionBenchDevices(local, options.devices, 'quota');
     fleetProcess.send({
       type: 'devices',
       endpoint: local.endpoints.mqtt,
@@ -267,30 +267,6 @@ async function waitFor(
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-async function provision(local: LocalAws, size: number): Promise<HandedOverDevice[]> {
-  const width = String(size - 1).length;
-  const notAfter = local.clock.now() + 10 * DAY;
-  const devices: HandedOverDevice[] = [];
-  let next = 0;
-  const workers = Array.from({ length: 8 }, async () => {
-    for (let index = next++; index < size; index = next++) {
-      const device = await local.iot.provisionDevice({
-        thingName: `quota-${String(index).padStart(width, '0')}`,
-        validity: { notAfter },
-        keyKind: 'ec-p256',
-      });
-      devices.push({
-        thingName: device.thingName,
-        certificateId: device.certificateId,
-        certificatePem: device.certificatePem,
-        privateKeyPem: device.privateKeyPem,
-      });
-    }
-  });
-  await Promise.all(workers);
-  return devices;
 }
 
 /** Messages from the fleet process, awaited by type. */
