@@ -37,6 +37,7 @@ export function createTarget(
   });
   const dynamodb = new DynamoDBClient({
     ...base(),
+    cacheMiddleware: false,
     ...(settings.endpoints ? { endpoint: settings.endpoints.dynamodb } : {}),
   });
   const db = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });

@@ -100,10 +100,16 @@ export function retryStrategyFor(
   return new ConfiguredRetryStrategy(policy.maxAttempts, (retry) => fullJitterDelayMs(policy, retry, random));
 }
 
-/** The retry part of an SDK client's configuration, to spread into `new XxxClient({...})`. */
+/** The shared part of an SDK client's configuration, to spread into `new XxxClient({...})`. */
 export interface AwsClientRetryConfig {
   readonly maxAttempts: number;
   readonly retryStrategy: ConfiguredRetryStrategy;
+  /**
+   * Resolve each command's middleware stack once per client and command class instead of on every
+   * call. recert adds no per-call middleware and passes no per-call options, which is what the SDK
+   * asks of this option; it spares a warm function a sizeable share of the CPU of each call.
+   */
+  readonly cacheMiddleware: boolean;
 }
 
 export interface AwsClientConfigOptions {
@@ -118,7 +124,11 @@ export interface AwsClientConfigOptions {
  */
 export function awsClientConfig(options: AwsClientConfigOptions = {}): AwsClientRetryConfig {
   const policy = options.policy ?? LAMBDA_RETRY_POLICY;
-  return { maxAttempts: policy.maxAttempts, retryStrategy: retryStrategyFor(policy, options.random) };
+  return {
+    maxAttempts: policy.maxAttempts,
+    retryStrategy: retryStrategyFor(policy, options.random),
+    cacheMiddleware: true,
+  };
 }
 
 /** What every Lambda function's clients use. */

@@ -37,9 +37,12 @@ export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv
   return parsed;
 }
 
-/** The document client the record store uses: plain JS values, undefined attributes dropped. */
+/**
+ * The document client the record store uses: plain JS values, undefined attributes dropped. The
+ * document client refuses a DynamoDB client that caches its middleware, so its client does not.
+ */
 export function documentClient(
-  client: DynamoDBClient = new DynamoDBClient(lambdaClientConfig()),
+  client: DynamoDBClient = new DynamoDBClient({ ...lambdaClientConfig(), cacheMiddleware: false }),
 ): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -32,7 +32,7 @@ export function localClients(endpoints: LocalEndpoints, region: string): LocalCl
     credentials: LOCAL_CREDENTIALS,
     endpoint,
   });
-  const dynamodb = new DynamoDBClient(local(endpoints.dynamodb));
+  const dynamodb = new DynamoDBClient({ ...local(endpoints.dynamodb), cacheMiddleware: false });
   return {
     dynamodb,
     documents: documentClient(dynamodb),
