@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { createHash, createPublicKey, generateKeyPair, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { createCsrPemFromKey } from './csr.ts';
 import { CertificateRejectedError, CredentialMismatchError } from './errors.ts';
+import { memoizeByPem } from './pem-memo.ts';
 
 /**
  * The key material a device handles: new keys, CSRs, and the checks that a certificate belongs to a
@@ -51,24 +53,34 @@ export async function generatePrivateKeyPem(type: AnyKeyType): Promise<string> {
   return pair.privateKey;
 }
 
-/** DER of the SubjectPublicKeyInfo of a private key, a certificate or a CSR's key. */
+const spkiOfPrivateKey = memoizeByPem((privateKeyPem) =>
+  createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' }),
+);
+const spkiOfCertificate = memoizeByPem((certificatePem) =>
+  new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' }),
+);
+const idOfCertificate = memoizeByPem((certificatePem) =>
+  createHash('sha256').update(new X509Certificate(certificatePem).raw).digest('hex'),
+);
+
+/** DER of the SubjectPublicKeyInfo of a private key, a certificate or a CSR's key (a fresh copy). */
 export function publicKeyDerOfPrivateKey(privateKeyPem: string): Buffer {
-  return createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' });
+  return Buffer.from(spkiOfPrivateKey(privateKeyPem));
 }
 
 export function publicKeyDerOfCertificate(certificatePem: string): Buffer {
-  return new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+  return Buffer.from(spkiOfCertificate(certificatePem));
 }
 
 /** AWS IoT's certificate id: the SHA-256 of the certificate's DER, in lower-case hex. */
 export function certificateIdOf(certificatePem: string): string {
-  return createHash('sha256').update(new X509Certificate(certificatePem).raw).digest('hex');
+  return idOfCertificate(certificatePem);
 }
 
 /** True when the certificate carries the public half of this private key. Never throws. */
 export function keyMatchesCertificate(privateKeyPem: string, certificatePem: string): boolean {
   try {
-    return publicKeyDerOfPrivateKey(privateKeyPem).equals(publicKeyDerOfCertificate(certificatePem));
+    return spkiOfPrivateKey(privateKeyPem).equals(spkiOfCertificate(certificatePem));
   } catch {
     return false;
   }
@@ -178,11 +190,5 @@ export async function importKeyPair(privateKeyPem: string): Promise<{
 
 /** A PKCS#10 CSR in PEM for the key, with subject `CN=<commonName>`. */
 export async function createCsrPem(privateKeyPem: string, commonName: string): Promise<string> {
-  const { keys, signingAlgorithm } = await importKeyPair(privateKeyPem);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: [{ CN: [commonName] }],
-    keys,
-    signingAlgorithm,
-  });
-  return csr.toString('pem');
+  return createCsrPemFromKey(privateKeyPem, commonName);
 }
