@@ -14,6 +14,7 @@ import {
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { parseStepInput } from '../shared/step-input.ts';
+import { RotationCompletion } from './complete-rotation.ts';
 import { retireOldCertificate } from './retire-certificate.ts';
 
 export interface RetireCertificateHandlerDeps extends RuntimeOptions {
@@ -32,6 +33,7 @@ export function createHandler(deps: RetireCertificateHandlerDeps) {
     ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
   });
   const store = new RotationRecordStore(deps.db, deps.tableName);
+  const completion = new RotationCompletion(deps.db, deps.tableName);
   const graceDays = deps.graceDays ?? 0;
   if (graceDays > 0 && !deps.campaignTableName) {
     throw new ConfigurationError(
@@ -47,6 +49,7 @@ export function createHandler(deps: RetireCertificateHandlerDeps) {
     observability.logger.appendKeys({ thingName: input.thingName, rotationId: input.rotationId });
     return retireOldCertificate(input, {
       store,
+      completion,
       iot: deps.iot,
       clock: deps.clock ?? defaultClock,
       log: logOf(observability.logger),

@@ -5,9 +5,12 @@ import type { RetiredCertificates } from '../retired-certificate-sweeper/retired
 import { removeCertificate } from '../shared/iot-certificates.ts';
 import type { Counter, Log } from '../shared/observability.ts';
 import type { Fence, RotationRecordStore } from '../shared/rotation-record.ts';
+import type { RotationCompletion } from './complete-rotation.ts';
 
 export interface RetireCertificateDeps {
   readonly store: RotationRecordStore;
+  /** The rotation's last write: SUCCEEDED / DONE once the old certificate is retired. */
+  readonly completion: RotationCompletion;
   readonly iot: IoTClient;
   readonly clock: { now(): number };
   readonly log: Log;
@@ -50,14 +53,22 @@ export async function retireOldCertificate(
       `${input.thingName}: ${input.oldCertificateId} is not the certificate being replaced`,
     );
   }
+  // DONE: this step already retired the certificate and completed the record (its answer was lost,
+  // and Step Functions ran it again); RETIRED: a record written before the completion moved here.
   const proven =
-    (record.phase === 'PROVEN' || record.phase === 'RETIRED') &&
+    (record.phase === 'PROVEN' || record.phase === 'RETIRED' || record.phase === 'DONE') &&
     record.newCertificateId === input.newCertificateId &&
     record.provenCertificateId === input.newCertificateId;
   if (!proven) {
     throw new ProofOfPossessionMissing(
       `${input.thingName}: no crt_ack over certificate ${input.newCertificateId} is recorded (phase ${record.phase})`,
     );
+  }
+  if (record.phase === 'DONE' && record.status === 'SUCCEEDED') {
+    deps.log.info('old certificate already retired by an earlier run of this step', {
+      certificateId: input.oldCertificateId,
+    });
+    return { certificateId: input.oldCertificateId, action: 'retired (already)' };
   }
   const keep = deps.graceDays > 0;
   // What the issue step of this attempt copied from the old certificate: its ARN and policies are
@@ -79,9 +90,8 @@ export async function retireOldCertificate(
       );
     }
     // Recorded before the certificate is touched, and outside the thing's record (which its next
-    // rotation resets), so the deletion is never forgotten. A step run again after it finished reuses
-    // the deadline it recorded and writes the same entry; one that failed before recording it writes a
-    // second entry, which the sweeper later finds already done.
+    // rotation resets), so the deletion is never forgotten. A step that failed after recording it and
+    // runs again writes a second entry with a later deadline, which the sweeper later finds done.
     await deps.retired.put({
       thingName: input.thingName,
       certificateId: input.oldCertificateId,
@@ -96,16 +106,13 @@ export async function retireOldCertificate(
     certificateArn: copied?.fromCertificateArn,
     policyNames: copied?.policyNames,
   });
-  const now = deps.clock.now();
-  await deps.store.setPhase({
+  const completed = await deps.completion.complete({
     fence,
-    phase: 'RETIRED',
-    set: {
-      oldCertificateRetiredAt: new Date(now).toISOString(),
-      ...(keep ? { oldCertificateDeleteAfter: new Date(deleteAfter).toISOString() } : {}),
-    },
-    now,
+    now: deps.clock.now(),
+    ...(keep ? { deleteAfter } : {}),
+    retentionSeconds: input.recordRetentionSeconds,
   });
+  if (!completed) await deps.store.explain(fence, 'cannot complete the rotation');
   deps.counter.count('CertificateRetired');
   deps.log.info('old certificate retired', { certificateId: input.oldCertificateId, outcome });
   return { certificateId: input.oldCertificateId, action: `retired (${outcome})` };

@@ -107,7 +107,6 @@ describe('rotate-device definition', () => {
       'IssueCertificate',
       'DeliverCertificate',
       'RetireOldCertificate',
-      'CompleteRotation',
     ]);
     expect(path.length).toBeLessThanOrEqual(12);
   });

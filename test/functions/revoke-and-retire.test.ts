@@ -75,12 +75,14 @@ const revokeEvent = {
   rotationId: ROTATION_ID,
   reason: 'DeviceCertificateError',
 };
+const RETENTION_SECONDS = 3_600;
 const retireEvent = {
   thingName: THING,
   executionArn: EXECUTION_ARN,
   rotationId: ROTATION_ID,
   oldCertificateId: OLD_CERT_ID,
   newCertificateId: NEW_CERT_ID,
+  recordRetentionSeconds: RETENTION_SECONDS,
 };
 const touched = (command: 'update' | 'delete'): (string | undefined)[] =>
   command === 'update'
@@ -189,7 +191,28 @@ describe('retire-certificate', () => {
     expect(iotMock.commandCalls(DetachThingPrincipalCommand)[0]?.args[0].input.principal).toBe(
       arn(OLD_CERT_ID),
     );
-    expect((await table.read(THING))?.phase).toBe('RETIRED');
+    // The step's last write completes the rotation: there is no separate completion state.
+    const record = await table.read(THING);
+    expect(record).toMatchObject({ status: 'SUCCEEDED', phase: 'DONE' });
+    expect(record?.oldCertificateRetiredAt).toBe(record?.completedAt);
+    expect(record?.expiresAt).toBe(
+      Math.floor(Date.parse(record?.completedAt ?? '') / 1000) + RETENTION_SECONDS,
+    );
+    expect(record?.taskToken).toBeUndefined();
+  });
+
+  it('does nothing again when Step Functions runs the finished step a second time', async () => {
+    // Prepare: the first run retired the certificate and completed the record; its answer was lost.
+    await table.put(proven());
+    await retire()(retireEvent, lambdaContext('retire'));
+    const callsBefore = iotMock.calls().length;
+    const before = await table.read(THING);
+    // Act
+    const again = await retire()(retireEvent, lambdaContext('retire'));
+    // Assess
+    expect(again).toMatchObject({ certificateId: OLD_CERT_ID, action: 'retired (already)' });
+    expect(iotMock.calls()).toHaveLength(callsBefore);
+    expect(await table.read(THING)).toEqual(before);
   });
 
   const copied = (policyNames: string[]) => ({
@@ -212,7 +235,7 @@ describe('retire-certificate', () => {
       { certificateId: OLD_CERT_ID, newStatus: 'INACTIVE' },
     ]);
     expect(touched('delete')).toEqual([OLD_CERT_ID]);
-    expect((await table.read(THING))?.phase).toBe('RETIRED');
+    expect((await table.read(THING))?.phase).toBe('DONE');
   });
 
   it('lists and detaches again only when the delete conflicts (a policy attached meanwhile)', async () => {
@@ -233,7 +256,7 @@ describe('retire-certificate', () => {
     ]);
     expect(touched('update')).toEqual([OLD_CERT_ID]);
     expect(touched('delete')).toEqual([OLD_CERT_ID, OLD_CERT_ID]);
-    expect((await table.read(THING))?.phase).toBe('RETIRED');
+    expect((await table.read(THING))?.phase).toBe('DONE');
   });
 
   it('retries the step later when the delete conflicts again after the second detach', async () => {

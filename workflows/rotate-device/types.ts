@@ -92,6 +92,8 @@ export const RetireCertificateInput = z.object({
   rotationId: z.string().uuid(),
   oldCertificateId: CertificateId,
   newCertificateId: CertificateId,
+  /** How long the completed record stays (the `RecordRetentionSeconds` setting): retire completes it. */
+  recordRetentionSeconds: z.number().int().positive(),
 });
 export type RetireCertificateInput = z.infer<typeof RetireCertificateInput>;
 

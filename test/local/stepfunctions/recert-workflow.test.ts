@@ -122,8 +122,8 @@ describe('the recert rotate-device state machine on the local engine', () => {
       'deliver-certificate',
       'retire-certificate',
     ]);
-    // Six states on the happy path, plus RevokeNewCertificate and the second RequestCsr, IssueCertificate and DeliverCertificate.
-    expect(h.local.engine.billedTransitions(exec)).toBe(10);
+    // Five states on the happy path, plus RevokeNewCertificate and the second RequestCsr, IssueCertificate and DeliverCertificate.
+    expect(h.local.engine.billedTransitions(exec)).toBe(9);
     const record = await ddb.send(
       new GetItemCommand({ TableName: 'rotations', Key: { thingName: { S: 'dev-1' } } }),
     );
