@@ -85,6 +85,11 @@ const samePrincipal = (a: string, b: string | undefined): boolean =>
  * so a delivery repeated after an invocation died between the two answers again, and Step Functions,
  * which closes a wait once, drops an answer it already had (invariant 8). Every rejection is logged
  * with its reason and counted; none fails a rotation.
+ *
+ * A reply that carries its rotationId and finds its wait pending costs one DynamoDB call: the write
+ * that accepts it encodes every check. The record is read only when that write is refused (to tell
+ * the reason, or to answer again after an interrupted invocation) and for a reply without rotationId,
+ * whose acceptance mark needs the record's rotationId.
  */
 export async function handleDeviceReply(event: unknown, deps: DeviceReplyDeps): Promise<ReplyOutcome> {
   const reject = (
@@ -126,6 +131,13 @@ export async function handleDeviceReply(event: unknown, deps: DeviceReplyDeps): 
     return reject('unknown-thing', 'the client id is not a thing name', { clientId });
   const thingName = clientId;
   const rotationId = message.data.rotationId;
+
+  // The usual reply (with its rotationId, to the pending wait) is accepted in one conditional write
+  // that holds every check below; only a reply that write refuses costs a read, to say why.
+  if (rotationId !== undefined) {
+    const accepted = await acceptPending(thingName, rotationId, kind, principal, message.data, deps);
+    if (accepted) return accepted;
+  }
 
   const record = await deps.store.get(thingName);
   if (!record) return reject('unknown-thing', 'no rotation record for this client id', { thingName });
@@ -183,10 +195,57 @@ function acceptedAndUnanswered(record: RotationRecord, kind: DeviceReplyKind): b
 }
 
 /**
- * First delivery of a reply to the pending wait: marks it accepted with a conditional write (one
- * delivery wins; the token stays in the record), then answers Step Functions. If the invocation dies
- * between the two, the mark lets the retried reply answer (answerAgain); if the answer fails, the
- * error is thrown so the rule's retry does the same.
+ * The reply meets invariant 3 and the rotation waits for it: one conditional write checks all of it
+ * (status, rotationId, phase, token, no reply accepted yet, the certificate it came over), marks it
+ * accepted and returns the record with the token, which is then answered. Undefined when the write's
+ * condition failed: the caller reads the record and tells why, or accepts it the long way when a check
+ * the write cannot make (a principal in another letter case) was all that differed.
+ */
+async function acceptPending(
+  thingName: string,
+  rotationId: string,
+  kind: DeviceReplyKind,
+  principal: string,
+  message: Record<string, unknown>,
+  deps: DeviceReplyDeps,
+): Promise<ReplyOutcome | undefined> {
+  const provenAt = new Date(deps.clock.now()).toISOString();
+  const certificateId = principal.toLowerCase();
+  const record = await deps.store.acceptPendingReply({
+    thingName,
+    rotationId,
+    phase: WAITING_PHASE[kind],
+    kind,
+    nextPhase: NEXT_PHASE[kind],
+    principal: { attribute: kind === 'crt_ack' ? 'newCertificateId' : 'oldCertificateId', certificateId },
+    set: acceptedAttributes(kind, message, provenAt, certificateId),
+    now: deps.clock.now(),
+  });
+  if (!record) return undefined;
+  return answerAccepted(record, kind, message, provenAt, deps, {
+    thingName,
+    rotationId: record.rotationId,
+    kind,
+  });
+}
+
+/** What the acceptance of a reply records besides its mark: the proof, or the device's error. */
+function acceptedAttributes(
+  kind: DeviceReplyKind,
+  message: Record<string, unknown>,
+  provenAt: string,
+  newCertificateId: string,
+): Record<string, string> {
+  if (kind === 'crt_ack') return { provenAt, provenCertificateId: newCertificateId };
+  if (kind === 'crt_err') return { lastError: `crt_err: ${deviceErrorOf(message)}` };
+  return {};
+}
+
+/**
+ * First delivery of a reply to the pending wait, after a read: marks it accepted with a conditional
+ * write (one delivery wins; the token stays in the record), then answers Step Functions. If the
+ * invocation dies between the two, the mark lets the retried reply answer (answerAgain); if the answer
+ * fails, the error is thrown so the rule's retry does the same.
  */
 async function accept(
   record: RotationRecord,
@@ -198,12 +257,6 @@ async function accept(
   const taskToken = record.taskToken ?? '';
   const rotationId = record.rotationId ?? '';
   const provenAt = new Date(deps.clock.now()).toISOString();
-  const set: Record<string, string> =
-    kind === 'crt_ack'
-      ? { provenAt, provenCertificateId: record.newCertificateId ?? '' }
-      : kind === 'crt_err'
-        ? { lastError: `crt_err: ${deviceErrorOf(message)}` }
-        : {};
   const accepted = await deps.store.acceptReply({
     thingName: record.thingName,
     rotationId,
@@ -211,7 +264,7 @@ async function accept(
     kind,
     taskToken,
     nextPhase: NEXT_PHASE[kind],
-    set,
+    set: acceptedAttributes(kind, message, provenAt, record.newCertificateId ?? ''),
     now: deps.clock.now(),
   });
   if (!accepted) {
@@ -227,8 +280,27 @@ async function accept(
       detail: 'another delivery of this reply was accepted',
     };
   }
+  return answerAccepted(record, kind, message, provenAt, deps, fields);
+}
 
-  const answered = await sendAnswer(taskToken, rotationId, kind, message, record, provenAt, deps);
+/** Answers the wait of a reply this invocation just marked accepted. */
+async function answerAccepted(
+  record: RotationRecord,
+  kind: DeviceReplyKind,
+  message: Record<string, unknown>,
+  provenAt: string,
+  deps: DeviceReplyDeps,
+  fields: Record<string, unknown>,
+): Promise<ReplyOutcome> {
+  const answered = await sendAnswer(
+    record.taskToken ?? '',
+    record.rotationId ?? '',
+    kind,
+    message,
+    record,
+    provenAt,
+    deps,
+  );
   // Late or not, the device answered: a parked rotation holds its slot again.
   if (kind === 'csr_res') await unparkInCampaign(record, deps);
   if (answered !== 'sent') {

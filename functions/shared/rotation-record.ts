@@ -97,6 +97,49 @@ export interface AwaitReplyParams {
   now: number;
 }
 
+/** What accepting a reply writes: the next phase, the acceptance mark and the reply's own attributes. */
+interface Acceptance {
+  rotationId: string;
+  phase: 'AWAITING_CSR' | 'AWAITING_ACK';
+  kind: string;
+  nextPhase: RotationPhase;
+  set?: Readonly<Record<string, string>>;
+  now: number;
+}
+
+export interface AcceptPendingReplyParams extends Acceptance {
+  thingName: string;
+  /** The certificate the reply came over (principal()), and the record attribute that must hold it. */
+  principal: { attribute: 'oldCertificateId' | 'newCertificateId'; certificateId: string };
+}
+
+function acceptanceOf(p: Acceptance): {
+  sets: string[];
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const extra = Object.entries(p.set ?? {});
+  const sets = [
+    '#phase = :next',
+    'acceptedReply = :accepted',
+    'updatedAt = :now',
+    ...extra.map((_, i) => `#x${i} = :x${i}`),
+  ];
+  const names: Record<string, string> = { '#phase': 'phase' };
+  const values: Record<string, unknown> = {
+    ':next': p.nextPhase,
+    ':accepted': acceptedReplyMark(p.rotationId, p.kind),
+    ':phase': p.phase,
+    ':rid': p.rotationId,
+    ':now': iso(p.now),
+  };
+  extra.forEach(([key, value], i) => {
+    names[`#x${i}`] = key;
+    values[`:x${i}`] = value;
+  });
+  return { sets, names, values };
+}
+
 export interface Fence {
   readonly thingName: string;
   readonly executionArn: string;
@@ -217,6 +260,34 @@ export class RotationRecordStore {
   }
 
   /**
+   * The happy path of a device reply in one write: marks it accepted for the pending wait only if
+   * the record says everything a read would have checked (invariant 3): the rotation is in progress
+   * under `rotationId`, waits in `phase` with a task token and no reply accepted yet, and the reply
+   * came over the expected certificate. Returns the record as written (its token and certificate ids
+   * for the answer), or undefined when any of that does not hold: the caller then reads the record
+   * to tell why (the local DynamoDB cannot return the item with a failed condition).
+   */
+  async acceptPendingReply(p: AcceptPendingReplyParams): Promise<RotationRecord | undefined> {
+    const { sets, names, values } = acceptanceOf(p);
+    names['#status'] = 'status';
+    names['#principal'] = p.principal.attribute;
+    values[':inProgress'] = 'IN_PROGRESS';
+    values[':principal'] = p.principal.certificateId;
+    return this.update(
+      {
+        Key: { thingName: p.thingName },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression:
+          '#status = :inProgress AND rotationId = :rid AND #phase = :phase AND attribute_exists(taskToken) ' +
+          'AND attribute_not_exists(acceptedReply) AND #principal = :principal',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      'accept the pending reply',
+    );
+  }
+
+  /**
    * Marks one reply as accepted for the pending wait: succeeds once per wait (the phase moves on), so
    * of two deliveries of a reply only one is accepted (invariant 8). The token stays in the record
    * until the next wait overwrites it: an invocation that dies before Step Functions heard the
@@ -233,26 +304,8 @@ export class RotationRecordStore {
     set?: Readonly<Record<string, string>>;
     now: number;
   }): Promise<boolean> {
-    const extra = Object.entries(p.set ?? {});
-    const sets = [
-      '#phase = :next',
-      'acceptedReply = :accepted',
-      'updatedAt = :now',
-      ...extra.map((_, i) => `#x${i} = :x${i}`),
-    ];
-    const names: Record<string, string> = { '#phase': 'phase' };
-    const values: Record<string, unknown> = {
-      ':next': p.nextPhase,
-      ':accepted': acceptedReplyMark(p.rotationId, p.kind),
-      ':phase': p.phase,
-      ':rid': p.rotationId,
-      ':token': p.taskToken,
-      ':now': iso(p.now),
-    };
-    extra.forEach(([key, value], i) => {
-      names[`#x${i}`] = key;
-      values[`:x${i}`] = value;
-    });
+    const { sets, names, values } = acceptanceOf(p);
+    values[':token'] = p.taskToken;
     const record = await this.update(
       {
         Key: { thingName: p.thingName },

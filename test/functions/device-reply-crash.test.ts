@@ -35,8 +35,18 @@ class InvocationKilled extends Error {
   }
 }
 
-/** A store whose process dies right after the reply's record write landed. */
+/**
+ * A store whose process dies right after the reply's record write landed: the one-write acceptance
+ * of the happy path, or the acceptance after a read (a reply without rotationId).
+ */
 class DyingAfterAccept extends RotationRecordStore {
+  override async acceptPendingReply(
+    p: Parameters<RotationRecordStore['acceptPendingReply']>[0],
+  ): Promise<RotationRecord | undefined> {
+    const record = await super.acceptPendingReply(p);
+    if (record) throw new InvocationKilled();
+    return record;
+  }
   override async acceptReply(p: Parameters<RotationRecordStore['acceptReply']>[0]): Promise<boolean> {
     await super.acceptReply(p);
     throw new InvocationKilled();
@@ -147,6 +157,20 @@ describe('device-reply: an invocation that dies after its record write', () => {
       certificateId: NEW_CERT_ID,
       provenAt: recorded?.provenAt,
     });
+  });
+
+  it('a bare csr_res (no rotationId): the redelivered reply answers with the CSR', async () => {
+    // Prepare
+    await table.put(awaitingCsr());
+    const bare = { ...csrRes, rotationId: undefined };
+    await expect(deliver(bare, dying()).result).rejects.toBeInstanceOf(InvocationKilled);
+    const afterCrash = await table.read(THING);
+    // Act
+    const redelivered = await deliver(bare).result;
+    // Assess
+    expect(afterCrash).toMatchObject({ phase: 'CSR_RECEIVED', acceptedReply: `${ROTATION_ID}/csr_res` });
+    expect(redelivered).toEqual({ outcome: 'accepted', kind: 'csr_res' });
+    expect([...answers.keys()]).toEqual(['token-csr']);
   });
 
   it('crt_err: the redelivered error fails the wait with DeviceCertificateError', async () => {

@@ -187,6 +187,12 @@ describe('device-reply: invariant 3 rejections (each logged and counted, none fa
       'wrong-phase',
     ],
     ['a finished rotation', awaitingCsr({ status: 'SUCCEEDED' }), csrRes(), 'not-in-progress'],
+    [
+      'a wait whose token is gone',
+      claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID }),
+      csrRes(),
+      'wrong-phase',
+    ],
     ['a CSR that is not a string', awaitingCsr(), csrRes({ CSR: 42 }), 'malformed'],
     ['an event without principal', awaitingCsr(), { clientId: THING, kind: 'csr_res', CSR }, 'malformed'],
     ['an unknown kind', awaitingCsr(), csrRes({ kind: 'csr_req' }), 'malformed'],

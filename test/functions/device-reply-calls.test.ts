@@ -1,0 +1,225 @@
+import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
+import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
+import {
+  claimedRecord,
+  clock,
+  NEW_CERT_ID,
+  NEXT_ROTATION_ID,
+  NOW,
+  OLD_CERT_ID,
+  ROTATION_ID,
+  recorders,
+  THING,
+} from './harness.ts';
+
+/**
+ * The DynamoDB calls device-reply makes, one by one: a reply to the pending wait is accepted with one
+ * conditional UpdateItem that holds every check of invariant 3, and the record is read only when that
+ * write is refused or the reply lacks its rotationId.
+ */
+
+const CSR = readFileSync(new URL('../fixtures/csr/ok-ec-p256.csr.pem', import.meta.url), 'utf8');
+const TABLE = 'rotations';
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const dbMock = mockClient(db);
+const sfn = new SFNClient({ region: 'us-east-1' });
+const sfnMock = mockClient(sfn);
+
+beforeEach(() => {
+  dbMock.reset();
+  sfnMock.reset();
+  sfnMock.on(SendTaskSuccessCommand).resolves({});
+  sfnMock.on(SendTaskFailureCommand).resolves({});
+});
+
+const conditionFailed = () =>
+  Object.assign(new Error('The conditional request failed'), {
+    name: 'ConditionalCheckFailedException',
+    $metadata: { httpStatusCode: 400 },
+  });
+
+const afterAcceptance = (o: Partial<RotationRecord>): RotationRecord =>
+  claimedRecord({ rotationId: ROTATION_ID, taskToken: 'token-from-the-write', ...o });
+
+/** The DynamoDB commands sent, in order, by their name. */
+const dynamoCalls = () => dbMock.calls().map((c) => c.args[0].constructor.name);
+
+function run(event: Record<string, unknown>, acceptMissingRotationId = true) {
+  const r = recorders();
+  const result = handleDeviceReply(event, {
+    store: new RotationRecordStore(db, TABLE),
+    sfn,
+    clock,
+    log: r.log,
+    counter: r.counter,
+    acceptMissingRotationId,
+  });
+  return { result, ...r };
+}
+
+describe('device-reply: a reply to the pending wait costs one DynamoDB call', () => {
+  it('csr_res: one conditional UpdateItem holding every check, no read, the token taken from its result', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).resolves({
+      Attributes: afterAcceptance({ phase: 'CSR_RECEIVED', acceptedReply: `${ROTATION_ID}/csr_res` }),
+    });
+    // Act
+    const { result, counts } = run({
+      clientId: THING,
+      principal: OLD_CERT_ID,
+      kind: 'csr_res',
+      rotationId: ROTATION_ID,
+      CSR,
+    });
+    // Assess
+    await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'csr_res' });
+    expect(dynamoCalls()).toEqual(['UpdateCommand']);
+    const update = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update).toMatchObject({
+      TableName: TABLE,
+      Key: { thingName: THING },
+      ReturnValues: 'ALL_NEW',
+      ConditionExpression:
+        '#status = :inProgress AND rotationId = :rid AND #phase = :phase AND attribute_exists(taskToken) ' +
+        'AND attribute_not_exists(acceptedReply) AND #principal = :principal',
+      ExpressionAttributeNames: { '#status': 'status', '#phase': 'phase', '#principal': 'oldCertificateId' },
+      ExpressionAttributeValues: {
+        ':inProgress': 'IN_PROGRESS',
+        ':rid': ROTATION_ID,
+        ':phase': 'AWAITING_CSR',
+        ':principal': OLD_CERT_ID,
+        ':next': 'CSR_RECEIVED',
+        ':accepted': `${ROTATION_ID}/csr_res`,
+      },
+    });
+    // The update sets the acceptance and never touches the token: an interrupted answer is sent again.
+    expect(update?.UpdateExpression).not.toContain('taskToken');
+    const answer = sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input;
+    expect(answer?.taskToken).toBe('token-from-the-write');
+    expect(JSON.parse(answer?.output ?? '{}')).toEqual({ rotationId: ROTATION_ID, csr: CSR });
+    expect(counts).toEqual(['ReplyAccepted:csr_res']);
+  });
+
+  it('crt_ack: the new certificate is the expected principal (in any letter case) and the proof is recorded in the same write', async () => {
+    // Prepare
+    const provenAt = new Date(NOW).toISOString();
+    dbMock.on(UpdateCommand).resolves({
+      Attributes: afterAcceptance({
+        phase: 'PROVEN',
+        newCertificateId: NEW_CERT_ID,
+        newCertificateRotationId: ROTATION_ID,
+        provenAt,
+        provenCertificateId: NEW_CERT_ID,
+      }),
+    });
+    // Act
+    const { result } = run({
+      clientId: THING,
+      principal: NEW_CERT_ID.toUpperCase(),
+      kind: 'crt_ack',
+      rotationId: ROTATION_ID,
+    });
+    // Assess
+    await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'crt_ack' });
+    expect(dynamoCalls()).toEqual(['UpdateCommand']);
+    const update = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.ExpressionAttributeNames).toMatchObject({ '#principal': 'newCertificateId' });
+    expect(update?.ExpressionAttributeValues).toMatchObject({
+      ':principal': NEW_CERT_ID,
+      ':phase': 'AWAITING_ACK',
+      ':next': 'PROVEN',
+    });
+    expect(Object.values(update?.ExpressionAttributeValues ?? {})).toEqual(
+      expect.arrayContaining([provenAt, NEW_CERT_ID]),
+    );
+    const output = sfnMock.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output;
+    expect(JSON.parse(output ?? '{}')).toEqual({
+      rotationId: ROTATION_ID,
+      certificateId: NEW_CERT_ID,
+      provenAt,
+    });
+  });
+
+  it('crt_err: one write expecting the old certificate, then the wait fails', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).resolves({ Attributes: afterAcceptance({ phase: 'DEVICE_ERROR' }) });
+    // Act
+    const { result } = run({
+      clientId: THING,
+      principal: OLD_CERT_ID,
+      kind: 'crt_err',
+      rotationId: ROTATION_ID,
+      error: 'no room for the key',
+    });
+    // Assess
+    await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'crt_err' });
+    expect(dynamoCalls()).toEqual(['UpdateCommand']);
+    const update = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.ExpressionAttributeNames).toMatchObject({ '#principal': 'oldCertificateId' });
+    expect(Object.values(update?.ExpressionAttributeValues ?? {})).toContain('crt_err: no room for the key');
+    expect(sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
+      taskToken: 'token-from-the-write',
+      error: 'DeviceCertificateError',
+    });
+  });
+});
+
+describe('device-reply: the record is read only when it must be', () => {
+  it('a refused write is followed by one read that names the reason; nothing else is written', async () => {
+    // Prepare
+    dbMock.on(UpdateCommand).rejects(conditionFailed());
+    dbMock.on(GetCommand).resolves({
+      Item: claimedRecord({ phase: 'AWAITING_CSR', rotationId: NEXT_ROTATION_ID, taskToken: 'token-csr' }),
+    });
+    // Act
+    const { result, counts } = run({
+      clientId: THING,
+      principal: OLD_CERT_ID,
+      kind: 'csr_res',
+      rotationId: ROTATION_ID,
+      CSR,
+    });
+    // Assess
+    await expect(result).resolves.toMatchObject({ outcome: 'rejected', reason: 'stale-rotation' });
+    expect(dynamoCalls()).toEqual(['UpdateCommand', 'GetCommand']);
+    expect(counts).toEqual(['ReplyRejected:stale-rotation']);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('a reply without rotationId is read first: its acceptance mark needs the record’s rotationId', async () => {
+    // Prepare
+    dbMock.on(GetCommand).resolves({
+      Item: claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 'token-csr' }),
+    });
+    dbMock.on(UpdateCommand).resolves({
+      Attributes: afterAcceptance({ phase: 'CSR_RECEIVED', taskToken: 'token-csr' }),
+    });
+    // Act
+    const { result } = run({ clientId: THING, principal: OLD_CERT_ID, kind: 'csr_res', CSR });
+    // Assess
+    await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'csr_res' });
+    expect(dynamoCalls()).toEqual(['GetCommand', 'UpdateCommand']);
+    expect(dbMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':accepted': `${ROTATION_ID}/csr_res`,
+      ':token': 'token-csr',
+    });
+  });
+
+  it('a reply without rotationId when leniency is off is rejected after the read, writing nothing', async () => {
+    // Prepare
+    dbMock.on(GetCommand).resolves({
+      Item: claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 'token-csr' }),
+    });
+    // Act
+    const { result } = run({ clientId: THING, principal: OLD_CERT_ID, kind: 'csr_res', CSR }, false);
+    // Assess
+    await expect(result).resolves.toMatchObject({ outcome: 'rejected', reason: 'missing-rotation-id' });
+    expect(dynamoCalls()).toEqual(['GetCommand']);
+  });
+});
