@@ -16,7 +16,7 @@ import type { IssueCertificateInput, IssueCertificateOutput } from '../../workfl
 import { awsCall, awsCallRejectable, errorName } from '../shared/aws-errors.ts';
 import { attachedPolicyNames, describeCertificate } from '../shared/iot-certificates.ts';
 import type { Counter, Log } from '../shared/observability.ts';
-import type { Fence, RotationRecordStore } from '../shared/rotation-record.ts';
+import type { CopiedPolicies, Fence, RotationRecordStore } from '../shared/rotation-record.ts';
 import { validateCsr } from './csr-validation.ts';
 
 export interface IssueCertificateDeps {
@@ -33,7 +33,8 @@ export interface IssueCertificateDeps {
  *
  * CreateCertificateFromCsr is not idempotent, so the step is built around the record:
  * 1. If the record already holds a certificate of this rotationId, nothing is issued again; the
- *    step only finishes the attachments (all idempotent) - a Lambda or Step Functions retry.
+ *    step only finishes the attachments (all idempotent) - a Lambda or Step Functions retry - and
+ *    records the policies again only if they changed since.
  * 2. Otherwise an issuance marker (rotationId + the CSR key's fingerprint) is written with a
  *    conditional write before calling AWS. Finding a marker of this rotationId without a recorded
  *    certificate means an earlier run died between the marker and recording the answer: a
@@ -41,12 +42,14 @@ export interface IssueCertificateDeps {
  *    certificate in the account, so the step does not guess; it fails with IssuanceInterrupted,
  *    which the state machine answers with a fresh CSR under a new rotationId (a new attempt).
  * 3. The certificate is created ACTIVE (one UpdateCertificate less: AWS allows 10 of those per
- *    second) and recorded before anything else; only then does it get the old certificate's
- *    policies and the thing attachment. A certificate lost in that crash window has no policy and no
- *    thing, and AWS IoT allows a certificate without a policy nothing: it can never connect.
+ *    second) and recorded before anything else, in one write with the phase ISSUED and the policies
+ *    it is to get; only then does it get the old certificate's policies and the thing attachment,
+ *    with no write after them. A certificate lost in that crash window has no policy and no thing,
+ *    and AWS IoT allows a certificate without a policy nothing: it can never connect.
  *
  * The old certificate is described once (its PEM for invariant 4, its ARN) and its policies listed
- * once; the names are recorded with the ISSUED phase so that retire detaches exactly those.
+ * once, before the certificate is created; the names are recorded with it so that retire detaches
+ * exactly those (and revoke, should the attempt fail, knows what may be attached to the new one).
  * The thing's principals are not listed: the starter found the old certificate attached to the thing
  * (the audit fan-out through ListPrincipalThings, `recert rotate` through ListThingPrincipals), and the
  * CSR arrived over a connection of that certificate under the thing's name (invariant 3), which
@@ -80,16 +83,21 @@ export async function issueCertificate(
 
   let certificateId: string;
   let certificateArn: string;
-  if (
+  let policyNames: string[];
+  const resumed =
     record.newCertificateRotationId === input.rotationId &&
     record.newCertificateId &&
     record.newCertificateArn
-  ) {
-    certificateId = record.newCertificateId;
-    certificateArn = record.newCertificateArn;
+      ? { certificateId: record.newCertificateId, certificateArn: record.newCertificateArn }
+      : undefined;
+  if (resumed) {
+    ({ certificateId, certificateArn } = resumed);
     deps.log.info('certificate already issued for this attempt; finishing its attachments', {
       certificateId,
     });
+    // Listed again: the old certificate's policies now are what the new one must get (invariant 7)
+    // and what retire will detach.
+    policyNames = await attachedPolicyNames(deps.iot, old.certificateArn);
   } else {
     if (record.issuingRotationId === input.rotationId) {
       deps.counter.count('IssuanceInterrupted');
@@ -118,6 +126,9 @@ export async function issueCertificate(
       }
       throw error;
     }
+    // Listed before the certificate exists, so that the write recording it also records what it is
+    // about to be given: one write for the certificate, its phase and the policies retire detaches.
+    policyNames = await attachedPolicyNames(deps.iot, old.certificateArn);
     if (!(await deps.store.markIssuing({ fence, keyFingerprint, now: deps.clock.now() }))) {
       await deps.store.explain(fence, 'cannot mark the issuance');
     }
@@ -141,6 +152,7 @@ export async function issueCertificate(
       certificateId,
       certificateArn,
       certificatePem: created.certificatePem,
+      copying: { fromCertificateArn: old.certificateArn, policyNames },
       now: deps.clock.now(),
     });
     if (!recorded) {
@@ -165,7 +177,6 @@ export async function issueCertificate(
   }
 
   // Invariant 7: exactly the old certificate's policies, and the same thing.
-  const policyNames = await attachedPolicyNames(deps.iot, old.certificateArn);
   for (const policyName of policyNames) {
     await awsCall('AttachPolicy', () =>
       deps.iot.send(new AttachPolicyCommand({ policyName, target: certificateArn })),
@@ -174,17 +185,30 @@ export async function issueCertificate(
   await awsCall('AttachThingPrincipal', () =>
     deps.iot.send(new AttachThingPrincipalCommand({ thingName: input.thingName, principal: certificateArn })),
   );
-  await deps.store.setPhase({
-    fence,
-    phase: 'ISSUED',
-    set: {
-      copiedPolicies: {
-        rotationId: input.rotationId,
-        fromCertificateArn: old.certificateArn,
-        policyNames,
-      },
-    },
-    now: deps.clock.now(),
-  });
+  // A resumed step whose record does not name these policies (they changed since, or an earlier
+  // version of the step recorded them only after the attachments) records them now.
+  const copied: CopiedPolicies = {
+    rotationId: input.rotationId,
+    fromCertificateArn: old.certificateArn,
+    policyNames,
+  };
+  if (resumed && (record.phase !== 'ISSUED' || !sameCopiedPolicies(record.copiedPolicies, copied))) {
+    await deps.store.setPhase({
+      fence,
+      phase: 'ISSUED',
+      set: { copiedPolicies: copied },
+      now: deps.clock.now(),
+    });
+  }
   return { certificateId, certificateArn };
+}
+
+function sameCopiedPolicies(recorded: CopiedPolicies | undefined, now: CopiedPolicies): boolean {
+  return (
+    recorded !== undefined &&
+    recorded.rotationId === now.rotationId &&
+    recorded.fromCertificateArn === now.fromCertificateArn &&
+    recorded.policyNames.length === now.policyNames.length &&
+    recorded.policyNames.every((name, i) => name === now.policyNames[i])
+  );
 }

@@ -411,27 +411,41 @@ export class RotationRecordStore {
     );
   }
 
-  /** Records the certificate that CreateCertificateFromCsr just returned, before anything else. */
+  /**
+   * Records the certificate that CreateCertificateFromCsr just returned, before anything else, with
+   * the phase ISSUED and the policies the step is about to copy from the old certificate (listed
+   * before the certificate was created): one write. The attachments follow; a retried step finds
+   * this rotationId's certificate here and finishes them.
+   */
   async recordIssued(p: {
     fence: Fence;
     certificateId: string;
     certificateArn: string;
     certificatePem: string;
+    /** The old certificate's ARN and policies (copiedPolicies of this rotationId). */
+    copying: Omit<CopiedPolicies, 'rotationId'>;
     now: number;
   }): Promise<boolean> {
     const record = await this.update(
       {
         Key: { thingName: p.fence.thingName },
         UpdateExpression:
-          'SET newCertificateId = :id, newCertificateArn = :arn, newCertificatePem = :pem, ' +
-          'newCertificateRotationId = :rid, updatedAt = :now',
+          'SET #phase = :issued, newCertificateId = :id, newCertificateArn = :arn, newCertificatePem = :pem, ' +
+          'newCertificateRotationId = :rid, copiedPolicies = :copied, updatedAt = :now',
         ConditionExpression:
           'executionArn = :exec AND issuingRotationId = :rid AND ' +
           '(attribute_not_exists(newCertificateRotationId) OR newCertificateRotationId <> :rid)',
+        ExpressionAttributeNames: { '#phase': 'phase' },
         ExpressionAttributeValues: {
+          ':issued': 'ISSUED',
           ':id': p.certificateId,
           ':arn': p.certificateArn,
           ':pem': p.certificatePem,
+          ':copied': {
+            rotationId: p.fence.rotationId,
+            fromCertificateArn: p.copying.fromCertificateArn,
+            policyNames: p.copying.policyNames,
+          },
           ':rid': p.fence.rotationId,
           ':exec': p.fence.executionArn,
           ':now': iso(p.now),

@@ -54,13 +54,14 @@ beforeEach(() => {
       status: 'ACTIVE',
     },
   });
-  iotMock.on(ListAttachedPoliciesCommand, { target: OLD_ARN }).resolvesOnce({
-    policies: [{ policyName: 'device-policy' }],
-    nextMarker: 'page-2',
-  });
+  // Two pages, every time they are listed.
   iotMock
-    .on(ListAttachedPoliciesCommand, { target: OLD_ARN, marker: 'page-2' })
-    .resolves({ policies: [{ policyName: 'telemetry-policy' }] });
+    .on(ListAttachedPoliciesCommand, { target: OLD_ARN })
+    .callsFake((input: { marker?: string }) =>
+      input.marker === 'page-2'
+        ? { policies: [{ policyName: 'telemetry-policy' }] }
+        : { policies: [{ policyName: 'device-policy' }], nextMarker: 'page-2' },
+    );
   iotMock.on(CreateCertificateFromCsrCommand).resolves({
     certificateId: NEW_CERT_ID,
     certificateArn: NEW_ARN,
@@ -140,6 +141,68 @@ describe('issue-certificate', () => {
     // Assess
     expect(again.certificateId).toBe(NEW_CERT_ID);
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(1);
+  });
+
+  it('names the policies with the certificate, so a step that fails in its attachments is finished by the retry', async () => {
+    // Prepare: the first AttachPolicy is throttled after the certificate was recorded.
+    await table.put(csrReceived());
+    iotMock
+      .on(AttachPolicyCommand)
+      .rejectsOnce(
+        Object.assign(new Error('rate'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }),
+      )
+      .resolves({});
+    await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
+      name: 'TransientAwsError',
+    });
+    const afterFailure = await table.read(THING);
+    // Act
+    const retried = await handler()(event(), lambdaContext('issue'));
+    // Assess: what revoke or retire would need is recorded from the first write on.
+    expect(afterFailure).toMatchObject({
+      phase: 'ISSUED',
+      newCertificateId: NEW_CERT_ID,
+      copiedPolicies: {
+        rotationId: ROTATION_ID,
+        fromCertificateArn: OLD_ARN,
+        policyNames: ['device-policy', 'telemetry-policy'],
+      },
+    });
+    expect(retried).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(1);
+    expect(iotMock.commandCalls(AttachPolicyCommand).map((c) => c.args[0].input.policyName)).toEqual([
+      'device-policy',
+      'device-policy',
+      'telemetry-policy',
+    ]);
+    expect(iotMock.commandCalls(AttachThingPrincipalCommand)).toHaveLength(1);
+    expect(await table.read(THING)).toEqual(afterFailure);
+  });
+
+  it('records the policies on resume when the certificate was recorded without them', async () => {
+    // Prepare: a record as an earlier version of the step left it, the policies not yet named.
+    await table.put(
+      csrReceived({
+        phase: 'ISSUING',
+        issuingRotationId: ROTATION_ID,
+        newCertificateId: NEW_CERT_ID,
+        newCertificateArn: NEW_ARN,
+        newCertificatePem: NEW_PEM,
+        newCertificateRotationId: ROTATION_ID,
+      }),
+    );
+    // Act
+    await handler()(event(), lambdaContext('issue'));
+    // Assess
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
+    expect(await table.read(THING)).toMatchObject({
+      phase: 'ISSUED',
+      copiedPolicies: {
+        rotationId: ROTATION_ID,
+        fromCertificateArn: OLD_ARN,
+        policyNames: ['device-policy', 'telemetry-policy'],
+      },
+    });
   });
 
   it('ends the attempt with IssuanceInterrupted when an earlier run left only its marker', async () => {

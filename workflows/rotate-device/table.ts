@@ -42,9 +42,12 @@ export const ROTATION_PHASES = [
   'AWAITING_CSR',
   /** The device's csr_res passed invariant 3; the token was used. */
   'CSR_RECEIVED',
-  /** The issue step wrote its marker (and, once known, the new certificate id). */
+  /** The issue step wrote its marker: a certificate may be being created. */
   'ISSUING',
-  /** The new certificate is ACTIVE, has the old one's policies and is attached to the thing. */
+  /**
+   * The new certificate is recorded (ACTIVE), with the old one's policies it is to get; the issue
+   * step attaches those and the thing right after, and a retry of the step finishes them.
+   */
   'ISSUED',
   /** crt_res sent, task token stored. */
   'AWAITING_ACK',

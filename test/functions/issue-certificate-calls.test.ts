@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateCertificateFromCsrCommand,
+  DescribeCertificateCommand,
+  IoTClient,
+  ListAttachedPoliciesCommand,
+} from '@aws-sdk/client-iot';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { issueCertificate } from '../../functions/issue-certificate/issue-certificate.ts';
+import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
+import {
+  claimedRecord,
+  clock,
+  EXECUTION_ARN,
+  NEW_CERT_ID,
+  OLD_CERT_ID,
+  ROTATION_ID,
+  recorders,
+  THING,
+} from './harness.ts';
+
+/**
+ * The DynamoDB and IoT calls of the issue step, one by one: the certificate is recorded with its
+ * phase and the policies it gets in one write, after which the attachments need no write.
+ */
+
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../fixtures/csr/${name}`, import.meta.url), 'utf8');
+const TABLE = 'rotations';
+const OLD_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${OLD_CERT_ID}`;
+const NEW_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`;
+const NEW_PEM = '-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n';
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const dbMock = mockClient(db);
+const iot = new IoTClient({ region: 'us-east-1' });
+const iotMock = mockClient(iot);
+
+/** Every DynamoDB and IoT command, in the order sent. */
+let sent: string[];
+const note =
+  <T>(name: string, out: T) =>
+  () => {
+    sent.push(name);
+    return out;
+  };
+
+const csrReceived = (o: Partial<RotationRecord> = {}) =>
+  claimedRecord({ phase: 'CSR_RECEIVED', rotationId: ROTATION_ID, ...o });
+const issuedRecord = (o: Partial<RotationRecord> = {}) =>
+  csrReceived({
+    phase: 'ISSUED',
+    issuingRotationId: ROTATION_ID,
+    newCertificateId: NEW_CERT_ID,
+    newCertificateArn: NEW_ARN,
+    newCertificatePem: NEW_PEM,
+    newCertificateRotationId: ROTATION_ID,
+    copiedPolicies: { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] },
+    ...o,
+  });
+
+beforeEach(() => {
+  sent = [];
+  dbMock.reset();
+  iotMock.reset();
+  iotMock.on(DescribeCertificateCommand).callsFake(
+    note('DescribeCertificate', {
+      certificateDescription: {
+        certificateId: OLD_CERT_ID,
+        certificateArn: OLD_ARN,
+        certificatePem: fixture('old-certificate.pem'),
+        status: 'ACTIVE',
+      },
+    }),
+  );
+  iotMock
+    .on(ListAttachedPoliciesCommand)
+    .callsFake(note('ListAttachedPolicies', { policies: [{ policyName: 'device-policy' }] }));
+  iotMock.on(CreateCertificateFromCsrCommand).callsFake(
+    note('CreateCertificateFromCsr', {
+      certificateId: NEW_CERT_ID,
+      certificateArn: NEW_ARN,
+      certificatePem: NEW_PEM,
+    }),
+  );
+  iotMock.on(AttachPolicyCommand).callsFake(note('AttachPolicy', {}));
+  iotMock.on(AttachThingPrincipalCommand).callsFake(note('AttachThingPrincipal', {}));
+});
+
+function issue() {
+  const r = recorders();
+  return issueCertificate(
+    {
+      thingName: THING,
+      executionArn: EXECUTION_ARN,
+      rotationId: ROTATION_ID,
+      oldCertificateId: OLD_CERT_ID,
+      csr: fixture('ok-ec-p256.csr.pem'),
+    },
+    {
+      store: new RotationRecordStore(db, TABLE),
+      iot,
+      clock,
+      log: r.log,
+      counter: r.counter,
+      requireCnMatch: true,
+    },
+  );
+}
+
+describe('issue-certificate: the calls of the happy path', () => {
+  it('reads once and writes twice (the marker, then the certificate with phase ISSUED and its policies)', async () => {
+    // Prepare
+    dbMock.on(GetCommand).callsFake(note('GetItem', { Item: csrReceived() }));
+    dbMock.on(UpdateCommand).callsFake(note('UpdateItem', { Attributes: issuedRecord() }));
+    // Act
+    const out = await issue();
+    // Assess
+    expect(out).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
+    expect(sent).toEqual([
+      'GetItem',
+      'DescribeCertificate',
+      'ListAttachedPolicies',
+      'UpdateItem',
+      'CreateCertificateFromCsr',
+      'UpdateItem',
+      'AttachPolicy',
+      'AttachThingPrincipal',
+    ]);
+    const recordIssued = dbMock.commandCalls(UpdateCommand)[1]?.args[0].input;
+    expect(recordIssued?.UpdateExpression).toContain('#phase = :issued');
+    expect(recordIssued?.UpdateExpression).toContain('copiedPolicies = :copied');
+    expect(recordIssued?.ExpressionAttributeValues).toMatchObject({
+      ':issued': 'ISSUED',
+      ':id': NEW_CERT_ID,
+      ':rid': ROTATION_ID,
+      ':copied': { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] },
+    });
+    // Still fenced: only this execution, after its own marker, and never twice for one rotationId.
+    expect(recordIssued?.ConditionExpression).toBe(
+      'executionArn = :exec AND issuingRotationId = :rid AND ' +
+        '(attribute_not_exists(newCertificateRotationId) OR newCertificateRotationId <> :rid)',
+    );
+  });
+});
+
+describe('issue-certificate: a retried step that finds its certificate recorded', () => {
+  it('attaches again and writes nothing when the recorded policies are still the old certificate’s', async () => {
+    // Prepare
+    dbMock.on(GetCommand).callsFake(note('GetItem', { Item: issuedRecord() }));
+    // Act
+    const out = await issue();
+    // Assess
+    expect(out).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
+    expect(sent).toEqual([
+      'GetItem',
+      'DescribeCertificate',
+      'ListAttachedPolicies',
+      'AttachPolicy',
+      'AttachThingPrincipal',
+    ]);
+  });
+
+  it('records the policies when they changed since the certificate was recorded', async () => {
+    // Prepare
+    dbMock.on(GetCommand).callsFake(
+      note('GetItem', {
+        Item: issuedRecord({
+          copiedPolicies: { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['gone'] },
+        }),
+      }),
+    );
+    dbMock.on(UpdateCommand).callsFake(note('UpdateItem', { Attributes: issuedRecord() }));
+    // Act
+    await issue();
+    // Assess
+    expect(sent.filter((s) => s === 'UpdateItem')).toHaveLength(1);
+    expect(dbMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':phase': 'ISSUED',
+      ':x0': { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] },
+    });
+  });
+});
