@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RetireCertificateInput } from '../../workflows/rotate-device/types.ts';
 import { RetiredCertificates } from '../retired-certificate-sweeper/retired-entries.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { CampaignCounters } from '../shared/campaign-counters.ts';
 import {
   ConfigurationError,
   defaultClock,
@@ -23,7 +24,10 @@ export interface RetireCertificateHandlerDeps extends RuntimeOptions {
   readonly iot: IoTClient;
   /** Default 0: the old certificate is deleted. */
   readonly graceDays?: number;
-  /** The campaign table, where a kept certificate's "delete after" entry goes; needed with a grace period. */
+  /**
+   * The campaign table: a completed rotation counts as succeeded in its campaign there, and a kept
+   * certificate's "delete after" entry goes there (needed with a grace period).
+   */
   readonly campaignTableName?: string;
 }
 
@@ -44,6 +48,9 @@ export function createHandler(deps: RetireCertificateHandlerDeps) {
   const retired = deps.campaignTableName
     ? new RetiredCertificates(deps.db, deps.campaignTableName)
     : undefined;
+  const campaigns = deps.campaignTableName
+    ? new CampaignCounters(deps.db, deps.campaignTableName)
+    : undefined;
   return wrapHandler(observability, async (event) => {
     const input = parseStepInput(RetireCertificateInput, event, 'RetireOldCertificate');
     observability.logger.appendKeys({ thingName: input.thingName, rotationId: input.rotationId });
@@ -56,6 +63,7 @@ export function createHandler(deps: RetireCertificateHandlerDeps) {
       counter: counterOf(observability.metrics),
       graceDays,
       retired,
+      campaigns,
     });
   });
 }
@@ -66,7 +74,7 @@ export const handler = lazyHandler(() =>
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     iot: new IoTClient(lambdaClientConfig()),
     graceDays: numberEnv('OLD_CERTIFICATE_GRACE_DAYS', 0),
-    ...(process.env.CAMPAIGN_TABLE_NAME ? { campaignTableName: process.env.CAMPAIGN_TABLE_NAME } : {}),
+    campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),
 );

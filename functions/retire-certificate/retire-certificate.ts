@@ -2,6 +2,7 @@ import type { IoTClient } from '@aws-sdk/client-iot';
 import { CertificateMismatch, ProofOfPossessionMissing } from '../../workflows/rotate-device/errors.ts';
 import type { RetireCertificateInput, StepDone } from '../../workflows/rotate-device/types.ts';
 import type { RetiredCertificates } from '../retired-certificate-sweeper/retired-entries.ts';
+import { type CampaignCounters, countedCampaign } from '../shared/campaign-counters.ts';
 import { removeCertificate } from '../shared/iot-certificates.ts';
 import type { Counter, Log } from '../shared/observability.ts';
 import type { Fence, RotationRecordStore } from '../shared/rotation-record.ts';
@@ -19,6 +20,8 @@ export interface RetireCertificateDeps {
   readonly graceDays: number;
   /** Where a kept certificate's "delete after" entry goes, for the sweeper; needed with a grace period. */
   readonly retired?: RetiredCertificates | undefined;
+  /** The counters of the rotation's campaign: a completed rotation counts as succeeded there. */
+  readonly campaigns?: CampaignCounters | undefined;
 }
 
 /** A grace period was set, but nowhere to record when the kept certificate may be deleted. */
@@ -65,6 +68,8 @@ export async function retireOldCertificate(
     );
   }
   if (record.phase === 'DONE' && record.status === 'SUCCEEDED') {
+    // The earlier run may have stopped between its completion and its count: counting is idempotent.
+    await countSucceeded(record.campaign, input.executionArn, deps);
     deps.log.info('old certificate already retired by an earlier run of this step', {
       certificateId: input.oldCertificateId,
     });
@@ -113,9 +118,32 @@ export async function retireOldCertificate(
     retentionSeconds: input.recordRetentionSeconds,
   });
   if (!completed) await deps.store.explain(fence, 'cannot complete the rotation');
+  await countSucceeded(record.campaign, input.executionArn, deps);
   deps.counter.count('CertificateRetired');
+  deps.counter.count('RotationSucceeded');
   deps.log.info('old certificate retired', { certificateId: input.oldCertificateId, outcome });
   return { certificateId: input.oldCertificateId, action: `retired (${outcome})` };
+}
+
+/**
+ * Counts the completed rotation as succeeded in its campaign (once: see CampaignCounters), here
+ * rather than from the execution's SUCCEEDED event, which would cost a Lambda invocation per
+ * rotation; the outcome recorder hears only of the rotations that did not succeed.
+ */
+async function countSucceeded(
+  campaign: string | undefined,
+  executionArn: string,
+  deps: RetireCertificateDeps,
+): Promise<void> {
+  const counted = countedCampaign(campaign);
+  if (!deps.campaigns || !counted) return;
+  const deltas = await deps.campaigns.recordOutcome({
+    campaign: counted,
+    executionArn,
+    outcome: 'SUCCEEDED',
+    now: deps.clock.now(),
+  });
+  if (deltas) deps.log.info('rotation counted in its campaign', { campaign: counted, ...deltas });
 }
 
 /** When a kept certificate may go: the deadline a previous try of this step recorded, else now + grace. */

@@ -59,7 +59,7 @@ describe('campaign functions wiring', () => {
     expect(FUNCTIONS['audit-fanout'].permissions).toEqual([
       { actions: ['states:StartExecution'], resource: 'campaignStateMachine' },
     ]);
-    for (const id of ['request-csr', 'device-reply', 'outcome-recorder'] as const) {
+    for (const id of ['request-csr', 'device-reply', 'retire-certificate', 'outcome-recorder'] as const) {
       expect(FUNCTIONS[id].permissions).toContainEqual({
         actions: ['dynamodb:UpdateItem'],
         resource: 'campaignTable',

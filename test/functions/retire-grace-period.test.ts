@@ -12,6 +12,7 @@ import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createRetireHandler } from '../../functions/retire-certificate/handler.ts';
+import { CampaignStore } from '../../functions/shared/campaign-store.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { CAMPAIGN_TABLE, RETIRED_PARTITION } from '../../workflows/campaign/table.ts';
 import {
@@ -208,5 +209,41 @@ describe('retire-certificate with a grace period', () => {
     expect(() =>
       createRetireHandler({ db: table.db, tableName: table.tableName, iot, clock, graceDays: 3 }),
     ).toThrow(/CAMPAIGN_TABLE_NAME/);
+  });
+});
+
+describe('retire-certificate counts the completed rotation in its campaign', () => {
+  const PACING = {
+    startsPerSecond: 5,
+    maxInFlight: 10,
+    failureRateThreshold: 0.1,
+    minFinishedForFailureRate: 20,
+  };
+
+  it('as succeeded, once, even when Step Functions runs the finished step again', async () => {
+    // Prepare
+    const campaignId = 'audit-retire-count';
+    const campaigns = new CampaignStore(table.db, CAMPAIGNS);
+    await campaigns.createMeta({ campaignId, source: { kind: 'audit' }, pacing: PACING, now: NOW });
+    await table.put(proven({ campaign: campaignId }));
+    // Act
+    await retire(0)(event(), lambdaContext('retire'));
+    await retire(0)(event(), lambdaContext('retire'));
+    // Assess
+    expect(await campaigns.getMeta(campaignId)).toMatchObject({ succeeded: 1, failed: 0 });
+    expect((await table.read(THING))?.status).toBe('SUCCEEDED');
+  });
+
+  it('counts nothing for a rotation started by hand', async () => {
+    // Prepare
+    const campaignId = 'audit-retire-untouched';
+    const campaigns = new CampaignStore(table.db, CAMPAIGNS);
+    await campaigns.createMeta({ campaignId, source: { kind: 'audit' }, pacing: PACING, now: NOW });
+    await table.put(proven({ campaign: 'manual' }));
+    // Act
+    await retire(0)(event(), lambdaContext('retire'));
+    // Assess
+    expect(await campaigns.getMeta(campaignId)).toMatchObject({ succeeded: 0, failed: 0 });
+    expect((await table.read(THING))?.status).toBe('SUCCEEDED');
   });
 });

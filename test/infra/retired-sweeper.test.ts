@@ -98,7 +98,7 @@ describe('retired-certificate sweeper', () => {
 });
 
 describe('retire-certificate', () => {
-  it('may put the "delete after" entry in the #retired partition of the campaign table besides removing the old certificate; nothing else', () => {
+  it('may put the "delete after" entry in the #retired partition and count the rotation in the campaign table, besides removing the old certificate; nothing else', () => {
     const rotationTable = getAtt(logicalId(s.stack.table.table));
     expect(statementsOfRole(s.template, roleOf('retire-certificate'))).toEqual([
       logsOf('retire-certificate'),
@@ -123,6 +123,12 @@ describe('retire-certificate', () => {
       {
         Action: 'dynamodb:PutItem',
         Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#retired'] } },
+        Effect: 'Allow',
+        Resource: getAtt(logicalId(s.stack.campaignTable.table)),
+      },
+      // The completed rotation counts as succeeded in its campaign (its X# item and the META counters).
+      {
+        Action: 'dynamodb:UpdateItem',
         Effect: 'Allow',
         Resource: getAtt(logicalId(s.stack.campaignTable.table)),
       },

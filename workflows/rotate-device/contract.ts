@@ -28,7 +28,8 @@ export const STATE_MACHINE = {
   statusChangeEventPattern: {
     source: ['aws.states'],
     'detail-type': ['Step Functions Execution Status Change'],
-    // SUCCEEDED is counted; the others are recorded and escalated.
-    detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
+    // The endings that are recorded, escalated and counted as failed. SUCCEEDED is not routed: the
+    // retire step, the execution's last state, completes the record and counts it in its campaign.
+    detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
   },
 } as const;

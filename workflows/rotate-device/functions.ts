@@ -339,12 +339,10 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     environment: [
       TABLE_ENV,
       {
-        name: 'CAMPAIGN_TABLE_NAME',
-        required: false,
-        source: 'campaignTable',
+        ...CAMPAIGN_COUNTERS_ENV,
         description:
-          'Name of the campaign table, where a certificate kept for a grace period gets its "delete after" ' +
-          'entry for the retired-certificate sweeper (needed when the grace period is above 0).',
+          'Name of the campaign table: the completed rotation counts as succeeded in its campaign, and a ' +
+          'certificate kept for a grace period gets its "delete after" entry for the retired-certificate sweeper.',
       },
       {
         name: 'OLD_CERTIFICATE_GRACE_DAYS',
@@ -359,6 +357,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       ...CERTIFICATE_REMOVAL_GRANTS,
       // The "delete after" entry of a certificate kept for a grace period, in its partition only.
       { actions: ['dynamodb:PutItem'], resource: 'campaignTable', leadingKeys: [RETIRED_PARTITION] },
+      // The completed rotation is counted as succeeded in its campaign.
+      CAMPAIGN_COUNTERS_GRANT,
     ],
     timeoutSeconds: 60,
   },
