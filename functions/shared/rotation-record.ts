@@ -169,7 +169,11 @@ export class RotationRecordStore {
    * another execution owns it (RotationSuperseded) or it is in another attempt or phase.
    */
   async explain(fence: Fence, what: string): Promise<never> {
-    const record = await this.get(fence.thingName);
+    return this.explainRecord(await this.get(fence.thingName), fence, what);
+  }
+
+  /** explain, for a caller that has just read the record. */
+  explainRecord(record: RotationRecord | undefined, fence: Fence, what: string): never {
     if (!record || record.executionArn !== fence.executionArn) {
       throw new RotationSuperseded(
         `${what}: the rotation record of ${fence.thingName} belongs to ${record?.executionArn ?? 'no execution'}`,
@@ -364,27 +368,40 @@ export class RotationRecordStore {
 
   /**
    * The issuance marker, written before CreateCertificateFromCsr: fails (false) when this
-   * rotationId already has one, i.e. an earlier run of the step got this far.
+   * rotationId already has one, i.e. an earlier run of the step got this far, or when the record is
+   * not this rotation's (of `oldCertificateId`, when given). A caller that did not read the record
+   * first reads it on false to tell which.
    */
-  async markIssuing(p: { fence: Fence; keyFingerprint: string; now: number }): Promise<boolean> {
+  async markIssuing(p: {
+    fence: Fence;
+    keyFingerprint: string;
+    oldCertificateId?: string;
+    now: number;
+  }): Promise<boolean> {
+    const values: Record<string, unknown> = {
+      ':inProgress': 'IN_PROGRESS',
+      ':issuing': 'ISSUING',
+      ':rid': p.fence.rotationId,
+      ':exec': p.fence.executionArn,
+      ':fp': p.keyFingerprint,
+      ':now': iso(p.now),
+    };
+    let condition =
+      'executionArn = :exec AND rotationId = :rid AND ' +
+      '(attribute_not_exists(issuingRotationId) OR issuingRotationId <> :rid)';
+    if (p.oldCertificateId !== undefined) {
+      condition += ' AND oldCertificateId = :old';
+      values[':old'] = p.oldCertificateId;
+    }
     const record = await this.update(
       {
         Key: { thingName: p.fence.thingName },
         UpdateExpression:
           'SET #status = :inProgress, #phase = :issuing, issuingRotationId = :rid, issuingKeyFingerprint = :fp, ' +
           `issuingStartedAt = :now, updatedAt = :now REMOVE ${RESUME_REMOVE}`,
-        ConditionExpression:
-          'executionArn = :exec AND rotationId = :rid AND ' +
-          '(attribute_not_exists(issuingRotationId) OR issuingRotationId <> :rid)',
+        ConditionExpression: condition,
         ExpressionAttributeNames: NAMES,
-        ExpressionAttributeValues: {
-          ':inProgress': 'IN_PROGRESS',
-          ':issuing': 'ISSUING',
-          ':rid': p.fence.rotationId,
-          ':exec': p.fence.executionArn,
-          ':fp': p.keyFingerprint,
-          ':now': iso(p.now),
-        },
+        ExpressionAttributeValues: values,
       },
       'mark the issuance',
     );

@@ -112,17 +112,31 @@ function issue() {
   );
 }
 
+const conditionFailed = () =>
+  Object.assign(new Error('The conditional request failed'), {
+    name: 'ConditionalCheckFailedException',
+    $metadata: { httpStatusCode: 400 },
+  });
+
+/** The marker's write is refused (the record holds what `record` says); other writes succeed. */
+function markerRefused(record: RotationRecord) {
+  dbMock.on(GetCommand).callsFake(note('GetItem', { Item: record }));
+  dbMock.on(UpdateCommand).callsFake((input: { UpdateExpression?: string }) => {
+    sent.push('UpdateItem');
+    if (input.UpdateExpression?.includes('issuingRotationId = :rid')) throw conditionFailed();
+    return { Attributes: record };
+  });
+}
+
 describe('issue-certificate: the calls of the happy path', () => {
-  it('reads once and writes twice (the marker, then the certificate with phase ISSUED and its policies)', async () => {
+  it('writes twice and reads nothing: the marker (holding the checks a read made), then the certificate with phase ISSUED and its policies', async () => {
     // Prepare
-    dbMock.on(GetCommand).callsFake(note('GetItem', { Item: csrReceived() }));
     dbMock.on(UpdateCommand).callsFake(note('UpdateItem', { Attributes: issuedRecord() }));
     // Act
     const out = await issue();
     // Assess
     expect(out).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
     expect(sent).toEqual([
-      'GetItem',
       'DescribeCertificate',
       'ListAttachedPolicies',
       'UpdateItem',
@@ -131,6 +145,17 @@ describe('issue-certificate: the calls of the happy path', () => {
       'AttachPolicy',
       'AttachThingPrincipal',
     ]);
+    expect(dbMock.commandCalls(GetCommand)).toHaveLength(0);
+    const marker = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(marker?.ConditionExpression).toBe(
+      'executionArn = :exec AND rotationId = :rid AND ' +
+        '(attribute_not_exists(issuingRotationId) OR issuingRotationId <> :rid) AND oldCertificateId = :old',
+    );
+    expect(marker?.ExpressionAttributeValues).toMatchObject({
+      ':exec': EXECUTION_ARN,
+      ':rid': ROTATION_ID,
+      ':old': OLD_CERT_ID,
+    });
     const recordIssued = dbMock.commandCalls(UpdateCommand)[1]?.args[0].input;
     expect(recordIssued?.UpdateExpression).toContain('#phase = :issued');
     expect(recordIssued?.UpdateExpression).toContain('copiedPolicies = :copied');
@@ -149,17 +174,18 @@ describe('issue-certificate: the calls of the happy path', () => {
 });
 
 describe('issue-certificate: a retried step that finds its certificate recorded', () => {
-  it('attaches again and writes nothing when the recorded policies are still the old certificate’s', async () => {
+  it('reads after the refused marker, attaches again and writes nothing when the recorded policies still hold', async () => {
     // Prepare
-    dbMock.on(GetCommand).callsFake(note('GetItem', { Item: issuedRecord() }));
+    markerRefused(issuedRecord());
     // Act
     const out = await issue();
     // Assess
     expect(out).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
     expect(sent).toEqual([
-      'GetItem',
       'DescribeCertificate',
       'ListAttachedPolicies',
+      'UpdateItem',
+      'GetItem',
       'AttachPolicy',
       'AttachThingPrincipal',
     ]);
@@ -167,19 +193,17 @@ describe('issue-certificate: a retried step that finds its certificate recorded'
 
   it('records the policies when they changed since the certificate was recorded', async () => {
     // Prepare
-    dbMock.on(GetCommand).callsFake(
-      note('GetItem', {
-        Item: issuedRecord({
-          copiedPolicies: { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['gone'] },
-        }),
+    markerRefused(
+      issuedRecord({
+        copiedPolicies: { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['gone'] },
       }),
     );
-    dbMock.on(UpdateCommand).callsFake(note('UpdateItem', { Attributes: issuedRecord() }));
     // Act
     await issue();
     // Assess
-    expect(sent.filter((s) => s === 'UpdateItem')).toHaveLength(1);
-    expect(dbMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+    expect(sent.filter((s) => s === 'UpdateItem')).toHaveLength(2);
+    expect(sent).not.toContain('CreateCertificateFromCsr');
+    expect(dbMock.commandCalls(UpdateCommand)[1]?.args[0].input.ExpressionAttributeValues).toMatchObject({
       ':phase': 'ISSUED',
       ':x0': { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] },
     });

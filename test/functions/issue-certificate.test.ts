@@ -287,6 +287,42 @@ describe('issue-certificate', () => {
     expect(iotMock.commandCalls(AttachThingPrincipalCommand)).toHaveLength(0);
   });
 
+  it('a superseded execution learns it is superseded, whatever else is wrong with its input', async () => {
+    // Prepare: another execution owns the record; one run brings a bad CSR, one a deleted old certificate.
+    const theirs = csrReceived({ executionArn: OTHER_EXECUTION_ARN });
+    await table.put(theirs);
+    // Act
+    const badCsr = handler()(event(fixture('bad-tampered.csr.pem')), lambdaContext('issue'));
+    await expect(badCsr).rejects.toMatchObject({ name: 'RotationSuperseded' });
+    iotMock
+      .on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID })
+      .rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+    const oldGone = handler()(event(), lambdaContext('issue'));
+    // Assess
+    await expect(oldGone).rejects.toMatchObject({ name: 'RotationSuperseded' });
+    expect(await table.read(THING)).toEqual(theirs);
+  });
+
+  it('refuses to issue when the record rotates another certificate, or the old one is gone', async () => {
+    // Prepare
+    await table.put(csrReceived({ oldCertificateId: 'c'.repeat(64) }));
+    // Act
+    const otherOld = handler()(event(), lambdaContext('issue'));
+    // Assess
+    await expect(otherOld).rejects.toMatchObject({ name: 'CertificateMismatch' });
+    expect((await table.read(THING))?.issuingRotationId).toBeUndefined();
+    // Prepare
+    await table.put(csrReceived());
+    iotMock
+      .on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID })
+      .rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+    // Act
+    const oldGone = handler()(event(), lambdaContext('issue'));
+    // Assess
+    await expect(oldGone).rejects.toMatchObject({ name: 'CertificateMismatch' });
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
+  });
+
   it('refuses to issue for an execution that no longer owns the thing', async () => {
     await table.put(csrReceived({ executionArn: OTHER_EXECUTION_ARN }));
     await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
