@@ -45,20 +45,6 @@ export function timeFunctions(registry: FunctionRegistry): {
   };
 }
 
-/** Counts the IoT control-plane calls made through this client (the one the functions share), by operation. */
-export function countIotCalls(client: IoTClient): { snapshot(): ReadonlyMap<string, number> } {
-  const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const operation = context.commandName?.replace(/Command$/, '') ?? 'unknown';
-      counts.set(operation, (counts.get(operation) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'recertBenchIotCallCounter' },
-  );
-  return { snapshot: () => new Map(counts) };
-}
-
 /**
  * The functions' structured logs go to stdout and stderr (warnings, errors) as on Lambda, where
  * CloudWatch Logs ingests both: this counts their bytes and keeps them off the benchmark's output.

@@ -1,8 +1,18 @@
 /** The fleet benchmark's figures as the console shows them. */
 import type { FleetBenchmark } from './fleet.ts';
 import type { FloorResult } from './floor.ts';
+import type { SdkCallResult } from './sdk-call.ts';
 
 const MIB = 2 ** 20;
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** The cheapest AWS SDK call this machine makes (see sdk-call.ts). */
+export function printSdkCall(call: SdkCallResult): void {
+  console.log(
+    `one AWS SDK call over loopback (both ends, median of ${call.calls}-call rounds): ${call.cpuMicrosPerCall} µs CPU, ` +
+      `${call.wallMicrosPerCall} µs elapsed with ten in flight`,
+  );
+}
 
 export function printFloor(floor: FloorResult): void {
   console.log(
@@ -16,7 +26,7 @@ export function printFloor(floor: FloorResult): void {
   console.log(`  = ${floor.perRotationMs} ms elapsed, ${floor.perRotationCpuMs} ms CPU per rotation`);
 }
 
-export function printFleet(fleet: FleetBenchmark): void {
+export function printFleet(fleet: FleetBenchmark, sdkCall?: SdkCallResult): void {
   console.log('fleet rotations on the local AWS (no quotas, real-time clock, healthy devices)');
   console.log(`  ${fleet.rotationTimeDefinition}`);
   for (const s of fleet.sizes) {
@@ -38,6 +48,17 @@ export function printFleet(fleet: FleetBenchmark): void {
     console.log(
       `    per rotation: ${p.billedStateTransitions} billed transitions (max ${p.billedStateTransitionsMax}), ` +
         `${p.lambdaInvocations} Lambda invocations, ${p.dynamodbWrites} DynamoDB writes, ${p.dynamodbReads} reads`,
+    );
+    const iotRequests = Object.entries(p.iotApiCalls)
+      .filter(([operation]) => !operation.startsWith('MQTT:'))
+      .reduce((n, [, calls]) => n + calls, 0);
+    const requests = p.dynamodbWrites + p.dynamodbReads + iotRequests;
+    console.log(
+      `    AWS API requests per rotation: ${round2(requests)} (DynamoDB ${round2(p.dynamodbWrites + p.dynamodbReads)}, ` +
+        `IoT ${round2(iotRequests)}; Step Functions' SendTaskSuccess and StartExecution come on top)` +
+        (sdkCall
+          ? `: at ${sdkCall.cpuMicrosPerCall} µs of CPU for the cheapest SDK call, ${round2((requests * sdkCall.cpuMicrosPerCall) / 1000)} ms`
+          : ''),
     );
     console.log(
       `    vs the floor: ${s.floorRatio}x in elapsed time per rotation, ${s.cpuFloorRatio}x in CPU time per rotation`,

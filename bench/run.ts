@@ -12,8 +12,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { renderFleetChart } from './chart.ts';
 import { benchFleet, type FleetBenchmark, parseFleetSizes } from './fleet.ts';
-import { printFleet, printFloor } from './fleet-report.ts';
+import { printFleet, printFloor, printSdkCall } from './fleet-report.ts';
 import { measureFloor } from './floor.ts';
+import { measureSdkCall } from './sdk-call.ts';
 import { benchStepFunctions } from './stepfunctions.ts';
 
 const argv = process.argv.slice(2);
@@ -44,6 +45,9 @@ if (!argv.includes('--fleet-only')) {
 const floor = await measureFloor();
 results.floor = floor;
 printFloor(floor);
+const sdkCall = await measureSdkCall();
+results.sdkCall = sdkCall;
+printSdkCall(sdkCall);
 const dir = join(import.meta.dirname, 'results');
 await mkdir(dir, { recursive: true });
 // A profiled run is slower than a plain one: its figures must not replace the reference ones.
@@ -74,7 +78,7 @@ async function writeResults(fleet: FleetBenchmark | undefined): Promise<void> {
 
 await writeResults(undefined);
 const fleet = await benchFleet(sizes, floor, writeResults);
-printFleet(fleet);
+printFleet(fleet, sdkCall);
 console.log(
   `figures written to ${join('bench', 'results', jsonFile)}, chart to ${join('bench', 'results', chartFile)}`,
 );
