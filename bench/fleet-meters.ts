@@ -1,8 +1,7 @@
 /**
  * Meters the benchmark puts on the local stack from outside, through public interfaces only: how
- * long the functions run, which IoT APIs they call, and how many log bytes they write.
+ * long the functions run and how many log bytes they write.
  */
-import type { IoTClient } from '@aws-sdk/client-iot';
 import type { FunctionRegistry } from '../local/lambda/registry.ts';
 
 /**
