@@ -80,7 +80,7 @@ describe('the recert rotate-device state machine on the local engine', () => {
     return t;
   };
 
-  it('rotates: claim, CSR, issue, deliver, a device error and a second attempt, retire, complete', async () => {
+  it('rotates: claim, CSR, issue, deliver, a device error and a second attempt, retire', async () => {
     const exec = await start(h, await machine(), { thingName: 'dev-1', oldCertificateId: 'old-1' });
     await h.sfn.send(
       new SendTaskSuccessCommand({
@@ -127,7 +127,9 @@ describe('the recert rotate-device state machine on the local engine', () => {
     const record = await ddb.send(
       new GetItemCommand({ TableName: 'rotations', Key: { thingName: { S: 'dev-1' } } }),
     );
-    expect(record.Item?.status?.S).toBe('SUCCEEDED');
+    // The claim is the engine's own DynamoDB integration; completing the record is the real retire
+    // function's last write (test/functions/revoke-and-retire.test.ts), which the stand-in does not play.
+    expect(record.Item?.phase?.S).toBe('CLAIMED');
     expect(record.Item?.executionArn?.S).toBe(exec);
     const types = (await history(h, exec)).map((e) => e.type);
     expect(types.at(-1)).toBe('ExecutionSucceeded');
