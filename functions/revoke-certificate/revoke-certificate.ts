@@ -44,8 +44,9 @@ export async function revokeNewCertificate(
       `${input.thingName}: refusing to revoke ${certificateId}, the certificate in use`,
     );
   }
-  // The record knows the certificate's ARN, and when the issue step finished, the policies it
-  // attached; otherwise they are listed.
+  // The record knows the certificate's ARN and the policies the issue step copies to it (recorded
+  // with the certificate, before they are attached: one not attached yet is missing, which counts as
+  // detached); otherwise they are listed.
   const copied = record.copiedPolicies?.rotationId === input.rotationId ? record.copiedPolicies : undefined;
   const outcome = await removeCertificate(deps.iot, {
     certificateId,
