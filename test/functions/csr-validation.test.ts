@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateCsr } from '../../functions/issue-certificate/csr-validation.ts';
 import { CSR_REJECTION_NAMES } from '../../workflows/rotate-device/errors.ts';
@@ -50,5 +51,59 @@ describe('CSR validation (invariant 4), known answers', () => {
     await expect(
       validateCsr(fixture('bad-wrong-cn.csr.pem'), { ...options, requireCnMatch: false }),
     ).resolves.toMatchObject({ keyDescription: 'EC P-256' });
+  });
+});
+
+describe('CSR validation (invariant 4), tampering', () => {
+  const toDer = (pem: string): Buffer =>
+    Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE REQUEST-----/g, '').replace(/\s+/g, ''), 'base64');
+  const toPem = (der: Buffer): string =>
+    `-----BEGIN CERTIFICATE REQUEST-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+  const rejections = new Set<string>(Object.values(CSR_REJECTION_NAMES));
+
+  /** Where the signature algorithm's identifier lies: outside the signed part, and outside the signature. */
+  const algorithmIdentifierOf = (der: Buffer): { start: number; end: number } => {
+    const lengthAt = (at: number): { header: number; length: number } => {
+      const first = der[at + 1] ?? 0;
+      if (first < 0x80) return { header: 2, length: first };
+      const octets = first & 0x7f;
+      return { header: 2 + octets, length: der.subarray(at + 2, at + 2 + octets).readUIntBE(0, octets) };
+    };
+    const outer = lengthAt(0);
+    const info = lengthAt(outer.header);
+    const start = outer.header + info.header + info.length;
+    const algorithm = lengthAt(start);
+    return { start, end: start + algorithm.header + algorithm.length };
+  };
+
+  it.each([
+    'ok-ec-p256.csr.pem',
+    'ok-rsa-2048.csr.pem',
+  ])('rejects %s with any byte of its framing, its signed part or its signature changed', async (file) => {
+    const der = toDer(fixture(file));
+    const algorithm = algorithmIdentifierOf(der);
+    const skipped = algorithm.end - algorithm.start;
+    // Every index but the algorithm identifier's: its NULL parameters are not signed, so a changed one
+    // leaves the same request (and another algorithm would go to the library's own check).
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: der.length - skipped - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        async (position, mask) => {
+          // Prepare
+          const index = position < algorithm.start ? position : position + skipped;
+          const changed = Buffer.from(der);
+          changed[index] = (changed[index] ?? 0) ^ mask;
+          // Act
+          const outcome = await validateCsr(toPem(changed), { ...options, requireCnMatch: false }).then(
+            () => 'accepted',
+            (error: unknown) => (error instanceof Error ? error.name : 'not an error'),
+          );
+          // Assess
+          expect(rejections.has(outcome)).toBe(true);
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });
