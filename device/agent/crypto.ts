@@ -1,7 +1,15 @@
 import 'reflect-metadata';
-import { createHash, createPublicKey, generateKeyPair, webcrypto, X509Certificate } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  type KeyObject,
+  webcrypto,
+  X509Certificate,
+} from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { createCsrPemFromKey } from './csr.ts';
+import { createCsrDer, toPem } from './csr.ts';
 import { CertificateRejectedError, CredentialMismatchError } from './errors.ts';
 import { memoizeByPem } from './pem-memo.ts';
 
@@ -21,66 +29,71 @@ export function isKeyType(value: string): value is KeyType {
   return (KEY_TYPES as readonly string[]).includes(value);
 }
 
+/** A parsed private key, by its PEM (a key the device generated is remembered at once). */
+const privateKeys = memoizeByPem((privateKeyPem) => createPrivateKey(privateKeyPem));
+/** The DER SubjectPublicKeyInfo of a private key's public half, by the private key's PEM. */
+const spkiOfPrivateKey = memoizeByPem((privateKeyPem) =>
+  createPublicKey(privateKeys.get(privateKeyPem)).export({ type: 'spki', format: 'der' }),
+);
+/** A parsed certificate, by its PEM: the delivered one is read for its id, its key and its issuer. */
+const certificates = memoizeByPem((certificatePem) => new X509Certificate(certificatePem));
+const spkiOfCertificate = memoizeByPem((certificatePem) =>
+  certificates.get(certificatePem).publicKey.export({ type: 'spki', format: 'der' }),
+);
+const idOfCertificate = memoizeByPem((certificatePem) =>
+  createHash('sha256').update(certificates.get(certificatePem).raw).digest('hex'),
+);
+
 /** A new private key as PKCS#8 PEM. */
 export async function generatePrivateKeyPem(type: AnyKeyType): Promise<string> {
-  const encoding = {
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  } as const;
-  const pair = await new Promise<{ privateKey: string }>((resolve, reject) => {
-    const done = (error: Error | null, _publicKey: string, privateKey: string): void => {
+  const pair = await new Promise<{ publicKey: KeyObject; privateKey: KeyObject }>((resolve, reject) => {
+    const done = (error: Error | null, publicKey: KeyObject, privateKey: KeyObject): void => {
       if (error) reject(error);
-      else resolve({ privateKey });
+      else resolve({ publicKey, privateKey });
     };
     switch (type) {
       case 'ec-p256':
-        generateKeyPair('ec', { namedCurve: 'P-256', ...encoding }, done);
+        generateKeyPair('ec', { namedCurve: 'P-256' }, done);
         break;
       case 'ec-p384':
-        generateKeyPair('ec', { namedCurve: 'P-384', ...encoding }, done);
+        generateKeyPair('ec', { namedCurve: 'P-384' }, done);
         break;
       case 'rsa-1024':
-        generateKeyPair('rsa', { modulusLength: 1024, ...encoding }, done);
+        generateKeyPair('rsa', { modulusLength: 1024 }, done);
         break;
       case 'rsa-2048':
-        generateKeyPair('rsa', { modulusLength: 2048, ...encoding }, done);
+        generateKeyPair('rsa', { modulusLength: 2048 }, done);
         break;
       case 'rsa-3072':
-        generateKeyPair('rsa', { modulusLength: 3072, ...encoding }, done);
+        generateKeyPair('rsa', { modulusLength: 3072 }, done);
         break;
     }
   });
-  return pair.privateKey;
+  const pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  // The key is in hand: its CSR and the check of the certificate that comes back need no parse.
+  privateKeys.remember(pem, pair.privateKey);
+  spkiOfPrivateKey.remember(pem, pair.publicKey.export({ type: 'spki', format: 'der' }));
+  return pem;
 }
-
-const spkiOfPrivateKey = memoizeByPem((privateKeyPem) =>
-  createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' }),
-);
-const spkiOfCertificate = memoizeByPem((certificatePem) =>
-  new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' }),
-);
-const idOfCertificate = memoizeByPem((certificatePem) =>
-  createHash('sha256').update(new X509Certificate(certificatePem).raw).digest('hex'),
-);
 
 /** DER of the SubjectPublicKeyInfo of a private key, a certificate or a CSR's key (a fresh copy). */
 export function publicKeyDerOfPrivateKey(privateKeyPem: string): Buffer {
-  return Buffer.from(spkiOfPrivateKey(privateKeyPem));
+  return Buffer.from(spkiOfPrivateKey.get(privateKeyPem));
 }
 
 export function publicKeyDerOfCertificate(certificatePem: string): Buffer {
-  return Buffer.from(spkiOfCertificate(certificatePem));
+  return Buffer.from(spkiOfCertificate.get(certificatePem));
 }
 
 /** AWS IoT's certificate id: the SHA-256 of the certificate's DER, in lower-case hex. */
 export function certificateIdOf(certificatePem: string): string {
-  return idOfCertificate(certificatePem);
+  return idOfCertificate.get(certificatePem);
 }
 
 /** True when the certificate carries the public half of this private key. Never throws. */
 export function keyMatchesCertificate(privateKeyPem: string, certificatePem: string): boolean {
   try {
-    return spkiOfPrivateKey(privateKeyPem).equals(spkiOfCertificate(certificatePem));
+    return spkiOfPrivateKey.get(privateKeyPem).equals(spkiOfCertificate.get(certificatePem));
   } catch {
     return false;
   }
@@ -104,7 +117,7 @@ export function checkDeliveredCertificate(
 ): void {
   let certificate: X509Certificate;
   try {
-    certificate = new X509Certificate(certificatePem);
+    certificate = certificates.get(certificatePem);
   } catch (error) {
     throw new CertificateRejectedError('the delivered certificate does not parse as X.509 PEM', {
       cause: error,
@@ -190,5 +203,5 @@ export async function importKeyPair(privateKeyPem: string): Promise<{
 
 /** A PKCS#10 CSR in PEM for the key, with subject `CN=<commonName>`. */
 export async function createCsrPem(privateKeyPem: string, commonName: string): Promise<string> {
-  return createCsrPemFromKey(privateKeyPem, commonName);
+  return toPem('CERTIFICATE REQUEST', createCsrDer(privateKeys.get(privateKeyPem), commonName));
 }

@@ -121,15 +121,15 @@ describe('memoizeByPem', () => {
   it('computes once per PEM, forgets the oldest past its limit, and never remembers a failure', () => {
     // Prepare
     const calls: string[] = [];
-    const lengthOf = memoizeByPem((pem) => {
+    const lengths = memoizeByPem((pem) => {
       calls.push(pem);
       if (pem === 'bad') throw new Error('does not parse');
       return pem.length;
     }, 2);
 
     // Act
-    const results = [lengthOf('a'), lengthOf('a'), lengthOf('bb'), lengthOf('ccc'), lengthOf('a')];
-    const failures = [() => lengthOf('bad'), () => lengthOf('bad')].map((call) => {
+    const results = ['a', 'a', 'bb', 'ccc', 'a'].map((pem) => lengths.get(pem));
+    const failures = [() => lengths.get('bad'), () => lengths.get('bad')].map((call) => {
       try {
         call();
         return 'no error';
@@ -142,5 +142,19 @@ describe('memoizeByPem', () => {
     expect(results).toEqual([1, 1, 2, 3, 1]);
     expect(calls).toEqual(['a', 'bb', 'ccc', 'a', 'bad', 'bad']);
     expect(failures).toEqual(['Error: does not parse', 'Error: does not parse']);
+  });
+
+  it('serves a remembered value without computing it', () => {
+    // Prepare
+    const lengths = memoizeByPem((): number => {
+      throw new Error('computed');
+    });
+
+    // Act
+    lengths.remember('known', 42);
+
+    // Assess
+    expect(lengths.get('known')).toBe(42);
+    expect(() => lengths.get('unknown')).toThrow('computed');
   });
 });
