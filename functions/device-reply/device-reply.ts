@@ -283,15 +283,18 @@ async function accept(
   return answerAccepted(record, kind, message, provenAt, deps, fields);
 }
 
-/** Answers the wait of a reply this invocation just marked accepted. */
-async function answerAccepted(
+/**
+ * Sends the wait's answer with the record's token: 'sent', or the Step Functions error that says the
+ * wait is over. Late or not, the device did answer, so a parked rotation holds its campaign slot
+ * again (idempotent).
+ */
+async function answerFromRecord(
   record: RotationRecord,
   kind: DeviceReplyKind,
   message: Record<string, unknown>,
   provenAt: string,
   deps: DeviceReplyDeps,
-  fields: Record<string, unknown>,
-): Promise<ReplyOutcome> {
+): Promise<string> {
   const answered = await sendAnswer(
     record.taskToken ?? '',
     record.rotationId ?? '',
@@ -301,8 +304,20 @@ async function answerAccepted(
     provenAt,
     deps,
   );
-  // Late or not, the device answered: a parked rotation holds its slot again.
   if (kind === 'csr_res') await unparkInCampaign(record, deps);
+  return answered;
+}
+
+/** Answers the wait of a reply this invocation just marked accepted. */
+async function answerAccepted(
+  record: RotationRecord,
+  kind: DeviceReplyKind,
+  message: Record<string, unknown>,
+  provenAt: string,
+  deps: DeviceReplyDeps,
+  fields: Record<string, unknown>,
+): Promise<ReplyOutcome> {
+  const answered = await answerFromRecord(record, kind, message, provenAt, deps);
   if (answered !== 'sent') {
     deps.counter.count('ReplyLate', { answer: answered });
     deps.log.warn('the wait for this reply had ended', { answer: answered, ...fields });
@@ -327,17 +342,7 @@ async function answerAgain(
   fields: Record<string, unknown>,
 ): Promise<ReplyOutcome> {
   const provenAt = record.provenAt ?? new Date(deps.clock.now()).toISOString();
-  const answered = await sendAnswer(
-    record.taskToken ?? '',
-    record.rotationId ?? '',
-    kind,
-    message,
-    record,
-    provenAt,
-    deps,
-  );
-  // Either way the device did answer: a parked rotation holds its slot again (idempotent).
-  if (kind === 'csr_res') await unparkInCampaign(record, deps);
+  const answered = await answerFromRecord(record, kind, message, provenAt, deps);
   if (answered !== 'sent') {
     const detail = `the reply was accepted and its wait is over (Step Functions answered ${answered})`;
     deps.counter.count('ReplyRejected', { reason: 'duplicate' });
