@@ -1,10 +1,11 @@
-import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createHandler } from '../../functions/device-reply/handler.ts';
 import { functionName } from '../../local/stack/function-wiring.ts';
 import type { LocalAws } from '../../local/stack/local-aws.ts';
+import { eventually } from './helpers.ts';
 import { fleetInvariantViolations } from './invariants.ts';
 import { recordWithStatus, runAudit, type Scenario, startScenario, stopScenario } from './scenario.ts';
 
@@ -127,8 +128,14 @@ describe('device-reply killed between its record write and Step Functions hearin
     expect(records.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
     expect(elapsedMs).toBeLessThan(30_000);
     for (const record of records) {
+      // The retire step completes the record as its last write: the execution ends just after.
+      const executionArn = String(record.executionArn);
+      await eventually('the execution ended', async () => {
+        const { status } = await local.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+        return status === 'SUCCEEDED' ? status : undefined;
+      });
       const { events } = await local.clients.sfn.send(
-        new GetExecutionHistoryCommand({ executionArn: String(record.executionArn), maxResults: 1000 }),
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
       );
       const types = (events ?? []).map((e) => e.type);
       expect(types).not.toContain('TaskTimedOut');
