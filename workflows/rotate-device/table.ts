@@ -57,9 +57,12 @@ export const ROTATION_PHASES = [
   'DEVICE_ERROR',
   /** The new certificate of a failed attempt was removed. */
   'REVOKED',
-  /** The old certificate was removed (or deactivated for its grace period). */
+  /**
+   * The old certificate was removed (or deactivated for its grace period), in records written before
+   * the retire step completed the rotation itself; it now goes from PROVEN to DONE in one write.
+   */
   'RETIRED',
-  /** The rotation ended. */
+  /** The rotation ended: SUCCEEDED, with the old certificate retired (the retire step's last write). */
   'DONE',
 ] as const;
 export type RotationPhase = (typeof ROTATION_PHASES)[number];
