@@ -94,6 +94,8 @@ export async function recordOutcome(event: unknown, deps: OutcomeRecorderDeps): 
   if (detail.stateMachineArn !== deps.stateMachineArn)
     return { action: 'ignored', why: 'another state machine' };
   if (detail.status === 'SUCCEEDED') {
+    // recert's rule no longer routes SUCCEEDED here (the retire step completes and counts the
+    // rotation); a rule that still does, or an operator's replay, counts it again idempotently.
     await countInCampaign(detail, 'SUCCEEDED', deps);
     deps.counter.count('RotationSucceeded');
     return { action: 'counted', status: 'SUCCEEDED' };
