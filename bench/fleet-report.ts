@@ -23,7 +23,12 @@ export function printFloor(floor: FloorResult): void {
       `certificate sign ${floor.certificateSignatureMs} + verify ${floor.certificateVerificationMs} ms, ` +
       `mutual-TLS handshake ${floor.mutualTlsHandshakeMs} ms (x2)`,
   );
-  console.log(`  = ${floor.perRotationMs} ms elapsed, ${floor.perRotationCpuMs} ms CPU per rotation`);
+  console.log(
+    `  = ${floor.perRotationMs} ms elapsed, ${floor.perRotationCpuMs} ms CPU per rotation` +
+      (floor.roundsPerRotationMs
+        ? ` (the lowest of ${floor.roundsPerRotationMs.length} rounds: ${floor.roundsPerRotationMs.join(', ')} ms)`
+        : ''),
+  );
 }
 
 export function printFleet(fleet: FleetBenchmark, sdkCall?: SdkCallResult): void {

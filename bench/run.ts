@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { renderFleetChart } from './chart.ts';
 import { benchFleet, type FleetBenchmark, parseFleetSizes } from './fleet.ts';
 import { printFleet, printFloor, printSdkCall } from './fleet-report.ts';
-import { measureFloor } from './floor.ts';
+import { measureLowestFloor } from './floor.ts';
 import { measureSdkCall } from './sdk-call.ts';
 import { benchStepFunctions } from './stepfunctions.ts';
 
@@ -42,7 +42,7 @@ if (!argv.includes('--fleet-only')) {
   );
 }
 
-const floor = await measureFloor();
+const floor = await measureLowestFloor(3);
 results.floor = floor;
 printFloor(floor);
 const sdkCall = await measureSdkCall();
