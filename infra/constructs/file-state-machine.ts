@@ -1,0 +1,138 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { placeholdersIn } from '../../workflows/rotate-device/contract.ts';
+import { type Integrations, integrationsOf, UnsupportedIntegrationError } from '../asl-integrations.ts';
+
+export class UnboundPlaceholderError extends Error {
+  constructor(names: readonly string[]) {
+    super(`the state machine definition has placeholders this stack cannot bind: ${names.join(', ')}`);
+    this.name = 'UnboundPlaceholderError';
+  }
+}
+
+export interface FileDefinedStateMachineProps {
+  readonly stateMachineName: string;
+  /** The description of the state machine's role. */
+  readonly roleDescription: string;
+  /** The definition with the settings already baked in; `${...}` placeholders remain. */
+  readonly definition: string;
+  /** The name the baked definition is written under in the synthesis output. */
+  readonly definitionFileName: string;
+  /** What CloudFormation's DefinitionSubstitutions put in for each placeholder, by name. */
+  readonly substitutions: Readonly<Record<string, string>>;
+  /**
+   * The table the definition's optimised DynamoDB tasks act on. Without one, a DynamoDB task in the
+   * definition stops the stack from building: there would be nothing to grant its actions on.
+   */
+  readonly dynamoDbTableArn?: string;
+  readonly logRetentionDays: number;
+}
+
+/**
+ * A standard state machine whose definition comes from an ASL file. CloudFormation's
+ * DefinitionSubstitutions replace text inside JSON strings, but Retry fields must be JSON numbers, so
+ * the caller bakes the settings into the text first (with the function the local run uses) and only
+ * ARNs and names are left to CloudFormation. The role may call exactly what the definition calls;
+ * every event is logged without execution data and every execution is traced with X-Ray.
+ */
+export class FileDefinedStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  /** The substitutions given to CloudFormation, by placeholder name. */
+  readonly substitutions: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: FileDefinedStateMachineProps) {
+    super(scope, id);
+    const { definition, substitutions } = props;
+    const unbound = placeholdersIn(definition).filter((name) => !(name in substitutions));
+    if (unbound.length > 0) throw new UnboundPlaceholderError(unbound);
+    this.substitutions = substitutions;
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: props.roleDescription,
+    });
+    grantIntegrations(
+      this.role,
+      integrationsOf(JSON.parse(definition)),
+      substitutions,
+      props.dynamoDbTableArn,
+    );
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy short for many state machines.
+      logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
+      retention: props.logRetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromFile(
+        writeBakedDefinition(this, props.definitionFileName, definition),
+      ),
+      definitionSubstitutions: substitutions,
+      role: this.role,
+      tracingEnabled: true,
+      logs: {
+        destination: this.logGroup,
+        level: sfn.LogLevel.ALL,
+        // Execution data carries CSRs, certificates, task tokens and an operator's lists of things:
+        // the execution history keeps it for operators, the logs keep only the events.
+        includeExecutionData: false,
+      },
+    });
+  }
+}
+
+/**
+ * Exactly what the definition calls: the functions of its lambda:invoke tasks (and their versions
+ * and aliases) and the DynamoDB actions of its optimised integrations, on the one table.
+ */
+function grantIntegrations(
+  role: iam.Role,
+  integrations: Integrations,
+  substitutions: Readonly<Record<string, string>>,
+  tableArn: string | undefined,
+): void {
+  const [dynamoDbAction] = integrations.dynamoDbActions;
+  if (tableArn === undefined && dynamoDbAction !== undefined)
+    throw new UnsupportedIntegrationError(dynamoDbAction);
+  const functionArns = integrations.lambdaFunctions.map((ref) => {
+    const name = /^\$\{([A-Za-z0-9_]+)\}$/.exec(ref)?.[1];
+    const arn = name === undefined ? undefined : substitutions[name];
+    if (arn === undefined) throw new UnboundPlaceholderError([ref]);
+    return arn;
+  });
+  if (functionArns.length > 0) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: functionArns.flatMap((arn) => [arn, `${arn}:*`]),
+      }),
+    );
+  }
+  if (tableArn !== undefined && integrations.dynamoDbActions.length > 0) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...integrations.dynamoDbActions], resources: [tableArn] }),
+    );
+  }
+}
+
+/** Writes a baked definition into the synthesis output, where the asset is staged from. */
+export function writeBakedDefinition(scope: Construct, fileName: string, definition: string): string {
+  const outdir = Stage.of(scope)?.outdir;
+  if (!outdir) throw new UnboundPlaceholderError(['(no CDK App or Stage to write the definition into)']);
+  const dir = join(outdir, 'recert-definitions', Stack.of(scope).artifactId);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, fileName);
+  writeFileSync(path, definition);
+  return path;
+}
