@@ -8,7 +8,7 @@ export class UnsupportedIntegrationError extends Error {
   constructor(resource: string) {
     super(
       `the state machine uses ${resource}, which recert's deployment grants nothing for; ` +
-        'add its permissions to infra/constructs/rotation-state-machine.ts',
+        'add its permissions to infra/constructs/file-state-machine.ts',
     );
     this.name = 'UnsupportedIntegrationError';
   }
