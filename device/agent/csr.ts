@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
+import { createPublicKey, type KeyObject, sign } from 'node:crypto';
 import {
   bitString,
   contextConstructed,
@@ -62,9 +62,4 @@ export function createCsrDer(privateKey: KeyObject, commonName: string): Buffer 
 export function toPem(label: string, der: Buffer): string {
   const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
-
-/** A PKCS#10 CSR in PEM for a PKCS#8 PEM private key, with subject `CN=<commonName>`. */
-export function createCsrPemFromKey(privateKeyPem: string, commonName: string): string {
-  return toPem('CERTIFICATE REQUEST', createCsrDer(createPrivateKey(privateKeyPem), commonName));
 }

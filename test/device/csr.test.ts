@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generatePrivateKeyPem } from '../../device/agent/crypto.ts';
-import { createCsrDer, createCsrPemFromKey } from '../../device/agent/csr.ts';
+import { createCsrPem, generatePrivateKeyPem } from '../../device/agent/crypto.ts';
+import { createCsrDer } from '../../device/agent/csr.ts';
 import { objectIdentifier, tlv } from '../../device/agent/der.ts';
 import { memoizeByPem } from '../../device/agent/pem-memo.ts';
 
@@ -58,7 +58,7 @@ describe('the device’s PKCS#10 requests', () => {
       const key = await generatePrivateKeyPem(type);
 
       // Act
-      const out = opensslVerify(createCsrPemFromKey(key, 'thing-7'));
+      const out = opensslVerify(await createCsrPem(key, 'thing-7'));
 
       // Assess
       expect(out).toMatch(/subject=CN\s?=\s?thing-7/);
