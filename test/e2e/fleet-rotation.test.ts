@@ -8,6 +8,7 @@ import {
   certificatePolicies,
   certificateStatus,
   eventually,
+  executionEnded,
   fleetOn,
   rotationRecord,
   startLocal,
@@ -86,6 +87,7 @@ describe('a fleet rotation on the local AWS', () => {
     // The happy path's billed state transitions, as the engine counts them.
     const record = await rotationRecord(local, 'e2e-0');
     const executionArn = String(record?.executionArn);
+    expect((await executionEnded(local, executionArn)).status).toBe('SUCCEEDED');
     expect(local.stepFunctions.billedTransitions(executionArn)).toBeLessThanOrEqual(12);
   });
 });

@@ -7,6 +7,7 @@ import {
   ListThingPrincipalsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-iot';
+import { DescribeExecutionCommand, type DescribeExecutionOutput } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
 import { FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
@@ -52,6 +53,21 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Waits until an execution is no longer RUNNING and returns its description. The retire step
+ * completes the rotation record as its last write, so the record reads SUCCEEDED a moment before
+ * the execution itself ends.
+ */
+export async function executionEnded(
+  local: LocalAws,
+  executionArn: string,
+): Promise<DescribeExecutionOutput> {
+  return eventually(`${executionArn} to end`, async () => {
+    const execution = await local.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return execution.status === 'RUNNING' ? undefined : execution;
+  });
 }
 
 export async function rotationRecord(

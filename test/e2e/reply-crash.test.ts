@@ -1,11 +1,11 @@
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createHandler } from '../../functions/device-reply/handler.ts';
 import { functionName } from '../../local/stack/function-wiring.ts';
 import type { LocalAws } from '../../local/stack/local-aws.ts';
-import { eventually } from './helpers.ts';
+import { executionEnded } from './helpers.ts';
 import { fleetInvariantViolations } from './invariants.ts';
 import { recordWithStatus, runAudit, type Scenario, startScenario, stopScenario } from './scenario.ts';
 
@@ -130,10 +130,7 @@ describe('device-reply killed between its record write and Step Functions hearin
     for (const record of records) {
       // The retire step completes the record as its last write: the execution ends just after.
       const executionArn = String(record.executionArn);
-      await eventually('the execution ended', async () => {
-        const { status } = await local.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-        return status === 'SUCCEEDED' ? status : undefined;
-      });
+      expect((await executionEnded(local, executionArn)).status).toBe('SUCCEEDED');
       const { events } = await local.clients.sfn.send(
         new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
       );

@@ -1,11 +1,7 @@
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  RedriveExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { honestBehaviour } from '../../device/agent/behaviour.ts';
-import { eventually, thingCertificateIds } from './helpers.ts';
+import { eventually, executionEnded, thingCertificateIds } from './helpers.ts';
 import { fleetInvariantViolations } from './invariants.ts';
 import { recordWithStatus, runAudit, type Scenario, startScenario, stopScenario } from './scenario.ts';
 
@@ -68,7 +64,7 @@ describe('a device that goes silent after its first CSR', () => {
 
     // Assess 2: the same execution succeeded, and the device uses the new certificate.
     expect(done.executionArn).toBe(executionArn);
-    const execution = await local.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const execution = await executionEnded(local, executionArn);
     expect(execution.status).toBe('SUCCEEDED');
     expect(execution.redriveCount).toBe(1);
     const newId = String(done.newCertificateId);
