@@ -1,7 +1,18 @@
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateCsr } from '../../functions/issue-certificate/csr-validation.ts';
+import {
+  bitString,
+  explicit,
+  objectIdentifier,
+  sequence,
+  set,
+  unsignedInteger,
+  utf8String,
+} from '../../local/iot/ca/der.ts';
 import { CSR_REJECTION_NAMES } from '../../workflows/rotate-device/errors.ts';
 
 const fixture = (name: string): string =>
@@ -105,5 +116,138 @@ describe('CSR validation (invariant 4), tampering', () => {
       ),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('CSR validation (invariant 4), what the strict reader adds', () => {
+  const keyPem = (name: string): string =>
+    readFileSync(new URL(`../fixtures/csr/keys/${name}.key.pem`, import.meta.url), 'utf8');
+  const pemOf = (der: Buffer, label = 'CERTIFICATE REQUEST'): string =>
+    `-----BEGIN ${label}-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`;
+  const cnRdn = (cn: string): Buffer => set(sequence(objectIdentifier('2.5.4.3'), utf8String(cn)));
+
+  /**
+   * A request signed with a fixture key over exactly the request info given: the signature is good,
+   * so whatever is rejected is rejected for its encoding or its algorithm.
+   */
+  const signedCsr = (input: {
+    key?: string;
+    subject?: Buffer;
+    /** Elements after the attributes, inside the request info (not DER-valid PKCS#10). */
+    trailing?: Buffer;
+    algorithm?: string;
+    hash?: string;
+  }): string => {
+    const privateKey = createPrivateKey(keyPem(input.key ?? 'ec-p256'));
+    const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+    const info = sequence(
+      unsignedInteger(Buffer.from([0])),
+      input.subject ?? sequence(cnRdn('sensor-0001')),
+      spki,
+      explicit(0, Buffer.alloc(0)),
+      input.trailing ?? Buffer.alloc(0),
+    );
+    const signature = sign(input.hash ?? 'sha256', info, privateKey);
+    return pemOf(
+      sequence(
+        info,
+        sequence(objectIdentifier(input.algorithm ?? '1.2.840.10045.4.3.2')),
+        bitString(signature),
+      ),
+    );
+  };
+
+  it('builds requests the checks accept (the helper below is sound)', async () => {
+    await expect(validateCsr(signedCsr({}), options)).resolves.toMatchObject({ keyDescription: 'EC P-256' });
+  });
+
+  it('accepts an RSASSA-PSS request OpenSSL signs (SHA-256, 32-octet salt)', async () => {
+    // Prepare
+    const keyFile = new URL('../fixtures/csr/keys/rsa-2048.key.pem', import.meta.url).pathname;
+    const pem = execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-key',
+        keyFile,
+        '-subj',
+        '/CN=sensor-0001',
+        '-sha256',
+        '-sigopt',
+        'rsa_padding_mode:pss',
+        '-sigopt',
+        'rsa_pss_saltlen:32',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+
+    // Act
+    const accepted = await validateCsr(pem, options);
+
+    // Assess
+    expect(accepted.keyDescription).toBe('RSA 2048');
+  });
+
+  it('accepts the NEW CERTIFICATE REQUEST label OpenSSL writes with -newhdr', async () => {
+    // Prepare
+    const pem = fixture('ok-ec-p256.csr.pem').replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST');
+
+    // Act / Assess
+    await expect(validateCsr(pem, options)).resolves.toMatchObject({ keyDescription: 'EC P-256' });
+  });
+
+  it('rejects a subject with two CNs, one of them the thing name, as a subject mismatch', async () => {
+    // Prepare
+    const pem = signedCsr({ subject: sequence(cnRdn('sensor-0001'), cnRdn('other-thing')) });
+
+    // Act / Assess
+    await expect(validateCsr(pem, options)).rejects.toMatchObject({
+      name: CSR_REJECTION_NAMES.subjectMismatch,
+      message: expect.stringContaining('["sensor-0001","other-thing"]'),
+    });
+    await expect(validateCsr(pem, { ...options, requireCnMatch: false })).resolves.toBeDefined();
+  });
+
+  it('rejects a well-signed request with an element after the attributes in its request info', async () => {
+    // Prepare
+    const pem = signedCsr({ trailing: Buffer.from([0x05, 0x00]) });
+
+    // Act / Assess
+    await expect(validateCsr(pem, options)).rejects.toMatchObject({
+      name: CSR_REJECTION_NAMES.notParsable,
+      message: expect.stringMatching(/trailing element in certificationRequestInfo/),
+    });
+  });
+
+  it('rejects a well-signed request whose subject length is long-form where short-form fits', async () => {
+    // Prepare: the subject SEQUENCE written 30 81 nn instead of 30 nn.
+    const rdn = cnRdn('sensor-0001');
+    const subject = Buffer.concat([Buffer.from([0x30, 0x81, rdn.length]), rdn]);
+    const pem = signedCsr({ subject });
+
+    // Act / Assess
+    await expect(validateCsr(pem, options)).rejects.toMatchObject({
+      name: CSR_REJECTION_NAMES.notParsable,
+      message: expect.stringMatching(/fits the short form/),
+    });
+  });
+
+  it.each([
+    ['an unknown OID', '1.2.3.4', 'sha256'],
+    ['ecdsa-with-SHA1', '1.2.840.10045.4.1', 'sha1'],
+  ])('rejects a signature algorithm it does not verify (%s) as an invalid signature', async (_name, oid, hash) => {
+    // Act / Assess
+    await expect(validateCsr(signedCsr({ algorithm: oid, hash }), options)).rejects.toMatchObject({
+      name: CSR_REJECTION_NAMES.signatureInvalid,
+      message: expect.stringMatching(/could not be verified/),
+    });
+  });
+
+  it('names the key, not the algorithm, when neither is accepted', async () => {
+    // Act / Assess
+    await expect(
+      validateCsr(signedCsr({ key: 'ec-p521', algorithm: '1.2.3.4', hash: 'sha512' }), options),
+    ).rejects.toMatchObject({ name: CSR_REJECTION_NAMES.keyTypeUnsupported });
   });
 });

@@ -3,8 +3,19 @@
  * key pairs CreateKeysAndCertificate hands out. The certificate id is AWS's: SHA-256 hex of the DER.
  */
 import 'reflect-metadata';
-import { createHash, X509Certificate as NodeX509Certificate, webcrypto } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  type KeyObject,
+  X509Certificate as NodeX509Certificate,
+  webcrypto,
+} from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import {
+  type Pkcs10Request,
+  parsePkcs10Pem,
+  verifyPkcs10Signature,
+} from '../../../functions/shared/pkcs10.ts';
 import { CertificateValidationException, InvalidRequestException } from '../errors.ts';
 
 x509.cryptoProvider.set(webcrypto);
@@ -81,39 +92,49 @@ export function isSignedBy(cert: ParsedCertificate, issuer: ParsedCertificate): 
 }
 
 export interface ParsedCsr {
-  readonly publicKey: x509.PublicKey;
-  readonly subject: string;
+  /** The subject's SubjectPublicKeyInfo (DER), which the issued certificate carries. */
+  readonly spki: Buffer;
   /** The subject Name as DER, copied into the issued certificate. */
-  readonly subjectDer: Uint8Array;
+  readonly subjectDer: Buffer;
+  readonly commonNames: readonly string[];
 }
 
+/** Node's names of the curves AWS IoT (and WebCrypto) take: P-256, P-384, P-521. */
+const CSR_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+
 /** Parses a PKCS#10 CSR and checks its self-signature; a bad one is an InvalidRequestException. */
-export async function parseCsr(pem: string): Promise<ParsedCsr> {
-  let csr: x509.Pkcs10CertificateRequest;
+export function parseCsr(pem: string): ParsedCsr {
+  let csr: Pkcs10Request;
   try {
-    csr = new x509.Pkcs10CertificateRequest(pem);
+    csr = parsePkcs10Pem(pem);
   } catch (error) {
     throw new InvalidRequestException('certificateSigningRequest is not a valid PEM-encoded CSR', {
       cause: error,
     });
   }
-  let valid: boolean;
+  let key: KeyObject;
   try {
-    valid = await csr.verify();
+    key = createPublicKey({ key: csr.subjectPublicKeyInfo, format: 'der', type: 'spki' });
   } catch (error) {
+    throw new InvalidRequestException('certificateSigningRequest has an unsupported public key', {
+      cause: error,
+    });
+  }
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  const check =
+    key.asymmetricKeyType === 'ec' && !CSR_CURVES.has(curve ?? '')
+      ? { verdict: 'unsupportedAlgorithm' as const, reason: `EC curve ${curve ?? 'unknown'}` }
+      : verifyPkcs10Signature(csr, key);
+  if (check.verdict === 'unsupportedAlgorithm' || (check.verdict === 'badSignature' && check.cause)) {
     throw new InvalidRequestException(
       'certificateSigningRequest uses an unsupported key or signature algorithm',
-      {
-        cause: error,
-      },
+      check.verdict === 'badSignature' ? { cause: check.cause } : {},
     );
   }
-  if (!valid) throw new InvalidRequestException('certificateSigningRequest signature does not verify');
-  return {
-    publicKey: csr.publicKey,
-    subject: csr.subject,
-    subjectDer: new Uint8Array(csr.subjectName.toArrayBuffer()),
-  };
+  if (check.verdict !== 'verified') {
+    throw new InvalidRequestException('certificateSigningRequest signature does not verify');
+  }
+  return { spki: csr.subjectPublicKeyInfo, subjectDer: csr.subject, commonNames: csr.commonNames };
 }
 
 export type KeyKind = 'rsa-2048' | 'ec-p256';
@@ -128,6 +149,8 @@ const RSA_2048: webcrypto.RsaHashedKeyGenParams = {
 
 export interface GeneratedKeys {
   readonly keys: CryptoKeyPair;
+  /** The public key's SubjectPublicKeyInfo (DER), which the issued certificate carries. */
+  readonly spki: Buffer;
   readonly publicKeyPem: string;
   readonly privateKeyPem: string;
 }
@@ -138,7 +161,12 @@ export async function generateKeys(kind: KeyKind): Promise<GeneratedKeys> {
   const spki = await subtle.exportKey('spki', keys.publicKey);
   const pkcs8 = await subtle.exportKey('pkcs8', keys.privateKey);
   // AWS hands out PKCS#1 RSA keys; PKCS#8 is what every TLS stack accepts for both kinds.
-  return { keys, publicKeyPem: toPem(spki, 'PUBLIC KEY'), privateKeyPem: toPem(pkcs8, 'PRIVATE KEY') };
+  return {
+    keys,
+    spki: Buffer.from(spki),
+    publicKeyPem: toPem(spki, 'PUBLIC KEY'),
+    privateKeyPem: toPem(pkcs8, 'PRIVATE KEY'),
+  };
 }
 
 export { x509 };

@@ -2,13 +2,10 @@
  * Signs an end-entity (device) certificate: X.509 v3 with basic constraints, key usage, client-auth
  * extended key usage and key identifiers, ECDSA P-256 / SHA-256 by the issuing CA.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { CryptoKey } from './certificates.ts';
-import { subtle } from './certificates.ts';
+import { createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
 import {
   bitString,
   booleanTrue,
-  ecdsaSignatureToDer,
   explicit,
   implicitPrimitive,
   objectIdentifier,
@@ -36,11 +33,13 @@ export interface Issuer {
   readonly nameDer: Uint8Array;
   /** The issuer's subject key identifier. */
   readonly keyIdentifier: Uint8Array;
-  readonly privateKey: CryptoKey;
+  /** The issuer's EC P-256 private key, loaded once. */
+  readonly privateKey: KeyObject;
 }
 
 export interface EndEntity {
-  readonly publicKey: CryptoKey;
+  /** The subject's SubjectPublicKeyInfo (DER), carried verbatim. */
+  readonly spki: Uint8Array;
   /** The subject as DER (e.g. copied from a CSR) or a common name. */
   readonly subject: { readonly der: Uint8Array } | { readonly commonName: string };
   readonly notBefore: number;
@@ -78,8 +77,8 @@ function headerAndLength(der: Buffer, offset: number): { start: number; end: num
   return { start: offset + 2 + count, end: offset + 2 + count + len };
 }
 
-export async function issueCertificate(issuer: Issuer, subject: EndEntity): Promise<Buffer> {
-  const spki = Buffer.from(await subtle.exportKey('spki', subject.publicKey));
+export function issueCertificate(issuer: Issuer, subject: EndEntity): Buffer {
+  const spki = Buffer.from(subject.spki);
   const serial = randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
   const algorithm = sequence(objectIdentifier(OID.ecdsaWithSha256));
@@ -104,8 +103,7 @@ export async function issueCertificate(issuer: Issuer, subject: EndEntity): Prom
     spki,
     explicit(3, extensions),
   );
-  const signature = new Uint8Array(
-    await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, issuer.privateKey, tbs),
-  );
-  return sequence(tbs, algorithm, bitString(ecdsaSignatureToDer(signature)));
+  // node:crypto signs EC keys as the DER SEQUENCE { r, s } that X.509 carries.
+  const signature = sign('sha256', tbs, issuer.privateKey);
+  return sequence(tbs, algorithm, bitString(signature));
 }

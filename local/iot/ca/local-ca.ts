@@ -5,7 +5,7 @@
  *   CreateKeysAndCertificate and CreateCertificateFromCsr issue.
  * Both are created once and reused across restarts.
  */
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../clock.ts';
@@ -34,7 +34,10 @@ const DEVICE_CA_NAME = 'CN=recert local device CA, O=recert, C=US';
 
 interface KeyedCertificate {
   readonly certificate: ParsedCertificate;
+  /** For the library that signs the authorities' own certificates. */
   readonly privateKey: CryptoKey;
+  /** The same key for node:crypto, made once from its PKCS#8: what signs device certificates. */
+  readonly signingKey: KeyObject;
 }
 
 export interface CaPaths {
@@ -60,7 +63,7 @@ export class LocalCertificateAuthority {
     this.issuer = {
       nameDer: new Uint8Array(parsed.subjectName.toArrayBuffer()),
       keyIdentifier: Buffer.from(keyId, 'hex'),
-      privateKey: deviceCa.privateKey,
+      privateKey: deviceCa.signingKey,
     };
   }
 
@@ -120,7 +123,7 @@ export class LocalCertificateAuthority {
 
   /** Signs a device certificate with the device CA. */
   async issue(request: IssueRequest): Promise<ParsedCertificate> {
-    return parseCertificateDer(await issueCertificate(this.issuer, request));
+    return parseCertificateDer(issueCertificate(this.issuer, request));
   }
 
   rootCaPem(): string {
@@ -201,13 +204,21 @@ async function loadOrCreate(
     const certificate = parseCertificatePem(readFileSync(certPath, 'utf8'), `${name} certificate`);
     const keyDer = pemBody(readFileSync(keyPath, 'utf8'));
     const privateKey = await subtle.importKey('pkcs8', keyDer, EC_P256, true, ['sign']);
-    return { certificate, privateKey };
+    return { certificate, privateKey, signingKey: signingKeyOf(keyDer) };
   }
   const { keys, cert } = await create();
-  const pkcs8 = await subtle.exportKey('pkcs8', keys.privateKey);
+  const pkcs8 = Buffer.from(await subtle.exportKey('pkcs8', keys.privateKey));
   writeFileAtomic(keyPath, toPem(pkcs8, 'PRIVATE KEY'), 0o600);
   writeFileAtomic(certPath, cert.toString('pem'));
-  return { certificate: parseCertificatePem(cert.toString('pem')), privateKey: keys.privateKey };
+  return {
+    certificate: parseCertificatePem(cert.toString('pem')),
+    privateKey: keys.privateKey,
+    signingKey: signingKeyOf(pkcs8),
+  };
+}
+
+function signingKeyOf(pkcs8: Buffer): KeyObject {
+  return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
 }
 
 function pemBody(pem: string): Buffer {

@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  type CryptoKey,
   type GeneratedKeys,
   generateKeys,
   isSignedBy,
@@ -74,7 +73,7 @@ export class CertificateOperations {
   ): Promise<{ record: CertificateRecord; keys: GeneratedKeys }> {
     const keys = await generateKeys(options.keyKind ?? this.keyKind);
     const issued = await (await this.ca()).issue({
-      publicKey: keys.keys.publicKey,
+      spki: keys.spki,
       subject: { commonName: 'AWS IoT Certificate' },
       ...this.window(options.validity),
     });
@@ -85,17 +84,10 @@ export class CertificateOperations {
     if (typeof csrPem !== 'string' || csrPem.trim() === '') {
       throw new InvalidRequestException('certificateSigningRequest is required');
     }
-    const csr = await parseCsr(csrPem);
-    let publicKey: CryptoKey;
-    try {
-      publicKey = await csr.publicKey.export();
-    } catch (error) {
-      throw new InvalidRequestException('certificateSigningRequest has an unsupported public key', {
-        cause: error,
-      });
-    }
+    // Parsed and its signature checked with node:crypto; the key goes to the CA as its SPKI DER.
+    const csr = parseCsr(csrPem);
     const issued = await (await this.ca()).issue({
-      publicKey,
+      spki: csr.spki,
       subject:
         csr.subjectDer.byteLength > 2 ? { der: csr.subjectDer } : { commonName: 'AWS IoT Certificate' },
       ...this.window(options.validity),
