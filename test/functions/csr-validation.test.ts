@@ -250,4 +250,24 @@ describe('CSR validation (invariant 4), what the strict reader adds', () => {
       validateCsr(signedCsr({ key: 'ec-p521', algorithm: '1.2.3.4', hash: 'sha512' }), options),
     ).rejects.toMatchObject({ name: CSR_REJECTION_NAMES.keyTypeUnsupported });
   });
+
+  it('finds the old key in an RSA certificate OpenSSL writes, and names an old certificate that does not parse', async () => {
+    // Prepare: a self-signed certificate for the key the RSA fixture CSR carries.
+    const keyFile = new URL('../fixtures/csr/keys/rsa-2048.key.pem', import.meta.url).pathname;
+    const oldCertificatePem = execFileSync(
+      'openssl',
+      ['req', '-new', '-x509', '-key', keyFile, '-subj', '/O=Acme/OU=Fleet/CN=sensor-0001', '-days', '30'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+
+    // Act / Assess
+    await expect(
+      validateCsr(fixture('ok-rsa-2048.csr.pem'), { ...options, oldCertificatePem }),
+    ).rejects.toMatchObject({
+      name: CSR_REJECTION_NAMES.keyReused,
+    });
+    await expect(
+      validateCsr(fixture('ok-rsa-2048.csr.pem'), { ...options, oldCertificatePem: 'not a certificate' }),
+    ).rejects.toThrow('the old certificate PEM does not parse');
+  });
 });
