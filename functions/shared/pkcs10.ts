@@ -36,6 +36,7 @@ export interface AlgorithmIdentifier {
   readonly parameters?: Buffer;
 }
 
+/** The parts of a request; the buffers are views into the DER that was parsed, not copies. */
 export interface Pkcs10Request {
   /** The certificationRequestInfo's DER: what the signature covers. */
   readonly requestInfo: Buffer;

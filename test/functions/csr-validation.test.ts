@@ -95,7 +95,7 @@ describe('CSR validation (invariant 4), tampering', () => {
     const algorithm = algorithmIdentifierOf(der);
     const skipped = algorithm.end - algorithm.start;
     // Every index but the algorithm identifier's: its NULL parameters are not signed, so a changed one
-    // leaves the same request (and another algorithm would go to the library's own check).
+    // leaves the same request (and another algorithm is one the reader refuses as unsupported).
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: der.length - skipped - 1 }),

@@ -14,6 +14,7 @@ import * as x509 from '@peculiar/x509';
 import {
   type Pkcs10Request,
   parsePkcs10Pem,
+  type SignatureVerdict,
   verifyPkcs10Signature,
 } from '../../../functions/shared/pkcs10.ts';
 import { CertificateValidationException, InvalidRequestException } from '../errors.ts';
@@ -102,7 +103,11 @@ export interface ParsedCsr {
 /** Node's names of the curves AWS IoT (and WebCrypto) take: P-256, P-384, P-521. */
 const CSR_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 
-/** Parses a PKCS#10 CSR and checks its self-signature; a bad one is an InvalidRequestException. */
+/**
+ * Parses a PKCS#10 CSR and checks its self-signature; a bad one is an InvalidRequestException.
+ * AWS IoT documents SHA-2 signing algorithms with RSA and ECDSA for device certificates
+ * (developerguide/x509-client-certs.html), so a SHA-1 or EdDSA request is refused as unsupported.
+ */
 export function parseCsr(pem: string): ParsedCsr {
   let csr: Pkcs10Request;
   try {
@@ -121,9 +126,9 @@ export function parseCsr(pem: string): ParsedCsr {
     });
   }
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  const check =
+  const check: SignatureVerdict =
     key.asymmetricKeyType === 'ec' && !CSR_CURVES.has(curve ?? '')
-      ? { verdict: 'unsupportedAlgorithm' as const, reason: `EC curve ${curve ?? 'unknown'}` }
+      ? { verdict: 'unsupportedAlgorithm', reason: `EC curve ${curve ?? 'unknown'}` }
       : verifyPkcs10Signature(csr, key);
   if (check.verdict === 'unsupportedAlgorithm' || (check.verdict === 'badSignature' && check.cause)) {
     throw new InvalidRequestException(
