@@ -6,6 +6,7 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { STATUS_INDEX_WRITES_PER_ROTATION } from '../workflows/rotate-device/table.ts';
 import type { FleetSizeResult } from './fleet-result.ts';
 import type { FloorResult } from './floor.ts';
 import {
@@ -104,8 +105,17 @@ function benchmarkOf(results: FleetBenchmark['sizes']): FleetBenchmark {
 /**
  * What a rotation consumes on AWS, from what the run measured. Where the local stack cannot see the
  * AWS meter, the assumption is named here:
- * - DynamoDB: one write unit per write (records measured well under 1 KB count 1; larger ones count
- *   their KB rounded up), one read unit per strongly consistent read;
+ * - DynamoDB, the tables: AWS bills a write for the larger of the item before and after it, rounded
+ *   up per 1 KB. A rotation's record only grows until its last write, so every write is priced at
+ *   the finished record's size (the mean of the records measured, in JSON bytes, a little above
+ *   DynamoDB's own count) rounded up: an upper bound, as the writes before the certificate is
+ *   recorded, and the campaign's, hold less. The last write is billed for the record before it, with
+ *   its task token: priced with the longest token, one unit more when that crosses a 1 KB step.
+ *   One read unit per strongly consistent read (up to 4 KB);
+ * - DynamoDB, the byStatus index: `STATUS_INDEX_WRITES_PER_ROTATION` writes of one unit each (an
+ *   entry is ~100 bytes: keys and campaign): a put when the claim sets IN_PROGRESS, a delete and a
+ *   put when the rotation ends. No other write changes the index's attributes (the record store's
+ *   test proves it), and on AWS such a write writes nothing to the index;
  * - IoT messaging: the management messages the broker carried, plus the device's PUBACK of each QoS 1
  *   message the cloud sent (metered as one message each) and the CONNECT of the device's new connection;
  * - IoT connectivity: the new connection overlaps the old one for about a minute;
@@ -115,7 +125,12 @@ function benchmarkOf(results: FleetBenchmark['sizes']): FleetBenchmark {
  */
 export function usageOf(result: FleetSizeResult): RotationUsage {
   const p = result.perRotation;
-  const writeUnitsPerWrite = Math.max(1, Math.ceil(p.dynamodbMeanItemBytes / 1024));
+  // The longest task token (SendTaskSuccess takes up to 1,024 characters).
+  const taskTokenMaxBytes = 1024;
+  const unitsOf = (bytes: number): number => Math.max(1, Math.ceil(bytes / 1024));
+  const writeUnitsPerWrite = unitsOf(p.dynamodbMeanItemBytes);
+  const lastWriteExtraUnits =
+    p.dynamodbWrites > 0 ? unitsOf(p.dynamodbMeanItemBytes + taskTokenMaxBytes) - writeUnitsPerWrite : 0;
   const readUnitsPerRead = Math.max(1, Math.ceil(p.dynamodbMeanItemBytes / 4096));
   const cloudToDevice = Math.max(0, p.iotMessages - p.iotDeviceReplies);
   const registry = [
@@ -130,7 +145,8 @@ export function usageOf(result: FleetSizeResult): RotationUsage {
     lambdaInvocations: p.lambdaInvocations,
     lambdaSeconds: p.lambdaMs / 1000,
     lambdaMemoryMb: LAMBDA_MEMORY_MB,
-    dynamodbWriteUnits: p.dynamodbWrites * writeUnitsPerWrite,
+    dynamodbWriteUnits:
+      p.dynamodbWrites * writeUnitsPerWrite + lastWriteExtraUnits + STATUS_INDEX_WRITES_PER_ROTATION,
     dynamodbReadUnits: p.dynamodbReads * readUnitsPerRead,
     iotMessages: p.iotMessages + cloudToDevice + p.iotPresenceConnects,
     iotConnectionMinutes: 1,

@@ -64,7 +64,7 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 
 /**
  * `--since` as a duration back from now (`30m`, `12h`, `7d`, `2w`) or an ISO 8601 date or time;
- * returns the ISO timestamp the rotation table's `updatedAt` is compared with.
+ * returns the ISO timestamp the rotation table's `statusSince` (byStatus index sort key) is compared with.
  */
 export function sinceFlag(text: string | undefined, now: number): string | undefined {
   if (text === undefined) return undefined;

@@ -31,11 +31,12 @@ export const rotationsListCommand: Command = {
   help: `Usage: recert rotations list [--status <status,...>] [--since <when>] [--campaign <audit task id>]
                              [--limit <n>] [--json]
 
-Lists rotation records from the rotation table's byStatus index, most recently updated first
-within each status, page after page.
+Lists rotation records from the rotation table's byStatus index, page after page: within each
+status, the most recent to enter it first.
 
   --status <s,...>    ${ROTATION_STATUSES.join(', ')} (default: all; repeatable)
-  --since <when>      updated within a duration (30m, 12h, 7d, 2w) or since an ISO date
+  --since <when>      in their status since then: within a duration (30m, 12h, 7d, 2w) or since
+                      an ISO date (a rotation in progress since before it is not listed)
   --campaign <id>     only rotations started for this Device Defender audit task id ("manual" for
                       rotations started by hand)
   --limit <n>         at most n records in all (default: no limit)

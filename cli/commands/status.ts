@@ -13,8 +13,9 @@ const FAILED_STATUSES: readonly RotationStatus[] = ['FAILED', 'TIMED_OUT', 'ABOR
 export const statusCommand: Command = {
   help: `Usage: recert status [--top <n>] [--json]
 
-Counts rotations by status (from the rotation table's byStatus index), lists the rotations in
-flight that have not moved for the longest time, and the most recent failures with their errors.
+Counts rotations by status (from the rotation table's byStatus index), lists the rotations that
+have been in flight the longest (IDLE: since their record last changed), and the most recent
+failures with their errors (by when they failed).
 
   --top <n>           how many in-flight and failed rotations to list (default 5, max 100)
 
@@ -43,7 +44,7 @@ Examples:
         )
       )
         .flat()
-        .sort((a, b) => (b.updatedAt ?? '').localeCompare(a.updatedAt ?? ''))
+        .sort((a, b) => (b.statusSince ?? '').localeCompare(a.statusSince ?? ''))
         .slice(0, top);
       const now = context.now();
       if (values.json) {
@@ -66,7 +67,7 @@ Examples:
         io.stdout(`  ${line}`);
       }
       io.stdout('');
-      io.stdout('In flight, least recently updated first:');
+      io.stdout('In flight, longest in progress first:');
       if (inFlight.length === 0) io.stdout('  (none)');
       else
         for (const line of renderTable(
@@ -90,7 +91,7 @@ Examples:
             { header: 'THING', value: (r) => r.thingName },
             { header: 'STATUS', value: (r) => r.status },
             { header: 'PHASE', value: (r) => r.phase },
-            { header: 'UPDATED', value: (r) => r.updatedAt },
+            { header: 'SINCE', value: (r) => r.statusSince ?? r.updatedAt },
             { header: 'ERROR', value: (r) => oneLine(r.lastError, 70) },
           ],
           failures,

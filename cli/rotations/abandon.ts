@@ -94,7 +94,7 @@ export async function abandonRotation(
         TableName: target.resources.rotationTableName,
         Key: { thingName: record.thingName },
         UpdateExpression:
-          'SET #status = :abandoned, updatedAt = :now, completedAt = :now, lastError = :why, ' +
+          'SET #status = :abandoned, statusSince = :now, updatedAt = :now, completedAt = :now, lastError = :why, ' +
           'revokedCertificateIds = list_append(if_not_exists(revokedCertificateIds, :none), :ids) ' +
           'REMOVE taskToken, newCertificateId, newCertificateArn, newCertificatePem',
         ConditionExpression:

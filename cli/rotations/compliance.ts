@@ -1,5 +1,4 @@
 import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { ROTATION_STATUSES } from '../../workflows/rotate-device/table.ts';
 import { isNamed } from '../errors.ts';
 import {
@@ -10,6 +9,7 @@ import {
   thingsOfPrincipal,
 } from '../iot/audit.ts';
 import type { Target } from '../target/target.ts';
+import { batchGetRecords } from './batch-get.ts';
 import { readableError } from './error-text.ts';
 import { collect, queryByStatus, RotationRecord } from './records.ts';
 
@@ -60,18 +60,9 @@ function stateOf(record: RotationRecord | undefined): DeviceState {
 
 async function records(target: Target, things: readonly string[]): Promise<Map<string, RotationRecord>> {
   const found = new Map<string, RotationRecord>();
-  const table = target.resources.rotationTableName;
-  for (let i = 0; i < things.length; i += 100) {
-    let keys: Record<string, unknown>[] = things.slice(i, i + 100).map((thingName) => ({ thingName }));
-    for (let round = 0; keys.length > 0 && round < 8; round += 1) {
-      const out = await target.db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
-      for (const item of out.Responses?.[table] ?? []) {
-        const parsed = RotationRecord.safeParse(item);
-        if (parsed.success) found.set(parsed.data.thingName, parsed.data);
-      }
-      keys = out.UnprocessedKeys?.[table]?.Keys ?? [];
-      if (keys.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-    }
+  for (const item of (await batchGetRecords(target, things)).values()) {
+    const parsed = RotationRecord.safeParse(item);
+    if (parsed.success) found.set(parsed.data.thingName, parsed.data);
   }
   return found;
 }

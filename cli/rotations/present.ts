@@ -41,7 +41,7 @@ export function recordColumns(now: number): Column<RotationRecord>[] {
     { header: 'PHASE', value: (r) => r.phase },
     { header: 'ATTEMPT', value: (r) => r.attempt, align: 'right' },
     { header: 'CAMPAIGN', value: (r) => r.campaign },
-    { header: 'UPDATED', value: (r) => r.updatedAt },
+    { header: 'SINCE', value: (r) => r.statusSince ?? r.updatedAt },
     { header: 'AGE', value: (r) => age(r.startedAt, now), align: 'right' },
     { header: 'OLD CERT', value: (r) => short(r.oldCertificateId) },
     { header: 'LAST ERROR', value: (r) => oneLine(r.lastError, 60) },

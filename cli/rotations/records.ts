@@ -2,21 +2,24 @@ import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { ROTATION_TABLE, type RotationStatus } from '../../workflows/rotate-device/table.ts';
 import type { Target } from '../target/target.ts';
+import { BATCH_GET_MAX_KEYS, type BatchGetOptions, batchGetRecords } from './batch-get.ts';
 
 export { RotationRecord };
 
 export interface StatusQuery {
   readonly status: RotationStatus;
-  /** Only records updated at or after this ISO time. */
+  /** Only records in this status since this ISO time or later. */
   readonly since?: string | undefined;
   /** Only records of this campaign (audit task id, or `manual`). */
   readonly campaign?: string | undefined;
-  /** Most recently updated first (default: least recently updated first). */
+  /** Most recently entered the status first (default: longest in the status first). */
   readonly newestFirst?: boolean;
   /** Stop after this many records. */
   readonly limit?: number;
   /** Told about items that do not parse as rotation records; they are skipped, not fatal. */
   readonly onMalformed?: (thingName: string, reason: string) => void;
+  /** How the records are fetched (the retry of unprocessed keys). */
+  readonly batchGet?: BatchGetOptions;
 }
 
 const INDEX = ROTATION_TABLE.statusIndex;
@@ -26,9 +29,9 @@ function statusQueryInput(target: Target, q: StatusQuery): QueryCommandInput {
   const values: Record<string, unknown> = { ':status': q.status };
   let keyCondition = '#status = :status';
   if (q.since !== undefined) {
-    names['#updatedAt'] = INDEX.sortKey.name;
+    names['#since'] = INDEX.sortKey.name;
     values[':since'] = q.since;
-    keyCondition += ' AND #updatedAt >= :since';
+    keyCondition += ' AND #since >= :since';
   }
   let filter: string | undefined;
   if (q.campaign !== undefined) {
@@ -47,28 +50,57 @@ function statusQueryInput(target: Target, q: StatusQuery): QueryCommandInput {
   };
 }
 
-/** Records of one status from the `byStatus` index, page after page, in `updatedAt` order. */
-export async function* queryByStatus(target: Target, q: StatusQuery): AsyncGenerator<RotationRecord> {
+/** The index's entries of one status, page after page: thing names in `statusSince` order. */
+async function* indexPages(target: Target, q: StatusQuery): AsyncGenerator<string[]> {
   const input = statusQueryInput(target, q);
   let startKey: Record<string, unknown> | undefined;
-  let yielded = 0;
   do {
     const out = await target.db.send(
       new QueryCommand({ ...input, ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}) }),
     );
-    for (const item of out.Items ?? []) {
-      const parsed = RotationRecord.safeParse(item);
-      if (!parsed.success) {
-        const thing = typeof item.thingName === 'string' ? item.thingName : '(no thingName)';
-        q.onMalformed?.(thing, parsed.error.issues[0]?.message ?? parsed.error.message);
-        continue;
-      }
-      yield parsed.data;
-      yielded += 1;
-      if (q.limit !== undefined && yielded >= q.limit) return;
-    }
+    const things = (out.Items ?? []).flatMap((item) =>
+      typeof item.thingName === 'string' ? [item.thingName] : [],
+    );
+    if (things.length > 0) yield things;
     startKey = out.LastEvaluatedKey;
   } while (startKey !== undefined);
+}
+
+/**
+ * Records of one status, in the `byStatus` index's order (when they entered the status). The index
+ * holds only the keys and the campaign, so the records are read with BatchGetItem (strongly
+ * consistent, 100 a call). A record whose status changed between the two reads is skipped: it is
+ * listed under its new status.
+ */
+export async function* queryByStatus(target: Target, q: StatusQuery): AsyncGenerator<RotationRecord> {
+  let yielded = 0;
+  for await (const page of indexPages(target, q)) {
+    for (let i = 0; i < page.length; ) {
+      // With a limit, no more records are read than could still be listed.
+      const size = Math.min(
+        BATCH_GET_MAX_KEYS,
+        q.limit !== undefined ? q.limit - yielded : BATCH_GET_MAX_KEYS,
+      );
+      const chunk = page.slice(i, i + size);
+      i += chunk.length;
+      const items = await batchGetRecords(target, chunk, q.batchGet);
+      for (const thingName of chunk) {
+        const item = items.get(thingName);
+        if (item === undefined) continue;
+        const parsed = RotationRecord.safeParse(item);
+        if (!parsed.success) {
+          q.onMalformed?.(thingName, parsed.error.issues[0]?.message ?? parsed.error.message);
+          continue;
+        }
+        const record = parsed.data;
+        if (record.status !== q.status) continue;
+        if (q.campaign !== undefined && record.campaign !== q.campaign) continue;
+        yield record;
+        yielded += 1;
+        if (q.limit !== undefined && yielded >= q.limit) return;
+      }
+    }
+  }
 }
 
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

@@ -14,7 +14,7 @@ export interface CompleteRotationParams {
 
 /**
  * The last write of a happy-path rotation, made by the retire step once the old certificate is
- * retired: the record ends SUCCEEDED / DONE with when it was retired (and, if kept, when it may be
+ * retired: the record ends SUCCEEDED / DONE (since now: the byStatus index moves it) with when it was retired (and, if kept, when it may be
  * deleted), and expires after the retention period. It is the execution's last state, so the
  * workflow needs no separate "complete" state (one billed transition and one write less per rotation).
  * Fenced by the execution and the rotationId: a superseded execution changes nothing.
@@ -38,6 +38,7 @@ export class RotationCompletion {
     };
     const sets = [
       '#status = :succeeded',
+      'statusSince = :now',
       '#phase = :done',
       'oldCertificateRetiredAt = :now',
       'completedAt = :now',

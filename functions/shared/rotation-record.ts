@@ -62,6 +62,11 @@ export const RotationRecord = z.object({
   oldCertificateRetiredAt: z.string().optional(),
   oldCertificateDeleteAfter: z.string().optional(),
   startedAt: z.string().optional(),
+  /**
+   * When the record entered its current status (ISO-8601 UTC): the byStatus index's sort key, set by
+   * the writes that change `status` and by no other. Records written before it existed lack it.
+   */
+  statusSince: z.string().optional(),
   updatedAt: z.string().optional(),
   completedAt: z.string().optional(),
   escalatedAt: z.string().optional(),
@@ -78,10 +83,27 @@ export class CorruptRecordError extends Error {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const NAMES = { '#status': 'status', '#phase': 'phase' } as const;
 
 /** Fields a resumed (redriven) rotation clears, so the record is IN_PROGRESS again. */
 const RESUME_REMOVE = 'completedAt, expiresAt, escalatedAt';
+
+/**
+ * A write of an in-progress rotation: its SET and REMOVE clauses and its fence. It is made first on
+ * the condition that the record is IN_PROGRESS, touching neither `status` nor `statusSince`, so the
+ * byStatus index is not written. Only when that fails is it made again as the resumption of a
+ * redriven execution, whose record says FAILED / TIMED_OUT / ABORTED: then it sets IN_PROGRESS and
+ * `statusSince` too, and clears what the end of the rotation had set.
+ */
+interface InProgressWrite {
+  readonly key: string;
+  readonly sets: readonly string[];
+  readonly remove?: readonly string[];
+  readonly condition: string;
+  readonly names?: Readonly<Record<string, string>>;
+  /** Must hold `:now`, the time of the write (the resumption's statusSince). */
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly returnValues?: 'ALL_NEW' | 'ALL_OLD';
+}
 
 /** device-reply's mark of the reply accepted for a wait. */
 export const acceptedReplyMark = (rotationId: string, kind: string): string => `${rotationId}/${kind}`;
@@ -203,6 +225,37 @@ export class RotationRecordStore {
     }
   }
 
+  private async updateInProgress(w: InProgressWrite, label: string): Promise<RotationRecord | undefined> {
+    const names = { ...w.names, '#status': 'status' };
+    const values = { ...w.values, ':inProgress': 'IN_PROGRESS' };
+    const common = {
+      Key: { thingName: w.key },
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ...(w.returnValues ? { ReturnValues: w.returnValues } : {}),
+    };
+    const remove = w.remove ?? [];
+    const inProgress = await this.update(
+      {
+        ...common,
+        UpdateExpression: `SET ${w.sets.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: `(${w.condition}) AND #status = :inProgress`,
+      },
+      label,
+    );
+    if (inProgress) return inProgress;
+    return this.update(
+      {
+        ...common,
+        UpdateExpression:
+          `SET #status = :inProgress, statusSince = :now, ${w.sets.join(', ')} ` +
+          `REMOVE ${[RESUME_REMOVE, ...remove].join(', ')}`,
+        ConditionExpression: `(${w.condition}) AND #status <> :inProgress`,
+      },
+      `${label} (resumed)`,
+    );
+  }
+
   /**
    * Stores the callback token of a new wait (csr_req or crt_res) with its phase and rotationId.
    * For AWAITING_ACK the record must hold this rotation's new certificate.
@@ -221,15 +274,8 @@ export class RotationRecordStore {
   }
 
   private async storeWait(p: AwaitReplyParams, returnValues: 'ALL_NEW' | 'ALL_OLD'): Promise<RotationRecord> {
-    const sets = [
-      '#status = :inProgress',
-      '#phase = :phase',
-      'rotationId = :rid',
-      'taskToken = :token',
-      'updatedAt = :now',
-    ];
+    const sets = ['#phase = :phase', 'rotationId = :rid', 'taskToken = :token', 'updatedAt = :now'];
     const values: Record<string, unknown> = {
-      ':inProgress': 'IN_PROGRESS',
       ':phase': p.phase,
       ':rid': p.fence.rotationId,
       ':token': p.taskToken,
@@ -249,14 +295,15 @@ export class RotationRecordStore {
       condition += ' AND rotationId = :rid AND newCertificateRotationId = :rid';
     }
     // A new wait has no accepted reply yet, and its request is not known to be unsent.
-    const record = await this.update(
+    const record = await this.updateInProgress(
       {
-        Key: { thingName: p.fence.thingName },
-        UpdateExpression: `SET ${sets.join(', ')} REMOVE ${RESUME_REMOVE}, acceptedReply, csrRequestUnsent`,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: NAMES,
-        ExpressionAttributeValues: values,
-        ReturnValues: returnValues,
+        key: p.fence.thingName,
+        sets,
+        remove: ['acceptedReply', 'csrRequestUnsent'],
+        condition,
+        names: { '#phase': 'phase' },
+        values,
+        returnValues,
       },
       `store the ${p.phase} task token`,
     );
@@ -379,7 +426,6 @@ export class RotationRecordStore {
     now: number;
   }): Promise<boolean> {
     const values: Record<string, unknown> = {
-      ':inProgress': 'IN_PROGRESS',
       ':issuing': 'ISSUING',
       ':rid': p.fence.rotationId,
       ':exec': p.fence.executionArn,
@@ -393,15 +439,19 @@ export class RotationRecordStore {
       condition += ' AND oldCertificateId = :old';
       values[':old'] = p.oldCertificateId;
     }
-    const record = await this.update(
+    const record = await this.updateInProgress(
       {
-        Key: { thingName: p.fence.thingName },
-        UpdateExpression:
-          'SET #status = :inProgress, #phase = :issuing, issuingRotationId = :rid, issuingKeyFingerprint = :fp, ' +
-          `issuingStartedAt = :now, updatedAt = :now REMOVE ${RESUME_REMOVE}`,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: NAMES,
-        ExpressionAttributeValues: values,
+        key: p.fence.thingName,
+        sets: [
+          '#phase = :issuing',
+          'issuingRotationId = :rid',
+          'issuingKeyFingerprint = :fp',
+          'issuingStartedAt = :now',
+          'updatedAt = :now',
+        ],
+        condition,
+        names: { '#phase': 'phase' },
+        values,
       },
       'mark the issuance',
     );
@@ -482,9 +532,8 @@ export class RotationRecordStore {
     now: number;
   }): Promise<RotationRecord> {
     const extra = Object.entries(p.set ?? {});
-    const names: Record<string, string> = { ...NAMES };
+    const names: Record<string, string> = { '#phase': 'phase' };
     const values: Record<string, unknown> = {
-      ':inProgress': 'IN_PROGRESS',
       ':phase': p.phase,
       ':rid': p.fence.rotationId,
       ':exec': p.fence.executionArn,
@@ -494,20 +543,15 @@ export class RotationRecordStore {
       names[`#x${i}`] = key;
       values[`:x${i}`] = value;
     });
-    const sets = [
-      '#status = :inProgress',
-      '#phase = :phase',
-      'updatedAt = :now',
-      ...extra.map((_, i) => `#x${i} = :x${i}`),
-    ];
-    const remove = [RESUME_REMOVE, ...(p.remove ?? [])].join(', ');
-    const record = await this.update(
+    const sets = ['#phase = :phase', 'updatedAt = :now', ...extra.map((_, i) => `#x${i} = :x${i}`)];
+    const record = await this.updateInProgress(
       {
-        Key: { thingName: p.fence.thingName },
-        UpdateExpression: `SET ${sets.join(', ')} REMOVE ${remove}`,
-        ConditionExpression: 'executionArn = :exec AND rotationId = :rid',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        key: p.fence.thingName,
+        sets,
+        remove: p.remove ?? [],
+        condition: 'executionArn = :exec AND rotationId = :rid',
+        names,
+        values,
       },
       `set phase ${p.phase}`,
     );
@@ -565,8 +609,9 @@ export class RotationRecordStore {
   }
 
   /**
-   * Records how an execution ended, if the record is still that execution's. True when this call
-   * changed it or it is recorded but not yet escalated (a retried event must still escalate once).
+   * Records how an execution ended, if the record is still that execution's and in progress: the
+   * record when this call changed it, or when it already says so but is not yet escalated (a retried
+   * event must still escalate once; that case is read, not written again, so the index entry stays).
    */
   async recordOutcome(p: {
     thingName: string;
@@ -576,14 +621,13 @@ export class RotationRecordStore {
     now: number;
     retentionSeconds: number;
   }): Promise<RotationRecord | undefined> {
-    return this.update(
+    const recorded = await this.update(
       {
         Key: { thingName: p.thingName },
         UpdateExpression:
-          'SET #status = :status, lastError = :cause, completedAt = :now, updatedAt = :now, expiresAt = :expires ' +
-          'REMOVE taskToken',
-        ConditionExpression:
-          'executionArn = :exec AND (#status = :inProgress OR (#status = :status AND attribute_not_exists(escalatedAt)))',
+          'SET #status = :status, statusSince = :now, lastError = :cause, completedAt = :now, updatedAt = :now, ' +
+          'expiresAt = :expires REMOVE taskToken',
+        ConditionExpression: 'executionArn = :exec AND #status = :inProgress',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':status': p.status,
@@ -596,6 +640,13 @@ export class RotationRecordStore {
       },
       'record the outcome',
     );
+    if (recorded) return recorded;
+    const current = await this.get(p.thingName);
+    return current?.executionArn === p.executionArn &&
+      current.status === p.status &&
+      current.escalatedAt === undefined
+      ? current
+      : undefined;
   }
 
   async markEscalated(p: { thingName: string; executionArn: string; now: number }): Promise<void> {

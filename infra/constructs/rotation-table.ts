@@ -36,7 +36,9 @@ export class RotationTable extends Construct {
           indexName: index.name,
           partitionKey: { name: index.partitionKey.name, type: attributeType(index.partitionKey.type) },
           sortKey: { name: index.sortKey.name, type: attributeType(index.sortKey.type) },
-          projectionType: dynamodb.ProjectionType.ALL,
+          // Only what the CLI filters on: the index is written when a status changes, ~100 bytes.
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: [...index.projection.nonKeyAttributes],
         },
       ],
     });

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import {
   type AttributeDefinition,
   type AttributeValue,
+  BatchWriteItemCommand,
   CreateTableCommand,
   DeleteItemCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   type GlobalSecondaryIndex,
@@ -15,6 +17,7 @@ import {
   ResourceNotFoundException,
   ScanCommand,
   type TableDescription,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { z } from 'zod';
@@ -26,6 +29,16 @@ import { type TableDefinition, TableDefinitionSchema } from './table-definition.
 /** The table exists with a key schema or indexes other than the definition's. */
 export class TableDefinitionMismatchError extends Error {
   override readonly name = 'TableDefinitionMismatchError';
+}
+
+export type DynamoItem = Record<string, AttributeValue>;
+
+export interface EnsureTableOptions {
+  /**
+   * Applied to every item when the table is rebuilt because an index changed: e.g. to give the old
+   * items the new index's key, without which they would be missing from it.
+   */
+  readonly migrateItem?: (item: DynamoItem) => DynamoItem;
 }
 
 export interface LocalDynamoDbOptions {
@@ -122,17 +135,30 @@ export class LocalDynamoDb {
   }
 
   /**
-   * Creates the table if it does not exist and waits until it is ACTIVE; an existing table is left
-   * as it is when its keys and indexes match the definition, and refused otherwise.
+   * Creates the table if it does not exist and waits until it is ACTIVE. An existing table is left as
+   * it is when its keys and indexes match the definition, and refused when its keys differ. When
+   * only its indexes differ (a state directory from an older recert) it is rebuilt with its items:
+   * dynalite accepts UpdateTable's index Create / Delete but does not apply them.
    */
-  async ensureTable(definition: TableDefinition): Promise<'created' | 'exists'> {
+  async ensureTable(
+    definition: TableDefinition,
+    options: EnsureTableOptions = {},
+  ): Promise<'created' | 'exists' | 'rebuilt'> {
     const table = TableDefinitionSchema.parse(definition);
     const client = this.client();
     try {
-      let outcome: 'created' | 'exists';
+      let outcome: 'created' | 'exists' | 'rebuilt';
       const existing = await describe(client, table.tableName);
-      if (existing) {
-        checkMatches(table, existing);
+      const backup = await describe(client, backupNameOf(table.tableName));
+      if (existing) checkKeys(table, existing);
+      if (backup && (!existing || indexesMatch(table, existing))) {
+        // A rebuild stopped after its copy was complete (the table is deleted only then): finish it.
+        await rebuild(client, table, options, { copied: true });
+        outcome = 'rebuilt';
+      } else if (existing && !indexesMatch(table, existing)) {
+        await rebuild(client, table, options, { copied: false });
+        outcome = 'rebuilt';
+      } else if (existing) {
         outcome = 'exists';
       } else {
         try {
@@ -257,7 +283,7 @@ function createTableInput(table: TableDefinition) {
   };
 }
 
-function checkMatches(table: TableDefinition, existing: TableDescription): void {
+function checkKeys(table: TableDefinition, existing: TableDescription): void {
   const want = JSON.stringify(keySchema(table.partitionKey, table.sortKey));
   const got = JSON.stringify(
     (existing.KeySchema ?? []).map((k) => ({ AttributeName: k.AttributeName, KeyType: k.KeyType })),
@@ -267,13 +293,110 @@ function checkMatches(table: TableDefinition, existing: TableDescription): void 
       `Table ${table.tableName} exists with key schema ${got}, expected ${want}`,
     );
   }
-  const wantIndexes = (table.globalSecondaryIndexes ?? []).map((i) => i.indexName).sort();
-  const gotIndexes = (existing.GlobalSecondaryIndexes ?? [])
-    .flatMap((i) => (i.IndexName ? [i.IndexName] : []))
-    .sort();
-  if (JSON.stringify(wantIndexes) !== JSON.stringify(gotIndexes)) {
-    throw new TableDefinitionMismatchError(
-      `Table ${table.tableName} exists with indexes [${gotIndexes.join(', ')}], expected [${wantIndexes.join(', ')}]`,
+}
+
+/** The indexes' names, key schemas and projections, in a form that compares as text. */
+function indexSignature(
+  indexes: readonly { name: string; keys: KeySchemaElement[]; projection: Projection }[],
+): string {
+  return JSON.stringify(
+    indexes
+      .map((i) => ({
+        name: i.name,
+        keys: i.keys.map((k) => `${k.AttributeName ?? ''}:${k.KeyType ?? ''}`),
+        projection: i.projection.ProjectionType ?? 'ALL',
+        attributes: [...(i.projection.NonKeyAttributes ?? [])].sort(),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  );
+}
+
+function indexesMatch(table: TableDefinition, existing: TableDescription): boolean {
+  const want = (table.globalSecondaryIndexes ?? []).map((index) => ({
+    name: index.indexName,
+    keys: keySchema(index.partitionKey, index.sortKey),
+    projection: projection(index),
+  }));
+  const got = (existing.GlobalSecondaryIndexes ?? []).map((index) => ({
+    name: index.IndexName ?? '',
+    keys: index.KeySchema ?? [],
+    projection: index.Projection ?? {},
+  }));
+  return indexSignature(want) === indexSignature(got);
+}
+
+/** Where a rebuild keeps the table's items while the table is recreated. */
+const backupNameOf = (tableName: string): string => `${tableName}.rebuild`;
+
+/**
+ * Recreates the table with the definition's indexes and its items, through a backup table, so that
+ * a process stopped at any point loses nothing: the table is deleted only once the backup holds
+ * every item, and the backup only once the new table does; `ensureTable` finishes a rebuild it finds.
+ */
+async function rebuild(
+  client: DynamoDBClient,
+  table: TableDefinition,
+  options: EnsureTableOptions,
+  state: { copied: boolean },
+): Promise<void> {
+  const backupName = backupNameOf(table.tableName);
+  if (!state.copied) {
+    if (await describe(client, backupName)) await deleteTable(client, backupName);
+    await client.send(
+      new CreateTableCommand(
+        createTableInput({
+          tableName: backupName,
+          partitionKey: table.partitionKey,
+          ...(table.sortKey ? { sortKey: table.sortKey } : {}),
+        }),
+      ),
     );
+    await waitActive(client, backupName);
+    await copyItems(client, table.tableName, backupName, (item) => item);
   }
+  if (await describe(client, table.tableName)) await deleteTable(client, table.tableName);
+  await client.send(new CreateTableCommand(createTableInput(table)));
+  await waitActive(client, table.tableName);
+  await copyItems(client, backupName, table.tableName, options.migrateItem ?? ((item) => item));
+  await deleteTable(client, backupName);
+}
+
+async function deleteTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(new DeleteTableCommand({ TableName: tableName }));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (!(await describe(client, tableName))) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`table ${tableName} was not deleted`);
+}
+
+/** Copies every item, 25 a BatchWriteItem; a put of an item already there writes it again. */
+async function copyItems(
+  client: DynamoDBClient,
+  from: string,
+  to: string,
+  migrate: (item: DynamoItem) => DynamoItem,
+): Promise<void> {
+  let startKey: DynamoItem | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: from,
+        ConsistentRead: true,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    const items = page.Items ?? [];
+    for (let i = 0; i < items.length; i += 25) {
+      let requests: WriteRequest[] = items
+        .slice(i, i + 25)
+        .map((item) => ({ PutRequest: { Item: migrate(item) } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt >= 10) throw new Error(`copying ${from} to ${to}: items left unprocessed`);
+        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [to]: requests } }));
+        requests = out.UnprocessedItems?.[to] ?? [];
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
 }

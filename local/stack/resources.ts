@@ -26,7 +26,8 @@ import {
   TOPIC_RULES,
 } from '../../workflows/rotate-device/contract.ts';
 import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../../workflows/rotate-device/device-policy.ts';
-import type { LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
+import type { DynamoItem, LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
+import type { TableDefinition } from '../dynamodb/table-definition.ts';
 import type { LocalClients } from './clients.ts';
 import type { LocalFunctionArns } from './function-wiring.ts';
 
@@ -75,6 +76,39 @@ export function stateMachineArnOf(
   return `arn:aws:states:${region}:${accountId}:stateMachine:${name}`;
 }
 
+/** The rotation table as the workflow contract declares it (the CDK stack reads the same). */
+export function rotationTableDefinition(tableName: string): TableDefinition {
+  const index = ROTATION_TABLE.statusIndex;
+  return {
+    tableName,
+    partitionKey: { ...ROTATION_TABLE.partitionKey },
+    globalSecondaryIndexes: [
+      {
+        indexName: index.name,
+        partitionKey: { ...index.partitionKey },
+        sortKey: { ...index.sortKey },
+        projection: [...index.projection.nonKeyAttributes],
+      },
+    ],
+    timeToLiveAttribute: ROTATION_TABLE.ttlAttribute,
+  };
+}
+
+/**
+ * A record from before the byStatus index was sorted by `statusSince` has none, so it would be left
+ * out of the index: it gets when it most likely entered its status (its end, its claim, its last
+ * write), as the rebuild of an older state directory's table copies it.
+ */
+export function withStatusSince(item: DynamoItem): DynamoItem {
+  const sortKey = ROTATION_TABLE.statusIndex.sortKey.name;
+  if (item[sortKey] !== undefined || item.status?.S === undefined) return item;
+  const since =
+    (item.status.S === 'IN_PROGRESS' ? undefined : item.completedAt?.S) ??
+    item.startedAt?.S ??
+    item.updatedAt?.S;
+  return since === undefined ? item : { ...item, [sortKey]: { S: since } };
+}
+
 // Local stand-ins for the IAM roles the CDK stack creates; the local services record them only.
 const roleArn = (accountId: string, name: string): string => `arn:aws:iam::${accountId}:role/${name}`;
 
@@ -85,18 +119,8 @@ const roleArn = (accountId: string, name: string): string => `arn:aws:iam::${acc
 export async function provisionResources(input: ProvisionInput): Promise<ProvisionedResources> {
   const { clients, accountId } = input;
 
-  await input.dynamodb.ensureTable({
-    tableName: LOCAL_RESOURCE_NAMES.table,
-    partitionKey: { ...ROTATION_TABLE.partitionKey },
-    globalSecondaryIndexes: [
-      {
-        indexName: ROTATION_TABLE.statusIndex.name,
-        partitionKey: { ...ROTATION_TABLE.statusIndex.partitionKey },
-        sortKey: { ...ROTATION_TABLE.statusIndex.sortKey },
-        projection: 'ALL',
-      },
-    ],
-    timeToLiveAttribute: ROTATION_TABLE.ttlAttribute,
+  await input.dynamodb.ensureTable(rotationTableDefinition(LOCAL_RESOURCE_NAMES.table), {
+    migrateItem: withStatusSince,
   });
 
   const definition = renderDefinition(

@@ -59,7 +59,10 @@ export async function startTable(): Promise<TableHarness> {
             { AttributeName: t.statusIndex.partitionKey.name, KeyType: 'HASH' },
             { AttributeName: t.statusIndex.sortKey.name, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: t.statusIndex.projection },
+          Projection: {
+            ProjectionType: t.statusIndex.projection.type,
+            NonKeyAttributes: [...t.statusIndex.projection.nonKeyAttributes],
+          },
         },
       ],
     }),

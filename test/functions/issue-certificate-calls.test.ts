@@ -148,9 +148,12 @@ describe('issue-certificate: the calls of the happy path', () => {
     expect(dbMock.commandCalls(GetCommand)).toHaveLength(0);
     const marker = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(marker?.ConditionExpression).toBe(
-      'executionArn = :exec AND rotationId = :rid AND ' +
-        '(attribute_not_exists(issuingRotationId) OR issuingRotationId <> :rid) AND oldCertificateId = :old',
+      '(executionArn = :exec AND rotationId = :rid AND ' +
+        '(attribute_not_exists(issuingRotationId) OR issuingRotationId <> :rid) AND oldCertificateId = :old) ' +
+        'AND #status = :inProgress',
     );
+    // The status is a condition, not a write: the byStatus index is not written.
+    expect(marker?.UpdateExpression).not.toMatch(/#status =|statusSince/);
     expect(marker?.ExpressionAttributeValues).toMatchObject({
       ':exec': EXECUTION_ARN,
       ':rid': ROTATION_ID,
@@ -174,7 +177,7 @@ describe('issue-certificate: the calls of the happy path', () => {
 });
 
 describe('issue-certificate: a retried step that finds its certificate recorded', () => {
-  it('reads after the refused marker, attaches again and writes nothing when the recorded policies still hold', async () => {
+  it('reads after the refused marker (tried in progress, then as a resumption), attaches again and writes nothing when the recorded policies still hold', async () => {
     // Prepare
     markerRefused(issuedRecord());
     // Act
@@ -184,6 +187,7 @@ describe('issue-certificate: a retried step that finds its certificate recorded'
     expect(sent).toEqual([
       'DescribeCertificate',
       'ListAttachedPolicies',
+      'UpdateItem',
       'UpdateItem',
       'GetItem',
       'AttachPolicy',
@@ -201,9 +205,10 @@ describe('issue-certificate: a retried step that finds its certificate recorded'
     // Act
     await issue();
     // Assess
-    expect(sent.filter((s) => s === 'UpdateItem')).toHaveLength(2);
+    // The refused marker twice (in progress, then as a resumption), then the policies.
+    expect(sent.filter((s) => s === 'UpdateItem')).toHaveLength(3);
     expect(sent).not.toContain('CreateCertificateFromCsr');
-    expect(dbMock.commandCalls(UpdateCommand)[1]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+    expect(dbMock.commandCalls(UpdateCommand)[2]?.args[0].input.ExpressionAttributeValues).toMatchObject({
       ':phase': 'ISSUED',
       ':x0': { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] },
     });

@@ -331,15 +331,21 @@ describe('rotation table', () => {
       Properties: Match.objectLike({
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: [{ AttributeName: 'thingName', KeyType: 'HASH' }],
+        AttributeDefinitions: Match.arrayEquals([
+          { AttributeName: 'thingName', AttributeType: 'S' },
+          { AttributeName: 'status', AttributeType: 'S' },
+          { AttributeName: 'statusSince', AttributeType: 'S' },
+        ]),
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        // Written only when a status changes (statusSince), ~100 bytes an entry (campaign alone).
         GlobalSecondaryIndexes: [
           {
             IndexName: 'byStatus',
             KeySchema: [
               { AttributeName: 'status', KeyType: 'HASH' },
-              { AttributeName: 'updatedAt', KeyType: 'RANGE' },
+              { AttributeName: 'statusSince', KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['campaign'] },
           },
         ],
         Replicas: [

@@ -16,11 +16,11 @@ import { DeviceDefenderAudit } from '../../../local/iot/audit/device-defender.ts
 import { LocalIotCore } from '../../../local/iot/iot-core.ts';
 import type { ProvisionedDevice, ProvisionOptions } from '../../../local/iot/provision.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
+import { rotationTableDefinition } from '../../../local/stack/resources.ts';
 import { type LocalAwsManifest, MANIFEST_FILE } from '../../../local/stack/types.ts';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../../local/stepfunctions/index.ts';
 import { CAMPAIGN_TABLE } from '../../../workflows/campaign/table.ts';
 import { DEVICE_POLICY_NAME } from '../../../workflows/rotate-device/device-policy.ts';
-import { ROTATION_TABLE } from '../../../workflows/rotate-device/table.ts';
 import { registerCampaignStandIn } from './campaign-stand-in.ts';
 import { type Behaviour, registerStandIn } from './workflow-stand-in.ts';
 
@@ -84,19 +84,7 @@ export async function startCliHarness(options: { clock?: Clock } = {}): Promise<
   const dynamo = new LocalDynamoDb({ stateDir });
   const dynamoUrl = await dynamo.start();
   const tableName = 'recert-rotations';
-  await dynamo.ensureTable({
-    tableName,
-    partitionKey: ROTATION_TABLE.partitionKey,
-    globalSecondaryIndexes: [
-      {
-        indexName: ROTATION_TABLE.statusIndex.name,
-        partitionKey: ROTATION_TABLE.statusIndex.partitionKey,
-        sortKey: ROTATION_TABLE.statusIndex.sortKey,
-        projection: ROTATION_TABLE.statusIndex.projection,
-      },
-    ],
-    timeToLiveAttribute: ROTATION_TABLE.ttlAttribute,
-  });
+  await dynamo.ensureTable(rotationTableDefinition(tableName));
   const campaignTableName = 'recert-campaigns';
   await dynamo.ensureTable({
     tableName: campaignTableName,

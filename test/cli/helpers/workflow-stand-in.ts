@@ -72,6 +72,7 @@ export function registerStandIn(p: {
           campaign: input.campaign ?? 'manual',
           attempt: 1,
           startedAt: now(),
+          statusSince: now(),
           updatedAt: now(),
         },
         ConditionExpression:
@@ -104,10 +105,15 @@ export function registerStandIn(p: {
         Key: { thingName: input.thingName },
         UpdateExpression: `SET ${Object.keys(set)
           .map((_, i) => `#k${i} = :v${i}`)
-          .join(', ')}, #status = :inProgress`,
+          .join(', ')}, #status = :inProgress, statusSince = :since`,
         ConditionExpression: 'executionArn = :exec',
         ExpressionAttributeNames: { ...names, '#status': 'status' },
-        ExpressionAttributeValues: { ...values, ':exec': executionArn, ':inProgress': 'IN_PROGRESS' },
+        ExpressionAttributeValues: {
+          ...values,
+          ':exec': executionArn,
+          ':inProgress': 'IN_PROGRESS',
+          ':since': now(),
+        },
       }),
     );
     return {};
@@ -134,7 +140,8 @@ export function registerStandIn(p: {
       new UpdateCommand({
         TableName: p.tableName,
         Key: { thingName: event.input.thingName },
-        UpdateExpression: 'SET #status = :ok, phase = :done, completedAt = :now, updatedAt = :now',
+        UpdateExpression:
+          'SET #status = :ok, statusSince = :now, phase = :done, completedAt = :now, updatedAt = :now',
         ConditionExpression: 'executionArn = :exec',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -160,7 +167,8 @@ export function registerStandIn(p: {
         new UpdateCommand({
           TableName: p.tableName,
           Key: { thingName },
-          UpdateExpression: 'SET #status = :status, lastError = :error, completedAt = :now, updatedAt = :now',
+          UpdateExpression:
+            'SET #status = :status, statusSince = :now, lastError = :error, completedAt = :now, updatedAt = :now',
           ConditionExpression: 'executionArn = :exec AND #status = :inProgress',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {

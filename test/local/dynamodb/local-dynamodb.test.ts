@@ -1,12 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConditionalCheckFailedException, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DescribeTableCommand,
+  ListTablesCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../local/clock.ts';
 import { LocalDynamoDb, TableDefinitionMismatchError } from '../../../local/dynamodb/local-dynamodb.ts';
 import type { TableDefinition } from '../../../local/dynamodb/table-definition.ts';
+import { rotationTableDefinition, withStatusSince } from '../../../local/stack/resources.ts';
 
 const ROTATIONS: TableDefinition = {
   tableName: 'recert-rotations',
@@ -133,5 +138,130 @@ describe('local DynamoDB (dynalite)', () => {
     // Assess
     expect(deleted).toBe(2);
     expect(left.filter(Boolean)).toEqual(['later', 'no-ttl']);
+  });
+});
+
+describe('a rotation table from an older state directory', () => {
+  /** The rotation table as recert created it before its index was sorted by statusSince. */
+  const OLD: TableDefinition = {
+    tableName: 'recert-rotations',
+    partitionKey: { name: 'thingName', type: 'S' },
+    globalSecondaryIndexes: [
+      {
+        indexName: 'byStatus',
+        partitionKey: { name: 'status', type: 'S' },
+        sortKey: { name: 'updatedAt', type: 'S' },
+        projection: 'ALL',
+      },
+    ],
+    timeToLiveAttribute: 'expiresAt',
+  };
+  const OLD_RECORDS = [
+    {
+      thingName: 'busy',
+      status: 'IN_PROGRESS',
+      campaign: 'manual',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:05:00.000Z',
+    },
+    {
+      thingName: 'done',
+      status: 'SUCCEEDED',
+      campaign: 'audit-1',
+      startedAt: '2026-01-02T00:00:00.000Z',
+      completedAt: '2026-01-02T00:09:00.000Z',
+      updatedAt: '2026-01-02T00:09:00.000Z',
+      expiresAt: 1_900_000_000,
+    },
+  ];
+  const byStatus = async (doc: DynamoDBDocumentClient, status: string) =>
+    (
+      await doc.send(
+        new QueryCommand({
+          TableName: OLD.tableName,
+          IndexName: 'byStatus',
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': status },
+        }),
+      )
+    ).Items;
+
+  it('is rebuilt with the new index and its items, which get statusSince, and survives restarts', async () => {
+    // Prepare
+    await db.ensureTable(OLD);
+    let doc = DynamoDBDocumentClient.from(db.client());
+    for (const Item of OLD_RECORDS) await doc.send(new PutCommand({ TableName: OLD.tableName, Item }));
+    doc.destroy();
+    await db.close();
+    // Act
+    db = new LocalDynamoDb({ stateDir });
+    await db.start();
+    const outcome = await db.ensureTable(rotationTableDefinition(OLD.tableName), {
+      migrateItem: withStatusSince,
+    });
+    const client = db.client();
+    const described = await client.send(new DescribeTableCommand({ TableName: OLD.tableName }));
+    const tables = await client.send(new ListTablesCommand({}));
+    client.destroy();
+    doc = DynamoDBDocumentClient.from(db.client());
+    const busy = await byStatus(doc, 'IN_PROGRESS');
+    const done = await doc.send(new GetCommand({ TableName: OLD.tableName, Key: { thingName: 'done' } }));
+    doc.destroy();
+    await db.close();
+    db = new LocalDynamoDb({ stateDir });
+    await db.start();
+    const again = await db.ensureTable(rotationTableDefinition(OLD.tableName), {
+      migrateItem: withStatusSince,
+    });
+    // Assess
+    expect(outcome).toBe('rebuilt');
+    expect(
+      described.Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema, i.Projection]),
+    ).toEqual([
+      [
+        'byStatus',
+        [
+          { AttributeName: 'status', KeyType: 'HASH' },
+          { AttributeName: 'statusSince', KeyType: 'RANGE' },
+        ],
+        { ProjectionType: 'INCLUDE', NonKeyAttributes: ['campaign'] },
+      ],
+    ]);
+    expect(tables.TableNames).toEqual([OLD.tableName]);
+    // The index now holds only keys and the campaign; an in-progress record entered its status when claimed.
+    expect(busy).toEqual([
+      {
+        thingName: 'busy',
+        status: 'IN_PROGRESS',
+        statusSince: '2026-01-01T00:00:00.000Z',
+        campaign: 'manual',
+      },
+    ]);
+    expect(done.Item).toEqual({ ...OLD_RECORDS[1], statusSince: '2026-01-02T00:09:00.000Z' });
+    expect(again).toBe('exists');
+    expect(db.timeToLiveAttribute(OLD.tableName)).toBe('expiresAt');
+  });
+
+  it('finishes a rebuild that stopped after its backup was complete', async () => {
+    // Prepare: the state a stopped rebuild leaves, the table deleted and its items in the backup.
+    await db.ensureTable({ tableName: `${OLD.tableName}.rebuild`, partitionKey: OLD.partitionKey });
+    const doc = DynamoDBDocumentClient.from(db.client());
+    for (const Item of OLD_RECORDS) {
+      await doc.send(new PutCommand({ TableName: `${OLD.tableName}.rebuild`, Item }));
+    }
+    // Act
+    const outcome = await db.ensureTable(rotationTableDefinition(OLD.tableName), {
+      migrateItem: withStatusSince,
+    });
+    const client = db.client();
+    const tables = await client.send(new ListTablesCommand({}));
+    client.destroy();
+    const failedOrDone = await byStatus(doc, 'SUCCEEDED');
+    doc.destroy();
+    // Assess
+    expect(outcome).toBe('rebuilt');
+    expect(tables.TableNames).toEqual([OLD.tableName]);
+    expect(failedOrDone?.map((i) => i.thingName)).toEqual(['done']);
   });
 });
