@@ -11,7 +11,6 @@ import type { FunctionId } from '../workflows/rotate-device/functions.ts';
 import { createHandler as auditFanout } from './audit-fanout/handler.ts';
 import { createHandler as campaignEnqueue } from './campaign-enqueue/handler.ts';
 import { createHandler as campaignPacer } from './campaign-pacer/handler.ts';
-import { createHandler as deliverCertificate } from './deliver-certificate/handler.ts';
 import { createHandler as deviceReply } from './device-reply/handler.ts';
 import { createHandler as issueCertificate } from './issue-certificate/handler.ts';
 import { createHandler as onReconnect } from './on-reconnect/handler.ts';
@@ -78,9 +77,9 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
     'issue-certificate': issueCertificate({
       ...table,
       iot: deps.iot,
+      iotData: deps.iotData,
       ...(deps.requireCnMatch !== undefined ? { requireCnMatch: deps.requireCnMatch } : {}),
     }),
-    'deliver-certificate': deliverCertificate({ ...table, iotData: deps.iotData }),
     'device-reply': deviceReply({
       ...table,
       ...counted,

@@ -1,4 +1,5 @@
 import { IoTClient } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IssueCertificateInput } from '../../workflows/rotate-device/types.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
@@ -12,12 +13,13 @@ import {
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { parseStepInput } from '../shared/step-input.ts';
-import { issueCertificate } from './issue-certificate.ts';
+import { issueAndDeliver } from './issue-and-deliver.ts';
 
 export interface IssueCertificateHandlerDeps extends RuntimeOptions {
   readonly db: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly iot: IoTClient;
+  readonly iotData: IoTDataPlaneClient;
   /** Default true: the CSR subject CN must be the thing name. */
   readonly requireCnMatch?: boolean;
 }
@@ -29,11 +31,12 @@ export function createHandler(deps: IssueCertificateHandlerDeps) {
   });
   const store = new RotationRecordStore(deps.db, deps.tableName);
   return wrapHandler(observability, async (event) => {
-    const input = parseStepInput(IssueCertificateInput, event, 'IssueCertificate');
+    const input = parseStepInput(IssueCertificateInput, event, 'IssueAndDeliver');
     observability.logger.appendKeys({ thingName: input.thingName, rotationId: input.rotationId });
-    return issueCertificate(input, {
+    return issueAndDeliver(input, {
       store,
       iot: deps.iot,
+      iotData: deps.iotData,
       clock: deps.clock ?? defaultClock,
       log: logOf(observability.logger),
       counter: counterOf(observability.metrics),
@@ -47,6 +50,7 @@ export const handler = lazyHandler(() =>
     db: documentClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     iot: new IoTClient(lambdaClientConfig()),
+    iotData: new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
     requireCnMatch: booleanEnv('CSR_REQUIRE_CN_MATCH', true),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),

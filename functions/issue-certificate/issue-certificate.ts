@@ -55,6 +55,10 @@ export interface IssueCertificateDeps {
  *    with no write after them. A certificate lost in that crash window has no policy and no thing,
  *    and AWS IoT allows a certificate without a policy nothing: it can never connect.
  *
+ * 5. Refused because this attempt's certificate was already sent (phase AWAITING_ACK: the ack wait
+ *    timed out and the state runs again): the attachments were done before that delivery, and only
+ *    the delivery that follows this function is repeated.
+ *
  * The CSR is checked (invariant 4) before anything is written; a step run again checks the same CSR
  * against the same old certificate, with the same answer. The old certificate is described once (its
  * PEM for invariant 4, its ARN) and its policies listed once, before the certificate is created; the
@@ -147,8 +151,13 @@ export async function issueCertificate(
     }
   }
 
-  // Invariant 7: exactly the old certificate's policies, and the same thing.
   const { certificateId, certificateArn } = issued;
+  if (resumedRecord?.phase === 'AWAITING_ACK') {
+    // Sent before (an ack wait that timed out, or a retried invocation): the attachments were done
+    // before that delivery, so only the delivery is repeated.
+    return { certificateId, certificateArn };
+  }
+  // Invariant 7: exactly the old certificate's policies, and the same thing.
   for (const policyName of policyNames) {
     await awsCall('AttachPolicy', () =>
       deps.iot.send(new AttachPolicyCommand({ policyName, target: certificateArn })),

@@ -70,10 +70,13 @@ describe('recert against the local AWS of "recert local up"', () => {
     expect(started.stdout).toMatch(/op-healthy\s+\w+\s+started/);
     const done = await eventually('op-healthy rotated', async () => {
       const shown = await record('op-healthy');
-      return shown?.record.status === 'SUCCEEDED' ? shown : undefined;
+      // The record reads SUCCEEDED a moment before its execution ends (retire writes it last).
+      return shown?.record.status === 'SUCCEEDED' && shown.timeline.at(-1)?.step === '(execution)'
+        ? shown
+        : undefined;
     });
     const steps = done.timeline.map((s) => s.step);
-    expect(steps).toEqual(expect.arrayContaining(['RequestCsr', 'IssueCertificate', 'DeliverCertificate']));
+    expect(steps).toEqual(expect.arrayContaining(['RequestCsr', 'IssueAndDeliver', 'RetireOldCertificate']));
     expect(done.timeline.at(-1)).toMatchObject({ step: '(execution)', outcome: 'succeeded' });
     if (!env) throw new Error('no local AWS');
     const [current] = await thingCertificateIds(env.local, 'op-healthy');

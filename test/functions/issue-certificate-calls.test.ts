@@ -95,6 +95,7 @@ function issue() {
   const r = recorders();
   return issueCertificate(
     {
+      taskToken: 'token-ack',
       thingName: THING,
       executionArn: EXECUTION_ARN,
       rotationId: ROTATION_ID,

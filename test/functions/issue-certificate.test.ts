@@ -10,6 +10,7 @@ import {
   ListThingPrincipalsCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/issue-certificate/handler.ts';
@@ -37,6 +38,8 @@ const NEW_PEM = '-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n';
 let table: TableHarness;
 const iot = new IoTClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
+const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
+const iotDataMock = mockClient(iotData);
 
 beforeAll(async () => {
   table = await startTable();
@@ -45,6 +48,8 @@ afterAll(async () => {
   await table.close();
 });
 beforeEach(() => {
+  iotDataMock.reset();
+  iotDataMock.on(PublishCommand).resolves({});
   iotMock.reset();
   iotMock.on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID }).resolves({
     certificateDescription: {
@@ -73,10 +78,11 @@ beforeEach(() => {
 });
 
 const handler = () =>
-  createHandler({ db: table.db, tableName: table.tableName, iot, clock, logLevel: 'SILENT' });
+  createHandler({ db: table.db, tableName: table.tableName, iot, iotData, clock, logLevel: 'SILENT' });
 const csrReceived = (o: Partial<RotationRecord> = {}) =>
   claimedRecord({ phase: 'CSR_RECEIVED', rotationId: ROTATION_ID, ...o });
-const event = (csr = fixture('ok-ec-p256.csr.pem')) => ({
+const event = (csr = fixture('ok-ec-p256.csr.pem'), taskToken = 'token-ack') => ({
+  taskToken,
   thingName: THING,
   executionArn: EXECUTION_ARN,
   rotationId: ROTATION_ID,
@@ -84,8 +90,22 @@ const event = (csr = fixture('ok-ec-p256.csr.pem')) => ({
   csr,
 });
 
+function payloadBytes(payload: unknown): Uint8Array {
+  if (payload instanceof Uint8Array) return payload;
+  if (typeof payload === 'string') return new TextEncoder().encode(payload);
+  throw new Error('a published payload that is neither bytes nor text');
+}
+
+/** The crt_res messages published, as the device would read them. */
+function crtResSent(): unknown[] {
+  return iotDataMock.commandCalls(PublishCommand).map((c) => ({
+    topic: c.args[0].input.topic,
+    payload: JSON.parse(new TextDecoder().decode(payloadBytes(c.args[0].input.payload))),
+  }));
+}
+
 describe('issue-certificate', () => {
-  it('issues one active certificate, records it, copies the policies and attaches it to the thing', async () => {
+  it('issues one active certificate, records it, copies the policies, attaches it to the thing, then sends it', async () => {
     // Prepare
     await table.put(csrReceived());
     // Act
@@ -104,7 +124,9 @@ describe('issue-certificate', () => {
       principal: NEW_ARN,
     });
     expect(await table.read(THING)).toMatchObject({
-      phase: 'ISSUED',
+      // The IssueAndDeliver step waits for the crt_ack under its task token.
+      phase: 'AWAITING_ACK',
+      taskToken: 'token-ack',
       newCertificateId: NEW_CERT_ID,
       newCertificateRotationId: ROTATION_ID,
       newCertificatePem: NEW_PEM,
@@ -115,6 +137,45 @@ describe('issue-certificate', () => {
         policyNames: ['device-policy', 'telemetry-policy'],
       },
     });
+    expect(crtResSent()).toEqual([
+      {
+        topic: `management/topic/${THING}/crt_res`,
+        payload: { rotationId: ROTATION_ID, certificateId: NEW_CERT_ID, certificatePem: NEW_PEM },
+      },
+    ]);
+  });
+
+  it('sends the certificate only after its policies and thing are attached', async () => {
+    // Prepare: the device may connect with the certificate as soon as crt_res reaches it.
+    await table.put(csrReceived());
+    const order: string[] = [];
+    iotMock.on(AttachPolicyCommand).callsFake(() => order.push('AttachPolicy') && {});
+    iotMock.on(AttachThingPrincipalCommand).callsFake(() => order.push('AttachThingPrincipal') && {});
+    iotDataMock.on(PublishCommand).callsFake(() => order.push('Publish') && {});
+    // Act
+    await handler()(event(), lambdaContext('issue'));
+    // Assess
+    expect(order).toEqual(['AttachPolicy', 'AttachPolicy', 'AttachThingPrincipal', 'Publish']);
+  });
+
+  it('sends the same certificate again, under the new token, when the ack wait timed out', async () => {
+    // Prepare: the step ran to the end once; the crt_ack did not come, so the state runs again.
+    await table.put(csrReceived());
+    await handler()(event(), lambdaContext('issue'));
+    iotMock.resetHistory();
+    iotDataMock.resetHistory();
+    // Act
+    const again = await handler()(
+      event(fixture('ok-ec-p256.csr.pem'), 'token-ack-2'),
+      lambdaContext('issue'),
+    );
+    // Assess: nothing issued or attached again (invariant 5); the wait is the new one.
+    expect(again).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(AttachPolicyCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(AttachThingPrincipalCommand)).toHaveLength(0);
+    expect(crtResSent()).toHaveLength(1);
+    expect(await table.read(THING)).toMatchObject({ phase: 'AWAITING_ACK', taskToken: 'token-ack-2' });
   });
 
   it('spends no call on what it knows: one describe, one listing, no status change, no thing lookup', async () => {
@@ -176,7 +237,12 @@ describe('issue-certificate', () => {
       'telemetry-policy',
     ]);
     expect(iotMock.commandCalls(AttachThingPrincipalCommand)).toHaveLength(1);
-    expect(await table.read(THING)).toEqual(afterFailure);
+    expect(await table.read(THING)).toMatchObject({
+      phase: 'AWAITING_ACK',
+      newCertificateId: NEW_CERT_ID,
+      copiedPolicies: afterFailure?.copiedPolicies,
+    });
+    expect(crtResSent()).toHaveLength(1);
   });
 
   it('records the policies on resume when the certificate was recorded without them', async () => {
@@ -196,7 +262,7 @@ describe('issue-certificate', () => {
     // Assess
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
     expect(await table.read(THING)).toMatchObject({
-      phase: 'ISSUED',
+      phase: 'AWAITING_ACK',
       copiedPolicies: {
         rotationId: ROTATION_ID,
         fromCertificateArn: OLD_ARN,

@@ -1,8 +1,9 @@
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHandler as createDeliverHandler } from '../../functions/deliver-certificate/handler.ts';
+import { deliverCertificate } from '../../functions/issue-certificate/deliver-certificate.ts';
 import { createHandler as createRequestHandler } from '../../functions/request-csr/handler.ts';
+import { RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import {
   claimedRecord,
   clock,
@@ -11,6 +12,7 @@ import {
   NEW_CERT_ID,
   OTHER_EXECUTION_ARN,
   ROTATION_ID,
+  recorders,
   startTable,
   type TableHarness,
   THING,
@@ -33,8 +35,22 @@ beforeEach(() => {
 
 const requestHandler = () =>
   createRequestHandler({ db: table.db, tableName: table.tableName, iotData, clock, logLevel: 'SILENT' });
-const deliverHandler = () =>
-  createDeliverHandler({ db: table.db, tableName: table.tableName, iotData, clock, logLevel: 'SILENT' });
+/** The delivery half of the IssueAndDeliver step (issue-certificate runs it after issuing). */
+const deliver = (input: ReturnType<typeof deliverEvent>) =>
+  deliverCertificate(input, {
+    store: new RotationRecordStore(table.db, table.tableName),
+    iotData,
+    clock,
+    ...recorders(),
+  });
+const deliverEvent = (overrides: { certificateId?: string } = {}) => ({
+  taskToken: 'token-ack',
+  thingName: THING,
+  executionArn: EXECUTION_ARN,
+  rotationId: ROTATION_ID,
+  certificateId: NEW_CERT_ID,
+  ...overrides,
+});
 
 const requestEvent = (overrides: Record<string, unknown> = {}) => ({
   taskToken: 'token-1',
@@ -135,15 +151,7 @@ describe('request-csr', () => {
   });
 });
 
-describe('deliver-certificate', () => {
-  const deliverEvent = (overrides: Record<string, unknown> = {}) => ({
-    taskToken: 'token-ack',
-    thingName: THING,
-    executionArn: EXECUTION_ARN,
-    rotationId: ROTATION_ID,
-    certificateId: NEW_CERT_ID,
-    ...overrides,
-  });
+describe('certificate delivery (issue-certificate, after issuing)', () => {
   const issued = () =>
     claimedRecord({
       phase: 'ISSUED',
@@ -157,7 +165,7 @@ describe('deliver-certificate', () => {
 
   it('stores the token and sends crt_res with the certificate of this rotation', async () => {
     await table.put(issued());
-    await deliverHandler()(deliverEvent(), lambdaContext('d'));
+    await deliver(deliverEvent());
     expect(await table.read(THING)).toMatchObject({ phase: 'AWAITING_ACK', taskToken: 'token-ack' });
     expect(publishedPayloads()).toEqual([
       {
@@ -173,7 +181,7 @@ describe('deliver-certificate', () => {
 
   it('refuses to deliver when the record holds no certificate of this rotation', async () => {
     await table.put(claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID }));
-    await expect(deliverHandler()(deliverEvent(), lambdaContext('d'))).rejects.toMatchObject({
+    await expect(deliver(deliverEvent())).rejects.toMatchObject({
       name: 'RotationStateInvalid',
     });
     expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(0);
@@ -181,9 +189,9 @@ describe('deliver-certificate', () => {
 
   it('refuses to deliver another certificate than the recorded one', async () => {
     await table.put(issued());
-    await expect(
-      deliverHandler()(deliverEvent({ certificateId: 'c'.repeat(64) }), lambdaContext('d')),
-    ).rejects.toMatchObject({ name: 'RotationStateInvalid' });
+    await expect(deliver(deliverEvent({ certificateId: 'c'.repeat(64) }))).rejects.toMatchObject({
+      name: 'RotationStateInvalid',
+    });
     expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(0);
   });
 });

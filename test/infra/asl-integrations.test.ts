@@ -20,7 +20,6 @@ describe('integrationsOf', () => {
     // Assess
     expect(integrations).toEqual({
       lambdaFunctions: [
-        ph('DeliverCertificateFunctionArn'),
         ph('IssueCertificateFunctionArn'),
         ph('RequestCsrFunctionArn'),
         ph('RetireCertificateFunctionArn'),

@@ -49,6 +49,10 @@ describe('a deployment with ACM Private CA and its own settings', () => {
       Effect: 'Allow',
       Resource: '*',
     });
+    // It publishes crt_res to the device's management topics, and nowhere else.
+    expect(statements.filter((st) => JSON.stringify(st).includes('"iot:Publish"'))).toEqual([
+      { Action: 'iot:Publish', Effect: 'Allow', Resource: cfnArn('iot', 'topic/management/topic/*') },
+    ]);
     const other = statementsOfRole(s.template, logicalId(fn.roles['retire-certificate']));
     expect(JSON.stringify(other)).not.toContain('acm-pca');
   });
@@ -74,6 +78,10 @@ describe('a deployment with ACM Private CA and its own settings', () => {
     // The fan-out starts campaigns, never rotations: it is not told the rotation state machine.
     expect(envOf(logicalId(f['audit-fanout']))).not.toHaveProperty('STATE_MACHINE_ARN');
     expect(envOf(logicalId(f['request-csr']))).toMatchObject({ IOT_DATA_ENDPOINT: `https://${ENDPOINT}` });
+    // The issue function sends crt_res itself (the IssueAndDeliver state).
+    expect(envOf(logicalId(f['issue-certificate']))).toMatchObject({
+      IOT_DATA_ENDPOINT: `https://${ENDPOINT}`,
+    });
   });
 
   it('uses the given IoT endpoint instead of looking it up', () => {

@@ -279,7 +279,6 @@ describe('state machine', () => {
 
   it('its role invokes exactly the task functions (and their versions) and UpdateItem on the table', () => {
     const taskFunctions = [
-      'deliver-certificate',
       'issue-certificate',
       'request-csr',
       'retire-certificate',

@@ -19,7 +19,6 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHandler as deliverHandler } from '../../functions/deliver-certificate/handler.ts';
 import { createHandler as replyHandler } from '../../functions/device-reply/handler.ts';
 import { createHandler as issueHandler } from '../../functions/issue-certificate/handler.ts';
 import { createHandler as requestHandler } from '../../functions/request-csr/handler.ts';
@@ -140,8 +139,7 @@ function functions(): Record<string, Handler> {
   const common = { db: table.db, tableName: table.tableName, clock, logLevel: 'SILENT' as const };
   return {
     'request-csr': requestHandler({ ...common, iotData }),
-    'issue-certificate': issueHandler({ ...common, iot }),
-    'deliver-certificate': deliverHandler({ ...common, iotData }),
+    'issue-certificate': issueHandler({ ...common, iot, iotData }),
     'revoke-certificate': revokeHandler({ ...common, iot }),
     'retire-certificate': retireHandler({ ...common, iot }),
   };
@@ -288,25 +286,19 @@ async function runExecution(
 const executionInput = { thingName: THING, oldCertificateId: OLD_ID, campaign: 'audit-42' };
 
 describe('rotation flow over the definition, the handlers and a local DynamoDB', () => {
-  it('rotates a cooperative device in five states and leaves the record SUCCEEDED', async () => {
+  it('rotates a cooperative device in four states and leaves the record SUCCEEDED', async () => {
     // Act
     const { path, output } = await runExecution(executionInput, async (state) => {
       if (state === 'RequestCsr') {
         const { rotationId } = lastPublished('csr_req');
         await reply('csr_res', OLD_ID, { rotationId, CSR: fixture('ok-ec-p256.csr.pem') });
-      } else if (state === 'DeliverCertificate') {
+      } else if (state === 'IssueAndDeliver') {
         const { rotationId, certificateId } = lastPublished('crt_res');
         await reply('crt_ack', String(certificateId), { rotationId });
       }
     });
     // Assess
-    expect(path).toEqual([
-      'ClaimThing',
-      'RequestCsr',
-      'IssueCertificate',
-      'DeliverCertificate',
-      'RetireOldCertificate',
-    ]);
+    expect(path).toEqual(['ClaimThing', 'RequestCsr', 'IssueAndDeliver', 'RetireOldCertificate']);
     expect(RotationOutput.parse(output)).toMatchObject({
       thingName: THING,
       oldCertificateId: OLD_ID,
@@ -334,7 +326,7 @@ describe('rotation flow over the definition, the handlers and a local DynamoDB',
           rotationId,
           CSR: fixture(round === 0 ? 'ok-ec-p256.csr.pem' : 'ok-ec-p384.csr.pem'),
         });
-      } else if (state === 'DeliverCertificate') {
+      } else if (state === 'IssueAndDeliver') {
         const { rotationId, certificateId } = lastPublished('crt_res');
         if (round++ === 0) await reply('crt_err', OLD_ID, { rotationId, error: 'cannot reach endpoint' });
         else await reply('crt_ack', String(certificateId), { rotationId });
@@ -343,12 +335,10 @@ describe('rotation flow over the definition, the handlers and a local DynamoDB',
     expect(path).toEqual([
       'ClaimThing',
       'RequestCsr',
-      'IssueCertificate',
-      'DeliverCertificate',
+      'IssueAndDeliver',
       'RevokeNewCertificate',
       'RequestCsr',
-      'IssueCertificate',
-      'DeliverCertificate',
+      'IssueAndDeliver',
       'RetireOldCertificate',
     ]);
     expect(lastPublished('csr_req').previousError).toBe('DeviceCertificateError');
@@ -406,7 +396,7 @@ describe('rotation flow over the definition, the handlers and a local DynamoDB',
         if (state === 'RequestCsr') {
           const { rotationId } = lastPublished('csr_req');
           await reply('csr_res', OLD_ID, { rotationId, CSR: fixture('ok-ec-p256.csr.pem') });
-        } else if (state === 'DeliverCertificate') {
+        } else if (state === 'IssueAndDeliver') {
           const { rotationId, certificateId } = lastPublished('crt_res');
           await reply('crt_ack', String(certificateId), { rotationId });
         }

@@ -26,7 +26,7 @@ export function rotationApiCalls(policies = 1): ApiCalls {
     'iot:CreateCertificateFromCsr': 1,
     'iot:AttachPolicy': policies,
     'iot:AttachThingPrincipal': 1,
-    // Delivery and proof (request-csr, device-reply, deliver-certificate): csr_req and crt_res
+    // Delivery and proof (request-csr, device-reply, issue-certificate): csr_req and crt_res
     // published by the cloud, csr_res and crt_ack by the device (AWS's publish quota counts both);
     // two task tokens returned; one connection with the new certificate.
     'iot:Publish': 4,

@@ -10,7 +10,6 @@ export const FUNCTION_IDS = [
   'audit-fanout',
   'request-csr',
   'issue-certificate',
-  'deliver-certificate',
   'device-reply',
   'revoke-certificate',
   'retire-certificate',
@@ -243,10 +242,12 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     factoryExport: 'createHandler',
     description:
       'Validates the CSR (invariant 4), issues at most one certificate per attempt (invariant 5), copies ' +
-      "the old certificate's policies and attaches it to the thing (invariant 7).",
-    trigger: { kind: 'state-machine-task', state: 'IssueCertificate', waitForTaskToken: false },
+      "the old certificate's policies and attaches it to the thing (invariant 7); then stores the task " +
+      'token and phase AWAITING_ACK in the record and publishes crt_res.',
+    trigger: { kind: 'state-machine-task', state: 'IssueAndDeliver', waitForTaskToken: true },
     environment: [
       TABLE_ENV,
+      IOT_DATA_ENV,
       {
         name: 'CSR_REQUIRE_CN_MATCH',
         required: false,
@@ -267,22 +268,10 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       // AttachPolicy is authorised on the policy.
       { actions: ['iot:AttachPolicy'], resource: 'iotPolicies' },
       { actions: ['iot:AttachThingPrincipal', 'iot:ListThingPrincipals'], resource: 'iotThings' },
-    ],
-    timeoutSeconds: 60,
-  },
-  'deliver-certificate': {
-    id: 'deliver-certificate',
-    entry: entry('deliver-certificate'),
-    handlerExport: 'handler',
-    factoryExport: 'createHandler',
-    description: 'Stores the task token and phase AWAITING_ACK in the record; publishes crt_res.',
-    trigger: { kind: 'state-machine-task', state: 'DeliverCertificate', waitForTaskToken: true },
-    environment: [TABLE_ENV, IOT_DATA_ENV, METRICS_ENV],
-    permissions: [
-      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
+      // crt_res to the device's management topic.
       { actions: ['iot:Publish'], resource: 'managementTopics' },
     ],
-    timeoutSeconds: 30,
+    timeoutSeconds: 60,
   },
   'device-reply': {
     id: 'device-reply',

@@ -33,8 +33,10 @@ const settingBindings = Object.fromEntries(
 /** Every placeholder of `asl/rotate-device.asl.json` and what binds it. */
 export const PLACEHOLDERS: Readonly<Record<string, PlaceholderBinding>> = {
   RequestCsrFunctionArn: fn('request-csr', 'ARN of the function that stores the token and sends csr_req.'),
-  IssueCertificateFunctionArn: fn('issue-certificate', 'ARN of the function that validates and issues.'),
-  DeliverCertificateFunctionArn: fn('deliver-certificate', 'ARN of the function that sends crt_res.'),
+  IssueCertificateFunctionArn: fn(
+    'issue-certificate',
+    'ARN of the function that validates, issues, stores the token and sends crt_res.',
+  ),
   RevokeCertificateFunctionArn: fn(
     'revoke-certificate',
     'ARN of the function that revokes a new certificate.',

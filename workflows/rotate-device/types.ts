@@ -45,7 +45,12 @@ export type RequestCsrInput = z.infer<typeof RequestCsrInput>;
 export const CsrReceived = z.object({ rotationId: z.string().uuid(), csr: z.string().min(1) });
 export type CsrReceived = z.infer<typeof CsrReceived>;
 
+/**
+ * The IssueAndDeliver state's payload: one callback task validates the CSR, issues the certificate
+ * and sends it (crt_res), then waits for the proven crt_ack under `taskToken`.
+ */
 export const IssueCertificateInput = z.object({
+  taskToken: z.string().min(1),
   thingName: ThingName,
   executionArn: z.string().min(1),
   rotationId: z.string().uuid(),
@@ -54,22 +59,14 @@ export const IssueCertificateInput = z.object({
 });
 export type IssueCertificateInput = z.infer<typeof IssueCertificateInput>;
 
+/** What the issuance part settles on before the certificate is sent (and what the function returns). */
 export const IssueCertificateOutput = z.object({
   certificateId: CertificateId,
   certificateArn: z.string().min(1),
 });
 export type IssueCertificateOutput = z.infer<typeof IssueCertificateOutput>;
 
-export const DeliverCertificateInput = z.object({
-  taskToken: z.string().min(1),
-  thingName: ThingName,
-  executionArn: z.string().min(1),
-  rotationId: z.string().uuid(),
-  certificateId: CertificateId,
-});
-export type DeliverCertificateInput = z.infer<typeof DeliverCertificateInput>;
-
-/** SendTaskSuccess output of a proven crt_ack: the DeliverCertificate state's result. */
+/** SendTaskSuccess output of a proven crt_ack: the IssueAndDeliver state's result. */
 export const CertificateProven = z.object({
   rotationId: z.string().uuid(),
   certificateId: CertificateId,

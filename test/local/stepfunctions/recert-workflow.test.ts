@@ -23,7 +23,6 @@ describe('the recert rotate-device state machine on the local engine', () => {
   let ddb: DynamoDBClient;
   const tokens = new Map<string, string[]>();
   const calls: string[] = [];
-  let issued = 0;
 
   beforeAll(async () => {
     dynamo = new LocalDynamoDb();
@@ -51,7 +50,6 @@ describe('the recert rotate-device state machine on the local engine', () => {
       ) {
         tokens.set(id, [...(tokens.get(id) ?? []), event.taskToken]);
       }
-      if (id === 'issue-certificate') return { certificateId: `new-${++issued}` };
       return {};
     };
     for (const id of TASK_FUNCTION_IDS) h.functions.register(id, keep(id));
@@ -80,7 +78,7 @@ describe('the recert rotate-device state machine on the local engine', () => {
     return t;
   };
 
-  it('rotates: claim, CSR, issue, deliver, a device error and a second attempt, retire', async () => {
+  it('rotates: claim, CSR, issue and deliver, a device error and a second attempt, retire', async () => {
     const exec = await start(h, await machine(), { thingName: 'dev-1', oldCertificateId: 'old-1' });
     await h.sfn.send(
       new SendTaskSuccessCommand({
@@ -90,7 +88,7 @@ describe('the recert rotate-device state machine on the local engine', () => {
     );
     await h.sfn.send(
       new SendTaskFailureCommand({
-        taskToken: await tokenFor(exec, 'deliver-certificate', 2),
+        taskToken: await tokenFor(exec, 'issue-certificate', 2),
         error: 'DeviceCertificateError',
         cause: 'TLS',
       }),
@@ -102,7 +100,11 @@ describe('the recert rotate-device state machine on the local engine', () => {
       }),
     );
     await h.sfn.send(
-      new SendTaskSuccessCommand({ taskToken: await tokenFor(exec, 'deliver-certificate', 4), output: '{}' }),
+      new SendTaskSuccessCommand({
+        taskToken: await tokenFor(exec, 'issue-certificate', 4),
+        // What device-reply answers for a proven crt_ack.
+        output: '{"rotationId":"r-2","certificateId":"new-2","provenAt":"2026-06-01T12:00:00.000Z"}',
+      }),
     );
     const done = await waitForEnd(h, exec);
     expect(done.status).toBe('SUCCEEDED');
@@ -115,15 +117,13 @@ describe('the recert rotate-device state machine on the local engine', () => {
     expect(calls).toEqual([
       'request-csr',
       'issue-certificate',
-      'deliver-certificate',
       'revoke-certificate',
       'request-csr',
       'issue-certificate',
-      'deliver-certificate',
       'retire-certificate',
     ]);
-    // Five states on the happy path, plus RevokeNewCertificate and the second RequestCsr, IssueCertificate and DeliverCertificate.
-    expect(h.local.engine.billedTransitions(exec)).toBe(9);
+    // Four states on the happy path, plus RevokeNewCertificate and the second RequestCsr and IssueAndDeliver.
+    expect(h.local.engine.billedTransitions(exec)).toBe(7);
     const record = await ddb.send(
       new GetItemCommand({ TableName: 'rotations', Key: { thingName: { S: 'dev-1' } } }),
     );

@@ -1,6 +1,5 @@
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { RotationStateInvalid } from '../../workflows/rotate-device/errors.ts';
-import type { DeliverCertificateInput } from '../../workflows/rotate-device/types.ts';
 import type { Counter, Log } from '../shared/observability.ts';
 import { publishToDevice } from '../shared/publish.ts';
 import type { RotationRecordStore } from '../shared/rotation-record.ts';
@@ -13,13 +12,22 @@ export interface DeliverCertificateDeps {
   readonly counter: Counter;
 }
 
+/** The certificate to send, and the wait its crt_ack answers. */
+export interface DeliveryRequest {
+  readonly taskToken: string;
+  readonly thingName: string;
+  readonly executionArn: string;
+  readonly rotationId: string;
+  readonly certificateId: string;
+}
+
 /**
- * Sends the new certificate: the task token goes into the record (phase AWAITING_ACK), then
- * `crt_res` carries the certificate, its id and the rotationId. The record must hold this
- * rotation's certificate, so a stale step cannot deliver another one.
+ * Sends the new certificate, the second half of the IssueAndDeliver step: the task token goes into
+ * the record (phase AWAITING_ACK), then `crt_res` carries the certificate, its id and the rotationId.
+ * The record must hold this rotation's certificate, so a stale step cannot deliver another one.
  */
 export async function deliverCertificate(
-  input: DeliverCertificateInput,
+  input: DeliveryRequest,
   deps: DeliverCertificateDeps,
 ): Promise<{ certificateId: string }> {
   const fence = {
