@@ -24,6 +24,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
 import { readJsonFile, writeJsonFile } from '../events/json-file.ts';
+import { installExpressionCache } from './expression-cache.ts';
 import { type TableDefinition, TableDefinitionSchema } from './table-definition.ts';
 
 /** The table exists with a key schema or indexes other than the definition's. */
@@ -76,6 +77,8 @@ export class LocalDynamoDb {
       const parsed = TtlFileSchema.safeParse(raw ?? {});
       this.ttl = parsed.success ? parsed.data : {};
     }
+    // The same few expressions arrive with every request: parse each shape once (expression-cache.ts).
+    installExpressionCache();
     // Tables become ACTIVE at once: the default half-second CREATING state only slows tests.
     const server = dynalite({
       ...(this.dataDir ? { path: join(this.dataDir, 'data') } : {}),
