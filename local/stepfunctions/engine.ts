@@ -309,8 +309,7 @@ export class StepFunctionsEngine extends Interpreter {
     });
     this.saveHeader(exec);
     this.armExecutionTimeout(exec);
-    await this.store.flush();
-    this.publishStatus(exec);
+    await this.publishStatus(exec);
     this.schedule(exec, root);
     return { executionArn: arn, startDate: secs(now) };
   }
@@ -435,8 +434,7 @@ export class StepFunctionsEngine extends Interpreter {
     this.saveHeader(exec);
     this.armExecutionTimeout(exec);
     this.resumeForRedrive(exec, root);
-    await this.store.flush();
-    this.publishStatus(exec);
+    await this.publishStatus(exec);
     return { redriveDate: secs(now) };
   }
 

@@ -1401,11 +1401,22 @@ export abstract class Interpreter {
     }[status];
     this.emit(exec, undefined, type, { [detailsKey]: details });
     this.saveHeader(exec);
-    void this.store.flush().then(() => this.publishStatus(exec));
+    // The event is taken now and sent once the end is durable: a redrive accepted in between must not
+    // turn this FAILED into a second RUNNING (the outcome recorder would never hear of the failure).
+    const event = this.statusEvent(exec);
+    void this.store.flush().then(() => this.deliverStatus(event));
   }
 
-  protected publishStatus(exec: Execution): void {
-    if (this.listeners.size === 0) return;
+  /** Sends the execution's current status, once what it reports is durable. */
+  protected async publishStatus(exec: Execution): Promise<void> {
+    const event = this.statusEvent(exec);
+    await this.store.flush();
+    this.deliverStatus(event);
+  }
+
+  /** The status-change event of the execution as it stands now, or undefined when nobody listens. */
+  private statusEvent(exec: Execution): StatusChangeEvent | undefined {
+    if (this.listeners.size === 0) return undefined;
     const r = exec.record;
     const redrive = this.redriveStatus(exec);
     const event: StatusChangeEvent = {
@@ -1438,6 +1449,11 @@ export abstract class Interpreter {
         stateMachineAliasArn: null,
       },
     };
+    return event;
+  }
+
+  private deliverStatus(event: StatusChangeEvent | undefined): void {
+    if (event === undefined) return;
     for (const listener of this.listeners) {
       try {
         listener(event);
