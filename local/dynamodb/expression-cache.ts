@@ -165,8 +165,8 @@ export function dynaliteParsers(): Record<keyof typeof PARSER_MODULES, ParseFunc
     const loaded: unknown = require(path);
     if (!isObject(loaded) || typeof loaded.parse !== 'function') throw new Error(`${path} has no parse`);
     const current = loaded.parse;
-    const original =
-      isObject(current) || typeof current === 'function' ? Reflect.get(current, 'original') : undefined;
+    // Once the cache is installed, the parser it wraps is its `original`.
+    const original: unknown = Reflect.get(current, 'original');
     const parse = typeof original === 'function' ? original : current;
     return (text, options) => Reflect.apply(parse, loaded, [text, options]);
   };

@@ -152,3 +152,19 @@ export function claimedRecord(overrides: Partial<RotationRecord> = {}): Rotation
     ...overrides,
   };
 }
+
+/** What a mocked IoT data-plane client was asked to publish, each payload as the device reads it. */
+export function publishedMessages(
+  inputs: readonly { topic?: string | undefined; payload?: unknown }[],
+): { topic: string | undefined; payload: unknown }[] {
+  return inputs.map(({ topic, payload }) => {
+    const text =
+      typeof payload === 'string'
+        ? payload
+        : payload instanceof Uint8Array
+          ? new TextDecoder().decode(payload)
+          : undefined;
+    if (text === undefined) throw new Error(`a payload published to ${topic} is neither bytes nor text`);
+    return { topic, payload: JSON.parse(text) };
+  });
+}

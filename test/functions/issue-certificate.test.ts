@@ -23,6 +23,7 @@ import {
   NEW_CERT_ID,
   OLD_CERT_ID,
   OTHER_EXECUTION_ARN,
+  publishedMessages,
   ROTATION_ID,
   startTable,
   type TableHarness,
@@ -90,19 +91,9 @@ const event = (csr = fixture('ok-ec-p256.csr.pem'), taskToken = 'token-ack') => 
   csr,
 });
 
-function payloadBytes(payload: unknown): Uint8Array {
-  if (payload instanceof Uint8Array) return payload;
-  if (typeof payload === 'string') return new TextEncoder().encode(payload);
-  throw new Error('a published payload that is neither bytes nor text');
-}
-
 /** The crt_res messages published, as the device would read them. */
-function crtResSent(): unknown[] {
-  return iotDataMock.commandCalls(PublishCommand).map((c) => ({
-    topic: c.args[0].input.topic,
-    payload: JSON.parse(new TextDecoder().decode(payloadBytes(c.args[0].input.payload))),
-  }));
-}
+const crtResSent = () =>
+  publishedMessages(iotDataMock.commandCalls(PublishCommand).map((c) => c.args[0].input));
 
 describe('issue-certificate', () => {
   it('issues one active certificate, records it, copies the policies, attaches it to the thing, then sends it', async () => {

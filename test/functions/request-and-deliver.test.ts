@@ -11,6 +11,7 @@ import {
   lambdaContext,
   NEW_CERT_ID,
   OTHER_EXECUTION_ARN,
+  publishedMessages,
   ROTATION_ID,
   recorders,
   startTable,
@@ -63,18 +64,8 @@ const requestEvent = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-function publishedPayloads(): { topic: string | undefined; payload: unknown }[] {
-  return iotDataMock.commandCalls(PublishCommand).map((c) => {
-    const payload = c.args[0].input.payload;
-    const text =
-      typeof payload === 'string'
-        ? payload
-        : payload instanceof Uint8Array
-          ? Buffer.from(payload).toString()
-          : '';
-    return { topic: c.args[0].input.topic, payload: JSON.parse(text) };
-  });
-}
+const publishedPayloads = () =>
+  publishedMessages(iotDataMock.commandCalls(PublishCommand).map((c) => c.args[0].input));
 
 describe('request-csr', () => {
   it('stores the token in the record and sends csr_req with the rotationId only', async () => {
