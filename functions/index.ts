@@ -1,8 +1,8 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { CAMPAIGN_STATE_MACHINE } from '../workflows/campaign/contract.ts';
 import type { CampaignFunctionId } from '../workflows/campaign/functions.ts';
@@ -22,13 +22,13 @@ import { createHandler as revokeCertificate } from './revoke-certificate/handler
 import { type SleepClock, sleepClockOf } from './shared/campaign-sleep.ts';
 import { ConfigurationError, type RuntimeOptions } from './shared/environment.ts';
 
-export { documentClient } from './shared/environment.ts';
+export { dynamoDbClient } from './shared/environment.ts';
 
 export type RotationHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 /** Everything the rotation functions need, for a run outside Lambda (the local stack, tests). */
 export interface RotationFunctionsDeps extends RuntimeOptions {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly tableName: string;
   readonly iot: IoTClient;
   readonly iotData: IoTDataPlaneClient;
@@ -139,7 +139,7 @@ export function campaignStateMachineArnBeside(stateMachineArn: string): string {
 
 /** Everything the campaign functions need, for a run outside Lambda (the local stack, tests). */
 export interface CampaignFunctionsDeps extends Omit<RuntimeOptions, 'clock'> {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly campaignTableName: string;
   readonly iot: IoTClient;
   readonly sfn: SFNClient;

@@ -1,16 +1,16 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
 import { CampaignStore } from '../shared/campaign-store.ts';
-import { documentClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { enqueue } from './campaign-enqueue.ts';
 
 export const DEFAULT_ENQUEUE_BUDGET_SECONDS = 60;
 
 export interface EnqueueHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly campaignTableName: string;
   readonly iot: IoTClient;
   readonly clock?: SleepClock;
@@ -39,7 +39,7 @@ export function createHandler(deps: EnqueueHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    db: documentClient(),
+    db: dynamoDbClient(),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     iot: new IoTClient(lambdaClientConfig()),
     budgetSeconds: numberEnv('PACER_TICK_SECONDS', DEFAULT_ENQUEUE_BUDGET_SECONDS),

@@ -1,17 +1,17 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
 import { CampaignStore } from '../shared/campaign-store.ts';
-import { documentClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { pace } from './campaign-pacer.ts';
 
 export const DEFAULT_TICK_SECONDS = 60;
 
 export interface PacerHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly campaignTableName: string;
   readonly iot: IoTClient;
   readonly sfn: SFNClient;
@@ -49,7 +49,7 @@ export function createHandler(deps: PacerHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    db: documentClient(),
+    db: dynamoDbClient(),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     iot: new IoTClient(lambdaClientConfig()),
     sfn: new SFNClient(lambdaClientConfig()),

@@ -1,11 +1,11 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import { CampaignCounters } from '../shared/campaign-counters.ts';
 import {
   booleanEnv,
   defaultClock,
-  documentClient,
+  dynamoDbClient,
   type RuntimeOptions,
   requiredEnv,
 } from '../shared/environment.ts';
@@ -14,7 +14,7 @@ import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { handleDeviceReply } from './device-reply.ts';
 
 export interface DeviceReplyHandlerDeps extends RuntimeOptions {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly tableName: string;
   /** The campaign table whose counters this function moves; none counts nothing. */
   readonly campaignTableName?: string;
@@ -47,7 +47,7 @@ export function createHandler(deps: DeviceReplyHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    db: documentClient(),
+    db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     sfn: new SFNClient(lambdaClientConfig()),

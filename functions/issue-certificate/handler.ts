@@ -1,12 +1,12 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IssueCertificateInput } from '../../workflows/rotate-device/types.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import {
   booleanEnv,
   defaultClock,
-  documentClient,
+  dynamoDbClient,
   type RuntimeOptions,
   requiredEnv,
 } from '../shared/environment.ts';
@@ -16,7 +16,7 @@ import { parseStepInput } from '../shared/step-input.ts';
 import { issueAndDeliver } from './issue-and-deliver.ts';
 
 export interface IssueCertificateHandlerDeps extends RuntimeOptions {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly tableName: string;
   readonly iot: IoTClient;
   readonly iotData: IoTDataPlaneClient;
@@ -47,7 +47,7 @@ export function createHandler(deps: IssueCertificateHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    db: documentClient(),
+    db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     iot: new IoTClient(lambdaClientConfig()),
     iotData: new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),

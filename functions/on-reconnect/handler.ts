@@ -1,13 +1,13 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
-import { documentClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { resendPending } from './on-reconnect.ts';
 
 export interface OnReconnectHandlerDeps extends RuntimeOptions {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly tableName: string;
   readonly iotData: IoTDataPlaneClient;
 }
@@ -30,7 +30,7 @@ export function createHandler(deps: OnReconnectHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    db: documentClient(),
+    db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     iotData: new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),

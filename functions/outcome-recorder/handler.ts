@@ -1,12 +1,12 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SETTINGS } from '../../workflows/rotate-device/settings.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import { CampaignCounters } from '../shared/campaign-counters.ts';
 import {
   defaultClock,
-  documentClient,
+  dynamoDbClient,
   numberEnv,
   type RuntimeOptions,
   requiredEnv,
@@ -16,7 +16,7 @@ import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { recordOutcome } from './outcome-recorder.ts';
 
 export interface OutcomeRecorderHandlerDeps extends RuntimeOptions {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly tableName: string;
   /** The campaign table whose counters this function moves; none counts nothing. */
   readonly campaignTableName?: string;
@@ -56,7 +56,7 @@ export function createHandler(deps: OutcomeRecorderHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    db: documentClient(),
+    db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     sns: new SNSClient(lambdaClientConfig()),

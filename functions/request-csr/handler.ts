@@ -1,16 +1,16 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RequestCsrInput } from '../../workflows/rotate-device/types.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import { CampaignCounters } from '../shared/campaign-counters.ts';
-import { defaultClock, documentClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { defaultClock, dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { parseStepInput } from '../shared/step-input.ts';
 import { requestCsr } from './request-csr.ts';
 
 export interface RequestCsrHandlerDeps extends RuntimeOptions {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly tableName: string;
   /** The campaign table whose counters this function moves; none counts nothing. */
   readonly campaignTableName?: string;
@@ -42,7 +42,7 @@ export function createHandler(deps: RequestCsrHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    db: documentClient(),
+    db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     iotData: new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),

@@ -1,5 +1,6 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { awsCall, isNamed } from '../shared/aws-errors.ts';
+import { updateDocument } from '../shared/document-commands.ts';
 import type { Fence } from '../shared/rotation-record.ts';
 
 export interface CompleteRotationParams {
@@ -21,7 +22,7 @@ export interface CompleteRotationParams {
  */
 export class RotationCompletion {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DynamoDBClient,
     readonly tableName: string,
   ) {}
 
@@ -52,7 +53,7 @@ export class RotationCompletion {
     try {
       await awsCall('complete the rotation', () =>
         this.db.send(
-          new UpdateCommand({
+          updateDocument({
             TableName: this.tableName,
             Key: { thingName: p.fence.thingName },
             UpdateExpression: `SET ${sets.join(', ')} REMOVE taskToken, lastError`,

@@ -1,5 +1,5 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RetireCertificateInput } from '../../workflows/rotate-device/types.ts';
 import { RetiredCertificates } from '../retired-certificate-sweeper/retired-entries.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
@@ -7,7 +7,7 @@ import { CampaignCounters } from '../shared/campaign-counters.ts';
 import {
   ConfigurationError,
   defaultClock,
-  documentClient,
+  dynamoDbClient,
   numberEnv,
   type RuntimeOptions,
   requiredEnv,
@@ -19,7 +19,7 @@ import { RotationCompletion } from './complete-rotation.ts';
 import { retireOldCertificate } from './retire-certificate.ts';
 
 export interface RetireCertificateHandlerDeps extends RuntimeOptions {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly tableName: string;
   readonly iot: IoTClient;
   /** Default 0: the old certificate is deleted. */
@@ -70,7 +70,7 @@ export function createHandler(deps: RetireCertificateHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    db: documentClient(),
+    db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     iot: new IoTClient(lambdaClientConfig()),
     graceDays: numberEnv('OLD_CERTIFICATE_GRACE_DAYS', 0),

@@ -1,8 +1,8 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
 import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
-import { documentClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RetiredCertificates } from './retired-entries.ts';
 import { checkSweepSettings, sweepRetiredCertificates } from './sweep.ts';
@@ -13,7 +13,7 @@ export const DEFAULT_DELETES_PER_SECOND = 2;
 export const DEFAULT_SWEEP_BUDGET_SECONDS = 840;
 
 export interface SweeperHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly campaignTableName: string;
   readonly iot: IoTClient;
   readonly clock?: SleepClock;
@@ -48,7 +48,7 @@ export function createHandler(deps: SweeperHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    db: documentClient(),
+    db: dynamoDbClient(),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     iot: new IoTClient(lambdaClientConfig()),
     deletesPerSecond: numberEnv('SWEEP_DELETES_PER_SECOND', DEFAULT_DELETES_PER_SECOND),

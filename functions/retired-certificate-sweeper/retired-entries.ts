@@ -1,4 +1,4 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import {
   RETIRED_ENTRY_TTL_AFTER_DEADLINE_SECONDS,
@@ -7,6 +7,13 @@ import {
   retiredEntry,
 } from '../../workflows/campaign/table.ts';
 import { awsCall } from '../shared/aws-errors.ts';
+import {
+  deleteDocument,
+  documentOf,
+  fromAttributeMap,
+  putDocument,
+  queryDocuments,
+} from '../shared/document-commands.ts';
 
 /** One old certificate kept INACTIVE for its grace period (see `RETIRED_PARTITION`). */
 export const RetiredCertificate = z.object({
@@ -37,7 +44,7 @@ export interface DuePage {
 /** The "delete after" entries of the campaign table: written by retire, read and removed by the sweeper. */
 export class RetiredCertificates {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DynamoDBClient,
     readonly tableName: string,
   ) {}
 
@@ -46,7 +53,7 @@ export class RetiredCertificates {
     const deleteAfter = new Date(input.deleteAfter).toISOString();
     await awsCall('PutItem retired certificate', () =>
       this.db.send(
-        new PutCommand({
+        putDocument({
           TableName: this.tableName,
           Item: {
             campaignId: RETIRED_PARTITION,
@@ -66,7 +73,7 @@ export class RetiredCertificates {
   async due(now: number, limit: number, start?: Record<string, unknown>): Promise<DuePage> {
     const out = await awsCall('Query retired certificates', () =>
       this.db.send(
-        new QueryCommand({
+        queryDocuments({
           TableName: this.tableName,
           KeyConditionExpression: 'campaignId = :p AND #entry < :bound',
           ExpressionAttributeNames: { '#entry': 'entry' },
@@ -83,18 +90,18 @@ export class RetiredCertificates {
     );
     const entries: RetiredCertificate[] = [];
     const malformed: string[] = [];
-    for (const item of out.Items ?? []) {
+    for (const item of (out.Items ?? []).map(fromAttributeMap)) {
       const parsed = RetiredCertificate.safeParse(item);
       if (parsed.success) entries.push(parsed.data);
       else malformed.push(typeof item.entry === 'string' ? item.entry : JSON.stringify(item.entry));
     }
-    return { entries, malformed, next: out.LastEvaluatedKey };
+    return { entries, malformed, next: documentOf(out.LastEvaluatedKey) };
   }
 
   async remove(entry: string): Promise<void> {
     await awsCall('DeleteItem retired certificate', () =>
       this.db.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { campaignId: RETIRED_PARTITION, entry } }),
+        deleteDocument({ TableName: this.tableName, Key: { campaignId: RETIRED_PARTITION, entry } }),
       ),
     );
   }

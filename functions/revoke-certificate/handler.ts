@@ -1,15 +1,15 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RevokeCertificateInput } from '../../workflows/rotate-device/types.ts';
 import { lambdaClientConfig } from '../shared/aws-client-config.ts';
-import { defaultClock, documentClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { defaultClock, dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { parseStepInput } from '../shared/step-input.ts';
 import { revokeNewCertificate } from './revoke-certificate.ts';
 
 export interface RevokeCertificateHandlerDeps extends RuntimeOptions {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly tableName: string;
   readonly iot: IoTClient;
 }
@@ -35,7 +35,7 @@ export function createHandler(deps: RevokeCertificateHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    db: documentClient(),
+    db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     iot: new IoTClient(lambdaClientConfig()),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),

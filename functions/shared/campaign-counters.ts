@@ -1,7 +1,8 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { META_ENTRY } from '../../workflows/campaign/table.ts';
 import { CampaignId } from '../../workflows/campaign/types.ts';
 import { awsCall, isNamed } from './aws-errors.ts';
+import { documentOf, type UpdateDocumentInput, updateDocument } from './document-commands.ts';
 
 /**
  * The campaign counters the rotations themselves move: `succeeded` / `failed` when a rotation ends,
@@ -34,7 +35,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 export class CampaignCounters {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DynamoDBClient,
     readonly tableName: string,
   ) {}
 
@@ -44,13 +45,13 @@ export class CampaignCounters {
 
   private async update(
     label: string,
-    input: Omit<UpdateCommand['input'], 'TableName'>,
+    input: Omit<UpdateDocumentInput, 'TableName'>,
   ): Promise<Record<string, unknown> | undefined> {
     try {
       const out = await awsCall(label, () =>
-        this.db.send(new UpdateCommand({ TableName: this.tableName, ...input })),
+        this.db.send(updateDocument({ TableName: this.tableName, ...input })),
       );
-      return out.Attributes ?? {};
+      return documentOf(out.Attributes) ?? {};
     } catch (error) {
       if (isNamed(error, 'ConditionalCheckFailedException')) return undefined;
       throw error;

@@ -1,10 +1,4 @@
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { RecertCampaignCorrupt } from '../../workflows/campaign/errors.ts';
 import type { PacingSettings } from '../../workflows/campaign/pacing.ts';
@@ -13,6 +7,15 @@ import { QueuedRotation } from '../../workflows/campaign/types.ts';
 import { TransientAwsError } from '../../workflows/rotate-device/errors.ts';
 import { awsCall, isNamed } from './aws-errors.ts';
 import { type SleepClock, sleepFor } from './campaign-sleep.ts';
+import {
+  type AttributeMap,
+  fromAttributeMap,
+  getDocument,
+  queryDocuments,
+  toAttributeMap,
+  type UpdateDocumentInput,
+  updateDocument,
+} from './document-commands.ts';
 
 const count = z.number().int().default(0);
 
@@ -50,12 +53,12 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const BATCH_WRITE_MAX = 25;
 const UNPROCESSED_RETRIES = 8;
 
-type PutRequest = { PutRequest: { Item: Record<string, unknown> } };
+type PutRequest = { PutRequest: { Item: AttributeMap } };
 
 /** Reads and moves a campaign's META item and queue; every move is one conditional write. */
 export class CampaignStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DynamoDBClient,
     readonly tableName: string,
   ) {}
 
@@ -63,12 +66,9 @@ export class CampaignStore {
     return { campaignId, entry: META_ENTRY };
   }
 
-  private async conditional(
-    label: string,
-    input: Omit<UpdateCommand['input'], 'TableName'>,
-  ): Promise<boolean> {
+  private async conditional(label: string, input: Omit<UpdateDocumentInput, 'TableName'>): Promise<boolean> {
     try {
-      await awsCall(label, () => this.db.send(new UpdateCommand({ TableName: this.tableName, ...input })));
+      await awsCall(label, () => this.db.send(updateDocument({ TableName: this.tableName, ...input })));
       return true;
     } catch (error) {
       if (isNamed(error, 'ConditionalCheckFailedException')) return false;
@@ -79,11 +79,11 @@ export class CampaignStore {
   async getMeta(campaignId: string): Promise<CampaignMeta | undefined> {
     const out = await awsCall('GetItem campaign META', () =>
       this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: this.key(campaignId), ConsistentRead: true }),
+        getDocument({ TableName: this.tableName, Key: this.key(campaignId), ConsistentRead: true }),
       ),
     );
     if (!out.Item) return undefined;
-    const parsed = CampaignMeta.safeParse(out.Item);
+    const parsed = CampaignMeta.safeParse(fromAttributeMap(out.Item));
     if (!parsed.success) {
       throw new RecertCampaignCorrupt(
         `the META item of campaign ${campaignId} is malformed: ${parsed.error.message}`,
@@ -129,13 +129,13 @@ export class CampaignStore {
     for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX) {
       let requests: PutRequest[] = entries.slice(i, i + BATCH_WRITE_MAX).map((entry) => ({
         PutRequest: {
-          Item: {
+          Item: toAttributeMap({
             campaignId,
             entry: queueEntry(entry.position),
             oldCertificateId: entry.oldCertificateId,
             ...(entry.thingName ? { thingName: entry.thingName } : {}),
             ...(entry.findingId ? { findingId: entry.findingId } : {}),
-          },
+          }),
         },
       }));
       for (let attempt = 0; requests.length > 0; attempt++) {
@@ -146,7 +146,7 @@ export class CampaignStore {
         }
         if (attempt > 0) await sleepFor(clock, Math.random() * Math.min(5_000, 50 * 2 ** attempt));
         const out = await awsCall('BatchWriteItem campaign queue', () =>
-          this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } })),
+          this.db.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } })),
         );
         const left = out.UnprocessedItems?.[this.tableName] ?? [];
         requests = left.flatMap((r) => {
@@ -209,7 +209,7 @@ export class CampaignStore {
     if (until <= from || limit <= 0) return [];
     const out = await awsCall('Query campaign queue', () =>
       this.db.send(
-        new QueryCommand({
+        queryDocuments({
           TableName: this.tableName,
           KeyConditionExpression: 'campaignId = :id AND #entry BETWEEN :from AND :last',
           ExpressionAttributeNames: { '#entry': 'entry' },
@@ -223,7 +223,7 @@ export class CampaignStore {
         }),
       ),
     );
-    return (out.Items ?? []).map((item) => {
+    return (out.Items ?? []).map(fromAttributeMap).map((item) => {
       const position = typeof item.entry === 'string' ? queuePosition(item.entry) : undefined;
       const parsed = QueuedRotation.safeParse({ ...item, position });
       if (!parsed.success) {

@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lambdaClientConfig } from './aws-client-config.ts';
 
 export class ConfigurationError extends Error {
@@ -38,13 +37,11 @@ export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv
 }
 
 /**
- * The document client the record store uses: plain JS values, undefined attributes dropped. The
- * document client refuses a DynamoDB client that caches its middleware, so its client does not.
+ * The DynamoDB client every function's stores use, with its middleware cached; the stores write plain
+ * values through `document-commands.ts`.
  */
-export function documentClient(
-  client: DynamoDBClient = new DynamoDBClient({ ...lambdaClientConfig(), cacheMiddleware: false }),
-): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+export function dynamoDbClient(): DynamoDBClient {
+  return new DynamoDBClient(lambdaClientConfig());
 }
 
 /** Runtime options shared by every handler's `createHandler`. */

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { RotationStateInvalid, RotationSuperseded } from '../../workflows/rotate-device/errors.ts';
 import {
@@ -7,6 +7,13 @@ import {
   type RotationPhase,
 } from '../../workflows/rotate-device/table.ts';
 import { awsCall, isNamed } from './aws-errors.ts';
+import {
+  documentOf,
+  fromAttributeMap,
+  getDocument,
+  type UpdateDocumentInput,
+  updateDocument,
+} from './document-commands.ts';
 
 /**
  * The policies the issue step copied from the old certificate to the new one, in the attempt
@@ -170,16 +177,16 @@ export interface Fence {
 
 export class RotationRecordStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DynamoDBClient,
     readonly tableName: string,
   ) {}
 
   async get(thingName: string): Promise<RotationRecord | undefined> {
     const out = await awsCall('GetItem', () =>
-      this.db.send(new GetCommand({ TableName: this.tableName, Key: { thingName }, ConsistentRead: true })),
+      this.db.send(getDocument({ TableName: this.tableName, Key: { thingName }, ConsistentRead: true })),
     );
     if (!out.Item) return undefined;
-    const parsed = RotationRecord.safeParse(out.Item);
+    const parsed = RotationRecord.safeParse(fromAttributeMap(out.Item));
     if (!parsed.success) {
       throw new CorruptRecordError(`rotation record of ${thingName} is malformed: ${parsed.error.message}`);
     }
@@ -208,14 +215,14 @@ export class RotationRecordStore {
   }
 
   private async update(
-    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+    input: Omit<UpdateDocumentInput, 'TableName'>,
     label: string,
   ): Promise<RotationRecord | undefined> {
     try {
       const out = await awsCall(label, () =>
-        this.db.send(new UpdateCommand({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input })),
+        this.db.send(updateDocument({ TableName: this.tableName, ReturnValues: 'ALL_NEW', ...input })),
       );
-      const parsed = RotationRecord.safeParse(out.Attributes);
+      const parsed = RotationRecord.safeParse(documentOf(out.Attributes));
       if (!parsed.success)
         throw new CorruptRecordError(`${label} left a malformed record: ${parsed.error.message}`);
       return parsed.data;

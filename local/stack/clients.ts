@@ -4,15 +4,16 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { lambdaClientConfig } from '../../functions/shared/aws-client-config.ts';
-import { documentClient } from '../../functions/shared/environment.ts';
 import { LOCAL_CREDENTIALS } from '../config.ts';
 import type { LocalEndpoints } from './types.ts';
 
 /** The official SDK clients, pointed at the local endpoints: what the functions and the CLI use. */
 export interface LocalClients {
+  /** The functions' DynamoDB client (middleware cached, as in Lambda). */
   readonly dynamodb: DynamoDBClient;
+  /** For tests and tools that read and write plain values; its own client, which caches nothing. */
   readonly documents: DynamoDBDocumentClient;
   readonly iot: IoTClient;
   readonly iotData: IoTDataPlaneClient;
@@ -32,10 +33,13 @@ export function localClients(endpoints: LocalEndpoints, region: string): LocalCl
     credentials: LOCAL_CREDENTIALS,
     endpoint,
   });
-  const dynamodb = new DynamoDBClient({ ...local(endpoints.dynamodb), cacheMiddleware: false });
+  // The document client refuses a client that caches its middleware.
+  const forDocuments = new DynamoDBClient({ ...local(endpoints.dynamodb), cacheMiddleware: false });
   return {
-    dynamodb,
-    documents: documentClient(dynamodb),
+    dynamodb: new DynamoDBClient(local(endpoints.dynamodb)),
+    documents: DynamoDBDocumentClient.from(forDocuments, {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
     iot: new IoTClient(local(endpoints.iot)),
     iotData: new IoTDataPlaneClient(local(endpoints.iotData)),
     sfn: new SFNClient(local(endpoints.stepFunctions)),

@@ -270,7 +270,7 @@ export class LocalAws {
     };
     const functionArns = registerFunctions(functions, {
       ...functionConfig,
-      db: clients.documents,
+      db: clients.dynamodb,
       iot: clients.iot,
       iotData: clients.iotData,
       sfn: clients.sfn,

@@ -29,7 +29,7 @@ export async function buildWorkerFunctions(init: unknown): Promise<Record<string
   const registry = new FunctionRegistry(region, accountId);
   registerFunctions(registry, {
     ...config,
-    db: clients.documents,
+    db: clients.dynamodb,
     iot: clients.iot,
     iotData: clients.iotData,
     sfn: clients.sfn,

@@ -48,7 +48,7 @@ function killFirstReply(local: LocalAws, plan: ReadonlyMap<string, string>): Set
   const registered = local.functions.resolve(name);
   if (!registered) throw new Error(`${name} is not registered`);
   const dying = createHandler({
-    db: local.clients.documents,
+    db: local.clients.dynamodb,
     tableName: local.resources.rotationTableName,
     campaignTableName: local.resources.campaignTableName,
     sfn: hangingSfn(local),

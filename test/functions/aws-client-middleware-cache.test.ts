@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaClientConfig } from '../../functions/shared/aws-client-config.ts';
-import { documentClient } from '../../functions/shared/environment.ts';
+import { dynamoDbClient } from '../../functions/shared/environment.ts';
 
 /** A loopback server that answers every call with `{}` and keeps the request bodies. */
 async function recordingServer(): Promise<{ server: Server; url: string; bodies: unknown[] }> {
@@ -61,12 +61,12 @@ describe('SDK clients resolve each command’s middleware once (cacheMiddleware)
     ]);
   });
 
-  it('is off under the DynamoDB document client, which refuses it', () => {
+  it("is on for the functions' DynamoDB client too (their stores do not use the document client)", () => {
     // Act
-    const documents = documentClient();
+    const db = dynamoDbClient();
 
     // Assess
-    expect(documents.config.cacheMiddleware).toBe(false);
-    documents.destroy();
+    expect(db.config.cacheMiddleware).toBe(true);
+    db.destroy();
   });
 });

@@ -2,13 +2,13 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
 import { recordOutcome } from '../../functions/outcome-recorder/outcome-recorder.ts';
 import { requestCsr } from '../../functions/request-csr/request-csr.ts';
 import { CampaignCounters, countedCampaign } from '../../functions/shared/campaign-counters.ts';
+import { documentOf, getDocument } from '../../functions/shared/document-commands.ts';
 import { type CampaignTableHarness, startCampaignTable } from './campaign-fakes.ts';
 import {
   claimedRecord,
@@ -125,13 +125,13 @@ function request(attempt = 1) {
 async function rotationItem(): Promise<Record<string, unknown> | undefined> {
   const name = EXECUTION_ARN.split(':').at(-1) ?? '';
   const out = await campaigns.db.send(
-    new GetCommand({
+    getDocument({
       TableName: campaigns.tableName,
       Key: { campaignId, entry: `X#${name}` },
       ConsistentRead: true,
     }),
   );
-  return out.Item;
+  return documentOf(out.Item);
 }
 
 function reply() {

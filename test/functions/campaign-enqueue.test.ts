@@ -1,9 +1,9 @@
 import { IoTClient, ListAuditFindingsCommand } from '@aws-sdk/client-iot';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EnqueueDeps, enqueue } from '../../functions/campaign-enqueue/campaign-enqueue.ts';
 import { CampaignStore } from '../../functions/shared/campaign-store.ts';
+import { fromAttributeMap, queryDocuments } from '../../functions/shared/document-commands.ts';
 import { ManualClock } from '../../local/clock.ts';
 import type { EnqueueEvent } from '../../workflows/campaign/events.ts';
 import { type CampaignTableHarness, startCampaignTable } from './campaign-fakes.ts';
@@ -76,14 +76,14 @@ function deps(budgetMs: number): EnqueueDeps {
 
 async function queueOf(id: string): Promise<Record<string, unknown>[]> {
   const out = await table.db.send(
-    new QueryCommand({
+    queryDocuments({
       TableName: table.tableName,
       KeyConditionExpression: 'campaignId = :id AND begins_with(#entry, :q)',
       ExpressionAttributeNames: { '#entry': 'entry' },
       ExpressionAttributeValues: { ':id': id, ':q': 'Q#' },
     }),
   );
-  return out.Items ?? [];
+  return (out.Items ?? []).map(fromAttributeMap);
 }
 
 describe('campaign enqueue', () => {

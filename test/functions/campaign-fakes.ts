@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PacerStore } from '../../functions/campaign-pacer/campaign-pacer.ts';
 import { CampaignMeta, CampaignStore } from '../../functions/shared/campaign-store.ts';
-import { documentClient } from '../../functions/shared/environment.ts';
 import type { ManualClock } from '../../local/clock.ts';
 import { CAMPAIGN_TABLE } from '../../workflows/campaign/table.ts';
 import type { QueuedRotation } from '../../workflows/campaign/types.ts';
@@ -126,7 +124,7 @@ const dynalite = createRequire(import.meta.url)('dynalite') as (
 ) => DynaliteServer;
 
 export interface CampaignTableHarness {
-  readonly db: DynamoDBDocumentClient;
+  readonly db: DynamoDBClient;
   readonly tableName: string;
   readonly store: CampaignStore;
   close(): Promise<void>;
@@ -159,7 +157,7 @@ export async function startCampaignTable(): Promise<CampaignTableHarness> {
       ],
     }),
   );
-  const db = documentClient(raw);
+  const db = raw;
   return {
     db,
     tableName,

@@ -2,7 +2,7 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { campaignStateMachineArnBeside, createCampaignFunctions } from '../../functions/index.ts';
-import { documentClient } from '../../functions/shared/environment.ts';
+import { dynamoDbClient } from '../../functions/shared/environment.ts';
 import { CAMPAIGN_FUNCTION_IDS, CAMPAIGN_FUNCTIONS } from '../../workflows/campaign/contract.ts';
 import { FUNCTIONS } from '../../workflows/rotate-device/functions.ts';
 import { lambdaContext } from './harness.ts';
@@ -11,7 +11,7 @@ describe('campaign functions wiring', () => {
   it('builds one handler per campaign function of the contract', () => {
     // Act
     const handlers = createCampaignFunctions({
-      db: documentClient(),
+      db: dynamoDbClient(),
       campaignTableName: 'recert-campaigns',
       iot: new IoTClient({ region: 'us-east-1' }),
       sfn: new SFNClient({ region: 'us-east-1' }),
@@ -26,7 +26,7 @@ describe('campaign functions wiring', () => {
   it('a handler refuses an event that is not its input, naming the field', async () => {
     // Prepare
     const handlers = createCampaignFunctions({
-      db: documentClient(),
+      db: dynamoDbClient(),
       campaignTableName: 'recert-campaigns',
       iot: new IoTClient({ region: 'us-east-1' }),
       sfn: new SFNClient({ region: 'us-east-1' }),

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
+import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import {
   claimedRecord,
@@ -13,6 +13,7 @@ import {
   NEXT_ROTATION_ID,
   NOW,
   OLD_CERT_ID,
+  plainInput,
   ROTATION_ID,
   recorders,
   THING,
@@ -26,7 +27,7 @@ import {
 
 const CSR = readFileSync(new URL('../fixtures/csr/ok-ec-p256.csr.pem', import.meta.url), 'utf8');
 const TABLE = 'rotations';
-const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const db = new DynamoDBClient({ region: 'us-east-1' });
 const dbMock = mockClient(db);
 const sfn = new SFNClient({ region: 'us-east-1' });
 const sfnMock = mockClient(sfn);
@@ -66,8 +67,10 @@ function run(event: Record<string, unknown>, acceptMissingRotationId = true) {
 describe('device-reply: a reply to the pending wait costs one DynamoDB call', () => {
   it('csr_res: one conditional UpdateItem holding every check, no read, the token taken from its result', async () => {
     // Prepare
-    dbMock.on(UpdateCommand).resolves({
-      Attributes: afterAcceptance({ phase: 'CSR_RECEIVED', acceptedReply: `${ROTATION_ID}/csr_res` }),
+    dbMock.on(UpdateItemCommand).resolves({
+      Attributes: toAttributeMap(
+        afterAcceptance({ phase: 'CSR_RECEIVED', acceptedReply: `${ROTATION_ID}/csr_res` }),
+      ),
     });
     // Act
     const { result, counts } = run({
@@ -79,8 +82,8 @@ describe('device-reply: a reply to the pending wait costs one DynamoDB call', ()
     });
     // Assess
     await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'csr_res' });
-    expect(dynamoCalls()).toEqual(['UpdateCommand']);
-    const update = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(dynamoCalls()).toEqual(['UpdateItemCommand']);
+    const update = plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input);
     expect(update).toMatchObject({
       TableName: TABLE,
       Key: { thingName: THING },
@@ -109,14 +112,16 @@ describe('device-reply: a reply to the pending wait costs one DynamoDB call', ()
   it('crt_ack: the new certificate is the expected principal (in any letter case) and the proof is recorded in the same write', async () => {
     // Prepare
     const provenAt = new Date(NOW).toISOString();
-    dbMock.on(UpdateCommand).resolves({
-      Attributes: afterAcceptance({
-        phase: 'PROVEN',
-        newCertificateId: NEW_CERT_ID,
-        newCertificateRotationId: ROTATION_ID,
-        provenAt,
-        provenCertificateId: NEW_CERT_ID,
-      }),
+    dbMock.on(UpdateItemCommand).resolves({
+      Attributes: toAttributeMap(
+        afterAcceptance({
+          phase: 'PROVEN',
+          newCertificateId: NEW_CERT_ID,
+          newCertificateRotationId: ROTATION_ID,
+          provenAt,
+          provenCertificateId: NEW_CERT_ID,
+        }),
+      ),
     });
     // Act
     const { result } = run({
@@ -127,8 +132,8 @@ describe('device-reply: a reply to the pending wait costs one DynamoDB call', ()
     });
     // Assess
     await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'crt_ack' });
-    expect(dynamoCalls()).toEqual(['UpdateCommand']);
-    const update = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(dynamoCalls()).toEqual(['UpdateItemCommand']);
+    const update = plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input);
     expect(update?.ExpressionAttributeNames).toMatchObject({ '#principal': 'newCertificateId' });
     expect(update?.ExpressionAttributeValues).toMatchObject({
       ':principal': NEW_CERT_ID,
@@ -148,7 +153,9 @@ describe('device-reply: a reply to the pending wait costs one DynamoDB call', ()
 
   it('crt_err: one write expecting the old certificate, then the wait fails', async () => {
     // Prepare
-    dbMock.on(UpdateCommand).resolves({ Attributes: afterAcceptance({ phase: 'DEVICE_ERROR' }) });
+    dbMock
+      .on(UpdateItemCommand)
+      .resolves({ Attributes: toAttributeMap(afterAcceptance({ phase: 'DEVICE_ERROR' })) });
     // Act
     const { result } = run({
       clientId: THING,
@@ -159,8 +166,8 @@ describe('device-reply: a reply to the pending wait costs one DynamoDB call', ()
     });
     // Assess
     await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'crt_err' });
-    expect(dynamoCalls()).toEqual(['UpdateCommand']);
-    const update = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(dynamoCalls()).toEqual(['UpdateItemCommand']);
+    const update = plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input);
     expect(update?.ExpressionAttributeNames).toMatchObject({ '#principal': 'oldCertificateId' });
     expect(Object.values(update?.ExpressionAttributeValues ?? {})).toContain('crt_err: no room for the key');
     expect(sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
@@ -173,9 +180,11 @@ describe('device-reply: a reply to the pending wait costs one DynamoDB call', ()
 describe('device-reply: the record is read only when it must be', () => {
   it('a refused write is followed by one read that names the reason; nothing else is written', async () => {
     // Prepare
-    dbMock.on(UpdateCommand).rejects(conditionFailed());
-    dbMock.on(GetCommand).resolves({
-      Item: claimedRecord({ phase: 'AWAITING_CSR', rotationId: NEXT_ROTATION_ID, taskToken: 'token-csr' }),
+    dbMock.on(UpdateItemCommand).rejects(conditionFailed());
+    dbMock.on(GetItemCommand).resolves({
+      Item: toAttributeMap(
+        claimedRecord({ phase: 'AWAITING_CSR', rotationId: NEXT_ROTATION_ID, taskToken: 'token-csr' }),
+      ),
     });
     // Act
     const { result, counts } = run({
@@ -187,25 +196,29 @@ describe('device-reply: the record is read only when it must be', () => {
     });
     // Assess
     await expect(result).resolves.toMatchObject({ outcome: 'rejected', reason: 'stale-rotation' });
-    expect(dynamoCalls()).toEqual(['UpdateCommand', 'GetCommand']);
+    expect(dynamoCalls()).toEqual(['UpdateItemCommand', 'GetItemCommand']);
     expect(counts).toEqual(['ReplyRejected:stale-rotation']);
     expect(sfnMock.calls()).toHaveLength(0);
   });
 
   it('a reply without rotationId is read first: its acceptance mark needs the record’s rotationId', async () => {
     // Prepare
-    dbMock.on(GetCommand).resolves({
-      Item: claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 'token-csr' }),
+    dbMock.on(GetItemCommand).resolves({
+      Item: toAttributeMap(
+        claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 'token-csr' }),
+      ),
     });
-    dbMock.on(UpdateCommand).resolves({
-      Attributes: afterAcceptance({ phase: 'CSR_RECEIVED', taskToken: 'token-csr' }),
+    dbMock.on(UpdateItemCommand).resolves({
+      Attributes: toAttributeMap(afterAcceptance({ phase: 'CSR_RECEIVED', taskToken: 'token-csr' })),
     });
     // Act
     const { result } = run({ clientId: THING, principal: OLD_CERT_ID, kind: 'csr_res', CSR });
     // Assess
     await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'csr_res' });
-    expect(dynamoCalls()).toEqual(['GetCommand', 'UpdateCommand']);
-    expect(dbMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+    expect(dynamoCalls()).toEqual(['GetItemCommand', 'UpdateItemCommand']);
+    expect(
+      plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input)?.ExpressionAttributeValues,
+    ).toMatchObject({
       ':accepted': `${ROTATION_ID}/csr_res`,
       ':token': 'token-csr',
     });
@@ -213,13 +226,15 @@ describe('device-reply: the record is read only when it must be', () => {
 
   it('a reply without rotationId when leniency is off is rejected after the read, writing nothing', async () => {
     // Prepare
-    dbMock.on(GetCommand).resolves({
-      Item: claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 'token-csr' }),
+    dbMock.on(GetItemCommand).resolves({
+      Item: toAttributeMap(
+        claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 'token-csr' }),
+      ),
     });
     // Act
     const { result } = run({ clientId: THING, principal: OLD_CERT_ID, kind: 'csr_res', CSR }, false);
     // Assess
     await expect(result).resolves.toMatchObject({ outcome: 'rejected', reason: 'missing-rotation-id' });
-    expect(dynamoCalls()).toEqual(['GetCommand']);
+    expect(dynamoCalls()).toEqual(['GetItemCommand']);
   });
 });

@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { documentClient } from '../../functions/shared/environment.ts';
+import {
+  type AttributeMap,
+  fromAttributeMap,
+  getDocument,
+  putDocument,
+} from '../../functions/shared/document-commands.ts';
 import type { Counter, Log } from '../../functions/shared/observability.ts';
 import { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { ROTATION_TABLE } from '../../workflows/rotate-device/table.ts';
@@ -21,7 +26,10 @@ const dynalite = createRequire(import.meta.url)('dynalite') as (
 
 /** A real local DynamoDB (dynalite) with the rotation table created from the contract. */
 export interface TableHarness {
-  readonly db: DynamoDBDocumentClient;
+  /** The functions' client (middleware cached). */
+  readonly db: DynamoDBClient;
+  /** A document client on a client of its own, as the CLI uses. */
+  readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly store: RotationRecordStore;
   put(record: RotationRecord): Promise<void>;
@@ -35,11 +43,12 @@ export async function startTable(): Promise<TableHarness> {
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('dynalite did not bind a TCP port');
   const { port } = address;
-  const raw = new DynamoDBClient({
+  const config = {
     endpoint: `http://127.0.0.1:${port}`,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  };
+  const raw = new DynamoDBClient(config);
   const tableName = `rotations-${randomUUID().slice(0, 8)}`;
   const t = ROTATION_TABLE;
   await raw.send(
@@ -67,22 +76,25 @@ export async function startTable(): Promise<TableHarness> {
       ],
     }),
   );
-  const db = documentClient(raw);
+  // As the functions build theirs: the middleware cached.
+  const db = new DynamoDBClient({ ...config, cacheMiddleware: true });
   return {
     db,
+    documents: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }),
     tableName,
     store: new RotationRecordStore(db, tableName),
     async put(record) {
-      await db.send(new PutCommand({ TableName: tableName, Item: record }));
+      await db.send(putDocument({ TableName: tableName, Item: record }));
     },
     async read(thingName) {
       const out = await db.send(
-        new GetCommand({ TableName: tableName, Key: { thingName }, ConsistentRead: true }),
+        getDocument({ TableName: tableName, Key: { thingName }, ConsistentRead: true }),
       );
-      return out.Item ? RotationRecord.parse(out.Item) : undefined;
+      return out.Item ? RotationRecord.parse(fromAttributeMap(out.Item)) : undefined;
     },
     async close() {
       raw.destroy();
+      db.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -167,4 +179,23 @@ export function publishedMessages(
     if (text === undefined) throw new Error(`a payload published to ${topic} is neither bytes nor text`);
     return { topic, payload: JSON.parse(text) };
   });
+}
+
+/**
+ * A DynamoDB command's input with its key, item, values and start key as plain values, so that a test
+ * can compare what a store sent with the values it meant.
+ */
+export function plainInput<T extends object>(input: T | undefined): Record<string, unknown> | undefined {
+  if (input === undefined) return undefined;
+  const converted = new Set(['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey']);
+  return Object.fromEntries(
+    Object.entries(input).map(([field, value]) => [
+      field,
+      converted.has(field) && isAttributeMap(value) ? fromAttributeMap(value) : value,
+    ]),
+  );
+}
+
+function isAttributeMap(value: unknown): value is AttributeMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
@@ -8,10 +8,10 @@ import {
   IoTClient,
   ListAttachedPoliciesCommand,
 } from '@aws-sdk/client-iot';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { issueCertificate } from '../../functions/issue-certificate/issue-certificate.ts';
+import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import {
   claimedRecord,
@@ -19,6 +19,7 @@ import {
   EXECUTION_ARN,
   NEW_CERT_ID,
   OLD_CERT_ID,
+  plainInput,
   ROTATION_ID,
   recorders,
   THING,
@@ -35,7 +36,7 @@ const TABLE = 'rotations';
 const OLD_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${OLD_CERT_ID}`;
 const NEW_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`;
 const NEW_PEM = '-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n';
-const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const db = new DynamoDBClient({ region: 'us-east-1' });
 const dbMock = mockClient(db);
 const iot = new IoTClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
@@ -121,18 +122,20 @@ const conditionFailed = () =>
 
 /** The marker's write is refused (the record holds what `record` says); other writes succeed. */
 function markerRefused(record: RotationRecord) {
-  dbMock.on(GetCommand).callsFake(note('GetItem', { Item: record }));
-  dbMock.on(UpdateCommand).callsFake((input: { UpdateExpression?: string }) => {
+  dbMock.on(GetItemCommand).callsFake(note('GetItem', { Item: toAttributeMap(record) }));
+  dbMock.on(UpdateItemCommand).callsFake((input: { UpdateExpression?: string }) => {
     sent.push('UpdateItem');
     if (input.UpdateExpression?.includes('issuingRotationId = :rid')) throw conditionFailed();
-    return { Attributes: record };
+    return { Attributes: toAttributeMap(record) };
   });
 }
 
 describe('issue-certificate: the calls of the happy path', () => {
   it('writes twice and reads nothing: the marker (holding the checks a read made), then the certificate with phase ISSUED and its policies', async () => {
     // Prepare
-    dbMock.on(UpdateCommand).callsFake(note('UpdateItem', { Attributes: issuedRecord() }));
+    dbMock
+      .on(UpdateItemCommand)
+      .callsFake(note('UpdateItem', { Attributes: toAttributeMap(issuedRecord()) }));
     // Act
     const out = await issue();
     // Assess
@@ -146,8 +149,8 @@ describe('issue-certificate: the calls of the happy path', () => {
       'AttachPolicy',
       'AttachThingPrincipal',
     ]);
-    expect(dbMock.commandCalls(GetCommand)).toHaveLength(0);
-    const marker = dbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(dbMock.commandCalls(GetItemCommand)).toHaveLength(0);
+    const marker = plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input);
     expect(marker?.ConditionExpression).toBe(
       '(executionArn = :exec AND rotationId = :rid AND ' +
         '(attribute_not_exists(issuingRotationId) OR issuingRotationId <> :rid) AND oldCertificateId = :old) ' +
@@ -160,7 +163,7 @@ describe('issue-certificate: the calls of the happy path', () => {
       ':rid': ROTATION_ID,
       ':old': OLD_CERT_ID,
     });
-    const recordIssued = dbMock.commandCalls(UpdateCommand)[1]?.args[0].input;
+    const recordIssued = plainInput(dbMock.commandCalls(UpdateItemCommand)[1]?.args[0].input);
     expect(recordIssued?.UpdateExpression).toContain('#phase = :issued');
     expect(recordIssued?.UpdateExpression).toContain('copiedPolicies = :copied');
     expect(recordIssued?.ExpressionAttributeValues).toMatchObject({
@@ -209,7 +212,9 @@ describe('issue-certificate: a retried step that finds its certificate recorded'
     // The refused marker twice (in progress, then as a resumption), then the policies.
     expect(sent.filter((s) => s === 'UpdateItem')).toHaveLength(3);
     expect(sent).not.toContain('CreateCertificateFromCsr');
-    expect(dbMock.commandCalls(UpdateCommand)[2]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+    expect(
+      plainInput(dbMock.commandCalls(UpdateItemCommand)[2]?.args[0].input)?.ExpressionAttributeValues,
+    ).toMatchObject({
       ':phase': 'ISSUED',
       ':x0': { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] },
     });

@@ -8,11 +8,15 @@ import {
   ListAttachedPoliciesCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createRetireHandler } from '../../functions/retire-certificate/handler.ts';
 import { CampaignStore } from '../../functions/shared/campaign-store.ts';
+import {
+  deleteDocument,
+  fromAttributeMap,
+  queryDocuments,
+} from '../../functions/shared/document-commands.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { CAMPAIGN_TABLE, RETIRED_PARTITION } from '../../workflows/campaign/table.ts';
 import {
@@ -110,18 +114,18 @@ const event = (
 const entries = async () =>
   (
     await table.db.send(
-      new QueryCommand({
+      queryDocuments({
         TableName: CAMPAIGNS,
         KeyConditionExpression: 'campaignId = :p',
         ExpressionAttributeValues: { ':p': RETIRED_PARTITION },
         ConsistentRead: true,
       }),
     )
-  ).Items ?? [];
+  ).Items?.map(fromAttributeMap) ?? [];
 const clearEntries = async () => {
   for (const item of await entries()) {
     await table.db.send(
-      new DeleteCommand({ TableName: CAMPAIGNS, Key: { campaignId: item.campaignId, entry: item.entry } }),
+      deleteDocument({ TableName: CAMPAIGNS, Key: { campaignId: item.campaignId, entry: item.entry } }),
     );
   }
 };

@@ -11,7 +11,6 @@ import {
   ListPrincipalThingsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-iot';
-import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/retired-certificate-sweeper/handler.ts';
@@ -20,6 +19,11 @@ import {
   type SweepReport,
   sweepRetiredCertificates,
 } from '../../functions/retired-certificate-sweeper/sweep.ts';
+import {
+  deleteDocument,
+  fromAttributeMap,
+  queryDocuments,
+} from '../../functions/shared/document-commands.ts';
 import { ManualClock } from '../../local/clock.ts';
 import { CAMPAIGN_TABLE, RETIRED_PARTITION } from '../../workflows/campaign/table.ts';
 import { recorders, startTable, type TableHarness } from './harness.ts';
@@ -63,7 +67,7 @@ afterAll(async () => {
 beforeEach(async () => {
   for (const item of await remaining()) {
     await table.db.send(
-      new DeleteCommand({ TableName: CAMPAIGNS, Key: { campaignId: RETIRED_PARTITION, entry: item } }),
+      deleteDocument({ TableName: CAMPAIGNS, Key: { campaignId: RETIRED_PARTITION, entry: item } }),
     );
   }
   clock = new ManualClock(START);
@@ -89,14 +93,14 @@ beforeEach(async () => {
 /** The sort keys left under the reserved partition, in order. */
 async function remaining(): Promise<string[]> {
   const out = await table.db.send(
-    new QueryCommand({
+    queryDocuments({
       TableName: CAMPAIGNS,
       KeyConditionExpression: 'campaignId = :p',
       ExpressionAttributeValues: { ':p': RETIRED_PARTITION },
       ConsistentRead: true,
     }),
   );
-  return (out.Items ?? []).map((i) => String(i.entry));
+  return (out.Items ?? []).map((i) => String(fromAttributeMap(i).entry));
 }
 const remainingIds = async () => (await remaining()).map((e) => e.slice(e.indexOf('#') + 1));
 

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { abandonRotation } from '../../cli/rotations/abandon.ts';
 import type { Target } from '../../cli/target/target.ts';
 import { RotationCompletion } from '../../functions/retire-certificate/complete-rotation.ts';
+import { updateDocument } from '../../functions/shared/document-commands.ts';
 import type { Fence, RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { ROTATION_TABLE, STATUS_INDEX_WRITES_PER_ROTATION } from '../../workflows/rotate-device/table.ts';
 import {
@@ -78,16 +78,19 @@ const take = (): z.infer<typeof Captured>[] => {
 beforeEach(async () => {
   h = await startTable();
   sent = [];
-  h.db.middlewareStack.add(
-    (next) => async (args) => {
-      // Only the updates DynamoDB applied: a refused conditional write changes nothing.
-      const out = await next(args);
-      const parsed = Captured.safeParse(args.input);
-      if (parsed.success) sent.push(parsed.data);
-      return out;
-    },
-    { step: 'initialize', name: 'captureUpdates' },
-  );
+  // The functions' writes and the CLI's (a document client on a client of its own).
+  for (const stack of [h.db.middlewareStack, h.documents.middlewareStack]) {
+    stack.add(
+      (next) => async (args) => {
+        // Only the updates DynamoDB applied: a refused conditional write changes nothing.
+        const out = await next(args);
+        const parsed = Captured.safeParse(args.input);
+        if (parsed.success) sent.push(parsed.data);
+        return out;
+      },
+      { step: 'initialize', name: 'captureUpdates' },
+    );
+  }
 });
 afterEach(async () => {
   await h.close();
@@ -134,7 +137,7 @@ async function claim(thingName: string, executionArn: string, minute: number): P
     }),
   );
   await h.db.send(
-    new UpdateCommand({
+    updateDocument({
       TableName: h.tableName,
       Key: { thingName },
       UpdateExpression: args.UpdateExpression,
@@ -335,7 +338,7 @@ describe('which writes of a rotation touch the byStatus index', () => {
       sfn,
       iot: new IoTClient({ region: 'us-east-1' }),
       dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
-      db: h.db,
+      db: h.documents,
       consoleLink: () => undefined,
       close: () => undefined,
     };

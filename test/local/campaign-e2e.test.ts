@@ -52,7 +52,7 @@ async function auditedFleet(
   const audit = await local.clients.iot.send(
     new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
   );
-  const store = new CampaignStore(local.clients.documents, local.resources.campaignTableName);
+  const store = new CampaignStore(local.clients.dynamodb, local.resources.campaignTableName);
   return { local, fleet, specs, store, campaignId: `audit-${audit.taskId ?? ''}` };
 }
 

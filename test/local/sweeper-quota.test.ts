@@ -31,7 +31,7 @@ describe('the retired-certificate sweeper against the local IoT with AWS quotas 
       quotas: true,
       functionSettings: { graceDays: 1 },
     });
-    const entries = new RetiredCertificates(local.clients.documents, local.resources.campaignTableName);
+    const entries = new RetiredCertificates(local.clients.dynamodb, local.resources.campaignTableName);
     const ids: string[] = [];
     for (let n = 0; n < CERTIFICATES; n++) {
       const { record } = await local.iot.registry.certificates.createKeysAndCertificate({

@@ -51,7 +51,7 @@ describe('the DynamoDB writes of one happy-path rotation of a campaign, counted 
     await fleet.start();
     await untilConnected(fleet, device);
     const campaignId = 'audit-writes-1';
-    const campaigns = new CampaignStore(local.clients.documents, local.resources.campaignTableName);
+    const campaigns = new CampaignStore(local.clients.dynamodb, local.resources.campaignTableName);
     await campaigns.createMeta({
       campaignId,
       source: { kind: 'audit' },

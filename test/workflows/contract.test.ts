@@ -64,11 +64,10 @@ describe('createRotationFunctions', () => {
     const { IoTDataPlaneClient } = await import('@aws-sdk/client-iot-data-plane');
     const { SFNClient } = await import('@aws-sdk/client-sfn');
     const { SNSClient } = await import('@aws-sdk/client-sns');
-    const { documentClient } = await import('../../functions/shared/environment.ts');
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     const region = 'us-east-1';
     const handlers = createRotationFunctions({
-      db: documentClient(new DynamoDBClient({ region })),
+      db: new DynamoDBClient({ region }),
       tableName: 't',
       iot: new IoTClient({ region }),
       iotData: new IoTDataPlaneClient({ region }),

@@ -94,7 +94,7 @@ describe('the local AWS on a state directory from before the byStatus index was 
     };
     const inFlight = await collect(queryByStatus(target, { status: 'IN_PROGRESS' }));
     const failed = await collect(queryByStatus(target, { status: 'FAILED' }));
-    const store = new RotationRecordStore(local.clients.documents, local.resources.rotationTableName);
+    const store = new RotationRecordStore(local.clients.dynamodb, local.resources.rotationTableName);
     await store.recordOutcome({
       thingName: 'busy-1',
       executionArn: EXECUTION,
