@@ -1,6 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { PacingSettings } from '../../workflows/campaign/pacing.ts';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { fanOut } from './audit-fanout.ts';
@@ -37,7 +37,7 @@ export function createHandler(deps: FanoutHandlerDeps) {
 
 export const handler = lazyHandler(() =>
   createHandler({
-    sfn: new SFNClient(lambdaClientConfig()),
+    sfn: withoutCallLogging(new SFNClient(lambdaClientConfig())),
     campaignStateMachineArn: requiredEnv('CAMPAIGN_STATE_MACHINE_ARN'),
     pacing: pacingFromEnv(process.env),
     ...(process.env.AUDIT_CHECK_NAMES

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
 import { CampaignStore } from '../shared/campaign-store.ts';
 import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
@@ -41,7 +41,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: dynamoDbClient(),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
-    iot: new IoTClient(lambdaClientConfig()),
+    iot: withoutCallLogging(new IoTClient(lambdaClientConfig())),
     budgetSeconds: numberEnv('PACER_TICK_SECONDS', DEFAULT_ENQUEUE_BUDGET_SECONDS),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),

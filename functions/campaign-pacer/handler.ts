@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
 import { CampaignStore } from '../shared/campaign-store.ts';
 import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
@@ -51,8 +51,8 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: dynamoDbClient(),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
-    iot: new IoTClient(lambdaClientConfig()),
-    sfn: new SFNClient(lambdaClientConfig()),
+    iot: withoutCallLogging(new IoTClient(lambdaClientConfig())),
+    sfn: withoutCallLogging(new SFNClient(lambdaClientConfig())),
     stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
     region: requiredEnv('AWS_REGION'),
     tickSeconds: numberEnv('PACER_TICK_SECONDS', DEFAULT_TICK_SECONDS),

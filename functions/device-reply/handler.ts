@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { CampaignCounters } from '../shared/campaign-counters.ts';
 import {
   booleanEnv,
@@ -50,7 +50,7 @@ export const handler = lazyHandler(() =>
     db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
-    sfn: new SFNClient(lambdaClientConfig()),
+    sfn: withoutCallLogging(new SFNClient(lambdaClientConfig())),
     acceptMissingRotationId: booleanEnv('ACCEPT_REPLIES_WITHOUT_ROTATION_ID', true),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),

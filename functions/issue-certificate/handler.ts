@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { IssueCertificateInput } from '../../workflows/rotate-device/types.ts';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import {
   booleanEnv,
   defaultClock,
@@ -49,8 +49,10 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
-    iot: new IoTClient(lambdaClientConfig()),
-    iotData: new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
+    iot: withoutCallLogging(new IoTClient(lambdaClientConfig())),
+    iotData: withoutCallLogging(
+      new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
+    ),
     requireCnMatch: booleanEnv('CSR_REQUIRE_CN_MATCH', true),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
@@ -32,7 +32,9 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
-    iotData: new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
+    iotData: withoutCallLogging(
+      new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
+    ),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),
 );

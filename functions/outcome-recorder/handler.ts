@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SETTINGS } from '../../workflows/rotate-device/settings.ts';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { CampaignCounters } from '../shared/campaign-counters.ts';
 import {
   defaultClock,
@@ -59,8 +59,8 @@ export const handler = lazyHandler(() =>
     db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
-    sns: new SNSClient(lambdaClientConfig()),
-    iot: new IoTClient(lambdaClientConfig()),
+    sns: withoutCallLogging(new SNSClient(lambdaClientConfig())),
+    iot: withoutCallLogging(new IoTClient(lambdaClientConfig())),
     stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
     escalationTopicArn: requiredEnv('ESCALATION_TOPIC_ARN'),
     retentionSeconds: numberEnv('RECORD_RETENTION_SECONDS', SETTINGS.RecordRetentionSeconds.default),

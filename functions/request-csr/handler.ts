@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { RequestCsrInput } from '../../workflows/rotate-device/types.ts';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { CampaignCounters } from '../shared/campaign-counters.ts';
 import { defaultClock, dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
@@ -45,7 +45,9 @@ export const handler = lazyHandler(() =>
     db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
-    iotData: new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
+    iotData: withoutCallLogging(
+      new IoTDataPlaneClient({ ...lambdaClientConfig(), endpoint: requiredEnv('IOT_DATA_ENDPOINT') }),
+    ),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),
 );

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { RetireCertificateInput } from '../../workflows/rotate-device/types.ts';
 import { RetiredCertificates } from '../retired-certificate-sweeper/retired-entries.ts';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { CampaignCounters } from '../shared/campaign-counters.ts';
 import {
   ConfigurationError,
@@ -72,7 +72,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
-    iot: new IoTClient(lambdaClientConfig()),
+    iot: withoutCallLogging(new IoTClient(lambdaClientConfig())),
     graceDays: numberEnv('OLD_CERTIFICATE_GRACE_DAYS', 0),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),

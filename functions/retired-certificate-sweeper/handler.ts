@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
 import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
@@ -50,7 +50,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: dynamoDbClient(),
     campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
-    iot: new IoTClient(lambdaClientConfig()),
+    iot: withoutCallLogging(new IoTClient(lambdaClientConfig())),
     deletesPerSecond: numberEnv('SWEEP_DELETES_PER_SECOND', DEFAULT_DELETES_PER_SECOND),
     budgetSeconds: numberEnv('SWEEP_BUDGET_SECONDS', DEFAULT_SWEEP_BUDGET_SECONDS),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { RevokeCertificateInput } from '../../workflows/rotate-device/types.ts';
-import { lambdaClientConfig } from '../shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { defaultClock, dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
 import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
@@ -37,7 +37,7 @@ export const handler = lazyHandler(() =>
   createHandler({
     db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),
-    iot: new IoTClient(lambdaClientConfig()),
+    iot: withoutCallLogging(new IoTClient(lambdaClientConfig())),
     ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
   }),
 );

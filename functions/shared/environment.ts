@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { lambdaClientConfig } from './aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from './aws-client-config.ts';
 
 export class ConfigurationError extends Error {
   constructor(message: string) {
@@ -41,7 +41,7 @@ export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv
  * values through `document-commands.ts`.
  */
 export function dynamoDbClient(): DynamoDBClient {
-  return new DynamoDBClient(lambdaClientConfig());
+  return withoutCallLogging(new DynamoDBClient(lambdaClientConfig()));
 }
 
 /** Runtime options shared by every handler's `createHandler`. */

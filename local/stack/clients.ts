@@ -5,7 +5,7 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { lambdaClientConfig } from '../../functions/shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../../functions/shared/aws-client-config.ts';
 import { LOCAL_CREDENTIALS } from '../config.ts';
 import type { LocalEndpoints } from './types.ts';
 
@@ -36,14 +36,15 @@ export function localClients(endpoints: LocalEndpoints, region: string): LocalCl
   // The document client refuses a client that caches its middleware.
   const forDocuments = new DynamoDBClient({ ...local(endpoints.dynamodb), cacheMiddleware: false });
   return {
-    dynamodb: new DynamoDBClient(local(endpoints.dynamodb)),
+    // Built as the functions build theirs (see functions/shared/aws-client-config.ts).
+    dynamodb: withoutCallLogging(new DynamoDBClient(local(endpoints.dynamodb))),
     documents: DynamoDBDocumentClient.from(forDocuments, {
       marshallOptions: { removeUndefinedValues: true },
     }),
-    iot: new IoTClient(local(endpoints.iot)),
-    iotData: new IoTDataPlaneClient(local(endpoints.iotData)),
-    sfn: new SFNClient(local(endpoints.stepFunctions)),
-    sns: new SNSClient(local(endpoints.sns)),
+    iot: withoutCallLogging(new IoTClient(local(endpoints.iot))),
+    iotData: withoutCallLogging(new IoTDataPlaneClient(local(endpoints.iotData))),
+    sfn: withoutCallLogging(new SFNClient(local(endpoints.stepFunctions))),
+    sns: withoutCallLogging(new SNSClient(local(endpoints.sns))),
     eventBridge: new EventBridgeClient(local(endpoints.eventBridge)),
   };
 }

@@ -1,0 +1,128 @@
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaClientConfig, withoutCallLogging } from '../../functions/shared/aws-client-config.ts';
+import { dynamoDbClient } from '../../functions/shared/environment.ts';
+import { destroyClients, localClients } from '../../local/stack/clients.ts';
+
+/** A loopback DynamoDB stand-in: thing-1 exists, any other key fails its (pretend) condition. */
+async function fakeDynamoDb(): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    let raw = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => {
+      raw += chunk;
+    });
+    request.on('end', () => {
+      const found = raw.includes('"thing-1"');
+      response.writeHead(found ? 200 : 400, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(
+        JSON.stringify(
+          found
+            ? { Item: { thingName: { S: 'thing-1' }, phase: { S: 'ISSUED' } } }
+            : {
+                __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+                message: 'The conditional request failed',
+              },
+        ),
+      );
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+const withoutComments = (source: string): string =>
+  source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+
+const hasLoggerMiddleware = (client: { middlewareStack: { identify(): string[] } }): boolean =>
+  client.middlewareStack.identify().some((entry) => entry.startsWith('loggerMiddleware'));
+
+describe('the functions’ SDK clients do not copy every call for a logger that drops it', () => {
+  let fake: Awaited<ReturnType<typeof fakeDynamoDb>> | undefined;
+
+  beforeAll(async () => {
+    fake = await fakeDynamoDb();
+  });
+
+  afterAll(() => {
+    fake?.server.close();
+  });
+
+  it('still returns results and named service errors without the logger middleware', async () => {
+    // Prepare
+    if (!fake) throw new Error('no server');
+    const db = withoutCallLogging(
+      new DynamoDBClient({
+        ...lambdaClientConfig(),
+        region: 'us-east-1',
+        endpoint: fake.url,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+    // Act
+    const found = await db.send(new GetItemCommand({ TableName: 't', Key: { thingName: { S: 'thing-1' } } }));
+    const refused = db.send(new GetItemCommand({ TableName: 't', Key: { thingName: { S: 'thing-2' } } }));
+    // Assess
+    expect(hasLoggerMiddleware(db)).toBe(false);
+    expect(found.Item).toEqual({ thingName: { S: 'thing-1' }, phase: { S: 'ISSUED' } });
+    await expect(refused).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+      message: 'The conditional request failed',
+    });
+    db.destroy();
+  });
+
+  it('holds for the DynamoDB client of every function and the local stack’s clients', () => {
+    // Prepare
+    const plainSdk = new DynamoDBClient({ region: 'us-east-1' });
+    const db = dynamoDbClient();
+    const local = localClients(
+      {
+        dynamodb: 'http://127.0.0.1:1',
+        iot: 'http://127.0.0.1:1',
+        iotData: 'http://127.0.0.1:1',
+        stepFunctions: 'http://127.0.0.1:1',
+        sns: 'http://127.0.0.1:1',
+        eventBridge: 'http://127.0.0.1:1',
+        mqtt: { host: '127.0.0.1', port: 1 },
+        rootCaPath: '/nonexistent',
+      },
+      'us-east-1',
+    );
+    // Act / Assess: the SDK adds it by default, so its absence is recert's doing.
+    expect(hasLoggerMiddleware(plainSdk)).toBe(true);
+    expect(hasLoggerMiddleware(db)).toBe(false);
+    for (const client of [local.dynamodb, local.iot, local.iotData, local.sfn, local.sns]) {
+      expect(hasLoggerMiddleware(client)).toBe(false);
+    }
+    plainSdk.destroy();
+    db.destroy();
+    destroyClients(local);
+  });
+
+  it('every SDK client a function builds is built without call logging', () => {
+    // Prepare: the handlers build their clients at module level, from the environment.
+    const root = new URL('../../functions/', import.meta.url).pathname;
+    const sources = readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => ({ file, text: withoutComments(readFileSync(join(root, file), 'utf8')) }));
+    // Act
+    const built = sources.flatMap(({ file, text }) =>
+      [...text.matchAll(/(withoutCallLogging\(\s*)?new (\w+Client)\(/g)].map((m) => ({
+        file,
+        client: m[2],
+        quiet: m[1] !== undefined,
+      })),
+    );
+    // Assess
+    expect(built.length).toBeGreaterThanOrEqual(12);
+    expect(built.filter((b) => !b.quiet)).toEqual([]);
+  });
+});
