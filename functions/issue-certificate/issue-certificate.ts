@@ -1,7 +1,6 @@
 import {
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
-  CreateCertificateFromCsrCommand,
   DeleteCertificateCommand,
   type IoTClient,
   UpdateCertificateCommand,
@@ -10,10 +9,9 @@ import {
   CertificateMismatch,
   CsrRejected,
   IssuanceInterrupted,
-  RotationStateInvalid,
 } from '../../workflows/rotate-device/errors.ts';
 import type { IssueCertificateInput, IssueCertificateOutput } from '../../workflows/rotate-device/types.ts';
-import { awsCall, awsCallRejectable, errorName } from '../shared/aws-errors.ts';
+import { awsCall, errorName } from '../shared/aws-errors.ts';
 import { attachedPolicyNames, describeCertificate } from '../shared/iot-certificates.ts';
 import type { Counter, Log } from '../shared/observability.ts';
 import type {
@@ -22,11 +20,14 @@ import type {
   RotationRecord,
   RotationRecordStore,
 } from '../shared/rotation-record.ts';
+import type { CertificateIssuer } from './certificate-issuer.ts';
 import { validateCsr } from './csr-validation.ts';
 
 export interface IssueCertificateDeps {
   readonly store: RotationRecordStore;
   readonly iot: IoTClient;
+  /** Who signs the certificate: AWS IoT's CA or a private CA (certificate-issuer.ts). */
+  readonly issuer: CertificateIssuer;
   readonly clock: { now(): number };
   readonly log: Log;
   readonly counter: Counter;
@@ -36,7 +37,8 @@ export interface IssueCertificateDeps {
 /**
  * Issues the new certificate of one rotation attempt (invariants 4, 5 and 7).
  *
- * CreateCertificateFromCsr is not idempotent, so the step is built around the record:
+ * CreateCertificateFromCsr is not idempotent (nor is a private CA's IssueCertificate past its short
+ * idempotency window), so the step is built around the record:
  * 1. An issuance marker (rotationId + the CSR key's fingerprint) is written with a conditional write
  *    before calling AWS; the write also checks that the record is this execution's, in this
  *    rotationId, replacing this old certificate. On the happy path it is the step's first call to
@@ -203,9 +205,10 @@ async function readOwnRecord(
 }
 
 /**
- * Creates the certificate (after the marker) and records it with its phase and policies. A 4xx
- * answer (throttled, invalid) is a definite "not issued": the marker goes, so the retry issues. A
- * timeout or 5xx is not definite: the marker stays and the retry ends the attempt.
+ * Issues the certificate (after the marker) and records it with its phase and policies. A 4xx answer
+ * to the issuing call (throttled, invalid) is a definite "not issued": the marker goes, so the retry
+ * issues. A timeout or 5xx, or a failure after it, is not definite: the marker stays and the retry
+ * ends the attempt.
  */
 async function createAndRecord(
   input: IssueCertificateInput,
@@ -213,18 +216,13 @@ async function createAndRecord(
   copied: CopiedPolicies,
   deps: IssueCertificateDeps,
 ): Promise<{ certificateId: string; certificateArn: string }> {
-  const created = await awsCallRejectable(
-    'CreateCertificateFromCsr',
-    () =>
-      deps.iot.send(
-        new CreateCertificateFromCsrCommand({ certificateSigningRequest: input.csr, setAsActive: true }),
-      ),
-    () => deps.store.clearIssuing({ fence, now: deps.clock.now() }),
-  );
-  const { certificateId, certificateArn, certificatePem } = created;
-  if (!certificateId || !certificateArn || !certificatePem) {
-    throw new RotationStateInvalid('CreateCertificateFromCsr answered without id, ARN or PEM');
-  }
+  const { certificateId, certificateArn, certificatePem } = await deps.issuer.issue({
+    csrPem: input.csr,
+    attemptKey: `${input.executionArn}/${input.rotationId}`,
+    onRefused: async () => {
+      await deps.store.clearIssuing({ fence, now: deps.clock.now() });
+    },
+  });
   const recorded = await deps.store.recordIssued({
     fence,
     certificateId,
@@ -251,7 +249,7 @@ async function createAndRecord(
     await deps.store.explain(fence, 'cannot record the new certificate');
   }
   deps.counter.count('CertificateIssued');
-  deps.log.info('certificate issued', { certificateId });
+  deps.log.info('certificate issued', { certificateId, issuer: deps.issuer.kind });
   return { certificateId, certificateArn };
 }
 

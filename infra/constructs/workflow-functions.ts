@@ -299,8 +299,13 @@ export function grantStatements(
   }
   if (spec.id === 'issue-certificate' && settings.issuer.kind === 'acm-pca') {
     statements.push(
+      // DescribeCertificateAuthority tells the function the CA key's signing algorithm.
       new iam.PolicyStatement({
-        actions: ['acm-pca:IssueCertificate', 'acm-pca:GetCertificate'],
+        actions: [
+          'acm-pca:DescribeCertificateAuthority',
+          'acm-pca:IssueCertificate',
+          'acm-pca:GetCertificate',
+        ],
         resources: [settings.issuer.certificateAuthorityArn],
       }),
       // RegisterCertificateWithoutCA creates the certificate resource, so there is no ARN to name yet.

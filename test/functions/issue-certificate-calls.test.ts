@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { AwsIotIssuer } from '../../functions/issue-certificate/certificate-issuer.ts';
 import { issueCertificate } from '../../functions/issue-certificate/issue-certificate.ts';
 import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
@@ -106,6 +107,7 @@ function issue() {
     {
       store: new RotationRecordStore(db, TABLE),
       iot,
+      issuer: new AwsIotIssuer(iot),
       clock,
       log: r.log,
       counter: r.counter,

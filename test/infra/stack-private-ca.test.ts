@@ -40,7 +40,7 @@ describe('a deployment with ACM Private CA and its own settings', () => {
 
     // Assess
     expect(statements).toContainEqual({
-      Action: ['acm-pca:IssueCertificate', 'acm-pca:GetCertificate'],
+      Action: ['acm-pca:DescribeCertificateAuthority', 'acm-pca:IssueCertificate', 'acm-pca:GetCertificate'],
       Effect: 'Allow',
       Resource: CA_ARN,
     });
