@@ -39,6 +39,10 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
     functionLogLevel: 'INFO',
     // As `recert local up` runs it: the functions on a worker thread, beside the services.
     functionWorkers: Number(process.env.RECERT_BENCH_FUNCTION_WORKERS ?? 1),
+    // RECERT_BENCH_PROFILE: the worker threads' profiles beside the process's own (--cpu-prof).
+    ...(process.env.RECERT_BENCH_PROFILE
+      ? { functionWorkersCpuProfileDir: process.env.RECERT_BENCH_PROFILE }
+      : {}),
     // No quotas here, so no pacing either: the campaign starts rotations as fast as it can, and the
     // figures measure recert's own work (`npm run bench:quota` measures the paced run).
     functionSettings: {

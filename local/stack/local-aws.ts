@@ -86,6 +86,8 @@ export interface LocalAwsOptions {
    * (a caller's clock cannot be shared with another thread).
    */
   readonly functionWorkers?: number;
+  /** With function workers: each writes a CPU profile of its thread here when the stack closes. */
+  readonly functionWorkersCpuProfileDir?: string;
   /** Diagnostics of the local services (denied connections, failed rule actions...). */
   readonly log?: (line: string) => void;
 }
@@ -278,12 +280,12 @@ export class LocalAws {
       clock,
     });
     if (options.functionWorkers) {
-      const workers = await startFunctionWorkers(options.functionWorkers, clock, {
-        endpoints,
-        region,
-        accountId,
-        config: functionConfig,
-      });
+      const workers = await startFunctionWorkers(
+        options.functionWorkers,
+        clock,
+        { endpoints, region, accountId, config: functionConfig },
+        options.functionWorkersCpuProfileDir,
+      );
       // Closed before the services (the stack closes in reverse): what still runs fails, as it
       // would when Lambda stops, instead of landing on services that are going away.
       stack.add(() => workers.close());
@@ -388,6 +390,7 @@ async function startFunctionWorkers(
   count: number,
   clock: Clock,
   init: Omit<WorkerFunctionsInit, 'clock'>,
+  cpuProfileDir: string | undefined,
 ): Promise<FunctionWorkers> {
   if (!(clock instanceof ScaledClock)) {
     throw new FunctionWorkersNeedScaledClockError(
@@ -400,5 +403,6 @@ async function startFunctionWorkers(
     factoryModule: WORKER_FUNCTIONS_MODULE,
     factoryExport: WORKER_FUNCTIONS_EXPORT,
     init: workerInit,
+    ...(cpuProfileDir ? { cpuProfileDir } : {}),
   });
 }

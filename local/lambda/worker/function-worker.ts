@@ -8,7 +8,8 @@ import '../xray-manual-mode.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
 import type { LambdaHandler } from '../registry.ts';
-import { InvokeRequest, type WorkerReply, WorkerStart } from './messages.ts';
+import { FlushProfileRequest, InvokeRequest, type WorkerReply, WorkerStart } from './messages.ts';
+import { ThreadProfiler } from './thread-profiler.ts';
 
 type Factory = (init: unknown) => Promise<Record<string, LambdaHandler>>;
 
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('function-worker.ts runs as a worker thread only');
   const start = WorkerStart.parse(workerData);
+  // Started before the functions load, so that their start is in the profile too.
+  let profiler = start.cpuProfileDir ? await ThreadProfiler.start(start.cpuProfileDir) : undefined;
   const module: Record<string, unknown> = await import(start.factoryModule);
   const factory = module[start.factoryExport];
   if (!isFactory(factory)) {
@@ -46,6 +49,15 @@ async function main(): Promise<void> {
   const reply = (message: WorkerReply): void => port.postMessage(message);
 
   port.on('message', (raw: unknown) => {
+    if (FlushProfileRequest.safeParse(raw).success) {
+      const stopping = profiler;
+      profiler = undefined;
+      void (stopping ? stopping.stop('functions-worker') : Promise.resolve(null)).then(
+        (path) => reply({ kind: 'profile-written', path }),
+        () => reply({ kind: 'profile-written', path: null }),
+      );
+      return;
+    }
     const parsed = InvokeRequest.safeParse(raw);
     if (!parsed.success) return;
     const request = parsed.data;

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { LambdaHandler } from '../registry.ts';
-import { type InvokeRequest, WorkerReply, type WorkerStart } from './messages.ts';
+import { type FlushProfileRequest, type InvokeRequest, WorkerReply, type WorkerStart } from './messages.ts';
 
 export interface FunctionWorkersOptions {
   /** Worker threads to start (invocations go to the least busy). */
@@ -18,6 +18,8 @@ export interface FunctionWorkersOptions {
   readonly init: unknown;
   /** How long a worker may take to load the functions (real ms). */
   readonly startTimeoutMs?: number;
+  /** Each worker writes a CPU profile of its thread here when the workers close (the benchmark's). */
+  readonly cpuProfileDir?: string;
 }
 
 export class FunctionWorkerError extends Error {
@@ -53,6 +55,7 @@ export class FunctionWorkers {
   private constructor(
     private readonly slots: readonly Slot[],
     private readonly names: ReadonlySet<string>,
+    private readonly profiling = false,
   ) {}
 
   static async start(options: FunctionWorkersOptions): Promise<FunctionWorkers> {
@@ -63,6 +66,7 @@ export class FunctionWorkers {
       factoryModule: options.factoryModule,
       factoryExport: options.factoryExport,
       init: options.init,
+      ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
     };
     const started = await Promise.allSettled(
       Array.from({ length: options.count }, () => startOne(start, options.startTimeoutMs ?? 60_000)),
@@ -75,7 +79,7 @@ export class FunctionWorkers {
     }
     const first = started[0];
     const names = first?.status === 'fulfilled' ? first.value.names : [];
-    const workers = new FunctionWorkers(slots, new Set(names));
+    const workers = new FunctionWorkers(slots, new Set(names), options.cpuProfileDir !== undefined);
     for (const slot of slots) workers.listen(slot);
     return workers;
   }
@@ -121,6 +125,7 @@ export class FunctionWorkers {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.profiling) await Promise.all(this.slots.map((slot) => flushProfile(slot.worker)));
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
     for (const slot of this.slots) failAll(slot, 'the local Lambda service stopped');
   }
@@ -128,7 +133,7 @@ export class FunctionWorkers {
   private listen(slot: Slot): void {
     slot.worker.on('message', (raw: unknown) => {
       const parsed = WorkerReply.safeParse(raw);
-      if (!parsed.success || parsed.data.kind === 'ready') return;
+      if (!parsed.success || parsed.data.kind === 'ready' || parsed.data.kind === 'profile-written') return;
       const reply = parsed.data;
       const pending = slot.pending.get(reply.id);
       if (!pending) return;
@@ -140,6 +145,27 @@ export class FunctionWorkers {
     slot.worker.on('error', (error) => failAll(slot, `a function worker failed: ${error.message}`));
     slot.worker.on('exit', () => failAll(slot, 'a function worker exited'));
   }
+}
+
+/** Asks a profiling worker to write its profile, and waits for it (10 s at most) before it is stopped. */
+function flushProfile(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, 10_000);
+    function done(): void {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('exit', done);
+      resolve();
+    }
+    function onMessage(raw: unknown): void {
+      const parsed = WorkerReply.safeParse(raw);
+      if (parsed.success && parsed.data.kind === 'profile-written') done();
+    }
+    worker.on('message', onMessage);
+    worker.on('exit', done);
+    const request: FlushProfileRequest = { kind: 'flush-profile' };
+    worker.postMessage(request);
+  });
 }
 
 function failAll(slot: Slot, message: string): void {

@@ -12,6 +12,8 @@ export const WorkerStart = z.object({
   factoryExport: z.string().min(1),
   /** Passed to the factory as it is (plain data: endpoints, names, clock origin). */
   init: z.unknown(),
+  /** When set, the worker records a CPU profile of its thread and writes it here when asked. */
+  cpuProfileDir: z.string().min(1).optional(),
 });
 export type WorkerStart = z.infer<typeof WorkerStart>;
 
@@ -26,7 +28,12 @@ export const InvokeRequest = z.object({
 });
 export type InvokeRequest = z.infer<typeof InvokeRequest>;
 
+/** Asks a profiling worker to stop its profiler and write the profile (before it is terminated). */
+export const FlushProfileRequest = z.object({ kind: z.literal('flush-profile') });
+export type FlushProfileRequest = z.infer<typeof FlushProfileRequest>;
+
 export const WorkerReply = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('profile-written'), path: z.string().nullable() }),
   z.object({ kind: z.literal('ready'), functionNames: z.array(z.string()) }),
   z.object({ kind: z.literal('result'), id: z.number().int(), value: z.unknown() }),
   z.object({

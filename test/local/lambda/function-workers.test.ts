@@ -1,3 +1,6 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../../local/clock.ts';
@@ -99,6 +102,35 @@ describe('function workers (the local Lambda service on worker threads)', () => 
     // Assess
     await expect(start).rejects.toMatchObject({ name: 'FunctionWorkerError' });
     await expect(start).rejects.toHaveProperty('cause.message', expect.stringContaining('missingExport'));
+  });
+
+  it('writes a CPU profile of each worker thread when asked to, as it closes', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'recert-worker-profile-'));
+    workers = await FunctionWorkers.start({
+      count: 2,
+      factoryModule: FACTORY,
+      factoryExport: 'buildTestFunctions',
+      init: { prefix: 'profiled' },
+      cpuProfileDir: dir,
+    });
+    const registry = new FunctionRegistry('eu-west-1', '123456789012');
+    registry.register('echo', workers.handler('echo'), 5);
+    for (let i = 0; i < 20; i++) await registry.invoke('echo', { i });
+
+    // Act
+    await workers.close();
+    workers = undefined;
+
+    // Assess: one V8 CPU profile per worker thread, in the format DevTools and the profilers read.
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
+    expect(files).toHaveLength(2);
+    for (const file of files) {
+      expect(file).toMatch(/^CPU\.functions-worker\./);
+      const profile: unknown = JSON.parse(await readFile(join(dir, file), 'utf8'));
+      expect(profile).toMatchObject({ nodes: expect.any(Array), samples: expect.any(Array) });
+    }
+    await rm(dir, { recursive: true, force: true });
   });
 });
 

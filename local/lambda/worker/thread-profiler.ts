@@ -1,0 +1,36 @@
+/**
+ * A CPU profile of the thread it runs on (the V8 inspector's sampling profiler), for the benchmark:
+ * `node --cpu-prof` profiles the main thread, but a worker started without the parent's flags, as
+ * the function workers are, is left out, and it is the busiest thread of the local AWS.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+
+export class ThreadProfiler {
+  private constructor(
+    private readonly session: Session,
+    private readonly dir: string,
+  ) {}
+
+  /** Starts sampling every `intervalUs` microseconds (1 ms by default, as `--cpu-prof`'s default). */
+  static async start(dir: string, intervalUs = 1_000): Promise<ThreadProfiler> {
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
+    await session.post('Profiler.start');
+    return new ThreadProfiler(session, dir);
+  }
+
+  /** Stops the profiler and writes the profile (`.cpuprofile`, as `--cpu-prof` names its files). */
+  async stop(name: string): Promise<string> {
+    const { profile } = await this.session.post('Profiler.stop');
+    this.session.disconnect();
+    await mkdir(this.dir, { recursive: true });
+    const path = join(this.dir, `CPU.${name}.${process.pid}.${threadId}.${Date.now()}.cpuprofile`);
+    await writeFile(path, JSON.stringify(profile));
+    return path;
+  }
+}
