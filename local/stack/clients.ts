@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IoTClient } from '@aws-sdk/client-iot';
@@ -22,16 +23,23 @@ export interface LocalClients {
   readonly eventBridge: EventBridgeClient;
 }
 
+/** Connections each local client may hold open to its service (the SDK's default is 50). */
+export const LOCAL_MAX_SOCKETS = 512;
+
 export function localClients(endpoints: LocalEndpoints, region: string): LocalClients {
   // The functions' own retry policy (backoff with full jitter), so a local run with AWS's quotas on
   // throttles and retries as Lambda would. Local-only differences: the endpoint and fixed credentials,
   // and one client per service for every function of the process, so they share one SDK retry quota
   // where each Lambda execution environment has its own; when it runs dry the state machine retries.
+  // For the same reason each client may open more connections than the SDK's 50: one client here
+  // stands for the many execution environments of a fleet's rotations in flight, each of which
+  // would have connections of its own.
   const local = (endpoint: string) => ({
     ...lambdaClientConfig(),
     region,
     credentials: LOCAL_CREDENTIALS,
     endpoint,
+    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS }) },
   });
   // The document client refuses a client that caches its middleware.
   const forDocuments = new DynamoDBClient({ ...local(endpoints.dynamodb), cacheMiddleware: false });

@@ -1,0 +1,64 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { destroyClients, LOCAL_MAX_SOCKETS, localClients } from '../../local/stack/clients.ts';
+
+/**
+ * One local client stands for the execution environments of every rotation in flight, each of which
+ * has connections of its own on AWS: it does not queue a fleet's calls behind the SDK's default of 50
+ * connections (the benchmark's 5,000-device runs reported that queue, `socket usage at capacity`).
+ */
+describe('the local stack’s SDK clients', () => {
+  it('run more calls at once than the SDK’s default 50 connections allow', async () => {
+    // Prepare: a DynamoDB stand-in that holds every call 300 ms and counts the calls open at once.
+    let open = 0;
+    let mostOpen = 0;
+    const server = createServer((request, response) => {
+      open++;
+      mostOpen = Math.max(mostOpen, open);
+      request.resume();
+      request.on('end', () => {
+        setTimeout(() => {
+          open--;
+          response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+          response.end('{}');
+        }, 300);
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const clients = localClients(
+      {
+        dynamodb: url,
+        iot: url,
+        iotData: url,
+        stepFunctions: url,
+        sns: url,
+        eventBridge: url,
+        mqtt: { host: '127.0.0.1', port: 1 },
+        rootCaPath: '/nonexistent',
+      },
+      'us-east-1',
+    );
+    const calls = 120;
+
+    // Act
+    await Promise.all(
+      Array.from({ length: calls }, (_, i) =>
+        clients.dynamodb.send(
+          new GetItemCommand({ TableName: 't', Key: { thingName: { S: `thing-${i}` } } }),
+        ),
+      ),
+    );
+
+    // Assess
+    expect(LOCAL_MAX_SOCKETS).toBeGreaterThanOrEqual(calls);
+    expect(mostOpen).toBe(calls);
+    destroyClients(clients);
+    server.closeAllConnections();
+    server.close();
+  });
+});
