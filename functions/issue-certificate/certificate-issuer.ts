@@ -35,8 +35,9 @@ export interface IssueRequest {
   /** Unique to the rotation attempt (execution and rotationId). */
   readonly attemptKey: string;
   /**
-   * Run when the issuing call itself was refused (a 4xx answer): nothing was issued, so the issuance
-   * marker may go and a retry issues. Not run for any later failure, whose certificate may exist.
+   * Run when nothing was issued: the issuing call was refused (a 4xx answer) or never made. The
+   * issuance marker may then go, and a retry issues. Not run for a failure of the issuing call
+   * without an answer, or after it, whose certificate may exist.
    */
   readonly onRefused: () => Promise<void>;
 }
@@ -115,7 +116,14 @@ export class AcmPcaIssuer implements CertificateIssuer {
 
   async issue(request: IssueRequest): Promise<IssuedCertificate> {
     const caArn = this.settings.certificateAuthorityArn;
-    const signingAlgorithm = await this.caSigningAlgorithm();
+    let signingAlgorithm: SigningAlgorithm;
+    try {
+      signingAlgorithm = await this.caSigningAlgorithm();
+    } catch (error) {
+      // Nothing was asked of the CA yet.
+      await request.onRefused();
+      throw error;
+    }
     const issued = await awsCallRejectable(
       'IssueCertificate',
       () =>

@@ -163,6 +163,24 @@ describe('ACM Private CA issuer', () => {
     expect(pcaMock.commandCalls(IssueCertificateCommand)).toHaveLength(0);
   });
 
+  it('a CA it could not read runs onRefused (nothing was asked of it) and issues nothing', async () => {
+    // Prepare
+    pcaMock.on(DescribeCertificateAuthorityCommand).rejects(named('ServiceUnavailableException', 503));
+    let refused = 0;
+    // Act
+    const issuing = acmIssuer().issue({
+      csrPem: CSR,
+      attemptKey: 'a',
+      onRefused: async () => {
+        refused++;
+      },
+    });
+    // Assess
+    await expect(issuing).rejects.toMatchObject({ name: 'TransientAwsError' });
+    expect(refused).toBe(1);
+    expect(pcaMock.commandCalls(IssueCertificateCommand)).toHaveLength(0);
+  });
+
   it('a refused IssueCertificate runs onRefused (nothing was issued); a refused registration does not', async () => {
     // Prepare
     pcaMock.on(IssueCertificateCommand).rejects(named('MalformedCSRException', 400));
