@@ -1,5 +1,6 @@
 /**
- * DynamoDB commands written with plain JavaScript values, sent by the plain DynamoDB client.
+ * DynamoDB commands written with plain JavaScript values, sent by the plain DynamoDB client (a batch
+ * write converts its items with `toAttributeMap`).
  *
  * Why not the SDK's document client (`@aws-sdk/lib-dynamodb`): it refuses a client that caches its
  * resolved middleware (`cacheMiddleware`), so every call rebuilt and sorted the whole middleware
@@ -9,8 +10,6 @@
  */
 import {
   type AttributeValue,
-  BatchWriteItemCommand,
-  type BatchWriteItemCommandInput,
   DeleteItemCommand,
   type DeleteItemCommandInput,
   GetItemCommand,
@@ -101,12 +100,4 @@ export function queryDocuments(input: QueryDocumentsInput): QueryCommand {
     ...valuesOf(ExpressionAttributeValues),
     ...(ExclusiveStartKey === undefined ? {} : { ExclusiveStartKey: toAttributeMap(ExclusiveStartKey) }),
   });
-}
-
-/** BatchWriteItem of puts into one table. */
-export function putDocuments(tableName: string, items: readonly Document[]): BatchWriteItemCommand {
-  const input: BatchWriteItemCommandInput = {
-    RequestItems: { [tableName]: items.map((item) => ({ PutRequest: { Item: toAttributeMap(item) } })) },
-  };
-  return new BatchWriteItemCommand(input);
 }
