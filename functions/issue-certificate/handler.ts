@@ -81,10 +81,8 @@ export function issuerFromEnvironment(
   );
 }
 
-const iot = (): IoTClient => withoutCallLogging(new IoTClient(lambdaClientConfig()));
-
 export const handler = lazyHandler(() => {
-  const iotClient = iot();
+  const iotClient = withoutCallLogging(new IoTClient(lambdaClientConfig()));
   return createHandler({
     db: dynamoDbClient(),
     tableName: requiredEnv('ROTATION_TABLE_NAME'),

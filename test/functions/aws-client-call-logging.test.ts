@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaClientConfig, withoutCallLogging } from '../../functions/shared/aws-client-config.ts';
 import { dynamoDbClient } from '../../functions/shared/environment.ts';
 import { destroyClients, localClients } from '../../local/stack/clients.ts';
+import { endpointsAt } from '../local/endpoints-at.ts';
 
 /** A loopback DynamoDB stand-in: thing-1 exists, any other key fails its (pretend) condition. */
 async function fakeDynamoDb(): Promise<{ server: Server; url: string }> {
@@ -83,19 +84,7 @@ describe('the functions’ SDK clients do not copy every call for a logger that 
     // Prepare
     const plainSdk = new DynamoDBClient({ region: 'us-east-1' });
     const db = dynamoDbClient();
-    const local = localClients(
-      {
-        dynamodb: 'http://127.0.0.1:1',
-        iot: 'http://127.0.0.1:1',
-        iotData: 'http://127.0.0.1:1',
-        stepFunctions: 'http://127.0.0.1:1',
-        sns: 'http://127.0.0.1:1',
-        eventBridge: 'http://127.0.0.1:1',
-        mqtt: { host: '127.0.0.1', port: 1 },
-        rootCaPath: '/nonexistent',
-      },
-      'us-east-1',
-    );
+    const local = localClients(endpointsAt('http://127.0.0.1:1'), 'us-east-1');
     // Act / Assess: the SDK adds it by default, so its absence is recert's doing.
     expect(hasLoggerMiddleware(plainSdk)).toBe(true);
     expect(hasLoggerMiddleware(db)).toBe(false);

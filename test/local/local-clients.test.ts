@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { destroyClients, LOCAL_MAX_SOCKETS, localClients } from '../../local/stack/clients.ts';
+import { endpointsAt } from './endpoints-at.ts';
 
 /**
  * One local client stands for the execution environments of every rotation in flight, each of which
@@ -30,19 +31,7 @@ describe('the local stack’s SDK clients', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const clients = localClients(
-      {
-        dynamodb: url,
-        iot: url,
-        iotData: url,
-        stepFunctions: url,
-        sns: url,
-        eventBridge: url,
-        mqtt: { host: '127.0.0.1', port: 1 },
-        rootCaPath: '/nonexistent',
-      },
-      'us-east-1',
-    );
+    const clients = localClients(endpointsAt(url), 'us-east-1');
     const calls = 120;
 
     // Act
