@@ -235,6 +235,7 @@ function numberFromContext(read: ContextReader, name: string): number | undefine
 
 /** The pacing a campaign of this deployment runs at; throws naming the context key that is wrong. */
 function pacingOf(o: {
+  issuer: 'aws-iot' | 'acm-pca';
   pacingStartsPerSecond?: number | undefined;
   pacingMaxInFlight?: number | undefined;
   pacingFailureRateThreshold?: number | undefined;
@@ -254,6 +255,7 @@ function pacingOf(o: {
     derived = derivePacing({
       quotas,
       overrides,
+      issuer: o.issuer,
       ...(o.pacingHeadroom === undefined ? {} : { headroom: o.pacingHeadroom }),
     });
   } catch (error) {

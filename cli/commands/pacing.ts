@@ -15,6 +15,7 @@ import {
   QUOTED_APIS,
   type QuotedApi,
 } from '../../workflows/campaign/quotas.ts';
+import { ISSUER_KINDS, type IssuerKind } from '../../workflows/rotate-device/api-calls.ts';
 import { GLOBAL_OPTIONS_HELP, intFlag, numberFlag, parseCommandLine } from '../args.ts';
 import { percent, rate } from '../campaigns/progress.ts';
 import type { Command } from '../command.ts';
@@ -65,9 +66,20 @@ export function devicesFlag(text: string | undefined): number[] {
   });
 }
 
+/** `--issuer acm-pca`: whose calls make the new certificate. */
+export function issuerFlag(text: string | undefined): IssuerKind {
+  if (text === undefined) return 'aws-iot';
+  const issuer = ISSUER_KINDS.find((kind) => kind === text.trim());
+  if (issuer === undefined) {
+    throw new UsageError(`--issuer ${JSON.stringify(text)} is not one of ${ISSUER_KINDS.join(', ')}`);
+  }
+  return issuer;
+}
+
 export const pacingCommand: Command = {
   help: `Usage: recert pacing [--quota <API>=<tps> ...] [--starts-per-second <n>] [--max-in-flight <n>]
-                     [--headroom <fraction>] [--policies <n>] [--devices <n,...>] [--json]
+                     [--headroom <fraction>] [--policies <n>] [--issuer aws-iot|acm-pca]
+                     [--devices <n,...>] [--json]
 
 Prints the pacing a campaign derives from AWS's API quotas: for every rate-limited API a rotation
 calls, its quota, its calls per rotation and the rotations per second it allows; the API that limits
@@ -80,6 +92,8 @@ account has (Service Quotas console) to see what raising them buys.
   --max-in-flight <n>      an in-flight ceiling instead of the derived one
   --headroom <fraction>    the share of the tightest quota to use (default ${DEFAULT_HEADROOM})
   --policies <n>           policies on a device certificate (default 1; each is attached and detached)
+  --issuer <who>           who signs the new certificates: aws-iot (default) or acm-pca (a private
+                           CA: IssueCertificate, GetCertificate, RegisterCertificateWithoutCA)
   --devices <n,...>        fleet sizes to project (default 1M,10M; k and M suffixes)
 
 ${GLOBAL_OPTIONS_HELP}
@@ -87,6 +101,7 @@ ${GLOBAL_OPTIONS_HELP}
 Examples:
   recert pacing
   recert pacing --quota UpdateCertificate=100 --quota DeleteCertificate=100 --devices 250k,1M
+  recert pacing --issuer acm-pca --quota UpdateCertificate=50 --quota DeleteCertificate=50
   recert pacing --starts-per-second 2 --json`,
   async run(args, context) {
     const { values, positionals } = parseCommandLine(
@@ -97,6 +112,7 @@ Examples:
         'max-in-flight': { type: 'string' },
         headroom: { type: 'string' },
         policies: { type: 'string' },
+        issuer: { type: 'string' },
         devices: { type: 'string' },
       },
       true,
@@ -116,6 +132,7 @@ Examples:
     const maxInFlight = intFlag('max-in-flight', values['max-in-flight'], 1, 10_000_000);
     const headroom = numberFlag('headroom', values.headroom, { min: 0, max: 1, minExclusive: true });
     const policies = intFlag('policies', values.policies, 0, 100);
+    const issuer = issuerFlag(values.issuer);
     const sizes = devicesFlag(values.devices);
     let pacing: ReturnType<typeof derivePacing>;
     try {
@@ -123,6 +140,7 @@ Examples:
         quotas,
         ...(headroom !== undefined ? { headroom } : {}),
         ...(policies !== undefined ? { policiesPerCertificate: policies } : {}),
+        issuer,
         overrides: {
           ...(startsPerSecond !== undefined ? { startsPerSecond } : {}),
           ...(maxInFlight !== undefined ? { maxInFlight } : {}),
@@ -137,7 +155,7 @@ Examples:
     const projections = sizes.map((devices) => ({ devices, seconds: projectCampaign(devices, pacing) }));
     const overLimit = pacing.startsPerSecond > pacing.limitedBy.rotationsPerSecond;
     if (values.json) {
-      printJson(context.io, { pacing, quotasRaised: quotas, projections });
+      printJson(context.io, { pacing, issuer, quotasRaised: quotas, projections });
       return EXIT.ok;
     }
     const { io } = context;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { type DerivedPacing, derivePacing, type PacingSettings } from '../../workflows/campaign/pacing.ts';
+import { ISSUER_KINDS, type IssuerKind } from '../../workflows/rotate-device/api-calls.ts';
 
 export const PACING_ENV_NAMES = {
   startsPerSecond: 'PACING_STARTS_PER_SECOND',
@@ -12,6 +13,8 @@ export const PACING_ENV_NAMES = {
   minFinishedForFailureRate: 'PACING_MIN_FINISHED',
   quotas: 'PACING_QUOTAS',
   headroom: 'PACING_HEADROOM',
+  // Who signs the new certificates: a private CA's calls have quotas of their own.
+  issuer: 'CERTIFICATE_ISSUER',
 } as const;
 
 export class PacingConfigurationError extends Error {
@@ -53,6 +56,18 @@ function quotasOf(env: Readonly<Record<string, string | undefined>>): Record<str
   return quotas.data;
 }
 
+function issuerOf(env: Readonly<Record<string, string | undefined>>): IssuerKind {
+  const text = env[PACING_ENV_NAMES.issuer];
+  if (text === undefined || text.trim() === '') return 'aws-iot';
+  const issuer = ISSUER_KINDS.find((kind) => kind === text.trim());
+  if (issuer === undefined) {
+    throw new PacingConfigurationError(
+      `environment variable ${PACING_ENV_NAMES.issuer} must be one of ${ISSUER_KINDS.join(', ')}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return issuer;
+}
+
 /** The pacing from the environment; a bad value is a named error that says which variable. */
 export function pacingFromEnv(
   env: Readonly<Record<string, string | undefined>> = process.env,
@@ -69,9 +84,11 @@ export function pacingFromEnv(
   }
   const quotas = quotasOf(env);
   const headroom = numberOf(env, PACING_ENV_NAMES.headroom);
+  const issuer = issuerOf(env);
   try {
     return derivePacing({
       overrides,
+      issuer,
       ...(quotas ? { quotas } : {}),
       ...(headroom !== undefined ? { headroom } : {}),
     });

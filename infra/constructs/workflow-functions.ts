@@ -115,6 +115,8 @@ function settingValue(settings: DeploymentSettings, variable: string): string | 
       return Object.keys(pacing.quotas).length === 0 ? undefined : JSON.stringify(pacing.quotas);
     case PACING_ENV.headroom:
       return text(pacing.headroom);
+    case ISSUER_ENV.issuer:
+      return settings.issuer.kind;
     case 'METRICS_NAMESPACE':
       return settings.metricsNamespace;
     case 'AUDIT_CHECK_NAMES':

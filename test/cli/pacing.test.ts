@@ -55,6 +55,32 @@ describe('recert pacing', () => {
     expect(out.projections[0].seconds).toBeGreaterThanOrEqual(250_000 / (50 / 60));
   });
 
+  it("derives a private CA's pacing with --issuer acm-pca, and refuses an unknown issuer", async () => {
+    // Act
+    const privateCa = await run([
+      'pacing',
+      '--issuer',
+      'acm-pca',
+      '--quota',
+      'UpdateCertificate=50',
+      '--quota',
+      'DeleteCertificate=50',
+      '--quota',
+      'DescribeCertificate=50',
+      '--quota',
+      'ListPrincipalThings=50',
+      '--json',
+    ]);
+    const unknown = await run(['pacing', '--issuer', 'vault']);
+    // Assess
+    expect(privateCa.code).toBe(EXIT.ok);
+    const out = JSON.parse(privateCa.stdout);
+    expect(out.issuer).toBe('acm-pca');
+    expect(out.pacing.limitedBy).toMatchObject({ api: 'iot:RegisterCertificateWithoutCA', quota: 10 });
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toMatch(/--issuer "vault" is not one of aws-iot, acm-pca/);
+  });
+
   it('warns when a set start rate outruns the tightest quota', async () => {
     const result = await run(['pacing', '--starts-per-second', '1000']);
     expect(result.code).toBe(EXIT.ok);

@@ -34,7 +34,34 @@ describe("the fan-out's campaign pacing from its environment", () => {
     });
   });
 
+  it("counts a private CA's calls when the deployment issues with one", () => {
+    // Prepare: the certificate APIs at 10 TPS raised, as an operator rotating a large fleet would.
+    const raised = JSON.stringify({
+      'iot:UpdateCertificate': 50,
+      'iot:DeleteCertificate': 50,
+      'iot:DescribeCertificate': 50,
+      'iot:ListPrincipalThings': 50,
+    });
+    // Act
+    const awsIot = pacingFromEnv({ PACING_QUOTAS: raised });
+    const privateCa = pacingFromEnv({ PACING_QUOTAS: raised, CERTIFICATE_ISSUER: 'acm-pca' });
+    // Assess: AWS IoT's CA allows 15/s (CreateCertificateFromCsr and the policy APIs); registering
+    // a private CA's certificates allows 10/s, so the campaign must start fewer.
+    expect(awsIot.limitedBy.rotationsPerSecond).toBe(15);
+    expect(awsIot.limits).toContainEqual(
+      expect.objectContaining({ api: 'iot:CreateCertificateFromCsr', rotationsPerSecond: 15 }),
+    );
+    expect(privateCa.limitedBy).toMatchObject({
+      api: 'iot:RegisterCertificateWithoutCA',
+      rotationsPerSecond: 10,
+    });
+    expect(privateCa.startsPerSecond).toBeCloseTo(9.5, 9);
+    expect(privateCa.limits.map((l) => l.api)).toContain('acm-pca:IssueCertificate');
+    expect(privateCa.limits.map((l) => l.api)).not.toContain('iot:CreateCertificateFromCsr');
+  });
+
   it.each([
+    [{ CERTIFICATE_ISSUER: 'vault' }, /CERTIFICATE_ISSUER must be one of aws-iot, acm-pca, got "vault"/],
     [{ PACING_STARTS_PER_SECOND: 'fast' }, /PACING_STARTS_PER_SECOND must be a number/],
     [{ PACING_MAX_IN_FLIGHT: '0' }, /maxInFlight must be a whole number >= 1/],
     [{ PACING_QUOTAS: '{not json' }, /PACING_QUOTAS is not JSON/],

@@ -22,6 +22,7 @@ import {
   UnsupportedCaKeyAlgorithm,
 } from '../../functions/issue-certificate/certificate-issuer.ts';
 import { issuerFromEnvironment } from '../../functions/issue-certificate/handler.ts';
+import { rotationApiCalls } from '../../workflows/rotate-device/api-calls.ts';
 
 /**
  * Who signs a rotation's certificate: AWS IoT's CA, or an ACM Private CA whose certificate is then
@@ -145,6 +146,35 @@ describe('ACM Private CA issuer', () => {
     expect(
       pcaMock.commandCalls(IssueCertificateCommand).map((c) => c.args[0].input.SigningAlgorithm),
     ).toEqual(['SHA384WITHECDSA', 'SHA384WITHECDSA']);
+  });
+
+  it("makes the calls the campaign pacing counts for a private CA's rotation", async () => {
+    // Prepare: the CA signs by the second GetCertificate, as the pacing table assumes.
+    const pem = certificatePem();
+    pcaMock.on(IssueCertificateCommand).resolves({ CertificateArn: CERT_ARN });
+    pcaMock
+      .on(GetCertificateCommand)
+      .rejectsOnce(named('RequestInProgressException', 400))
+      .resolves({ Certificate: pem });
+    iotMock.on(RegisterCertificateWithoutCACommand).resolves({ certificateId: 'a', certificateArn: 'arn:a' });
+    const issuer = acmIssuer();
+    await issuer.issue({ csrPem: CSR, attemptKey: 'warm', onRefused: async () => undefined });
+    pcaMock.resetHistory();
+    iotMock.resetHistory();
+    // Act: a warm instance's rotation
+    await issuer.issue({ csrPem: CSR, attemptKey: 'counted', onRefused: async () => undefined });
+    // Assess
+    const table = rotationApiCalls(1, 'acm-pca');
+    expect(pcaMock.commandCalls(IssueCertificateCommand)).toHaveLength(
+      table['acm-pca:IssueCertificate'] ?? 0,
+    );
+    expect(pcaMock.commandCalls(GetCertificateCommand)).toHaveLength(table['acm-pca:GetCertificate'] ?? 0);
+    expect(pcaMock.commandCalls(DescribeCertificateAuthorityCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(RegisterCertificateWithoutCACommand)).toHaveLength(
+      table['iot:RegisterCertificateWithoutCA'] ?? 0,
+    );
+    expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
+    expect(table['iot:CreateCertificateFromCsr']).toBeUndefined();
   });
 
   it('refuses a CA whose key it cannot sign with, naming it, before issuing anything', async () => {

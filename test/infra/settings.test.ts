@@ -65,6 +65,31 @@ describe('deployment settings', () => {
     expect(settings.iotDataEndpoint).toBe('abc123-ats.iot.eu-west-1.amazonaws.com');
   });
 
+  it("derives a private CA deployment's pacing from its own calls' quotas", () => {
+    // Prepare: the 10 TPS certificate APIs raised, so that issuing is the tightest step.
+    const quotas = {
+      'iot:UpdateCertificate': 50,
+      'iot:DeleteCertificate': 50,
+      'iot:DescribeCertificate': 50,
+      'iot:ListPrincipalThings': 50,
+    };
+    const privateCa = {
+      'recert:issuer': 'acm-pca',
+      'recert:privateCaArn':
+        'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555',
+      'recert:pacingQuotas': JSON.stringify(quotas),
+    };
+    // Act
+    const settings = settingsFromContext(contextOf(privateCa));
+    const awsIot = settingsFromContext(contextOf({ 'recert:pacingQuotas': JSON.stringify(quotas) }));
+    // Assess
+    expect(settings.pacing.derived.limitedBy.api).toBe('iot:RegisterCertificateWithoutCA');
+    expect(settings.pacing.derived.startsPerSecond).toBeCloseTo(9.5, 9);
+    // AWS IoT's CA: the 15 TPS APIs (CreateCertificateFromCsr among them) limit it.
+    expect(awsIot.pacing.derived.limitedBy.rotationsPerSecond).toBe(15);
+    expect(awsIot.pacing.derived.startsPerSecond).toBeCloseTo(14.25, 9);
+  });
+
   it.each([
     [{ 'recert:CsrTimeoutSeconds': 'soon' }, /recert:CsrTimeoutSeconds must be a number/],
     [{ 'recert:CsrTimeoutSeconds': '0' }, /CsrTimeoutSeconds must be within/],

@@ -71,9 +71,12 @@ describe('a deployment with ACM Private CA and its own settings', () => {
       OLD_CERTIFICATE_GRACE_DAYS: '14',
       CAMPAIGN_TABLE_NAME: { Ref: logicalId(s.stack.campaignTable.table) },
     });
+    // The fan-out paces campaigns by the private CA's calls (RegisterCertificateWithoutCA, not
+    // CreateCertificateFromCsr), as the synthesis did.
     expect(envOf(logicalId(f['audit-fanout']))).toMatchObject({
       AUDIT_CHECK_NAMES: 'DEVICE_CERTIFICATE_AGE_CHECK',
       CAMPAIGN_STATE_MACHINE_ARN: cfnArn('states', 'stateMachine:recert-campaign'),
+      [ISSUER_ENV.issuer]: 'acm-pca',
     });
     // The fan-out starts campaigns, never rotations: it is not told the rotation state machine.
     expect(envOf(logicalId(f['audit-fanout']))).not.toHaveProperty('STATE_MACHINE_ARN');

@@ -198,5 +198,6 @@ describe('the pacing the call tables give', () => {
       rotationsPerSecond: 7.5,
     });
     expect(() => rotationApiCalls(-1)).toThrow(RangeError);
+    expect(() => rotationApiCalls(1, 'vault' as never)).toThrow(/issuer must be one of aws-iot, acm-pca/);
   });
 });

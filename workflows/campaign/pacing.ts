@@ -4,7 +4,13 @@
  * smallest one, times a headroom for other callers in the account, is the start rate. Everything is
  * derived by default and every figure can be overridden.
  */
-import { type ApiCalls, rotationApiCalls, startApiCalls, sumApiCalls } from '../rotate-device/api-calls.ts';
+import {
+  type ApiCalls,
+  type IssuerKind,
+  rotationApiCalls,
+  startApiCalls,
+  sumApiCalls,
+} from '../rotate-device/api-calls.ts';
 import { type ApiQuotas, QUOTED_APIS, type QuotedApi, resolveQuotas } from './quotas.ts';
 
 export interface PacingSettings {
@@ -44,6 +50,8 @@ export interface PacingOptions {
   readonly quotas?: Readonly<Partial<Record<string, number>>>;
   /** Policies attached to a typical device certificate (each is attached and detached once). */
   readonly policiesPerCertificate?: number;
+  /** Who signs the new certificates (AWS IoT by default): a private CA's calls have their own quotas. */
+  readonly issuer?: IssuerKind;
   /** Share of the tightest quota to use, leaving the rest to other callers and to bursts. */
   readonly headroom?: number;
   /** How long (s) a rotation of an answering device keeps its slot; sizes the in-flight ceiling. */
@@ -113,7 +121,11 @@ export function derivePacing(options: PacingOptions = {}): DerivedPacing {
   const quotas = resolveQuotas(options.quotas);
   // A campaign pays for each rotation's start as well as for the rotation itself.
   const calls =
-    options.calls ?? sumApiCalls(rotationApiCalls(options.policiesPerCertificate ?? 1), startApiCalls());
+    options.calls ??
+    sumApiCalls(
+      rotationApiCalls(options.policiesPerCertificate ?? 1, options.issuer ?? 'aws-iot'),
+      startApiCalls(),
+    );
   const limits = apiLimits(quotas, calls);
   const limitedBy = limits[0];
   if (!limitedBy)

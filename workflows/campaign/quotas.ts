@@ -7,6 +7,7 @@
 /** An API on a rotation's path that AWS rate-limits, as `<service>:<Action>`. */
 export const QUOTED_APIS = [
   'iot:CreateCertificateFromCsr',
+  'iot:RegisterCertificateWithoutCA',
   'iot:UpdateCertificate',
   'iot:DeleteCertificate',
   'iot:DescribeCertificate',
@@ -21,14 +22,21 @@ export const QUOTED_APIS = [
   'iot:Publish',
   'states:StartExecution',
   'states:SendTaskSuccess',
+  'acm-pca:IssueCertificate',
+  'acm-pca:GetCertificate',
 ] as const;
 export type QuotedApi = (typeof QUOTED_APIS)[number];
 
 export type ApiQuotas = Readonly<Record<QuotedApi, number>>;
 
-/** AWS's default rates (calls per second). Sources: the AWS IoT Core and Step Functions quota pages. */
+/**
+ * AWS's default rates (calls per second). Sources: the AWS IoT Core, Step Functions and AWS Private
+ * CA quota pages (Service Quotas lists the same defaults).
+ */
 export const AWS_DEFAULT_QUOTAS: ApiQuotas = {
   'iot:CreateCertificateFromCsr': 15,
+  // A private CA's certificates are registered in AWS IoT without their CA instead.
+  'iot:RegisterCertificateWithoutCA': 10,
   'iot:UpdateCertificate': 10,
   'iot:DeleteCertificate': 10,
   'iot:DescribeCertificate': 10,
@@ -45,6 +53,9 @@ export const AWS_DEFAULT_QUOTAS: ApiQuotas = {
   // Token-bucket refill rates (bucket sizes 1,300 and 3,000 absorb bursts, not sustained load).
   'states:StartExecution': 300,
   'states:SendTaskSuccess': 500,
+  // AWS Private CA, when it issues the certificates (DescribeCertificateAuthority: once per instance).
+  'acm-pca:IssueCertificate': 25,
+  'acm-pca:GetCertificate': 75,
 };
 
 export class InvalidQuotaError extends Error {

@@ -9,21 +9,46 @@ import { QUOTED_APIS, type QuotedApi } from '../campaign/quotas.ts';
 
 export type ApiCalls = Readonly<Partial<Record<QuotedApi, number>>>;
 
+/** Who signs the new certificates: AWS IoT's CA, or an ACM Private CA (the deployment's `issuer`). */
+export const ISSUER_KINDS = ['aws-iot', 'acm-pca'] as const;
+export type IssuerKind = (typeof ISSUER_KINDS)[number];
+
+/**
+ * The calls that make the new certificate. AWS IoT signs it in one call. A private CA issues it,
+ * is asked for it (the first GetCertificate usually finds it still being signed, so two are
+ * counted), and AWS IoT registers it without its CA. The CA's description is read once per
+ * function instance, not per rotation.
+ */
+function issuingCalls(issuer: IssuerKind): ApiCalls {
+  if (issuer === 'acm-pca') {
+    return {
+      'acm-pca:IssueCertificate': 1,
+      'acm-pca:GetCertificate': 2,
+      'iot:RegisterCertificateWithoutCA': 1,
+    };
+  }
+  return { 'iot:CreateCertificateFromCsr': 1 };
+}
+
 /**
  * One happy-path rotation (the execution, from claim to record) of a certificate that has `policies`
- * policies attached. What it costs to start it is `startApiCalls`.
+ * policies attached, its new certificate signed by `issuer`. What it costs to start it is
+ * `startApiCalls`.
  */
-export function rotationApiCalls(policies = 1): ApiCalls {
+export function rotationApiCalls(policies = 1, issuer: IssuerKind = 'aws-iot'): ApiCalls {
   if (!Number.isInteger(policies) || policies < 0) {
     throw new RangeError(`policies must be a whole number >= 0, not ${policies}`);
   }
+  if (!ISSUER_KINDS.includes(issuer)) {
+    throw new RangeError(`issuer must be one of ${ISSUER_KINDS.join(', ')}, not ${String(issuer)}`);
+  }
   return {
     // Issue (functions/issue-certificate): the old certificate described once (its PEM for the CSR
-    // check, its ARN) and its policies listed once; the new certificate created ACTIVE, given those
+    // check, its ARN) and its policies listed once; the new certificate made ACTIVE, given those
     // policies and the thing. The thing's principals are not listed (the starter found the pair).
     'iot:DescribeCertificate': 1,
     'iot:ListAttachedPolicies': 1,
-    'iot:CreateCertificateFromCsr': 1,
+    ...issuingCalls(issuer),
     'iot:AttachPolicy': policies,
     'iot:AttachThingPrincipal': 1,
     // Delivery and proof (request-csr, device-reply, issue-certificate): csr_req and crt_res

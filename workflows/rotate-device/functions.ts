@@ -168,6 +168,14 @@ const PACING_ENV: readonly EnvVarSpec[] = [
     source: 'setting',
     description: 'Share of the tightest quota campaigns use (0.95), the rest left to other callers.',
   },
+  {
+    name: 'CERTIFICATE_ISSUER',
+    required: false,
+    source: 'setting',
+    default: 'aws-iot',
+    description:
+      "Who signs new certificates (aws-iot or acm-pca): a private CA's calls have quotas of their own.",
+  },
 ];
 
 /** Revoke and retire both take a certificate away: detach it from thing and policies, INACTIVE, delete. */
