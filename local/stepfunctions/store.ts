@@ -78,6 +78,11 @@ export class Store {
   /** Waiting for the group being synced. */
   private syncWaiters: (() => void)[] = [];
   private syncing = false;
+  /**
+   * Descriptors of logs given up (closed, or replaced by compaction) while a sync on them was still on
+   * the thread pool: closed when that sync ends, so that it never runs on a closed (or reused) number.
+   */
+  private retiredFds: number[] = [];
   /** Commit markers written: each group of changes ends with one. */
   private groups = 0;
   private scheduled = false;
@@ -243,6 +248,9 @@ export class Store {
     this.syncWaiters = waiters;
     fdatasync(this.fd, (error) => {
       this.syncing = false;
+      for (const fd of this.retiredFds.splice(0)) closeSync(fd);
+      // close() wrote and synced everything itself, and released the waiters.
+      if (this.closed) return;
       if (error) throw new StoreCorruptError(`${this.logPath}: fdatasync failed`, { cause: error });
       this.noteWritten(buf.length);
       const done = this.syncWaiters;
@@ -305,7 +313,7 @@ export class Store {
     // From the rename on, the snapshot names the new log: the old one is never read again.
     renameSync(tmp, this.snapshotPath);
     fsyncDir(this.dir);
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd !== undefined) this.retire(this.fd);
     this.generation = generation;
     this.logPath = this.logFile(generation);
     this.fd = openSync(this.logPath, 'w');
@@ -327,6 +335,12 @@ export class Store {
     }
   }
 
+  /** Closes a log's descriptor now, or when the sync running on it ends. */
+  private retire(fd: number): void {
+    if (this.syncing) this.retiredFds.push(fd);
+    else closeSync(fd);
+  }
+
   /** Writes and syncs everything pending, synchronously, and closes the log. */
   close(): void {
     if (this.closed) return;
@@ -335,7 +349,7 @@ export class Store {
     if (this.fd !== undefined) {
       if (buf) writeAll(this.fd, buf);
       fdatasyncSync(this.fd);
-      closeSync(this.fd);
+      this.retire(this.fd);
     }
     this.fd = undefined;
     for (const w of [...this.syncWaiters, ...this.waiters]) w();
