@@ -89,6 +89,18 @@ export function worstCaseRetryDelayMs(policy: RetryPolicy): number {
 }
 
 /**
+ * The SDK's configured strategy, taking a call without a retry scope. The ACM PCA client (whose newest
+ * release is older than recert's other clients) brings an older retry middleware that asks for the
+ * first token with no scope, where the current strategy reads the scope's text: every ACM PCA call
+ * failed with a TypeError before it was sent. No scope is the empty one.
+ */
+export class RecertRetryStrategy extends ConfiguredRetryStrategy {
+  override acquireInitialRetryToken(retryTokenScope?: string) {
+    return super.acquireInitialRetryToken(retryTokenScope ?? '');
+  }
+}
+
+/**
  * A fresh SDK retry strategy for one client. `ConfiguredRetryStrategy` numbers retries from 1 when it
  * asks for a delay, which is the `n` of the formula; it keeps the SDK's retry quota.
  */
@@ -97,7 +109,7 @@ export function retryStrategyFor(
   random: () => number = Math.random,
 ): ConfiguredRetryStrategy {
   checkPolicy(policy);
-  return new ConfiguredRetryStrategy(policy.maxAttempts, (retry) => fullJitterDelayMs(policy, retry, random));
+  return new RecertRetryStrategy(policy.maxAttempts, (retry) => fullJitterDelayMs(policy, retry, random));
 }
 
 /** The shared part of an SDK client's configuration, to spread into `new XxxClient({...})`. */
