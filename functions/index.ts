@@ -1,3 +1,4 @@
+import type { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
@@ -9,9 +10,11 @@ import type { CampaignFunctionId } from '../workflows/campaign/functions.ts';
 import type { PacingSettings } from '../workflows/campaign/pacing.ts';
 import type { FunctionId } from '../workflows/rotate-device/functions.ts';
 import { createHandler as auditFanout } from './audit-fanout/handler.ts';
+import { pacingFromEnv } from './audit-fanout/pacing-env.ts';
 import { createHandler as campaignEnqueue } from './campaign-enqueue/handler.ts';
 import { createHandler as campaignPacer } from './campaign-pacer/handler.ts';
 import { createHandler as deviceReply } from './device-reply/handler.ts';
+import { AcmPcaIssuer, type AcmPcaSettings } from './issue-certificate/certificate-issuer.ts';
 import { createHandler as issueCertificate } from './issue-certificate/handler.ts';
 import { createHandler as onReconnect } from './on-reconnect/handler.ts';
 import { createHandler as outcomeRecorder } from './outcome-recorder/handler.ts';
@@ -45,6 +48,11 @@ export interface RotationFunctionsDeps extends RuntimeOptions {
   readonly campaignTableName?: string;
   /** The pacing the fan-out gives each audit's campaign; derived from AWS's default quotas by default. */
   readonly pacing?: PacingSettings;
+  /**
+   * An ACM Private CA signs the new certificates (with its client), as `CERTIFICATE_ISSUER=acm-pca`
+   * chooses on AWS; AWS IoT's CA otherwise.
+   */
+  readonly privateCa?: { readonly settings: AcmPcaSettings; readonly pca: ACMPCAClient };
   readonly requireCnMatch?: boolean;
   readonly acceptMissingRotationId?: boolean;
   readonly graceDays?: number;
@@ -71,13 +79,21 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
       campaignStateMachineArn:
         deps.campaignStateMachineArn ?? campaignStateMachineArnBeside(deps.stateMachineArn),
       ...(deps.checkNames ? { checkNames: deps.checkNames } : {}),
-      ...(deps.pacing ? { pacing: deps.pacing } : {}),
+      ...(deps.pacing
+        ? { pacing: deps.pacing }
+        : deps.privateCa
+          ? // A private CA's calls have quotas of their own (RegisterCertificateWithoutCA...).
+            { pacing: pacingFromEnv({ CERTIFICATE_ISSUER: 'acm-pca' }) }
+          : {}),
     }),
     'request-csr': requestCsr({ ...table, ...counted, iotData: deps.iotData }),
     'issue-certificate': issueCertificate({
       ...table,
       iot: deps.iot,
       iotData: deps.iotData,
+      ...(deps.privateCa
+        ? { issuer: new AcmPcaIssuer(deps.privateCa.settings, { pca: deps.privateCa.pca, iot: deps.iot }) }
+        : {}),
       ...(deps.requireCnMatch !== undefined ? { requireCnMatch: deps.requireCnMatch } : {}),
     }),
     'device-reply': deviceReply({

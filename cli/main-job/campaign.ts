@@ -52,6 +52,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     ports: { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 },
     // With a core to spare, the functions run beside the services rather than on their thread.
     functionWorkers: availableParallelism() > 1 ? 1 : 0,
+    ...(flags.privateCaDays !== undefined ? { privateCa: { validityDays: flags.privateCaDays } } : {}),
   });
   let fleet: FleetSimulator | undefined;
   try {

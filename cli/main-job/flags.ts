@@ -27,6 +27,8 @@ export interface MainJobFlags {
   readonly json: boolean;
   readonly seed: number;
   readonly offlineMinutes: number;
+  /** Issue the new certificates from a local ACM Private CA, valid this many days; none: AWS IoT's CA. */
+  readonly privateCaDays?: number;
 }
 
 export type ParsedFlags = { readonly help: true } | { readonly help: false; readonly flags: MainJobFlags };
@@ -51,6 +53,8 @@ rotation succeeded and every misbehaving device was refused without harm.
   --state-dir <dir>         where the local AWS keeps its state (default ${DEFAULT_STATE_DIR}); kept afterwards
   --fresh                   delete the state directory's earlier content first
   --offline-minutes <m>     how long (simulated) offline devices stay away (default ${DEFAULT_OFFLINE_MINUTES})
+  --private-ca-days <n>     issue the new certificates from a local ACM Private CA, valid n days,
+                            as a deployment with recert:issuer=acm-pca does (default: AWS IoT's CA)
   --timeout <seconds>       give up waiting after this many real seconds (default 300)
   --seed <n>                seed of the behaviour assignment (default 1)
   --json                    print the report as JSON on stdout
@@ -123,6 +127,9 @@ export function parseMainJobFlags(argv: readonly string[]): ParsedFlags {
         0,
         30 * 24 * 60,
       ),
+      ...(values['private-ca-days'] !== undefined
+        ? { privateCaDays: wholeNumber('--private-ca-days', values['private-ca-days'], 1, 3650) }
+        : {}),
     },
   };
 }
@@ -142,6 +149,7 @@ function parse(argv: readonly string[]) {
       timeout: { type: 'string' },
       seed: { type: 'string' },
       'offline-minutes': { type: 'string' },
+      'private-ca-days': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

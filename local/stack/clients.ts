@@ -1,4 +1,5 @@
 import { Agent } from 'node:http';
+import { ACMPCAClient } from '@aws-sdk/client-acm-pca';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IoTClient } from '@aws-sdk/client-iot';
@@ -21,6 +22,8 @@ export interface LocalClients {
   readonly sfn: SFNClient;
   readonly sns: SNSClient;
   readonly eventBridge: EventBridgeClient;
+  /** Only when the stack runs a private CA (`LocalAwsOptions.privateCa`). */
+  readonly pca?: ACMPCAClient;
 }
 
 /** Connections each local client may hold open to its service (the SDK's default is 50). */
@@ -54,6 +57,7 @@ export function localClients(endpoints: LocalEndpoints, region: string): LocalCl
     sfn: withoutCallLogging(new SFNClient(local(endpoints.stepFunctions))),
     sns: withoutCallLogging(new SNSClient(local(endpoints.sns))),
     eventBridge: new EventBridgeClient(local(endpoints.eventBridge)),
+    ...(endpoints.acmPca ? { pca: withoutCallLogging(new ACMPCAClient(local(endpoints.acmPca))) } : {}),
   };
 }
 

@@ -1,13 +1,15 @@
 // First: keeps the X-Ray SDK from hooking every promise of this process (see the module).
 import '../lambda/xray-manual-mode.ts';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { RotationFunctionsDeps } from '../../functions/index.ts';
 import type { CampaignSettings } from '../../workflows/campaign/settings.ts';
 import type { Settings } from '../../workflows/rotate-device/contract.ts';
+import { LocalAcmPcaServer } from '../acmpca/acmpca-server.ts';
+import { LocalPrivateCa } from '../acmpca/private-ca.ts';
 import { type Clock, ScaledClock } from '../clock.ts';
 import { DEFAULT_PORTS, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
 import { LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
@@ -35,6 +37,7 @@ import { type LocalSchedules, startSchedules } from './schedules.ts';
 import type { LocalAwsManifest, LocalCampaignResources, LocalEndpoints, LocalResources } from './types.ts';
 import {
   type FunctionConfig,
+  functionDeps,
   WORKER_FUNCTIONS_EXPORT,
   WORKER_FUNCTIONS_MODULE,
   type WorkerFunctionsInit,
@@ -60,6 +63,13 @@ export interface LocalAwsOptions {
   /** How long one campaign pacer turn lasts, in seconds of the local clock (60 as on AWS by default). */
   readonly pacerTickSeconds?: number;
   readonly audit?: Partial<AuditSettings>;
+  /**
+   * Run a local ACM Private CA and issue every rotation's certificate with it, as a deployment with
+   * `recert:issuer=acm-pca` does: IssueCertificate for `validityDays`, GetCertificate (answered
+   * RequestInProgressException `pollsBeforeReady` times first, 1 by default), then
+   * RegisterCertificateWithoutCA. Off by default (AWS IoT's CA issues).
+   */
+  readonly privateCa?: { readonly validityDays: number; readonly pollsBeforeReady?: number };
   /** Validity of certificates that IoT Core issues (AWS's: until 2049). */
   readonly issuedCertificateValidity?: IssuedValidity;
   /** The functions' settings, as their environment variables give them on AWS. */
@@ -115,6 +125,8 @@ export class LocalAws {
     private readonly closers: readonly (() => Promise<void>)[],
     private readonly claim: StateDirClaim,
     private readonly schedules: LocalSchedules,
+    /** The local ACM Private CA, when `privateCa` was asked for. */
+    readonly privateCa: LocalPrivateCa | undefined,
   ) {}
 
   static async start(options: LocalAwsOptions): Promise<LocalAws> {
@@ -236,7 +248,22 @@ export class LocalAws {
     const sfnPort = await sfnServer.start({ port: ports.stepFunctions, host: LOCAL_HOST });
     stack.add(() => sfnServer.close());
 
+    let privateCa: LocalPrivateCa | undefined;
+    let acmPcaUrl: string | undefined;
+    if (options.privateCa) {
+      privateCa = await LocalPrivateCa.openOrCreate(join(stateDir, 'acm-pca'), clock, {
+        region,
+        accountId,
+        ...(options.privateCa.pollsBeforeReady !== undefined
+          ? { pollsBeforeReady: options.privateCa.pollsBeforeReady }
+          : {}),
+      });
+      const pcaServer = new LocalAcmPcaServer(privateCa);
+      acmPcaUrl = await pcaServer.start();
+      stack.add(() => pcaServer.close());
+    }
     const endpoints: LocalEndpoints = {
+      ...(acmPcaUrl ? { acmPca: acmPcaUrl } : {}),
       stepFunctions: `http://${LOCAL_HOST}:${sfnPort}`,
       iot: iotEndpoints.http,
       iotData: iotEndpoints.http,
@@ -269,16 +296,16 @@ export class LocalAws {
       accountId,
       logLevel: options.functionLogLevel ?? 'SILENT',
       ...options.functionSettings,
+      ...(privateCa && options.privateCa
+        ? {
+            privateCaSettings: {
+              certificateAuthorityArn: privateCa.arn,
+              validityDays: options.privateCa.validityDays,
+            },
+          }
+        : {}),
     };
-    const functionArns = registerFunctions(functions, {
-      ...functionConfig,
-      db: clients.dynamodb,
-      iot: clients.iot,
-      iotData: clients.iotData,
-      sfn: clients.sfn,
-      sns: clients.sns,
-      clock,
-    });
+    const functionArns = registerFunctions(functions, functionDeps(functionConfig, clients, clock));
     if (options.functionWorkers) {
       const workers = await startFunctionWorkers(
         options.functionWorkers,
@@ -365,6 +392,7 @@ export class LocalAws {
       [...stack],
       claim,
       schedules,
+      privateCa,
     );
   }
 

@@ -16,6 +16,8 @@ export interface LocalEndpoints {
   readonly sns: string;
   /** http://127.0.0.1:port of EventBridge (awsJson1_1). */
   readonly eventBridge: string;
+  /** http://127.0.0.1:port of the local ACM Private CA (awsJson1_1), when the stack runs one. */
+  readonly acmPca?: string;
   /** MQTT over mutual TLS. */
   readonly mqtt: { readonly host: string; readonly port: number };
   /** PEM file of the root CA that signs the broker's server certificate: devices trust it. */

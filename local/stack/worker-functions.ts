@@ -3,15 +3,47 @@
  * (`registerFunctions`), with SDK clients of its own pointed at the same local endpoints and a clock
  * that reads the same time as the local AWS's.
  */
+
+import type { AcmPcaSettings } from '../../functions/issue-certificate/certificate-issuer.ts';
 import { ScaledClock, type ScaledClockOrigin } from '../clock.ts';
 import { FunctionRegistry, type LambdaHandler } from '../lambda/registry.ts';
-import { localClients } from './clients.ts';
+import { type LocalClients, localClients } from './clients.ts';
 import { registerFunctions } from './function-wiring.ts';
 import type { LocalEndpoints } from './types.ts';
 
 type FunctionDeps = Parameters<typeof registerFunctions>[1];
 /** The functions' settings and resource names: everything but the clients and the clock. */
-export type FunctionConfig = Omit<FunctionDeps, 'db' | 'iot' | 'iotData' | 'sfn' | 'sns' | 'clock'>;
+export type FunctionConfig = Omit<
+  FunctionDeps,
+  'db' | 'iot' | 'iotData' | 'sfn' | 'sns' | 'clock' | 'privateCa'
+> & {
+  /** The local private CA the issue function asks, when the stack runs one. */
+  readonly privateCaSettings?: AcmPcaSettings;
+};
+
+/** The functions' dependencies from their plain configuration and a set of clients. */
+export function functionDeps(
+  config: FunctionConfig,
+  clients: LocalClients,
+  clock: FunctionDeps['clock'],
+): FunctionDeps {
+  const { privateCaSettings, ...rest } = config;
+  if (privateCaSettings && !clients.pca) {
+    throw new Error('the functions are set to use a private CA, but no ACM PCA endpoint was given');
+  }
+  return {
+    ...rest,
+    db: clients.dynamodb,
+    iot: clients.iot,
+    iotData: clients.iotData,
+    sfn: clients.sfn,
+    sns: clients.sns,
+    ...(clock ? { clock } : {}),
+    ...(privateCaSettings && clients.pca
+      ? { privateCa: { settings: privateCaSettings, pca: clients.pca } }
+      : {}),
+  };
+}
 
 export interface WorkerFunctionsInit {
   readonly endpoints: LocalEndpoints;
@@ -27,15 +59,7 @@ export async function buildWorkerFunctions(init: unknown): Promise<Record<string
   const { endpoints, region, accountId, clock, config } = init as WorkerFunctionsInit;
   const clients = localClients(endpoints, region);
   const registry = new FunctionRegistry(region, accountId);
-  registerFunctions(registry, {
-    ...config,
-    db: clients.dynamodb,
-    iot: clients.iot,
-    iotData: clients.iotData,
-    sfn: clients.sfn,
-    sns: clients.sns,
-    clock: ScaledClock.resume(clock),
-  });
+  registerFunctions(registry, functionDeps(config, clients, ScaledClock.resume(clock)));
   return Object.fromEntries(registry.list().map((fn) => [fn.name, fn.handler]));
 }
 

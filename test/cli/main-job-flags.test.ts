@@ -20,6 +20,7 @@ describe('npm start flags', () => {
     expect(flags.clockSpeed).toBe(DEFAULT_CLOCK_SPEED);
     expect(flags.fresh).toBe(false);
     expect(flags.json).toBe(false);
+    expect(flags.privateCaDays).toBeUndefined();
   });
 
   it('reads every flag', () => {
@@ -38,6 +39,8 @@ describe('npm start flags', () => {
       '--fresh',
       '--timeout',
       '90',
+      '--private-ca-days',
+      '90',
       '--json',
     ]);
     // Assess
@@ -50,6 +53,7 @@ describe('npm start flags', () => {
       fresh: true,
       timeoutSeconds: 90,
       json: true,
+      privateCaDays: 90,
     });
     expect([...flags.mix.keys()]).toEqual(['healthy', 'offline', 'crt_err']);
   });
@@ -67,6 +71,7 @@ describe('npm start flags', () => {
     [['--mix', 'healthy=90,sleepy=10'], /--mix: unknown behaviour "sleepy"/],
     [['--mix', 'healthy'], /--mix: "healthy" is not name=weight/],
     [['--timeout', '0'], /--timeout must be a number above 0/],
+    [['--private-ca-days', '0'], /--private-ca-days must be between 1 and 3650/],
     [['--bogus'], /Unknown option '--bogus'/],
     [['--devices'], /--devices/],
     [['extra'], /positional/i],

@@ -32,7 +32,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 const DEVICE_CA_NAME = 'CN=recert local device CA, O=recert, C=US';
 
-interface KeyedCertificate {
+export interface KeyedCertificate {
   readonly certificate: ParsedCertificate;
   /** For the library that signs the authorities' own certificates. */
   readonly privateKey: CryptoKey;
@@ -57,14 +57,7 @@ export class LocalCertificateAuthority {
     readonly root: KeyedCertificate,
     readonly deviceCa: KeyedCertificate,
   ) {
-    const parsed = new x509.X509Certificate(deviceCa.certificate.der);
-    const keyId = parsed.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-    if (keyId === undefined) throw new Error('the device CA certificate has no subject key identifier');
-    this.issuer = {
-      nameDer: new Uint8Array(parsed.subjectName.toArrayBuffer()),
-      keyIdentifier: Buffer.from(keyId, 'hex'),
-      privateKey: deviceCa.signingKey,
-    };
+    this.issuer = issuerOf(deviceCa, 'the device CA');
   }
 
   static async openOrCreate(dir: string, clock: Clock): Promise<LocalCertificateAuthority> {
@@ -76,23 +69,9 @@ export class LocalCertificateAuthority {
       serverKeyPem: join(dir, 'server.key'),
     };
     const notBefore = Math.min(Date.now(), clock.now()) - 2 * DAY_MS;
-    const root = await loadOrCreate(dir, 'root-ca', async () => {
-      const keys = await subtle.generateKey(EC_P256, true, ['sign', 'verify']);
-      const cert = await x509.X509CertificateGenerator.createSelfSigned({
-        serialNumber: serial(),
-        name: 'CN=recert local root CA, O=recert, C=US',
-        notBefore: new Date(notBefore),
-        notAfter: new Date(AUTHORITY_NOT_AFTER),
-        keys,
-        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-        extensions: [
-          new x509.BasicConstraintsExtension(true, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-          await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-        ],
-      });
-      return { keys, cert };
-    });
+    const root = await loadOrCreate(dir, 'root-ca', () =>
+      createSelfSignedAuthority('CN=recert local root CA, O=recert, C=US', notBefore),
+    );
     const deviceCa = await loadOrCreate(dir, 'device-ca', async () => {
       const keys = await subtle.generateKey(EC_P256, true, ['sign', 'verify']);
       const cert = await signWith(root, {
@@ -133,6 +112,40 @@ export class LocalCertificateAuthority {
   deviceCaPem(): string {
     return this.deviceCa.certificate.pem;
   }
+}
+
+/** What `issueCertificate` needs of an authority: its name, key identifier and signing key. */
+export function issuerOf(authority: KeyedCertificate, what: string): Issuer {
+  const parsed = new x509.X509Certificate(authority.certificate.der);
+  const keyId = parsed.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  if (keyId === undefined) throw new Error(`${what} certificate has no subject key identifier`);
+  return {
+    nameDer: new Uint8Array(parsed.subjectName.toArrayBuffer()),
+    keyIdentifier: Buffer.from(keyId, 'hex'),
+    privateKey: authority.signingKey,
+  };
+}
+
+/** A self-signed EC P-256 authority certificate (a root), valid from `notBefore` to 2099. */
+export async function createSelfSignedAuthority(
+  name: string,
+  notBefore: number,
+): Promise<{ keys: CryptoKeyPair; cert: x509.X509Certificate }> {
+  const keys = await subtle.generateKey(EC_P256, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name,
+    notBefore: new Date(notBefore),
+    notAfter: new Date(AUTHORITY_NOT_AFTER),
+    keys,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { keys, cert };
 }
 
 function serial(): string {
@@ -193,7 +206,8 @@ async function signWith(issuer: KeyedCertificate, request: AuthorityRequest): Pr
   });
 }
 
-async function loadOrCreate(
+/** An authority's certificate and key from `<dir>/<name>.pem|.key`, made by `create` the first time. */
+export async function loadOrCreate(
   dir: string,
   name: string,
   create: () => Promise<{ keys: CryptoKeyPair; cert: x509.X509Certificate }>,

@@ -1,0 +1,141 @@
+/**
+ * The local ACM Private CA's API on loopback: awsJson1_1 (`X-Amz-Target: ACMPrivateCA.<Operation>`),
+ * the three operations recert's private-CA issuer makes. Errors carry their name in `__type`, as the
+ * SDK reads them; a body that is not what the operation takes is a ValidationException naming it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { LOCAL_HOST } from '../config.ts';
+import { AcmPcaError, type LocalPrivateCa } from './private-ca.ts';
+
+const MAX_BODY_BYTES = 256 * 1024;
+const TARGET_PREFIX = 'ACMPrivateCA.';
+
+const Describe = z.object({ CertificateAuthorityArn: z.string() });
+const Issue = z.object({
+  CertificateAuthorityArn: z.string(),
+  /** A blob: base64 on the wire. */
+  Csr: z.string(),
+  SigningAlgorithm: z.string(),
+  Validity: z.object({ Type: z.string(), Value: z.number() }),
+  IdempotencyToken: z.string().max(36).optional(),
+});
+const Get = z.object({ CertificateAuthorityArn: z.string(), CertificateArn: z.string() });
+
+interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export function handleAcmPca(ca: LocalPrivateCa, operation: string, text: string): Reply {
+  let body: unknown;
+  try {
+    body = text === '' ? {} : JSON.parse(text);
+  } catch {
+    return failure('SerializationException', 'the request body is not JSON');
+  }
+  const parsed = <T>(schema: z.ZodType<T>): T | Reply => {
+    const result = schema.safeParse(body);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    return failure(
+      'ValidationException',
+      `${operation}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+    );
+  };
+  try {
+    switch (operation) {
+      case 'DescribeCertificateAuthority': {
+        const input = parsed(Describe);
+        return isReply(input) ? input : ok(ca.describe(input.CertificateAuthorityArn));
+      }
+      case 'IssueCertificate': {
+        const input = parsed(Issue);
+        if (isReply(input)) return input;
+        return ok(
+          ca.issue({
+            CertificateAuthorityArn: input.CertificateAuthorityArn,
+            csrPem: Buffer.from(input.Csr, 'base64').toString('utf8'),
+            SigningAlgorithm: input.SigningAlgorithm,
+            Validity: input.Validity,
+            IdempotencyToken: input.IdempotencyToken,
+          }),
+        );
+      }
+      case 'GetCertificate': {
+        const input = parsed(Get);
+        return isReply(input) ? input : ok(ca.get(input.CertificateAuthorityArn, input.CertificateArn));
+      }
+      default:
+        return failure('UnknownOperationException', `the local ACM PCA has no operation ${operation}`);
+    }
+  } catch (error) {
+    if (error instanceof AcmPcaError) return failure(error.type, error.message);
+    throw error;
+  }
+}
+
+const ok = (body: unknown): Reply => ({ status: 200, body });
+const failure = (type: string, message: string): Reply => ({ status: 400, body: { __type: type, message } });
+const isReply = (value: unknown): value is Reply =>
+  typeof value === 'object' && value !== null && 'status' in value && 'body' in value;
+
+export class LocalAcmPcaServer {
+  private readonly server: Server;
+
+  constructor(private readonly ca: LocalPrivateCa) {
+    this.server = createServer((req, res) => {
+      void this.serve(req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(
+          JSON.stringify({
+            __type: 'InternalFailure',
+            message: error instanceof Error ? error.message : String(error),
+          }),
+        );
+      });
+    });
+  }
+
+  /** Listens on loopback; 0 picks a free port. Returns the endpoint URL. */
+  async start(port = 0): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, LOCAL_HOST, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('ACM PCA server has no TCP address');
+    return `http://${LOCAL_HOST}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      size += buffer.length;
+      if (size > MAX_BODY_BYTES) {
+        res.writeHead(413, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ __type: 'ValidationException', message: 'request body too large' }));
+        return;
+      }
+      chunks.push(buffer);
+    }
+    const target = req.headers['x-amz-target'];
+    const reply =
+      typeof target === 'string' && target.startsWith(TARGET_PREFIX)
+        ? handleAcmPca(this.ca, target.slice(TARGET_PREFIX.length), Buffer.concat(chunks).toString('utf8'))
+        : failure('UnknownOperationException', `expected X-Amz-Target: ${TARGET_PREFIX}<Operation>`);
+    res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1' });
+    res.end(JSON.stringify(reply.body));
+  }
+}
