@@ -10,6 +10,8 @@ export interface StartLocalAwsOptions {
   readonly stateDir: string;
   /** Clock speed: 1 is real time (default), 3600 makes an hour pass in a second. */
   readonly clockSpeed?: number;
+  /** Issue new certificates from a local ACM Private CA valid this many days (IoT's own CA otherwise). */
+  readonly privateCaDays?: number;
   /** Fixed ports; the defaults of `local/config.ts` otherwise (0: any free port). */
   readonly ports?: Partial<Record<'stepFunctions' | 'iot' | 'mqtt' | 'dynamodb' | 'events', number>>;
   /** Where the services' log lines go (the CLI sends them to stderr). */

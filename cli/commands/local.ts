@@ -25,7 +25,7 @@ import { manifestPath, processAlive, readManifest } from '../target/manifest.ts'
 import { probeTcp, probeUrl } from '../target/probe.ts';
 import { stateDirOf } from '../target/resolve-target.ts';
 
-const LOCAL_HELP = `Usage: recert local up [--state-dir <dir>] [--clock-speed <n>] [--any-ports]
+const LOCAL_HELP = `Usage: recert local up [--state-dir <dir>] [--clock-speed <n>] [--any-ports] [--private-ca-days <n>]
        recert local down [--state-dir <dir>] [--timeout <seconds>]
        recert local status [--state-dir <dir>] [--json]
 
@@ -41,6 +41,8 @@ restart. Other recert commands reach it with --local (or RECERT_LOCAL=1).
   --clock-speed <n>     up: time runs n times faster (e.g. 3600: an hour per second)
   --any-ports           up: listen on free ports instead of the defaults (4583-4586, 8883); the
                         manifest tells the other commands where
+  --private-ca-days <n> up: issue new certificates from a local ACM Private CA, valid n days (as
+                        recert:issuer=acm-pca), instead of IoT's own CA
   --timeout <seconds>   down: how long to wait for the process to exit (default 30)
   --json                status: machine-readable output
   -h, --help            this help
@@ -82,7 +84,7 @@ async function liveManifest(stateDir: string): Promise<LocalAwsManifest | undefi
 async function up(
   context: CommandContext,
   stateDir: string,
-  settings: { clockSpeed: number | undefined; anyPorts: boolean },
+  settings: { clockSpeed: number | undefined; anyPorts: boolean; privateCaDays: number | undefined },
   load: ControlLoader,
 ) {
   const { io } = context;
@@ -109,6 +111,7 @@ async function up(
       stateDir,
       ...(settings.clockSpeed !== undefined ? { clockSpeed: settings.clockSpeed } : {}),
       ...(settings.anyPorts ? { ports: { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } } : {}),
+      ...(settings.privateCaDays !== undefined ? { privateCaDays: settings.privateCaDays } : {}),
       log: (line) => io.stderr(line),
     });
   } catch (error) {
@@ -134,6 +137,7 @@ async function up(
   io.stdout(`  DynamoDB        ${endpoints.dynamodb}`);
   io.stdout(`  SNS             ${endpoints.sns}`);
   io.stdout(`  EventBridge     ${endpoints.eventBridge}`);
+  if (endpoints.acmPca) io.stdout(`  ACM Private CA  ${endpoints.acmPca}`);
   io.stdout(`Manifest ${manifestPath(stateDir)}. Stop with Ctrl-C or "recert local down".`);
   await waitForSignal(io);
   io.stderr('Stopping the local AWS...');
@@ -258,8 +262,13 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
       }
       if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
       const stateDir = stateDirOf(values, context.io);
-      if (sub !== 'up' && (values['clock-speed'] !== undefined || values['any-ports'])) {
-        throw new UsageError('--clock-speed and --any-ports go with "local up"');
+      if (
+        sub !== 'up' &&
+        (values['clock-speed'] !== undefined ||
+          values['any-ports'] ||
+          values['private-ca-days'] !== undefined)
+      ) {
+        throw new UsageError('--clock-speed, --any-ports and --private-ca-days go with "local up"');
       }
       if (sub !== 'down' && values.timeout !== undefined)
         throw new UsageError('--timeout goes with "local down"');
@@ -272,7 +281,22 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
               `--clock-speed ${JSON.stringify(speedText)} is not a number from 0 to 1000000`,
             );
           }
-          return up(context, stateDir, { clockSpeed: speed, anyPorts: values['any-ports'] === true }, load);
+          const daysText = values['private-ca-days'];
+          const privateCaDays = daysText === undefined ? undefined : Number(daysText);
+          if (
+            privateCaDays !== undefined &&
+            !(/^\d+$/.test(daysText ?? '') && privateCaDays >= 1 && privateCaDays <= 3650)
+          ) {
+            throw new UsageError(
+              `--private-ca-days ${JSON.stringify(daysText)} is not a whole number of days from 1 to 3650`,
+            );
+          }
+          return up(
+            context,
+            stateDir,
+            { clockSpeed: speed, anyPorts: values['any-ports'] === true, privateCaDays },
+            load,
+          );
         }
         case 'down': {
           const timeout = values.timeout === undefined ? 30 : Number(values.timeout);
@@ -303,6 +327,7 @@ function parseLocalArgs(args: string[]) {
       'state-dir': { type: 'string' },
       'clock-speed': { type: 'string' },
       'any-ports': { type: 'boolean' },
+      'private-ca-days': { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -19,6 +19,7 @@ export const LocalAwsManifestSchema = z.object({
     eventBridge: Url,
     mqtt: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535) }),
     rootCaPath: z.string(),
+    acmPca: Url.optional(),
   }),
   resources: z.object({
     region: z.string().min(1),

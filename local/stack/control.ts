@@ -9,6 +9,7 @@ export async function startLocalAws(options: StartLocalAwsOptions): Promise<Runn
     ...(options.clockSpeed !== undefined ? { clockSpeed: options.clockSpeed } : {}),
     ...(options.ports ? { ports: options.ports } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.privateCaDays !== undefined ? { privateCa: { validityDays: options.privateCaDays } } : {}),
     // With a core to spare, the functions run beside the services rather than on their thread.
     functionWorkers: availableParallelism() > 1 ? 1 : 0,
   });

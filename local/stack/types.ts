@@ -17,7 +17,7 @@ export interface LocalEndpoints {
   /** http://127.0.0.1:port of EventBridge (awsJson1_1). */
   readonly eventBridge: string;
   /** http://127.0.0.1:port of the local ACM Private CA (awsJson1_1), when the stack runs one. */
-  readonly acmPca?: string;
+  readonly acmPca?: string | undefined;
   /** MQTT over mutual TLS. */
   readonly mqtt: { readonly host: string; readonly port: number };
   /** PEM file of the root CA that signs the broker's server certificate: devices trust it. */

@@ -157,7 +157,7 @@ describe('recert local up', () => {
     const out: string[] = [];
     // Act
     const running: Promise<number> = runCli(
-      ['local', 'up', '--state-dir', stateDir, '--clock-speed', '60'],
+      ['local', 'up', '--state-dir', stateDir, '--clock-speed', '60', '--private-ca-days', '90'],
       {
         stdout: (line) => {
           out.push(line);
@@ -171,7 +171,9 @@ describe('recert local up', () => {
       {
         loadLocalAws: async () => ({
           startLocalAws: async (options) => {
-            calls.push(`start ${options.stateDir} speed=${options.clockSpeed}`);
+            calls.push(
+              `start ${options.stateDir} speed=${options.clockSpeed} privateCaDays=${options.privateCaDays}`,
+            );
             return { manifest: manifestFor(process.pid, 4583), stop: async () => void calls.push('stop') };
           },
         }),
@@ -180,7 +182,7 @@ describe('recert local up', () => {
     const code: CliRun['code'] = await running;
     // Assess
     expect(code).toBe(EXIT.ok);
-    expect(calls).toEqual([`start ${stateDir} speed=60`, 'stop']);
+    expect(calls).toEqual([`start ${stateDir} speed=60 privateCaDays=90`, 'stop']);
     expect(out.join('\n')).toMatch(/Step Functions\s+http:\/\/127\.0\.0\.1:4583/);
     expect(out.join('\n')).toContain('clock speed 60');
   });

@@ -92,7 +92,15 @@ describe('usage errors exit 2 and name what was wrong', () => {
     [['status', '--top', '0'], /--top "0" is not a whole number from 1 to 100/],
     [['local'], /local needs a subcommand/],
     [['local', 'sideways'], /unknown subcommand "local sideways"/],
-    [['local', 'status', '--clock-speed', '5'], /--clock-speed and --any-ports go with "local up"/],
+    [
+      ['local', 'status', '--clock-speed', '5'],
+      /--clock-speed, --any-ports and --private-ca-days go with "local up"/,
+    ],
+    [
+      ['local', 'up', '--private-ca-days', '0'],
+      /--private-ca-days "0" is not a whole number of days from 1 to 3650/,
+    ],
+    [['local', 'up', '--private-ca-days', '1.5'], /--private-ca-days "1.5" is not a whole number/],
   ])('%j', async (argv, message) => {
     // Act: no target is reachable, so a usage error must be found before connecting.
     const result = await run(argv, { RECERT_LOCAL: '1' });
