@@ -9,6 +9,7 @@
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import { parseCsr, toPem } from '../iot/ca/certificates.ts';
 import type { Issuer } from '../iot/ca/issue-certificate.ts';
@@ -63,9 +64,18 @@ export interface PrivateCaOptions {
   readonly pollsBeforeReady?: number;
 }
 
-interface TokenEntry {
-  readonly certificateArn: string;
-  readonly at: number;
+const TokenEntry = z.object({ certificateArn: z.string(), at: z.number() });
+type TokenEntry = z.infer<typeof TokenEntry>;
+
+/** The certificate an idempotency token got; a missing or unreadable entry (a torn write) is none. */
+function readTokenEntry(path: string): TokenEntry | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const parsed = TokenEntry.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class LocalPrivateCa {
@@ -145,10 +155,9 @@ export class LocalPrivateCa {
       input.IdempotencyToken === undefined
         ? undefined
         : join(this.dir, 'tokens', sha256Hex(`${input.CertificateAuthorityArn}\n${input.IdempotencyToken}`));
-    if (tokenPath && existsSync(tokenPath)) {
-      const entry = JSON.parse(readFileSync(tokenPath, 'utf8')) as TokenEntry;
-      if (now - entry.at <= IDEMPOTENCY_WINDOW_MS) return { CertificateArn: entry.certificateArn };
-    }
+    const earlier = tokenPath ? readTokenEntry(tokenPath) : undefined;
+    if (earlier && now - earlier.at <= IDEMPOTENCY_WINDOW_MS)
+      return { CertificateArn: earlier.certificateArn };
     let csr: ReturnType<typeof parseCsr>;
     try {
       csr = parseCsr(input.csrPem);

@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -97,6 +97,19 @@ describe('the local ACM Private CA', () => {
     const c = await pca.send(issue(ca.arn));
     expect(b.CertificateArn).toBe(a.CertificateArn);
     expect(c.CertificateArn).not.toBe(a.CertificateArn);
+  });
+
+  it('issues anew, without failing, when a token entry on disk is torn', async () => {
+    // Prepare: the entry of token attempt-2 cut short, as a crash mid-write would leave it.
+    const { ca, pca, stateDir } = await running();
+    const first = await pca.send(issue(ca.arn, { IdempotencyToken: 'attempt-2' }));
+    const entry = createHash('sha256').update(`${ca.arn}\nattempt-2`).digest('hex');
+    writeFileSync(join(stateDir, 'acm-pca', 'tokens', entry), '{"certificateArn":"arn:aws:acm');
+    // Act
+    const again = await pca.send(issue(ca.arn, { IdempotencyToken: 'attempt-2' }));
+    // Assess
+    expect(again.CertificateArn).toMatch(/\/certificate\/[0-9a-f]+$/);
+    expect(again.CertificateArn).not.toBe(first.CertificateArn);
   });
 
   it('still answers for what it issued after a restart on the same state directory, under the same ARN', async () => {
