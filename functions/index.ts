@@ -7,10 +7,9 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { CAMPAIGN_STATE_MACHINE } from '../workflows/campaign/contract.ts';
 import type { CampaignFunctionId } from '../workflows/campaign/functions.ts';
-import type { PacingSettings } from '../workflows/campaign/pacing.ts';
+import { derivePacing, type PacingSettings } from '../workflows/campaign/pacing.ts';
 import type { FunctionId } from '../workflows/rotate-device/functions.ts';
 import { createHandler as auditFanout } from './audit-fanout/handler.ts';
-import { pacingFromEnv } from './audit-fanout/pacing-env.ts';
 import { createHandler as campaignEnqueue } from './campaign-enqueue/handler.ts';
 import { createHandler as campaignPacer } from './campaign-pacer/handler.ts';
 import { createHandler as deviceReply } from './device-reply/handler.ts';
@@ -83,7 +82,7 @@ export function createRotationFunctions(deps: RotationFunctionsDeps): Record<Fun
         ? { pacing: deps.pacing }
         : deps.privateCa
           ? // A private CA's calls have quotas of their own (RegisterCertificateWithoutCA...).
-            { pacing: pacingFromEnv({ CERTIFICATE_ISSUER: 'acm-pca' }) }
+            { pacing: derivePacing({ issuer: 'acm-pca' }) }
           : {}),
     }),
     'request-csr': requestCsr({ ...table, ...counted, iotData: deps.iotData }),

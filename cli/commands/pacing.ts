@@ -15,7 +15,7 @@ import {
   QUOTED_APIS,
   type QuotedApi,
 } from '../../workflows/campaign/quotas.ts';
-import { ISSUER_KINDS, type IssuerKind } from '../../workflows/rotate-device/api-calls.ts';
+import { ISSUER_KINDS, type IssuerKind, issuerKindOf } from '../../workflows/rotate-device/api-calls.ts';
 import { GLOBAL_OPTIONS_HELP, intFlag, numberFlag, parseCommandLine } from '../args.ts';
 import { percent, rate } from '../campaigns/progress.ts';
 import type { Command } from '../command.ts';
@@ -69,7 +69,7 @@ export function devicesFlag(text: string | undefined): number[] {
 /** `--issuer acm-pca`: whose calls make the new certificate. */
 export function issuerFlag(text: string | undefined): IssuerKind {
   if (text === undefined) return 'aws-iot';
-  const issuer = ISSUER_KINDS.find((kind) => kind === text.trim());
+  const issuer = issuerKindOf(text);
   if (issuer === undefined) {
     throw new UsageError(`--issuer ${JSON.stringify(text)} is not one of ${ISSUER_KINDS.join(', ')}`);
   }

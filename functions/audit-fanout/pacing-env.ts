@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { type DerivedPacing, derivePacing, type PacingSettings } from '../../workflows/campaign/pacing.ts';
-import { ISSUER_KINDS, type IssuerKind } from '../../workflows/rotate-device/api-calls.ts';
+import { ISSUER_KINDS, type IssuerKind, issuerKindOf } from '../../workflows/rotate-device/api-calls.ts';
 
 export const PACING_ENV_NAMES = {
   startsPerSecond: 'PACING_STARTS_PER_SECOND',
@@ -59,7 +59,7 @@ function quotasOf(env: Readonly<Record<string, string | undefined>>): Record<str
 function issuerOf(env: Readonly<Record<string, string | undefined>>): IssuerKind {
   const text = env[PACING_ENV_NAMES.issuer];
   if (text === undefined || text.trim() === '') return 'aws-iot';
-  const issuer = ISSUER_KINDS.find((kind) => kind === text.trim());
+  const issuer = issuerKindOf(text);
   if (issuer === undefined) {
     throw new PacingConfigurationError(
       `environment variable ${PACING_ENV_NAMES.issuer} must be one of ${ISSUER_KINDS.join(', ')}, got ${JSON.stringify(text)}`,

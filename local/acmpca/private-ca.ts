@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import { parseCsr, toPem } from '../iot/ca/certificates.ts';
-import type { Issuer } from '../iot/ca/issue-certificate.ts';
-import { issueCertificate } from '../iot/ca/issue-certificate.ts';
+import { type Issuer, issueCertificate } from '../iot/ca/issue-certificate.ts';
 import {
   createSelfSignedAuthority,
   issuerOf,

@@ -13,6 +13,12 @@ export type ApiCalls = Readonly<Partial<Record<QuotedApi, number>>>;
 export const ISSUER_KINDS = ['aws-iot', 'acm-pca'] as const;
 export type IssuerKind = (typeof ISSUER_KINDS)[number];
 
+/** The issuer a setting names (surrounding spaces ignored), or undefined when it names none. */
+export function issuerKindOf(text: string): IssuerKind | undefined {
+  const trimmed = text.trim();
+  return ISSUER_KINDS.find((kind) => kind === trimmed);
+}
+
 /**
  * The calls that make the new certificate. AWS IoT signs it in one call. A private CA issues it,
  * is asked for it (the first GetCertificate usually finds it still being signed, so two are

@@ -3,8 +3,8 @@ import { fstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ExecutionRecord } from '../../../local/stepfunctions/model.ts';
-import { Store, type StoredState } from '../../../local/stepfunctions/store.ts';
+import { Store } from '../../../local/stepfunctions/store.ts';
+import { empty, execution } from './store-fixtures.ts';
 
 /**
  * The engine's log closes (the local AWS stops, or compaction starts a new log) while a group's
@@ -32,29 +32,6 @@ vi.mock('node:fs', async (importOriginal) => {
     { __promisify__: actual.fdatasync.__promisify__ },
   );
   return { ...actual, default: { ...actual, fdatasync }, fdatasync };
-});
-
-const execution: ExecutionRecord = {
-  arn: 'arn:aws:states:us-east-1:000000000000:execution:m:e',
-  machineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:m',
-  name: 'e',
-  definitionHash: 'h1',
-  roleArn: 'arn:aws:iam::000000000000:role/r',
-  status: 'RUNNING',
-  startDate: 2,
-  input: '{}',
-  redriveCount: 0,
-  billed: 1,
-  nextFrame: 1,
-  nextEventId: 2,
-};
-
-const empty = (): StoredState => ({
-  machines: new Map(),
-  definitions: new Map(),
-  executions: new Map(),
-  frames: new Map(),
-  events: new Map(),
 });
 
 const dirs: string[] = [];

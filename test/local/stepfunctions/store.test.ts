@@ -2,61 +2,8 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type {
-  ExecutionRecord,
-  Frame,
-  HistoryEvent,
-  MachineRecord,
-} from '../../../local/stepfunctions/model.ts';
 import { Store, type StoredState } from '../../../local/stepfunctions/store.ts';
-
-const machine: MachineRecord = {
-  arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:m',
-  name: 'm',
-  definitionHash: 'h1',
-  roleArn: 'arn:aws:iam::000000000000:role/r',
-  type: 'STANDARD',
-  creationDate: 1,
-  revisionId: 'r1',
-};
-const execution: ExecutionRecord = {
-  arn: 'arn:aws:states:us-east-1:000000000000:execution:m:e',
-  machineArn: machine.arn,
-  name: 'e',
-  definitionHash: 'h1',
-  roleArn: machine.roleArn,
-  status: 'RUNNING',
-  startDate: 2,
-  input: '{}',
-  redriveCount: 0,
-  billed: 1,
-  nextFrame: 1,
-  nextEventId: 2,
-};
-const frame: Frame = {
-  id: '0',
-  container: 'root',
-  index: 0,
-  status: 'running',
-  state: 'W',
-  input: { a: 1 },
-  enteredAt: 3,
-  variables: {},
-  outer: {},
-  phase: { kind: 'wait', until: 99 },
-  retries: [],
-  children: [],
-  lastEventId: 1,
-};
-const event: HistoryEvent = { id: 1, previousEventId: 0, timestamp: 2, type: 'ExecutionStarted' };
-
-const empty = (): StoredState => ({
-  machines: new Map(),
-  definitions: new Map(),
-  executions: new Map(),
-  frames: new Map(),
-  events: new Map(),
-});
+import { empty, event, execution, frame, machine } from './store-fixtures.ts';
 
 describe('the write-ahead store', () => {
   const dirs: string[] = [];
