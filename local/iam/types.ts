@@ -1,0 +1,83 @@
+/**
+ * The local AWS's identity and access model: the policy documents AWS's IAM evaluates, who signs a
+ * request, what an operation asks to be allowed, and what a refused request is answered with.
+ */
+
+/** A condition block: operator → condition key → value(s), as IAM writes it. */
+export type ConditionBlock = Readonly<
+  Record<string, Readonly<Record<string, string | boolean | number | readonly (string | boolean | number)[]>>>
+>;
+
+export interface PolicyStatement {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action?: string | readonly string[];
+  readonly NotAction?: string | readonly string[];
+  readonly Resource?: string | readonly string[];
+  readonly NotResource?: string | readonly string[];
+  /** Resource policies only: `{ Service: 'iot.amazonaws.com' }`, `{ AWS: '<arn>' }` or `'*'`. */
+  readonly Principal?: string | Readonly<Record<string, string | readonly string[]>>;
+  readonly Condition?: ConditionBlock;
+}
+
+export interface PolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: readonly PolicyStatement[];
+}
+
+/**
+ * The request context IAM evaluates a statement against. Keys are condition keys as AWS spells them
+ * (`aws:SourceArn`, `dynamodb:LeadingKeys`); a multivalued key (LeadingKeys) holds an array.
+ */
+export type RequestContext = Readonly<Record<string, string | readonly string[]>>;
+
+/** One action on one resource: what a single IAM authorization decides. */
+export interface AuthorizationRequest {
+  /** `service:Action`, e.g. `iot:AttachPolicy`. */
+  readonly action: string;
+  /** The resource's ARN, or `*` for an action that the authorization reference gives no resource type. */
+  readonly resource: string;
+  readonly context: RequestContext;
+}
+
+export type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
+
+/** Who made a request: a role session (functions, state machines, rules, the operator) or the admin. */
+export interface Principal {
+  /** `arn:aws:sts::<account>:assumed-role/<role>/<session>`, or `arn:aws:iam::<account>:root`. */
+  readonly arn: string;
+  /** `arn:aws:iam::<account>:role/<role>` for a role session. */
+  readonly roleArn?: string;
+  /** Identity-based policies; ignored for the administrator. */
+  readonly policies: readonly PolicyDocument[];
+  /** Credentials nobody configured act as the local account's administrator (everything allowed). */
+  readonly administrator: boolean;
+}
+
+/** Static credentials the local identity store issued for a role session. */
+export interface LocalCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/**
+ * Why a request was refused, in protocol-neutral form; each server renders it in its own wire shape
+ * (restJson1 `x-amzn-ErrorType`, awsJson `__type`, awsQuery `<Error><Code>`).
+ */
+export interface AuthFailure {
+  /** AWS's error code for this service, e.g. `AccessDeniedException`, `AuthorizationError`. */
+  readonly code: string;
+  readonly message: string;
+  readonly status: number;
+}
+
+/** The raw HTTP request a server received, as SigV4 verification needs it. */
+export interface SignedHttpRequest {
+  readonly method: string;
+  /** The request target's path as sent (still percent-encoded). */
+  readonly rawPath: string;
+  /** The request target's query string as sent, without `?` ('' when none). */
+  readonly rawQuery: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Buffer;
+}
