@@ -81,3 +81,21 @@ export interface SignedHttpRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: Buffer;
 }
+
+/**
+ * What a local server asks before it runs an operation: `undefined` to go on, or the refusal to answer
+ * in its own wire shape. `input` is the parsed request as the service's operation map reads it
+ * (restJson1: `{ pathParams, query, headers, body }`; awsJson: the JSON body; awsQuery: the form).
+ */
+export type AccessCheck = (request: SignedHttpRequest, operation: string, input: unknown) => AuthFailure | undefined;
+
+/** Who asks Lambda to invoke a function: a role session (identity policies) or an AWS service (resource policy). */
+export type InvokeCaller =
+  | { readonly kind: 'principal'; readonly principal: Principal }
+  | {
+      readonly kind: 'service';
+      /** e.g. `iot.amazonaws.com`, `sns.amazonaws.com`, `events.amazonaws.com`. */
+      readonly service: string;
+      readonly sourceArn: string;
+      readonly sourceAccount: string;
+    };
