@@ -25,8 +25,11 @@ import {
   type SessionFacts,
 } from './lifecycle-events.ts';
 
-/** AWS IoT's MQTT payload limit. */
+/** AWS IoT's message payload limit (128 KB, AWS's KB being 1,024 bytes), for every publish. */
 export const MAX_MQTT_PAYLOAD_BYTES = 128 * 1024;
+/** What AWS IoT reports for a publish over the limit (the disconnect reason is CLIENT_ERROR). */
+export const PAYLOAD_LIMIT_EXCEEDED =
+  'PAYLOAD_LIMIT_EXCEEDED: Message payload exceeds size limit for message type';
 /** AWS IoT keeps a disconnected persistent session (and its queued QoS 1 messages) for an hour by default. */
 export const DEFAULT_PERSISTENT_SESSION_EXPIRY_MS = 60 * 60 * 1000;
 
@@ -67,6 +70,11 @@ export class InvalidTopicError extends Error {
   override readonly name = 'InvalidTopicError';
 }
 
+/** A publish by the service itself (a rule's republish) over AWS IoT's payload limit. */
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+}
+
 export class MqttBroker implements MessageBus {
   private readonly aedes: Aedes;
   private readonly server: Server;
@@ -101,8 +109,13 @@ export class MqttBroker implements MessageBus {
       authorizePublish: (client, packet, done) => {
         if (client === null) return done(null);
         this.received.publishes += 1;
+        // AWS IoT disconnects a client whose publish is over the limit, with reason CLIENT_ERROR.
+        if (Buffer.byteLength(packet.payload) > MAX_MQTT_PAYLOAD_BYTES) {
+          this.cutOff(client, PAYLOAD_LIMIT_EXCEEDED, 'CLIENT_ERROR');
+          return done(new PayloadTooLargeError(PAYLOAD_LIMIT_EXCEEDED));
+        }
         const denial = failClosed(
-          () => this.checkPublish(client, packet.topic, packet.payload, packet.qos, packet.retain),
+          () => this.checkPublish(client, packet.topic, packet.qos, packet.retain),
           'authorization failed',
         );
         if (denial === undefined) return done(null);
@@ -243,12 +256,17 @@ export class MqttBroker implements MessageBus {
     if (!isValidTopicName(message.topic)) {
       return Promise.reject(new InvalidTopicError(`'${message.topic}' is not a valid topic name`));
     }
+    const payload = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload;
+    // The service's own publishes (a rule's republish) are held to the same limit as a device's.
+    if (payload.length > MAX_MQTT_PAYLOAD_BYTES) {
+      return Promise.reject(new PayloadTooLargeError(PAYLOAD_LIMIT_EXCEEDED));
+    }
     return new Promise((resolve, reject) => {
       this.aedes.publish(
         {
           cmd: 'publish',
           topic: message.topic,
-          payload: typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload,
+          payload,
           qos: message.qos ?? 0,
           retain: message.retain ?? false,
           dup: false,
@@ -344,18 +362,10 @@ export class MqttBroker implements MessageBus {
     return reason;
   }
 
-  private checkPublish(
-    client: Client,
-    topic: string,
-    payload: Buffer | string,
-    qos: number,
-    retain: boolean,
-  ): string | undefined {
+  private checkPublish(client: Client, topic: string, qos: number, retain: boolean): string | undefined {
     const session = this.identities.get(client);
     if (!session) return 'not connected';
     if (qos > 1) return 'QoS 2 is not supported';
-    if (Buffer.byteLength(payload) > MAX_MQTT_PAYLOAD_BYTES)
-      return `payload exceeds ${MAX_MQTT_PAYLOAD_BYTES} bytes`;
     if (!isValidTopicName(topic)) return `'${topic}' is not a valid topic name`;
     if (topic.startsWith('$aws/events/')) return 'lifecycle topics are reserved';
     const arn = resourceArn(this.options.partition, 'topic', topic);
@@ -382,8 +392,13 @@ export class MqttBroker implements MessageBus {
   }
 
   private deny(client: Client, reason: string): void {
+    this.cutOff(client, reason, 'AUTHORIZATION_FAILURE');
+  }
+
+  /** Notes why the broker is about to close the client, for its lifecycle event and onDenied. */
+  private cutOff(client: Client, reason: string, closeReason: DisconnectReason): void {
     const session = this.sessions.get(client);
-    if (session) session.closeReason = 'AUTHORIZATION_FAILURE';
+    if (session) session.closeReason = closeReason;
     this.options.onDenied?.({
       clientId: client.id,
       reason,
