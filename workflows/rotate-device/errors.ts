@@ -110,6 +110,7 @@ export class CsrRejected extends RecertError {
 
 /** The errors a failed Lambda step reports that mean "try again later" (see the ASL's Retry). */
 export const TRANSIENT_LAMBDA_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
