@@ -25,6 +25,7 @@ import type { Clock } from '../clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
 import { readJsonFile, writeJsonFile } from '../events/json-file.ts';
 import { installExpressionCache } from './expression-cache.ts';
+import { installUtf8ItemSize } from './item-size.ts';
 import { type TableDefinition, TableDefinitionSchema } from './table-definition.ts';
 
 /** The table exists with a key schema or indexes other than the definition's. */
@@ -67,6 +68,8 @@ export class LocalDynamoDb {
 
   constructor(private readonly options: LocalDynamoDbOptions = {}) {
     this.dataDir = options.stateDir ? join(options.stateDir, 'dynamodb') : undefined;
+    // DynamoDB's 400 KB item limit counts UTF-8 bytes; dynalite counts characters (item-size.ts).
+    installUtf8ItemSize();
   }
 
   async start(): Promise<string> {
