@@ -24,11 +24,27 @@ export class LambdaInvocationError extends Error {
   }
 }
 
+/**
+ * A failure of the Lambda service itself, not of the function (which never ran): a transient 500
+ * such as `ServiceException` or `ClientExecutionTimeoutException`, or a 429 throttle. Step Functions
+ * reports it as `Lambda.<exception>`.
+ */
+export class LambdaServiceError extends LambdaInvocationError {
+  constructor(
+    readonly exception: string,
+    message: string,
+    readonly statusCode = exception === 'TooManyRequestsException' ? 429 : 500,
+  ) {
+    super(`Lambda.${exception}`, message);
+  }
+}
+
 /** The in-process Lambda service: functions by name or ARN (with or without a version or alias). */
 export class FunctionRegistry {
   private readonly byKey = new Map<string, LocalFunction>();
   private readonly invocationCounts = new Map<string, number>();
   private readonly running = new Set<Promise<unknown>>();
+  private readonly faults = new Map<string, { exception: string; remaining: number }>();
   private stopping = false;
 
   constructor(
@@ -80,7 +96,12 @@ export class FunctionRegistry {
       throw new LambdaInvocationError('ResourceNotFoundException', `Function not found: ${nameOrArn}`);
     }
     if (this.stopping) {
-      throw new LambdaInvocationError('Lambda.ServiceException', 'the local Lambda service is stopping');
+      throw new LambdaServiceError('ServiceException', 'the local Lambda service is stopping');
+    }
+    const fault = this.faults.get(fn.name);
+    if (fault) {
+      if (--fault.remaining <= 0) this.faults.delete(fn.name);
+      throw new LambdaServiceError(fault.exception, `injected fault: ${fault.exception}`);
     }
     const run = this.run(fn, event);
     this.running.add(run);
@@ -89,6 +110,16 @@ export class FunctionRegistry {
     } finally {
       this.running.delete(run);
     }
+  }
+
+  /**
+   * Fault hook (tests): the next `times` invocations of the function fail in the service with
+   * `exception` before the function runs, as a transient Lambda 500 does.
+   */
+  failNextInvocations(nameOrArn: string, exception: string, times = 1): void {
+    const fn = this.resolve(nameOrArn);
+    if (!fn) throw new Error(`no function ${nameOrArn} to fail`);
+    this.faults.set(fn.name, { exception, remaining: times });
   }
 
   /**

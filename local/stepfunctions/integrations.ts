@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import { type FunctionRegistry, LambdaInvocationError } from '../lambda/registry.ts';
+import { type FunctionRegistry, LambdaInvocationError, LambdaServiceError } from '../lambda/registry.ts';
 import { StatesError } from './errors.ts';
 import { isObject, type Json, type JsonObject, toJson } from './json.ts';
 
@@ -183,6 +183,11 @@ const invokeLambda = async (call: TaskCall, fn: string, payload: Json, optimised
   try {
     return toJson(await call.functions.invoke(fn, payload));
   } catch (error) {
+    if (error instanceof LambdaServiceError) {
+      // The Lambda API failed the call (the function never ran): named and worded as Step Functions reports it.
+      const cause = `${error.errorMessage} (Service: AWSLambda; Status Code: ${error.statusCode}; Error Code: ${error.exception}; Request ID: ${randomUUID()})`;
+      throw new StatesError(error.errorType, cause, { cause: error });
+    }
     if (error instanceof LambdaInvocationError) {
       const cause = JSON.stringify({
         errorType: error.errorType,
