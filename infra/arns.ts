@@ -28,7 +28,7 @@ export class UnknownResourceRoleError extends Error {
 /**
  * The ARNs of a resource role of the workflow contract (see `ResourceRole`), built from the stack's
  * partition, region and account so nothing is hard-coded. `any` is `*`: only for actions AWS
- * authorises on no resource.
+ * authorises on no resource type.
  */
 export function arnsFor(scope: Construct, role: ResourceRole, targets: RoleTargets): string[] {
   const stack = Stack.of(scope);
@@ -43,7 +43,9 @@ export function arnsFor(scope: Construct, role: ResourceRole, targets: RoleTarge
     });
   switch (role) {
     case 'rotationTable':
-      return [targets.tableArn, `${targets.tableArn}/index/*`];
+      return [targets.tableArn];
+    case 'rotationTableIndexes':
+      return [`${targets.tableArn}/index/*`];
     case 'campaignTable':
       // The campaign table has no index: the table alone.
       return [targets.campaignTableArn];
@@ -63,8 +65,6 @@ export function arnsFor(scope: Construct, role: ResourceRole, targets: RoleTarge
       return [iot('cert', '*')];
     case 'iotThings':
       return [iot('thing', '*')];
-    case 'iotPolicies':
-      return [iot('policy', '*')];
     case 'any':
       return ['*'];
     default:

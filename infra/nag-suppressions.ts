@@ -50,13 +50,6 @@ export function suppressFindings(stack: RecertStack): void {
     );
     const grants = functionSpec(fid).permissions;
     const has = (role: string) => grants.some((g) => g.resource === role);
-    if (has('rotationTable')) {
-      acknowledge(
-        role,
-        `${IAM5}[Resource::<${logicalIdOf(stack.table.table)}.Arn>/index/*]`,
-        "The workflow contract grants the rotation table's indexes with the table (the byStatus index).",
-      );
-    }
     if (has('managementTopics')) {
       acknowledge(
         role,
@@ -67,7 +60,6 @@ export function suppressFindings(stack: RecertStack): void {
     }
     for (const [contractRole, resource, what] of [
       ['iotCertificates', 'cert/*', 'certificates'],
-      ['iotPolicies', 'policy/*', 'policies'],
       ['iotThings', 'thing/*', 'things'],
     ] as const) {
       if (has(contractRole)) {

@@ -45,17 +45,17 @@ describe('retired-certificate sweeper', () => {
       },
       {
         Action: [
-          'iot:DeleteCertificate',
           'iot:DescribeCertificate',
-          'iot:ListAttachedPolicies',
+          'iot:ListPrincipalThings',
+          'iot:DetachThingPrincipal',
           'iot:DetachPolicy',
+          'iot:DeleteCertificate',
         ],
         Effect: 'Allow',
         Resource: cfnArn('iot', 'cert/*'),
       },
-      { Action: 'iot:DetachPolicy', Effect: 'Allow', Resource: cfnArn('iot', 'policy/*') },
-      { Action: 'iot:DetachThingPrincipal', Effect: 'Allow', Resource: cfnArn('iot', 'thing/*') },
-      { Action: 'iot:ListPrincipalThings', Effect: 'Allow', Resource: '*' },
+      // The reference lists no resource type for ListAttachedPolicies: `*`.
+      { Action: 'iot:ListAttachedPolicies', Effect: 'Allow', Resource: '*' },
       XRAY,
     ]);
   });

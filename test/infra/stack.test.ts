@@ -82,7 +82,9 @@ const one = <T>(values: readonly T[]): T | T[] => (values.length === 1 ? (values
 function resourcesOf(role: ResourceRole): unknown[] {
   switch (role) {
     case 'rotationTable':
-      return [getAtt(ids.table), { 'Fn::Join': ['', [getAtt(ids.table), '/index/*']] }];
+      return [getAtt(ids.table)];
+    case 'rotationTableIndexes':
+      return [{ 'Fn::Join': ['', [getAtt(ids.table), '/index/*']] }];
     case 'campaignTable':
       // The campaign table has no index.
       return [getAtt(ids.campaignTable)];
@@ -102,8 +104,6 @@ function resourcesOf(role: ResourceRole): unknown[] {
       return [cfnArn('iot', 'cert/*')];
     case 'iotThings':
       return [cfnArn('iot', 'thing/*')];
-    case 'iotPolicies':
-      return [cfnArn('iot', 'policy/*')];
     case 'any':
       return ['*'];
   }

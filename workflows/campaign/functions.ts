@@ -92,8 +92,8 @@ export const CAMPAIGN_FUNCTIONS: Readonly<Record<CampaignFunctionId, FunctionSpe
     ],
     permissions: [
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], resource: 'campaignTable' },
-      // ListPrincipalThings takes no resource ARN.
-      { actions: ['iot:ListPrincipalThings'], resource: 'any' },
+      // The things a queued certificate is attached to: AWS authorizes ListPrincipalThings on the certificate.
+      { actions: ['iot:ListPrincipalThings'], resource: 'iotCertificates' },
       { actions: ['states:StartExecution'], resource: 'stateMachine' },
       // The hand-over to a fresh execution of the campaign before the history grows long.
       { actions: ['states:StartExecution'], resource: 'campaignStateMachine' },

@@ -36,16 +36,23 @@ export type FunctionTrigger =
   | { kind: 'schedule'; rateMinutes: number };
 
 /**
- * What a grant applies to, by role; the deployer maps each to ARNs:
- * - rotationTable: the table and its indexes;
+ * What a grant applies to, by role; the deployer maps each to ARNs. Each role names the resource
+ * type AWS's Service Authorization Reference authorizes its actions on:
+ * - rotationTable: the table itself; rotationTableIndexes: its indexes (a Query of byStatus);
+ * - campaignTable: the campaign table (it has no index);
  * - stateMachine / executions: the rotate-device state machine and its executions;
+ * - campaignStateMachine / campaignExecutions: the same for the campaign state machine;
  * - escalationTopic: the SNS topic for failed rotations;
  * - managementTopics: `arn:aws:iot:<region>:<account>:topic/management/topic/*`;
- * - iotCertificates / iotThings / iotPolicies: `cert/*`, `thing/*`, `policy/*`;
- * - any: `*` (for actions that take no resource, e.g. ListAuditFindings).
+ * - iotCertificates: `cert/*`, the target of AttachPolicy / DetachPolicy and the principal of
+ *   AttachThingPrincipal / DetachThingPrincipal / ListPrincipalThings;
+ * - iotThings: `thing/*` (ListThingPrincipals, DescribeThing);
+ * - any: `*`, for actions the reference gives no resource type (CreateCertificateFromCsr,
+ *   ListAttachedPolicies, ListAuditFindings, SendTaskSuccess, ...).
  */
 export type ResourceRole =
   | 'rotationTable'
+  | 'rotationTableIndexes'
   | 'campaignTable'
   | 'campaignStateMachine'
   | 'campaignExecutions'
@@ -55,7 +62,6 @@ export type ResourceRole =
   | 'managementTopics'
   | 'iotCertificates'
   | 'iotThings'
-  | 'iotPolicies'
   | 'any';
 
 export interface Grant {
@@ -178,21 +184,30 @@ const PACING_ENV: readonly EnvVarSpec[] = [
   },
 ];
 
-/** Revoke and retire both take a certificate away: detach it from thing and policies, INACTIVE, delete. */
-const CERTIFICATE_REMOVAL_GRANTS: readonly Grant[] = [
-  { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
+/**
+ * Taking a certificate out of service (functions/shared/iot-certificates.ts removeCertificate): detach
+ * it from thing and policies, INACTIVE, delete. AWS authorizes each of these on the certificate;
+ * ListAttachedPolicies lists no resource type in the authorization reference, while the IoT developer
+ * guide names the target: `*` satisfies both readings.
+ */
+const IOT_REMOVAL_GRANTS: readonly Grant[] = [
   {
     actions: [
       'iot:DescribeCertificate',
-      'iot:ListAttachedPolicies',
+      'iot:DetachThingPrincipal',
       'iot:DetachPolicy',
       'iot:UpdateCertificate',
       'iot:DeleteCertificate',
     ],
     resource: 'iotCertificates',
   },
-  { actions: ['iot:DetachPolicy'], resource: 'iotPolicies' },
-  { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
+  { actions: ['iot:ListAttachedPolicies'], resource: 'any' },
+];
+
+/** Revoke and retire both read and write the rotation record, then take a certificate away. */
+const CERTIFICATE_REMOVAL_GRANTS: readonly Grant[] = [
+  { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
+  ...IOT_REMOVAL_GRANTS,
 ];
 
 const entry = (id: FunctionId): string => `functions/${id}/handler.ts`;
@@ -267,15 +282,20 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     ],
     permissions: [
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
+      // The old certificate is described, the new one attached to the old one's policies and thing;
+      // UpdateCertificate and DeleteCertificate clean up a certificate the record could not take.
       {
-        actions: ['iot:DescribeCertificate', 'iot:UpdateCertificate', 'iot:ListAttachedPolicies'],
+        actions: [
+          'iot:DescribeCertificate',
+          'iot:AttachPolicy',
+          'iot:AttachThingPrincipal',
+          'iot:UpdateCertificate',
+          'iot:DeleteCertificate',
+        ],
         resource: 'iotCertificates',
       },
-      // CreateCertificateFromCsr takes no resource ARN.
-      { actions: ['iot:CreateCertificateFromCsr'], resource: 'any' },
-      // AttachPolicy is authorised on the policy.
-      { actions: ['iot:AttachPolicy'], resource: 'iotPolicies' },
-      { actions: ['iot:AttachThingPrincipal', 'iot:ListThingPrincipals'], resource: 'iotThings' },
+      // Neither takes a resource ARN in the authorization reference.
+      { actions: ['iot:ListAttachedPolicies', 'iot:CreateCertificateFromCsr'], resource: 'any' },
       // crt_res to the device's management topic.
       { actions: ['iot:Publish'], resource: 'managementTopics' },
     ],
@@ -304,7 +324,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     ],
     permissions: [
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
-      { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resource: 'stateMachine' },
+      // SendTaskSuccess / SendTaskFailure take a task token, not an ARN: AWS authorizes them on `*`.
+      { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resource: 'any' },
       // A CSR from a parked rotation makes it active again in its campaign.
       CAMPAIGN_COUNTERS_GRANT,
     ],
@@ -416,18 +437,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       // An ended rotation is counted (succeeded or failed) in its campaign.
       CAMPAIGN_COUNTERS_GRANT,
       // An aborted rotation's unproven certificate is revoked.
-      {
-        actions: [
-          'iot:DescribeCertificate',
-          'iot:ListAttachedPolicies',
-          'iot:DetachPolicy',
-          'iot:UpdateCertificate',
-          'iot:DeleteCertificate',
-        ],
-        resource: 'iotCertificates',
-      },
-      { actions: ['iot:DetachPolicy'], resource: 'iotPolicies' },
-      { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
+      ...IOT_REMOVAL_GRANTS,
     ],
     timeoutSeconds: 30,
   },
@@ -471,19 +481,18 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
         resource: 'campaignTable',
         leadingKeys: [RETIRED_PARTITION],
       },
+      // What is still attached is found (ListPrincipalThings, on the certificate) and detached first.
       {
         actions: [
-          'iot:DeleteCertificate',
           'iot:DescribeCertificate',
-          'iot:ListAttachedPolicies',
+          'iot:ListPrincipalThings',
+          'iot:DetachThingPrincipal',
           'iot:DetachPolicy',
+          'iot:DeleteCertificate',
         ],
         resource: 'iotCertificates',
       },
-      { actions: ['iot:DetachPolicy'], resource: 'iotPolicies' },
-      { actions: ['iot:DetachThingPrincipal'], resource: 'iotThings' },
-      // ListPrincipalThings takes no resource ARN: what a certificate refused for a conflict is still on.
-      { actions: ['iot:ListPrincipalThings'], resource: 'any' },
+      { actions: ['iot:ListAttachedPolicies'], resource: 'any' },
     ],
     timeoutSeconds: 900,
   },
