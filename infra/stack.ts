@@ -107,8 +107,12 @@ export class RecertStack extends Stack {
       settings: settings.audit,
       topic: this.topics.auditTopic,
       topicKey: this.topics.key,
+      logRetentionDays: settings.logRetentionDays,
     });
-    this.topics.auditTopic.addSubscription(new subscriptions.LambdaSubscription(functions['audit-fanout']));
+    // The fan-out listens where audit notifications go: recert's topic, or the account's existing target.
+    this.audit.notificationTopic.addSubscription(
+      new subscriptions.LambdaSubscription(functions['audit-fanout']),
+    );
     this.outcomeEvents = new OutcomeEvents(this, 'Outcomes', {
       stateMachineArn: this.rotation.stateMachine.stateMachineArn,
       recorder: functions['outcome-recorder'],
@@ -143,8 +147,8 @@ export class RecertStack extends Stack {
     );
     output(
       STACK_OUTPUTS.auditTopicArn,
-      this.topics.auditTopic.topicArn,
-      'Device Defender audit notifications',
+      this.audit.notificationTopic.topicArn,
+      "Device Defender audit notifications: recert's topic, or the account's existing audit target",
     );
     output(STACK_OUTPUTS.region, this.region, 'Region of the deployment');
     output(STACK_OUTPUTS.devicePolicyName, DEVICE_POLICY_NAME, 'IoT policy to attach to device certificates');

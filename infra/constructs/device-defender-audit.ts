@@ -1,29 +1,37 @@
-import { Stack } from 'aws-cdk-lib';
+import { type CustomResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { DeploymentSettings } from '../settings.ts';
+import type { AuditCheckName, DeploymentSettings } from '../settings.ts';
+import { AccountAuditConfiguration } from './audit-configuration/account-audit-configuration.ts';
 
 export interface DeviceDefenderAuditProps {
   readonly settings: DeploymentSettings['audit'];
   readonly topic: sns.ITopic;
   readonly topicKey: kms.IKey;
+  readonly logRetentionDays: number;
 }
 
 /** The managed policy AWS provides for the role Device Defender audits with. */
 export const AUDIT_MANAGED_POLICY = 'service-role/AWSIoTDeviceDefenderAudit';
 
 /**
- * Device Defender's account audit configuration (the checks that find certificates to rotate, the
- * role the audits run with, the SNS notification target) and a daily scheduled audit of those
- * checks. An account has one audit configuration: this stack owns it.
+ * recert's part of Device Defender: the checks that find certificates to rotate, enabled in the
+ * account's one audit configuration without changing anything else in it (a custom resource, see
+ * `audit-configuration/`), and a daily scheduled audit of those checks. The audit role and the SNS
+ * target are recert's only where the account has none; otherwise notifications go to the existing
+ * target's topic, `notificationTopic`.
  */
 export class DeviceDefenderAudit extends Construct {
   readonly auditRole: iam.Role;
   readonly notificationRole: iam.Role;
-  readonly configuration: iot.CfnAccountAuditConfiguration;
+  readonly accountConfiguration: AccountAuditConfiguration;
+  /** The custom resource holding recert's share of the account's audit configuration. */
+  readonly configuration: CustomResource;
+  /** The topic audit notifications go to: recert's own, or the account's existing SNS target. */
+  readonly notificationTopic: sns.ITopic;
   readonly scheduledAudit: iot.CfnScheduledAudit;
 
   constructor(scope: Construct, id: string, props: DeviceDefenderAuditProps) {
@@ -52,34 +60,35 @@ export class DeviceDefenderAudit extends Construct {
       }),
     );
 
+    // recert's checks and their thresholds; the rest of the account's configuration is left alone.
     const checks = new Set(props.settings.checks);
-    this.configuration = new iot.CfnAccountAuditConfiguration(this, 'Configuration', {
-      accountId: stack.account,
-      roleArn: this.auditRole.roleArn,
-      auditCheckConfigurations: {
-        deviceCertificateExpiringCheck: { enabled: checks.has('DEVICE_CERTIFICATE_EXPIRING_CHECK') },
-        deviceCertificateAgeCheck: {
-          enabled: checks.has('DEVICE_CERTIFICATE_AGE_CHECK'),
-          configuration: { certAgeThresholdInDays: String(props.settings.ageThresholdDays) },
-        },
+    const configurations: Record<AuditCheckName, Record<string, string>> = {
+      DEVICE_CERTIFICATE_EXPIRING_CHECK: {
+        CERT_EXPIRATION_THRESHOLD_IN_DAYS: String(props.settings.expiringThresholdDays),
       },
-      auditNotificationTargetConfigurations: {
-        sns: { enabled: true, roleArn: this.notificationRole.roleArn, targetArn: props.topic.topicArn },
-      },
+      DEVICE_CERTIFICATE_AGE_CHECK: { CERT_AGE_THRESHOLD_IN_DAYS: String(props.settings.ageThresholdDays) },
+    };
+    this.accountConfiguration = new AccountAuditConfiguration(this, 'Configuration', {
+      checks: Object.fromEntries([...checks].map((name) => [name, configurations[name]])),
+      auditRole: this.auditRole,
+      topic: props.topic,
+      notificationRole: this.notificationRole,
+      logRetentionDays: props.logRetentionDays,
     });
-    // CloudFormation has the expiring check's threshold, the generated L1 types do not yet.
-    this.configuration.addPropertyOverride(
-      'AuditCheckConfigurations.DeviceCertificateExpiringCheck.Configuration.CertExpirationThresholdInDays',
-      String(props.settings.expiringThresholdDays),
-    );
+    this.configuration = this.accountConfiguration.resource;
     // The roles' policies must exist before IoT checks them.
     this.configuration.node.addDependency(this.auditRole, this.notificationRole);
+    this.notificationTopic = sns.Topic.fromTopicArn(
+      this,
+      'TopicInUse',
+      this.accountConfiguration.topicArnInUse,
+    );
 
     this.scheduledAudit = new iot.CfnScheduledAudit(this, 'Daily', {
       scheduledAuditName: props.settings.scheduledAuditName,
       frequency: 'DAILY',
       targetCheckNames: [...checks],
     });
-    this.scheduledAudit.addResourceDependency(this.configuration);
+    this.scheduledAudit.node.addDependency(this.configuration);
   }
 }
