@@ -1,0 +1,110 @@
+/**
+ * What Step Functions authorizes each operation of the local Step Functions server as, after the
+ * Service Authorization Reference. The input is the request's JSON body; ARNs come from it.
+ * `RecertLocal.*` targets are not AWS operations: they are not mapped (the server serves them
+ * to the local tooling without authorization), and naming one here is an unknown operation.
+ */
+import type { AuthorizationRequest, RequestContext } from '../types.ts';
+import {
+  arn,
+  arrayField,
+  authorize,
+  distinct,
+  OperationInputError,
+  type OperationScope,
+  passRole,
+  stringField,
+  tagContext,
+  UnknownOperationError,
+} from './shared.ts';
+
+type Mapping = (input: unknown, scope: OperationScope, operation: string) => AuthorizationRequest[];
+
+const TARGET_PREFIX = 'AWSStepFunctions.';
+const STATES_SERVICE_PRINCIPAL = 'states.amazonaws.com';
+
+/** True for the local server's own targets (`RecertLocal.GetBilling`), which IAM never sees. */
+export const isLocalOnlyStatesTarget = (target: string): boolean => target.startsWith('RecertLocal.');
+
+function required(input: unknown, name: string, operation: string): string {
+  const value = stringField(input, name);
+  if (value === undefined) throw new OperationInputError('states', operation, `${name} is required`);
+  return value;
+}
+
+/** `arn:…:stateMachine:<name>:<version or alias>` → `{ 'states:StateMachineQualifier': … }`. */
+function qualifierContext(stateMachineArn: string): RequestContext | undefined {
+  const match = /:stateMachine:[^:]+:([^:]+)$/.exec(stateMachineArn);
+  return match?.[1] === undefined ? undefined : { 'states:StateMachineQualifier': match[1] };
+}
+
+const rolePassed = (input: unknown): AuthorizationRequest[] => {
+  const role = stringField(input, 'roleArn');
+  return role === undefined ? [] : [passRole(role, STATES_SERVICE_PRINCIPAL)];
+};
+
+const wildcard =
+  (action: string): Mapping =>
+  () => [authorize(action, '*')];
+
+/** An action on the ARN a body field names (an execution or state machine ARN). */
+const onField =
+  (action: string, field: 'executionArn' | 'stateMachineArn'): Mapping =>
+  (input, _scope, operation) => [authorize(action, required(input, field, operation))];
+
+/** An action on the state machine a body field names, with its qualifier when it has one. */
+const onStateMachine =
+  (action: string): Mapping =>
+  (input, _scope, operation) => {
+    const stateMachine = required(input, 'stateMachineArn', operation);
+    return [authorize(action, stateMachine, qualifierContext(stateMachine))];
+  };
+
+const MAPPINGS: Readonly<Record<string, Mapping>> = {
+  CreateStateMachine: (input, scope, operation) => [
+    authorize(
+      'states:CreateStateMachine',
+      arn(scope, 'states', `stateMachine:${required(input, 'name', operation)}`),
+      tagContext(arrayField(input, 'tags'), 'key', 'value'),
+    ),
+    ...rolePassed(input),
+  ],
+  UpdateStateMachine: (input, _scope, operation) => [
+    authorize('states:UpdateStateMachine', required(input, 'stateMachineArn', operation)),
+    ...rolePassed(input),
+  ],
+  DescribeStateMachine: onStateMachine('states:DescribeStateMachine'),
+  DescribeStateMachineForExecution: onField('states:DescribeStateMachineForExecution', 'executionArn'),
+  ListStateMachines: wildcard('states:ListStateMachines'),
+  DeleteStateMachine: onField('states:DeleteStateMachine', 'stateMachineArn'),
+  StartExecution: onStateMachine('states:StartExecution'),
+  DescribeExecution: onField('states:DescribeExecution', 'executionArn'),
+  // On the state machine, or on the Map Run when the request lists a Distributed Map's children.
+  ListExecutions: (input, _scope, operation) => {
+    const mapRun = stringField(input, 'mapRunArn');
+    if (mapRun !== undefined) return [authorize('states:ListExecutions', mapRun)];
+    return onStateMachine('states:ListExecutions')(input, _scope, operation);
+  },
+  GetExecutionHistory: onField('states:GetExecutionHistory', 'executionArn'),
+  StopExecution: onField('states:StopExecution', 'executionArn'),
+  RedriveExecution: onField('states:RedriveExecution', 'executionArn'),
+  // A task token names no resource: the reference authorizes these on `*`.
+  SendTaskSuccess: wildcard('states:SendTaskSuccess'),
+  SendTaskFailure: wildcard('states:SendTaskFailure'),
+  SendTaskHeartbeat: wildcard('states:SendTaskHeartbeat'),
+};
+
+/** The AWS operations of the local Step Functions server, by bare name (`StartExecution`). */
+export const STATES_OPERATIONS: readonly string[] = Object.freeze(Object.keys(MAPPINGS));
+
+/** `operation` is the bare name or the `X-Amz-Target` (`AWSStepFunctions.StartExecution`). */
+export function statesPermissions(
+  operation: string,
+  input: unknown,
+  scope: OperationScope,
+): readonly AuthorizationRequest[] {
+  const name = operation.startsWith(TARGET_PREFIX) ? operation.slice(TARGET_PREFIX.length) : operation;
+  const mapping = Object.hasOwn(MAPPINGS, name) ? MAPPINGS[name] : undefined;
+  if (mapping === undefined) throw new UnknownOperationError('states', operation);
+  return distinct(mapping(input, scope, name));
+}
