@@ -1,0 +1,110 @@
+/**
+ * What a local server asks of every request: who signed it (SigV4 against the identity store) and
+ * whether that identity may perform the operation's authorizations, answered with the service's own
+ * error codes. Credentials the store did not issue act as the account's administrator unverified (their
+ * secret is unknown); issued ones must be known and correctly signed.
+ */
+import { DecisionCache } from './decision-cache.ts';
+import { evaluate } from './evaluate.ts';
+import type { IdentityStore } from './identities.ts';
+import {
+  accessDeniedMessage,
+  expiredMessage,
+  type GuardedService,
+  type RefusingService,
+  serviceFailure,
+} from './service-errors.ts';
+import { authorizationOf, signedAt, verifySignature } from './sigv4.ts';
+import type { AuthFailure, AuthorizationRequest, Decision, Principal, SignedHttpRequest } from './types.ts';
+
+export function isAuthFailure(x: unknown): x is AuthFailure {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as AuthFailure).code === 'string' &&
+    typeof (x as AuthFailure).message === 'string' &&
+    typeof (x as AuthFailure).status === 'number' &&
+    !('arn' in x)
+  );
+}
+
+/** The decision for one request, memoized for the store's own principals. */
+function decide(identities: IdentityStore, principal: Principal, request: AuthorizationRequest): Decision {
+  if (!identities.issued(principal)) return evaluate(principal.policies, request, principal);
+  const key = DecisionCache.keyOf(principal.arn, request);
+  const cached = identities.decisions.get(key);
+  if (cached !== undefined) return cached;
+  const decision = evaluate(principal.policies, request, principal);
+  identities.decisions.set(key, decision);
+  return decision;
+}
+
+/**
+ * Authorizes a principal for every request, as the named service would refuse it (Lambda by default:
+ * the Step Functions engine invoking a function with its role). The administrator is always allowed;
+ * otherwise the first request that is not allowed gives AccessDenied with AWS's message.
+ */
+export function authorizeInternal(
+  identities: IdentityStore,
+  principal: Principal,
+  requests: readonly AuthorizationRequest[],
+  service: RefusingService = 'lambda',
+): AuthFailure | undefined {
+  if (principal.administrator) return undefined;
+  for (const request of requests) {
+    const decision = decide(identities, principal, request);
+    if (decision === 'Allow') continue;
+    const message = accessDeniedMessage(
+      principal.arn,
+      request.action,
+      request.resource,
+      decision === 'ExplicitDeny',
+    );
+    return serviceFailure(service, 'denied', message);
+  }
+  return undefined;
+}
+
+export class RequestGuard {
+  constructor(
+    readonly service: GuardedService,
+    readonly identities: IdentityStore,
+    readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Who made the request: no Authorization header → missing token; a key the store did not issue →
+   * the administrator (not verified); an issued key the store does not know → unrecognized client; a
+   * known key → its role session if the signature holds (else invalid or expired signature).
+   */
+  authenticate(request: SignedHttpRequest): Principal | AuthFailure {
+    const auth = authorizationOf(request);
+    if (auth === undefined) return serviceFailure(this.service, 'missing');
+    if (auth === 'malformed') return serviceFailure(this.service, 'incomplete');
+    if (!this.identities.isIssuedKey(auth.accessKeyId))
+      return this.identities.administrator(auth.accessKeyId);
+    const now = this.now();
+    const check = verifySignature(request, (id) => this.identities.secretOf(id), now);
+    if (check.ok) {
+      const principal = this.identities.principalOf(check.accessKeyId);
+      return principal ?? serviceFailure(this.service, 'unrecognized');
+    }
+    switch (check.reason) {
+      case 'missing':
+        return serviceFailure(this.service, 'missing');
+      case 'malformed':
+        return serviceFailure(this.service, 'incomplete');
+      case 'unknown-key':
+        return serviceFailure(this.service, 'unrecognized');
+      case 'mismatch':
+        return serviceFailure(this.service, 'signature');
+      case 'expired':
+        return serviceFailure(this.service, 'expired', expiredMessage(signedAt(request) ?? now, now));
+    }
+  }
+
+  /** `undefined` when every request is allowed; otherwise the service's AccessDenied for the first refused. */
+  authorize(principal: Principal, requests: readonly AuthorizationRequest[]): AuthFailure | undefined {
+    return authorizeInternal(this.identities, principal, requests, this.service);
+  }
+}

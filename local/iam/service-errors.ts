@@ -1,0 +1,123 @@
+/**
+ * AWS's own error codes and HTTP statuses for refused authentication and authorization, per service.
+ *
+ * Sources: the services' "Common Errors" API reference pages (SNS: MissingAuthenticationToken,
+ * InvalidClientTokenId, IncompleteSignature, 403 for the authentication errors; SignatureDoesNotMatch
+ * and AuthorizationError from the SNS API reference and SDK issue reports), and what the services answer
+ * as SDK issue reports show it: awsJson services (DynamoDB, Step Functions, EventBridge, ACM PCA) answer
+ * every client error with HTTP 400, including `InvalidSignatureException` ("Signature expired: … is now
+ * earlier than … (… - 15 min.)", status 400 in aws-sdk-js#254) and `AccessDeniedException`; IoT data
+ * plane refuses with `ForbiddenException` 403 (aws-sdk-js-v3#5562).
+ *
+ * Where the docs were unclear, and what was chosen:
+ * - IoT control plane (restJson1): the common-errors pages list 400 for the authentication errors; the
+ *   IoT endpoint answers them with 403 like the other restJson endpoints of its kind, so 403 is used,
+ *   and `AccessDeniedException` 403 for a denied call.
+ * - A signature out of the time window: awsJson/restJson services answer `InvalidSignatureException`,
+ *   awsQuery (SNS) `SignatureDoesNotMatch`, both with AWS's "Signature expired" message (some query
+ *   services use `RequestExpired`; SNS reports show SignatureDoesNotMatch).
+ * - IoT data plane's real denial message is just "Forbidden"; the IAM-style message is kept so that a
+ *   refused local call says which permission is missing.
+ */
+import type { AuthFailure } from './types.ts';
+
+export type GuardedService = 'dynamodb' | 'states' | 'iot' | 'iotdata' | 'sns' | 'events' | 'acm-pca';
+
+/** Services an in-process caller may be refused by (the Step Functions engine invoking a Lambda). */
+export type RefusingService = GuardedService | 'lambda';
+
+export type AuthFailureKind = 'missing' | 'incomplete' | 'unrecognized' | 'signature' | 'expired' | 'denied';
+
+interface ErrorShape {
+  readonly code: string;
+  readonly status: number;
+}
+
+type ServiceErrors = Readonly<Record<AuthFailureKind, ErrorShape>>;
+
+const json400: ServiceErrors = {
+  missing: { code: 'MissingAuthenticationTokenException', status: 400 },
+  incomplete: { code: 'IncompleteSignatureException', status: 400 },
+  unrecognized: { code: 'UnrecognizedClientException', status: 400 },
+  signature: { code: 'InvalidSignatureException', status: 400 },
+  expired: { code: 'InvalidSignatureException', status: 400 },
+  denied: { code: 'AccessDeniedException', status: 400 },
+};
+
+const rest403: ServiceErrors = {
+  missing: { code: 'MissingAuthenticationTokenException', status: 403 },
+  incomplete: { code: 'IncompleteSignatureException', status: 403 },
+  unrecognized: { code: 'UnrecognizedClientException', status: 403 },
+  signature: { code: 'InvalidSignatureException', status: 403 },
+  expired: { code: 'InvalidSignatureException', status: 403 },
+  denied: { code: 'AccessDeniedException', status: 403 },
+};
+
+export const SERVICE_ERRORS: Readonly<Record<RefusingService, ServiceErrors>> = {
+  dynamodb: json400,
+  states: json400,
+  events: json400,
+  'acm-pca': json400,
+  iot: rest403,
+  iotdata: { ...rest403, denied: { code: 'ForbiddenException', status: 403 } },
+  sns: {
+    missing: { code: 'MissingAuthenticationToken', status: 403 },
+    incomplete: { code: 'IncompleteSignature', status: 400 },
+    unrecognized: { code: 'InvalidClientTokenId', status: 403 },
+    signature: { code: 'SignatureDoesNotMatch', status: 403 },
+    expired: { code: 'SignatureDoesNotMatch', status: 403 },
+    denied: { code: 'AuthorizationError', status: 403 },
+  },
+  // Lambda (restJson1) answers a denied Invoke with AccessDeniedException 403.
+  lambda: rest403,
+};
+
+const MESSAGES: Readonly<Record<Exclude<AuthFailureKind, 'expired' | 'denied'>, string>> = {
+  missing: 'Request is missing Authentication Token',
+  incomplete: 'Authorization header requires Credential, SignedHeaders and Signature parameters.',
+  unrecognized: 'The security token included in the request is invalid.',
+  signature:
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret ' +
+    'Access Key and signing method. Consult the service documentation for details.',
+};
+
+/** `Date` → `20240101T120000Z`, the form AWS's messages quote. */
+export function amzDate(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** AWS's message for a signature outside the 15-minute window (too old, or from the future). */
+export function expiredMessage(signedAt: Date, now: Date): string {
+  const skew = 15 * 60 * 1000;
+  if (signedAt.getTime() < now.getTime()) {
+    return `Signature expired: ${amzDate(signedAt)} is now earlier than ${amzDate(new Date(now.getTime() - skew))} (${amzDate(now)} - 15 min.)`;
+  }
+  return `Signature not yet current: ${amzDate(signedAt)} is still later than ${amzDate(new Date(now.getTime() + skew))} (${amzDate(now)} + 15 min.)`;
+}
+
+/** AWS's message for a call no identity-based policy allows, or one an identity-based policy denies. */
+export function accessDeniedMessage(
+  principalArn: string,
+  action: string,
+  resource: string,
+  explicit: boolean,
+) {
+  const head = `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resource}`;
+  return explicit
+    ? `${head} with an explicit deny in an identity-based policy`
+    : `${head} because no identity-based policy allows the ${action} action`;
+}
+
+/** The failure a service answers with; `message` overrides the kind's standard message. */
+export function serviceFailure(
+  service: RefusingService,
+  kind: AuthFailureKind,
+  message?: string,
+): AuthFailure {
+  const shape = SERVICE_ERRORS[service][kind];
+  const text = message ?? (kind === 'expired' || kind === 'denied' ? shape.code : MESSAGES[kind]);
+  return { code: shape.code, status: shape.status, message: text };
+}
