@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ZodError } from 'zod';
+import type { AccessCheck } from '../../iam/types.ts';
 import {
   InternalFailureException,
   InvalidRequestException,
@@ -25,6 +26,21 @@ export interface RestServerOptions {
   readonly maxBodyBytes?: number;
   /** Called for failures that are the server's fault (500), never for the client's. */
   readonly onInternalError?: (error: unknown, operation: string) => void;
+  /**
+   * Asked before each routed operation runs (after its body is parsed, before the route validates
+   * it), with a `RestAccessInput`; a refusal is answered as AWS IoT answers one. None: all allowed.
+   */
+  readonly accessCheck?: AccessCheck;
+}
+
+/** What the access check reads of a restJson1 request: the path labels decoded, as the route sees them. */
+export interface RestAccessInput {
+  readonly pathParams: Readonly<Record<string, string>>;
+  /** The query string decoded; a repeated name keeps its last value. */
+  readonly query: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body parsed as JSON; undefined when empty or for a raw-payload route (data-plane Publish). */
+  readonly body: unknown;
 }
 
 class BodyTooLargeError extends Error {
@@ -130,6 +146,26 @@ export class RestServer {
     let response: RestResponse;
     try {
       const body = route.rawPayload ? undefined : parseJsonBody(rawBody);
+      const refusal = this.options.accessCheck?.(
+        {
+          method,
+          rawPath,
+          rawQuery: target.includes('?') ? target.slice(target.indexOf('?') + 1) : '',
+          headers: req.headers,
+          body: rawBody,
+        },
+        route.operation,
+        {
+          pathParams,
+          query: Object.fromEntries(url.searchParams),
+          headers: req.headers,
+          body,
+        } satisfies RestAccessInput,
+      );
+      if (refusal) {
+        writeError(res, new RestError(refusal.status, refusal.code, refusal.message));
+        return;
+      }
       const request: RestRequest = {
         operation: route.operation,
         method,
