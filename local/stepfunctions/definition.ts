@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { InvalidDefinitionError } from './errors.ts';
 import { isObject, type Json, type JsonObject, parseJson } from './json.ts';
+import { validatorView } from './validator-view.ts';
 
 /**
  * A state machine definition, validated once and indexed for the interpreter: every states container
@@ -79,7 +80,7 @@ export const loadDefinition = (text: string): Definition => {
     throw new InvalidDefinitionError(
       'Invalid State Machine Definition: the definition must be a JSON object',
     );
-  const verdict = validatorResult.safeParse(validator()(root));
+  const verdict = validatorResult.safeParse(validator()(validatorView(root)));
   if (!verdict.success) throw new Error('asl-validator returned an unexpected result');
   if (!verdict.data.isValid) {
     const problems = verdict.data.errors.map((e) => {

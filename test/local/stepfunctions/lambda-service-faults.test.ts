@@ -1,5 +1,5 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { type HistoryEvent, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../../local/clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
@@ -117,7 +117,7 @@ describe('Lambda service exceptions on the local engine', () => {
     for (const id of ['request-csr', 'issue-certificate', 'retire-certificate']) {
       h.functions.failNextInvocations(id, 'ClientExecutionTimeoutException');
     }
-    const submitted = (n: number) => (events: { type?: string }[]) =>
+    const submitted = (n: number) => (events: readonly HistoryEvent[]) =>
       events.filter((e) => e.type === 'TaskSubmitted').length >= n;
 
     // Act
