@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOCAL_HOST } from '../config.ts';
+import type { AccessCheck } from '../iam/types.ts';
 import type { StepFunctionsEngine } from './engine.ts';
 import { SfnApiError } from './errors.ts';
 import { isObject, type Json, type JsonObject, parseJson } from './json.ts';
@@ -13,6 +14,7 @@ import { isObject, type Json, type JsonObject, parseJson } from './json.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
+const AWS_TARGET_PREFIX = 'AWSStepFunctions.';
 
 type Operation = (engine: StepFunctionsEngine, input: JsonObject) => JsonObject | Promise<JsonObject>;
 
@@ -35,10 +37,21 @@ const OPERATIONS: Record<string, Operation> = {
   'RecertLocal.GetBilling': (e, i) => e.billing(i),
 };
 
+export interface StepFunctionsServerOptions {
+  /**
+   * Asked before each AWS operation runs, with its bare name (`StartExecution`) and JSON body; a
+   * refusal is answered as `{"__type", "message"}`. `RecertLocal.*` is local tooling, never checked.
+   */
+  readonly accessCheck?: AccessCheck;
+}
+
 export class StepFunctionsServer {
   private server: Server | undefined;
 
-  constructor(private readonly engine: StepFunctionsEngine) {}
+  constructor(
+    private readonly engine: StepFunctionsEngine,
+    private readonly options: StepFunctionsServerOptions = {},
+  ) {}
 
   /** Listens on loopback; resolves with the bound port (pass 0 for any free one). */
   async start(options: { port: number; host?: string }): Promise<number> {
@@ -112,6 +125,11 @@ export class StepFunctionsServer {
       send(res, 400, { __type: 'SerializationException', message: 'The request body must be a JSON object' });
       return;
     }
+    const refusal = this.accessCheck(req, target ?? '', body, input);
+    if (refusal) {
+      send(res, refusal.status, { __type: refusal.code, message: refusal.message });
+      return;
+    }
     try {
       // A request that arrives while the engine is still loading its state directory waits for it.
       await this.engine.open();
@@ -126,6 +144,25 @@ export class StepFunctionsServer {
         message: `Internal failure: ${error instanceof Error ? error.message : String(error)}`,
       });
     }
+  }
+
+  /** The check's refusal for an AWS operation; `RecertLocal.*` targets are not AWS's, so never checked. */
+  private accessCheck(req: IncomingMessage, target: string, body: Buffer, input: JsonObject) {
+    const check = this.options.accessCheck;
+    if (!check || !target.startsWith(AWS_TARGET_PREFIX)) return undefined;
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    return check(
+      {
+        method: req.method ?? 'POST',
+        rawPath: query < 0 ? url : url.slice(0, query),
+        rawQuery: query < 0 ? '' : url.slice(query + 1),
+        headers: req.headers,
+        body,
+      },
+      target.slice(AWS_TARGET_PREFIX.length),
+      input,
+    );
   }
 }
 

@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateStateMachineCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ScaledClock } from '../../../local/clock.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
+import { FunctionRegistry } from '../../../local/lambda/registry.ts';
+import { StepFunctionsEngine } from '../../../local/stepfunctions/engine.ts';
+import { StepFunctionsServer } from '../../../local/stepfunctions/server.ts';
+import { deniedMessage, type RecordingCheck, recordingCheck, rejectionOf } from './recording-check.ts';
+
+/** The Step Functions server (awsJson1_0) asking an access check before each AWS operation. */
+const ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-test`;
+let stateDir: string;
+let engine: StepFunctionsEngine;
+let server: StepFunctionsServer;
+let access: RecordingCheck;
+let endpoint: string;
+let sfn: SFNClient;
+
+beforeEach(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'recert-sfn-access-'));
+  engine = new StepFunctionsEngine({
+    stateDir,
+    clock: new ScaledClock(1),
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT_ID,
+    functions: new FunctionRegistry(LOCAL_REGION, LOCAL_ACCOUNT_ID),
+  });
+  await engine.open();
+  access = recordingCheck();
+  server = new StepFunctionsServer(engine, { accessCheck: access.check });
+  endpoint = `http://127.0.0.1:${await server.start({ port: 0 })}`;
+  sfn = new SFNClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+});
+
+afterEach(async () => {
+  sfn.destroy();
+  await server.close();
+  await engine.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const createMachine = async (): Promise<string> => {
+  const out = await sfn.send(
+    new CreateStateMachineCommand({
+      name: 'rotate',
+      roleArn: ROLE,
+      definition: JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }),
+    }),
+  );
+  return out.stateMachineArn ?? '';
+};
+
+describe('the Step Functions server with an access check', () => {
+  it('answers a refused StartExecution as Step Functions does, and starts nothing', async () => {
+    // Prepare
+    const machine = await createMachine();
+    const failure = {
+      code: 'AccessDeniedException',
+      status: 400,
+      message: deniedMessage('states:StartExecution', machine),
+    };
+    access.refuse('StartExecution', failure);
+
+    // Act
+    const error = await rejectionOf(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: machine, name: 'run-1', input: '{"a":1}' })),
+    );
+
+    // Assess
+    expect(error.name).toBe('AccessDeniedException');
+    expect(error.message).toBe(failure.message);
+    expect((error.$metadata as { httpStatusCode?: number }).httpStatusCode).toBe(400);
+    const [call] = access.callsFor('StartExecution');
+    expect(call?.input).toEqual({ stateMachineArn: machine, name: 'run-1', input: '{"a":1}' });
+    expect(call?.request).toMatchObject({ method: 'POST', rawPath: '/', rawQuery: '' });
+    expect(call?.request.headers['x-amz-target']).toBe('AWSStepFunctions.StartExecution');
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: machine }));
+    expect(listed.executions).toEqual([]);
+  });
+
+  it('lets the operations it does not refuse run, asking with their bare names', async () => {
+    // Prepare
+    access.refuse('DeleteStateMachine', { code: 'AccessDeniedException', status: 400, message: 'denied' });
+
+    // Act
+    const machine = await createMachine();
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: machine }));
+
+    // Assess
+    expect(started.executionArn).toMatch(/^arn:aws:states:/);
+    expect(access.calls.map((call) => call.operation)).toEqual(['CreateStateMachine', 'StartExecution']);
+  });
+
+  it('refuses before the operation validates its input', async () => {
+    // Prepare
+    access.refuse('StartExecution', { code: 'AccessDeniedException', status: 400, message: 'no' });
+
+    // Act
+    const error = await rejectionOf(sfn.send(new StartExecutionCommand({ stateMachineArn: 'not-an-arn' })));
+
+    // Assess
+    expect(error.name).toBe('AccessDeniedException');
+  });
+
+  it('never asks about the local-only RecertLocal operations', async () => {
+    // Prepare
+    access.refuse('GetBilling', { code: 'AccessDeniedException', status: 400, message: 'no' });
+
+    // Act
+    const response = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'RecertLocal.GetBilling' },
+      body: '{}',
+    });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(access.calls).toEqual([]);
+  });
+});
