@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { LOCAL_HOST } from '../config.ts';
+import type { AccessCheck } from '../iam/types.ts';
 import { AcmPcaError, type LocalPrivateCa } from './private-ca.ts';
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -80,10 +81,21 @@ const failure = (type: string, message: string): Reply => ({ status: 400, body: 
 const isReply = (value: unknown): value is Reply =>
   typeof value === 'object' && value !== null && 'status' in value && 'body' in value;
 
+export interface LocalAcmPcaServerOptions {
+  /**
+   * Asked before each `ACMPrivateCA.<Operation>` runs whose body is JSON, with the operation's name
+   * and the parsed body; a refusal is answered as `{"__type", "message"}`. None: all allowed.
+   */
+  readonly accessCheck?: AccessCheck;
+}
+
 export class LocalAcmPcaServer {
   private readonly server: Server;
 
-  constructor(private readonly ca: LocalPrivateCa) {
+  constructor(
+    private readonly ca: LocalPrivateCa,
+    private readonly options: LocalAcmPcaServerOptions = {},
+  ) {
     this.server = createServer((req, res) => {
       void this.serve(req, res).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/x-amz-json-1.1' });
@@ -131,11 +143,42 @@ export class LocalAcmPcaServer {
       chunks.push(buffer);
     }
     const target = req.headers['x-amz-target'];
-    const reply =
+    const body = Buffer.concat(chunks);
+    const operation =
       typeof target === 'string' && target.startsWith(TARGET_PREFIX)
-        ? handleAcmPca(this.ca, target.slice(TARGET_PREFIX.length), Buffer.concat(chunks).toString('utf8'))
-        : failure('UnknownOperationException', `expected X-Amz-Target: ${TARGET_PREFIX}<Operation>`);
+        ? target.slice(TARGET_PREFIX.length)
+        : undefined;
+    const reply =
+      operation === undefined
+        ? failure('UnknownOperationException', `expected X-Amz-Target: ${TARGET_PREFIX}<Operation>`)
+        : (this.refusal(req, operation, body) ?? handleAcmPca(this.ca, operation, body.toString('utf8')));
     res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1' });
     res.end(JSON.stringify(reply.body));
+  }
+
+  /** The access check's refusal as a reply; a body that is not JSON is left to handleAcmPca to refuse. */
+  private refusal(req: IncomingMessage, operation: string, body: Buffer): Reply | undefined {
+    const check = this.options.accessCheck;
+    if (!check) return undefined;
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const failed = check(
+      {
+        method: req.method ?? 'POST',
+        rawPath: query < 0 ? url : url.slice(0, query),
+        rawQuery: query < 0 ? '' : url.slice(query + 1),
+        headers: req.headers,
+        body,
+      },
+      operation,
+      input,
+    );
+    return failed && { status: failed.status, body: { __type: failed.code, message: failed.message } };
   }
 }
