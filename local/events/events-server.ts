@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { LOCAL_HOST } from '../config.ts';
+import type { AccessCheck, AuthFailure, SignedHttpRequest } from '../iam/types.ts';
 import type { LocalEventBridge } from './eventbridge.ts';
 import { handleEventBridgeJson } from './eventbridge-json.ts';
 import type { LocalSns } from './sns.ts';
-import { handleSnsQuery } from './sns-query.ts';
+import { handleSnsQuery, fail as snsQueryError } from './sns-query.ts';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -12,6 +13,16 @@ export interface EventsServerOptions {
   readonly eventBridge: LocalEventBridge;
   /** 0 picks a free port. */
   readonly port?: number;
+  /**
+   * Asked before each SNS action runs, with its `Action` and the form's parameters
+   * (`Record<string, string>`); a refusal is answered as an awsQuery `<ErrorResponse>`.
+   */
+  readonly snsAccessCheck?: AccessCheck;
+  /**
+   * Asked before each EventBridge operation (`AWSEvents.<Operation>`) runs whose body is JSON, with
+   * the operation's name and the parsed body; a refusal is answered as `{"__type", "message"}`.
+   */
+  readonly eventsAccessCheck?: AccessCheck;
 }
 
 /**
@@ -65,18 +76,22 @@ export class LocalEventsServer {
     }
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && target.startsWith('AWSEvents.')) {
-      const reply = await handleEventBridgeJson(
-        this.options.eventBridge,
-        target.slice('AWSEvents.'.length),
-        body,
-      );
+      const operation = target.slice('AWSEvents.'.length);
+      const refusal = this.eventsRefusal(req, operation, body);
+      const reply = refusal
+        ? { status: refusal.status, body: { __type: refusal.code, message: refusal.message } }
+        : await handleEventBridgeJson(this.options.eventBridge, operation, body.toString('utf8'));
       res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify(reply.body));
       return;
     }
     const contentType = req.headers['content-type'] ?? '';
     if (req.method === 'POST' && contentType.startsWith('application/x-www-form-urlencoded')) {
-      const reply = await handleSnsQuery(this.options.sns, body);
+      const text = body.toString('utf8');
+      const refusal = this.snsRefusal(req, body, text);
+      const reply = refusal
+        ? snsQueryError(refusal.status, refusal.code, refusal.message)
+        : await handleSnsQuery(this.options.sns, text);
       res.writeHead(reply.status, { 'content-type': 'text/xml' });
       res.end(reply.body);
       return;
@@ -86,9 +101,45 @@ export class LocalEventsServer {
       'expected an SNS query (form-encoded POST) or an EventBridge request (X-Amz-Target: AWSEvents.*)',
     );
   }
+
+  /** A body that is not JSON is not checked: handleEventBridgeJson refuses it as EventBridge does. */
+  private eventsRefusal(req: IncomingMessage, operation: string, body: Buffer): AuthFailure | undefined {
+    const check = this.options.eventsAccessCheck;
+    if (!check) return undefined;
+    let input: unknown;
+    try {
+      const text = body.toString('utf8');
+      input = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    return check(signedRequest(req, body), operation, input);
+  }
+
+  /** A query without an Action is not checked: handleSnsQuery answers it InvalidAction. */
+  private snsRefusal(req: IncomingMessage, body: Buffer, text: string): AuthFailure | undefined {
+    const check = this.options.snsAccessCheck;
+    if (!check) return undefined;
+    const form = new URLSearchParams(text);
+    // The Action handleSnsQuery will run (the first, should the form repeat it).
+    const action = form.get('Action') ?? '';
+    return action === '' ? undefined : check(signedRequest(req, body), action, Object.fromEntries(form));
+  }
 }
 
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
+function signedRequest(req: IncomingMessage, body: Buffer): SignedHttpRequest {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return {
+    method: req.method ?? 'POST',
+    rawPath: query < 0 ? url : url.slice(0, query),
+    rawQuery: query < 0 ? '' : url.slice(query + 1),
+    headers: req.headers,
+    body,
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -97,5 +148,5 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
     if (size > MAX_BODY_BYTES) return undefined;
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

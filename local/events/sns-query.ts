@@ -165,7 +165,8 @@ function ok(action: string, result: string): QueryResponse {
   return { status: 200, body };
 }
 
-function fail(status: number, code: string, message: string): QueryResponse {
+/** An awsQuery `<ErrorResponse>`: `Sender` below 500, `Receiver` from 500. */
+export function fail(status: number, code: string, message: string): QueryResponse {
   const type = status >= 500 ? 'Receiver' : 'Sender';
   const body =
     `<?xml version="1.0"?>\n<ErrorResponse xmlns="${XMLNS}"><Error>${element('Type', type)}${element('Code', code)}` +
