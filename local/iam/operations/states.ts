@@ -80,10 +80,10 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
   StartExecution: onStateMachine('states:StartExecution'),
   DescribeExecution: onField('states:DescribeExecution', 'executionArn'),
   // On the state machine, or on the Map Run when the request lists a Distributed Map's children.
-  ListExecutions: (input, _scope, operation) => {
+  ListExecutions: (input, scope, operation) => {
     const mapRun = stringField(input, 'mapRunArn');
     if (mapRun !== undefined) return [authorize('states:ListExecutions', mapRun)];
-    return onStateMachine('states:ListExecutions')(input, _scope, operation);
+    return onStateMachine('states:ListExecutions')(input, scope, operation);
   },
   GetExecutionHistory: onField('states:GetExecutionHistory', 'executionArn'),
   StopExecution: onField('states:StopExecution', 'executionArn'),
