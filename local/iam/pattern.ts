@@ -127,45 +127,53 @@ export function globMatches(pattern: string, value: string, ignoreCase = false):
   return tokensMatch(parseTemplate(pattern, true) as PatternToken[], value, ignoreCase);
 }
 
-const ARN_PARTS = 6;
-
-/** Splits tokens at the first five colons of their literal text (an ARN's six components). */
-function splitTokens(tokens: readonly PatternToken[]): PatternToken[][] {
-  const segments: PatternToken[][] = [[]];
-  for (const token of tokens) {
-    if (typeof token === 'string') {
-      (segments[segments.length - 1] as PatternToken[]).push(token);
-      continue;
-    }
-    const pieces = token.literal.split(':');
-    pieces.forEach((piece, i) => {
-      if (i > 0) {
-        if (segments.length < ARN_PARTS) segments.push([]);
-        else (segments[segments.length - 1] as PatternToken[]).push({ literal: ':' });
-      }
-      if (piece !== '') (segments[segments.length - 1] as PatternToken[]).push({ literal: piece });
-    });
-  }
-  return segments;
-}
-
-/** Splits an ARN into its six components (the resource part keeps any further colons). */
-export function arnParts(arn: string): string[] | undefined {
-  const parts = arn.split(':');
-  if (parts.length < ARN_PARTS || parts[0] !== 'arn') return undefined;
-  return [...parts.slice(0, ARN_PARTS - 1), parts.slice(ARN_PARTS - 1).join(':')];
-}
-
 /**
- * ARN matching as IAM does it for Resource and the Arn operators: each of the six colon-separated
- * components is matched separately (case-sensitively), so a wildcard never spans the components before
- * the resource part. A pattern that is not a six-part ARN (`*`, `arn:aws:iot:*`) is one glob over the
- * whole value; a six-part pattern never matches a value that is not an ARN (such as the resource `*`).
+ * ARN matching as IAM does it for Resource and the Arn operators (case-sensitive): wildcards work within
+ * the colon-separated segments, except that a `*` which ends a segment (followed by `:` or the end) may
+ * expand across colons (AWS's "Using wildcards in resource ARNs"). So `arn:aws:iot:*` and
+ * `arn:aws:logs:*:*:log-group:g:*` reach past colons, while `arn:aws:iot:eu-*-1:…` does not, and
+ * `arn:…:cert/*` never matches the resource `*`. An NFA walk: O(pattern × value), no regex from input.
  */
 export function arnTokensMatch(tokens: readonly PatternToken[], value: string): boolean {
-  const segments = splitTokens(tokens);
-  if (segments.length < ARN_PARTS) return tokensMatch(tokens, value);
-  const valueParts = arnParts(value);
-  if (valueParts === undefined) return false;
-  return segments.every((segment, i) => tokensMatch(segment, valueParts[i] as string));
+  // One item per pattern character: a literal, `?` (one non-colon character), or `*` (spanning or not).
+  type Item = { ch: string } | { one: true } | { star: boolean };
+  const items: Item[] = [];
+  tokens.forEach((token, i) => {
+    if (token === '?') items.push({ one: true });
+    else if (token === '*') {
+      const next = tokens[i + 1];
+      const spans = next === undefined || (typeof next !== 'string' && next.literal.startsWith(':'));
+      items.push({ star: spans });
+    } else for (const ch of token.literal) items.push({ ch });
+  });
+  // reachable[k]: the pattern's first k items can match the value read so far.
+  let reachable = new Array<boolean>(items.length + 1).fill(false);
+  const close = (states: boolean[]) => {
+    // A `*` may match nothing: being before it is being after it.
+    for (let k = 0; k < items.length; k++)
+      if (states[k] && 'star' in (items[k] as Item)) states[k + 1] = true;
+    return states;
+  };
+  reachable[0] = true;
+  close(reachable);
+  for (const ch of value) {
+    const next = new Array<boolean>(items.length + 1).fill(false);
+    let any = false;
+    for (let k = 0; k < items.length; k++) {
+      if (!reachable[k]) continue;
+      const item = items[k] as Item;
+      if ('star' in item) {
+        if (item.star || ch !== ':') {
+          next[k] = true;
+          any = true;
+        }
+      } else if ('one' in item ? ch !== ':' : item.ch === ch) {
+        next[k + 1] = true;
+        any = true;
+      }
+    }
+    if (!any) return false;
+    reachable = close(next);
+  }
+  return reachable[items.length] === true;
 }
