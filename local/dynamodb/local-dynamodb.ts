@@ -24,6 +24,8 @@ import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
 import { readJsonFile, writeJsonFile } from '../events/json-file.ts';
+import type { AccessCheck } from '../iam/types.ts';
+import { interceptRequests } from './access-intercept.ts';
 import { installExpressionCache } from './expression-cache.ts';
 import { installUtf8ItemSize } from './item-size.ts';
 import { type TableDefinition, TableDefinitionSchema } from './table-definition.ts';
@@ -48,6 +50,8 @@ export interface LocalDynamoDbOptions {
   readonly stateDir?: string;
   /** 0 (default) picks a free port. */
   readonly port?: number;
+  /** Asked before each operation with its name and JSON body; refusals answered as DynamoDB does. */
+  readonly accessCheck?: AccessCheck;
 }
 
 const TtlFileSchema = z.record(z.string(), z.string());
@@ -89,6 +93,7 @@ export class LocalDynamoDb {
       deleteTableMs: 0,
       updateTableMs: 0,
     });
+    if (this.options.accessCheck) interceptRequests(server, this.options.accessCheck);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, LOCAL_HOST, () => {
