@@ -8,7 +8,7 @@ import { printJson } from '../output/json.ts';
 import { cellText, renderTable } from '../output/table.ts';
 import { readableError } from '../rotations/error-text.ts';
 import { thingNameArg } from '../rotations/identifiers.ts';
-import { age, publicRecord } from '../rotations/present.ts';
+import { age, publicRecord, repliesWithoutRotationId } from '../rotations/present.ts';
 import { requireRecord } from '../rotations/things.ts';
 import { buildTimeline, executionHistory, type TimelineStep } from '../rotations/timeline.ts';
 
@@ -87,6 +87,14 @@ Examples:
       line('Updated', record.updatedAt && `${record.updatedAt} (${age(record.updatedAt, now)} ago)`);
       if (record.completedAt) line('Completed', record.completedAt);
       if (record.lastError) line('Last error', readableError(record.lastError));
+      const withoutRotationId = repliesWithoutRotationId(record);
+      if (withoutRotationId.length > 0) {
+        line(
+          'Replies',
+          `accepted without rotationId: ${withoutRotationId.join(', ')} ` +
+            '(blog-compatible mode, ACCEPT_REPLIES_WITHOUT_ROTATION_ID)',
+        );
+      }
       line('Execution', record.executionArn);
       if (execution) {
         const redrive =

@@ -3,14 +3,26 @@ import type { Column } from '../output/table.ts';
 import { readableError } from './error-text.ts';
 
 /**
- * A record as the CLI shows it: without the pending task token (it never leaves the cloud side)
- * and without the certificate PEM (long, and `aws iot describe-certificate` gives it).
+ * A record as the CLI shows it: without the pending task token (it never leaves the cloud side),
+ * without the certificate PEM (long, and `aws iot describe-certificate` gives it) and without the
+ * replies accepted without rotationId by an earlier execution of the thing.
  */
 export type PublicRecord = Omit<RotationRecord, 'taskToken' | 'newCertificatePem'>;
 
 export function publicRecord(record: RotationRecord): PublicRecord {
-  const { taskToken: _token, newCertificatePem: _pem, ...rest } = record;
-  return rest;
+  const { taskToken: _token, newCertificatePem: _pem, acceptedWithoutRotationId, ...rest } = record;
+  return repliesWithoutRotationId(record).length > 0 && acceptedWithoutRotationId
+    ? { ...rest, acceptedWithoutRotationId }
+    : rest;
+}
+
+/**
+ * The kinds of reply the record's current execution accepted without rotationId (blog-compatible
+ * mode); a list left by an earlier execution of the thing does not count.
+ */
+export function repliesWithoutRotationId(record: RotationRecord): readonly string[] {
+  const accepted = record.acceptedWithoutRotationId;
+  return accepted?.executionArn === record.executionArn ? accepted.kinds : [];
 }
 
 const short = (id: string | undefined): string | undefined =>

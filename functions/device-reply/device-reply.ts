@@ -89,7 +89,8 @@ const samePrincipal = (a: string, b: string | undefined): boolean =>
  * A reply that carries its rotationId and finds its wait pending costs one DynamoDB call: the write
  * that accepts it encodes every check. The record is read only when that write is refused (to tell
  * the reason, or to answer again after an interrupted invocation) and for a reply without rotationId,
- * whose acceptance mark needs the record's rotationId.
+ * whose acceptance mark needs the record's rotationId. That acceptance also notes its kind in the
+ * record's acceptedWithoutRotationId, in the same write, for `recert rotations show`.
  */
 export async function handleDeviceReply(event: unknown, deps: DeviceReplyDeps): Promise<ReplyOutcome> {
   const reject = (
@@ -257,6 +258,7 @@ async function accept(
   const taskToken = record.taskToken ?? '';
   const rotationId = record.rotationId ?? '';
   const provenAt = new Date(deps.clock.now()).toISOString();
+  const withoutRotationId = message.rotationId === undefined;
   const accepted = await deps.store.acceptReply({
     thingName: record.thingName,
     rotationId,
@@ -265,6 +267,7 @@ async function accept(
     taskToken,
     nextPhase: NEXT_PHASE[kind],
     set: acceptedAttributes(kind, message, provenAt, record.newCertificateId ?? ''),
+    ...(withoutRotationId ? { acceptedWithoutRotationId: withoutRotationIdAdding(record, kind) } : {}),
     now: deps.clock.now(),
   });
   if (!accepted) {
@@ -281,6 +284,19 @@ async function accept(
     };
   }
   return answerAccepted(record, kind, message, provenAt, deps, fields);
+}
+
+/**
+ * The record's list of reply kinds this execution accepted without rotationId, with `kind` added; a
+ * list left by an earlier execution of the thing starts over.
+ */
+function withoutRotationIdAdding(
+  record: RotationRecord,
+  kind: DeviceReplyKind,
+): { executionArn: string; kinds: string[] } {
+  const previous = record.acceptedWithoutRotationId;
+  const kinds = previous?.executionArn === record.executionArn ? previous.kinds : [];
+  return { executionArn: record.executionArn, kinds: kinds.includes(kind) ? kinds : [...kinds, kind] };
 }
 
 /**

@@ -51,6 +51,12 @@ export const RotationRecord = z.object({
   taskToken: z.string().optional(),
   /** `<rotationId>/<kind>` of the reply accepted for the current wait (device-reply's idempotency mark). */
   acceptedReply: z.string().optional(),
+  /**
+   * The kinds of reply this execution accepted without a rotationId (the blog-compatible mode,
+   * ACCEPT_REPLIES_WITHOUT_ROTATION_ID), written by the write that accepts such a reply. It names its
+   * execution because a later rotation's claim leaves it in the record.
+   */
+  acceptedWithoutRotationId: z.object({ executionArn: z.string(), kinds: z.array(z.string()) }).optional(),
   /** The rotationId whose CSR wait request-csr parked in its campaign (device-reply unparks only then). */
   campaignParkedRotationId: z.string().optional(),
   /** `<rotationId>/<attempt>` of a csr_req whose publish failed: its retry is no repeat after a timeout. */
@@ -360,10 +366,19 @@ export class RotationRecordStore {
     taskToken: string;
     nextPhase: RotationPhase;
     set?: Readonly<Record<string, string>>;
+    /**
+     * For a reply without rotationId: the record's acceptedWithoutRotationId with this kind added.
+     * Computed from the record read before, which the token condition proves unchanged.
+     */
+    acceptedWithoutRotationId?: { executionArn: string; kinds: readonly string[] };
     now: number;
   }): Promise<boolean> {
     const { sets, names, values } = acceptanceOf(p);
     values[':token'] = p.taskToken;
+    if (p.acceptedWithoutRotationId) {
+      sets.push('acceptedWithoutRotationId = :withoutRotationId');
+      values[':withoutRotationId'] = p.acceptedWithoutRotationId;
+    }
     const record = await this.update(
       {
         Key: { thingName: p.thingName },
