@@ -18,7 +18,8 @@ export const rotationsShowCommand: Command = {
 Shows the rotation record of one thing (status, phase, attempt, certificates, last error) and a
 timeline built from the execution history: each step, when it started and ended, its outcome,
 how many task attempts it took and the error that ended it. On AWS it also prints the link to the
-execution in the Step Functions console.
+execution in the Step Functions console. When the rotation accepted device replies that carried no
+rotationId (the blog-compatible mode, ACCEPT_REPLIES_WITHOUT_ROTATION_ID), it names their kinds.
 
 ${GLOBAL_OPTIONS_HELP}
 
