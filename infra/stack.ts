@@ -1,6 +1,5 @@
 import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../workflows/rotate-device/device-policy.ts';
 import { stateMachineArnFromName } from './arns.ts';
@@ -110,9 +109,7 @@ export class RecertStack extends Stack {
       logRetentionDays: settings.logRetentionDays,
     });
     // The fan-out listens where audit notifications go: recert's topic, or the account's existing target.
-    this.audit.notificationTopic.addSubscription(
-      new subscriptions.LambdaSubscription(functions['audit-fanout']),
-    );
+    this.audit.subscribe(functions['audit-fanout']);
     this.outcomeEvents = new OutcomeEvents(this, 'Outcomes', {
       stateMachineArn: this.rotation.stateMachine.stateMachineArn,
       recorder: functions['outcome-recorder'],

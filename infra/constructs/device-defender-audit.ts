@@ -1,8 +1,10 @@
-import { type CustomResource, Stack } from 'aws-cdk-lib';
+import { type CustomResource, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { AuditCheckName, DeploymentSettings } from '../settings.ts';
 import { AccountAuditConfiguration } from './audit-configuration/account-audit-configuration.ts';
@@ -90,5 +92,20 @@ export class DeviceDefenderAudit extends Construct {
       targetCheckNames: [...checks],
     });
     this.scheduledAudit.node.addDependency(this.configuration);
+  }
+
+  /** Subscribes a function to the topic audit notifications go to (`notificationTopic`). */
+  subscribe(fn: lambda.Function): void {
+    const topicArn = this.notificationTopic.topicArn;
+    this.notificationTopic.addSubscription(new subscriptions.LambdaSubscription(fn));
+    const permission = fn.node.children.find(
+      (child) => child instanceof lambda.CfnPermission && child.sourceArn === topicArn,
+    );
+    if (permission === undefined) throw new Error(`${fn.node.path}: no SNS permission for the audit topic`);
+    // The source is a topic ARN, read from the custom resource, which the linter cannot tell.
+    Validations.of(permission).acknowledge({
+      id: 'CloudFormation-Validate::W3664',
+      reason: "SourceArn is the SNS topic ARN the audit configuration's custom resource reports in use.",
+    });
   }
 }

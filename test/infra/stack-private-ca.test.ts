@@ -104,11 +104,9 @@ describe('a deployment with ACM Private CA and its own settings', () => {
   });
 
   it('audits and schedules only the chosen check, with its threshold', () => {
-    s.template.hasResourceProperties('AWS::IoT::AccountAuditConfiguration', {
-      AuditCheckConfigurations: {
-        DeviceCertificateExpiringCheck: { Enabled: false },
-        DeviceCertificateAgeCheck: { Enabled: true, Configuration: { CertAgeThresholdInDays: '180' } },
-      },
+    const [configuration] = Object.values(s.template.findResources('Custom::RecertAuditConfiguration'));
+    expect(configuration?.Properties.Checks).toEqual({
+      DEVICE_CERTIFICATE_AGE_CHECK: { CERT_AGE_THRESHOLD_IN_DAYS: '180' },
     });
     s.template.hasResourceProperties('AWS::IoT::ScheduledAudit', {
       TargetCheckNames: ['DEVICE_CERTIFICATE_AGE_CHECK'],

@@ -404,24 +404,17 @@ describe('IoT topic rules', () => {
 });
 
 describe('Device Defender audit', () => {
-  it('enables the expiring and age checks with their thresholds and notifies the audit topic', () => {
-    s.template.hasResourceProperties('AWS::IoT::AccountAuditConfiguration', {
-      AccountId: ref('AWS::AccountId'),
-      RoleArn: getAtt(logicalId(s.stack.audit.auditRole)),
-      AuditCheckConfigurations: {
-        DeviceCertificateExpiringCheck: {
-          Enabled: true,
-          Configuration: { CertExpirationThresholdInDays: '30' },
-        },
-        DeviceCertificateAgeCheck: { Enabled: true, Configuration: { CertAgeThresholdInDays: '365' } },
+  it("enables the expiring and age checks with their thresholds through recert's share of the configuration", () => {
+    // A custom resource, not AWS::IoT::AccountAuditConfiguration (audit-configuration*.test.ts test it).
+    expect(s.template.findResources('AWS::IoT::AccountAuditConfiguration')).toEqual({});
+    s.template.hasResourceProperties('Custom::RecertAuditConfiguration', {
+      Checks: {
+        DEVICE_CERTIFICATE_EXPIRING_CHECK: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' },
+        DEVICE_CERTIFICATE_AGE_CHECK: { CERT_AGE_THRESHOLD_IN_DAYS: '365' },
       },
-      AuditNotificationTargetConfigurations: {
-        Sns: {
-          Enabled: true,
-          RoleArn: getAtt(logicalId(s.stack.audit.notificationRole)),
-          TargetArn: ref(ids.auditTopic),
-        },
-      },
+      AuditRoleArn: getAtt(logicalId(s.stack.audit.auditRole)),
+      TopicArn: ref(ids.auditTopic),
+      NotificationRoleArn: getAtt(logicalId(s.stack.audit.notificationRole)),
     });
   });
 
@@ -461,7 +454,7 @@ describe('Device Defender audit', () => {
     ]);
   });
 
-  it('the audit topic is encrypted, refuses plain HTTP and delivers to the fan-out', () => {
+  it('the audit topic is encrypted and refuses plain HTTP; the fan-out listens to the topic in use', () => {
     s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: getAtt(ids.key) });
     s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [ref(ids.auditTopic)],
@@ -473,7 +466,7 @@ describe('Device Defender audit', () => {
     });
     s.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
-      TopicArn: ref(ids.auditTopic),
+      TopicArn: getAtt(logicalId(s.stack.audit.configuration), 'TopicArn'),
       Endpoint: getAtt(ids.functions['audit-fanout']),
     });
   });
@@ -554,7 +547,14 @@ describe('the template as a whole', () => {
   });
 
   it("passes CDK's CloudFormation schema validation", () => {
-    expect(s.validationReports).toEqual([]);
+    // The one acknowledged warning (W3664): the fan-out's SNS permission names the topic ARN the
+    // audit configuration's custom resource reports, which the linter cannot tell is a topic.
+    const reports = s.validationReports as {
+      violations: unknown[];
+      suppressedViolations?: { ruleName: string }[];
+    }[];
+    expect(reports.flatMap((r) => r.violations)).toEqual([]);
+    expect(reports.flatMap((r) => r.suppressedViolations ?? []).map((v) => v.ruleName)).toEqual(['W3664']);
   });
 
   it('leaves no placeholder anywhere but in Fn::Sub and the IoT policy variable', () => {
@@ -590,7 +590,9 @@ describe('the template as a whole', () => {
     s.template.hasOutput(STACK_OUTPUTS.stateMachineArn, { Value: ref(ids.stateMachine) });
     s.template.hasOutput(STACK_OUTPUTS.tableName, { Value: ref(ids.table) });
     s.template.hasOutput(STACK_OUTPUTS.escalationTopicArn, { Value: ref(ids.escalationTopic) });
-    s.template.hasOutput(STACK_OUTPUTS.auditTopicArn, { Value: ref(ids.auditTopic) });
+    s.template.hasOutput(STACK_OUTPUTS.auditTopicArn, {
+      Value: getAtt(logicalId(s.stack.audit.configuration), 'TopicArn'),
+    });
     s.template.hasOutput(STACK_OUTPUTS.region, { Value: ref('AWS::Region') });
     s.template.hasOutput(STACK_OUTPUTS.campaignTableName, { Value: ref(ids.campaignTable) });
     s.template.hasOutput(STACK_OUTPUTS.campaignStateMachineArn, {
