@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Definition, loadDefinition, ROOT } from './definition.ts';
 import { apiError, InvalidDefinitionError, SfnApiError, StatesError } from './errors.ts';
-import {
-  decodeToken,
-  type Execution,
-  Interpreter,
-  PAYLOAD_LIMIT,
-  PRICE_PER_TRANSITION_USD,
-  secs,
-} from './interpreter.ts';
+import { decodeToken, type Execution, Interpreter, PRICE_PER_TRANSITION_USD, secs } from './interpreter.ts';
 import { isObject, type Json, type JsonObject, parseJson } from './json.ts';
+import { overPayloadLimit, PAYLOAD_LIMIT } from './limits.ts';
 import type { ExecutionRecord, Frame, HistoryEvent, MachineRecord, Phase } from './model.ts';
 import { checkExecutionArn, checkMachineArn, checkName, executionArn, machineArn } from './names.ts';
 import type { StatusListener } from './status-event.ts';
@@ -254,7 +248,7 @@ export class StepFunctionsEngine extends Interpreter {
     const name = input.name === undefined ? randomUUID() : requireString(input, 'name');
     checkName(name, 'execution');
     const inputText = input.input === undefined ? '{}' : requireString(input, 'input');
-    if (Buffer.byteLength(inputText) > PAYLOAD_LIMIT) {
+    if (overPayloadLimit(inputText)) {
       throw apiError(
         'InvalidExecutionInput',
         `Invalid Execution Input: the input is larger than ${PAYLOAD_LIMIT} bytes`,
@@ -474,7 +468,7 @@ export class StepFunctionsEngine extends Interpreter {
   async sendTaskSuccess(input: JsonObject): Promise<JsonObject> {
     const output = input.output;
     if (typeof output !== 'string') throw apiError('ValidationException', 'output is required');
-    if (Buffer.byteLength(output) > PAYLOAD_LIMIT)
+    if (overPayloadLimit(output))
       throw apiError('InvalidOutput', `Invalid Output: larger than ${PAYLOAD_LIMIT} bytes`);
     let result: Json;
     try {

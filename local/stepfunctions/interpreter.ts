@@ -7,6 +7,15 @@ import { StatesError, TERMINAL_ERRORS } from './errors.ts';
 import { callTask, type Integrations, type ParsedResource, parseResource } from './integrations.ts';
 import { isObject, type Json, type JsonObject, parseJson, stringify } from './json.ts';
 import { selectPath, setPath } from './jsonpath.ts';
+import {
+  CLOSING_EVENTS,
+  HISTORY_LIMIT,
+  HISTORY_LIMIT_CAUSE,
+  HISTORY_LIMIT_ERROR,
+  inputTooLarge,
+  overPayloadLimit,
+  resultTooLarge,
+} from './limits.ts';
 import type { ExecutionRecord, Frame, HistoryEvent, MachineRecord, Phase } from './model.ts';
 import { applyTemplate, evaluateJsonata, type Scope } from './payload.ts';
 import { errorMatches, maxAttempts, retryDelaySeconds } from './retry.ts';
@@ -27,16 +36,19 @@ export interface EngineOptions {
   readonly accountId: string;
   readonly functions: FunctionRegistry;
   readonly integrations?: Integrations;
+  /**
+   * The integrations an execution calls with, by its state machine's role (its credentials and its
+   * identity to Lambda); `integrations` for every role when absent.
+   */
+  readonly integrationsForRole?: (roleArn: string) => Integrations;
 }
 
 /** Step Functions Standard's price per state transition, in USD ($0.025 per 1,000). */
 export const PRICE_PER_TRANSITION_USD = 0.000025;
-export const PAYLOAD_LIMIT = 256 * 1024;
 export const REDRIVE_WINDOW_MS = 14 * 24 * 3600 * 1000;
 export const MAX_REDRIVES = 1000;
 export const MAX_EXECUTION_MS = 365 * 24 * 3600 * 1000;
 export const DEFAULT_TASK_TIMEOUT_S = 99_999_999;
-export const HISTORY_LIMIT = 25_000;
 
 export const secs = (ms: number): number => ms / 1000;
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -55,6 +67,7 @@ export abstract class Interpreter {
   readonly accountId: string;
   protected readonly functions: FunctionRegistry;
   protected readonly integrations: Integrations;
+  private readonly integrationsForRole: ((roleArn: string) => Integrations) | undefined;
   protected readonly store: Store;
   protected readonly machines = new Map<string, MachineRecord>();
   protected readonly definitionTexts = new Map<string, string>();
@@ -71,6 +84,7 @@ export abstract class Interpreter {
     this.accountId = options.accountId;
     this.functions = options.functions;
     this.integrations = options.integrations ?? {};
+    this.integrationsForRole = options.integrationsForRole;
     this.store = new Store(options.stateDir, () => this.dump());
   }
 
@@ -186,7 +200,21 @@ export abstract class Interpreter {
     return frame;
   }
 
-  protected emit(exec: Execution, frame: Frame | undefined, type: string, details: JsonObject): HistoryEvent {
+  /**
+   * Records a history event. Event number 25,000 can only end the execution: any other event there
+   * fails it instead (States.Runtime, as on AWS) and is not recorded, nor is anything after the end.
+   */
+  protected emit(
+    exec: Execution,
+    frame: Frame | undefined,
+    type: string,
+    details: JsonObject,
+  ): HistoryEvent | undefined {
+    if (exec.record.nextEventId >= HISTORY_LIMIT && !CLOSING_EVENTS.has(type)) {
+      this.finish(exec, 'FAILED', { error: HISTORY_LIMIT_ERROR, cause: HISTORY_LIMIT_CAUSE });
+      return undefined;
+    }
+    if (exec.record.nextEventId > HISTORY_LIMIT) return undefined;
     const id = exec.record.nextEventId++;
     const event: HistoryEvent = {
       id,
@@ -288,25 +316,21 @@ export abstract class Interpreter {
     }
     if (phase.kind === 'enter') {
       const state = stateOf(exec.definition, frame.container, frame.state);
+      const inputText = stringify(frame.input);
+      if (overPayloadLimit(inputText)) throw inputTooLarge(frame.state);
       frame.enteredAt = this.clock.now();
       frame.retries = [];
       exec.record.billed++;
       this.emit(exec, frame, `${stateType(state)}StateEntered`, {
         stateEnteredEventDetails: {
           name: frame.state,
-          input: stringify(frame.input),
+          input: inputText,
           inputDetails: { truncated: false },
         },
       });
       frame.phase = { kind: 'running' };
       this.saveFrame(exec, frame);
-      if (exec.events.length > HISTORY_LIMIT) {
-        this.finish(exec, 'FAILED', {
-          error: 'States.Runtime',
-          cause: `The execution reached the limit of ${HISTORY_LIMIT} history events`,
-        });
-        return;
-      }
+      if (exec.record.status !== 'RUNNING') return;
     }
     await this.execute(exec, frame);
   }
@@ -727,6 +751,8 @@ export abstract class Interpreter {
             )
           : effective;
     }
+    const paramsText = stringify(params);
+    if (overPayloadLimit(paramsText)) throw inputTooLarge(frame.state);
     if (frame.phase !== phase) return;
     const now = this.clock.now();
     const next: Extract<Phase, { kind: 'task' }> = {
@@ -743,7 +769,7 @@ export abstract class Interpreter {
       this.emit(exec, frame, 'LambdaFunctionScheduled', {
         lambdaFunctionScheduledEventDetails: {
           resource: resourceArn,
-          input: stringify(params),
+          input: paramsText,
           inputDetails: { truncated: false },
           timeoutInSeconds: timeoutSeconds,
         },
@@ -754,13 +780,14 @@ export abstract class Interpreter {
           resourceType: resource.resourceType,
           resource: resource.resource,
           region: this.region,
-          parameters: stringify(params),
+          parameters: paramsText,
           timeoutInSeconds: timeoutSeconds,
           ...(heartbeatSeconds !== undefined ? { heartbeatInSeconds: heartbeatSeconds } : {}),
         },
       });
     }
     this.saveFrame(exec, frame);
+    if (exec.record.status !== 'RUNNING') return;
     if (token) this.tokens.set(token, { arn: exec.record.arn, frame: frame.id });
     this.armTaskTimers(exec, frame, next);
     await this.store.flush();
@@ -774,6 +801,7 @@ export abstract class Interpreter {
         : { taskStartedEventDetails: { resourceType: resource.resourceType, resource: resource.resource } },
     );
     this.saveFrame(exec, frame);
+    if (exec.record.status !== 'RUNNING') return;
     await this.invoke(exec, frame, next, resource);
   }
 
@@ -785,6 +813,7 @@ export abstract class Interpreter {
     resource: ParsedResource,
   ): Promise<void> {
     let result: Json;
+    let resultText = '';
     try {
       result = await callTask({
         resource,
@@ -792,8 +821,13 @@ export abstract class Interpreter {
         params: phase.params,
         functions: this.functions,
         clock: this.clock,
-        integrations: this.integrations,
+        integrations: this.integrationsForRole?.(exec.record.roleArn) ?? this.integrations,
       });
+      // What the integration returns is held to the payload quota (a callback's answer is, at SendTaskSuccess).
+      if (!phase.token) {
+        resultText = stringify(result);
+        if (overPayloadLimit(resultText)) throw resultTooLarge(taskName(resource, phase.params));
+      }
     } catch (error) {
       if (frame.phase !== phase || exec.record.status !== 'RUNNING') return;
       const se = toStatesError(error);
@@ -833,7 +867,7 @@ export abstract class Interpreter {
     if (resource.kind === 'lambda-function') {
       this.emit(exec, frame, 'LambdaFunctionSucceeded', {
         lambdaFunctionSucceededEventDetails: {
-          output: stringify(result),
+          output: resultText,
           outputDetails: { truncated: false },
         },
       });
@@ -842,7 +876,7 @@ export abstract class Interpreter {
         taskSucceededEventDetails: {
           resourceType: resource.resourceType,
           resource: resource.resource,
-          output: stringify(result),
+          output: resultText,
           outputDetails: { truncated: false },
         },
       });
@@ -1224,14 +1258,10 @@ export abstract class Interpreter {
     nextOverride?: string,
   ): void {
     if (frame.phase !== phase || frame.status !== 'running' || exec.record.status !== 'RUNNING') return;
-    const size = Buffer.byteLength(stringify(output));
-    if (size > PAYLOAD_LIMIT) {
-      this.failFrame(
-        exec,
-        frame,
-        'States.DataLimitExceeded',
-        `The state/task '${frame.state}' returned a result with a size exceeding the maximum number of bytes service limit.`,
-      );
+    const outputText = stringify(output);
+    if (overPayloadLimit(outputText)) {
+      const error = resultTooLarge(frame.state);
+      this.failFrame(exec, frame, error.error, error.causeText);
       return;
     }
     const type = stateType(state);
@@ -1241,7 +1271,7 @@ export abstract class Interpreter {
       this.emit(exec, frame, `${type}StateExited`, {
         stateExitedEventDetails: {
           name: frame.state,
-          output: stringify(output),
+          output: outputText,
           outputDetails: { truncated: false },
           ...(assigned
             ? { assignedVariables: assignedText, assignedVariablesDetails: { truncated: false } }
@@ -1506,6 +1536,20 @@ export abstract class Interpreter {
 }
 
 const ABORTABLE = new Set(['Task', 'Wait', 'Parallel', 'Map']);
+
+/** How a task over the payload quota is named in the error: its function, its SDK service, or its resource. */
+const taskName = (resource: ParsedResource, params: Json): string => {
+  switch (resource.kind) {
+    case 'lambda-function':
+      return resource.resource;
+    case 'lambda-invoke':
+      return isObject(params) && typeof params.FunctionName === 'string' ? params.FunctionName : 'lambda';
+    case 'aws-sdk':
+      return resource.resourceType;
+    default:
+      return `arn:aws:states:::${resource.resourceType}:${resource.resource}`;
+  }
+};
 
 const stateType = (state: JsonObject): string => (typeof state.Type === 'string' ? state.Type : 'Unknown');
 
