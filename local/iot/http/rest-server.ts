@@ -36,8 +36,8 @@ export interface RestServerOptions {
 /** What the access check reads of a restJson1 request: the path labels decoded, as the route sees them. */
 export interface RestAccessInput {
   readonly pathParams: Readonly<Record<string, string>>;
-  /** The query string decoded; a repeated name keeps its last value. */
-  readonly query: Readonly<Record<string, string>>;
+  /** The query string decoded, as the route reads it. */
+  readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** The body parsed as JSON; undefined when empty or for a raw-payload route (data-plane Publish). */
   readonly body: unknown;
@@ -157,7 +157,7 @@ export class RestServer {
         route.operation,
         {
           pathParams,
-          query: Object.fromEntries(url.searchParams),
+          query: url.searchParams,
           headers: req.headers,
           body,
         } satisfies RestAccessInput,
