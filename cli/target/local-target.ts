@@ -41,7 +41,8 @@ export async function localTarget(stateDir: string): Promise<Target> {
     {
       region: resources.region,
       endpoints: { stepFunctions: endpoints.stepFunctions, iot: endpoints.iot, dynamodb: endpoints.dynamodb },
-      credentials: LOCAL_CREDENTIALS,
+      // The operator's role, held to the policy the CDK stack deploys for the people who run recert.
+      credentials: manifest.operatorCredentials ?? LOCAL_CREDENTIALS,
     },
   );
 }

@@ -33,6 +33,9 @@ export const LocalAwsManifestSchema = z.object({
     campaignTableName: z.string().min(1).optional(),
     campaignStateMachineArn: z.string().min(1).optional(),
   }),
+  operatorCredentials: z
+    .object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) })
+    .optional(),
 }) satisfies z.ZodType<ManifestWithOptionalCampaign>;
 
 type CampaignResource = 'campaignTableName' | 'campaignStateMachineArn';

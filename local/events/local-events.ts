@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import type { AccessCheck } from '../iam/types.ts';
 import type { FunctionRegistry } from '../lambda/registry.ts';
 import { AsyncLambdaInvoker } from './async-invoke.ts';
 import { LocalEventBridge } from './eventbridge.ts';
@@ -16,6 +17,9 @@ export interface LocalEventsOptions {
   readonly port?: number;
   /** Lambda async retry delays for deliveries (default: one and two minutes on the clock). */
   readonly retryDelaysMs?: readonly number[];
+  /** Authenticate and authorize each SNS and EventBridge request (IAM); none: all allowed. */
+  readonly snsAccessCheck?: AccessCheck;
+  readonly eventsAccessCheck?: AccessCheck;
 }
 
 /**
@@ -48,6 +52,8 @@ export class LocalEvents {
       sns: this.sns,
       eventBridge: this.eventBridge,
       ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.snsAccessCheck ? { snsAccessCheck: options.snsAccessCheck } : {}),
+      ...(options.eventsAccessCheck ? { eventsAccessCheck: options.eventsAccessCheck } : {}),
     });
   }
 

@@ -4,10 +4,12 @@
  * in `<stateDir>/iot/`. Other parts (the rules engine, the audit) add their operations with
  * `addRoutes` and listen to the broker through `bus`.
  */
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
+import type { AccessCheck } from '../iam/types.ts';
 import { certificateRoutes } from './api/certificate-routes.ts';
 import { dataPlaneRoutes } from './api/data-plane-routes.ts';
 import { endpointRoutes } from './api/endpoint-routes.ts';
@@ -47,6 +49,8 @@ export interface LocalIotCoreOptions {
   readonly onInternalError?: (error: unknown, operation: string) => void;
   /** Refused connections and cut-off sessions, with the reason. */
   readonly onDenied?: (event: { clientId: string; certificateId?: string; reason: string }) => void;
+  /** Authenticates and authorizes each control- and data-plane request (IAM); none: all allowed. */
+  readonly accessCheck?: AccessCheck;
 }
 
 export interface LocalIotCoreEndpoints {
@@ -96,7 +100,10 @@ export class LocalIotCore {
         : { detachThingPrincipalDelayMs: options.detachThingPrincipalDelayMs }),
     });
     this.quotas = new ApiQuotas(options.clock, options.quotas ?? false);
-    this.rest = new RestServer(options.onInternalError ? { onInternalError: options.onInternalError } : {});
+    this.rest = new RestServer({
+      ...(options.onInternalError ? { onInternalError: options.onInternalError } : {}),
+      ...(options.accessCheck ? { accessCheck: options.accessCheck } : {}),
+    });
     this.addRoutes([
       ...thingRoutes(this.registry),
       ...policyRoutes(this.registry),

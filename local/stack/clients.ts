@@ -29,7 +29,17 @@ export interface LocalClients {
 /** Connections each local client may hold open to its service (the SDK's default is 50). */
 export const LOCAL_MAX_SOCKETS = 512;
 
-export function localClients(endpoints: LocalEndpoints, region: string): LocalClients {
+/** Credentials a client signs with: a role session's, or the local defaults (the account's administrator). */
+export interface ClientCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export function localClients(
+  endpoints: LocalEndpoints,
+  region: string,
+  credentials: ClientCredentials = LOCAL_CREDENTIALS,
+): LocalClients {
   // The functions' own retry policy (backoff with full jitter), so a local run with AWS's quotas on
   // throttles and retries as Lambda would. Local-only differences: the endpoint and fixed credentials,
   // and one client per service for every function of the process, so they share one SDK retry quota
@@ -40,7 +50,7 @@ export function localClients(endpoints: LocalEndpoints, region: string): LocalCl
   const local = (endpoint: string) => ({
     ...lambdaClientConfig(),
     region,
-    credentials: LOCAL_CREDENTIALS,
+    credentials,
     endpoint,
     requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS }) },
   });

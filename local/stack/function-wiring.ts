@@ -15,24 +15,39 @@ export const functionName = (id: FunctionId | CampaignFunctionId): string => `re
 export type LocalFunctionsDeps = RotationFunctionsDeps &
   Pick<CampaignFunctionsDeps, 'campaignTableName' | 'pacerTickSeconds' | 'pacerPollMs'>;
 
-export type LocalFunctionArns = Record<FunctionId | CampaignFunctionId, string>;
+/** Every function of both contracts: each runs with a role of its own. */
+export type FunctionIdentity = FunctionId | CampaignFunctionId;
+
+export type LocalFunctionArns = Record<FunctionIdentity, string>;
 
 /**
  * Registers every function of both contracts under its name, with its timeout: the same handler code
- * that Lambda runs, built with local clients and what its environment variables would say on AWS.
+ * that Lambda runs, built with what its environment variables would say on AWS and, as each Lambda
+ * function has its own role, with the clients of that function (`depsOf(id)`).
  */
-export function registerFunctions(registry: FunctionRegistry, deps: LocalFunctionsDeps): LocalFunctionArns {
-  // Powertools writes metrics (EMF) straight to stdout, where Lambda ships them to CloudWatch; in this
-  // process they would drown the user's terminal. Metrics stay off unless the functions' logs are on.
-  if (deps.logLevel === 'SILENT') process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  const rotation = createRotationFunctions(deps);
-  const campaign = createCampaignFunctions(deps);
+export function registerFunctions(
+  registry: FunctionRegistry,
+  depsOf: (id: FunctionIdentity) => LocalFunctionsDeps,
+): LocalFunctionArns {
   const arns = {} as LocalFunctionArns;
   for (const spec of Object.values(FUNCTIONS)) {
-    arns[spec.id] = registry.register(functionName(spec.id), rotation[spec.id], spec.timeoutSeconds).arn;
+    const deps = quietMetrics(depsOf(spec.id));
+    const handler = createRotationFunctions(deps)[spec.id];
+    arns[spec.id] = registry.register(functionName(spec.id), handler, spec.timeoutSeconds).arn;
   }
   for (const spec of Object.values(CAMPAIGN_FUNCTIONS)) {
-    arns[spec.id] = registry.register(functionName(spec.id), campaign[spec.id], spec.timeoutSeconds).arn;
+    const deps = quietMetrics(depsOf(spec.id));
+    const handler = createCampaignFunctions(deps)[spec.id];
+    arns[spec.id] = registry.register(functionName(spec.id), handler, spec.timeoutSeconds).arn;
   }
   return arns;
+}
+
+/**
+ * Powertools writes metrics (EMF) straight to stdout, where Lambda ships them to CloudWatch; in this
+ * process they would drown the user's terminal. Metrics stay off unless the functions' logs are on.
+ */
+function quietMetrics(deps: LocalFunctionsDeps): LocalFunctionsDeps {
+  if (deps.logLevel === 'SILENT') process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  return deps;
 }

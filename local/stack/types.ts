@@ -53,6 +53,13 @@ export interface LocalAwsManifest {
   readonly clockSpeed: number;
   readonly endpoints: LocalEndpoints;
   readonly resources: LocalResources;
+  /**
+   * The operator's credentials for this run of the local AWS: what `recert` signs with, so it is
+   * held to the operator policy the CDK stack deploys. Absent in a manifest from an older recert.
+   */
+  readonly operatorCredentials?:
+    | { readonly accessKeyId: string; readonly secretAccessKey: string }
+    | undefined;
 }
 
 export const MANIFEST_FILE = 'endpoints.json';

@@ -7,11 +7,11 @@
 import type { AcmPcaSettings } from '../../functions/issue-certificate/certificate-issuer.ts';
 import { ScaledClock, type ScaledClockOrigin } from '../clock.ts';
 import { FunctionRegistry, type LambdaHandler } from '../lambda/registry.ts';
-import { type LocalClients, localClients } from './clients.ts';
-import { registerFunctions } from './function-wiring.ts';
+import { type ClientCredentials, type LocalClients, localClients } from './clients.ts';
+import { type FunctionIdentity, registerFunctions } from './function-wiring.ts';
 import type { LocalEndpoints } from './types.ts';
 
-type FunctionDeps = Parameters<typeof registerFunctions>[1];
+type FunctionDeps = ReturnType<Parameters<typeof registerFunctions>[1]>;
 /** The functions' settings and resource names: everything but the clients and the clock. */
 export type FunctionConfig = Omit<
   FunctionDeps,
@@ -51,15 +51,19 @@ export interface WorkerFunctionsInit {
   readonly accountId: string;
   readonly clock: ScaledClockOrigin;
   readonly config: FunctionConfig;
+  /** Each function's role credentials, as Lambda gives each function its own. */
+  readonly credentials: Readonly<Record<FunctionIdentity, ClientCredentials>>;
 }
 
 /** The factory `FunctionWorkers` calls in each worker (`WORKER_FUNCTIONS_EXPORT` of this module). */
 export async function buildWorkerFunctions(init: unknown): Promise<Record<string, LambdaHandler>> {
   // Sent by the local AWS itself, from the same types, through a structured clone.
-  const { endpoints, region, accountId, clock, config } = init as WorkerFunctionsInit;
-  const clients = localClients(endpoints, region);
+  const { endpoints, region, accountId, clock, config, credentials } = init as WorkerFunctionsInit;
   const registry = new FunctionRegistry(region, accountId);
-  registerFunctions(registry, functionDeps(config, clients, ScaledClock.resume(clock)));
+  const sharedClock = ScaledClock.resume(clock);
+  registerFunctions(registry, (id) =>
+    functionDeps(config, localClients(endpoints, region, credentials[id]), sharedClock),
+  );
   return Object.fromEntries(registry.list().map((fn) => [fn.name, fn.handler]));
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import type { InvokeCaller } from '../iam/types.ts';
 import { type FunctionRegistry, LambdaInvocationError, LambdaServiceError } from '../lambda/registry.ts';
 import { StatesError } from './errors.ts';
 import { isObject, type Json, type JsonObject, toJson } from './json.ts';
@@ -23,6 +24,8 @@ export interface SdkService {
 }
 
 export interface Integrations {
+  /** Who the state machine's role is to Lambda: its invocations are authorized as that role's. */
+  readonly lambdaCaller?: InvokeCaller;
   readonly dynamodb?: SdkClient;
   readonly sns?: SdkClient;
   readonly eventbridge?: SdkClient;
@@ -181,12 +184,15 @@ const invokeLambda = async (call: TaskCall, fn: string, payload: Json, optimised
     );
   }
   try {
-    return toJson(await call.functions.invoke(fn, payload));
+    return toJson(await call.functions.invoke(fn, payload, call.integrations.lambdaCaller));
   } catch (error) {
     if (error instanceof LambdaServiceError) {
       // The Lambda API failed the call (the function never ran): named and worded as Step Functions reports it.
       const cause = `${error.errorMessage} (Service: AWSLambda; Status Code: ${error.statusCode}; Error Code: ${error.exception}; Request ID: ${randomUUID()})`;
-      throw new StatesError(error.errorType, cause, { cause: error });
+      // A refused Invoke reaches the execution as the SDK's generic Lambda exception.
+      const name =
+        error.exception === 'AccessDeniedException' ? 'Lambda.AWSLambdaException' : error.errorType;
+      throw new StatesError(name, cause, { cause: error });
     }
     if (error instanceof LambdaInvocationError) {
       const cause = JSON.stringify({

@@ -56,7 +56,8 @@ export interface AuditNotification {
 }
 
 /** Publishes an audit notification to the configured SNS target (the local SNS in `recert local up`). */
-export type AuditNotifier = (targetArn: string, message: string) => void | Promise<void>;
+/** Publishes an audit notification to the target with the role the configuration gave for it. */
+export type AuditNotifier = (targetArn: string, message: string, roleArn: string | undefined) => void | Promise<void>;
 
 export type AuditEvent =
   | { readonly type: 'task-completed'; readonly taskId: string; readonly nonCompliant: number }
@@ -372,7 +373,7 @@ export class DeviceDefenderAudit {
     const target = this.state.configuration?.notification;
     if (!target?.enabled || !this.options.notify) return;
     try {
-      await this.options.notify(target.targetArn, JSON.stringify(this.notificationOf(task)));
+      await this.options.notify(target.targetArn, JSON.stringify(this.notificationOf(task)), target.roleArn);
     } catch (error) {
       this.options.onEvent?.({
         type: 'notification-failed',
