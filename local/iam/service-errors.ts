@@ -1,23 +1,22 @@
 /**
  * AWS's own error codes and HTTP statuses for refused authentication and authorization, per service.
  *
- * Sources: the services' "Common Errors" API reference pages (SNS: MissingAuthenticationToken,
- * InvalidClientTokenId, IncompleteSignature, 403 for the authentication errors; SignatureDoesNotMatch
- * and AuthorizationError from the SNS API reference and SDK issue reports), and what the services answer
- * as SDK issue reports show it: awsJson services (DynamoDB, Step Functions, EventBridge, ACM PCA) answer
- * every client error with HTTP 400, including `InvalidSignatureException` ("Signature expired: … is now
- * earlier than … (… - 15 min.)", status 400 in aws-sdk-js#254) and `AccessDeniedException`; IoT data
- * plane refuses with `ForbiddenException` 403 (aws-sdk-js-v3#5562).
+ * Sources: the SNS API reference "Common Errors" (MissingAuthenticationToken, InvalidClientTokenId,
+ * IncompleteSignature, 403 for authentication errors) and reports of what the services answer:
+ * - awsJson services (DynamoDB, Step Functions, EventBridge, ACM PCA) answer client errors with 400,
+ *   `InvalidSignatureException` "Signature expired: … (… - 15 min.)" (aws-sdk-js#254, status 400) and
+ *   `AccessDeniedException` (states: 400 in FormidableLabs/aws-lambda-serverless-reference#31).
+ * - IoT control plane: `InvalidSignatureException` with 403 (aws-sdk-js-v3#1569).
+ * - IoT data plane: a denied call and an invalid security token are both `ForbiddenException` 403
+ *   (aws-sdk-js-v3#5562, aws-sdk-js#1710); the real denial message is just "Forbidden", the IAM-style
+ *   message is kept so that a refused local call says which permission is missing.
+ * - SNS: `SignatureDoesNotMatch` also for an expired signature (aws-sdk-js#265), `AuthorizationError`.
+ * - Lambda: `AccessDeniedException` and `UnrecognizedClientException` with 403.
  *
- * Where the docs were unclear, and what was chosen:
- * - IoT control plane (restJson1): the common-errors pages list 400 for the authentication errors; the
- *   IoT endpoint answers them with 403 like the other restJson endpoints of its kind, so 403 is used,
- *   and `AccessDeniedException` 403 for a denied call.
- * - A signature out of the time window: awsJson/restJson services answer `InvalidSignatureException`,
- *   awsQuery (SNS) `SignatureDoesNotMatch`, both with AWS's "Signature expired" message (some query
- *   services use `RequestExpired`; SNS reports show SignatureDoesNotMatch).
- * - IoT data plane's real denial message is just "Forbidden"; the IAM-style message is kept so that a
- *   refused local call says which permission is missing.
+ * Where the sources were unclear, and what was chosen: the IoT control plane's status for missing and
+ * unrecognized credentials (403, as its signature errors); the IoT data plane's code for a wrong or
+ * expired signature (`InvalidSignatureException` 403, as the control plane, which shares its front end);
+ * the status of `MissingAuthenticationTokenException` on awsJson services (400, as their other errors).
  */
 import type { AuthFailure } from './types.ts';
 
@@ -59,7 +58,11 @@ export const SERVICE_ERRORS: Readonly<Record<RefusingService, ServiceErrors>> = 
   events: json400,
   'acm-pca': json400,
   iot: rest403,
-  iotdata: { ...rest403, denied: { code: 'ForbiddenException', status: 403 } },
+  iotdata: {
+    ...rest403,
+    unrecognized: { code: 'ForbiddenException', status: 403 },
+    denied: { code: 'ForbiddenException', status: 403 },
+  },
   sns: {
     missing: { code: 'MissingAuthenticationToken', status: 403 },
     incomplete: { code: 'IncompleteSignature', status: 400 },

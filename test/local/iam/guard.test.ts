@@ -114,7 +114,7 @@ const EXPECTED: Record<
   },
   iotdata: {
     signature: 'InvalidSignatureException',
-    unrecognized: 'UnrecognizedClientException',
+    unrecognized: 'ForbiddenException',
     missing: 'MissingAuthenticationTokenException',
     denied: 'ForbiddenException',
   },
