@@ -33,7 +33,7 @@ export async function onEvent(
   event: CloudFormationCustomResourceEvent,
   deps: HandlerDeps,
 ): Promise<OnEventResponse> {
-  const properties = parse(event.ResourceProperties);
+  const properties = () => parse(event.ResourceProperties);
   if (event.RequestType === 'Delete') {
     const ownership = ownershipOf(event.PhysicalResourceId);
     if (!ownership) {
@@ -43,7 +43,7 @@ export async function onEvent(
       return { PhysicalResourceId: event.PhysicalResourceId };
     }
     const mode = await deps.removalMode(event.StackId);
-    const removed = await removeConfiguration(deps.iot, properties, ownership, mode);
+    const removed = await removeConfiguration(deps.iot, properties(), ownership, mode);
     deps.log('audit configuration: recert share removed', { mode, ownership, ...removed });
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
@@ -54,7 +54,7 @@ export async function onEvent(
           ...withOwnership(ownershipOf(event.PhysicalResourceId)),
         }
       : undefined;
-  const applied = await applyConfiguration(deps.iot, properties, previous);
+  const applied = await applyConfiguration(deps.iot, properties(), previous);
   deps.log('audit configuration: recert share applied', { ...applied });
   return {
     PhysicalResourceId: ownershipId(applied.ownership),
