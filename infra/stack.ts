@@ -1,6 +1,13 @@
 import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import type { Construct } from 'constructs';
+import {
+  functionIdentity,
+  type IdentityId,
+  type IdentityOptions,
+  type ResourceArns,
+} from '../workflows/access/identity-policies.ts';
 import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../workflows/rotate-device/device-policy.ts';
 import { stateMachineArnFromName } from './arns.ts';
 import { CampaignStateMachine } from './constructs/campaign-state-machine.ts';
@@ -14,7 +21,8 @@ import { OutcomeEvents } from './constructs/outcome-events.ts';
 import { RotationStateMachine } from './constructs/rotation-state-machine.ts';
 import { RotationTable } from './constructs/rotation-table.ts';
 import { NotificationTopics } from './constructs/topics.ts';
-import { WorkflowFunctions } from './constructs/workflow-functions.ts';
+import { DEPLOYED_FUNCTION_IDS, WorkflowFunctions } from './constructs/workflow-functions.ts';
+import { attachIdentityPolicies, operatorPolicy } from './identity-roles.ts';
 import { suppressFindings } from './nag-suppressions.ts';
 import type { DeploymentSettings } from './settings.ts';
 
@@ -33,6 +41,7 @@ export const STACK_OUTPUTS = {
   dashboardName: 'DashboardName',
   campaignTableName: 'CampaignTableName',
   campaignStateMachineArn: 'CampaignStateMachineArn',
+  operatorPolicyArn: 'OperatorPolicyArn',
 } as const;
 
 /** Everything recert needs in one AWS account and region. */
@@ -50,6 +59,14 @@ export class RecertStack extends Stack {
   readonly devicePolicy: iot.CfnPolicy;
   readonly monitoring: Monitoring;
   readonly iotDataEndpoint: IotDataEndpoint;
+  /** What every identity's statements name (workflows/access/), as this stack's tokens. */
+  readonly resourceArns: ResourceArns;
+  /** The operators' least-privilege policy, for an administrator to attach. */
+  readonly operatorPolicy: iam.ManagedPolicy;
+  /** What the identities' statements depend on (the issuer). */
+  readonly identityOptions: IdentityOptions;
+  /** The role of each identity the stack deploys (the operator is a policy, not a role). */
+  readonly identityRoles: Readonly<Partial<Record<IdentityId, iam.IRole>>>;
 
   constructor(scope: Construct, id: string, props: RecertStackProps) {
     super(scope, id, props);
@@ -69,17 +86,12 @@ export class RecertStack extends Stack {
     this.workflowFunctions = new WorkflowFunctions(this, 'Functions', {
       settings,
       iotDataEndpointUrl: this.iotDataEndpoint.url,
-      targets: {
-        tableArn: this.table.table.tableArn,
+      resources: {
         tableName: this.table.table.tableName,
         stateMachineArn,
-        stateMachineName: settings.stateMachineName,
-        campaignTableArn: this.campaignTable.table.tableArn,
         campaignTableName: this.campaignTable.table.tableName,
         campaignStateMachineArn: stateMachineArnFromName(this, campaignStateMachineName),
-        campaignStateMachineName,
         escalationTopicArn: this.topics.escalationTopic.topicArn,
-        topicKeyArn: this.topics.key.keyArn,
       },
     });
     const functions = this.workflowFunctions.functions;
@@ -88,7 +100,6 @@ export class RecertStack extends Stack {
       workflowSettings: settings.workflow,
       functions,
       tableName: this.table.table.tableName,
-      tableArn: this.table.table.tableArn,
       logRetentionDays: settings.logRetentionDays,
     });
     this.campaign = new CampaignStateMachine(this, 'Campaign', {
@@ -119,6 +130,10 @@ export class RecertStack extends Stack {
       policyName: DEVICE_POLICY_NAME,
       policyDocument: devicePolicyDocument(Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID),
     });
+    this.resourceArns = this.deployedResourceArns(settings);
+    this.identityOptions = { issuer: settings.issuer.kind };
+    this.identityRoles = this.grantIdentities();
+    this.operatorPolicy = operatorPolicy(this, 'OperatorPolicy', this.resourceArns, this.identityOptions);
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: this.rotation.stateMachine,
       campaignStateMachine: this.campaign.stateMachine,
@@ -161,6 +176,56 @@ export class RecertStack extends Stack {
       'campaign state machine (paces the starts of a fleet rotation)',
     );
 
+    output(
+      STACK_OUTPUTS.operatorPolicyArn,
+      this.operatorPolicy.managedPolicyArn,
+      'Managed policy to attach to the people who run recert (the recert CLI)',
+    );
+
     suppressFindings(this);
+  }
+
+  /** The stack's resources as `workflows/access/` names them; state machines by name (see above). */
+  private deployedResourceArns(settings: DeploymentSettings): ResourceArns {
+    const f = this.workflowFunctions;
+    const byFunction = (pick: (fid: (typeof DEPLOYED_FUNCTION_IDS)[number]) => string) =>
+      Object.fromEntries(
+        DEPLOYED_FUNCTION_IDS.map((fid) => [fid, pick(fid)]),
+      ) as ResourceArns['functionArns'];
+    return {
+      partition: this.partition,
+      region: this.region,
+      account: this.account,
+      rotationTableArn: this.table.table.tableArn,
+      campaignTableArn: this.campaignTable.table.tableArn,
+      stateMachineArn: stateMachineArnFromName(this, settings.stateMachineName),
+      stateMachineName: settings.stateMachineName,
+      campaignStateMachineArn: stateMachineArnFromName(this, settings.campaignStateMachineName),
+      campaignStateMachineName: settings.campaignStateMachineName,
+      escalationTopicArn: this.topics.escalationTopic.topicArn,
+      auditTopicArn: this.topics.auditTopic.topicArn,
+      topicKeyArn: this.topics.key.keyArn,
+      functionArns: byFunction((fid) => f.functions[fid].functionArn),
+      functionLogGroupArns: byFunction((fid) => f.logGroups[fid].logGroupArn),
+      topicRuleErrorLogGroupArn: this.topicRules.errorLogGroup.logGroupArn,
+      stackName: this.stackName,
+      ...(settings.issuer.kind === 'acm-pca'
+        ? { privateCaArn: settings.issuer.certificateAuthorityArn }
+        : {}),
+    };
+  }
+
+  /** Every role gets exactly its identity's statements (workflows/access/identity-policies.ts). */
+  private grantIdentities(): Partial<Record<IdentityId, iam.IRole>> {
+    const roles: Partial<Record<IdentityId, iam.IRole>> = {
+      'state-machine:rotate-device': this.rotation.role,
+      'state-machine:campaign': this.campaign.role,
+      'topic-rules:error-action': this.topicRules.errorRole,
+      'device-defender:audit': this.audit.auditRole,
+      'device-defender:notifications': this.audit.notificationRole,
+    };
+    for (const fid of DEPLOYED_FUNCTION_IDS) roles[functionIdentity(fid)] = this.workflowFunctions.roles[fid];
+    attachIdentityPolicies(roles, this.resourceArns, this.identityOptions);
+    return roles;
   }
 }

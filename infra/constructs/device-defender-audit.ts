@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { AUDIT_MANAGED_POLICY, identityManagedPolicies } from '../../workflows/access/identity-policies.ts';
 import type { AuditCheckName, DeploymentSettings } from '../settings.ts';
 import { AccountAuditConfiguration } from './audit-configuration/account-audit-configuration.ts';
 
@@ -17,7 +18,7 @@ export interface DeviceDefenderAuditProps {
 }
 
 /** The managed policy AWS provides for the role Device Defender audits with. */
-export const AUDIT_MANAGED_POLICY = 'service-role/AWSIoTDeviceDefenderAudit';
+export { AUDIT_MANAGED_POLICY };
 
 /**
  * recert's part of Device Defender: the checks that find certificates to rotate, enabled in the
@@ -46,21 +47,16 @@ export class DeviceDefenderAudit extends Construct {
     this.auditRole = new iam.Role(this, 'AuditRole', {
       assumedBy: iotPrincipal(),
       description: 'Lets Device Defender read the IoT configuration it audits',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(AUDIT_MANAGED_POLICY)],
+      managedPolicies: identityManagedPolicies('device-defender:audit').map((name) =>
+        iam.ManagedPolicy.fromAwsManagedPolicyName(name),
+      ),
     });
     this.notificationRole = new iam.Role(this, 'NotificationRole', {
       assumedBy: iotPrincipal(),
       description: 'Lets Device Defender publish audit notifications to the recert audit topic',
     });
-    this.notificationRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.topic.topicArn] }),
-    );
-    this.notificationRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [props.topicKey.keyArn],
-      }),
-    );
+    // The notification role's statements (publish to recert's audit topic, with its key) are the
+    // contract's (workflows/access/), given by the stack.
 
     // recert's checks and their thresholds; the rest of the account's configuration is left alone.
     const checks = new Set(props.settings.checks);

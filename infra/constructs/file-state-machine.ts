@@ -6,7 +6,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { placeholdersIn } from '../../workflows/rotate-device/contract.ts';
-import { type Integrations, integrationsOf, UnsupportedIntegrationError } from '../asl-integrations.ts';
 
 export class UnboundPlaceholderError extends Error {
   constructor(names: readonly string[]) {
@@ -25,11 +24,6 @@ export interface FileDefinedStateMachineProps {
   readonly definitionFileName: string;
   /** What CloudFormation's DefinitionSubstitutions put in for each placeholder, by name. */
   readonly substitutions: Readonly<Record<string, string>>;
-  /**
-   * The table the definition's optimised DynamoDB tasks act on. Without one, a DynamoDB task in the
-   * definition stops the stack from building: there would be nothing to grant its actions on.
-   */
-  readonly dynamoDbTableArn?: string;
   readonly logRetentionDays: number;
 }
 
@@ -37,8 +31,9 @@ export interface FileDefinedStateMachineProps {
  * A standard state machine whose definition comes from an ASL file. CloudFormation's
  * DefinitionSubstitutions replace text inside JSON strings, but Retry fields must be JSON numbers, so
  * the caller bakes the settings into the text first (with the function the local run uses) and only
- * ARNs and names are left to CloudFormation. The role may call exactly what the definition calls;
- * every event is logged without execution data and every execution is traced with X-Ray.
+ * ARNs and names are left to CloudFormation. The role is created empty: the stack gives it what the
+ * definition calls (`workflows/access/`, which reads the same file); every event is logged without
+ * execution data and every execution is traced with X-Ray.
  */
 export class FileDefinedStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -58,12 +53,6 @@ export class FileDefinedStateMachine extends Construct {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: props.roleDescription,
     });
-    grantIntegrations(
-      this.role,
-      integrationsOf(JSON.parse(definition)),
-      substitutions,
-      props.dynamoDbTableArn,
-    );
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy short for many state machines.
@@ -89,40 +78,6 @@ export class FileDefinedStateMachine extends Construct {
         includeExecutionData: false,
       },
     });
-  }
-}
-
-/**
- * Exactly what the definition calls: the functions of its lambda:invoke tasks (and their versions
- * and aliases) and the DynamoDB actions of its optimised integrations, on the one table.
- */
-function grantIntegrations(
-  role: iam.Role,
-  integrations: Integrations,
-  substitutions: Readonly<Record<string, string>>,
-  tableArn: string | undefined,
-): void {
-  const [dynamoDbAction] = integrations.dynamoDbActions;
-  if (tableArn === undefined && dynamoDbAction !== undefined)
-    throw new UnsupportedIntegrationError(dynamoDbAction);
-  const functionArns = integrations.lambdaFunctions.map((ref) => {
-    const name = /^\$\{([A-Za-z0-9_]+)\}$/.exec(ref)?.[1];
-    const arn = name === undefined ? undefined : substitutions[name];
-    if (arn === undefined) throw new UnboundPlaceholderError([ref]);
-    return arn;
-  });
-  if (functionArns.length > 0) {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: functionArns.flatMap((arn) => [arn, `${arn}:*`]),
-      }),
-    );
-  }
-  if (tableArn !== undefined && integrations.dynamoDbActions.length > 0) {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: [...integrations.dynamoDbActions], resources: [tableArn] }),
-    );
   }
 }
 

@@ -14,7 +14,6 @@ export interface RotationStateMachineProps {
   readonly workflowSettings: Settings;
   readonly functions: Readonly<Record<FunctionId, lambda.IFunction>>;
   readonly tableName: string;
-  readonly tableArn: string;
   readonly logRetentionDays: number;
 }
 
@@ -24,7 +23,8 @@ export const BAKED_DEFINITION_FILE = 'recert-rotate-device.asl.json';
 /**
  * The rotate-device state machine from `asl/rotate-device.asl.json`, its settings baked in by
  * `bakeSettings` (as the local run renders it), the function ARNs and the table name left to
- * CloudFormation. Its role may invoke its functions and use the table as its DynamoDB tasks do.
+ * CloudFormation. Its role may invoke its functions and use the table as its DynamoDB tasks do
+ * (`workflows/access/state-machine-policies.ts`).
  */
 export class RotationStateMachine extends FileDefinedStateMachine {
   constructor(scope: Construct, id: string, props: RotationStateMachineProps) {
@@ -34,7 +34,6 @@ export class RotationStateMachine extends FileDefinedStateMachine {
       definition: bakeSettings(readDefinitionTemplate(), props.workflowSettings),
       definitionFileName: BAKED_DEFINITION_FILE,
       substitutions: rotationSubstitutions(props),
-      dynamoDbTableArn: props.tableArn,
       logRetentionDays: props.logRetentionDays,
     });
   }

@@ -5,23 +5,26 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
-  CAMPAIGN_FUNCTION_IDS,
-  CAMPAIGN_FUNCTIONS,
-  type CampaignFunctionId,
-} from '../../workflows/campaign/contract.ts';
-import {
-  FUNCTION_IDS,
-  FUNCTIONS,
-  type FunctionId,
-  type FunctionSpec,
-} from '../../workflows/rotate-device/contract.ts';
-import { arnsFor, type RoleTargets } from '../arns.ts';
+  DEPLOYED_FUNCTION_IDS,
+  type DeployedFunctionId,
+  functionSpec,
+} from '../../workflows/access/identity-policies.ts';
+import type { FunctionSpec } from '../../workflows/rotate-device/contract.ts';
 import { assertEntriesExist, REPOSITORY_ROOT, repositoryPath } from '../repository.ts';
 import type { DeploymentSettings } from '../settings.ts';
 
+/** What the functions' environment names: the deployed tables, state machines and topic. */
+export interface FunctionResources {
+  readonly tableName: string;
+  readonly stateMachineArn: string;
+  readonly campaignTableName: string;
+  readonly campaignStateMachineArn: string;
+  readonly escalationTopicArn: string;
+}
+
 export interface WorkflowFunctionsProps {
   readonly settings: DeploymentSettings;
-  readonly targets: RoleTargets;
+  readonly resources: FunctionResources;
   /** `https://<prefix>-ats.iot.<region>.amazonaws.com` (a token when looked up at deploy time). */
   readonly iotDataEndpointUrl: string;
 }
@@ -33,20 +36,7 @@ export class ContractEnvironmentError extends Error {
   }
 }
 
-/** Every function the stack deploys: the rotation workflow's and the campaign workflow's. */
-export type DeployedFunctionId = FunctionId | CampaignFunctionId;
-export const DEPLOYED_FUNCTION_IDS: readonly DeployedFunctionId[] = [
-  ...FUNCTION_IDS,
-  ...CAMPAIGN_FUNCTION_IDS,
-];
-
-const isCampaignFunction = (id: DeployedFunctionId): id is CampaignFunctionId =>
-  (CAMPAIGN_FUNCTION_IDS as readonly string[]).includes(id);
-
-/** The contract spec of a deployed function, from whichever workflow it belongs to. */
-export function functionSpec(id: DeployedFunctionId): FunctionSpec<DeployedFunctionId> {
-  return isCampaignFunction(id) ? CAMPAIGN_FUNCTIONS[id] : FUNCTIONS[id];
-}
+export { DEPLOYED_FUNCTION_IDS, type DeployedFunctionId, functionSpec };
 
 /** The pacing variables of the audit fan-out, which starts each campaign with its pacing. */
 export const PACING_ENV = {
@@ -136,9 +126,8 @@ function settingValue(settings: DeploymentSettings, variable: string): string | 
 
 /**
  * One Lambda function per entry of the contracts' `FUNCTIONS` and `CAMPAIGN_FUNCTIONS`: bundled
- * locally with esbuild (no Docker), Node.js 22 on arm64, its own log group and its own role. Every
- * grant of the role is written from the spec's `permissions`; nothing is granted by a definition
- * file or a helper.
+ * locally with esbuild (no Docker), Node.js 22 on arm64, its own log group and its own role. The
+ * roles are created empty: the stack gives each its identity's statements (`workflows/access/`).
  */
 export class WorkflowFunctions extends Construct {
   readonly functions: Readonly<Record<DeployedFunctionId, lambda.Function>>;
@@ -172,15 +161,6 @@ export class WorkflowFunctions extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: iamDescription(`recert ${spec.id}: ${spec.description}`),
     });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-    for (const statement of grantStatements(this, spec, props.targets, settings)) {
-      role.addToPrincipalPolicy(statement);
-    }
     const fn = new NodejsFunction(this, spec.id, {
       entry: repositoryPath(spec.entry),
       handler: spec.handlerExport,
@@ -222,7 +202,7 @@ export function environmentOf(
   spec: FunctionSpec<DeployedFunctionId>,
   props: WorkflowFunctionsProps,
 ): Record<string, string> {
-  const { settings, targets } = props;
+  const { settings, resources } = props;
   const env: Record<string, string> = {
     POWERTOOLS_SERVICE_NAME: 'recert',
     POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
@@ -234,19 +214,19 @@ export function environmentOf(
     let value: string | undefined;
     switch (variable.source) {
       case 'rotationTable':
-        value = targets.tableName;
+        value = resources.tableName;
         break;
       case 'stateMachine':
-        value = targets.stateMachineArn;
+        value = resources.stateMachineArn;
         break;
       case 'campaignTable':
-        value = targets.campaignTableName;
+        value = resources.campaignTableName;
         break;
       case 'campaignStateMachine':
-        value = targets.campaignStateMachineArn;
+        value = resources.campaignStateMachineArn;
         break;
       case 'escalationTopic':
-        value = targets.escalationTopicArn;
+        value = resources.escalationTopicArn;
         break;
       case 'iotDataEndpoint':
         value = props.iotDataEndpointUrl;
@@ -269,50 +249,4 @@ export function environmentOf(
     }
   }
   return env;
-}
-
-/** The role statements of one function: its contract grants, plus the private CA's when chosen. */
-export function grantStatements(
-  scope: Construct,
-  spec: FunctionSpec<DeployedFunctionId>,
-  targets: RoleTargets,
-  settings: DeploymentSettings,
-): iam.PolicyStatement[] {
-  const statements = spec.permissions.map(
-    (grant) =>
-      new iam.PolicyStatement({
-        actions: [...grant.actions],
-        resources: arnsFor(scope, grant.resource, targets),
-        ...(grant.leadingKeys
-          ? {
-              conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...grant.leadingKeys] } },
-            }
-          : {}),
-      }),
-  );
-  if (spec.permissions.some((g) => g.resource === 'escalationTopic' && g.actions.includes('sns:Publish'))) {
-    // The topic is encrypted: SNS uses the key on the publisher's behalf.
-    statements.push(
-      new iam.PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [targets.topicKeyArn],
-      }),
-    );
-  }
-  if (spec.id === 'issue-certificate' && settings.issuer.kind === 'acm-pca') {
-    statements.push(
-      // DescribeCertificateAuthority tells the function the CA key's signing algorithm.
-      new iam.PolicyStatement({
-        actions: [
-          'acm-pca:DescribeCertificateAuthority',
-          'acm-pca:IssueCertificate',
-          'acm-pca:GetCertificate',
-        ],
-        resources: [settings.issuer.certificateAuthorityArn],
-      }),
-      // RegisterCertificateWithoutCA creates the certificate resource, so there is no ARN to name yet.
-      new iam.PolicyStatement({ actions: ['iot:RegisterCertificateWithoutCA'], resources: ['*'] }),
-    );
-  }
-  return statements;
 }

@@ -2,6 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ISSUER_ENV } from '../../infra/constructs/workflow-functions.ts';
+import { IDENTITY_IDS, identityStatements } from '../../workflows/access/identity-policies.ts';
+import {
+  cdkOwnStatements,
+  deployedStatements,
+  normalise,
+  placeholderArns,
+} from './helpers/identity-template.ts';
 import { cfnArn, logicalId, type Synthesised, statementsOfRole, synthesise } from './helpers/synth.ts';
 
 const CA_ARN =
@@ -121,5 +128,29 @@ describe('a deployment with ACM Private CA and its own settings', () => {
 
   it('still has no unacknowledged cdk-nag finding', () => {
     expect(s.findings).toEqual([]);
+  });
+});
+
+describe('the identities of a private-CA deployment', () => {
+  it.each(
+    IDENTITY_IDS.filter((id) => id !== 'operator'),
+  )('%s: exactly its contract statements for acm-pca, plus what CDK adds on its own', (id) => {
+    // Prepare
+    const expected = identityStatements(id, placeholderArns(s, CA_ARN), { issuer: 'acm-pca' }).map(normalise);
+
+    // Act
+    const { own, rest } = deployedStatements(s, id);
+
+    // Assess
+    expect(rest).toEqual(expected);
+    expect(own).toEqual(cdkOwnStatements(id));
+  });
+
+  it('the issue function may not call CreateCertificateFromCsr, which a private CA never needs', () => {
+    const statements = statementsOfRole(
+      s.template,
+      logicalId(s.stack.workflowFunctions.roles['issue-certificate']),
+    );
+    expect(JSON.stringify(statements)).not.toContain('CreateCertificateFromCsr');
   });
 });

@@ -1,9 +1,19 @@
 import { RETIRED_PARTITION } from '../campaign/table.ts';
+import { CAMPAIGN_COUNTERS_ENV, IOT_DATA_ENV, METRICS_ENV, PACING_ENV, TABLE_ENV } from './function-env.ts';
+import type { FunctionSpec as GenericFunctionSpec, Grant } from './function-spec.ts';
+
+export type {
+  EnvVarSpec,
+  FunctionTrigger,
+  Grant,
+  ResourceRole,
+} from './function-spec.ts';
 
 /**
  * The Lambda functions of the rotation workflow: where each one lives, what starts it, what it
- * reads from its environment and which AWS actions it needs. `infra/` writes least-privilege grants
- * from `permissions`; `local/` registers each `createHandler` in its function registry.
+ * reads from its environment and which AWS actions it needs. `workflows/access/` turns `permissions`
+ * into each role's policy, which `infra/` deploys and `local/` enforces; `local/` registers each
+ * `createHandler` in its function registry.
  */
 
 export const FUNCTION_IDS = [
@@ -20,169 +30,10 @@ export const FUNCTION_IDS = [
 
 export type FunctionId = (typeof FUNCTION_IDS)[number];
 
-/** What invokes a function. */
-export type FunctionTrigger =
-  | {
-      kind: 'state-machine-task';
-      state: string;
-      waitForTaskToken: boolean;
-      /** The state machine whose task it is (the rotate-device one when absent). */
-      stateMachine?: 'campaign';
-    }
-  | { kind: 'sns'; topic: 'auditNotifications' }
-  | { kind: 'iot-rule'; rule: string }
-  | { kind: 'eventbridge'; source: 'aws.states'; detailType: 'Step Functions Execution Status Change' }
-  /** A schedule: EventBridge on AWS, a timer on the local clock in the local stack. */
-  | { kind: 'schedule'; rateMinutes: number };
+/** A function's description; the rotation workflow's functions by default. */
+export type FunctionSpec<Id extends string = FunctionId> = GenericFunctionSpec<Id>;
 
-/**
- * What a grant applies to, by role; the deployer maps each to ARNs. Each role names the resource
- * type AWS's Service Authorization Reference authorizes its actions on:
- * - rotationTable: the table itself; rotationTableIndexes: its indexes (a Query of byStatus);
- * - campaignTable: the campaign table (it has no index);
- * - stateMachine / executions: the rotate-device state machine and its executions;
- * - campaignStateMachine / campaignExecutions: the same for the campaign state machine;
- * - escalationTopic: the SNS topic for failed rotations;
- * - managementTopics: `arn:aws:iot:<region>:<account>:topic/management/topic/*`;
- * - iotCertificates: `cert/*`, the target of AttachPolicy / DetachPolicy and the principal of
- *   AttachThingPrincipal / DetachThingPrincipal / ListPrincipalThings;
- * - iotThings: `thing/*` (ListThingPrincipals, DescribeThing);
- * - any: `*`, for actions the reference gives no resource type (CreateCertificateFromCsr,
- *   ListAttachedPolicies, ListAuditFindings, SendTaskSuccess, ...).
- */
-export type ResourceRole =
-  | 'rotationTable'
-  | 'rotationTableIndexes'
-  | 'campaignTable'
-  | 'campaignStateMachine'
-  | 'campaignExecutions'
-  | 'stateMachine'
-  | 'executions'
-  | 'escalationTopic'
-  | 'managementTopics'
-  | 'iotCertificates'
-  | 'iotThings'
-  | 'any';
-
-export interface Grant {
-  readonly actions: readonly string[];
-  readonly resource: ResourceRole;
-  /**
-   * For a table: the only partition key values the actions may touch (IAM's `dynamodb:LeadingKeys`),
-   * so a function that owns one partition of a shared table cannot reach the rest.
-   */
-  readonly leadingKeys?: readonly string[];
-}
-
-export interface EnvVarSpec {
-  readonly name: string;
-  readonly required: boolean;
-  /** Where the value comes from when it is not a plain default. */
-  /** `lambdaRuntime`: Lambda sets it; a deployment must not (a local run passes it). */
-  readonly source:
-    | 'rotationTable'
-    | 'campaignTable'
-    | 'campaignStateMachine'
-    | 'stateMachine'
-    | 'escalationTopic'
-    | 'iotDataEndpoint'
-    | 'setting'
-    | 'lambdaRuntime';
-  readonly default?: string;
-  readonly description: string;
-}
-
-export interface FunctionSpec<Id extends string = FunctionId> {
-  readonly id: Id;
-  /** Relative to the repository root. */
-  readonly entry: string;
-  /** The module exports `handler` (for Lambda) and `createHandler(deps)` (for tests and local). */
-  readonly handlerExport: 'handler';
-  readonly factoryExport: 'createHandler';
-  readonly description: string;
-  readonly trigger: FunctionTrigger;
-  readonly environment: readonly EnvVarSpec[];
-  readonly permissions: readonly Grant[];
-  readonly timeoutSeconds: number;
-}
-
-const TABLE_ENV: EnvVarSpec = {
-  name: 'ROTATION_TABLE_NAME',
-  required: true,
-  source: 'rotationTable',
-  description: 'Name of the rotation table.',
-};
-const IOT_DATA_ENV: EnvVarSpec = {
-  name: 'IOT_DATA_ENDPOINT',
-  required: true,
-  source: 'iotDataEndpoint',
-  description: "https URL of the account's IoT data endpoint (iot:Data-ATS), for Publish.",
-};
-const METRICS_ENV: EnvVarSpec = {
-  name: 'METRICS_NAMESPACE',
-  required: false,
-  source: 'setting',
-  default: 'recert',
-  description: 'CloudWatch namespace of the metrics.',
-};
-
-/** Functions that move a campaign's counters (outcome, parked) on its META item and their own items. */
-const CAMPAIGN_COUNTERS_ENV: EnvVarSpec = {
-  name: 'CAMPAIGN_TABLE_NAME',
-  required: true,
-  source: 'campaignTable',
-  description: "Name of the campaign table, whose counters a campaign's rotations move.",
-};
 const CAMPAIGN_COUNTERS_GRANT: Grant = { actions: ['dynamodb:UpdateItem'], resource: 'campaignTable' };
-
-/** The campaign pacing the fan-out gives each audit's campaign: derived from the quotas unless set. */
-const PACING_ENV: readonly EnvVarSpec[] = [
-  {
-    name: 'PACING_STARTS_PER_SECOND',
-    required: false,
-    source: 'setting',
-    description:
-      'Rotations a campaign starts per second, at most (derived from the tightest quota when unset).',
-  },
-  {
-    name: 'PACING_MAX_IN_FLIGHT',
-    required: false,
-    source: 'setting',
-    description: 'Rotations of a campaign started and not finished, at most (parked ones do not count).',
-  },
-  {
-    name: 'PACING_FAILURE_RATE_THRESHOLD',
-    required: false,
-    source: 'setting',
-    description: 'A campaign stops starting rotations when failed / finished passes this fraction (0.1).',
-  },
-  {
-    name: 'PACING_MIN_FINISHED',
-    required: false,
-    source: 'setting',
-    description: 'Rotations that must finish before the failure rate is judged (20).',
-  },
-  {
-    name: 'PACING_QUOTAS',
-    required: false,
-    source: 'setting',
-    description: 'JSON object of raised API quotas (calls per second), e.g. {"iot:UpdateCertificate": 50}.',
-  },
-  {
-    name: 'PACING_HEADROOM',
-    required: false,
-    source: 'setting',
-    description: 'Share of the tightest quota campaigns use (0.95), the rest left to other callers.',
-  },
-  {
-    name: 'CERTIFICATE_ISSUER',
-    required: false,
-    source: 'setting',
-    default: 'aws-iot',
-    description:
-      "Who signs new certificates (aws-iot or acm-pca): a private CA's calls have quotas of their own.",
-  },
-];
 
 /**
  * Taking a certificate out of service (functions/shared/iot-certificates.ts removeCertificate): detach
@@ -294,11 +145,28 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
         ],
         resource: 'iotCertificates',
       },
-      // Neither takes a resource ARN in the authorization reference.
-      { actions: ['iot:ListAttachedPolicies', 'iot:CreateCertificateFromCsr'], resource: 'any' },
+      // The reference gives ListAttachedPolicies no resource type.
+      { actions: ['iot:ListAttachedPolicies'], resource: 'any' },
       // crt_res to the device's management topic.
       { actions: ['iot:Publish'], resource: 'managementTopics' },
     ],
+    issuerPermissions: {
+      // AWS IoT's CA: CreateCertificateFromCsr creates the resource, so there is no ARN to name yet.
+      'aws-iot': [{ actions: ['iot:CreateCertificateFromCsr'], resource: 'any' }],
+      'acm-pca': [
+        // DescribeCertificateAuthority tells the function the CA key's signing algorithm.
+        {
+          actions: [
+            'acm-pca:DescribeCertificateAuthority',
+            'acm-pca:IssueCertificate',
+            'acm-pca:GetCertificate',
+          ],
+          resource: 'privateCertificateAuthority',
+        },
+        // RegisterCertificateWithoutCA creates the certificate resource: no ARN to name yet either.
+        { actions: ['iot:RegisterCertificateWithoutCA'], resource: 'any' },
+      ],
+    },
     timeoutSeconds: 60,
   },
   'device-reply': {
@@ -434,6 +302,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     permissions: [
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
       { actions: ['sns:Publish'], resource: 'escalationTopic' },
+      // The topic is encrypted: SNS uses the key on the publisher's behalf.
+      { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: 'topicKey' },
       // An ended rotation is counted (succeeded or failed) in its campaign.
       CAMPAIGN_COUNTERS_GRANT,
       // An aborted rotation's unproven certificate is revoked.

@@ -3,7 +3,7 @@ import {
   DefinitionShapeError,
   integrationsOf,
   UnsupportedIntegrationError,
-} from '../../infra/asl-integrations.ts';
+} from '../../workflows/access/asl-integrations.ts';
 import { bakeSettings, readDefinitionTemplate } from '../../workflows/rotate-device/contract.ts';
 
 /** `${name}`, the placeholder syntax of the definition. */
@@ -26,6 +26,7 @@ describe('integrationsOf', () => {
         ph('RevokeCertificateFunctionArn'),
       ],
       dynamoDbActions: ['dynamodb:UpdateItem'],
+      dynamoDbTables: [ph('RotationTableName')],
     });
   });
 
@@ -40,7 +41,12 @@ describe('integrationsOf', () => {
             {
               StartAt: 'G',
               States: {
-                G: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:getItem', End: true },
+                G: {
+                  Type: 'Task',
+                  Resource: 'arn:aws:states:::dynamodb:getItem',
+                  Arguments: { TableName: ph('T') },
+                  End: true,
+                },
               },
             },
           ],
@@ -68,6 +74,7 @@ describe('integrationsOf', () => {
     expect(integrationsOf(definition)).toEqual({
       lambdaFunctions: [ph('F')],
       dynamoDbActions: ['dynamodb:GetItem'],
+      dynamoDbTables: [ph('T')],
     });
   });
 
@@ -81,6 +88,14 @@ describe('integrationsOf', () => {
     // Act / Assess
     expect(() => integrationsOf(definition)).toThrow(UnsupportedIntegrationError);
     expect(() => integrationsOf(definition)).toThrow(/sns:publish/);
+  });
+
+  it('refuses a DynamoDB task without a TableName: there would be no table to grant it on', () => {
+    const definition = {
+      StartAt: 'S',
+      States: { S: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:putItem', End: true } },
+    };
+    expect(() => integrationsOf(definition)).toThrow(/no TableName/);
   });
 
   it('refuses a definition that is not an ASL object', () => {

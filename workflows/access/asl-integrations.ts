@@ -1,14 +1,14 @@
 /**
- * What the state machine itself calls, read from its definition, so the state machine's role grants
+ * What a state machine itself calls, read from its definition, so the state machine's role grants
  * exactly the service integrations the definition uses and a new integration cannot ship without
- * its grant (the stack refuses to build).
+ * its grant (the policy cannot be written: the stack refuses to build, the local AWS to start).
  */
 
 export class UnsupportedIntegrationError extends Error {
   constructor(resource: string) {
     super(
       `the state machine uses ${resource}, which recert's deployment grants nothing for; ` +
-        'add its permissions to infra/constructs/file-state-machine.ts',
+        'add its permissions to workflows/access/state-machine-policies.ts',
     );
     this.name = 'UnsupportedIntegrationError';
   }
@@ -26,6 +26,8 @@ export interface Integrations {
   readonly lambdaFunctions: readonly string[];
   /** DynamoDB API actions (e.g. `dynamodb:UpdateItem`) of optimised integrations. */
   readonly dynamoDbActions: readonly string[];
+  /** The TableName (`${...}` placeholders or literal names) of those integrations. */
+  readonly dynamoDbTables: readonly string[];
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -50,6 +52,12 @@ function collectStates(states: unknown, into: Record<string, unknown>[]): void {
   }
 }
 
+/** A task's arguments: JSONata `Arguments` or JSONPath `Parameters`. */
+function argumentsOf(state: Record<string, unknown>): Record<string, unknown> {
+  if (isRecord(state.Arguments)) return state.Arguments;
+  return isRecord(state.Parameters) ? state.Parameters : {};
+}
+
 /** The integrations of every Task state of a (parsed) definition, nested states included. */
 export function integrationsOf(definition: unknown): Integrations {
   if (!isRecord(definition)) throw new DefinitionShapeError('the definition is not a JSON object');
@@ -57,16 +65,13 @@ export function integrationsOf(definition: unknown): Integrations {
   collectStates(definition.States, states);
   const functions = new Set<string>();
   const dynamo = new Set<string>();
+  const tables = new Set<string>();
   for (const state of states) {
     if (state.Type !== 'Task') continue;
     const resource = state.Resource;
     if (typeof resource !== 'string') throw new DefinitionShapeError('a Task state has no Resource string');
     if (LAMBDA_INVOKE.test(resource)) {
-      const args = isRecord(state.Arguments)
-        ? state.Arguments
-        : isRecord(state.Parameters)
-          ? state.Parameters
-          : {};
+      const args = argumentsOf(state);
       const name = args.FunctionName ?? args['FunctionName.$'];
       if (typeof name !== 'string')
         throw new DefinitionShapeError('a lambda:invoke task has no FunctionName');
@@ -77,9 +82,16 @@ export function integrationsOf(definition: unknown): Integrations {
     if (dynamoMatch?.[1]) {
       const api = dynamoMatch[1];
       dynamo.add(`dynamodb:${api.charAt(0).toUpperCase()}${api.slice(1)}`);
+      const table = argumentsOf(state).TableName;
+      if (typeof table !== 'string') throw new DefinitionShapeError('a DynamoDB task has no TableName');
+      tables.add(table);
       continue;
     }
     throw new UnsupportedIntegrationError(resource);
   }
-  return { lambdaFunctions: [...functions].sort(), dynamoDbActions: [...dynamo].sort() };
+  return {
+    lambdaFunctions: [...functions].sort(),
+    dynamoDbActions: [...dynamo].sort(),
+    dynamoDbTables: [...tables].sort(),
+  };
 }
