@@ -296,25 +296,3 @@ describe('RequestGuard.authorize', () => {
     });
   });
 });
-
-describe('IdentityStore', () => {
-  it('issues ASIARECERT keys, idempotently per role and session', () => {
-    // Prepare
-    const store = new IdentityStore(ACCOUNT);
-
-    // Act
-    const first = store.addRoleSession('r', 's', []);
-    const again = store.addRoleSession('r', 's', [readTable]);
-    const other = store.addRoleSession('r', 't', []);
-
-    // Assess
-    expect(first.accessKeyId).toMatch(/^ASIARECERT[A-Z2-7]{10}$/);
-    expect(again).toEqual(first);
-    expect(other.accessKeyId).not.toBe(first.accessKeyId);
-    expect(store.secretOf(first.accessKeyId)).toBe(first.secretAccessKey);
-    expect(store.isIssuedKey(first.accessKeyId)).toBe(true);
-    expect(store.isIssuedKey('AKIAIOSFODNN7EXAMPLE')).toBe(false);
-    expect(store.principalOf('ASIARECERTNOBODY0000')).toBeUndefined();
-    expect(store.policiesOf('r')).toEqual([]);
-  });
-});
