@@ -1,13 +1,16 @@
 import type { Clock, Timer } from '../clock.ts';
+import type { InvokeCaller } from '../iam/types.ts';
 import { type FunctionRegistry, LambdaInvocationError } from '../lambda/registry.ts';
 
 /**
  * Lambda's asynchronous invocation, as IoT rules, SNS and EventBridge use it: the caller does not
  * wait; a function error is retried twice, after one minute and then two more (AWS's defaults),
- * on the shared clock. An unknown function fails at once, as Lambda's Invoke API refuses it.
+ * on the shared clock. An unknown function, or a caller the function's policies do not allow, fails
+ * at once with no retry: Lambda's Invoke API refuses the call itself, so nothing is queued.
  */
 export const LAMBDA_ASYNC_RETRY_DELAYS_MS: readonly number[] = [60_000, 120_000];
 
+/** `attempts` is 0 when the Invoke call itself was refused (ResourceNotFound, AccessDenied). */
 export type AsyncInvokeOutcome =
   | { readonly ok: true; readonly attempts: number; readonly result: unknown }
   | { readonly ok: false; readonly attempts: number; readonly error: LambdaInvocationError };
@@ -32,11 +35,12 @@ export class AsyncLambdaInvoker {
   }
 
   /**
-   * Queues one asynchronous invocation. The promise settles (never rejects) once the function
-   * succeeded or its last retry failed; callers that only fire and forget may ignore it.
+   * Queues one asynchronous invocation on behalf of `caller` (the service or role session that asks;
+   * unchecked when omitted). The promise settles (never rejects) once the function succeeded, its
+   * last retry failed, or the call was refused; callers that only fire and forget may ignore it.
    */
-  invoke(functionArn: string, event: unknown): Promise<AsyncInvokeOutcome> {
-    const outcome = this.run(functionArn, event);
+  invoke(functionArn: string, event: unknown, caller?: InvokeCaller): Promise<AsyncInvokeOutcome> {
+    const outcome = this.run(functionArn, event, caller);
     this.inFlight.add(outcome);
     void outcome.finally(() => this.inFlight.delete(outcome));
     return outcome;
@@ -63,7 +67,11 @@ export class AsyncLambdaInvoker {
 
   private readonly cancels = new Set<() => void>();
 
-  private async run(functionArn: string, event: unknown): Promise<AsyncInvokeOutcome> {
+  private async run(
+    functionArn: string,
+    event: unknown,
+    caller: InvokeCaller | undefined,
+  ): Promise<AsyncInvokeOutcome> {
     if (!this.functions.resolve(functionArn)) {
       const error = new LambdaInvocationError(
         'ResourceNotFoundException',
@@ -71,6 +79,10 @@ export class AsyncLambdaInvoker {
       );
       return { ok: false, attempts: 0, error };
     }
+    // Authorized once, when the event is accepted: Lambda's own retries of a queued event are not
+    // checked again, so they run without the caller.
+    const refusal = caller ? this.functions.authorize(functionArn, caller) : undefined;
+    if (refusal) return { ok: false, attempts: 0, error: refusal };
     let attempts = 0;
     for (;;) {
       attempts++;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
+import type { InvokeCaller } from '../iam/types.ts';
 import type { FunctionRegistry } from '../lambda/registry.ts';
 import { type AsyncInvokeOutcome, AsyncLambdaInvoker } from './async-invoke.ts';
 import { type EventPattern, matchesPattern, parseEventPattern } from './event-pattern.ts';
@@ -261,9 +262,17 @@ export class LocalEventBridge {
       if (rule.EventBusName !== eventBusName || rule.State !== 'ENABLED') continue;
       const pattern = this.patterns.get(rule);
       if (!pattern || !matchesPattern(pattern, event)) continue;
+      // EventBridge asks Lambda as events.amazonaws.com for this rule; a refusal (403) is not one of
+      // the errors it retries, so the event counts as a failed invocation.
+      const caller: InvokeCaller = {
+        kind: 'service',
+        service: 'events.amazonaws.com',
+        sourceArn: this.ruleArn(rule.Name, rule.EventBusName),
+        sourceAccount: this.options.accountId,
+      };
       for (const target of rule.Targets) {
         const input: unknown = target.Input !== undefined ? JSON.parse(target.Input) : event;
-        void this.invoker.invoke(target.Arn, input).then((outcome) => {
+        void this.invoker.invoke(target.Arn, input, caller).then((outcome) => {
           for (const listener of this.deliveryListeners) {
             listener({
               ruleName: rule.Name,

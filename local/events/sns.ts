@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
+import type { InvokeCaller } from '../iam/types.ts';
 import type { FunctionRegistry } from '../lambda/registry.ts';
 import { type AsyncInvokeOutcome, AsyncLambdaInvoker } from './async-invoke.ts';
 import { readJsonFile, writeJsonFile } from './json-file.ts';
@@ -176,8 +177,16 @@ export class LocalSns {
       messageAttributes: input.messageAttributes ?? {},
     };
     this.log.push(record);
+    // SNS asks Lambda as sns.amazonaws.com for this topic: the function's resource-based policy must
+    // allow it. A refusal is a client-side error, which SNS does not retry (the message is dropped).
+    const caller: InvokeCaller = {
+      kind: 'service',
+      service: 'sns.amazonaws.com',
+      sourceArn: input.topicArn,
+      sourceAccount: this.options.accountId,
+    };
     for (const sub of this.state.subscriptions.filter((s) => s.topicArn === input.topicArn)) {
-      void this.invoker.invoke(sub.endpoint, this.lambdaEvent(sub, record)).then((outcome) => {
+      void this.invoker.invoke(sub.endpoint, this.lambdaEvent(sub, record), caller).then((outcome) => {
         for (const listener of this.deliveryListeners) {
           listener({
             subscriptionArn: sub.arn,

@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { evaluate, evaluateResourcePolicy } from '../iam/evaluate.ts';
+import type {
+  AuthorizationRequest,
+  Decision,
+  InvokeCaller,
+  PolicyDocument,
+  PolicyStatement,
+  Principal,
+} from '../iam/types.ts';
+import { type AddPermissionInput, FunctionPermissions, LambdaPermissionError } from './permissions.ts';
 
 /** A Lambda handler as AWS calls it: the event and a context; the result or a thrown error. */
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -24,6 +34,14 @@ export class LambdaInvocationError extends Error {
   }
 }
 
+export const INVOKE_ACTION = 'lambda:InvokeFunction';
+
+/** A cached authorization: the refusal (undefined when allowed) and the policies' revision it read. */
+interface CachedDecision {
+  readonly revision: number;
+  readonly refusal: LambdaInvocationError | undefined;
+}
+
 /**
  * A failure of the Lambda service itself, not of the function (which never ran): a transient 500
  * such as `ServiceException` or `ClientExecutionTimeoutException`, or a 429 throttle. Step Functions
@@ -42,6 +60,12 @@ export class LambdaServiceError extends LambdaInvocationError {
 /** The in-process Lambda service: functions by name or ARN (with or without a version or alias). */
 export class FunctionRegistry {
   private readonly byKey = new Map<string, LocalFunction>();
+  /** The functions' resource-based policies (AddPermission), by unqualified function ARN. */
+  readonly permissions = new FunctionPermissions();
+  // A fleet invokes the same functions from the same rules thousands of times: decisions are kept per
+  // caller and function until a permission changes (a principal's policies change with a new object).
+  private readonly serviceDecisions = new Map<string, CachedDecision>();
+  private readonly principalDecisions = new WeakMap<Principal, Map<string, CachedDecision>>();
   private readonly invocationCounts = new Map<string, number>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly faults = new Map<string, { exception: string; remaining: number }>();
@@ -85,12 +109,63 @@ export class FunctionRegistry {
     return [...new Set(this.byKey.values())];
   }
 
+  /** Lambda's AddPermission on a function (by name or ARN): one statement of its resource-based policy. */
+  addPermission(nameOrArn: string, input: AddPermissionInput): PolicyStatement {
+    return this.permissions.addPermission(this.requireForPolicy(nameOrArn).arn, input);
+  }
+
+  /** Lambda's RemovePermission: drops one statement by its id. */
+  removePermission(nameOrArn: string, statementId: string): void {
+    this.permissions.removePermission(this.requireForPolicy(nameOrArn).arn, statementId);
+  }
+
+  /** Lambda's GetPolicy: the function's resource-based policy, undefined when it has none. */
+  policyOf(nameOrArn: string): PolicyDocument | undefined {
+    const fn = this.resolve(nameOrArn);
+    return fn ? this.permissions.policyOf(fn.arn) : undefined;
+  }
+
+  /**
+   * Whether `caller` may invoke the function, as Lambda's Invoke API decides it: an AWS service by the
+   * function's resource-based policy (its principal, `aws:SourceArn`, `aws:SourceAccount`); a role
+   * session by its identity-based policies or the resource-based policy (same account: either allows,
+   * an explicit deny in either refuses; another account: both must allow). Returns the
+   * AccessDeniedException to answer, or undefined when allowed. An unknown function is not refused here.
+   */
+  authorize(nameOrArn: string, caller: InvokeCaller): LambdaInvocationError | undefined {
+    const fn = this.resolve(nameOrArn);
+    if (!fn) return undefined;
+    const revision = this.permissions.revision;
+    if (caller.kind === 'service') {
+      const key = `${caller.service}\n${caller.sourceArn}\n${caller.sourceAccount}\n${fn.arn}`;
+      const cached = this.serviceDecisions.get(key);
+      if (cached?.revision === revision) return cached.refusal;
+      const refusal = this.authorizeService(fn.arn, caller);
+      this.serviceDecisions.set(key, { revision, refusal });
+      return refusal;
+    }
+    const principal = caller.principal;
+    if (principal.administrator) return undefined;
+    let byFunction = this.principalDecisions.get(principal);
+    if (!byFunction) {
+      byFunction = new Map();
+      this.principalDecisions.set(principal, byFunction);
+    }
+    const cached = byFunction.get(fn.arn);
+    if (cached?.revision === revision) return cached.refusal;
+    const refusal = this.authorizePrincipal(fn.arn, principal);
+    byFunction.set(fn.arn, { revision, refusal });
+    return refusal;
+  }
+
   /**
    * Invokes a function in this process as Lambda would: a fresh context with the request id and the
    * remaining (wall) time; a thrown error becomes a `LambdaInvocationError` whose `errorType` is the error's
-   * `name`, as the Node.js runtime reports it.
+   * `name`, as the Node.js runtime reports it. With a `caller`, the call is authorized first and a
+   * refused one fails with AccessDeniedException without running; without one (the local stack's own
+   * direct calls), it is not checked.
    */
-  async invoke(nameOrArn: string, event: unknown): Promise<unknown> {
+  async invoke(nameOrArn: string, event: unknown, caller?: InvokeCaller): Promise<unknown> {
     const fn = this.resolve(nameOrArn);
     if (!fn) {
       throw new LambdaInvocationError('ResourceNotFoundException', `Function not found: ${nameOrArn}`);
@@ -102,6 +177,10 @@ export class FunctionRegistry {
     if (fault) {
       if (--fault.remaining <= 0) this.faults.delete(fn.name);
       throw new LambdaServiceError(fault.exception, `injected fault: ${fault.exception}`);
+    }
+    if (caller) {
+      const refusal = this.authorize(fn.arn, caller);
+      if (refusal) throw refusal;
     }
     const run = this.run(fn, event);
     this.running.add(run);
@@ -140,6 +219,71 @@ export class FunctionRegistry {
     clearTimeout(timer);
   }
 
+  private requireForPolicy(nameOrArn: string): LocalFunction {
+    const fn = this.resolve(nameOrArn);
+    if (!fn) {
+      throw new LambdaPermissionError(
+        'ResourceNotFoundException',
+        `Function not found: ${nameOrArn.startsWith('arn:') ? nameOrArn : this.arnOf(nameOrArn)}`,
+      );
+    }
+    return fn;
+  }
+
+  private authorizeService(
+    functionArn: string,
+    caller: Extract<InvokeCaller, { kind: 'service' }>,
+  ): LambdaInvocationError | undefined {
+    const policy = this.permissions.policyOf(functionArn);
+    const request: AuthorizationRequest = {
+      action: INVOKE_ACTION,
+      resource: functionArn,
+      context: { 'aws:SourceArn': caller.sourceArn, 'aws:SourceAccount': caller.sourceAccount },
+    };
+    const decision: Decision = policy
+      ? evaluateResourcePolicy(policy, { ...request, principalService: caller.service })
+      : 'ImplicitDeny';
+    if (decision === 'Allow') return undefined;
+    return accessDenied(
+      caller.service,
+      functionArn,
+      decision === 'ExplicitDeny'
+        ? 'with an explicit deny in a resource-based policy'
+        : `because no resource-based policy allows the ${INVOKE_ACTION} action`,
+    );
+  }
+
+  private authorizePrincipal(functionArn: string, principal: Principal): LambdaInvocationError | undefined {
+    // The evaluator derives aws:PrincipalArn and aws:PrincipalAccount from the principal itself.
+    const request: AuthorizationRequest = { action: INVOKE_ACTION, resource: functionArn, context: {} };
+    const identity = evaluate(principal.policies, request, principal);
+    const policy = this.permissions.policyOf(functionArn);
+    const resource: Decision = policy
+      ? evaluateResourcePolicy(policy, { ...request, principalArn: principal.arn })
+      : 'ImplicitDeny';
+    if (identity === 'ExplicitDeny') {
+      return accessDenied(principal.arn, functionArn, 'with an explicit deny in an identity-based policy');
+    }
+    if (resource === 'ExplicitDeny') {
+      return accessDenied(principal.arn, functionArn, 'with an explicit deny in a resource-based policy');
+    }
+    const sameAccount = principal.arn.split(':')[4] === this.accountId;
+    if (
+      sameAccount
+        ? identity === 'Allow' || resource === 'Allow'
+        : identity === 'Allow' && resource === 'Allow'
+    ) {
+      return undefined;
+    }
+    return accessDenied(
+      principal.arn,
+      functionArn,
+      identity !== 'Allow'
+        ? `because no identity-based policy allows the ${INVOKE_ACTION} action`
+        : `because no resource-based policy allows the ${INVOKE_ACTION} action`,
+    );
+  }
+
   private async run(fn: LocalFunction, event: unknown): Promise<unknown> {
     this.invocationCounts.set(fn.name, (this.invocationCounts.get(fn.name) ?? 0) + 1);
     const timeoutMs = (fn.timeoutSeconds ?? 30) * 1000;
@@ -171,4 +315,12 @@ export class FunctionRegistry {
       throw new LambdaInvocationError('Error', String(error), { cause: error });
     }
   }
+}
+
+/** Lambda's answer to a refused Invoke (HTTP 403), in IAM's wording. */
+function accessDenied(who: string, functionArn: string, reason: string): LambdaInvocationError {
+  return new LambdaInvocationError(
+    'AccessDeniedException',
+    `User: ${who} is not authorized to perform: ${INVOKE_ACTION} on resource: ${functionArn} ${reason}`,
+  );
 }

@@ -29,6 +29,7 @@ import { registerFunctions } from './function-wiring.ts';
 import { claimStateDir, type StateDirClaim } from './manifest.ts';
 import {
   type AuditSettings,
+  addInvokePermissions,
   LOCAL_RESOURCE_NAMES,
   provisionResources,
   stateMachineArnOf,
@@ -306,6 +307,9 @@ export class LocalAws {
         : {}),
     };
     const functionArns = registerFunctions(functions, functionDeps(functionConfig, clients, clock));
+    // Lambda keeps no resource-based policies across a restart here: the services' permissions go back
+    // before the engine resumes executions and the stored rules can invoke anything.
+    addInvokePermissions(functions, { region, accountId, functionArns });
     if (options.functionWorkers) {
       const workers = await startFunctionWorkers(
         options.functionWorkers,
@@ -334,6 +338,7 @@ export class LocalAws {
       accountId,
       clients,
       dynamodb,
+      functions,
       functionArns,
       settings: options.settings ?? {},
       ...(options.campaignSettings ? { campaignSettings: options.campaignSettings } : {}),

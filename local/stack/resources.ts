@@ -28,6 +28,9 @@ import {
 import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../../workflows/rotate-device/device-policy.ts';
 import type { DynamoItem, LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
 import type { TableDefinition } from '../dynamodb/table-definition.ts';
+import type { AddPermissionInput } from '../lambda/permissions.ts';
+import { permissionStatement } from '../lambda/permissions.ts';
+import { type FunctionRegistry, INVOKE_ACTION } from '../lambda/registry.ts';
 import type { LocalClients } from './clients.ts';
 import type { LocalFunctionArns } from './function-wiring.ts';
 
@@ -55,6 +58,8 @@ export interface ProvisionInput {
   readonly accountId: string;
   readonly clients: LocalClients;
   readonly dynamodb: LocalDynamoDb;
+  /** The local Lambda service, for the functions' resource-based policies (AddPermission). */
+  readonly functions: FunctionRegistry;
   readonly functionArns: Readonly<LocalFunctionArns>;
   readonly settings: Partial<Settings>;
   readonly campaignSettings?: Partial<CampaignSettings>;
@@ -112,12 +117,90 @@ export function withStatusSince(item: DynamoItem): DynamoItem {
 // Local stand-ins for the IAM roles the CDK stack creates; the local services record them only.
 const roleArn = (accountId: string, name: string): string => `arn:aws:iam::${accountId}:role/${name}`;
 
+/** One AddPermission of the CDK stack: which function, and the statement it adds. */
+export interface InvokePermission {
+  readonly functionArn: string;
+  readonly permission: AddPermissionInput;
+}
+
+/**
+ * The Lambda permissions the CDK stack gives the services that invoke recert's functions, with the
+ * same principals, source ARNs and accounts: each topic rule for its function (DeviceTopicRules:
+ * `iot.amazonaws.com`, the rule's ARN and the account), the audit topic for the audit fan-out
+ * (LambdaSubscription: `sns.amazonaws.com`, the topic's ARN) and the status-change rule for the
+ * outcome recorder (the LambdaFunction target: `events.amazonaws.com`, the rule's ARN). The ARNs are
+ * known before the resources exist, as on AWS a permission may name a source not created yet.
+ */
+export function invokePermissions(
+  region: string,
+  accountId: string,
+  functionArns: Readonly<LocalFunctionArns>,
+): InvokePermission[] {
+  const topicRules = TOPIC_RULES.map((rule) => ({
+    functionArn: functionArns[rule.targetFunctionId],
+    permission: {
+      statementId: `invoked-by-${rule.name}`,
+      action: INVOKE_ACTION,
+      principal: 'iot.amazonaws.com',
+      sourceArn: `arn:aws:iot:${region}:${accountId}:rule/${rule.name}`,
+      sourceAccount: accountId,
+    },
+  }));
+  return [
+    ...topicRules,
+    {
+      functionArn: functionArns['audit-fanout'],
+      permission: {
+        statementId: `invoked-by-${LOCAL_RESOURCE_NAMES.auditTopic}`,
+        action: INVOKE_ACTION,
+        principal: 'sns.amazonaws.com',
+        sourceArn: `arn:aws:sns:${region}:${accountId}:${LOCAL_RESOURCE_NAMES.auditTopic}`,
+      },
+    },
+    {
+      functionArn: functionArns['outcome-recorder'],
+      permission: {
+        statementId: `invoked-by-${LOCAL_RESOURCE_NAMES.statusChangeRule}`,
+        action: INVOKE_ACTION,
+        principal: 'events.amazonaws.com',
+        sourceArn: `arn:aws:events:${region}:${accountId}:rule/${LOCAL_RESOURCE_NAMES.statusChangeRule}`,
+      },
+    },
+  ];
+}
+
+/**
+ * Adds `invokePermissions` to the functions' resource-based policies, idempotently: a statement
+ * already there as it should be is kept, one that differs is replaced (as a CloudFormation update
+ * removes and adds a permission). The local Lambda service keeps policies in memory only, so this
+ * runs at every start, before anything can invoke the functions.
+ */
+export function addInvokePermissions(
+  functions: FunctionRegistry,
+  input: { region: string; accountId: string; functionArns: Readonly<LocalFunctionArns> },
+): void {
+  for (const { functionArn, permission } of invokePermissions(
+    input.region,
+    input.accountId,
+    input.functionArns,
+  )) {
+    const wanted = JSON.stringify(permissionStatement(functionArn, permission));
+    const current = functions.policyOf(functionArn)?.Statement.find((s) => s.Sid === permission.statementId);
+    if (current && JSON.stringify(current) === wanted) continue;
+    if (current) functions.removePermission(functionArn, permission.statementId);
+    functions.addPermission(functionArn, permission);
+  }
+}
+
 /**
  * Creates, through the services' own APIs and idempotently (a restart finds them and updates them),
  * what the CDK stack deploys on AWS, read from the same workflow contract.
  */
 export async function provisionResources(input: ProvisionInput): Promise<ProvisionedResources> {
   const { clients, accountId } = input;
+
+  // First, so that the subscription, targets and rules below can invoke their functions at once.
+  addInvokePermissions(input.functions, input);
 
   await input.dynamodb.ensureTable(rotationTableDefinition(LOCAL_RESOURCE_NAMES.table), {
     migrateItem: withStatusSince,

@@ -65,8 +65,8 @@ interface CompiledRule {
  * The AWS IoT rules engine on the local message bus: every accepted message is matched against
  * each enabled rule's FROM filter, its SQL is evaluated with the sender's client id and principal,
  * and its actions run. A failed action (a republish the bus refused, a Lambda function that still
- * fails after Lambda's asynchronous retries, or one that does not exist) runs the rule's error action
- * with AWS's error message shape.
+ * fails after Lambda's asynchronous retries, one that does not exist, or one whose resource-based
+ * policy does not allow the rule to invoke it) runs the rule's error action with AWS's error message shape.
  */
 export class RulesEngine {
   private readonly rules = new Map<string, CompiledRule>();
@@ -253,8 +253,26 @@ export class RulesEngine {
           errorMessage: 'The Lambda action needs a JSON payload; encode binary payloads in the SQL',
         };
       }
-      const outcome = await this.invoker.invoke(functionArn, result.value);
+      // The rule asks Lambda as iot.amazonaws.com with its own ARN: the function's resource-based
+      // policy must allow that rule, or the Invoke call is refused and the error action runs.
+      const outcome = await this.invoker.invoke(functionArn, result.value, {
+        kind: 'service',
+        service: 'iot.amazonaws.com',
+        sourceArn: this.ruleArn(rule.stored.ruleName),
+        sourceAccount: this.options.accountId,
+      });
       if (outcome.ok) return undefined;
+      if (outcome.attempts === 0) {
+        // Refused by Lambda's Invoke API itself: reported with the service's error, in the shape of
+        // AWS's documented error action message (the error, then service, status and code).
+        const error = outcome.error;
+        const status = error.name === 'AccessDeniedException' ? 403 : 404;
+        return {
+          failedAction: 'LambdaAction',
+          failedResource: functionArn,
+          errorMessage: `Failed to invoke lambda function. The error received was ${error.message} (Service: AWSLambda; Status Code: ${status}; Error Code: ${error.name}; Request ID: ${randomUUID()})`,
+        };
+      }
       return {
         failedAction: 'LambdaAction',
         failedResource: functionArn,

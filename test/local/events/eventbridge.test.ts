@@ -18,6 +18,7 @@ import { executionFailurePattern } from '../../../local/events/patterns.ts';
 import { LocalSns } from '../../../local/events/sns.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import type { StatusChangeEvent } from '../../../local/stepfunctions/engine.ts';
+import { allowEventRule } from '../lambda/allow-invoke.ts';
 
 let clock: ManualClock;
 let functions: FunctionRegistry;
@@ -72,6 +73,7 @@ describe('local EventBridge over awsJson1_1', () => {
     const { RuleArn } = await client.send(
       new PutRuleCommand({ Name: 'rotation-failures', EventPattern: executionFailurePattern() }),
     );
+    allowEventRule(functions, recorder.arn, 'rotation-failures');
     await client.send(
       new PutTargetsCommand({ Rule: 'rotation-failures', Targets: [{ Id: 'recorder', Arn: recorder.arn }] }),
     );
@@ -162,6 +164,7 @@ describe('events emitted by the local Step Functions engine', () => {
     });
     await bridge.putRule({ Name: 'failures', EventPattern: executionFailurePattern() });
     await bridge.putTargets('failures', [{ Id: 'r', Arn: recorder.arn }]);
+    allowEventRule(functions, recorder.arn, 'failures');
     const event: StatusChangeEvent = {
       version: '0',
       id: 'event-1',

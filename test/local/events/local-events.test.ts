@@ -14,6 +14,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../loca
 import { LocalEvents } from '../../../local/events/local-events.ts';
 import { executionFailurePattern } from '../../../local/events/patterns.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
+import { allowEventRule, allowTopic } from '../lambda/allow-invoke.ts';
 
 let stateDir: string;
 let functions: FunctionRegistry;
@@ -55,6 +56,8 @@ describe('SNS and EventBridge on one endpoint', () => {
     });
     let clients = await start();
     const { TopicArn } = await clients.sns.send(new CreateTopicCommand({ Name: 'audit' }));
+    allowTopic(functions, fanOutFn.arn, String(TopicArn));
+    allowEventRule(functions, recorderFn.arn, 'failures');
     await clients.sns.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: fanOutFn.arn }));
     await clients.bridge.send(
       new PutRuleCommand({ Name: 'failures', EventPattern: executionFailurePattern() }),

@@ -16,6 +16,7 @@ import { LocalEventBridge } from '../../../local/events/eventbridge.ts';
 import { LocalEventsServer } from '../../../local/events/events-server.ts';
 import { LocalSns } from '../../../local/events/sns.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
+import { allowTopic } from '../lambda/allow-invoke.ts';
 
 let stateDir: string;
 let clock: ManualClock;
@@ -64,6 +65,7 @@ describe('local SNS over the awsQuery wire protocol', () => {
       events.push(event);
     });
     const { TopicArn } = await client.send(new CreateTopicCommand({ Name: 'audit-findings' }));
+    allowTopic(functions, fn.arn, String(TopicArn));
     const { SubscriptionArn } = await client.send(
       new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: fn.arn }),
     );
@@ -122,6 +124,7 @@ describe('local SNS over the awsQuery wire protocol', () => {
       if (calls < 3) throw new Error('not yet');
     });
     const { TopicArn } = await client.send(new CreateTopicCommand({ Name: 'retry' }));
+    allowTopic(functions, fn.arn, String(TopicArn));
     await client.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: fn.arn }));
     const outcomes: boolean[] = [];
     sns.onDelivery((delivery) => outcomes.push(delivery.outcome.ok));
@@ -144,6 +147,7 @@ describe('local SNS over the awsQuery wire protocol', () => {
       events.push(event);
     });
     const { TopicArn } = await client.send(new CreateTopicCommand({ Name: 'durable' }));
+    allowTopic(functions, fn.arn, String(TopicArn));
     await client.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: fn.arn }));
     await stop();
     // Act

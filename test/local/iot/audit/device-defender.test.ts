@@ -21,6 +21,7 @@ import { auditRoutes } from '../../../../local/iot/audit/audit-routes.ts';
 import { DeviceDefenderAudit } from '../../../../local/iot/audit/device-defender.ts';
 import type { CertificateView } from '../../../../local/iot/interfaces.ts';
 import { FunctionRegistry } from '../../../../local/lambda/registry.ts';
+import { allowTopic } from '../../lambda/allow-invoke.ts';
 import { RestHarness } from '../rules/helpers/rest-harness.ts';
 
 const DAY = 86_400_000;
@@ -108,6 +109,7 @@ beforeEach(async () => {
     notifications.push(event);
   });
   await sns.subscribe(topicArn, 'lambda', fanOut.arn);
+  allowTopic(functions, fanOut.arn, topicArn);
   await start();
 });
 

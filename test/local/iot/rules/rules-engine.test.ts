@@ -15,6 +15,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../../../local/config.ts';
 import { topicRuleRoutes } from '../../../../local/iot/rules/rule-routes.ts';
 import { RulesEngine, type RulesEngineEvent } from '../../../../local/iot/rules/rules-engine.ts';
 import { FunctionRegistry } from '../../../../local/lambda/registry.ts';
+import { allowTopicRule } from '../../lambda/allow-invoke.ts';
 import { MemoryBus } from './helpers/memory-bus.ts';
 import { RestHarness } from './helpers/rest-harness.ts';
 
@@ -78,6 +79,7 @@ describe('rules engine', () => {
     const fn = f.functions.register('device-reply', async (event) => {
       received.push(event);
     });
+    allowTopicRule(f.functions, fn.arn, 'device_replies');
     await f.iot.send(
       new CreateTopicRuleCommand({
         ruleName: 'device_replies',
@@ -131,6 +133,8 @@ describe('rules engine', () => {
     const onError = f.functions.register('rule-errors', async (event) => {
       errors.push(event);
     });
+    allowTopicRule(f.functions, failing.arn, 'with_error_action');
+    allowTopicRule(f.functions, onError.arn, 'with_error_action');
     await f.iot.send(
       new CreateTopicRuleCommand({
         ruleName: 'with_error_action',
@@ -302,6 +306,7 @@ describe('rules engine', () => {
     const fn = f.functions.register('after-restart', async (event) => {
       received.push(event);
     });
+    allowTopicRule(f.functions, fn.arn, 'durable');
     await f.iot.send(
       new CreateTopicRuleCommand({
         ruleName: 'durable',
@@ -335,6 +340,7 @@ describe('rules engine', () => {
     const fn = f.functions.register('toggle', async (event) => {
       received.push(event);
     });
+    allowTopicRule(f.functions, fn.arn, 'toggled');
     const payload = { sql: "SELECT n FROM 'toggle'", actions: [{ lambda: { functionArn: fn.arn } }] };
     await f.engine.createRule('toggled', { ...payload, ruleDisabled: true });
     // Act
@@ -352,6 +358,7 @@ describe('rules engine', () => {
     const fn = f.functions.register('never', async (event) => {
       received.push(event);
     });
+    allowTopicRule(f.functions, fn.arn, 'binary');
     await f.engine.createRule('binary', {
       sql: "SELECT *, clientid() AS c FROM 'bin'",
       actions: [{ lambda: { functionArn: fn.arn } }],
@@ -376,6 +383,8 @@ describe('rules engine shutdown', () => {
     const onError = functions.register('errors', async (event) => {
       errors.push(event);
     });
+    allowTopicRule(functions, failing.arn, 'r');
+    allowTopicRule(functions, onError.arn, 'r');
     const engine = new RulesEngine({
       bus,
       functions,

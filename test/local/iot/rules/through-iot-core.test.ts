@@ -11,6 +11,7 @@ import { DeviceDefenderAudit } from '../../../../local/iot/audit/device-defender
 import { topicRuleRoutes } from '../../../../local/iot/rules/rule-routes.ts';
 import { RulesEngine } from '../../../../local/iot/rules/rules-engine.ts';
 import { FunctionRegistry } from '../../../../local/lambda/registry.ts';
+import { allowTopicRule } from '../../lambda/allow-invoke.ts';
 import { startCore, type TestCore } from '../helpers/core.ts';
 import { connectDevice, end } from '../helpers/mqtt.ts';
 
@@ -66,6 +67,7 @@ describe('rules engine and audit inside the local IoT Core', () => {
       received.push(event);
       arrived();
     });
+    allowTopicRule(functions, fn.arn, 'recert_device_replies');
     await t.iot.send(
       new CreateTopicRuleCommand({
         ruleName: 'recert_device_replies',
