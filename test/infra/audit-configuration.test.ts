@@ -39,13 +39,17 @@ const THEIR_ROLE = role('fleet-security-audit');
 const THEIR_TOPIC = arn('sns', 'fleet-security-findings');
 const THEIR_NOTIFY_ROLE = role('fleet-security-notify');
 
+/** recert's target, and its checks as the fresh account's update turns them on. */
+const RECERT_TARGET = { targetArn: RECERT.TopicArn, roleArn: RECERT.NotificationRoleArn, enabled: true };
+const EXPIRING_ON = { enabled: true, configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' } };
+const AGE_ON = { enabled: true, configuration: { CERT_AGE_THRESHOLD_IN_DAYS: '365' } };
+
 const iot = mockClient(IoTClient);
-const logs: unknown[] = [];
 let mode: RemovalMode = 'teardown';
 const deps = () => ({
   iot: new IoTClient({ region: 'eu-west-1' }),
   removalMode: async () => mode,
-  log: (_message: string, fields: Record<string, unknown>) => logs.push(fields),
+  log: () => undefined,
 });
 
 interface Account {
@@ -88,35 +92,29 @@ const base = {
   ResourceType: 'Custom::RecertAuditConfiguration',
 };
 const props = (p: AuditConfigurationProperties) => ({ ServiceToken: base.ServiceToken, ...p });
-const create = (p = RECERT): CloudFormationCustomResourceEvent => ({
-  ...base,
-  RequestType: 'Create',
-  ResourceProperties: props(p),
-});
-const update = (
-  physicalId: string,
-  p: AuditConfigurationProperties,
-  old = RECERT,
-): CloudFormationCustomResourceEvent => ({
-  ...base,
-  RequestType: 'Update',
-  PhysicalResourceId: physicalId,
-  ResourceProperties: props(p),
-  OldResourceProperties: props(old),
-});
-const remove = (physicalId: string, p = RECERT): CloudFormationCustomResourceEvent => ({
-  ...base,
-  RequestType: 'Delete',
-  PhysicalResourceId: physicalId,
-  ResourceProperties: props(p),
-});
+const create = (p = RECERT) =>
+  ({ ...base, RequestType: 'Create', ResourceProperties: props(p) }) as CloudFormationCustomResourceEvent;
+const update = (id: string, p: AuditConfigurationProperties) =>
+  ({
+    ...base,
+    RequestType: 'Update',
+    PhysicalResourceId: id,
+    ResourceProperties: props(p),
+    OldResourceProperties: props(RECERT),
+  }) as CloudFormationCustomResourceEvent;
+const remove = (id: string) =>
+  ({
+    ...base,
+    RequestType: 'Delete',
+    PhysicalResourceId: id,
+    ResourceProperties: props(RECERT),
+  }) as CloudFormationCustomResourceEvent;
 
 const updates = () => iot.commandCalls(UpdateAccountAuditConfigurationCommand).map((c) => c.args[0].input);
 const deletes = () => iot.commandCalls(DeleteAccountAuditConfigurationCommand).map((c) => c.args[0].input);
 
 beforeEach(() => {
   iot.reset();
-  logs.length = 0;
   mode = 'teardown';
 });
 
@@ -131,14 +129,9 @@ describe('a fresh account (no audit configuration)', () => {
     // Assess
     expect(updates()).toEqual([
       {
-        auditCheckConfigurations: {
-          [EXPIRING]: { enabled: true, configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' } },
-          [AGE]: { enabled: true, configuration: { CERT_AGE_THRESHOLD_IN_DAYS: '365' } },
-        },
+        auditCheckConfigurations: { [EXPIRING]: EXPIRING_ON, [AGE]: AGE_ON },
         roleArn: RECERT.AuditRoleArn,
-        auditNotificationTargetConfigurations: {
-          SNS: { targetArn: RECERT.TopicArn, roleArn: RECERT.NotificationRoleArn, enabled: true },
-        },
+        auditNotificationTargetConfigurations: { SNS: RECERT_TARGET },
       },
     ]);
     expect(ownershipOf(response.PhysicalResourceId)).toEqual({
@@ -154,7 +147,7 @@ describe('a fresh account (no audit configuration)', () => {
     account({
       roleArn: RECERT.AuditRoleArn,
       checks: { [EXPIRING]: { enabled: true }, [AGE]: { enabled: true } },
-      sns: { targetArn: RECERT.TopicArn, roleArn: RECERT.NotificationRoleArn, enabled: true },
+      sns: RECERT_TARGET,
     });
     const id = ownershipId({ enabled: [EXPIRING, AGE], target: true, role: true });
 
@@ -170,11 +163,8 @@ describe('a fresh account (no audit configuration)', () => {
     // Prepare
     account({
       roleArn: RECERT.AuditRoleArn,
-      checks: {
-        [EXPIRING]: { enabled: true, configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' } },
-        [AGE]: { enabled: true, configuration: { CERT_AGE_THRESHOLD_IN_DAYS: '365' } },
-      },
-      sns: { targetArn: RECERT.TopicArn, roleArn: RECERT.NotificationRoleArn, enabled: true },
+      checks: { [EXPIRING]: EXPIRING_ON, [AGE]: AGE_ON },
+      sns: RECERT_TARGET,
     });
     const id = ownershipId({ enabled: [EXPIRING, AGE], target: true, role: true });
 
@@ -206,14 +196,7 @@ describe('an account that already uses Device Defender', () => {
     const response = await onEvent(create(), deps());
 
     // Assess: no other check, no role, no target in the call (the API is a PATCH).
-    expect(updates()).toEqual([
-      {
-        auditCheckConfigurations: {
-          [EXPIRING]: { enabled: true, configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' } },
-          [AGE]: { enabled: true, configuration: { CERT_AGE_THRESHOLD_IN_DAYS: '365' } },
-        },
-      },
-    ]);
+    expect(updates()).toEqual([{ auditCheckConfigurations: { [EXPIRING]: EXPIRING_ON, [AGE]: AGE_ON } }]);
     expect(response.Data).toMatchObject({ TopicArn: THEIR_TOPIC, TargetSetByRecert: 'false' });
     expect(ownershipOf(response.PhysicalResourceId)).toEqual({
       enabled: [AGE, EXPIRING],
@@ -248,9 +231,7 @@ describe('an account that already uses Device Defender', () => {
     const response = await onEvent(create(), deps());
 
     // Assess
-    expect(updates()[0]?.auditNotificationTargetConfigurations).toEqual({
-      SNS: { targetArn: RECERT.TopicArn, roleArn: RECERT.NotificationRoleArn, enabled: true },
-    });
+    expect(updates()[0]?.auditNotificationTargetConfigurations).toEqual({ SNS: RECERT_TARGET });
     expect(updates()[0]?.roleArn).toBeUndefined();
     expect(response.Data?.TopicArn).toBe(RECERT.TopicArn);
   });
@@ -271,13 +252,7 @@ describe('a check that was enabled before recert', () => {
     const response = await onEvent(create(), deps());
 
     // Assess
-    expect(updates()).toEqual([
-      {
-        auditCheckConfigurations: {
-          [AGE]: { enabled: true, configuration: { CERT_AGE_THRESHOLD_IN_DAYS: '365' } },
-        },
-      },
-    ]);
+    expect(updates()).toEqual([{ auditCheckConfigurations: { [AGE]: AGE_ON } }]);
     expect(ownershipOf(response.PhysicalResourceId)?.enabled).toEqual([AGE]);
     expect(response.Data?.ChecksAlreadyEnabled).toBe(EXPIRING);
   });
@@ -305,7 +280,7 @@ describe('deleting after recert set the target of an existing configuration', ()
         [EXPIRING]: { enabled: true },
         [AGE]: { enabled: true },
       },
-      sns: { targetArn: RECERT.TopicArn, roleArn: RECERT.NotificationRoleArn, enabled: true },
+      sns: RECERT_TARGET,
     });
     const id = ownershipId({ enabled: [EXPIRING, AGE], target: true, role: false });
 
@@ -348,10 +323,10 @@ describe('updates', () => {
     account({
       roleArn: RECERT.AuditRoleArn,
       checks: {
-        [EXPIRING]: { enabled: true, configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' } },
+        [EXPIRING]: EXPIRING_ON,
         [AGE]: { enabled: true },
       },
-      sns: { targetArn: RECERT.TopicArn, roleArn: RECERT.NotificationRoleArn, enabled: true },
+      sns: RECERT_TARGET,
       scheduled: { 'recert-daily-certificate-audit': [EXPIRING, AGE] },
     });
     const id = ownershipId({ enabled: [EXPIRING, AGE], target: true, role: true });
@@ -381,7 +356,7 @@ describe('updates', () => {
     account({
       roleArn: RECERT.AuditRoleArn,
       checks: { [EXPIRING]: { enabled: true }, [AGE]: { enabled: true } },
-      sns: { targetArn: RECERT.TopicArn, roleArn: RECERT.NotificationRoleArn, enabled: true },
+      sns: RECERT_TARGET,
       scheduled: { 'recert-daily-certificate-audit': [EXPIRING] },
     });
     const oldId = ownershipId({ enabled: [EXPIRING, AGE], target: true, role: true });
@@ -409,14 +384,13 @@ describe('ids', () => {
   });
 
   it('round-trips what recert changed, under the 1 KB a physical id may take', () => {
-    const ownership = { enabled: [AGE, EXPIRING], target: false, role: true };
-    expect(ownershipOf(ownershipId(ownership))).toEqual(ownership);
-    expect(ownershipOf(ownershipId({ enabled: [], target: true, role: false }))).toEqual({
-      enabled: [],
-      target: true,
-      role: false,
-    });
-    expect(ownershipId(ownership).length).toBeLessThan(1024);
+    for (const ownership of [
+      { enabled: [AGE, EXPIRING], target: false, role: true },
+      { enabled: [], target: true, role: false },
+    ]) {
+      expect(ownershipOf(ownershipId(ownership))).toEqual(ownership);
+      expect(ownershipId(ownership).length).toBeLessThan(1024);
+    }
   });
 });
 
