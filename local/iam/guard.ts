@@ -75,7 +75,8 @@ export class RequestGuard {
   /**
    * Who made the request: no Authorization header → missing token; a key the store did not issue →
    * the administrator (not verified); an issued key the store does not know → unrecognized client; a
-   * known key → its role session if the signature holds (else invalid or expired signature).
+   * known key → its role session if the signature holds for this service (else invalid or expired
+   * signature).
    */
   authenticate(request: SignedHttpRequest): Principal | AuthFailure {
     const auth = authorizationOf(request);
@@ -86,6 +87,12 @@ export class RequestGuard {
     const now = this.now();
     const check = verifySignature(request, (id) => this.identities.secretOf(id), now);
     if (check.ok) {
+      // A signature for another service's scope is refused as AWS does (the signing names are the
+      // GuardedService names).
+      if (check.service !== this.service) {
+        const message = `Credential should be scoped to correct service: '${this.service}'.`;
+        return serviceFailure(this.service, 'signature', message);
+      }
       const principal = this.identities.principalOf(check.accessKeyId);
       return principal ?? serviceFailure(this.service, 'unrecognized');
     }

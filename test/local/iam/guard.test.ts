@@ -78,46 +78,20 @@ async function capture<C extends { destroy(): void }>(
 }
 
 const SERVICES = Object.keys(senders) as GuardedService[];
-const EXPECTED: Record<
-  GuardedService,
-  { signature: string; unrecognized: string; missing: string; denied: string }
-> = {
-  dynamodb: {
-    signature: 'InvalidSignatureException',
-    unrecognized: 'UnrecognizedClientException',
-    missing: 'MissingAuthenticationTokenException',
-    denied: 'AccessDeniedException',
-  },
-  states: {
-    signature: 'InvalidSignatureException',
-    unrecognized: 'UnrecognizedClientException',
-    missing: 'MissingAuthenticationTokenException',
-    denied: 'AccessDeniedException',
-  },
-  events: {
-    signature: 'InvalidSignatureException',
-    unrecognized: 'UnrecognizedClientException',
-    missing: 'MissingAuthenticationTokenException',
-    denied: 'AccessDeniedException',
-  },
-  'acm-pca': {
-    signature: 'InvalidSignatureException',
-    unrecognized: 'UnrecognizedClientException',
-    missing: 'MissingAuthenticationTokenException',
-    denied: 'AccessDeniedException',
-  },
-  iot: {
-    signature: 'InvalidSignatureException',
-    unrecognized: 'UnrecognizedClientException',
-    missing: 'MissingAuthenticationTokenException',
-    denied: 'AccessDeniedException',
-  },
-  iotdata: {
-    signature: 'InvalidSignatureException',
-    unrecognized: 'ForbiddenException',
-    missing: 'MissingAuthenticationTokenException',
-    denied: 'ForbiddenException',
-  },
+type Codes = { signature: string; unrecognized: string; missing: string; denied: string };
+const AWS_CODES: Codes = {
+  signature: 'InvalidSignatureException',
+  unrecognized: 'UnrecognizedClientException',
+  missing: 'MissingAuthenticationTokenException',
+  denied: 'AccessDeniedException',
+};
+const EXPECTED: Record<GuardedService, Codes> = {
+  dynamodb: AWS_CODES,
+  states: AWS_CODES,
+  events: AWS_CODES,
+  'acm-pca': AWS_CODES,
+  iot: AWS_CODES,
+  iotdata: { ...AWS_CODES, unrecognized: 'ForbiddenException', denied: 'ForbiddenException' },
   sns: {
     signature: 'SignatureDoesNotMatch',
     unrecognized: 'InvalidClientTokenId',
@@ -191,6 +165,22 @@ describe('RequestGuard.authenticate', () => {
     expect(missing).toMatchObject({ code: EXPECTED[service].missing });
     expect(isAuthFailure(foreign)).toBe(false);
     expect(foreign).toMatchObject({ arn: `arn:aws:iam::${ACCOUNT}:root`, administrator: true });
+  });
+
+  it('refuses a good signature scoped to another service', () => {
+    // Prepare: a request the DynamoDB client signed, arriving at Step Functions.
+    const request = get('dynamodb:good');
+    const guard = new RequestGuard('states', identities, () => dateOf(request));
+
+    // Act
+    const failure = guard.authenticate(request);
+
+    // Assess
+    expect(failure).toEqual({
+      code: 'InvalidSignatureException',
+      status: 400,
+      message: "Credential should be scoped to correct service: 'states'.",
+    });
   });
 
   it('answers a signature out of the 15-minute window with AWS message', () => {
