@@ -173,14 +173,15 @@ export class FunctionRegistry {
     if (this.stopping) {
       throw new LambdaServiceError('ServiceException', 'the local Lambda service is stopping');
     }
+    // Authorized before anything else runs: a refused call never reaches the service's own failures.
+    if (caller) {
+      const refusal = this.authorize(fn.arn, caller);
+      if (refusal) throw refusal;
+    }
     const fault = this.faults.get(fn.name);
     if (fault) {
       if (--fault.remaining <= 0) this.faults.delete(fn.name);
       throw new LambdaServiceError(fault.exception, `injected fault: ${fault.exception}`);
-    }
-    if (caller) {
-      const refusal = this.authorize(fn.arn, caller);
-      if (refusal) throw refusal;
     }
     const run = this.run(fn, event);
     this.running.add(run);

@@ -184,6 +184,22 @@ describe('Invoke by an AWS service, against the resource-based policy', () => {
     expect(afterRemoval).toMatchObject({ errorType: 'AccessDeniedException' });
   });
 
+  it('refuses before an injected service failure, which the next allowed call still meets', async () => {
+    // Prepare
+    const functions = new FunctionRegistry(LOCAL_REGION, ACCOUNT);
+    const { fn, received } = recording(functions, 'f');
+    allowTopicRule(functions, fn.arn, 'granted');
+    functions.failNextInvocations(fn.arn, 'ServiceException');
+    // Act
+    const refused = await functions.invoke(fn.arn, {}, iot('other')).catch((e: unknown) => e);
+    const failed = await functions.invoke(fn.arn, {}, iot('granted')).catch((e: unknown) => e);
+    await functions.invoke(fn.arn, { n: 1 }, iot('granted'));
+    // Assess
+    expect(refused).toMatchObject({ errorType: 'AccessDeniedException' });
+    expect(failed).toMatchObject({ errorType: 'Lambda.ServiceException' });
+    expect(received).toEqual([{ n: 1 }]);
+  });
+
   it('is not retried by the asynchronous invoker: the Invoke call itself was refused', async () => {
     // Prepare
     const clock = new ManualClock();
