@@ -122,9 +122,11 @@ export function tokensMatch(tokens: readonly PatternToken[], value: string, igno
   return pi === p.length;
 }
 
-/** Glob matching of a policy string (no variables) against a value. */
+/** Glob matching of a pattern without variables (an Action) against a value. */
 export function globMatches(pattern: string, value: string, ignoreCase = false): boolean {
-  return tokensMatch(parseTemplate(pattern, true) as PatternToken[], value, ignoreCase);
+  const tokens: PatternToken[] = [];
+  for (const ch of pattern) tokens.push(ch === '*' || ch === '?' ? ch : { literal: ch });
+  return tokensMatch(tokens, value, ignoreCase);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, evaluateResourcePolicy } from '../../../local/iam/evaluate.ts';
 import type { PolicyDocument, PolicyStatement } from '../../../local/iam/types.ts';
-import { ACCOUNT, allow, cert, deny, doc, req, role } from './policy-fixtures.ts';
+import { ACCOUNT, allow, cert, deny, doc, req, role, v } from './policy-fixtures.ts';
 
 describe('IAM evaluation: actions, resources, principals', () => {
   it('matches actions case-insensitively and resources case-sensitively', () => {
@@ -116,7 +116,11 @@ describe('IAM evaluation: actions, resources, principals', () => {
       { Version: '2012-10-17', Statement: null } as unknown as PolicyDocument,
     ];
 
+    const odd = [doc(allow([`iot:${v('x')}`, 'iot:Get$'], v('aws:username')))];
+
     // Act / Assess
+    expect(evaluate(odd, req('iot:X', '*'))).toBe('ImplicitDeny');
+    expect(evaluate(odd, req('iot:Get$', 'bob', { 'aws:username': 'bob' }))).toBe('Allow');
     expect(evaluate(broken, req('iot:X', '*'))).toBe('ImplicitDeny');
     expect(evaluate([...broken, doc(allow('*'))], req('iot:X', '*'))).toBe('Allow');
   });
