@@ -65,7 +65,6 @@ export class FunctionRegistry {
   // A fleet invokes the same functions from the same rules thousands of times: decisions are kept per
   // caller and function until a permission changes (a principal's policies change with a new object).
   private readonly serviceDecisions = new Map<string, CachedDecision>();
-  private readonly principalDecisions = new WeakMap<Principal, Map<string, CachedDecision>>();
   private readonly invocationCounts = new Map<string, number>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly faults = new Map<string, { exception: string; remaining: number }>();
@@ -146,16 +145,8 @@ export class FunctionRegistry {
     }
     const principal = caller.principal;
     if (principal.administrator) return undefined;
-    let byFunction = this.principalDecisions.get(principal);
-    if (!byFunction) {
-      byFunction = new Map();
-      this.principalDecisions.set(principal, byFunction);
-    }
-    const cached = byFunction.get(fn.arn);
-    if (cached?.revision === revision) return cached.refusal;
-    const refusal = this.authorizePrincipal(fn.arn, principal);
-    byFunction.set(fn.arn, { revision, refusal });
-    return refusal;
+    // Not cached: a role's policies can change under the same principal (its session stays).
+    return this.authorizePrincipal(fn.arn, principal);
   }
 
   /**
@@ -318,9 +309,14 @@ export class FunctionRegistry {
   }
 }
 
+/** Lambda's Invoke API refused the caller (HTTP 403): the function never ran. */
+export class LambdaAccessDeniedError extends LambdaInvocationError {
+  readonly statusCode = 403;
+}
+
 /** Lambda's answer to a refused Invoke (HTTP 403), in IAM's wording. */
 function accessDenied(who: string, functionArn: string, reason: string): LambdaInvocationError {
-  return new LambdaInvocationError(
+  return new LambdaAccessDeniedError(
     'AccessDeniedException',
     `User: ${who} is not authorized to perform: ${INVOKE_ACTION} on resource: ${functionArn} ${reason}`,
   );

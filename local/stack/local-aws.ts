@@ -14,6 +14,9 @@ import { type Clock, ScaledClock } from '../clock.ts';
 import { DEFAULT_PORTS, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
 import { LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
 import { LocalEvents } from '../events/local-events.ts';
+import { authorizeInternal } from '../iam/guard.ts';
+import { ISSUED_KEY_PREFIX } from '../iam/identities.ts';
+import type { InvokeCaller } from '../iam/types.ts';
 import { auditRoutes } from '../iot/audit/audit-routes.ts';
 import { DeviceDefenderAudit } from '../iot/audit/device-defender.ts';
 import { LocalIotCore } from '../iot/iot-core.ts';
@@ -24,8 +27,11 @@ import { RulesEngine } from '../iot/rules/rules-engine.ts';
 import { FunctionRegistry } from '../lambda/registry.ts';
 import { FunctionWorkers } from '../lambda/worker/function-workers.ts';
 import { StepFunctionsEngine, StepFunctionsServer } from '../stepfunctions/index.ts';
+import type { Integrations } from '../stepfunctions/integrations.ts';
+import { LocalAccess } from './access.ts';
 import { destroyClients, type LocalClients, localClients } from './clients.ts';
 import { registerFunctions } from './function-wiring.ts';
+import { createLocalIdentities, type LocalIdentities, localResourceArns } from './identities.ts';
 import { claimStateDir, type StateDirClaim } from './manifest.ts';
 import {
   type AuditSettings,
@@ -128,6 +134,8 @@ export class LocalAws {
     private readonly schedules: LocalSchedules,
     /** The local ACM Private CA, when `privateCa` was asked for. */
     readonly privateCa: LocalPrivateCa | undefined,
+    /** Every caller's role and credentials (tests change a role's policies here). */
+    readonly identities: LocalIdentities,
   ) {}
 
   static async start(options: LocalAwsOptions): Promise<LocalAws> {
@@ -161,7 +169,31 @@ export class LocalAws {
     const log = options.log ?? (() => undefined);
     const functions = new FunctionRegistry(region, accountId);
 
-    const dynamodb = new LocalDynamoDb({ stateDir, port: ports.dynamodb });
+    // The private CA first: its ARN is in the issue function's policy.
+    const privateCa = options.privateCa
+      ? await LocalPrivateCa.openOrCreate(join(stateDir, 'acm-pca'), clock, {
+          region,
+          accountId,
+          ...(options.privateCa.pollsBeforeReady !== undefined
+            ? { pollsBeforeReady: options.privateCa.pollsBeforeReady }
+            : {}),
+        })
+      : undefined;
+    // Every caller's role, with the statements the CDK stack deploys; every server checks them.
+    const identities = createLocalIdentities(
+      localResourceArns(region, accountId, functions, privateCa?.arn),
+      privateCa ? 'acm-pca' : 'aws-iot',
+    );
+    const access = new LocalAccess(identities.store, region, {
+      rotationTable: LOCAL_RESOURCE_NAMES.table,
+      campaignTable: LOCAL_RESOURCE_NAMES.campaignTable,
+    });
+
+    const dynamodb = new LocalDynamoDb({
+      stateDir,
+      port: ports.dynamodb,
+      accessCheck: access.check('dynamodb'),
+    });
     const dynamodbUrl = await dynamodb.start();
     stack.add(() => dynamodb.close());
 
@@ -172,6 +204,8 @@ export class LocalAws {
       accountId,
       stateDir,
       port: ports.events,
+      snsAccessCheck: access.check('sns'),
+      eventsAccessCheck: access.check('events'),
       ...(options.asyncRetryDelaysMs ? { retryDelaysMs: options.asyncRetryDelaysMs } : {}),
     });
     const eventsUrl = await events.start();
@@ -186,6 +220,7 @@ export class LocalAws {
       ...(options.issuedCertificateValidity
         ? { issuedCertificateValidity: options.issuedCertificateValidity }
         : {}),
+      accessCheck: access.check('iot'),
       onDenied: (event) => log(`iot: refused ${event.clientId}: ${event.reason}`),
       onInternalError: (error, operation) =>
         log(`iot: ${operation} failed inside the emulator: ${String(error)}`),
@@ -210,7 +245,10 @@ export class LocalAws {
       region,
       accountId,
       stateDir,
-      notify: (targetArn, message) => {
+      // Device Defender publishes with the notification role the configuration names.
+      notify: (targetArn, message, roleArn) => {
+        const refusal = publishAllowed(identities, targetArn, roleArn);
+        if (refusal) throw new AuditNotificationRefusedError(refusal);
         events.sns.publish({ topicArn: targetArn, message });
       },
       onEvent: (event) => {
@@ -229,37 +267,38 @@ export class LocalAws {
     // The engine resumes running executions when it opens, and those call the functions: the API
     // server listens first (the functions need its endpoint), the functions are registered, then it opens.
     // The engine's own clients for its optimised integrations, as Step Functions calls the services itself.
-    const integrationClients = {
-      dynamodb: new DynamoDBClient({ region, credentials: LOCAL_CREDENTIALS, endpoint: dynamodbUrl }),
-      sns: new SNSClient({ region, credentials: LOCAL_CREDENTIALS, endpoint: eventsUrl }),
-      eventbridge: new EventBridgeClient({ region, credentials: LOCAL_CREDENTIALS, endpoint: eventsUrl }),
-    };
+    // Each state machine's integrations sign with its role, and invoke functions as that role.
+    const integrationsByRole = new Map<string, Integrations>();
     stack.add(async () => {
-      for (const client of Object.values(integrationClients)) client.destroy();
+      for (const integrations of integrationsByRole.values()) {
+        for (const client of [integrations.dynamodb, integrations.sns, integrations.eventbridge]) {
+          (client as { destroy?: () => void } | undefined)?.destroy?.();
+        }
+      }
     });
+    const integrationsForRole = (roleArn: string): Integrations => {
+      let integrations = integrationsByRole.get(roleArn);
+      if (!integrations) {
+        integrations = roleIntegrations(identities, roleArn, region, dynamodbUrl, eventsUrl);
+        integrationsByRole.set(roleArn, integrations);
+      }
+      return integrations;
+    };
     const stepFunctions = new StepFunctionsEngine({
       stateDir,
       clock,
       region,
       accountId,
       functions,
-      integrations: integrationClients,
+      integrationsForRole,
     });
-    const sfnServer = new StepFunctionsServer(stepFunctions);
+    const sfnServer = new StepFunctionsServer(stepFunctions, { accessCheck: access.check('states') });
     const sfnPort = await sfnServer.start({ port: ports.stepFunctions, host: LOCAL_HOST });
     stack.add(() => sfnServer.close());
 
-    let privateCa: LocalPrivateCa | undefined;
     let acmPcaUrl: string | undefined;
-    if (options.privateCa) {
-      privateCa = await LocalPrivateCa.openOrCreate(join(stateDir, 'acm-pca'), clock, {
-        region,
-        accountId,
-        ...(options.privateCa.pollsBeforeReady !== undefined
-          ? { pollsBeforeReady: options.privateCa.pollsBeforeReady }
-          : {}),
-      });
-      const pcaServer = new LocalAcmPcaServer(privateCa);
+    if (privateCa) {
+      const pcaServer = new LocalAcmPcaServer(privateCa, { accessCheck: access.check('acm-pca') });
       acmPcaUrl = await pcaServer.start();
       stack.add(() => pcaServer.close());
     }
@@ -306,7 +345,12 @@ export class LocalAws {
           }
         : {}),
     };
-    const functionArns = registerFunctions(functions, functionDeps(functionConfig, clients, clock));
+    // Each function signs with its own role's credentials, as Lambda gives each function its role.
+    const functionArns = registerFunctions(functions, (id) => {
+      const own = localClients(endpoints, region, identities.functionCredentials[id]);
+      stack.add(async () => destroyClients(own));
+      return functionDeps(functionConfig, own, clock);
+    });
     // Lambda keeps no resource-based policies across a restart here: the services' permissions go back
     // before the engine resumes executions and the stored rules can invoke anything.
     addInvokePermissions(functions, { region, accountId, functionArns });
@@ -314,7 +358,7 @@ export class LocalAws {
       const workers = await startFunctionWorkers(
         options.functionWorkers,
         clock,
-        { endpoints, region, accountId, config: functionConfig },
+        { endpoints, region, accountId, config: functionConfig, credentials: identities.functionCredentials },
         options.functionWorkersCpuProfileDir,
       );
       // Closed before the services (the stack closes in reverse): what still runs fails, as it
@@ -378,6 +422,7 @@ export class LocalAws {
       clockSpeed,
       endpoints,
       resources,
+      operatorCredentials: identities.operatorCredentials,
     };
     await claim.publish(manifest);
     return new LocalAws(
@@ -398,6 +443,7 @@ export class LocalAws {
       claim,
       schedules,
       privateCa,
+      identities,
     );
   }
 
@@ -413,6 +459,57 @@ export class LocalAws {
     for (const close of [...this.closers].reverse()) await close();
     await this.claim.release();
   }
+}
+
+/**
+ * The clients a state machine's role calls DynamoDB, SNS and EventBridge with, and its identity to
+ * Lambda. A role nobody defined has no session: its calls are refused, as Step Functions could not
+ * assume it.
+ */
+function roleIntegrations(
+  identities: LocalIdentities,
+  roleArn: string,
+  region: string,
+  dynamodbUrl: string,
+  eventsUrl: string,
+): Integrations {
+  const principal = identities.principalOfRole(roleArn);
+  const credentials = identities.credentialsOfRole(roleArn) ?? UNKNOWN_ROLE_CREDENTIALS;
+  const lambdaCaller: InvokeCaller = {
+    kind: 'principal',
+    principal: principal ?? { arn: roleArn, policies: [], administrator: false },
+  };
+  return {
+    lambdaCaller,
+    dynamodb: new DynamoDBClient({ region, credentials, endpoint: dynamodbUrl }),
+    sns: new SNSClient({ region, credentials, endpoint: eventsUrl }),
+    eventbridge: new EventBridgeClient({ region, credentials, endpoint: eventsUrl }),
+  };
+}
+
+/** An issued-looking key the store does not know: every call with it is UnrecognizedClient. */
+const UNKNOWN_ROLE_CREDENTIALS = { accessKeyId: `${ISSUED_KEY_PREFIX}UNKNOWNROLE`, secretAccessKey: 'none' };
+
+/** Device Defender could not publish an audit notification with the role it was given. */
+class AuditNotificationRefusedError extends Error {
+  override readonly name = 'AuditNotificationRefusedError';
+}
+
+/** Why the notification role may not publish to the target (undefined: it may). */
+function publishAllowed(
+  identities: LocalIdentities,
+  targetArn: string,
+  roleArn: string | undefined,
+): string | undefined {
+  const principal = roleArn === undefined ? undefined : identities.principalOfRole(roleArn);
+  if (!principal) return `Device Defender cannot assume the notification role ${roleArn ?? '(none)'}`;
+  const refusal = authorizeInternal(
+    identities.store,
+    principal,
+    [{ action: 'sns:Publish', resource: targetArn, context: {} }],
+    'sns',
+  );
+  return refusal?.message;
 }
 
 class FunctionWorkersNeedScaledClockError extends Error {

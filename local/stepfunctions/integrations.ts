@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { InvokeCaller } from '../iam/types.ts';
-import { type FunctionRegistry, LambdaInvocationError, LambdaServiceError } from '../lambda/registry.ts';
+import {
+  type FunctionRegistry,
+  LambdaAccessDeniedError,
+  LambdaInvocationError,
+  LambdaServiceError,
+} from '../lambda/registry.ts';
 import { StatesError } from './errors.ts';
 import { isObject, type Json, type JsonObject, toJson } from './json.ts';
 
@@ -189,10 +194,12 @@ const invokeLambda = async (call: TaskCall, fn: string, payload: Json, optimised
     if (error instanceof LambdaServiceError) {
       // The Lambda API failed the call (the function never ran): named and worded as Step Functions reports it.
       const cause = `${error.errorMessage} (Service: AWSLambda; Status Code: ${error.statusCode}; Error Code: ${error.exception}; Request ID: ${randomUUID()})`;
-      // A refused Invoke reaches the execution as the SDK's generic Lambda exception.
-      const name =
-        error.exception === 'AccessDeniedException' ? 'Lambda.AWSLambdaException' : error.errorType;
-      throw new StatesError(name, cause, { cause: error });
+      throw new StatesError(error.errorType, cause, { cause: error });
+    }
+    if (error instanceof LambdaAccessDeniedError) {
+      // The role may not invoke the function: Step Functions reports the SDK's generic Lambda exception.
+      const cause = `${error.errorMessage} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`;
+      throw new StatesError('Lambda.AWSLambdaException', cause, { cause: error });
     }
     if (error instanceof LambdaInvocationError) {
       const cause = JSON.stringify({
