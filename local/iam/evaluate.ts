@@ -19,10 +19,10 @@ import type {
   RequestContext,
 } from './types.ts';
 
-type Strings = string | readonly string[] | undefined;
-
-function list(value: Strings): readonly string[] {
-  return value === undefined ? [] : typeof value === 'string' ? [value] : value;
+/** A policy element as a list of strings; anything else a malformed document might hold is left out. */
+function list(value: unknown): readonly string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 /** Parsed Resource (or NotResource) patterns, per statement object (policy documents are not mutated). */
@@ -31,7 +31,7 @@ const templates = new WeakMap<PolicyStatement, TemplatePart[][]>();
 function resourceTemplates(statement: PolicyStatement, patterns: readonly string[]): TemplatePart[][] {
   let parsed = templates.get(statement);
   if (parsed === undefined) {
-    parsed = patterns.map((pattern) => parseTemplate(String(pattern), true));
+    parsed = patterns.map((pattern) => parseTemplate(pattern, true));
     templates.set(statement, parsed);
   }
   return parsed;
@@ -63,7 +63,7 @@ function actionMatches(statement: PolicyStatement, action: string): boolean | un
   const { Action, NotAction } = statement;
   if ((Action === undefined) === (NotAction === undefined)) return undefined;
   const patterns = list(Action ?? NotAction);
-  const any = patterns.some((pattern) => globMatches(String(pattern), action, true));
+  const any = patterns.some((pattern) => globMatches(pattern, action, true));
   return Action !== undefined ? any : !any;
 }
 

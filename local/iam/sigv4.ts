@@ -141,6 +141,40 @@ function signingKey(secret: string, date: string, region: string, service: strin
   return key;
 }
 
+/**
+ * The canonical request as the SDK's signer builds it (its own header and query canonicalization);
+ * undefined when the request cannot be canonicalized (text that cannot be URI-encoded).
+ */
+function canonicalRequestOf(
+  request: SignedHttpRequest,
+  query: Record<string, string | string[]>,
+  headers: Record<string, string>,
+  signedHeaders: readonly string[],
+  payloadHash: string,
+): string | undefined {
+  try {
+    const smithyRequest = {
+      method: request.method,
+      path: request.rawPath,
+      query,
+      headers,
+    } as unknown as HttpRequest;
+    const canonicalHeaders = getCanonicalHeaders(smithyRequest, undefined, new Set(signedHeaders));
+    const names = Object.keys(canonicalHeaders).sort();
+    return [
+      request.method,
+      canonicalPath(request.rawPath),
+      getCanonicalQuery(smithyRequest),
+      names.map((name) => `${name}:${canonicalHeaders[name]}`).join('\n'),
+      '',
+      names.join(';'),
+      payloadHash,
+    ].join('\n');
+  } catch {
+    return undefined;
+  }
+}
+
 const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
@@ -183,23 +217,14 @@ export function verifySignature(
   const declaredHash = headers['x-amz-content-sha256'];
   if (declaredHash !== undefined && declaredHash !== bodyHash) return { ok: false, reason: 'mismatch' };
 
-  const smithyRequest = {
-    method: request.method,
-    path: request.rawPath,
+  const canonicalRequest = canonicalRequestOf(
+    request,
     query,
     headers,
-  } as unknown as HttpRequest;
-  const canonicalHeaders = getCanonicalHeaders(smithyRequest, undefined, new Set(auth.signedHeaders));
-  const names = Object.keys(canonicalHeaders).sort();
-  const canonicalRequest = [
-    request.method.toUpperCase(),
-    canonicalPath(request.rawPath),
-    getCanonicalQuery(smithyRequest),
-    names.map((name) => `${name}:${canonicalHeaders[name]}`).join('\n'),
-    '',
-    names.join(';'),
+    auth.signedHeaders,
     declaredHash ?? bodyHash,
-  ].join('\n');
+  );
+  if (canonicalRequest === undefined) return { ok: false, reason: 'malformed' };
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
   const expected = createHmac('sha256', signingKey(secret, auth.date, auth.region, auth.service))

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../../local/iam/evaluate.ts';
+import { evaluate, evaluateResourcePolicy } from '../../../local/iam/evaluate.ts';
 import { globMatches } from '../../../local/iam/pattern.ts';
-import type { PolicyStatement } from '../../../local/iam/types.ts';
+import type { PolicyDocument, PolicyStatement } from '../../../local/iam/types.ts';
 import { ACCOUNT, allow, deny, doc, req } from './policy-fixtures.ts';
 
 // Arbitraries: actions, ARNs and statements over a small alphabet so that matches actually happen.
@@ -117,6 +117,36 @@ describe('IAM evaluation properties', () => {
         expect(evaluate([doc(allow('*', pattern))], req('x:Y', value))).toBe(
           reference.test(value) ? 'Allow' : 'ImplicitDeny',
         );
+      }),
+    );
+  });
+
+  it('never throws, whatever a policy document holds', () => {
+    const junk = fc.record(
+      {
+        Effect: fc.oneof(fc.constantFrom('Allow', 'Deny'), fc.anything()),
+        Action: fc.oneof(fc.constant('*'), fc.anything()),
+        NotAction: fc.anything(),
+        Resource: fc.oneof(fc.constant('*'), fc.anything()),
+        NotResource: fc.anything(),
+        Principal: fc.anything(),
+        Condition: fc.oneof(
+          fc.dictionary(fc.string(), fc.dictionary(fc.string(), fc.anything())),
+          fc.anything(),
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.oneof(junk, fc.anything()), { maxLength: 4 }), request, (statements, r) => {
+        // Prepare
+        const ps = [{ Version: '2012-10-17', Statement: statements }] as unknown as PolicyDocument[];
+
+        // Act / Assess
+        expect(() => evaluate(ps, r)).not.toThrow();
+        expect(() =>
+          evaluateResourcePolicy(ps[0] as PolicyDocument, { ...r, principalArn: 'arn:aws:iam::1:root' }),
+        ).not.toThrow();
       }),
     );
   });

@@ -171,6 +171,34 @@ describe('SigV4 verification of requests from the SDK clients', () => {
     expect(verifySignature(request, secretOf, minutes(16))).toEqual({ ok: false, reason: 'expired' });
     expect(verifySignature(request, secretOf, minutes(-16))).toEqual({ ok: false, reason: 'expired' });
   });
+
+  it('never throws on arbitrary requests, answering missing or malformed instead', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 40 });
+    const authorization = fc.oneof(
+      text,
+      fc
+        .tuple(text, text, fc.stringMatching(/^[0-9a-f]{64}$/))
+        .map(
+          ([scope, names, sig]) =>
+            `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names}, Signature=${sig}`,
+        ),
+    );
+    fc.assert(
+      fc.property(text, text, authorization, text, text, (method, rawPath, auth, amzDate, rawQuery) => {
+        // Prepare
+        const request: SignedHttpRequest = {
+          method,
+          rawPath,
+          rawQuery,
+          headers: { authorization: auth, 'x-amz-date': amzDate, host: 'h' },
+          body: Buffer.from(''),
+        };
+
+        // Act / Assess
+        expect(() => verifySignature(request, secretOf, new Date())).not.toThrow();
+      }),
+    );
+  });
 });
 
 describe('SigV4 verification agrees with @smithy/signature-v4', () => {
