@@ -177,7 +177,7 @@ describe('SigV4 verification of requests from the SDK clients', () => {
     const authorization = fc.oneof(
       text,
       fc
-        .tuple(text, text, fc.stringMatching(/^[0-9a-f]{64}$/))
+        .tuple(text, text, fc.constantFrom('0'.repeat(64), 'ab'.repeat(32)))
         .map(
           ([scope, names, sig]) =>
             `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names}, Signature=${sig}`,
