@@ -1,0 +1,409 @@
+/**
+ * The least-privilege cases, one table per way a missing grant shows: a rotation or campaign that
+ * fails at a state, a rotation left waiting because a function behind an IoT rule fails, an SNS or
+ * EventBridge delivery that fails, a scheduled run that fails. Each row removes one grant of one
+ * identity; grants.test.ts checks that every grant of every function and state machine is in a row
+ * or named below with the reason no scenario exercises it.
+ */
+import type { BehaviourName } from '../../../device/fleet/behaviours.ts';
+import type { IdentityId } from '../../../workflows/access/identity-policies.ts';
+import type { Removal } from './harness.ts';
+
+export const ROTATIONS = 'table/recert-rotations';
+export const CAMPAIGNS = 'table/recert-campaigns';
+
+/** The usual denial; DynamoDB's through a state machine's integration is `DynamoDB.` + it. */
+export const DENIED = 'AccessDeniedException';
+/** What the IoT data plane answers a refused Publish with. */
+export const DATA_PLANE_DENIED = 'ForbiddenException';
+/** What SNS answers a refused Publish with. */
+export const SNS_DENIED = 'AuthorizationError';
+
+/** One grant taken away. */
+export interface GrantCase extends Removal {
+  /** The error code the failure carries. */
+  readonly code: string;
+}
+
+type Row = readonly [action: string, code: string, onResource?: string];
+
+function rows<const T>(identity: IdentityId, list: readonly Row[], rest: T): (GrantCase & T)[] {
+  return list.map(([action, code, onResource]) => ({
+    identity,
+    action,
+    code,
+    ...(onResource ? { onResource } : {}),
+    ...rest,
+  }));
+}
+
+// ---- a rotation started by hand fails at a state (rotation-steps.test.ts) ----
+
+export interface StepCase extends GrantCase {
+  /** The device's behaviour takes the rotation to the step that needs the grant. */
+  readonly behaviour: BehaviourName;
+  /** The state the execution fails at. */
+  readonly state: string;
+}
+
+export const ROTATION_STEP_CASES: readonly StepCase[] = [
+  // The state machine's own DynamoDB integration, before any function runs.
+  ...rows('state-machine:rotate-device', [['dynamodb:UpdateItem', `DynamoDB.${DENIED}`, ROTATIONS]], {
+    behaviour: 'healthy',
+    state: 'ClaimThing',
+  }),
+  ...rows(
+    'function:request-csr',
+    [
+      ['dynamodb:UpdateItem', DENIED, ROTATIONS],
+      ['iot:Publish', DATA_PLANE_DENIED],
+    ],
+    { behaviour: 'healthy', state: 'RequestCsr' },
+  ),
+  // In the order the step makes the calls: the old certificate, its policies, the issuance marker,
+  // the new certificate, its attachments, then crt_res.
+  ...rows(
+    'function:issue-certificate',
+    [
+      ['iot:DescribeCertificate', DENIED],
+      ['iot:ListAttachedPolicies', DENIED],
+      ['dynamodb:UpdateItem', DENIED, ROTATIONS],
+      ['iot:CreateCertificateFromCsr', DENIED],
+      ['iot:AttachPolicy', DENIED],
+      ['iot:AttachThingPrincipal', DENIED],
+      ['iot:Publish', DATA_PLANE_DENIED],
+    ],
+    { behaviour: 'healthy', state: 'IssueAndDeliver' },
+  ),
+  // crt_err sends the refused certificate to the revoke step.
+  ...rows(
+    'function:revoke-certificate',
+    [
+      ['dynamodb:GetItem', DENIED, ROTATIONS],
+      ['iot:DetachThingPrincipal', DENIED],
+      ['iot:DetachPolicy', DENIED],
+      ['iot:UpdateCertificate', DENIED],
+      ['iot:DeleteCertificate', DENIED],
+      ['dynamodb:UpdateItem', DENIED, ROTATIONS],
+    ],
+    { behaviour: 'crt_err', state: 'RevokeNewCertificate' },
+  ),
+  ...rows(
+    'function:retire-certificate',
+    [
+      ['dynamodb:GetItem', DENIED, ROTATIONS],
+      ['iot:DetachThingPrincipal', DENIED],
+      ['iot:DetachPolicy', DENIED],
+      ['iot:UpdateCertificate', DENIED],
+      ['iot:DeleteCertificate', DENIED],
+      ['dynamodb:UpdateItem', DENIED, ROTATIONS],
+    ],
+    { behaviour: 'healthy', state: 'RetireOldCertificate' },
+  ),
+];
+
+// ---- a function behind an IoT rule fails: the rotation waits (device-messages.test.ts) ----
+
+export const REPLIES_RULE = 'recert_device_replies';
+export const CONNECTED_RULE = 'recert_device_connected';
+
+export interface RuleCase extends GrantCase {
+  readonly behaviour: BehaviourName;
+  /** The device is away when the CSR is requested and connects afterwards (the reconnect path). */
+  readonly awayAtRequest: boolean;
+  /** The rule whose Lambda action fails every attempt. */
+  readonly rule: typeof REPLIES_RULE | typeof CONNECTED_RULE;
+  /** The state the execution is left waiting in. */
+  readonly waitsIn: string;
+}
+
+export const RULE_CASES: readonly RuleCase[] = [
+  // csr_res is accepted in the record, but Step Functions never hears of it.
+  ...rows(
+    'function:device-reply',
+    [
+      ['states:SendTaskSuccess', DENIED],
+      ['dynamodb:UpdateItem', DENIED, ROTATIONS],
+    ],
+    { behaviour: 'healthy', awayAtRequest: false, rule: REPLIES_RULE, waitsIn: 'RequestCsr' },
+  ),
+  // crt_err is the one reply answered with SendTaskFailure.
+  ...rows('function:device-reply', [['states:SendTaskFailure', DENIED]], {
+    behaviour: 'crt_err',
+    awayAtRequest: false,
+    rule: REPLIES_RULE,
+    waitsIn: 'IssueAndDeliver',
+  }),
+  ...rows(
+    'function:on-reconnect',
+    [
+      ['dynamodb:GetItem', DENIED, ROTATIONS],
+      ['iot:Publish', DATA_PLANE_DENIED],
+    ],
+    { behaviour: 'healthy', awayAtRequest: true, rule: CONNECTED_RULE, waitsIn: 'RequestCsr' },
+  ),
+];
+
+// ---- the outcome recorder fails its EventBridge delivery (device-messages.test.ts) ----
+
+export interface RecorderCase extends GrantCase {
+  /**
+   * How the rotation ends: `failed` at RequestCsr (request-csr may not publish, the extra removal),
+   * or `aborted` by an operator while its device has not proved the new certificate.
+   */
+  readonly ending: 'failed' | 'aborted';
+}
+
+export const RECORDER_CASES: readonly RecorderCase[] = [
+  ...rows(
+    'function:outcome-recorder',
+    [
+      ['dynamodb:UpdateItem', DENIED, ROTATIONS],
+      ['sns:Publish', SNS_DENIED],
+    ],
+    { ending: 'failed' },
+  ),
+  // An aborted rotation's unproven certificate is taken out of service, every call of it.
+  ...rows(
+    'function:outcome-recorder',
+    [
+      ['iot:DescribeCertificate', DENIED],
+      ['iot:DetachThingPrincipal', DENIED],
+      ['iot:ListAttachedPolicies', DENIED],
+      ['iot:DetachPolicy', DENIED],
+      ['iot:UpdateCertificate', DENIED],
+      ['iot:DeleteCertificate', DENIED],
+    ],
+    { ending: 'aborted' },
+  ),
+];
+
+/** What makes a rotation end FAILED at RequestCsr for the recorder cases. */
+export const FAIL_AT_REQUEST: Removal = { identity: 'function:request-csr', action: 'iot:Publish' };
+
+// ---- Lambda resource-based policies (device-messages.test.ts, campaign.test.ts) ----
+
+export interface PermissionCase {
+  /** The statement the stack adds to the function's policy. */
+  readonly statementId: string;
+  /** The service principal that may no longer invoke it. */
+  readonly service: string;
+}
+
+export const REPLIES_PERMISSION: PermissionCase = {
+  statementId: `invoked-by-${REPLIES_RULE}`,
+  service: 'iot.amazonaws.com',
+};
+export const CONNECTED_PERMISSION: PermissionCase = {
+  statementId: `invoked-by-${CONNECTED_RULE}`,
+  service: 'iot.amazonaws.com',
+};
+export const STATUS_CHANGE_PERMISSION: PermissionCase = {
+  statementId: 'invoked-by-recert-rotation-status-change',
+  service: 'events.amazonaws.com',
+};
+export const AUDIT_TOPIC_PERMISSION: PermissionCase = {
+  statementId: 'invoked-by-recert-audit-notifications',
+  service: 'sns.amazonaws.com',
+};
+
+// ---- an audit's campaign (campaign.test.ts) ----
+
+export interface CampaignCase extends GrantCase {
+  /**
+   * Where it shows: no campaign starts (the audit's notification, or the fan-out's SNS delivery,
+   * fails); the campaign fails at a state; or a rotation it started fails at a state.
+   */
+  readonly shows: 'notification' | 'fan-out' | 'campaign' | 'rotation' | 'recorder';
+  /** The state that fails, for `campaign` and `rotation`. */
+  readonly state?: string;
+}
+
+export const CAMPAIGN_CASES: readonly CampaignCase[] = [
+  ...rows('device-defender:notifications', [['sns:Publish', SNS_DENIED]], { shows: 'notification' }),
+  ...rows('function:audit-fanout', [['states:StartExecution', DENIED]], { shows: 'fan-out' }),
+  ...rows(
+    'function:campaign-enqueue',
+    [
+      ['dynamodb:UpdateItem', DENIED],
+      ['dynamodb:GetItem', DENIED],
+      ['iot:ListAuditFindings', DENIED],
+      ['dynamodb:BatchWriteItem', DENIED],
+    ],
+    { shows: 'campaign', state: 'Enqueue' },
+  ),
+  ...rows(
+    'function:campaign-pacer',
+    [
+      ['dynamodb:GetItem', DENIED],
+      ['dynamodb:Query', DENIED],
+      ['iot:ListPrincipalThings', DENIED],
+      ['states:StartExecution', DENIED, 'stateMachine:recert-rotate-device'],
+      ['dynamodb:UpdateItem', DENIED],
+    ],
+    { shows: 'campaign', state: 'Pace' },
+  ),
+  // A campaign's rotation is counted in its campaign by the retire step and by the recorder.
+  ...rows('function:retire-certificate', [['dynamodb:UpdateItem', DENIED, CAMPAIGNS]], {
+    shows: 'rotation',
+    state: 'RetireOldCertificate',
+  }),
+  ...rows('function:outcome-recorder', [['dynamodb:UpdateItem', DENIED, CAMPAIGNS]], {
+    shows: 'recorder',
+  }),
+];
+
+// ---- the retired-certificate sweeper and the grace period (grace-period.test.ts) ----
+
+export interface GraceCase extends GrantCase {
+  /**
+   * Where it shows: the retire step fails; the sweeper's run logs the certificate it could not
+   * delete; or the scheduled run itself fails.
+   */
+  readonly shows: 'retire' | 'sweep-log' | 'scheduled-run';
+  /** Something is attached to the retired certificate again, so the sweeper detaches first. */
+  readonly reattached?: boolean;
+}
+
+export const GRACE_CASES: readonly GraceCase[] = [
+  // Recorded before the certificate is touched: the "delete after" entry in its own partition.
+  ...rows('function:retire-certificate', [['dynamodb:PutItem', DENIED, CAMPAIGNS]], {
+    shows: 'retire',
+  }),
+  ...rows('function:retired-certificate-sweeper', [['dynamodb:Query', DENIED]], {
+    shows: 'scheduled-run',
+  }),
+  ...rows('function:retired-certificate-sweeper', [['iot:DeleteCertificate', DENIED]], {
+    shows: 'sweep-log',
+  }),
+  ...rows('function:retired-certificate-sweeper', [['dynamodb:DeleteItem', DENIED]], {
+    shows: 'scheduled-run',
+  }),
+  // The delete conflicts with what was attached since: the sweeper looks and detaches first.
+  ...rows(
+    'function:retired-certificate-sweeper',
+    [
+      ['iot:DescribeCertificate', DENIED],
+      ['iot:ListPrincipalThings', DENIED],
+      ['iot:DetachThingPrincipal', DENIED],
+      ['iot:ListAttachedPolicies', DENIED],
+      ['iot:DetachPolicy', DENIED],
+    ],
+    { shows: 'sweep-log', reattached: true },
+  ),
+];
+
+// ---- grants no scenario here exercises, and why ----
+
+export interface UncoveredGrant {
+  readonly identity: IdentityId;
+  readonly action: string;
+  readonly onResource?: string;
+  readonly why: string;
+}
+
+const LOGS = 'the local AWS has no CloudWatch Logs: Lambda writes no log streams with the role';
+const KMS = 'the local topics are not encrypted: SNS makes no KMS call for the publisher';
+
+export const NOT_EXERCISED: readonly UncoveredGrant[] = [
+  // Every function writes its logs with its role.
+  ...(
+    [
+      'audit-fanout',
+      'request-csr',
+      'issue-certificate',
+      'device-reply',
+      'revoke-certificate',
+      'retire-certificate',
+      'on-reconnect',
+      'outcome-recorder',
+      'retired-certificate-sweeper',
+      'campaign-enqueue',
+      'campaign-pacer',
+    ] as const
+  ).flatMap((fn) =>
+    ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
+      identity: `function:${fn}` as IdentityId,
+      action,
+      why: LOGS,
+    })),
+  ),
+  { identity: 'function:outcome-recorder', action: 'kms:Decrypt', why: KMS },
+  { identity: 'function:outcome-recorder', action: 'kms:GenerateDataKey', why: KMS },
+  { identity: 'device-defender:notifications', action: 'kms:Decrypt', why: KMS },
+  { identity: 'device-defender:notifications', action: 'kms:GenerateDataKey', why: KMS },
+  {
+    identity: 'function:request-csr',
+    action: 'dynamodb:GetItem',
+    onResource: ROTATIONS,
+    why: 'read only after a refused conditional write (another execution took the record over)',
+  },
+  {
+    identity: 'function:request-csr',
+    action: 'dynamodb:UpdateItem',
+    onResource: CAMPAIGNS,
+    why: 'parking after a CSR timeout is bookkeeping: a refusal is logged and counted, never fails the step',
+  },
+  {
+    identity: 'function:device-reply',
+    action: 'dynamodb:GetItem',
+    onResource: ROTATIONS,
+    why: 'read only when the accepting write is refused (a stale or repeated reply), which never fails a rotation',
+  },
+  {
+    identity: 'function:device-reply',
+    action: 'dynamodb:UpdateItem',
+    onResource: CAMPAIGNS,
+    why: 'unparking a parked rotation is bookkeeping: a refusal is logged and counted, never fails the reply',
+  },
+  {
+    identity: 'function:issue-certificate',
+    action: 'dynamodb:GetItem',
+    onResource: ROTATIONS,
+    why: 'read only after a refused write or a rejected CSR (another execution, another attempt)',
+  },
+  ...['iot:UpdateCertificate', 'iot:DeleteCertificate'].map((action) => ({
+    identity: 'function:issue-certificate' as IdentityId,
+    action,
+    why: 'cleanup of a certificate issued while another execution took the record over; its failure is logged only',
+  })),
+  ...['iot:DescribeCertificate', 'iot:ListAttachedPolicies'].flatMap((action) =>
+    (['function:revoke-certificate', 'function:retire-certificate'] as IdentityId[]).map((identity) => ({
+      identity,
+      action,
+      why: 'only for a certificate whose ARN and policies the record does not hold (a record from before they were recorded)',
+    })),
+  ),
+  {
+    identity: 'function:outcome-recorder',
+    action: 'dynamodb:GetItem',
+    onResource: ROTATIONS,
+    why: 'read only when the record is not that execution any more (a redelivered event, a newer rotation)',
+  },
+  {
+    identity: 'function:campaign-pacer',
+    action: 'states:StartExecution',
+    onResource: 'stateMachine:recert-campaign',
+    why: 'the hand-over to a fresh campaign execution comes after CampaignTurnsPerExecution (250) turns with work left',
+  },
+];
+
+/**
+ * Cases written and left out, because the local AWS answers them wrongly today (see the report of
+ * issue 16 item 5): with them in, the table would fail for a reason outside recert's grants.
+ */
+export const LEFT_OUT: readonly UncoveredGrant[] = [
+  {
+    identity: 'state-machine:rotate-device',
+    action: 'lambda:InvokeFunction',
+    why:
+      'expected: RequestCsr fails with Lambda.AWSLambdaException after its retries; the local Lambda ' +
+      "keeps a role's Invoke decision across setPolicies, and reports a refused Invoke as the function's " +
+      'own AccessDeniedException (not retried)',
+  },
+  {
+    identity: 'state-machine:campaign',
+    action: 'lambda:InvokeFunction',
+    why: 'expected: the campaign fails at Enqueue or Pace with Lambda.AWSLambdaException; same two causes',
+  },
+];

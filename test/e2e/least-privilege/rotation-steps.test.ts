@@ -1,0 +1,82 @@
+/**
+ * Each grant a rotation step uses, taken away in turn: the rotation, started by hand as an operator
+ * does, fails at that step with the service's own denial, naming the role and the action. Then, with
+ * every policy back as deployed, the same rotations succeed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BehaviourName } from '../../../device/fleet/behaviours.ts';
+import { ROTATION_STEP_CASES } from './cases.ts';
+import {
+  addDevice,
+  deniedFragment,
+  type Env,
+  ended,
+  failure,
+  policySnapshot,
+  type Removal,
+  roleOf,
+  startEnv,
+  startRotation,
+  statesEntered,
+  stopEnv,
+  withoutGrants,
+} from './harness.ts';
+
+describe('least privilege: a rotation step without one of its grants', () => {
+  let env: Env | undefined;
+  let deployed: ReturnType<typeof policySnapshot> | undefined;
+
+  beforeAll(async () => {
+    env = await startEnv();
+    deployed = policySnapshot(env);
+  });
+
+  afterAll(async () => {
+    await stopEnv(env);
+  });
+
+  it.each(
+    ROTATION_STEP_CASES.map((c, index) => ({ ...c, index })),
+  )('$identity without $action fails at $state with $code', async (c) => {
+    if (!env) throw new Error('no local AWS');
+    const local = env;
+    // Prepare: a device of its own, connected, its certificate far from expiry (no audit finds it).
+    const device = await addDevice(local, `steps-${c.index}`, { behaviour: c.behaviour });
+    const removal: Removal = {
+      identity: c.identity,
+      action: c.action,
+      ...(c.onResource ? { onResource: c.onResource } : {}),
+    };
+
+    // Act
+    const failed = await withoutGrants(local, [removal], async () =>
+      failure(local, await startRotation(local, device)),
+    );
+
+    // Assess: the execution failed at the step, once (a denial is not retried), with the denial of
+    // that action to that role as its cause.
+    expect(failed.state).toBe(c.state);
+    expect(failed.error).toBe(c.code);
+    expect(failed.taskError).toBe(c.code);
+    expect(failed.taskFailures).toBe(1);
+    expect(failed.cause).toContain(deniedFragment(c.action));
+    expect(failed.cause).toContain(`assumed-role/${roleOf(local, c.identity)}/`);
+  });
+
+  it('with every policy as deployed again, the same rotations succeed (negative control)', async () => {
+    if (!env || !deployed) throw new Error('no local AWS');
+    const local = env;
+    expect(policySnapshot(local)).toEqual(deployed);
+    const behaviours: BehaviourName[] = ['healthy', 'crt_err'];
+    for (const [index, behaviour] of behaviours.entries()) {
+      const device = await addDevice(local, `steps-control-${index}`, { behaviour });
+      const executionArn = await startRotation(local, device);
+      const execution = await ended(local, executionArn);
+      expect(execution.status).toBe('SUCCEEDED');
+      // Every state the cases above fail at ran and passed.
+      const states = await statesEntered(local, executionArn);
+      const expected = ROTATION_STEP_CASES.filter((c) => c.behaviour === behaviour).map((c) => c.state);
+      for (const state of expected) expect(states).toContain(state);
+    }
+  });
+});
