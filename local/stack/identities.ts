@@ -15,17 +15,9 @@ import type { IssuerKind } from '../../workflows/rotate-device/api-calls.ts';
 import { IdentityStore } from '../iam/identities.ts';
 import type { LocalCredentials, PolicyDocument, Principal } from '../iam/types.ts';
 import { functionName } from './function-wiring.ts';
-import { LOCAL_RESOURCE_NAMES } from './resources.ts';
+import { LOCAL_RESOURCE_NAMES, LOCAL_ROLE_NAMES } from './resources.ts';
 
-/** The local roles' names; the state machines and the audit configuration name the same ones. */
-export const LOCAL_ROLE_NAMES = {
-  rotationStateMachine: 'recert-state-machine',
-  campaignStateMachine: 'recert-campaign-state-machine',
-  ruleErrors: 'recert-rules',
-  audit: 'recert-audit',
-  auditNotifications: 'recert-audit-notify',
-  operator: 'recert-operator',
-} as const;
+export { LOCAL_ROLE_NAMES };
 
 /** A function's role: `recert-<id>`, as its session is named after the function, as in Lambda. */
 export const functionRoleName = (id: DeployedFunctionId): string => `recert-${id}-role`;

@@ -11,7 +11,7 @@ import type { Settings } from '../../workflows/rotate-device/contract.ts';
 import { LocalAcmPcaServer } from '../acmpca/acmpca-server.ts';
 import { LocalPrivateCa } from '../acmpca/private-ca.ts';
 import { type Clock, ScaledClock } from '../clock.ts';
-import { DEFAULT_PORTS, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
+import { DEFAULT_PORTS, LOCAL_ACCOUNT_ID, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
 import { LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
 import { LocalEvents } from '../events/local-events.ts';
 import { authorizeInternal } from '../iam/guard.ts';

@@ -4,7 +4,6 @@ import {
   CreateTopicRuleCommand,
   ReplaceTopicRuleCommand,
   ResourceAlreadyExistsException,
-  UpdateAccountAuditConfigurationCommand,
 } from '@aws-sdk/client-iot';
 import {
   CreateStateMachineCommand,
@@ -18,6 +17,7 @@ import {
   type CampaignSettings,
   renderCampaignDefinition,
 } from '../../workflows/campaign/contract.ts';
+import { applyConfiguration } from '../../workflows/device-defender/account-audit.ts';
 import {
   ROTATION_TABLE,
   renderDefinition,
@@ -44,6 +44,16 @@ export const LOCAL_RESOURCE_NAMES = {
   escalationTopic: 'recert-escalations',
   statusChangeRule: 'recert-rotation-status-change',
   devicePolicy: DEVICE_POLICY_NAME,
+} as const;
+
+/** The local roles' names; the identities (identities.ts) give each its session and statements. */
+export const LOCAL_ROLE_NAMES = {
+  rotationStateMachine: 'recert-state-machine',
+  campaignStateMachine: 'recert-campaign-state-machine',
+  ruleErrors: 'recert-rules',
+  audit: 'recert-audit',
+  auditNotifications: 'recert-audit-notify',
+  operator: 'recert-operator',
 } as const;
 
 export interface AuditSettings {
@@ -114,7 +124,7 @@ export function withStatusSince(item: DynamoItem): DynamoItem {
   return since === undefined ? item : { ...item, [sortKey]: { S: since } };
 }
 
-// Local stand-ins for the IAM roles the CDK stack creates; the local services record them only.
+// The roles of local/stack/identities.ts, by ARN.
 const roleArn = (accountId: string, name: string): string => `arn:aws:iam::${accountId}:role/${name}`;
 
 /** One AddPermission of the CDK stack: which function, and the statement it adds. */
@@ -184,12 +194,21 @@ export function addInvokePermissions(
     input.accountId,
     input.functionArns,
   )) {
-    const wanted = JSON.stringify(permissionStatement(functionArn, permission));
-    const current = functions.policyOf(functionArn)?.Statement.find((s) => s.Sid === permission.statementId);
-    if (current && JSON.stringify(current) === wanted) continue;
-    if (current) functions.removePermission(functionArn, permission.statementId);
-    functions.addPermission(functionArn, permission);
+    addPermissionOnce(functions, functionArn, permission);
   }
+}
+
+/** One AddPermission, idempotent: kept when already there as wanted, replaced when it differs. */
+function addPermissionOnce(
+  functions: FunctionRegistry,
+  functionArn: string,
+  permission: AddPermissionInput,
+): void {
+  const wanted = JSON.stringify(permissionStatement(functionArn, permission));
+  const current = functions.policyOf(functionArn)?.Statement.find((s) => s.Sid === permission.statementId);
+  if (current && JSON.stringify(current) === wanted) return;
+  if (current) functions.removePermission(functionArn, permission.statementId);
+  functions.addPermission(functionArn, permission);
 }
 
 /**
@@ -215,7 +234,7 @@ export async function provisionResources(input: ProvisionInput): Promise<Provisi
     name: LOCAL_RESOURCE_NAMES.stateMachine,
     arn: stateMachineArn,
     definition,
-    role: roleArn(accountId, 'recert-state-machine'),
+    role: roleArn(accountId, LOCAL_ROLE_NAMES.rotationStateMachine),
   });
 
   // The campaign table: META items and start queues (sort key), as the CDK stack creates it.
@@ -237,7 +256,7 @@ export async function provisionResources(input: ProvisionInput): Promise<Provisi
       rotation: input.settings,
       campaign: input.campaignSettings ?? {},
     }),
-    role: roleArn(accountId, 'recert-campaign-state-machine'),
+    role: roleArn(accountId, LOCAL_ROLE_NAMES.campaignStateMachine),
   });
 
   const auditTopicArn = (
@@ -247,7 +266,6 @@ export async function provisionResources(input: ProvisionInput): Promise<Provisi
     await clients.sns.send(new CreateTopicCommand({ Name: LOCAL_RESOURCE_NAMES.escalationTopic }))
   ).TopicArn;
   if (!auditTopicArn || !escalationTopicArn) throw new Error('local SNS returned no topic ARN');
-  await subscribeOnce(clients, auditTopicArn, input.functionArns['audit-fanout']);
 
   await clients.eventBridge.send(
     new PutRuleCommand({
@@ -273,7 +291,10 @@ export async function provisionResources(input: ProvisionInput): Promise<Provisi
       ruleDisabled: false,
       actions: [{ lambda: { functionArn: input.functionArns[rule.targetFunctionId] } }],
       errorAction: {
-        republish: { topic: `$aws/rules/${rule.name}/errors`, roleArn: roleArn(accountId, 'recert-rules') },
+        republish: {
+          topic: `$aws/rules/${rule.name}/errors`,
+          roleArn: roleArn(accountId, LOCAL_ROLE_NAMES.ruleErrors),
+        },
       },
     };
     try {
@@ -284,27 +305,35 @@ export async function provisionResources(input: ProvisionInput): Promise<Provisi
     }
   }
 
-  await clients.iot.send(
-    new UpdateAccountAuditConfigurationCommand({
-      roleArn: roleArn(accountId, 'recert-audit'),
-      auditNotificationTargetConfigurations: {
-        SNS: { targetArn: auditTopicArn, roleArn: roleArn(accountId, 'recert-audit-notify'), enabled: true },
+  // The account's audit configuration is changed as the deployment's custom resource changes it:
+  // recert's checks turned on, its role and SNS target set only where the account has none.
+  const audit = await applyConfiguration(clients.iot, {
+    Checks: {
+      DEVICE_CERTIFICATE_EXPIRING_CHECK: {
+        CERT_EXPIRATION_THRESHOLD_IN_DAYS: String(input.audit.expiringThresholdDays),
       },
-      auditCheckConfigurations: {
-        DEVICE_CERTIFICATE_EXPIRING_CHECK: {
-          enabled: true,
-          configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: String(input.audit.expiringThresholdDays) },
-        },
-        DEVICE_CERTIFICATE_AGE_CHECK:
-          input.audit.ageThresholdDays === undefined
-            ? { enabled: false }
-            : {
-                enabled: true,
-                configuration: { CERT_AGE_THRESHOLD_IN_DAYS: String(input.audit.ageThresholdDays) },
-              },
-      },
-    }),
-  );
+      ...(input.audit.ageThresholdDays === undefined
+        ? {}
+        : {
+            DEVICE_CERTIFICATE_AGE_CHECK: {
+              CERT_AGE_THRESHOLD_IN_DAYS: String(input.audit.ageThresholdDays),
+            },
+          }),
+    },
+    AuditRoleArn: roleArn(accountId, LOCAL_ROLE_NAMES.audit),
+    TopicArn: auditTopicArn,
+    NotificationRoleArn: roleArn(accountId, LOCAL_ROLE_NAMES.auditNotifications),
+  });
+  // The fan-out hears the topic in use: recert's, or the one the account already notified.
+  if (audit.topicArn !== auditTopicArn) {
+    addPermissionOnce(input.functions, input.functionArns['audit-fanout'], {
+      statementId: 'invoked-by-existing-audit-target',
+      action: INVOKE_ACTION,
+      principal: 'sns.amazonaws.com',
+      sourceArn: audit.topicArn,
+    });
+  }
+  await subscribeOnce(clients, audit.topicArn, input.functionArns['audit-fanout']);
 
   try {
     await clients.iot.send(
@@ -317,7 +346,7 @@ export async function provisionResources(input: ProvisionInput): Promise<Provisi
     if (!(error instanceof ResourceAlreadyExistsException)) throw error;
   }
 
-  return { stateMachineArn, campaignStateMachineArn, auditTopicArn, escalationTopicArn };
+  return { stateMachineArn, campaignStateMachineArn, auditTopicArn: audit.topicArn, escalationTopicArn };
 }
 
 async function putStateMachine(

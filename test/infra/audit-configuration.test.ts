@@ -12,13 +12,13 @@ import {
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { onEvent, removalModeOf } from '../../infra/constructs/audit-configuration/handler.ts';
 import {
   type AuditConfigurationProperties,
   ownershipId,
   ownershipOf,
   type RemovalMode,
-} from '../../infra/constructs/audit-configuration/account-audit.ts';
-import { onEvent, removalModeOf } from '../../infra/constructs/audit-configuration/handler.ts';
+} from '../../workflows/device-defender/account-audit.ts';
 
 const EXPIRING = 'DEVICE_CERTIFICATE_EXPIRING_CHECK';
 const AGE = 'DEVICE_CERTIFICATE_AGE_CHECK';

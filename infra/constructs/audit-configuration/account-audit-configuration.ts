@@ -6,8 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import type { AuditConfigurationProperties } from '../../../workflows/device-defender/account-audit.ts';
 import { REPOSITORY_ROOT, repositoryPath } from '../../repository.ts';
-import type { AuditConfigurationProperties } from './account-audit.ts';
 
 export interface AccountAuditConfigurationProps {
   /** Check name -> configuration (thresholds), as UpdateAccountAuditConfiguration takes them. */
@@ -30,7 +30,7 @@ const HANDLER_ENTRY = 'infra/constructs/audit-configuration/handler.ts';
 /**
  * recert's share of the account's Device Defender audit configuration, as a custom resource: a
  * handler (`handler.ts`, bundled with esbuild like the workflow functions) behind CDK's Provider
- * framework reads the configuration and changes only what recert needs (`account-audit.ts`).
+ * framework reads the configuration and changes only what recert needs (`workflows/device-defender/account-audit.ts`).
  */
 export class AccountAuditConfiguration extends Construct {
   readonly resource: CustomResource;

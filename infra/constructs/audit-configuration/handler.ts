@@ -9,11 +9,11 @@ import {
   type AuditConfigurationProperties as Properties,
   type RemovalMode,
   removeConfiguration,
-} from './account-audit.ts';
+} from '../../../workflows/device-defender/account-audit.ts';
 
 /**
  * The onEvent handler of the audit configuration's custom resource (CDK's Provider framework):
- * parses the event, hands the work to `account-audit.ts`, and answers the physical id (what recert
+ * parses the event, hands the work to `workflows/device-defender/account-audit.ts`, and answers the physical id (what recert
  * changed) and the attributes the stack reads (the topic in use).
  */
 
