@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BehaviourName } from '../../../device/fleet/behaviours.ts';
-import { ROTATION_STEP_CASES } from './cases.ts';
+import { DENIED, INVOKE_DENIED, ROTATION_STEP_CASES } from './cases.ts';
 import {
   addDevice,
   deniedFragment,
@@ -58,7 +58,7 @@ describe('least privilege: a rotation step without one of its grants', () => {
     expect(failed.state).toBe(c.state);
     expect(failed.error).toBe(c.code);
     expect(failed.taskError).toBe(c.code);
-    expect(failed.taskFailures).toBe(1);
+    expect(failed.taskFailures).toBe(c.attempts ?? 1);
     expect(failed.cause).toContain(deniedFragment(c.action));
     expect(failed.cause).toContain(`assumed-role/${roleOf(local, c.identity)}/`);
   });
