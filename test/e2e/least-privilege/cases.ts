@@ -17,8 +17,8 @@ export const CAMPAIGNS = 'table/recert-campaigns';
 export const DENIED = 'AccessDeniedException';
 /** What the IoT data plane answers a refused Publish with. */
 export const DATA_PLANE_DENIED = 'ForbiddenException';
-/** What SNS answers a refused Publish with. */
-export const SNS_DENIED = 'AuthorizationError';
+/** SNS answers a refused Publish with AuthorizationError, which the SDK names this. */
+export const SNS_DENIED = 'AuthorizationErrorException';
 
 /** One grant taken away. */
 export interface GrantCase extends Removal {

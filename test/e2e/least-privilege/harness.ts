@@ -394,25 +394,54 @@ export async function stopAllRunning(env: Env): Promise<void> {
   }
 }
 
-/** Waits for a diagnostic line of the local services that contains every fragment. */
-export function logLine(env: Env, ...fragments: string[]): Promise<string> {
+/** Waits for a diagnostic line of the local services, logged after the first `since`, with every fragment. */
+export function logLine(env: Env, since: number, ...fragments: string[]): Promise<string> {
   return eventually(
     `a log line with ${fragments.join(' + ')}`,
-    async () => env.logs.find((line) => fragments.every((f) => line.includes(f))),
+    async () => env.logs.slice(since).find((line) => fragments.every((f) => line.includes(f))),
     WAIT_MS,
   );
 }
 
-/** Waits for a failed asynchronous delivery to `functionArn` whose error message contains `fragment`. */
-export function failedDelivery(env: Env, functionArn: string, fragment: string): Promise<Delivery> {
+/**
+ * Waits for a failed asynchronous delivery to `functionArn`, after the first `since`, whose error
+ * message contains `fragment`.
+ */
+export function failedDelivery(
+  env: Env,
+  since: number,
+  functionArn: string,
+  fragment: string,
+): Promise<Delivery> {
   return eventually(
     `a failed delivery to ${functionArn} with ${fragment}`,
     async () =>
-      env.deliveries.find(
-        (d) => d.functionArn === functionArn && !d.outcome.ok && d.outcome.error.message.includes(fragment),
-      ),
+      env.deliveries
+        .slice(since)
+        .find(
+          (d) => d.functionArn === functionArn && !d.outcome.ok && d.outcome.error.message.includes(fragment),
+        ),
     WAIT_MS,
   );
+}
+
+/** How many times the function ran so far. */
+export function invocationsOf(env: Env, id: DeployedFunctionId): number {
+  return env.local.functions.invocations().get(functionName(id)) ?? 0;
+}
+
+/** Every function's resource-based policy as it is now, by function name (copies). */
+export function permissionSnapshot(env: Env): Record<string, unknown> {
+  return Object.fromEntries(
+    DEPLOYED_FUNCTION_IDS.map((id) => [id, structuredClone(env.local.functions.policyOf(functionName(id)))]),
+  );
+}
+
+/** The escalations published so far about an execution. */
+export function escalationsOf(env: Env, executionArn: string) {
+  return env.local.events.sns
+    .published(env.local.resources.escalationTopicArn)
+    .filter((m) => m.message.includes(executionArn));
 }
 
 export async function recordOf(env: Env, thingName: string): Promise<Record<string, unknown> | undefined> {
