@@ -87,7 +87,11 @@ export interface SignedHttpRequest {
  * in its own wire shape. `input` is the parsed request as the service's operation map reads it
  * (restJson1: `{ pathParams, query, headers, body }`; awsJson: the JSON body; awsQuery: the form).
  */
-export type AccessCheck = (request: SignedHttpRequest, operation: string, input: unknown) => AuthFailure | undefined;
+export type AccessCheck = (
+  request: SignedHttpRequest,
+  operation: string,
+  input: unknown,
+) => AuthFailure | undefined;
 
 /** Who asks Lambda to invoke a function: a role session (identity policies) or an AWS service (resource policy). */
 export type InvokeCaller =

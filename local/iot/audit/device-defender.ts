@@ -57,7 +57,11 @@ export interface AuditNotification {
 
 /** Publishes an audit notification to the configured SNS target (the local SNS in `recert local up`). */
 /** Publishes an audit notification to the target with the role the configuration gave for it. */
-export type AuditNotifier = (targetArn: string, message: string, roleArn: string | undefined) => void | Promise<void>;
+export type AuditNotifier = (
+  targetArn: string,
+  message: string,
+  roleArn: string | undefined,
+) => void | Promise<void>;
 
 export type AuditEvent =
   | { readonly type: 'task-completed'; readonly taskId: string; readonly nonCompliant: number }
