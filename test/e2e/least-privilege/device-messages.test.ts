@@ -192,6 +192,7 @@ describe('least privilege: functions the services invoke', () => {
         since,
         functionArnOf(local, 'outcome-recorder'),
         deniedFragment(c.action),
+        executionArn,
       );
       expect(delivery.outcome.ok ? undefined : delivery.outcome.error.name).toBe(c.code);
       expect(delivery.outcome.attempts).toBe(3);
@@ -228,6 +229,7 @@ describe('least privilege: functions the services invoke', () => {
           since,
           functionArnOf(local, 'outcome-recorder'),
           `${STATUS_CHANGE_PERMISSION.service} is not authorized to perform: lambda:InvokeFunction`,
+          executionArn,
         );
         expect(delivery.outcome.ok ? undefined : delivery.outcome.error.name).toBe('AccessDeniedException');
         expect(delivery.outcome.attempts).toBe(0);

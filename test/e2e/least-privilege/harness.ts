@@ -43,6 +43,8 @@ export interface Delivery {
   readonly source: 'sns' | 'eventbridge';
   readonly functionArn: string;
   readonly outcome: AsyncInvokeOutcome;
+  /** The execution an EventBridge status-change event was about. */
+  readonly executionArn?: string;
 }
 
 export interface Env {
@@ -73,9 +75,16 @@ export async function startEnv(options: EnvOptions = {}): Promise<Env> {
   local.events.sns.onDelivery((d) =>
     deliveries.push({ source: 'sns', functionArn: d.endpoint, outcome: d.outcome }),
   );
-  local.events.eventBridge.onDelivery((d) =>
-    deliveries.push({ source: 'eventbridge', functionArn: d.targetArn, outcome: d.outcome }),
-  );
+  local.events.eventBridge.onDelivery((d) => {
+    const event = local.events.eventBridge.events().find((e) => e.id === d.eventId);
+    const detail = event?.detail as { executionArn?: unknown } | undefined;
+    deliveries.push({
+      source: 'eventbridge',
+      functionArn: d.targetArn,
+      outcome: d.outcome,
+      ...(typeof detail?.executionArn === 'string' ? { executionArn: detail.executionArn } : {}),
+    });
+  });
   const fleet = new FleetSimulator({
     endpoint: local.endpoints.mqtt,
     serverCaPem: await readFile(local.endpoints.rootCaPath, 'utf8'),
@@ -379,6 +388,31 @@ export async function stopIfRunning(env: Env, executionArn: string): Promise<voi
   );
 }
 
+/** The running executions of a state machine. */
+export async function runningExecutions(env: Env, stateMachineArn: string): Promise<string[]> {
+  const { executions } = await env.local.clients.sfn.send(
+    new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000 }),
+  );
+  return (executions ?? []).flatMap((e) => (e.executionArn ? [e.executionArn] : []));
+}
+
+/**
+ * Leaves nothing of a case going on: running campaigns stopped, the rotations they started ended
+ * (their devices are healthy), every asynchronous delivery and its retries done.
+ */
+export async function settle(env: Env): Promise<void> {
+  for (const arn of await runningExecutions(env, env.local.resources.campaignStateMachineArn)) {
+    await stopIfRunning(env, arn);
+  }
+  await eventually(
+    'no rotation running',
+    async () =>
+      (await runningExecutions(env, env.local.resources.stateMachineArn)).length === 0 ? true : undefined,
+    WAIT_MS,
+  );
+  await env.local.idle();
+}
+
 /** Stops every running execution of both state machines. */
 export async function stopAllRunning(env: Env): Promise<void> {
   for (const stateMachineArn of [
@@ -405,13 +439,14 @@ export function logLine(env: Env, since: number, ...fragments: string[]): Promis
 
 /**
  * Waits for a failed asynchronous delivery to `functionArn`, after the first `since`, whose error
- * message contains `fragment`.
+ * message contains `fragment` (and, given `executionArn`, whose status-change event is about it).
  */
 export function failedDelivery(
   env: Env,
   since: number,
   functionArn: string,
   fragment: string,
+  executionArn?: string,
 ): Promise<Delivery> {
   return eventually(
     `a failed delivery to ${functionArn} with ${fragment}`,
@@ -419,7 +454,11 @@ export function failedDelivery(
       env.deliveries
         .slice(since)
         .find(
-          (d) => d.functionArn === functionArn && !d.outcome.ok && d.outcome.error.message.includes(fragment),
+          (d) =>
+            d.functionArn === functionArn &&
+            (executionArn === undefined || d.executionArn === executionArn) &&
+            !d.outcome.ok &&
+            d.outcome.error.message.includes(fragment),
         ),
     WAIT_MS,
   );

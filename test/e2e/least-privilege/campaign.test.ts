@@ -1,0 +1,183 @@
+/**
+ * The audit path: Device Defender notifies SNS with its notification role, SNS invokes the fan-out
+ * (with its Lambda permission), the fan-out starts a campaign, the campaign state machine invokes
+ * enqueue and pacer, the pacer starts rotations, and each rotation is counted in its campaign. Each
+ * grant on the way taken away in turn stops the path where it is needed, with the denial; then, as
+ * deployed, an audit rotates an expiring device.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { executionName } from '../../../workflows/rotate-device/naming.ts';
+import { AUDIT_TOPIC_PERMISSION, CAMPAIGN_CASES, type CampaignCase, FAIL_AT_REQUEST } from './cases.ts';
+import {
+  addDevice,
+  deniedFragment,
+  describe as describeExecution,
+  type Env,
+  ended,
+  failedDelivery,
+  failure,
+  functionArnOf,
+  invocationsOf,
+  logLine,
+  permissionSnapshot,
+  policySnapshot,
+  type Removal,
+  recordWhere,
+  roleOf,
+  settle,
+  startAudit,
+  startEnv,
+  stopEnv,
+  withoutGrants,
+  withoutPermission,
+} from './harness.ts';
+
+/** Within the audit's 30-day threshold: every audit finds this device's certificate. */
+const EXPIRING = { expiresInDays: 10 };
+
+const removalOf = (c: CampaignCase): Removal => ({
+  identity: c.identity,
+  action: c.action,
+  ...(c.onResource ? { onResource: c.onResource } : {}),
+});
+
+describe('least privilege: the audit, its campaign and the rotations it starts', () => {
+  let env: Env | undefined;
+  let deployed: ReturnType<typeof policySnapshot> | undefined;
+  let permissions: ReturnType<typeof permissionSnapshot> | undefined;
+  let count = 0;
+  const nextThing = () => `campaign-${count++}`;
+
+  beforeAll(async () => {
+    env = await startEnv();
+    deployed = policySnapshot(env);
+    permissions = permissionSnapshot(env);
+  });
+
+  // Devices of earlier cases are still expiring and join later audits: whatever those start ends first.
+  afterEach(async () => {
+    if (env) await settle(env);
+  });
+
+  afterAll(async () => {
+    await stopEnv(env);
+  });
+
+  it.each(CAMPAIGN_CASES)('$identity without $action: the $shows fails with $code', async (c) => {
+    if (!env) throw new Error('no local AWS');
+    const local = env;
+    // Prepare: a device of its own whose certificate the audit reports.
+    const device = await addDevice(local, nextThing(), EXPIRING);
+    const rotationArn = `${local.local.resources.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName(device.thingName, device.initialCertificateId)}`;
+    const logsSince = local.logs.length;
+    const deliveriesSince = local.deliveries.length;
+    const role = `assumed-role/${roleOf(local, c.identity)}/`;
+    // The recorder case needs a rotation that fails: its request cannot be published.
+    const removals = c.shows === 'recorder' ? [FAIL_AT_REQUEST, removalOf(c)] : [removalOf(c)];
+
+    await withoutGrants(local, removals, async () => {
+      // Act
+      const { taskId, campaignExecutionArn } = await startAudit(local);
+
+      // Assess
+      switch (c.shows) {
+        case 'notification': {
+          // Device Defender could not publish the audit's notification: nothing starts a campaign.
+          const line = await logLine(
+            local,
+            logsSince,
+            `audit: notification of ${taskId} failed`,
+            deniedFragment(c.action),
+          );
+          expect(line).toContain(role);
+          await local.local.idle();
+          expect(await describeExecution(local, campaignExecutionArn)).toBeUndefined();
+          break;
+        }
+        case 'fan-out': {
+          // SNS delivered, the fan-out failed every attempt: no campaign.
+          const delivery = await failedDelivery(
+            local,
+            deliveriesSince,
+            functionArnOf(local, 'audit-fanout'),
+            deniedFragment(c.action),
+          );
+          expect(delivery.outcome.ok ? undefined : delivery.outcome.error.name).toBe(c.code);
+          expect(delivery.outcome.attempts).toBe(3);
+          expect(delivery.outcome.ok ? '' : delivery.outcome.error.message).toContain(role);
+          expect(await describeExecution(local, campaignExecutionArn)).toBeUndefined();
+          break;
+        }
+        case 'campaign':
+        case 'rotation': {
+          const failed = await failure(local, c.shows === 'campaign' ? campaignExecutionArn : rotationArn);
+          expect(c.states).toContain(failed.state);
+          expect(failed.error).toBe(c.code);
+          expect(failed.taskError).toBe(c.code);
+          expect(failed.taskFailures).toBe(c.attempts ?? 1);
+          expect(failed.cause).toContain(deniedFragment(c.action));
+          expect(failed.cause).toContain(role);
+          break;
+        }
+        case 'recorder': {
+          // The rotation failed; the recorder could not count it in its campaign, every attempt.
+          expect((await failure(local, rotationArn)).state).toBe('RequestCsr');
+          const delivery = await failedDelivery(
+            local,
+            deliveriesSince,
+            functionArnOf(local, 'outcome-recorder'),
+            deniedFragment(c.action),
+            rotationArn,
+          );
+          expect(delivery.outcome.ok ? undefined : delivery.outcome.error.name).toBe(c.code);
+          expect(delivery.outcome.attempts).toBe(3);
+          expect(delivery.outcome.ok ? '' : delivery.outcome.error.message).toContain(role);
+          break;
+        }
+      }
+    });
+  });
+
+  it(`without the Lambda permission ${AUDIT_TOPIC_PERMISSION.statementId}, SNS cannot invoke the fan-out and no campaign starts`, async () => {
+    if (!env) throw new Error('no local AWS');
+    const local = env;
+    // Prepare
+    await addDevice(local, nextThing(), EXPIRING);
+    const since = local.deliveries.length;
+
+    await withoutPermission(local, AUDIT_TOPIC_PERMISSION.statementId, async () => {
+      const ranBefore = invocationsOf(local, 'audit-fanout');
+      // Act
+      const { campaignExecutionArn } = await startAudit(local);
+
+      // Assess: Lambda refused SNS's Invoke itself (no attempt ran, no retry).
+      const delivery = await failedDelivery(
+        local,
+        since,
+        functionArnOf(local, 'audit-fanout'),
+        `${AUDIT_TOPIC_PERMISSION.service} is not authorized to perform: lambda:InvokeFunction`,
+      );
+      expect(delivery.outcome.ok ? undefined : delivery.outcome.error.name).toBe('AccessDeniedException');
+      expect(delivery.outcome.attempts).toBe(0);
+      expect(invocationsOf(local, 'audit-fanout')).toBe(ranBefore);
+      await local.local.idle();
+      expect(await describeExecution(local, campaignExecutionArn)).toBeUndefined();
+    });
+  });
+
+  it('with every policy and permission as deployed again, an audit rotates an expiring device (negative control)', async () => {
+    if (!env || !deployed || !permissions) throw new Error('no local AWS');
+    const local = env;
+    expect(policySnapshot(local)).toEqual(deployed);
+    expect(permissionSnapshot(local)).toEqual(permissions);
+    const device = await addDevice(local, nextThing(), EXPIRING);
+
+    const { campaignExecutionArn } = await startAudit(local);
+
+    const record = await recordWhere(local, device.thingName, 'rotated', (r) => r.status !== 'IN_PROGRESS');
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.campaign).toBe(campaignExecutionArn.slice(campaignExecutionArn.lastIndexOf(':') + 1));
+    expect((await ended(local, String(record.executionArn))).status).toBe('SUCCEEDED');
+    expect((await ended(local, campaignExecutionArn)).status).toBe('SUCCEEDED');
+  });
+});
