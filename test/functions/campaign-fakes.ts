@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { PacerStore } from '../../functions/campaign-pacer/campaign-pacer.ts';
 import { CampaignMeta, CampaignStore } from '../../functions/shared/campaign-store.ts';
 import type { ManualClock } from '../../local/clock.ts';
-import { CAMPAIGN_TABLE } from '../../workflows/campaign/table.ts';
 import type { QueuedRotation } from '../../workflows/campaign/types.ts';
+import { createCampaignTable, startDynalite } from './dynalite.ts';
 
 /**
  * An in-memory campaign table for the pacer's tests, which run on a manual clock (real I/O would
@@ -113,16 +111,6 @@ export async function drive<T>(clock: ManualClock, work: Promise<T>, stepMs = 20
   return work;
 }
 
-interface DynaliteServer {
-  listen(port: number, host: string, callback: () => void): void;
-  address(): AddressInfo | string | null;
-  close(callback: () => void): void;
-}
-// dynalite ships no types; the local DynamoDB module owns its own declaration.
-const dynalite = createRequire(import.meta.url)('dynalite') as (
-  options: Record<string, number>,
-) => DynaliteServer;
-
 export interface CampaignTableHarness {
   readonly db: DynamoDBClient;
   readonly tableName: string;
@@ -132,39 +120,17 @@ export interface CampaignTableHarness {
 
 /** A real local DynamoDB (dynalite) with the campaign table created from the contract. */
 export async function startCampaignTable(): Promise<CampaignTableHarness> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('dynalite did not bind a TCP port');
-  const raw = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${address.port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  const server = await startDynalite();
+  const db = new DynamoDBClient(server.config);
   const tableName = `campaigns-${randomUUID().slice(0, 8)}`;
-  const t = CAMPAIGN_TABLE;
-  await raw.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: t.billingMode,
-      KeySchema: [
-        { AttributeName: t.partitionKey.name, KeyType: 'HASH' },
-        { AttributeName: t.sortKey.name, KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: t.partitionKey.name, AttributeType: t.partitionKey.type },
-        { AttributeName: t.sortKey.name, AttributeType: t.sortKey.type },
-      ],
-    }),
-  );
-  const db = raw;
+  await createCampaignTable(db, tableName);
   return {
     db,
     tableName,
     store: new CampaignStore(db, tableName),
     async close() {
-      raw.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      db.destroy();
+      await server.close();
     },
   };
 }

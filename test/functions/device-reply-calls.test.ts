@@ -1,21 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
 import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
+import { CSR, runDeviceReply } from './device-reply-fixtures.ts';
 import {
   claimedRecord,
-  clock,
   NEW_CERT_ID,
   NEXT_ROTATION_ID,
   NOW,
   OLD_CERT_ID,
   plainInput,
   ROTATION_ID,
-  recorders,
   THING,
 } from './harness.ts';
 
@@ -25,7 +22,6 @@ import {
  * write is refused or the reply lacks its rotationId.
  */
 
-const CSR = readFileSync(new URL('../fixtures/csr/ok-ec-p256.csr.pem', import.meta.url), 'utf8');
 const TABLE = 'rotations';
 const db = new DynamoDBClient({ region: 'us-east-1' });
 const dbMock = mockClient(db);
@@ -51,18 +47,8 @@ const afterAcceptance = (o: Partial<RotationRecord>): RotationRecord =>
 /** The DynamoDB commands sent, in order, by their name. */
 const dynamoCalls = () => dbMock.calls().map((c) => c.args[0].constructor.name);
 
-function run(event: Record<string, unknown>, acceptMissingRotationId = true) {
-  const r = recorders();
-  const result = handleDeviceReply(event, {
-    store: new RotationRecordStore(db, TABLE),
-    sfn,
-    clock,
-    log: r.log,
-    counter: r.counter,
-    acceptMissingRotationId,
-  });
-  return { result, ...r };
-}
+const run = (event: Record<string, unknown>, acceptMissingRotationId = true) =>
+  runDeviceReply(event, { store: new RotationRecordStore(db, TABLE), sfn }, acceptMissingRotationId);
 
 describe('device-reply: a reply to the pending wait costs one DynamoDB call', () => {
   it('csr_res: one conditional UpdateItem holding every check, no read, the token taken from its result', async () => {

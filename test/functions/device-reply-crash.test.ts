@@ -1,20 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
-import {
-  claimedRecord,
-  clock,
-  NEW_CERT_ID,
-  OLD_CERT_ID,
-  ROTATION_ID,
-  recorders,
-  startTable,
-  type TableHarness,
-  THING,
-} from './harness.ts';
+import { awaitingAck, awaitingCsr, CSR, runDeviceReply } from './device-reply-fixtures.ts';
+import { claimedRecord, clock, NEW_CERT_ID, OLD_CERT_ID, ROTATION_ID, THING, useTable } from './harness.ts';
 
 /**
  * The invocation of device-reply dies (Lambda timeout, process killed) at each point between its
@@ -22,8 +11,7 @@ import {
  * device's QoS 1 redelivery) must then complete the wait, once.
  */
 
-const CSR = readFileSync(new URL('../fixtures/csr/ok-ec-p256.csr.pem', import.meta.url), 'utf8');
-let table: TableHarness;
+const table = useTable();
 const sfn = new SFNClient({ region: 'us-east-1' });
 const sfnMock = mockClient(sfn);
 
@@ -74,12 +62,6 @@ function answer(kind: string, killAfter = false) {
   };
 }
 
-beforeAll(async () => {
-  table = await startTable();
-});
-afterAll(async () => {
-  await table.close();
-});
 beforeEach(() => {
   answers = new Map();
   sfnMock.reset();
@@ -87,16 +69,6 @@ beforeEach(() => {
   sfnMock.on(SendTaskFailureCommand).callsFake(answer('failure'));
 });
 
-const awaitingCsr = (): RotationRecord =>
-  claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 'token-csr' });
-const awaitingAck = (): RotationRecord =>
-  claimedRecord({
-    phase: 'AWAITING_ACK',
-    rotationId: ROTATION_ID,
-    taskToken: 'token-ack',
-    newCertificateId: NEW_CERT_ID,
-    newCertificateRotationId: ROTATION_ID,
-  });
 const csrRes = { clientId: THING, principal: OLD_CERT_ID, kind: 'csr_res', rotationId: ROTATION_ID, CSR };
 const crtAck = { clientId: THING, principal: NEW_CERT_ID, kind: 'crt_ack', rotationId: ROTATION_ID };
 const crtErr = {
@@ -107,18 +79,8 @@ const crtErr = {
   error: 'TLS handshake failed',
 };
 
-function deliver(event: unknown, store: RotationRecordStore = table.store) {
-  const r = recorders();
-  const result = handleDeviceReply(event, {
-    store,
-    sfn,
-    clock,
-    log: r.log,
-    counter: r.counter,
-    acceptMissingRotationId: true,
-  });
-  return { result, ...r };
-}
+const deliver = (event: unknown, store: RotationRecordStore = table.store) =>
+  runDeviceReply(event, { store, sfn });
 
 const dying = () => new DyingAfterAccept(table.db, table.tableName);
 

@@ -1,50 +1,26 @@
-import { readFileSync } from 'node:fs';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
-import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { awaitingAck, awaitingCsr, CSR, runDeviceReply } from './device-reply-fixtures.ts';
 import {
-  claimedRecord,
-  clock,
   EXECUTION_ARN,
   NEW_CERT_ID,
   OLD_CERT_ID,
   OTHER_EXECUTION_ARN,
   ROTATION_ID,
-  recorders,
-  startTable,
-  type TableHarness,
   THING,
+  useTable,
 } from './harness.ts';
 
-const CSR = readFileSync(new URL('../fixtures/csr/ok-ec-p256.csr.pem', import.meta.url), 'utf8');
-let table: TableHarness;
+const table = useTable();
 const sfn = new SFNClient({ region: 'us-east-1' });
 const sfnMock = mockClient(sfn);
 
-beforeAll(async () => {
-  table = await startTable();
-});
-afterAll(async () => {
-  await table.close();
-});
 beforeEach(() => {
   sfnMock.reset();
   sfnMock.on(SendTaskSuccessCommand).resolves({});
 });
 
-const awaitingCsr = (o: Partial<RotationRecord> = {}) =>
-  claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 'token-csr', ...o });
-const awaitingAck = (o: Partial<RotationRecord> = {}) =>
-  claimedRecord({
-    phase: 'AWAITING_ACK',
-    rotationId: ROTATION_ID,
-    taskToken: 'token-ack',
-    newCertificateId: NEW_CERT_ID,
-    newCertificateRotationId: ROTATION_ID,
-    ...o,
-  });
 const csrRes = (rotationId?: string) => ({
   clientId: THING,
   principal: OLD_CERT_ID,
@@ -59,17 +35,7 @@ const crtAck = (rotationId?: string) => ({
   ...(rotationId ? { rotationId } : {}),
 });
 
-function reply(event: unknown) {
-  const r = recorders();
-  return handleDeviceReply(event, {
-    store: table.store,
-    sfn,
-    clock,
-    log: r.log,
-    counter: r.counter,
-    acceptMissingRotationId: true,
-  });
-}
+const reply = (event: unknown) => runDeviceReply(event, { store: table.store, sfn }).result;
 
 describe('device-reply: the record says which replies came without rotationId (blog-compatible mode)', () => {
   it('records each kind accepted without rotationId, in the write that accepts it', async () => {

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/device-reply/handler.ts';
-import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
+import { awaitingAck, awaitingCsr, CSR, runDeviceReply } from './device-reply-fixtures.ts';
 import {
   claimedRecord,
   clock,
@@ -13,23 +11,14 @@ import {
   NEXT_ROTATION_ID,
   OLD_CERT_ID,
   ROTATION_ID,
-  recorders,
-  startTable,
-  type TableHarness,
   THING,
+  useTable,
 } from './harness.ts';
 
-const CSR = readFileSync(new URL('../fixtures/csr/ok-ec-p256.csr.pem', import.meta.url), 'utf8');
-let table: TableHarness;
+const table = useTable();
 const sfn = new SFNClient({ region: 'us-east-1' });
 const sfnMock = mockClient(sfn);
 
-beforeAll(async () => {
-  table = await startTable();
-});
-afterAll(async () => {
-  await table.close();
-});
 /** Tokens whose wait Step Functions closed: a second answer meets TaskTimedOut, as on AWS. */
 let closed: Set<string>;
 const closeOnce = (input: { taskToken?: string | undefined }) => {
@@ -49,17 +38,6 @@ beforeEach(() => {
   sfnMock.on(SendTaskFailureCommand).callsFake(closeOnce);
 });
 
-const awaitingCsr = (o: Partial<RotationRecord> = {}) =>
-  claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 'token-csr', ...o });
-const awaitingAck = (o: Partial<RotationRecord> = {}) =>
-  claimedRecord({
-    phase: 'AWAITING_ACK',
-    rotationId: ROTATION_ID,
-    taskToken: 'token-ack',
-    newCertificateId: NEW_CERT_ID,
-    newCertificateRotationId: ROTATION_ID,
-    ...o,
-  });
 const csrRes = (o: Record<string, unknown> = {}) => ({
   clientId: THING,
   principal: OLD_CERT_ID,
@@ -69,18 +47,8 @@ const csrRes = (o: Record<string, unknown> = {}) => ({
   ...o,
 });
 
-function run(event: unknown, acceptMissingRotationId = true) {
-  const r = recorders();
-  const result = handleDeviceReply(event, {
-    store: table.store,
-    sfn,
-    clock,
-    log: r.log,
-    counter: r.counter,
-    acceptMissingRotationId,
-  });
-  return { result, ...r };
-}
+const run = (event: unknown, acceptMissingRotationId = true) =>
+  runDeviceReply(event, { store: table.store, sfn }, acceptMissingRotationId);
 
 describe('device-reply: accepted replies', () => {
   it('answers a proper csr_res with the CSR and marks it accepted, the token kept cloud side', async () => {

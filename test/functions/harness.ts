@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll } from 'vitest';
 import {
   type AttributeMap,
   fromAttributeMap,
@@ -13,16 +12,7 @@ import {
 import type { Counter, Log } from '../../functions/shared/observability.ts';
 import { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { ROTATION_TABLE } from '../../workflows/rotate-device/table.ts';
-
-interface DynaliteServer {
-  listen(port: number, host: string, callback: () => void): void;
-  address(): AddressInfo | string | null;
-  close(callback: () => void): void;
-}
-// dynalite ships no types; the local DynamoDB module owns its own declaration, so none is shared here.
-const dynalite = createRequire(import.meta.url)('dynalite') as (
-  options: Record<string, number>,
-) => DynaliteServer;
+import { startDynalite } from './dynalite.ts';
 
 /** A real local DynamoDB (dynalite) with the rotation table created from the contract. */
 export interface TableHarness {
@@ -38,16 +28,8 @@ export interface TableHarness {
 }
 
 export async function startTable(): Promise<TableHarness> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('dynalite did not bind a TCP port');
-  const { port } = address;
-  const config = {
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  };
+  const server = await startDynalite();
+  const { config } = server;
   const raw = new DynamoDBClient(config);
   const tableName = `rotations-${randomUUID().slice(0, 8)}`;
   const t = ROTATION_TABLE;
@@ -95,8 +77,40 @@ export async function startTable(): Promise<TableHarness> {
     async close() {
       raw.destroy();
       db.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
+  };
+}
+
+/** The file's table: started before its tests run and closed after them. */
+export function useTable(): TableHarness {
+  let started: TableHarness | undefined;
+  const table = (): TableHarness => {
+    if (!started) throw new Error('the table starts in beforeAll; use it inside a test or hook');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startTable();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return {
+    get db() {
+      return table().db;
+    },
+    get documents() {
+      return table().documents;
+    },
+    get tableName() {
+      return table().tableName;
+    },
+    get store() {
+      return table().store;
+    },
+    put: (record) => table().put(record),
+    read: (thingName) => table().read(thingName),
+    close: () => table().close(),
   };
 }
 

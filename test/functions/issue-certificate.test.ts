@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/issue-certificate/handler.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import {
@@ -25,9 +25,8 @@ import {
   OTHER_EXECUTION_ARN,
   publishedMessages,
   ROTATION_ID,
-  startTable,
-  type TableHarness,
   THING,
+  useTable,
 } from './harness.ts';
 
 const fixture = (name: string): string =>
@@ -36,18 +35,12 @@ const OLD_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${OLD_CERT_ID}`;
 const NEW_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`;
 const NEW_PEM = '-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n';
 
-let table: TableHarness;
+const table = useTable();
 const iot = new IoTClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
 const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
 const iotDataMock = mockClient(iotData);
 
-beforeAll(async () => {
-  table = await startTable();
-});
-afterAll(async () => {
-  await table.close();
-});
 beforeEach(() => {
   iotDataMock.reset();
   iotDataMock.on(PublishCommand).resolves({});

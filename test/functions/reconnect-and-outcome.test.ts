@@ -10,7 +10,7 @@ import {
 import { IoTDataPlaneClient, PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createReconnectHandler } from '../../functions/on-reconnect/handler.ts';
 import { createHandler as createRecorderHandler } from '../../functions/outcome-recorder/handler.ts';
 import {
@@ -23,12 +23,11 @@ import {
   OLD_CERT_ID,
   OTHER_EXECUTION_ARN,
   ROTATION_ID,
-  startTable,
-  type TableHarness,
   THING,
+  useTable,
 } from './harness.ts';
 
-let table: TableHarness;
+const table = useTable();
 const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
 const sns = new SNSClient({ region: 'us-east-1' });
 const iotDataMock = mockClient(iotData);
@@ -38,12 +37,6 @@ const iotMock = mockClient(iot);
 const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device';
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:recert-escalations';
 
-beforeAll(async () => {
-  table = await startTable();
-});
-afterAll(async () => {
-  await table.close();
-});
 beforeEach(() => {
   iotDataMock.reset();
   iotDataMock.on(IotPublishCommand).resolves({});

@@ -1,6 +1,6 @@
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { deliverCertificate } from '../../functions/issue-certificate/deliver-certificate.ts';
 import { createHandler as createRequestHandler } from '../../functions/request-csr/handler.ts';
 import { RotationRecordStore } from '../../functions/shared/rotation-record.ts';
@@ -14,21 +14,14 @@ import {
   publishedMessages,
   ROTATION_ID,
   recorders,
-  startTable,
-  type TableHarness,
   THING,
+  useTable,
 } from './harness.ts';
 
-let table: TableHarness;
+const table = useTable();
 const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
 const iotDataMock = mockClient(iotData);
 
-beforeAll(async () => {
-  table = await startTable();
-});
-afterAll(async () => {
-  await table.close();
-});
 beforeEach(() => {
   iotDataMock.reset();
   iotDataMock.on(PublishCommand).resolves({});

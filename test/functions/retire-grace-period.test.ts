@@ -1,4 +1,3 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCertificateCommand,
   DescribeCertificateCommand,
@@ -9,7 +8,7 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createRetireHandler } from '../../functions/retire-certificate/handler.ts';
 import { CampaignStore } from '../../functions/shared/campaign-store.ts';
 import {
@@ -18,7 +17,8 @@ import {
   queryDocuments,
 } from '../../functions/shared/document-commands.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
-import { CAMPAIGN_TABLE, RETIRED_PARTITION } from '../../workflows/campaign/table.ts';
+import { RETIRED_PARTITION } from '../../workflows/campaign/table.ts';
+import { createCampaignTable } from './dynalite.ts';
 import {
   claimedRecord,
   clock,
@@ -29,38 +29,20 @@ import {
   NOW,
   OLD_CERT_ID,
   ROTATION_ID,
-  startTable,
-  type TableHarness,
   THING,
+  useTable,
 } from './harness.ts';
 
 const DAY = 86_400_000;
 const arn = (id: string) => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
 const CAMPAIGNS = 'campaigns-grace';
-let table: TableHarness;
+const table = useTable();
 const iot = new IoTClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
 
 beforeAll(async () => {
-  table = await startTable();
   // The campaign table, keyed as the contract says, in the same local DynamoDB.
-  await table.db.send(
-    new CreateTableCommand({
-      TableName: CAMPAIGNS,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: CAMPAIGN_TABLE.partitionKey.name, KeyType: 'HASH' },
-        { AttributeName: CAMPAIGN_TABLE.sortKey.name, KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: CAMPAIGN_TABLE.partitionKey.name, AttributeType: 'S' },
-        { AttributeName: CAMPAIGN_TABLE.sortKey.name, AttributeType: 'S' },
-      ],
-    }),
-  );
-});
-afterAll(async () => {
-  await table.close();
+  await createCampaignTable(table.db, CAMPAIGNS);
 });
 beforeEach(() => {
   iotMock.reset();

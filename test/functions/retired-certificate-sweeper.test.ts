@@ -1,4 +1,3 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   CertificateStateException,
   DeleteCertificateCommand,
@@ -12,7 +11,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/retired-certificate-sweeper/handler.ts';
 import { RetiredCertificates } from '../../functions/retired-certificate-sweeper/retired-entries.ts';
 import {
@@ -25,8 +24,9 @@ import {
   queryDocuments,
 } from '../../functions/shared/document-commands.ts';
 import { ManualClock } from '../../local/clock.ts';
-import { CAMPAIGN_TABLE, RETIRED_PARTITION } from '../../workflows/campaign/table.ts';
-import { recorders, startTable, type TableHarness } from './harness.ts';
+import { RETIRED_PARTITION } from '../../workflows/campaign/table.ts';
+import { createCampaignTable } from './dynalite.ts';
+import { recorders, useTable } from './harness.ts';
 
 const START = Date.UTC(2026, 6, 1, 0, 0, 0);
 const DAY = 86_400_000;
@@ -36,7 +36,7 @@ const arn = (id: string) => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
 const named = <E extends Error>(Ctor: new (o: { message: string; $metadata: object }) => E) =>
   new Ctor({ message: 'refused', $metadata: {} });
 
-let table: TableHarness;
+const table = useTable();
 let entries: RetiredCertificates;
 const iot = new IoTClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
@@ -44,25 +44,8 @@ let clock: ManualClock;
 let deleteTimes: number[];
 
 beforeAll(async () => {
-  table = await startTable();
-  await table.db.send(
-    new CreateTableCommand({
-      TableName: CAMPAIGNS,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: CAMPAIGN_TABLE.partitionKey.name, KeyType: 'HASH' },
-        { AttributeName: CAMPAIGN_TABLE.sortKey.name, KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: CAMPAIGN_TABLE.partitionKey.name, AttributeType: 'S' },
-        { AttributeName: CAMPAIGN_TABLE.sortKey.name, AttributeType: 'S' },
-      ],
-    }),
-  );
+  await createCampaignTable(table.db, CAMPAIGNS);
   entries = new RetiredCertificates(table.db, CAMPAIGNS);
-});
-afterAll(async () => {
-  await table.close();
 });
 beforeEach(async () => {
   for (const item of await remaining()) {

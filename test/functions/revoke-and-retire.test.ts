@@ -8,7 +8,7 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createRetireHandler } from '../../functions/retire-certificate/handler.ts';
 import { createHandler as createRevokeHandler } from '../../functions/revoke-certificate/handler.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
@@ -21,22 +21,15 @@ import {
   OLD_CERT_ID,
   OTHER_EXECUTION_ARN,
   ROTATION_ID,
-  startTable,
-  type TableHarness,
   THING,
+  useTable,
 } from './harness.ts';
 
 const arn = (id: string) => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
-let table: TableHarness;
+const table = useTable();
 const iot = new IoTClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
 
-beforeAll(async () => {
-  table = await startTable();
-});
-afterAll(async () => {
-  await table.close();
-});
 beforeEach(() => {
   iotMock.reset();
   for (const id of [OLD_CERT_ID, NEW_CERT_ID]) {

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
+import type { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
+import { claimedRecord, clock, NEW_CERT_ID, ROTATION_ID, recorders } from './harness.ts';
+
+/** What device-reply's tests share: a valid CSR, the records it answers, and a run with recorders. */
+
+export const CSR = readFileSync(new URL('../fixtures/csr/ok-ec-p256.csr.pem', import.meta.url), 'utf8');
+
+/** The record while the workflow waits for the device's CSR. */
+export const awaitingCsr = (o: Partial<RotationRecord> = {}): RotationRecord =>
+  claimedRecord({ phase: 'AWAITING_CSR', rotationId: ROTATION_ID, taskToken: 'token-csr', ...o });
+
+/** The record while the workflow waits for the device's ack over its new certificate. */
+export const awaitingAck = (o: Partial<RotationRecord> = {}): RotationRecord =>
+  claimedRecord({
+    phase: 'AWAITING_ACK',
+    rotationId: ROTATION_ID,
+    taskToken: 'token-ack',
+    newCertificateId: NEW_CERT_ID,
+    newCertificateRotationId: ROTATION_ID,
+    ...o,
+  });
+
+/** Handles one reply; returns its pending result with what it counted and logged. */
+export function runDeviceReply(
+  event: unknown,
+  deps: { store: RotationRecordStore; sfn: SFNClient },
+  acceptMissingRotationId = true,
+) {
+  const r = recorders();
+  const result = handleDeviceReply(event, {
+    ...deps,
+    clock,
+    log: r.log,
+    counter: r.counter,
+    acceptMissingRotationId,
+  });
+  return { result, ...r };
+}
