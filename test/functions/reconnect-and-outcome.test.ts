@@ -1,12 +1,4 @@
-import {
-  DeleteCertificateCommand,
-  DescribeCertificateCommand,
-  DetachPolicyCommand,
-  DetachThingPrincipalCommand,
-  IoTClient,
-  ListAttachedPoliciesCommand,
-  UpdateCertificateCommand,
-} from '@aws-sdk/client-iot';
+import { DeleteCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -26,6 +18,7 @@ import {
   THING,
   useTable,
 } from './harness.ts';
+import { acceptRetirementCalls } from './iot-fakes.ts';
 
 const table = useTable();
 const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
@@ -42,19 +35,7 @@ beforeEach(() => {
   iotDataMock.on(IotPublishCommand).resolves({});
   snsMock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
-  iotMock.reset();
-  iotMock.on(DescribeCertificateCommand).resolves({
-    certificateDescription: {
-      certificateArn: `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`,
-      certificatePem: 'P',
-      status: 'ACTIVE',
-    },
-  });
-  iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [] });
-  iotMock.on(DetachThingPrincipalCommand).resolves({});
-  iotMock.on(DetachPolicyCommand).resolves({});
-  iotMock.on(UpdateCertificateCommand).resolves({});
-  iotMock.on(DeleteCertificateCommand).resolves({});
+  acceptRetirementCalls(iotMock, []);
 });
 
 const reconnect = () =>

@@ -1,12 +1,4 @@
-import {
-  DeleteCertificateCommand,
-  DescribeCertificateCommand,
-  DetachPolicyCommand,
-  DetachThingPrincipalCommand,
-  IoTClient,
-  ListAttachedPoliciesCommand,
-  UpdateCertificateCommand,
-} from '@aws-sdk/client-iot';
+import { DeleteCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createRetireHandler } from '../../functions/retire-certificate/handler.ts';
@@ -32,9 +24,9 @@ import {
   THING,
   useTable,
 } from './harness.ts';
+import { acceptRetirementCalls, certificateArn as arn } from './iot-fakes.ts';
 
 const DAY = 86_400_000;
-const arn = (id: string) => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
 const CAMPAIGNS = 'campaigns-grace';
 const table = useTable();
 const iot = new IoTClient({ region: 'us-east-1' });
@@ -45,20 +37,7 @@ beforeAll(async () => {
   await createCampaignTable(table.db, CAMPAIGNS);
 });
 beforeEach(() => {
-  iotMock.reset();
-  iotMock.on(DescribeCertificateCommand).callsFake((input: { certificateId: string }) => ({
-    certificateDescription: {
-      certificateId: input.certificateId,
-      certificateArn: arn(input.certificateId),
-      certificatePem: 'PEM',
-      status: 'ACTIVE',
-    },
-  }));
-  iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: 'device-policy' }] });
-  iotMock.on(DetachThingPrincipalCommand).resolves({});
-  iotMock.on(DetachPolicyCommand).resolves({});
-  iotMock.on(UpdateCertificateCommand).resolves({});
-  iotMock.on(DeleteCertificateCommand).resolves({});
+  acceptRetirementCalls(iotMock);
 });
 
 const proven = (o: Partial<RotationRecord> = {}) =>

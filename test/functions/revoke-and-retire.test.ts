@@ -24,29 +24,14 @@ import {
   THING,
   useTable,
 } from './harness.ts';
+import { acceptRetirementCalls, certificateArn as arn } from './iot-fakes.ts';
 
-const arn = (id: string) => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
 const table = useTable();
 const iot = new IoTClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
 
 beforeEach(() => {
-  iotMock.reset();
-  for (const id of [OLD_CERT_ID, NEW_CERT_ID]) {
-    iotMock.on(DescribeCertificateCommand, { certificateId: id }).resolves({
-      certificateDescription: {
-        certificateId: id,
-        certificateArn: arn(id),
-        certificatePem: 'PEM',
-        status: 'ACTIVE',
-      },
-    });
-  }
-  iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: 'device-policy' }] });
-  iotMock.on(DetachThingPrincipalCommand).resolves({});
-  iotMock.on(DetachPolicyCommand).resolves({});
-  iotMock.on(UpdateCertificateCommand).resolves({});
-  iotMock.on(DeleteCertificateCommand).resolves({});
+  acceptRetirementCalls(iotMock);
 });
 
 const withNewCertificate = (o: Partial<RotationRecord> = {}) =>

@@ -1,0 +1,39 @@
+import {
+  DeleteCertificateCommand,
+  DescribeCertificateCommand,
+  DetachPolicyCommand,
+  DetachThingPrincipalCommand,
+  type IoTClient,
+  ListAttachedPoliciesCommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+
+/** The ARN AWS IoT gives a certificate of this id in the tests' account. */
+export const certificateArn = (id: string): string => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
+
+/**
+ * Resets a mocked IoT client to accept what revoking and retiring a certificate asks: every
+ * certificate ACTIVE under its own ARN, the given policies attached, each detach, update and delete done.
+ */
+export function acceptRetirementCalls(
+  iotMock: AwsClientStub<IoTClient>,
+  policies: readonly string[] = ['device-policy'],
+): void {
+  iotMock.reset();
+  iotMock.on(DescribeCertificateCommand).callsFake((input: { certificateId: string }) => ({
+    certificateDescription: {
+      certificateId: input.certificateId,
+      certificateArn: certificateArn(input.certificateId),
+      certificatePem: 'PEM',
+      status: 'ACTIVE',
+    },
+  }));
+  iotMock
+    .on(ListAttachedPoliciesCommand)
+    .resolves({ policies: policies.map((policyName) => ({ policyName })) });
+  iotMock.on(DetachThingPrincipalCommand).resolves({});
+  iotMock.on(DetachPolicyCommand).resolves({});
+  iotMock.on(UpdateCertificateCommand).resolves({});
+  iotMock.on(DeleteCertificateCommand).resolves({});
+}
