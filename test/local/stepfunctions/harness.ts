@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -13,6 +14,7 @@ import {
 import type { Clock } from '../../../local/clock.ts';
 import { ScaledClock } from '../../../local/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
+import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../../local/stepfunctions/index.ts';
 import type { Integrations } from '../../../local/stepfunctions/integrations.ts';
@@ -64,6 +66,39 @@ export const startHarness = async (
       sfn.destroy();
       await local.close();
       if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+};
+
+/**
+ * A harness whose DynamoDB integration reaches a local DynamoDB holding the `rotations` table, as
+ * recert's rendered state machine needs; `ddb` reads that table, and close stops both.
+ */
+export const startHarnessWithRotations = async (
+  options: { clock?: Clock } = {},
+): Promise<Harness & { readonly ddb: DynamoDBClient }> => {
+  const dynamo = new LocalDynamoDb();
+  const ddb = new DynamoDBClient({
+    endpoint: await dynamo.start(),
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: 'rotations',
+      KeySchema: [{ AttributeName: 'thingName', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'thingName', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  const h = await startHarness({ ...options, integrations: { dynamodb: ddb } });
+  return {
+    ...h,
+    ddb,
+    close: async () => {
+      await h.close();
+      ddb.destroy();
+      await dynamo.close();
     },
   };
 };

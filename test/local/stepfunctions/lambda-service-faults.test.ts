@@ -1,9 +1,6 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type HistoryEvent, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../../local/clock.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
-import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
 import { LambdaServiceError } from '../../../local/lambda/registry.ts';
 import { renderDefinition, TASK_FUNCTION_IDS } from '../../../workflows/rotate-device/render.ts';
 import {
@@ -13,7 +10,7 @@ import {
   parsed,
   runMachine,
   start,
-  startHarness,
+  startHarnessWithRotations,
   waitForEnd,
   waitForEvent,
 } from './harness.ts';
@@ -22,29 +19,13 @@ import {
 // retried by the state machine, as AWS's guidance and CDK's default retrier have it.
 describe('Lambda service exceptions on the local engine', () => {
   let h: Harness;
-  let dynamo: LocalDynamoDb;
-  let ddb: DynamoDBClient;
   const tokens = new Map<string, string>();
   const calls: string[] = [];
 
   beforeAll(async () => {
-    dynamo = new LocalDynamoDb();
-    ddb = new DynamoDBClient({
-      endpoint: await dynamo.start(),
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: 'rotations',
-        KeySchema: [{ AttributeName: 'thingName', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'thingName', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
     // Retry waits (at most 2 s with the default settings) pass 20 times faster; the callback
     // timeouts (15 min and more) stay far out of reach.
-    h = await startHarness({ integrations: { dynamodb: ddb }, clock: new ScaledClock(20) });
+    h = await startHarnessWithRotations({ clock: new ScaledClock(20) });
     for (const id of TASK_FUNCTION_IDS) {
       h.functions.register(id, async (event: unknown) => {
         calls.push(id);
@@ -57,8 +38,6 @@ describe('Lambda service exceptions on the local engine', () => {
   });
   afterAll(async () => {
     await h.close();
-    ddb.destroy();
-    await dynamo.close();
   });
 
   it('the fault hook fails an invocation in the service, before the function runs', async () => {

@@ -1,8 +1,6 @@
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
-import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
 import { renderDefinition, TASK_FUNCTION_IDS } from '../../../workflows/rotate-device/render.ts';
 import {
   createMachine,
@@ -10,7 +8,7 @@ import {
   history,
   parsed,
   start,
-  startHarness,
+  startHarnessWithRotations,
   waitForEnd,
   waitForEvent,
 } from './harness.ts';
@@ -18,28 +16,12 @@ import {
 // The engine is general, and recert's own state machine runs on it unchanged: the rendered
 // asl/rotate-device.asl.json, with stand-in handlers playing the functions and the device.
 describe('the recert rotate-device state machine on the local engine', () => {
-  let h: Harness;
-  let dynamo: LocalDynamoDb;
-  let ddb: DynamoDBClient;
+  let h: Harness & { readonly ddb: DynamoDBClient };
   const tokens = new Map<string, string[]>();
   const calls: string[] = [];
 
   beforeAll(async () => {
-    dynamo = new LocalDynamoDb();
-    ddb = new DynamoDBClient({
-      endpoint: await dynamo.start(),
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: 'rotations',
-        KeySchema: [{ AttributeName: 'thingName', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'thingName', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    h = await startHarness({ integrations: { dynamodb: ddb } });
+    h = await startHarnessWithRotations();
     const keep = (id: string) => async (event: unknown) => {
       calls.push(id);
       if (
@@ -56,8 +38,6 @@ describe('the recert rotate-device state machine on the local engine', () => {
   });
   afterAll(async () => {
     await h.close();
-    ddb.destroy();
-    await dynamo.close();
   });
 
   const machine = () =>
@@ -124,7 +104,7 @@ describe('the recert rotate-device state machine on the local engine', () => {
     ]);
     // Four states on the happy path, plus RevokeNewCertificate and the second RequestCsr and IssueAndDeliver.
     expect(h.local.engine.billedTransitions(exec)).toBe(7);
-    const record = await ddb.send(
+    const record = await h.ddb.send(
       new GetItemCommand({ TableName: 'rotations', Key: { thingName: { S: 'dev-1' } } }),
     );
     // The claim is the engine's own DynamoDB integration; completing the record is the real retire
