@@ -12,13 +12,16 @@ import {
 } from '../../workflows/campaign/contract.ts';
 import { FUNCTIONS, type FunctionId } from '../../workflows/rotate-device/contract.ts';
 import {
+  CDK_STATE_MACHINE_STATEMENTS,
   cfnArn,
   getAtt,
   logicalId,
+  REMOVE_CERTIFICATE_STATEMENTS,
   ref,
   type Synthesised,
   statementsOfRole,
   synthesise,
+  CDK_XRAY_STATEMENT as XRAY,
 } from './helpers/synth.ts';
 
 /** The rotation functions whose roles and environment campaigns changed. */
@@ -77,11 +80,6 @@ beforeAll(() => {
 
 afterAll(() => s.cleanup());
 
-const XRAY = {
-  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-  Effect: 'Allow',
-  Resource: '*',
-};
 const ROTATION_STATE_MACHINE_ARN = cfnArn('states', 'stateMachine:recert-rotate-device');
 const CAMPAIGN_STATE_MACHINE_ARN = cfnArn('states', `stateMachine:${CAMPAIGN_STATE_MACHINE.name}`);
 /** The campaign table has no index: grants name the table alone. */
@@ -206,30 +204,7 @@ describe('campaign state machine', () => {
   it('its role invokes exactly the two campaign functions (unqualified), nothing else of recert', () => {
     expect(statementsOfRole(s.template, logicalId(s.stack.campaign.role))).toEqual([
       // CDK's own, for logging and tracing.
-      {
-        Action: [
-          'logs:CreateLogDelivery',
-          'logs:GetLogDelivery',
-          'logs:UpdateLogDelivery',
-          'logs:DeleteLogDelivery',
-          'logs:ListLogDeliveries',
-          'logs:PutResourcePolicy',
-          'logs:DescribeResourcePolicies',
-          'logs:DescribeLogGroups',
-        ],
-        Effect: 'Allow',
-        Resource: '*',
-      },
-      {
-        Action: [
-          'xray:PutTraceSegments',
-          'xray:PutTelemetryRecords',
-          'xray:GetSamplingRules',
-          'xray:GetSamplingTargets',
-        ],
-        Effect: 'Allow',
-        Resource: '*',
-      },
+      ...CDK_STATE_MACHINE_STATEMENTS,
       {
         Action: 'lambda:InvokeFunction',
         Effect: 'Allow',
@@ -373,18 +348,7 @@ describe('rotation functions that campaigns changed', () => {
       // The escalation topic is encrypted: publishing needs its key.
       { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: getAtt(ids.key) },
       COUNT_IN_CAMPAIGN(),
-      {
-        Action: [
-          'iot:DescribeCertificate',
-          'iot:DetachThingPrincipal',
-          'iot:DetachPolicy',
-          'iot:UpdateCertificate',
-          'iot:DeleteCertificate',
-        ],
-        Effect: 'Allow',
-        Resource: cfnArn('iot', 'cert/*'),
-      },
-      { Action: 'iot:ListAttachedPolicies', Effect: 'Allow', Resource: '*' },
+      ...REMOVE_CERTIFICATE_STATEMENTS,
     ]);
   });
 

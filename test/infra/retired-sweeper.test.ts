@@ -4,10 +4,12 @@ import {
   cfnArn,
   getAtt,
   logicalId,
+  REMOVE_CERTIFICATE_STATEMENTS,
   ref,
   type Synthesised,
   statementsOfRole,
   synthesise,
+  CDK_XRAY_STATEMENT as XRAY,
 } from './helpers/synth.ts';
 
 let s: Synthesised;
@@ -18,11 +20,6 @@ beforeAll(() => {
 
 afterAll(() => s.cleanup());
 
-const XRAY = {
-  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-  Effect: 'Allow',
-  Resource: '*',
-};
 const fnOf = (id: 'retired-certificate-sweeper' | 'retire-certificate') =>
   s.stack.workflowFunctions.functions[id];
 const roleOf = (id: 'retired-certificate-sweeper' | 'retire-certificate') =>
@@ -104,18 +101,7 @@ describe('retire-certificate', () => {
       XRAY,
       logsOf('retire-certificate'),
       { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: rotationTable },
-      {
-        Action: [
-          'iot:DescribeCertificate',
-          'iot:DetachThingPrincipal',
-          'iot:DetachPolicy',
-          'iot:UpdateCertificate',
-          'iot:DeleteCertificate',
-        ],
-        Effect: 'Allow',
-        Resource: cfnArn('iot', 'cert/*'),
-      },
-      { Action: 'iot:ListAttachedPolicies', Effect: 'Allow', Resource: '*' },
+      ...REMOVE_CERTIFICATE_STATEMENTS,
       {
         Action: 'dynamodb:PutItem',
         Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#retired'] } },

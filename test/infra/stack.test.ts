@@ -22,6 +22,7 @@ import {
 } from '../../workflows/rotate-device/contract.ts';
 import { THING_NAME_VARIABLE } from '../../workflows/rotate-device/device-policy.ts';
 import {
+  CDK_STATE_MACHINE_STATEMENTS,
   cfnArn,
   getAtt,
   logicalId,
@@ -213,30 +214,7 @@ describe('state machine', () => {
     ] as const;
     expect(statementsOfRole(s.template, logicalId(s.stack.rotation.role))).toEqual([
       // CDK's own, for logging and tracing.
-      {
-        Action: [
-          'logs:CreateLogDelivery',
-          'logs:GetLogDelivery',
-          'logs:UpdateLogDelivery',
-          'logs:DeleteLogDelivery',
-          'logs:ListLogDeliveries',
-          'logs:PutResourcePolicy',
-          'logs:DescribeResourcePolicies',
-          'logs:DescribeLogGroups',
-        ],
-        Effect: 'Allow',
-        Resource: '*',
-      },
-      {
-        Action: [
-          'xray:PutTraceSegments',
-          'xray:PutTelemetryRecords',
-          'xray:GetSamplingRules',
-          'xray:GetSamplingTargets',
-        ],
-        Effect: 'Allow',
-        Resource: '*',
-      },
+      ...CDK_STATE_MACHINE_STATEMENTS,
       {
         Action: 'lambda:InvokeFunction',
         Effect: 'Allow',

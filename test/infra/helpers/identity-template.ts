@@ -7,7 +7,13 @@ import {
   type IdentityId,
   type ResourceArns,
 } from '../../../workflows/access/identity-policies.ts';
-import { logicalId, type Synthesised, statementsOfRole } from './synth.ts';
+import {
+  CDK_STATE_MACHINE_STATEMENTS,
+  CDK_XRAY_STATEMENT,
+  logicalId,
+  type Synthesised,
+  statementsOfRole,
+} from './synth.ts';
 
 /**
  * Resolves a synthesized template's intrinsics to plain strings, naming each resource after its
@@ -144,42 +150,15 @@ export function identityRoleIds(s: Synthesised): Map<string, IdentityId> {
   return ids;
 }
 
-/** What CDK grants by itself: X-Ray for an actively traced function. */
-const CDK_FUNCTION_STATEMENTS = [
-  { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: ['*'] },
-];
-/** What CDK grants a state machine with logging and tracing on: log delivery and X-Ray. */
-const CDK_STATE_MACHINE_STATEMENTS = [
-  {
-    Effect: 'Allow',
-    Action: [
-      'logs:CreateLogDelivery',
-      'logs:GetLogDelivery',
-      'logs:UpdateLogDelivery',
-      'logs:DeleteLogDelivery',
-      'logs:ListLogDeliveries',
-      'logs:PutResourcePolicy',
-      'logs:DescribeResourcePolicies',
-      'logs:DescribeLogGroups',
-    ],
-    Resource: ['*'],
-  },
-  {
-    Effect: 'Allow',
-    Action: [
-      'xray:PutTraceSegments',
-      'xray:PutTelemetryRecords',
-      'xray:GetSamplingRules',
-      'xray:GetSamplingTargets',
-    ],
-    Resource: ['*'],
-  },
-];
+/** What CDK grants by itself, normalised: X-Ray for an actively traced function. */
+const CDK_FUNCTION_STATEMENTS = [normalise(CDK_XRAY_STATEMENT)];
+/** What CDK grants a state machine with logging and tracing on, normalised: log delivery and X-Ray. */
+const CDK_STATE_MACHINE_OWN = CDK_STATE_MACHINE_STATEMENTS.map(normalise);
 
 /** The statements CDK adds on its own to an identity's role. */
 export function cdkOwnStatements(id: IdentityId): unknown[] {
   if (id.startsWith('function:')) return CDK_FUNCTION_STATEMENTS;
-  if (id.startsWith('state-machine:')) return CDK_STATE_MACHINE_STATEMENTS;
+  if (id.startsWith('state-machine:')) return CDK_STATE_MACHINE_OWN;
   return [];
 }
 

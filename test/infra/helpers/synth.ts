@@ -110,3 +110,54 @@ export const cfnArn = (service: string, rest: string) => ({
 });
 export const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
 export const ref = (id: string) => ({ Ref: id });
+
+/** What CDK grants an actively traced function on its own, as synthesized: X-Ray. */
+export const CDK_XRAY_STATEMENT = {
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Effect: 'Allow',
+  Resource: '*',
+};
+
+/** What CDK grants a state machine with logging and tracing on, as synthesized: log delivery and X-Ray. */
+export const CDK_STATE_MACHINE_STATEMENTS = [
+  {
+    Action: [
+      'logs:CreateLogDelivery',
+      'logs:GetLogDelivery',
+      'logs:UpdateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+    ],
+    Effect: 'Allow',
+    Resource: '*',
+  },
+  {
+    Action: [
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+    ],
+    Effect: 'Allow',
+    Resource: '*',
+  },
+];
+
+/** The grants retire-certificate holds to remove an old certificate, as synthesized. */
+export const REMOVE_CERTIFICATE_STATEMENTS = [
+  {
+    Action: [
+      'iot:DescribeCertificate',
+      'iot:DetachThingPrincipal',
+      'iot:DetachPolicy',
+      'iot:UpdateCertificate',
+      'iot:DeleteCertificate',
+    ],
+    Effect: 'Allow',
+    Resource: cfnArn('iot', 'cert/*'),
+  },
+  { Action: 'iot:ListAttachedPolicies', Effect: 'Allow', Resource: '*' },
+];
