@@ -14,27 +14,11 @@ import type { ProvisionedDevice } from '../../../local/iot/provision.ts';
 import { CLOCK_START, startCore, type TestCore } from './helpers/core.ts';
 import { closed, connectDevice, end, nextMessage, subscribe } from './helpers/mqtt.ts';
 import { makeCa, selfSigned, signByCa } from './helpers/pki.ts';
+import { MANAGEMENT_SUBTREE_POLICY_DOCUMENT } from './helpers/policies.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 const SUBTREE_POLICY = 'management-subtree';
-const THING = `\${iot:Connection.Thing.ThingName}`;
-const SUBTREE_POLICY_DOCUMENT = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    { Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:*:*:client/${THING}` },
-    {
-      Effect: 'Allow',
-      Action: ['iot:Publish', 'iot:Receive'],
-      Resource: `arn:aws:iot:*:*:topic/management/topic/${THING}/*`,
-    },
-    {
-      Effect: 'Allow',
-      Action: 'iot:Subscribe',
-      Resource: `arn:aws:iot:*:*:topicfilter/management/topic/${THING}/*`,
-    },
-  ],
-});
 
 describe('MQTT broker over mutual TLS', () => {
   let t: TestCore;
@@ -50,7 +34,7 @@ describe('MQTT broker over mutual TLS', () => {
     t.core.bus.subscribe((m) => bus.push(m));
     // The broker's features (retained messages, wills, `#` filters) need more than recert's strict
     // device policy allows: each device here may use its whole management subtree, and nothing else.
-    t.core.registry.policies.create(SUBTREE_POLICY, SUBTREE_POLICY_DOCUMENT);
+    t.core.registry.policies.create(SUBTREE_POLICY, MANAGEMENT_SUBTREE_POLICY_DOCUMENT);
     alpha = await t.core.provisionDevice({
       thingName: 'alpha',
       validity: { durationMs: 10 * DAY },

@@ -14,27 +14,10 @@ import { RulesEngine, type RulesEngineEvent } from '../../../local/iot/rules/rul
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import { startCore, type TestCore } from './helpers/core.ts';
 import { closed, connectDevice, end, nextMessage, subscribe } from './helpers/mqtt.ts';
+import { MANAGEMENT_SUBTREE_POLICY_DOCUMENT } from './helpers/policies.ts';
 
 /** AWS IoT Core's message payload limit: 128 KB, AWS's KB being 1,024 bytes. */
 const LIMIT = 128 * 1024;
-
-const THING = `\${iot:Connection.Thing.ThingName}`;
-const OWN_SUBTREE = JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [
-    { Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:*:*:client/${THING}` },
-    {
-      Effect: 'Allow',
-      Action: ['iot:Publish', 'iot:Receive'],
-      Resource: `arn:aws:iot:*:*:topic/management/topic/${THING}/*`,
-    },
-    {
-      Effect: 'Allow',
-      Action: 'iot:Subscribe',
-      Resource: `arn:aws:iot:*:*:topicfilter/management/topic/${THING}/*`,
-    },
-  ],
-});
 
 describe('IoT Core message size limit (128 KiB), as AWS enforces it', () => {
   let t: TestCore;
@@ -49,7 +32,7 @@ describe('IoT Core message size limit (128 KiB), as AWS enforces it', () => {
     bus = [];
     clients = [];
     t.core.bus.subscribe((m) => bus.push(m));
-    t.core.registry.policies.create('own-subtree', OWN_SUBTREE);
+    t.core.registry.policies.create('own-subtree', MANAGEMENT_SUBTREE_POLICY_DOCUMENT);
   });
   afterEach(async () => {
     await end(...clients);
