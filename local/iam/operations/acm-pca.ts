@@ -6,15 +6,15 @@ import type { AuthorizationRequest } from '../types.ts';
 import {
   authorize,
   distinct,
+  mappingOf,
   OperationInputError,
   type OperationScope,
   stringField,
-  UnknownOperationError,
 } from './shared.ts';
 
 type Mapping = (input: unknown, operation: string) => AuthorizationRequest[];
 
-const TARGET_PREFIX = 'ACMPrivateCA.';
+const TARGET_PREFIX = /^ACMPrivateCA\./;
 
 /** The template IssueCertificate uses when the request names none (AWS's documented default). */
 export const DEFAULT_TEMPLATE_ARN = 'arn:aws:acm-pca:::template/EndEntityCertificate/V1';
@@ -47,8 +47,6 @@ export function acmPcaPermissions(
   input: unknown,
   _scope: OperationScope,
 ): readonly AuthorizationRequest[] {
-  const name = operation.startsWith(TARGET_PREFIX) ? operation.slice(TARGET_PREFIX.length) : operation;
-  const mapping = Object.hasOwn(MAPPINGS, name) ? MAPPINGS[name] : undefined;
-  if (mapping === undefined) throw new UnknownOperationError('acm-pca', operation);
+  const { name, mapping } = mappingOf(MAPPINGS, 'acm-pca', operation, TARGET_PREFIX);
   return distinct(mapping(input, name));
 }

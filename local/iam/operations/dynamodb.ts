@@ -5,19 +5,19 @@
  * table; transactions authorize each item's action (PutItem, UpdateItem, ...) on its table, with
  * `dynamodb:EnclosingOperation` naming the transaction. The input is the request's JSON body.
  */
-import type { AuthorizationRequest, RequestContext } from '../types.ts';
+import type { RequestContext } from '../types.ts';
 import {
   arn,
   arrayField,
   authorize,
-  distinct,
   isRecord,
   OperationInputError,
+  type OperationMapping,
   type OperationScope,
+  permissionsOf,
   recordField,
   stringField,
   tagContext,
-  UnknownOperationError,
 } from './shared.ts';
 
 /** The account, plus each table's partition key name (an index's, when `indexName` is given). */
@@ -25,7 +25,7 @@ export interface DynamoDbScope extends OperationScope {
   readonly partitionKeyOf: (tableName: string, indexName?: string) => string | undefined;
 }
 
-type Mapping = (input: unknown, scope: DynamoDbScope, operation: string) => AuthorizationRequest[];
+type Mapping = OperationMapping<unknown, DynamoDbScope>;
 
 const TARGET_PREFIX = /^DynamoDB_\d{8}\./;
 const LEADING_KEYS = 'dynamodb:LeadingKeys';
@@ -253,13 +253,4 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
 export const DYNAMODB_OPERATIONS: readonly string[] = Object.freeze(Object.keys(MAPPINGS));
 
 /** `operation` is the bare name or the `X-Amz-Target` (`DynamoDB_20120810.GetItem`). */
-export function dynamodbPermissions(
-  operation: string,
-  input: unknown,
-  scope: DynamoDbScope,
-): readonly AuthorizationRequest[] {
-  const name = operation.replace(TARGET_PREFIX, '');
-  const mapping = Object.hasOwn(MAPPINGS, name) ? MAPPINGS[name] : undefined;
-  if (mapping === undefined) throw new UnknownOperationError('dynamodb', operation);
-  return distinct(mapping(input, scope, name));
-}
+export const dynamodbPermissions = permissionsOf(MAPPINGS, 'dynamodb', TARGET_PREFIX);

@@ -3,24 +3,24 @@
  * Service Authorization Reference: PutEvents on each entry's event bus, rule operations on the
  * rule (`rule/<name>` on the default bus, `rule/<bus>/<name>` on another). The input is the JSON body.
  */
-import type { AuthorizationRequest, RequestContext } from '../types.ts';
+import type { RequestContext } from '../types.ts';
 import {
   arn,
   arrayField,
   authorize,
-  distinct,
   isRecord,
   OperationInputError,
+  type OperationMapping,
   type OperationScope,
   passRole,
+  permissionsOf,
   stringField,
   tagContext,
-  UnknownOperationError,
 } from './shared.ts';
 
-type Mapping = (input: unknown, scope: OperationScope, operation: string) => AuthorizationRequest[];
+type Mapping = OperationMapping<unknown, OperationScope>;
 
-const TARGET_PREFIX = 'AWSEvents.';
+const TARGET_PREFIX = /^AWSEvents\./;
 const DEFAULT_BUS = 'default';
 const EVENTS_SERVICE_PRINCIPAL = 'events.amazonaws.com';
 
@@ -110,13 +110,4 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
 export const EVENTS_OPERATIONS: readonly string[] = Object.freeze(Object.keys(MAPPINGS));
 
 /** `operation` is the bare name or the `X-Amz-Target` (`AWSEvents.PutEvents`). */
-export function eventsPermissions(
-  operation: string,
-  input: unknown,
-  scope: OperationScope,
-): readonly AuthorizationRequest[] {
-  const name = operation.startsWith(TARGET_PREFIX) ? operation.slice(TARGET_PREFIX.length) : operation;
-  const mapping = Object.hasOwn(MAPPINGS, name) ? MAPPINGS[name] : undefined;
-  if (mapping === undefined) throw new UnknownOperationError('events', operation);
-  return distinct(mapping(input, scope, name));
-}
+export const eventsPermissions = permissionsOf(MAPPINGS, 'events', TARGET_PREFIX);

@@ -9,10 +9,11 @@ import {
   arn,
   arrayField,
   authorize,
-  distinct,
   OperationInputError,
+  type OperationMapping,
   type OperationScope,
   passRole,
+  permissionsOf,
   recordField,
   roleArnsIn,
   stringField,
@@ -29,7 +30,7 @@ export interface IotOperationInput {
   readonly body: unknown;
 }
 
-type Mapping = (input: IotOperationInput, scope: OperationScope, operation: string) => AuthorizationRequest[];
+type Mapping = OperationMapping<IotOperationInput>;
 
 const IOT_SERVICE_PRINCIPAL = 'iot.amazonaws.com';
 
@@ -196,15 +197,7 @@ export const IOT_OPERATIONS: readonly string[] = Object.freeze(Object.keys(MAPPI
 /** The data plane's operations: the `iotdata` SDK client's calls, served by the same server. */
 export const IOT_DATA_OPERATIONS: readonly string[] = Object.freeze(['Publish']);
 
-export function iotPermissions(
-  operation: string,
-  input: IotOperationInput,
-  scope: OperationScope,
-): readonly AuthorizationRequest[] {
-  const mapping = Object.hasOwn(MAPPINGS, operation) ? MAPPINGS[operation] : undefined;
-  if (mapping === undefined) throw new UnknownOperationError('iot', operation);
-  return distinct(mapping(input, scope, operation));
-}
+export const iotPermissions = permissionsOf(MAPPINGS, 'iot');
 
 /** The data plane alone: a control-plane operation named as `iotdata` is unknown there. */
 export function iotDataPermissions(

@@ -121,3 +121,38 @@ export function distinct(requests: readonly AuthorizationRequest[]): readonly Au
     return true;
   });
 }
+
+/** What one operation authorizes as, from its input and the caller's scope. */
+export type OperationMapping<I = unknown, S extends OperationScope = OperationScope> = (
+  input: I,
+  scope: S,
+  operation: string,
+) => AuthorizationRequest[];
+
+/**
+ * The mapping of `operation`, named bare or by its `X-Amz-Target` (`<targetPrefix><name>`), with
+ * the bare name; an operation the table does not map is unknown to the service.
+ */
+export function mappingOf<M>(
+  mappings: Readonly<Record<string, M>>,
+  service: string,
+  operation: string,
+  targetPrefix?: RegExp,
+): { name: string; mapping: M } {
+  const name = targetPrefix === undefined ? operation : operation.replace(targetPrefix, '');
+  const mapping = Object.hasOwn(mappings, name) ? mappings[name] : undefined;
+  if (mapping === undefined) throw new UnknownOperationError(service, operation);
+  return { name, mapping };
+}
+
+/** A service's permissions function over its table of mappings, each request listed once. */
+export function permissionsOf<I, S extends OperationScope>(
+  mappings: Readonly<Record<string, OperationMapping<I, S>>>,
+  service: string,
+  targetPrefix?: RegExp,
+): (operation: string, input: I, scope: S) => readonly AuthorizationRequest[] {
+  return (operation, input, scope) => {
+    const { name, mapping } = mappingOf(mappings, service, operation, targetPrefix);
+    return distinct(mapping(input, scope, name));
+  };
+}

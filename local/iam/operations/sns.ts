@@ -3,14 +3,7 @@
  * Reference. The input is the awsQuery request's form parameters (`Action` aside).
  */
 import type { AuthorizationRequest, RequestContext } from '../types.ts';
-import {
-  arn,
-  authorize,
-  distinct,
-  OperationInputError,
-  type OperationScope,
-  UnknownOperationError,
-} from './shared.ts';
+import { arn, authorize, distinct, mappingOf, OperationInputError, type OperationScope } from './shared.ts';
 
 /** The form parameters of an awsQuery request, as a record or as parsed. */
 export type SnsOperationInput = Readonly<Record<string, string>> | URLSearchParams;
@@ -90,7 +83,6 @@ export function snsPermissions(
   input: SnsOperationInput,
   scope: OperationScope,
 ): readonly AuthorizationRequest[] {
-  const mapping = Object.hasOwn(MAPPINGS, operation) ? MAPPINGS[operation] : undefined;
-  if (mapping === undefined) throw new UnknownOperationError('sns', operation);
+  const { mapping } = mappingOf(MAPPINGS, 'sns', operation);
   return distinct(mapping(reader(input), scope, operation));
 }

@@ -9,18 +9,18 @@ import {
   arn,
   arrayField,
   authorize,
-  distinct,
   OperationInputError,
+  type OperationMapping,
   type OperationScope,
   passRole,
+  permissionsOf,
   stringField,
   tagContext,
-  UnknownOperationError,
 } from './shared.ts';
 
-type Mapping = (input: unknown, scope: OperationScope, operation: string) => AuthorizationRequest[];
+type Mapping = OperationMapping<unknown, OperationScope>;
 
-const TARGET_PREFIX = 'AWSStepFunctions.';
+const TARGET_PREFIX = /^AWSStepFunctions\./;
 const STATES_SERVICE_PRINCIPAL = 'states.amazonaws.com';
 
 /** True for the local server's own targets (`RecertLocal.GetBilling`), which IAM never sees. */
@@ -98,13 +98,4 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
 export const STATES_OPERATIONS: readonly string[] = Object.freeze(Object.keys(MAPPINGS));
 
 /** `operation` is the bare name or the `X-Amz-Target` (`AWSStepFunctions.StartExecution`). */
-export function statesPermissions(
-  operation: string,
-  input: unknown,
-  scope: OperationScope,
-): readonly AuthorizationRequest[] {
-  const name = operation.startsWith(TARGET_PREFIX) ? operation.slice(TARGET_PREFIX.length) : operation;
-  const mapping = Object.hasOwn(MAPPINGS, name) ? MAPPINGS[name] : undefined;
-  if (mapping === undefined) throw new UnknownOperationError('states', operation);
-  return distinct(mapping(input, scope, name));
-}
+export const statesPermissions = permissionsOf(MAPPINGS, 'states', TARGET_PREFIX);
