@@ -6,8 +6,9 @@
  * false and a negated one true, except with `IfExists` (true) and `Null` (tests presence).
  */
 
+import { tokensMatch } from '../glob.ts';
 import type { VariableLookup } from './pattern.ts';
-import { arnTokensMatch, parseTemplate, resolveTemplate, tokensMatch, tokensText } from './pattern.ts';
+import { arnTokensMatch, parseTemplate, resolveTemplate, tokensText } from './pattern.ts';
 import type { ConditionBlock } from './types.ts';
 
 /** Looks a context key up case-insensitively: undefined when absent, an array when multivalued. */

@@ -8,8 +8,10 @@
  * operator) simply does not apply, so it can neither allow nor deny. AWS would have refused to store
  * such a policy; treating it as absent keeps the evaluator total.
  */
+
+import { globMatches } from '../glob.ts';
 import { type ContextLookup, conditionHolds } from './conditions.ts';
-import { arnTokensMatch, globMatches, parseTemplate, resolveTemplate, type TemplatePart } from './pattern.ts';
+import { arnTokensMatch, parseTemplate, resolveTemplate, type TemplatePart } from './pattern.ts';
 import type {
   AuthorizationRequest,
   Decision,

@@ -5,8 +5,7 @@
  * default when the key is absent.
  */
 
-/** A pattern after variables are resolved: literal runs and wildcards. */
-export type PatternToken = { readonly literal: string } | '*' | '?';
+import type { PatternToken } from '../glob.ts';
 
 /** A pattern as written in a policy: literal runs, wildcards and variables still to resolve. */
 export type TemplatePart = PatternToken | { readonly variable: string; readonly fallback?: string };
@@ -82,51 +81,6 @@ export function tokensText(tokens: readonly PatternToken[]): string {
   let text = '';
   for (const token of tokens) text += typeof token === 'string' ? token : token.literal;
   return text;
-}
-
-/** Glob matching of tokens against a value: iterative with one backtrack point, no regex built from input. */
-export function tokensMatch(tokens: readonly PatternToken[], value: string, ignoreCase = false): boolean {
-  const p: string[] = [];
-  const wild: boolean[] = [];
-  for (const token of tokens) {
-    if (typeof token === 'string') {
-      p.push(token);
-      wild.push(true);
-    } else {
-      for (const ch of ignoreCase ? token.literal.toLowerCase() : token.literal) {
-        p.push(ch);
-        wild.push(false);
-      }
-    }
-  }
-  const v = [...(ignoreCase ? value.toLowerCase() : value)];
-  let pi = 0;
-  let vi = 0;
-  let starP = -1;
-  let starV = 0;
-  while (vi < v.length) {
-    if (pi < p.length && ((wild[pi] && p[pi] === '?') || (!wild[pi] && p[pi] === v[vi]))) {
-      pi++;
-      vi++;
-    } else if (pi < p.length && wild[pi] && p[pi] === '*') {
-      starP = pi++;
-      starV = vi;
-    } else if (starP >= 0) {
-      pi = starP + 1;
-      vi = ++starV;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.length && wild[pi] && p[pi] === '*') pi++;
-  return pi === p.length;
-}
-
-/** Glob matching of a pattern without variables (an Action) against a value. */
-export function globMatches(pattern: string, value: string, ignoreCase = false): boolean {
-  const tokens: PatternToken[] = [];
-  for (const ch of pattern) tokens.push(ch === '*' || ch === '?' ? ch : { literal: ch });
-  return tokensMatch(tokens, value, ignoreCase);
 }
 
 /**

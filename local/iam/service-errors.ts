@@ -34,23 +34,17 @@ interface ErrorShape {
 
 type ServiceErrors = Readonly<Record<AuthFailureKind, ErrorShape>>;
 
-const json400: ServiceErrors = {
-  missing: { code: 'MissingAuthenticationTokenException', status: 400 },
-  incomplete: { code: 'IncompleteSignatureException', status: 400 },
-  unrecognized: { code: 'UnrecognizedClientException', status: 400 },
-  signature: { code: 'InvalidSignatureException', status: 400 },
-  expired: { code: 'InvalidSignatureException', status: 400 },
-  denied: { code: 'AccessDeniedException', status: 400 },
-};
-
-const rest403: ServiceErrors = {
-  missing: { code: 'MissingAuthenticationTokenException', status: 403 },
-  incomplete: { code: 'IncompleteSignatureException', status: 403 },
-  unrecognized: { code: 'UnrecognizedClientException', status: 403 },
-  signature: { code: 'InvalidSignatureException', status: 403 },
-  expired: { code: 'InvalidSignatureException', status: 403 },
-  denied: { code: 'AccessDeniedException', status: 403 },
-};
+/** The JSON and REST protocols' names for each failure; only the HTTP status differs between them. */
+const awsErrors = (status: number): ServiceErrors => ({
+  missing: { code: 'MissingAuthenticationTokenException', status },
+  incomplete: { code: 'IncompleteSignatureException', status },
+  unrecognized: { code: 'UnrecognizedClientException', status },
+  signature: { code: 'InvalidSignatureException', status },
+  expired: { code: 'InvalidSignatureException', status },
+  denied: { code: 'AccessDeniedException', status },
+});
+const json400 = awsErrors(400);
+const rest403 = awsErrors(403);
 
 export const SERVICE_ERRORS: Readonly<Record<RefusingService, ServiceErrors>> = {
   dynamodb: json400,

@@ -2,8 +2,9 @@
  * Decides whether a connection may do an action on a resource under its certificate's policies:
  * nothing is allowed unless a statement allows it, and an applicable Deny always wins.
  */
+
+import { globMatches, tokensMatch } from '../../glob.ts';
 import type { ParsedPolicy, PolicyCondition, PolicyStatement } from './document.ts';
-import { globMatches, tokensMatch } from './glob.ts';
 import { type PolicyContext, resolvePattern, variableValue } from './variables.ts';
 
 export type IotAction = 'iot:Connect' | 'iot:Publish' | 'iot:Subscribe' | 'iot:Receive' | 'iot:RetainPublish';

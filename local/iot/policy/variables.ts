@@ -4,7 +4,7 @@
  * with no value for this connection (e.g. the thing name of a certificate attached to no thing of
  * that name) leaves the resource unmatched, so the statement does not apply to it.
  */
-import { type PatternToken, tokensOf } from './glob.ts';
+import { type PatternToken, tokensOf } from '../../glob.ts';
 
 export interface PolicyContext {
   readonly clientId: string;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { globMatches } from '../../../local/glob.ts';
 import { evaluate, evaluateResourcePolicy } from '../../../local/iam/evaluate.ts';
-import { globMatches } from '../../../local/iam/pattern.ts';
 import type { PolicyDocument, PolicyStatement } from '../../../local/iam/types.ts';
 import { ACCOUNT, allow, deny, doc, req } from './policy-fixtures.ts';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { globMatches } from '../../../local/glob.ts';
 import { parsePolicyDocument } from '../../../local/iot/policy/document.ts';
 import { isAllowed, resourceArn } from '../../../local/iot/policy/evaluate.ts';
-import { globMatches } from '../../../local/iot/policy/glob.ts';
 import { isValidTopicFilter, topicMatchesFilter } from '../../../local/iot/policy/topic-filter.ts';
 import type { PolicyContext } from '../../../local/iot/policy/variables.ts';
 

@@ -1,7 +1,7 @@
 /**
- * IAM-style string patterns: `*` matches any run of characters (including none), `?` exactly one.
- * A pattern is a list of tokens so that text substituted from a policy variable stays literal even
- * when it holds `*` or `?`.
+ * The string patterns of IAM and AWS IoT policies: `*` matches any run of characters (including
+ * none), `?` exactly one. A pattern is a list of tokens so that text substituted from a policy
+ * variable stays literal even when it holds `*` or `?`.
  */
 export type PatternToken = { readonly literal: string } | '*' | '?';
 
@@ -21,22 +21,21 @@ export function tokensOf(pattern: string): PatternToken[] {
   return tokens;
 }
 
+/** Glob matching of a pattern without variables (an Action, an IoT topic) against a value. */
 export function globMatches(pattern: string, value: string, ignoreCase = false): boolean {
-  return tokensMatch(
-    tokensOf(ignoreCase ? pattern.toLowerCase() : pattern),
-    ignoreCase ? value.toLowerCase() : value,
-  );
+  return tokensMatch(tokensOf(pattern), value, ignoreCase);
 }
 
 /** Matches tokens against a value: iterative, one backtrack point, no regex built from input. */
-export function tokensMatch(tokens: readonly PatternToken[], value: string): boolean {
+export function tokensMatch(tokens: readonly PatternToken[], value: string, ignoreCase = false): boolean {
+  const fold = (text: string) => (ignoreCase ? text.toLowerCase() : text);
   // Flatten to one entry per character: a wildcard, or a literal character.
   const p: Array<{ wild: '*' | '?' } | { ch: string }> = [];
   for (const token of tokens) {
     if (token === '*' || token === '?') p.push({ wild: token });
-    else for (const ch of token.literal) p.push({ ch });
+    else for (const ch of fold(token.literal)) p.push({ ch });
   }
-  const v = [...value];
+  const v = [...fold(value)];
   let pi = 0;
   let vi = 0;
   let starP = -1;
