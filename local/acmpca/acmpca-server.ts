@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { LOCAL_HOST } from '../config.ts';
+import { readBodyUpTo, signedRequestOf } from '../http-request.ts';
 import type { AccessCheck } from '../iam/types.ts';
 import { AcmPcaError, type LocalPrivateCa } from './private-ca.ts';
 
@@ -130,20 +131,13 @@ export class LocalAcmPcaServer {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-      size += buffer.length;
-      if (size > MAX_BODY_BYTES) {
-        res.writeHead(413, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify({ __type: 'ValidationException', message: 'request body too large' }));
-        return;
-      }
-      chunks.push(buffer);
+    const body = await readBodyUpTo(req, MAX_BODY_BYTES);
+    if (body === undefined) {
+      res.writeHead(413, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ __type: 'ValidationException', message: 'request body too large' }));
+      return;
     }
     const target = req.headers['x-amz-target'];
-    const body = Buffer.concat(chunks);
     const operation =
       typeof target === 'string' && target.startsWith(TARGET_PREFIX)
         ? target.slice(TARGET_PREFIX.length)
@@ -166,19 +160,7 @@ export class LocalAcmPcaServer {
     } catch {
       return undefined;
     }
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
-    const failed = check(
-      {
-        method: req.method ?? 'POST',
-        rawPath: query < 0 ? url : url.slice(0, query),
-        rawQuery: query < 0 ? '' : url.slice(query + 1),
-        headers: req.headers,
-        body,
-      },
-      operation,
-      input,
-    );
+    const failed = check(signedRequestOf(req, body), operation, input);
     return failed && { status: failed.status, body: { __type: failed.code, message: failed.message } };
   }
 }

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import type { AccessCheck, AuthFailure, SignedHttpRequest } from '../iam/types.ts';
+import { signedRequestOf } from '../http-request.ts';
+import type { AccessCheck, AuthFailure } from '../iam/types.ts';
 
 /** dynalite's own request limit: past it a request is refused with 413 as dynalite refuses it. */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -84,19 +85,7 @@ function decide(
   } catch {
     return undefined;
   }
-  return check(signedRequest(req, body), operation, input);
-}
-
-function signedRequest(req: IncomingMessage, body: Buffer): SignedHttpRequest {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return {
-    method: req.method ?? 'POST',
-    rawPath: query < 0 ? url : url.slice(0, query),
-    rawQuery: query < 0 ? '' : url.slice(query + 1),
-    headers: req.headers,
-    body,
-  };
+  return check(signedRequestOf(req, body), operation, input);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { LOCAL_HOST } from '../config.ts';
-import type { AccessCheck, AuthFailure, SignedHttpRequest } from '../iam/types.ts';
+import { readBodyUpTo, signedRequestOf } from '../http-request.ts';
+import type { AccessCheck, AuthFailure } from '../iam/types.ts';
 import type { LocalEventBridge } from './eventbridge.ts';
 import { handleEventBridgeJson } from './eventbridge-json.ts';
 import type { LocalSns } from './sns.ts';
@@ -68,7 +69,7 @@ export class LocalEventsServer {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const body = await readBodyUpTo(req, MAX_BODY_BYTES);
     if (body === undefined) {
       res.writeHead(413, { 'content-type': 'text/plain' });
       res.end('request body too large');
@@ -113,7 +114,7 @@ export class LocalEventsServer {
     } catch {
       return undefined;
     }
-    return check(signedRequest(req, body), operation, input);
+    return check(signedRequestOf(req, body), operation, input);
   }
 
   /** A query without an Action is not checked: handleSnsQuery answers it InvalidAction. */
@@ -123,30 +124,6 @@ export class LocalEventsServer {
     const form = new URLSearchParams(text);
     // The Action handleSnsQuery will run (the first, should the form repeat it).
     const action = form.get('Action') ?? '';
-    return action === '' ? undefined : check(signedRequest(req, body), action, Object.fromEntries(form));
+    return action === '' ? undefined : check(signedRequestOf(req, body), action, Object.fromEntries(form));
   }
-}
-
-function signedRequest(req: IncomingMessage, body: Buffer): SignedHttpRequest {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return {
-    method: req.method ?? 'POST',
-    rawPath: query < 0 ? url : url.slice(0, query),
-    rawQuery: query < 0 ? '' : url.slice(query + 1),
-    headers: req.headers,
-    body,
-  };
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOCAL_HOST } from '../config.ts';
+import { signedRequestOf } from '../http-request.ts';
 import type { AccessCheck } from '../iam/types.ts';
 import type { StepFunctionsEngine } from './engine.ts';
 import { SfnApiError } from './errors.ts';
@@ -150,19 +151,7 @@ export class StepFunctionsServer {
   private accessCheck(req: IncomingMessage, target: string, body: Buffer, input: JsonObject) {
     const check = this.options.accessCheck;
     if (!check || !target.startsWith(AWS_TARGET_PREFIX)) return undefined;
-    const url = req.url ?? '/';
-    const query = url.indexOf('?');
-    return check(
-      {
-        method: req.method ?? 'POST',
-        rawPath: query < 0 ? url : url.slice(0, query),
-        rawQuery: query < 0 ? '' : url.slice(query + 1),
-        headers: req.headers,
-        body,
-      },
-      target.slice(AWS_TARGET_PREFIX.length),
-      input,
-    );
+    return check(signedRequestOf(req, body), target.slice(AWS_TARGET_PREFIX.length), input);
   }
 }
 

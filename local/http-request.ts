@@ -1,0 +1,29 @@
+/** What the local AWS servers read from an HTTP request: its body within a limit, and its signed form. */
+import type { IncomingMessage } from 'node:http';
+import type { SignedHttpRequest } from './iam/types.ts';
+
+/** The body, or undefined as soon as it passes `limit` bytes (the rest is left unread). */
+export async function readBodyUpTo(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > limit) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The request as SigV4 verification reads it: method, path and query as sent, headers, body. */
+export function signedRequestOf(req: IncomingMessage, body: Buffer): SignedHttpRequest {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return {
+    method: req.method ?? 'POST',
+    rawPath: query < 0 ? url : url.slice(0, query),
+    rawQuery: query < 0 ? '' : url.slice(query + 1),
+    headers: req.headers,
+    body,
+  };
+}
