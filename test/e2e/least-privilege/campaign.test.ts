@@ -10,6 +10,7 @@ import { executionName } from '../../../workflows/rotate-device/naming.ts';
 import { AUDIT_TOPIC_PERMISSION, CAMPAIGN_CASES, type CampaignCase, FAIL_AT_REQUEST } from './cases.ts';
 import {
   addDevice,
+  CASE_TIMEOUT_MS,
   deniedFragment,
   describe as describeExecution,
   type Env,
@@ -41,7 +42,9 @@ const removalOf = (c: CampaignCase): Removal => ({
   ...(c.onResource ? { onResource: c.onResource } : {}),
 });
 
-describe('least privilege: the audit, its campaign and the rotations it starts', () => {
+describe('least privilege: the audit, its campaign and the rotations it starts', {
+  timeout: CASE_TIMEOUT_MS,
+}, () => {
   let env: Env | undefined;
   let deployed: ReturnType<typeof policySnapshot> | undefined;
   let permissions: ReturnType<typeof permissionSnapshot> | undefined;
@@ -57,7 +60,7 @@ describe('least privilege: the audit, its campaign and the rotations it starts',
   // Devices of earlier cases are still expiring and join later audits: whatever those start ends first.
   afterEach(async () => {
     if (env) await settle(env);
-  });
+  }, CASE_TIMEOUT_MS);
 
   afterAll(async () => {
     await stopEnv(env);

@@ -20,6 +20,7 @@ import {
 } from './cases.ts';
 import {
   addDevice,
+  CASE_TIMEOUT_MS,
   connect,
   deniedFragment,
   describe as describeExecution,
@@ -84,7 +85,7 @@ async function escalated(env: Env, thingName: string, executionArn: string) {
   );
 }
 
-describe('least privilege: functions the services invoke', () => {
+describe('least privilege: functions the services invoke', { timeout: CASE_TIMEOUT_MS }, () => {
   let env: Env | undefined;
   let deployed: ReturnType<typeof policySnapshot> | undefined;
   let permissions: ReturnType<typeof permissionSnapshot> | undefined;

@@ -38,6 +38,9 @@ const DAY_MS = 86_400_000;
 /** Generous: a slow machine must not fail a case, and a passing case returns as soon as it can. */
 export const WAIT_MS = 60_000;
 
+/** A case waits a few times at most; longer than those waits, so a failing one ends before the next. */
+export const CASE_TIMEOUT_MS = 5 * WAIT_MS;
+
 /** How an asynchronous invocation (SNS, EventBridge) ended, and for which function. */
 export interface Delivery {
   readonly source: 'sns' | 'eventbridge';
@@ -47,6 +50,14 @@ export interface Delivery {
   readonly executionArn?: string;
 }
 
+/** A request the local IAM refused: who, what, on which resource. */
+export interface Denial {
+  readonly principalArn: string;
+  /** As the decision cache keys it: lower case. */
+  readonly action: string;
+  readonly resource: string;
+}
+
 export interface Env {
   readonly local: LocalAws;
   readonly dir: string;
@@ -54,6 +65,8 @@ export interface Env {
   /** The local services' diagnostics (failed rule actions, audit notifications, scheduled runs). */
   readonly logs: string[];
   readonly deliveries: Delivery[];
+  /** Every refusal the local IAM decided for a role session, oldest first. */
+  readonly denials: Denial[];
 }
 
 export interface EnvOptions {
@@ -72,6 +85,19 @@ export async function startEnv(options: EnvOptions = {}): Promise<Env> {
     log: (line) => logs.push(line),
   });
   const { local } = env;
+  // The local IAM memoizes each decision it makes for a role session, and setPolicies forgets them all,
+  // so every refusal after a grant is removed passes through here: a record of what was denied to whom,
+  // for failures a function only reports by their error name.
+  const denials: Denial[] = [];
+  const decisions = local.identities.store.decisions;
+  const remember = decisions.set.bind(decisions);
+  decisions.set = (key, decision) => {
+    if (decision !== 'Allow') {
+      const [principalArn = '', action = '', resource = ''] = key.split('\n');
+      denials.push({ principalArn, action, resource });
+    }
+    remember(key, decision);
+  };
   local.events.sns.onDelivery((d) =>
     deliveries.push({ source: 'sns', functionArn: d.endpoint, outcome: d.outcome }),
   );
@@ -92,7 +118,7 @@ export async function startEnv(options: EnvOptions = {}): Promise<Env> {
     clock: local.clock,
     ...(options.behaviourSettings ? { behaviourSettings: options.behaviourSettings } : {}),
   });
-  return { local, dir: env.dir, fleet, logs, deliveries };
+  return { local, dir: env.dir, fleet, logs, deliveries, denials };
 }
 
 export async function stopEnv(env: Env | undefined): Promise<void> {

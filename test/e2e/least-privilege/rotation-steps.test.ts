@@ -8,6 +8,7 @@ import type { BehaviourName } from '../../../device/fleet/behaviours.ts';
 import { DENIED, INVOKE_DENIED, ROTATION_STEP_CASES } from './cases.ts';
 import {
   addDevice,
+  CASE_TIMEOUT_MS,
   deniedFragment,
   type Env,
   ended,
@@ -22,7 +23,7 @@ import {
   withoutGrants,
 } from './harness.ts';
 
-describe('least privilege: a rotation step without one of its grants', () => {
+describe('least privilege: a rotation step without one of its grants', { timeout: CASE_TIMEOUT_MS }, () => {
   let env: Env | undefined;
   let deployed: ReturnType<typeof policySnapshot> | undefined;
 
