@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { LOCAL_HOST } from '../config.ts';
 import { readBodyUpTo, signedRequestOf } from '../http-request.ts';
 import type { AccessCheck } from '../iam/types.ts';
+import { closeListening, listenOn } from '../listen.ts';
 import { AcmPcaError, type LocalPrivateCa } from './private-ca.ts';
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -112,22 +113,11 @@ export class LocalAcmPcaServer {
 
   /** Listens on loopback; 0 picks a free port. Returns the endpoint URL. */
   async start(port = 0): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, LOCAL_HOST, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('ACM PCA server has no TCP address');
-    return `http://${LOCAL_HOST}:${address.port}`;
+    return `http://${LOCAL_HOST}:${await listenOn(this.server, port, LOCAL_HOST)}`;
   }
 
   async close(): Promise<void> {
-    if (!this.server.listening) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeListening(this.server);
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

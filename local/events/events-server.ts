@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { LOCAL_HOST } from '../config.ts';
 import { readBodyUpTo, signedRequestOf } from '../http-request.ts';
 import type { AccessCheck, AuthFailure } from '../iam/types.ts';
+import { closeListening, listenOn } from '../listen.ts';
 import type { LocalEventBridge } from './eventbridge.ts';
 import { handleEventBridgeJson } from './eventbridge-json.ts';
 import type { LocalSns } from './sns.ts';
@@ -44,16 +45,8 @@ export class LocalEventsServer {
   }
 
   async start(): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, LOCAL_HOST, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('events server has no TCP address');
-    this.url = `http://${LOCAL_HOST}:${address.port}`;
+    const port = await listenOn(this.server, this.options.port ?? 0, LOCAL_HOST);
+    this.url = `http://${LOCAL_HOST}:${port}`;
     return this.url;
   }
 
@@ -63,9 +56,7 @@ export class LocalEventsServer {
   }
 
   async close(): Promise<void> {
-    if (!this.server.listening) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeListening(this.server);
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

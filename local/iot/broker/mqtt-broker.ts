@@ -5,10 +5,10 @@
  * is checked against those policies. What AWS IoT disconnects for, this broker disconnects for.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { createServer, type Server, TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Clock } from '../../clock.ts';
+import { boundPort, listenOn } from '../../listen.ts';
 import { certificateIdOf } from '../ca/certificates.ts';
 import type { BusMessage, MessageBus } from '../interfaces.ts';
 import { type IotAction, isAllowed, resourceArn } from '../policy/evaluate.ts';
@@ -216,20 +216,11 @@ export class MqttBroker implements MessageBus {
   async listen(port: number, host: string): Promise<number> {
     // aedes 1.x sets up its persistence and message queue here, before it can serve clients.
     await this.aedes.listen();
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.port();
+    return listenOn(this.server, port, host);
   }
 
   port(): number {
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('MQTT broker is not listening');
-    return (address satisfies AddressInfo).port;
+    return boundPort(this.server, 'MQTT broker');
   }
 
   async close(): Promise<void> {

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ZodError } from 'zod';
 import type { AccessCheck } from '../../iam/types.ts';
+import { boundPort, listenOn } from '../../listen.ts';
 import {
   InternalFailureException,
   InvalidRequestException,
@@ -80,20 +80,11 @@ export class RestServer {
   }
 
   async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.port();
+    return listenOn(this.server, port, host);
   }
 
   port(): number {
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('REST server is not listening');
-    return (address satisfies AddressInfo).port;
+    return boundPort(this.server, 'REST server');
   }
 
   async close(): Promise<void> {
