@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
@@ -10,8 +10,9 @@ import {
   functionSpec,
 } from '../../workflows/access/identity-policies.ts';
 import type { FunctionSpec } from '../../workflows/rotate-device/contract.ts';
-import { assertEntriesExist, REPOSITORY_ROOT, repositoryPath } from '../repository.ts';
+import { assertEntriesExist } from '../repository.ts';
 import type { DeploymentSettings } from '../settings.ts';
+import { nodeFunctionBase } from './node-function.ts';
 
 /** What the functions' environment names: the deployed tables, state machines and topic. */
 export interface FunctionResources {
@@ -162,36 +163,14 @@ export class WorkflowFunctions extends Construct {
       description: iamDescription(`recert ${spec.id}: ${spec.description}`),
     });
     const fn = new NodejsFunction(this, spec.id, {
-      entry: repositoryPath(spec.entry),
+      ...nodeFunctionBase(spec.entry),
       handler: spec.handlerExport,
-      projectRoot: REPOSITORY_ROOT,
-      depsLockFilePath: repositoryPath('package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
       timeout: Duration.seconds(spec.timeoutSeconds),
       description: spec.description.slice(0, 256),
       role,
       logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
       environment: { ...environmentOf(spec, props), NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        platform: 'node',
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        mainFields: ['module', 'main'],
-        // The pinned SDK versions are bundled rather than the runtime's, so what runs is what was tested.
-        externalModules: [],
-        // Some dependencies are CommonJS and call require(); an ESM bundle has to provide it.
-        banner:
-          "import { createRequire as __recertRequire } from 'node:module';const require = __recertRequire(import.meta.url);",
-        forceDockerBundling: false,
-        tsconfig: repositoryPath('tsconfig.json'),
-      },
     });
     return { fn, role, logGroup };
   }

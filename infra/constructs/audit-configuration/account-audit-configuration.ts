@@ -1,13 +1,12 @@
 import { Aws, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { AuditConfigurationProperties } from '../../../workflows/device-defender/account-audit.ts';
-import { REPOSITORY_ROOT, repositoryPath } from '../../repository.ts';
+import { nodeFunctionBase } from '../node-function.ts';
 
 export interface AccountAuditConfigurationProps {
   /** Check name -> configuration (thresholds), as UpdateAccountAuditConfiguration takes them. */
@@ -75,33 +74,13 @@ export class AccountAuditConfiguration extends Construct {
     grant(['cloudformation:DescribeStacks'], [Aws.STACK_ID]);
 
     this.handler = new NodejsFunction(this, 'Handler', {
-      entry: repositoryPath(HANDLER_ENTRY),
+      ...nodeFunctionBase(HANDLER_ENTRY),
       handler: 'handler',
-      projectRoot: REPOSITORY_ROOT,
-      depsLockFilePath: repositoryPath('package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
       timeout: Duration.minutes(2),
       description: "recert: recert's share of the Device Defender audit configuration (deploy time only)",
       role: this.handlerRole,
       logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
       environment: { NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        platform: 'node',
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        mainFields: ['module', 'main'],
-        externalModules: [],
-        banner:
-          "import { createRequire as __recertRequire } from 'node:module';const require = __recertRequire(import.meta.url);",
-        forceDockerBundling: false,
-        tsconfig: repositoryPath('tsconfig.json'),
-      },
     });
 
     // The framework function gets its own role and log group instead of the basic execution policy.
