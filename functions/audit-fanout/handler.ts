@@ -2,7 +2,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { PacingSettings } from '../../workflows/campaign/pacing.ts';
 import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { lazyHandler, observabilityFor, reportingOf, wrapHandler } from '../shared/observability.ts';
 import { fanOut } from './audit-fanout.ts';
 import { pacingFromEnv } from './pacing-env.ts';
 
@@ -18,16 +18,12 @@ export interface FanoutHandlerDeps extends RuntimeOptions {
 }
 
 export function createHandler(deps: FanoutHandlerDeps) {
-  const observability = createObservability('audit-fanout', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('audit-fanout', deps);
   const pacing = deps.pacing ?? pacingFromEnv({});
   return wrapHandler(observability, async (event) =>
     fanOut(event, {
       sfn: deps.sfn,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...reportingOf(observability),
       campaignStateMachineArn: deps.campaignStateMachineArn,
       checkNames: deps.checkNames ?? DEFAULT_CHECKS,
       pacing,

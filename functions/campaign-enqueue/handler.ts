@@ -4,7 +4,7 @@ import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-con
 import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
 import { CampaignStore } from '../shared/campaign-store.ts';
 import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { lazyHandler, observabilityFor, reportingOf, wrapHandler } from '../shared/observability.ts';
 import { enqueue } from './campaign-enqueue.ts';
 
 export const DEFAULT_ENQUEUE_BUDGET_SECONDS = 60;
@@ -19,10 +19,7 @@ export interface EnqueueHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
 }
 
 export function createHandler(deps: EnqueueHandlerDeps) {
-  const observability = createObservability('campaign-enqueue', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('campaign-enqueue', deps);
   const store = new CampaignStore(deps.db, deps.campaignTableName);
   return wrapHandler(observability, async (event, context) =>
     enqueue(event, {
@@ -30,8 +27,7 @@ export function createHandler(deps: EnqueueHandlerDeps) {
       store,
       iot: deps.iot,
       clock: deps.clock ?? systemSleepClock,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...reportingOf(observability),
       budgetMs: (deps.budgetSeconds ?? DEFAULT_ENQUEUE_BUDGET_SECONDS) * 1000,
     }),
   );

@@ -5,7 +5,7 @@ import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-con
 import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
 import { CampaignStore } from '../shared/campaign-store.ts';
 import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { lazyHandler, observabilityFor, reportingOf, wrapHandler } from '../shared/observability.ts';
 import { pace } from './campaign-pacer.ts';
 
 export const DEFAULT_TICK_SECONDS = 60;
@@ -25,10 +25,7 @@ export interface PacerHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
 }
 
 export function createHandler(deps: PacerHandlerDeps) {
-  const observability = createObservability('campaign-pacer', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('campaign-pacer', deps);
   const store = new CampaignStore(deps.db, deps.campaignTableName);
   return wrapHandler(observability, async (event, context) =>
     pace(event, {
@@ -37,8 +34,7 @@ export function createHandler(deps: PacerHandlerDeps) {
       iot: deps.iot,
       sfn: deps.sfn,
       clock: deps.clock ?? systemSleepClock,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...reportingOf(observability),
       rotationStateMachineArn: deps.stateMachineArn,
       region: deps.region,
       tickMs: (deps.tickSeconds ?? DEFAULT_TICK_SECONDS) * 1000,

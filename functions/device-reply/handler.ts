@@ -2,14 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { CampaignCounters } from '../shared/campaign-counters.ts';
-import {
-  booleanEnv,
-  defaultClock,
-  dynamoDbClient,
-  type RuntimeOptions,
-  requiredEnv,
-} from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { booleanEnv, dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { lazyHandler, observabilityFor, runtimeOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { handleDeviceReply } from './device-reply.ts';
 
@@ -24,10 +18,7 @@ export interface DeviceReplyHandlerDeps extends RuntimeOptions {
 }
 
 export function createHandler(deps: DeviceReplyHandlerDeps) {
-  const observability = createObservability('device-reply', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('device-reply', deps);
   const store = new RotationRecordStore(deps.db, deps.tableName);
   const campaigns = deps.campaignTableName
     ? new CampaignCounters(deps.db, deps.campaignTableName)
@@ -37,9 +28,7 @@ export function createHandler(deps: DeviceReplyHandlerDeps) {
       store,
       ...(campaigns ? { campaigns } : {}),
       sfn: deps.sfn,
-      clock: deps.clock ?? defaultClock,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...runtimeOf(observability, deps),
       acceptMissingRotationId: deps.acceptMissingRotationId ?? true,
     }),
   );

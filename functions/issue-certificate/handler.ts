@@ -7,12 +7,11 @@ import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-con
 import {
   booleanEnv,
   ConfigurationError,
-  defaultClock,
   dynamoDbClient,
   type RuntimeOptions,
   requiredEnv,
 } from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { lazyHandler, observabilityFor, runtimeOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { parseStepInput } from '../shared/step-input.ts';
 import { AcmPcaIssuer, AwsIotIssuer, type CertificateIssuer } from './certificate-issuer.ts';
@@ -30,10 +29,7 @@ export interface IssueCertificateHandlerDeps extends RuntimeOptions {
 }
 
 export function createHandler(deps: IssueCertificateHandlerDeps) {
-  const observability = createObservability('issue-certificate', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('issue-certificate', deps);
   const store = new RotationRecordStore(deps.db, deps.tableName);
   const issuer = deps.issuer ?? new AwsIotIssuer(deps.iot);
   return wrapHandler(observability, async (event) => {
@@ -44,9 +40,7 @@ export function createHandler(deps: IssueCertificateHandlerDeps) {
       iot: deps.iot,
       iotData: deps.iotData,
       issuer,
-      clock: deps.clock ?? defaultClock,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...runtimeOf(observability, deps),
       requireCnMatch: deps.requireCnMatch ?? true,
     });
   });

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { lazyHandler, observabilityFor, reportingOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { resendPending } from './on-reconnect.ts';
 
@@ -13,17 +13,13 @@ export interface OnReconnectHandlerDeps extends RuntimeOptions {
 }
 
 export function createHandler(deps: OnReconnectHandlerDeps) {
-  const observability = createObservability('on-reconnect', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('on-reconnect', deps);
   const store = new RotationRecordStore(deps.db, deps.tableName);
   return wrapHandler(observability, async (event) =>
     resendPending(event, {
       store,
       iotData: deps.iotData,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...reportingOf(observability),
     }),
   );
 }

@@ -4,14 +4,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SETTINGS } from '../../workflows/rotate-device/settings.ts';
 import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { CampaignCounters } from '../shared/campaign-counters.ts';
-import {
-  defaultClock,
-  dynamoDbClient,
-  numberEnv,
-  type RuntimeOptions,
-  requiredEnv,
-} from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { lazyHandler, observabilityFor, runtimeOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { recordOutcome } from './outcome-recorder.ts';
 
@@ -30,10 +24,7 @@ export interface OutcomeRecorderHandlerDeps extends RuntimeOptions {
 }
 
 export function createHandler(deps: OutcomeRecorderHandlerDeps) {
-  const observability = createObservability('outcome-recorder', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('outcome-recorder', deps);
   const store = new RotationRecordStore(deps.db, deps.tableName);
   const campaigns = deps.campaignTableName
     ? new CampaignCounters(deps.db, deps.campaignTableName)
@@ -44,9 +35,7 @@ export function createHandler(deps: OutcomeRecorderHandlerDeps) {
       ...(campaigns ? { campaigns } : {}),
       sns: deps.sns,
       iot: deps.iot,
-      clock: deps.clock ?? defaultClock,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...runtimeOf(observability, deps),
       stateMachineArn: deps.stateMachineArn,
       escalationTopicArn: deps.escalationTopicArn,
       retentionSeconds: deps.retentionSeconds ?? SETTINGS.RecordRetentionSeconds.default,

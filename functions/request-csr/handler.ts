@@ -3,8 +3,8 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { RequestCsrInput } from '../../workflows/rotate-device/types.ts';
 import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { CampaignCounters } from '../shared/campaign-counters.ts';
-import { defaultClock, dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { lazyHandler, observabilityFor, runtimeOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { parseStepInput } from '../shared/step-input.ts';
 import { requestCsr } from './request-csr.ts';
@@ -18,10 +18,7 @@ export interface RequestCsrHandlerDeps extends RuntimeOptions {
 }
 
 export function createHandler(deps: RequestCsrHandlerDeps) {
-  const observability = createObservability('request-csr', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('request-csr', deps);
   const store = new RotationRecordStore(deps.db, deps.tableName);
   const campaigns = deps.campaignTableName
     ? new CampaignCounters(deps.db, deps.campaignTableName)
@@ -33,9 +30,7 @@ export function createHandler(deps: RequestCsrHandlerDeps) {
       store,
       ...(campaigns ? { campaigns } : {}),
       iotData: deps.iotData,
-      clock: deps.clock ?? defaultClock,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...runtimeOf(observability, deps),
     });
   });
 }

@@ -6,13 +6,12 @@ import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-con
 import { CampaignCounters } from '../shared/campaign-counters.ts';
 import {
   ConfigurationError,
-  defaultClock,
   dynamoDbClient,
   numberEnv,
   type RuntimeOptions,
   requiredEnv,
 } from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { lazyHandler, observabilityFor, runtimeOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { parseStepInput } from '../shared/step-input.ts';
 import { RotationCompletion } from './complete-rotation.ts';
@@ -32,10 +31,7 @@ export interface RetireCertificateHandlerDeps extends RuntimeOptions {
 }
 
 export function createHandler(deps: RetireCertificateHandlerDeps) {
-  const observability = createObservability('retire-certificate', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('retire-certificate', deps);
   const store = new RotationRecordStore(deps.db, deps.tableName);
   const completion = new RotationCompletion(deps.db, deps.tableName);
   const graceDays = deps.graceDays ?? 0;
@@ -58,9 +54,7 @@ export function createHandler(deps: RetireCertificateHandlerDeps) {
       store,
       completion,
       iot: deps.iot,
-      clock: deps.clock ?? defaultClock,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...runtimeOf(observability, deps),
       graceDays,
       retired,
       campaigns,

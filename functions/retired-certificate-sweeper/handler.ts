@@ -3,7 +3,7 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
 import { type SleepClock, systemSleepClock } from '../shared/campaign-sleep.ts';
 import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { lazyHandler, observabilityFor, reportingOf, wrapHandler } from '../shared/observability.ts';
 import { RetiredCertificates } from './retired-entries.ts';
 import { checkSweepSettings, sweepRetiredCertificates } from './sweep.ts';
 
@@ -26,10 +26,7 @@ export function createHandler(deps: SweeperHandlerDeps) {
   const budgetMs = (deps.budgetSeconds ?? DEFAULT_SWEEP_BUDGET_SECONDS) * 1000;
   // A bad setting fails when the function is built, naming the setting, not at its first run.
   checkSweepSettings(deletesPerSecond, budgetMs);
-  const observability = createObservability('retired-certificate-sweeper', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('retired-certificate-sweeper', deps);
   const entries = new RetiredCertificates(deps.db, deps.campaignTableName);
   // The event (EventBridge's scheduled event) carries nothing the run needs.
   return wrapHandler(observability, async (_event, context) =>
@@ -37,8 +34,7 @@ export function createHandler(deps: SweeperHandlerDeps) {
       entries,
       iot: deps.iot,
       clock: deps.clock ?? systemSleepClock,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...reportingOf(observability),
       deletesPerSecond,
       budgetMs,
       timeLeftMs: () => context.getRemainingTimeInMillis(),

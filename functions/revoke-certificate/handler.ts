@@ -2,8 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { RevokeCertificateInput } from '../../workflows/rotate-device/types.ts';
 import { lambdaClientConfig, withoutCallLogging } from '../shared/aws-client-config.ts';
-import { defaultClock, dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
-import { counterOf, createObservability, lazyHandler, logOf, wrapHandler } from '../shared/observability.ts';
+import { dynamoDbClient, type RuntimeOptions, requiredEnv } from '../shared/environment.ts';
+import { lazyHandler, observabilityFor, runtimeOf, wrapHandler } from '../shared/observability.ts';
 import { RotationRecordStore } from '../shared/rotation-record.ts';
 import { parseStepInput } from '../shared/step-input.ts';
 import { revokeNewCertificate } from './revoke-certificate.ts';
@@ -15,10 +15,7 @@ export interface RevokeCertificateHandlerDeps extends RuntimeOptions {
 }
 
 export function createHandler(deps: RevokeCertificateHandlerDeps) {
-  const observability = createObservability('revoke-certificate', {
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { namespace: deps.metricsNamespace } : {}),
-  });
+  const observability = observabilityFor('revoke-certificate', deps);
   const store = new RotationRecordStore(deps.db, deps.tableName);
   return wrapHandler(observability, async (event) => {
     const input = parseStepInput(RevokeCertificateInput, event, 'RevokeNewCertificate');
@@ -26,9 +23,7 @@ export function createHandler(deps: RevokeCertificateHandlerDeps) {
     return revokeNewCertificate(input, {
       store,
       iot: deps.iot,
-      clock: deps.clock ?? defaultClock,
-      log: logOf(observability.logger),
-      counter: counterOf(observability.metrics),
+      ...runtimeOf(observability, deps),
     });
   });
 }

@@ -6,6 +6,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { defaultClock, type RuntimeOptions } from './environment.ts';
 
 export const SERVICE_NAME = 'recert';
 
@@ -72,6 +73,27 @@ export function logOf(logger: Logger): Log {
     warn: (message, fields) => logger.warn(message, { ...fields }),
     error: (message, fields) => logger.error(message, { ...fields }),
   };
+}
+
+/** A handler's observability, at the log level and metrics namespace its options name. */
+export function observabilityFor(functionId: string, options: RuntimeOptions): Observability {
+  return createObservability(functionId, {
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.metricsNamespace ? { namespace: options.metricsNamespace } : {}),
+  });
+}
+
+/** What a domain module logs and counts with, from the handler's observability. */
+export function reportingOf(observability: Observability): { log: Log; counter: Counter } {
+  return { log: logOf(observability.logger), counter: counterOf(observability.metrics) };
+}
+
+/** The same, with the clock the handler's options name (the system clock by default). */
+export function runtimeOf(
+  observability: Observability,
+  options: RuntimeOptions,
+): { clock: { now(): number }; log: Log; counter: Counter } {
+  return { clock: options.clock ?? defaultClock, ...reportingOf(observability) };
 }
 
 /** The middy handler with the Powertools middlewares: context in logs, metrics flushed, tracing. */
