@@ -12,7 +12,7 @@ import {
   addDevice,
   CASE_TIMEOUT_MS,
   deniedFragment,
-  describe as describeExecution,
+  describeExecution,
   type Env,
   ended,
   failedDelivery,

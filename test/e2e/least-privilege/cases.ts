@@ -128,24 +128,34 @@ export interface RuleCase extends GrantCase {
   readonly rule: typeof REPLIES_RULE | typeof CONNECTED_RULE;
   /** The state the execution is left waiting in. */
   readonly waitsIn: string;
+  /** The record's phase meanwhile: a reply accepted but never answered, or the wait still open. */
+  readonly phase: string;
 }
 
 export const RULE_CASES: readonly RuleCase[] = [
   // csr_res is accepted in the record, but Step Functions never hears of it.
-  ...rows(
-    'function:device-reply',
-    [
-      ['states:SendTaskSuccess', DENIED],
-      ['dynamodb:UpdateItem', DENIED, ROTATIONS],
-    ],
-    { behaviour: 'healthy', awayAtRequest: false, rule: REPLIES_RULE, waitsIn: 'RequestCsr' },
-  ),
+  ...rows('function:device-reply', [['states:SendTaskSuccess', DENIED]], {
+    behaviour: 'healthy',
+    awayAtRequest: false,
+    rule: REPLIES_RULE,
+    waitsIn: 'RequestCsr',
+    phase: 'CSR_RECEIVED',
+  }),
+  // The write that accepts the reply is refused: nothing is recorded either.
+  ...rows('function:device-reply', [['dynamodb:UpdateItem', DENIED, ROTATIONS]], {
+    behaviour: 'healthy',
+    awayAtRequest: false,
+    rule: REPLIES_RULE,
+    waitsIn: 'RequestCsr',
+    phase: 'AWAITING_CSR',
+  }),
   // crt_err is the one reply answered with SendTaskFailure.
   ...rows('function:device-reply', [['states:SendTaskFailure', DENIED]], {
     behaviour: 'crt_err',
     awayAtRequest: false,
     rule: REPLIES_RULE,
     waitsIn: 'IssueAndDeliver',
+    phase: 'DEVICE_ERROR',
   }),
   ...rows(
     'function:on-reconnect',
@@ -153,7 +163,13 @@ export const RULE_CASES: readonly RuleCase[] = [
       ['dynamodb:GetItem', DENIED, ROTATIONS],
       ['iot:Publish', DATA_PLANE_DENIED],
     ],
-    { behaviour: 'healthy', awayAtRequest: true, rule: CONNECTED_RULE, waitsIn: 'RequestCsr' },
+    {
+      behaviour: 'healthy',
+      awayAtRequest: true,
+      rule: CONNECTED_RULE,
+      waitsIn: 'RequestCsr',
+      phase: 'AWAITING_CSR',
+    },
   ),
 ];
 

@@ -23,7 +23,7 @@ import {
   CASE_TIMEOUT_MS,
   connect,
   deniedFragment,
-  describe as describeExecution,
+  describeExecution,
   type Env,
   ended,
   escalationsOf,
@@ -120,6 +120,7 @@ describe('least privilege: functions the services invoke', { timeout: CASE_TIMEO
       expect(line).toContain(`${c.code}: User: `);
       expect(line).toContain(`assumed-role/${roleOf(local, c.identity)}/`);
       await expectWaitingIn(local, executionArn, c.waitsIn);
+      expect((await recordOf(local, device.thingName))?.phase).toBe(c.phase);
       // The reconnect never brought the request to the device.
       if (c.awayAtRequest) expect(device.state().pendingRotationId).toBeUndefined();
       await stopIfRunning(local, executionArn);

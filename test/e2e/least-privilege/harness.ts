@@ -14,7 +14,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { BehaviourName, BehaviourSettings } from '../../../device/fleet/behaviours.ts';
+import type { BehaviourName } from '../../../device/fleet/behaviours.ts';
 import { FleetSimulator } from '../../../device/fleet/fleet-simulator.ts';
 import { LocalIotProvisioner } from '../../../device/fleet/local-iot-provisioner.ts';
 import type { SimulatedDevice } from '../../../device/fleet/simulated-device.ts';
@@ -71,54 +71,54 @@ export interface Env {
 
 export interface EnvOptions {
   readonly local?: Partial<LocalAwsOptions>;
-  readonly behaviourSettings?: Partial<BehaviourSettings>;
 }
 
+/** A local AWS (its clock 60 times real time unless told otherwise), with what the cases observe. */
 export async function startEnv(options: EnvOptions = {}): Promise<Env> {
   const logs: string[] = [];
   const deliveries: Delivery[] = [];
-  const env = await startLocal({
-    clockSpeed: 60,
-    // Lambda's asynchronous retries stay (one and two minutes of the local clock), so a refused
-    // call is seen to fail every attempt, not just the first.
-    ...options.local,
-    log: (line) => logs.push(line),
-  });
-  const { local } = env;
-  // The local IAM memoizes each decision it makes for a role session, and setPolicies forgets them all,
-  // so every refusal after a grant is removed passes through here: a record of what was denied to whom,
-  // for failures a function only reports by their error name.
-  const denials: Denial[] = [];
-  const decisions = local.identities.store.decisions;
-  const remember = decisions.set.bind(decisions);
-  decisions.set = (key, decision) => {
-    if (decision !== 'Allow') {
-      const [principalArn = '', action = '', resource = ''] = key.split('\n');
-      denials.push({ principalArn, action, resource });
-    }
-    remember(key, decision);
-  };
-  local.events.sns.onDelivery((d) =>
-    deliveries.push({ source: 'sns', functionArn: d.endpoint, outcome: d.outcome }),
-  );
-  local.events.eventBridge.onDelivery((d) => {
-    const event = local.events.eventBridge.events().find((e) => e.id === d.eventId);
-    const detail = event?.detail as { executionArn?: unknown } | undefined;
-    deliveries.push({
-      source: 'eventbridge',
-      functionArn: d.targetArn,
-      outcome: d.outcome,
-      ...(typeof detail?.executionArn === 'string' ? { executionArn: detail.executionArn } : {}),
+  // Lambda's asynchronous retries keep AWS's delays (one and two minutes of the local clock), so a
+  // function behind a service is seen to fail every attempt, not just the first.
+  const env = await startLocal({ clockSpeed: 60, ...options.local, log: (line) => logs.push(line) });
+  try {
+    const { local } = env;
+    // The local IAM memoizes each decision it makes for a role session, and setPolicies forgets them
+    // all, so every refusal after a grant is removed passes through here: a record of what was denied
+    // to whom, for failures a function reports only by their error name.
+    const denials: Denial[] = [];
+    const decisions = local.identities.store.decisions;
+    const remember = decisions.set.bind(decisions);
+    decisions.set = (key, decision) => {
+      if (decision !== 'Allow') {
+        const [principalArn = '', action = '', resource = ''] = key.split('\n');
+        denials.push({ principalArn, action, resource });
+      }
+      remember(key, decision);
+    };
+    local.events.sns.onDelivery((d) =>
+      deliveries.push({ source: 'sns', functionArn: d.endpoint, outcome: d.outcome }),
+    );
+    local.events.eventBridge.onDelivery((d) => {
+      const event = local.events.eventBridge.events().find((e) => e.id === d.eventId);
+      const detail = event?.detail as { executionArn?: unknown } | undefined;
+      deliveries.push({
+        source: 'eventbridge',
+        functionArn: d.targetArn,
+        outcome: d.outcome,
+        ...(typeof detail?.executionArn === 'string' ? { executionArn: detail.executionArn } : {}),
+      });
     });
-  });
-  const fleet = new FleetSimulator({
-    endpoint: local.endpoints.mqtt,
-    serverCaPem: await readFile(local.endpoints.rootCaPath, 'utf8'),
-    provisioner: new LocalIotProvisioner(local.iot),
-    clock: local.clock,
-    ...(options.behaviourSettings ? { behaviourSettings: options.behaviourSettings } : {}),
-  });
-  return { local, dir: env.dir, fleet, logs, deliveries, denials };
+    const fleet = new FleetSimulator({
+      endpoint: local.endpoints.mqtt,
+      serverCaPem: await readFile(local.endpoints.rootCaPath, 'utf8'),
+      provisioner: new LocalIotProvisioner(local.iot),
+      clock: local.clock,
+    });
+    return { local, dir: env.dir, fleet, logs, deliveries, denials };
+  } catch (error) {
+    await stopLocal(env);
+    throw error;
+  }
 }
 
 export async function stopEnv(env: Env | undefined): Promise<void> {
@@ -174,13 +174,6 @@ export function withoutAction(
   });
   if (!found) throw new Error(`no statement grants ${action}${onResource ? ` on ${onResource}` : ''}`);
   return result;
-}
-
-/** Whether any Allow statement names `action`. */
-export function grants(documents: readonly PolicyDocument[], action: string): boolean {
-  return documents.some((d) =>
-    d.Statement.some((s) => s.Effect === 'Allow' && actionsOf(s).includes(action)),
-  );
 }
 
 /** Every identity's policies as they are now, by identity (copies). */
@@ -324,7 +317,10 @@ export async function startAudit(env: Env): Promise<{ taskId: string; campaignEx
 
 // ---- what is observed ----
 
-export async function describe(env: Env, executionArn: string): Promise<DescribeExecutionOutput | undefined> {
+export async function describeExecution(
+  env: Env,
+  executionArn: string,
+): Promise<DescribeExecutionOutput | undefined> {
   try {
     return await env.local.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
   } catch (error) {
@@ -337,7 +333,7 @@ export async function ended(env: Env, executionArn: string): Promise<DescribeExe
   return eventually(
     `${executionArn} to end`,
     async () => {
-      const execution = await describe(env, executionArn);
+      const execution = await describeExecution(env, executionArn);
       return execution && execution.status !== 'RUNNING' ? execution : undefined;
     },
     WAIT_MS,
@@ -407,7 +403,7 @@ export async function statesEntered(env: Env, executionArn: string): Promise<str
 
 /** Stops an execution left running by a case, so nothing of it goes on during the next ones. */
 export async function stopIfRunning(env: Env, executionArn: string): Promise<void> {
-  const execution = await describe(env, executionArn);
+  const execution = await describeExecution(env, executionArn);
   if (execution?.status !== 'RUNNING') return;
   await env.local.clients.sfn.send(
     new StopExecutionCommand({ executionArn, error: 'LeastPrivilegeCaseOver', cause: 'the case is over' }),
@@ -437,21 +433,6 @@ export async function settle(env: Env): Promise<void> {
     WAIT_MS,
   );
   await env.local.idle();
-}
-
-/** Stops every running execution of both state machines. */
-export async function stopAllRunning(env: Env): Promise<void> {
-  for (const stateMachineArn of [
-    env.local.resources.stateMachineArn,
-    env.local.resources.campaignStateMachineArn,
-  ]) {
-    const { executions } = await env.local.clients.sfn.send(
-      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000 }),
-    );
-    for (const execution of executions ?? []) {
-      if (execution.executionArn) await stopIfRunning(env, execution.executionArn);
-    }
-  }
 }
 
 /** Waits for a diagnostic line of the local services, logged after the first `since`, with every fragment. */
