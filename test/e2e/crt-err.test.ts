@@ -1,20 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { certificateStatus, eventually, thingCertificateIds } from './helpers.ts';
-import { fleetInvariantViolations } from './invariants.ts';
-import { recordWithStatus, runAudit, type Scenario, startScenario, stopScenario } from './scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
 
 describe('a device that rejects its new certificate (crt_err)', () => {
-  let scenario: Scenario | undefined;
-
-  afterEach(async () => {
-    if (scenario) expect(await fleetInvariantViolations(scenario.local, scenario.fleet)).toEqual([]);
-    await stopScenario(scenario);
-    scenario = undefined;
-  });
+  const startScenario = scenarioPerTest();
 
   it('gets the refused certificate revoked, sends a fresh CSR and ends rotated', async () => {
     // Prepare: one device that refuses the first certificate it is given.
-    scenario = await startScenario({ behaviours: ['crt_err'], prefix: 'crterr' });
+    const scenario = await startScenario({ behaviours: ['crt_err'], prefix: 'crterr' });
     const { local } = scenario;
     const [device] = scenario.devices;
     if (!device) throw new Error('no device');

@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../device/agent/events.ts';
 import { eventually, thingCertificateIds } from './helpers.ts';
-import { fleetInvariantViolations } from './invariants.ts';
-import { recordWithStatus, runAudit, type Scenario, startScenario, stopScenario } from './scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
 
 /** The moments of a rotation at which a device loses power, as its agent reports reaching them. */
 const CRASH_POINTS: readonly { readonly name: string; readonly at: (event: AgentEvent) => boolean }[] = [
@@ -16,18 +15,12 @@ const CRASH_POINTS: readonly { readonly name: string; readonly at: (event: Agent
 ];
 
 describe('kill -9 of a device during its rotation', () => {
-  let scenario: Scenario | undefined;
-
-  afterEach(async () => {
-    if (scenario) expect(await fleetInvariantViolations(scenario.local, scenario.fleet)).toEqual([]);
-    await stopScenario(scenario);
-    scenario = undefined;
-  });
+  const startScenario = scenarioPerTest();
 
   it('at each step, the device comes back with working credentials and the rotation completes', async () => {
     // Prepare: one device per crash point, credentials in files as on a real device; short waits so
     // a message lost in the crash is sent again quickly.
-    scenario = await startScenario({
+    const scenario = await startScenario({
       behaviours: CRASH_POINTS.map(() => 'healthy' as const),
       prefix: 'crash',
       credentialFiles: true,

@@ -1,11 +1,10 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LocalAws } from '../../local/stack/local-aws.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
 import { certificateStatus, eventually, thingCertificateIds } from './helpers.ts';
-import { fleetInvariantViolations } from './invariants.ts';
 import { JumpClock } from './jump-clock.ts';
-import { recordWithStatus, type Scenario, startScenario, stopScenario } from './scenario.ts';
+import { recordWithStatus, scenarioPerTest } from './scenario.ts';
 
 const HOUR = 3_600_000;
 
@@ -27,18 +26,12 @@ async function rotate(local: LocalAws, thingName: string, oldCertificateId: stri
 }
 
 describe('old certificates kept for a grace period of one day', () => {
-  let scenario: Scenario | undefined;
-
-  afterEach(async () => {
-    if (scenario) expect(await fleetInvariantViolations(scenario.local, scenario.fleet)).toEqual([]);
-    await stopScenario(scenario);
-    scenario = undefined;
-  });
+  const startScenario = scenarioPerTest();
 
   it('are INACTIVE after the rotation and deleted when the day is over, even when the thing rotated again meanwhile', async () => {
     // Prepare
     const clock = new JumpClock();
-    scenario = await startScenario({
+    const scenario = await startScenario({
       behaviours: ['healthy'],
       prefix: 'grace',
       local: { clock, functionSettings: { graceDays: 1 }, scheduleWallGapMs: 20 },

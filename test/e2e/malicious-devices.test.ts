@@ -1,23 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MALICIOUS_BEHAVIOURS } from '../../device/fleet/behaviours.ts';
 import { certificateStatus, thingCertificateIds } from './helpers.ts';
-import { fleetInvariantViolations } from './invariants.ts';
-import { recordWithStatus, runAudit, type Scenario, startScenario, stopScenario } from './scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
 
 describe('malicious devices', () => {
-  let scenario: Scenario | undefined;
-
-  afterEach(async () => {
-    if (scenario) expect(await fleetInvariantViolations(scenario.local, scenario.fleet)).toEqual([]);
-    await stopScenario(scenario);
-    scenario = undefined;
-  });
+  const startScenario = scenarioPerTest();
 
   it('are each refused a usable certificate, and the honest devices they impersonate still rotate', async () => {
     // Prepare: one device per malicious behaviour and two honest ones, whose identity and topics
     // the malicious ones abuse. Short waits and two certificate attempts, so every refusal ends.
     const behaviours = ['healthy', 'healthy', ...MALICIOUS_BEHAVIOURS] as const;
-    scenario = await startScenario({
+    const scenario = await startScenario({
       behaviours,
       prefix: 'mal',
       local: {

@@ -1,26 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { certificateStatus, eventually, thingCertificateIds } from './helpers.ts';
-import { fleetInvariantViolations } from './invariants.ts';
 import { JumpClock } from './jump-clock.ts';
-import { recordWithStatus, runAudit, type Scenario, startScenario, stopScenario } from './scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
 
 const DAY_MS = 86_400_000;
 const DAY_S = 86_400;
 
 describe('a device offline for three days', () => {
-  let scenario: Scenario | undefined;
-
-  afterEach(async () => {
-    if (scenario) expect(await fleetInvariantViolations(scenario.local, scenario.fleet)).toEqual([]);
-    await stopScenario(scenario);
-    scenario = undefined;
-  });
+  const startScenario = scenarioPerTest();
 
   it('rotates as soon as it reconnects: the pending CSR request is sent again on its connection', async () => {
     // Prepare: the CSR wait is five days, so within the test only the reconnect can bring the
     // request to the device again (its first one went out while it was away, on a clean session).
     const clock = new JumpClock();
-    scenario = await startScenario({
+    const scenario = await startScenario({
       behaviours: ['offline', 'healthy'],
       prefix: 'away',
       local: { clock, settings: { CsrTimeoutSeconds: 5 * DAY_S } },

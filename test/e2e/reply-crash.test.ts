@@ -1,13 +1,12 @@
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createHandler } from '../../functions/device-reply/handler.ts';
 import { functionName } from '../../local/stack/function-wiring.ts';
 import type { LocalAws } from '../../local/stack/local-aws.ts';
 import { executionEnded } from './helpers.ts';
-import { fleetInvariantViolations } from './invariants.ts';
-import { recordWithStatus, runAudit, type Scenario, startScenario, stopScenario } from './scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
 
 /** Wall time a dying invocation runs before Lambda ends it (its timeout, here shortened). */
 const DYING_INVOCATION_MS = 300;
@@ -81,18 +80,12 @@ function killFirstReply(local: LocalAws, plan: ReadonlyMap<string, string>): Set
 }
 
 describe('device-reply killed between its record write and Step Functions hearing the answer', () => {
-  let scenario: Scenario | undefined;
-
-  afterEach(async () => {
-    if (scenario) expect(await fleetInvariantViolations(scenario.local, scenario.fleet)).toEqual([]);
-    await stopScenario(scenario);
-    scenario = undefined;
-  });
+  const startScenario = scenarioPerTest();
 
   it("the IoT rule's retry of the reply completes the rotation, long before the wait's timeout", async () => {
     // Prepare: two devices; the first csr_res of one and the first crt_ack of the other reach a
     // device-reply that dies. The rule's retries come after a quarter and half a second.
-    scenario = await startScenario({
+    const scenario = await startScenario({
       behaviours: ['healthy', 'healthy'],
       prefix: 'reply-crash',
       local: {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
+import { afterEach, expect } from 'vitest';
 import type { BackoffPolicy } from '../../device/agent/backoff.ts';
 import type { BehaviourName, BehaviourSettings } from '../../device/fleet/behaviours.ts';
 import { type FleetDeviceSpec, FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
@@ -8,6 +9,7 @@ import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts
 import type { SimulatedDevice } from '../../device/fleet/simulated-device.ts';
 import type { LocalAws, LocalAwsOptions } from '../../local/stack/local-aws.ts';
 import { eventually, rotationRecord, startLocal, stopLocal } from './helpers.ts';
+import { fleetInvariantViolations } from './invariants.ts';
 
 const DAY = 86_400_000;
 
@@ -71,6 +73,23 @@ export async function stopScenario(scenario: Scenario | undefined): Promise<void
   if (!scenario) return;
   await scenario.fleet.stop();
   await stopLocal(scenario.env);
+}
+
+/**
+ * Starts each test's scenario; after the test the fleet must hold the rotation invariants, and the
+ * scenario is stopped.
+ */
+export function scenarioPerTest(): (options: ScenarioOptions) => Promise<Scenario> {
+  let scenario: Scenario | undefined;
+  afterEach(async () => {
+    if (scenario) expect(await fleetInvariantViolations(scenario.local, scenario.fleet)).toEqual([]);
+    await stopScenario(scenario);
+    scenario = undefined;
+  });
+  return async (options) => {
+    scenario = await startScenario(options);
+    return scenario;
+  };
 }
 
 /** Starts the Device Defender audit whose notification fans out one rotation per expiring certificate. */

@@ -1,23 +1,16 @@
 import { GetExecutionHistoryCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { honestBehaviour } from '../../device/agent/behaviour.ts';
 import { eventually, executionEnded, thingCertificateIds } from './helpers.ts';
-import { fleetInvariantViolations } from './invariants.ts';
-import { recordWithStatus, runAudit, type Scenario, startScenario, stopScenario } from './scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
 
 describe('a device that goes silent after its first CSR', () => {
-  let scenario: Scenario | undefined;
-
-  afterEach(async () => {
-    if (scenario) expect(await fleetInvariantViolations(scenario.local, scenario.fleet)).toEqual([]);
-    await stopScenario(scenario);
-    scenario = undefined;
-  });
+  const startScenario = scenarioPerTest();
 
   it('fails at the CSR request once its retries are spent, escalates, and a redrive completes the same execution', async () => {
     // Prepare: waits of a few seconds, so the unacknowledged certificate is revoked and the second
     // CSR request gives up quickly.
-    scenario = await startScenario({
+    const scenario = await startScenario({
       behaviours: ['silent'],
       prefix: 'quiet',
       local: {
