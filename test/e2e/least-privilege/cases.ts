@@ -122,6 +122,8 @@ export const CONNECTED_RULE = 'recert_device_connected';
 
 export interface RuleCase extends GrantCase {
   readonly behaviour: BehaviourName;
+  /** Instead: a device of the bare blog protocol, whose csr_res carries no rotationId. */
+  readonly bareProtocol?: boolean;
   /** The device is away when the CSR is requested and connects afterwards (the reconnect path). */
   readonly awayAtRequest: boolean;
   /** The rule whose Lambda action fails every attempt. */
@@ -140,6 +142,15 @@ export const RULE_CASES: readonly RuleCase[] = [
     rule: REPLIES_RULE,
     waitsIn: 'RequestCsr',
     phase: 'CSR_RECEIVED',
+  }),
+  // A reply without rotationId is matched to the record's rotation, which is read first.
+  ...rows('function:device-reply', [['dynamodb:GetItem', DENIED, ROTATIONS]], {
+    behaviour: 'healthy',
+    bareProtocol: true,
+    awayAtRequest: false,
+    rule: REPLIES_RULE,
+    waitsIn: 'RequestCsr',
+    phase: 'AWAITING_CSR',
   }),
   // The write that accepts the reply is refused: nothing is recorded either.
   ...rows('function:device-reply', [['dynamodb:UpdateItem', DENIED, ROTATIONS]], {
@@ -380,12 +391,6 @@ export const NOT_EXERCISED: readonly UncoveredGrant[] = [
     action: 'dynamodb:UpdateItem',
     onResource: CAMPAIGNS,
     why: 'parking after a CSR timeout is bookkeeping: a refusal is logged and counted, never fails the step',
-  },
-  {
-    identity: 'function:device-reply',
-    action: 'dynamodb:GetItem',
-    onResource: ROTATIONS,
-    why: 'read only when the accepting write is refused (a stale or repeated reply), which never fails a rotation',
   },
   {
     identity: 'function:device-reply',

@@ -6,7 +6,10 @@
  */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCsrPem, generatePrivateKeyPem } from '../../../device/agent/crypto.ts';
 import type { SimulatedDevice } from '../../../device/fleet/simulated-device.ts';
+import { topicFor } from '../../../workflows/rotate-device/protocol.ts';
+import { connectDevice, end, subscribe } from '../../local/iot/helpers/mqtt.ts';
 import { certificateStatus, eventually } from '../helpers.ts';
 import {
   CONNECTED_PERMISSION,
@@ -35,6 +38,7 @@ import {
   permissionSnapshot,
   policySnapshot,
   type Removal,
+  type RotatedDevice,
   recordOf,
   recordWhere,
   roleOf,
@@ -48,11 +52,34 @@ import {
   withoutPermission,
 } from './harness.ts';
 
+const DAY = 86_400_000;
+
 const removalOf = (c: Removal): Removal => ({
   identity: c.identity,
   action: c.action,
   ...(c.onResource ? { onResource: c.onResource } : {}),
 });
+
+/**
+ * A device of the bare blog protocol (ACCEPT_REPLIES_WITHOUT_ROTATION_ID, on by default): it answers
+ * csr_req with `{"CSR"}` alone. Only the CSR matters here.
+ */
+async function bareProtocolDevice(
+  env: Env,
+  thingName: string,
+): Promise<RotatedDevice & { stop(): Promise<void> }> {
+  const provisioned = await env.local.iot.provisionDevice({ thingName, validity: { durationMs: 365 * DAY } });
+  const client = await connectDevice(env.local.iot, provisioned, { clientId: thingName, clean: false });
+  await subscribe(client, topicFor(thingName, 'csr_req'));
+  client.on('message', (topic) => {
+    if (topic !== topicFor(thingName, 'csr_req')) return;
+    void (async () => {
+      const CSR = await createCsrPem(await generatePrivateKeyPem('ec-p256'), thingName);
+      await client.publishAsync(topicFor(thingName, 'csr_res'), JSON.stringify({ CSR }), { qos: 1 });
+    })();
+  });
+  return { thingName, initialCertificateId: provisioned.certificateId, stop: () => end(client) };
+}
 
 /** Starts the rotation; a device away at the request connects once its CSR was asked for. */
 async function rotateWithDevice(env: Env, device: SimulatedDevice, awayAtRequest: boolean): Promise<string> {
@@ -109,22 +136,32 @@ describe('least privilege: functions the services invoke', { timeout: CASE_TIMEO
     const local = env;
     // Prepare
     const since = local.logs.length;
-    const device = await addDevice(local, nextThing(), { behaviour: c.behaviour, start: !c.awayAtRequest });
+    const bare = c.bareProtocol ? await bareProtocolDevice(local, nextThing()) : undefined;
+    const device = bare
+      ? undefined
+      : await addDevice(local, nextThing(), { behaviour: c.behaviour, start: !c.awayAtRequest });
+    const thingName = bare?.thingName ?? device?.thingName ?? '';
 
-    await withoutGrants(local, [removalOf(c)], async () => {
-      // Act
-      const executionArn = await rotateWithDevice(local, device, c.awayAtRequest);
+    try {
+      await withoutGrants(local, [removalOf(c)], async () => {
+        // Act
+        const executionArn = device
+          ? await rotateWithDevice(local, device, c.awayAtRequest)
+          : await startRotation(local, bare as RotatedDevice);
 
-      // Assess: every attempt of the rule's Lambda action failed with the denial; nothing answered the wait.
-      const line = await logLine(local, since, `an action of ${c.rule} failed`, deniedFragment(c.action));
-      expect(line).toContain(`${c.code}: User: `);
-      expect(line).toContain(`assumed-role/${roleOf(local, c.identity)}/`);
-      await expectWaitingIn(local, executionArn, c.waitsIn);
-      expect((await recordOf(local, device.thingName))?.phase).toBe(c.phase);
-      // The reconnect never brought the request to the device.
-      if (c.awayAtRequest) expect(device.state().pendingRotationId).toBeUndefined();
-      await stopIfRunning(local, executionArn);
-    });
+        // Assess: every attempt of the rule's Lambda action failed with the denial; nothing answered the wait.
+        const line = await logLine(local, since, `an action of ${c.rule} failed`, deniedFragment(c.action));
+        expect(line).toContain(`${c.code}: User: `);
+        expect(line).toContain(`assumed-role/${roleOf(local, c.identity)}/`);
+        await expectWaitingIn(local, executionArn, c.waitsIn);
+        expect((await recordOf(local, thingName))?.phase).toBe(c.phase);
+        // The reconnect never brought the request to the device.
+        if (c.awayAtRequest) expect(device?.state().pendingRotationId).toBeUndefined();
+        await stopIfRunning(local, executionArn);
+      });
+    } finally {
+      await bare?.stop();
+    }
   });
 
   it.each([
@@ -257,6 +294,21 @@ describe('least privilege: functions the services invoke', { timeout: CASE_TIMEO
       const device = await addDevice(local, nextThing(), { behaviour, start: !awayAtRequest });
       const executionArn = await rotateWithDevice(local, device, awayAtRequest);
       expect((await ended(local, executionArn)).status).toBe('SUCCEEDED');
+    }
+
+    // A bare csr_res is matched to its rotation and answered.
+    const bare = await bareProtocolDevice(local, nextThing());
+    try {
+      const executionArn = await startRotation(local, bare);
+      await eventually(
+        'the bare CSR answered',
+        async () =>
+          (await statesEntered(local, executionArn)).includes('IssueAndDeliver') ? true : undefined,
+        WAIT_MS,
+      );
+      await stopIfRunning(local, executionArn);
+    } finally {
+      await bare.stop();
     }
 
     // A failed rotation is recorded and escalated.

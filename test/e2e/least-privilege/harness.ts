@@ -290,8 +290,14 @@ export async function connect(device: SimulatedDevice): Promise<void> {
   );
 }
 
+/** A device as a rotation names it: its thing and the certificate it holds. */
+export interface RotatedDevice {
+  readonly thingName: string;
+  readonly initialCertificateId: string;
+}
+
 /** Starts the device's rotation by hand, as an operator does; returns the execution's ARN. */
-export async function startRotation(env: Env, device: SimulatedDevice): Promise<string> {
+export async function startRotation(env: Env, device: RotatedDevice): Promise<string> {
   const { thingName, initialCertificateId } = device;
   const out = await env.local.clients.sfn.send(
     new StartExecutionCommand({
