@@ -59,12 +59,6 @@ export const ROTATION_STEP_CASES: readonly StepCase[] = [
     behaviour: 'healthy',
     state: 'ClaimThing',
   }),
-  // Its first Lambda state: the role may not invoke request-csr.
-  ...rows('state-machine:rotate-device', [['lambda:InvokeFunction', INVOKE_DENIED]], {
-    behaviour: 'healthy',
-    state: 'RequestCsr',
-    attempts: INVOKE_ATTEMPTS,
-  }),
   ...rows(
     'function:request-csr',
     [
@@ -73,6 +67,13 @@ export const ROTATION_STEP_CASES: readonly StepCase[] = [
     ],
     { behaviour: 'healthy', state: 'RequestCsr' },
   ),
+  // Its first Lambda state: the role may not invoke request-csr. After cases whose Invoke was allowed
+  // and before more that need it, so a decision kept across setPolicies shows either way.
+  ...rows('state-machine:rotate-device', [['lambda:InvokeFunction', INVOKE_DENIED]], {
+    behaviour: 'healthy',
+    state: 'RequestCsr',
+    attempts: INVOKE_ATTEMPTS,
+  }),
   // In the order the step makes the calls: the old certificate, its policies, the issuance marker,
   // the new certificate, its attachments, then crt_res.
   ...rows(
@@ -267,12 +268,6 @@ export interface CampaignCase extends GrantCase {
 }
 
 export const CAMPAIGN_CASES: readonly CampaignCase[] = [
-  // Enqueue and Pace run side by side: whichever branch runs out of retries first fails the campaign.
-  ...rows('state-machine:campaign', [['lambda:InvokeFunction', INVOKE_DENIED]], {
-    shows: 'campaign',
-    states: ['Enqueue', 'Pace'],
-    attempts: INVOKE_ATTEMPTS,
-  }),
   ...rows('device-defender:notifications', [['sns:Publish', SNS_DENIED]], { shows: 'notification' }),
   ...rows('function:audit-fanout', [['states:StartExecution', DENIED]], { shows: 'fan-out' }),
   ...rows(
@@ -296,6 +291,13 @@ export const CAMPAIGN_CASES: readonly CampaignCase[] = [
     ],
     { shows: 'campaign', states: ['Pace'] },
   ),
+  // Enqueue and Pace run side by side: whichever branch runs out of retries first fails the campaign.
+  // Between cases that invoke both, so a decision kept across setPolicies shows either way.
+  ...rows('state-machine:campaign', [['lambda:InvokeFunction', INVOKE_DENIED]], {
+    shows: 'campaign',
+    states: ['Enqueue', 'Pace'],
+    attempts: INVOKE_ATTEMPTS,
+  }),
   // A campaign's rotation is counted in its campaign by the retire step and by the recorder.
   ...rows('function:retire-certificate', [['dynamodb:UpdateItem', DENIED, CAMPAIGNS]], {
     shows: 'rotation',
