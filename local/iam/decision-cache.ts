@@ -8,7 +8,7 @@ import type { AuthorizationRequest, Decision } from './types.ts';
 export class DecisionCache {
   readonly #entries = new Map<string, Decision>();
 
-  constructor(readonly limit = 50_000) {}
+  constructor(readonly limit = 2_000) {}
 
   static keyOf(principalArn: string, request: AuthorizationRequest): string {
     return `${principalArn}\n${request.action.toLowerCase()}\n${request.resource}\n${contextKey(request.context)}`;

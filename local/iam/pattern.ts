@@ -91,6 +91,17 @@ export function tokensText(tokens: readonly PatternToken[]): string {
  * `arn:…:cert/*` never matches the resource `*`. An NFA walk: O(pattern × value), no regex from input.
  */
 export function arnTokensMatch(tokens: readonly PatternToken[], value: string): boolean {
+  // The shapes policies are written in: a literal ARN, or a literal prefix and a final `*` (which
+  // spans colons). Both are decided without the walk.
+  const last = tokens.length - 1;
+  if (tokens.every((token, i) => typeof token !== 'string' || (token === '*' && i === last && i > 0))) {
+    let prefix = '';
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i];
+      if (typeof token !== 'string' && token !== undefined) prefix += token.literal;
+    }
+    return tokens[last] === '*' ? value.startsWith(prefix) : value === prefix;
+  }
   // One item per pattern character: a literal, `?` (one non-colon character), or `*` (spanning or not).
   type Item = { ch: string } | { one: true } | { star: boolean };
   const items: Item[] = [];
