@@ -2,9 +2,6 @@
 import '../lambda/xray-manual-mode.ts';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { RotationFunctionsDeps } from '../../functions/index.ts';
 import type { CampaignSettings } from '../../workflows/campaign/settings.ts';
 import type { Settings } from '../../workflows/rotate-device/contract.ts';
@@ -14,9 +11,6 @@ import { type Clock, ScaledClock } from '../clock.ts';
 import { DEFAULT_PORTS, LOCAL_ACCOUNT_ID, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
 import { LocalDynamoDb } from '../dynamodb/local-dynamodb.ts';
 import { LocalEvents } from '../events/local-events.ts';
-import { authorizeInternal } from '../iam/guard.ts';
-import { ISSUED_KEY_PREFIX } from '../iam/identities.ts';
-import type { InvokeCaller } from '../iam/types.ts';
 import { auditRoutes } from '../iot/audit/audit-routes.ts';
 import { DeviceDefenderAudit } from '../iot/audit/device-defender.ts';
 import { LocalIotCore } from '../iot/iot-core.ts';
@@ -40,6 +34,7 @@ import {
   provisionResources,
   stateMachineArnOf,
 } from './resources.ts';
+import { AuditNotificationRefusedError, publishAllowed, roleIntegrations } from './role-calls.ts';
 import { type LocalSchedules, startSchedules } from './schedules.ts';
 import type { LocalAwsManifest, LocalCampaignResources, LocalEndpoints, LocalResources } from './types.ts';
 import {
@@ -459,57 +454,6 @@ export class LocalAws {
     for (const close of [...this.closers].reverse()) await close();
     await this.claim.release();
   }
-}
-
-/**
- * The clients a state machine's role calls DynamoDB, SNS and EventBridge with, and its identity to
- * Lambda. A role nobody defined has no session: its calls are refused, as Step Functions could not
- * assume it.
- */
-function roleIntegrations(
-  identities: LocalIdentities,
-  roleArn: string,
-  region: string,
-  dynamodbUrl: string,
-  eventsUrl: string,
-): Integrations {
-  const principal = identities.principalOfRole(roleArn);
-  const credentials = identities.credentialsOfRole(roleArn) ?? UNKNOWN_ROLE_CREDENTIALS;
-  const lambdaCaller: InvokeCaller = {
-    kind: 'principal',
-    principal: principal ?? { arn: roleArn, policies: [], administrator: false },
-  };
-  return {
-    lambdaCaller,
-    dynamodb: new DynamoDBClient({ region, credentials, endpoint: dynamodbUrl }),
-    sns: new SNSClient({ region, credentials, endpoint: eventsUrl }),
-    eventbridge: new EventBridgeClient({ region, credentials, endpoint: eventsUrl }),
-  };
-}
-
-/** An issued-looking key the store does not know: every call with it is UnrecognizedClient. */
-const UNKNOWN_ROLE_CREDENTIALS = { accessKeyId: `${ISSUED_KEY_PREFIX}UNKNOWNROLE`, secretAccessKey: 'none' };
-
-/** Device Defender could not publish an audit notification with the role it was given. */
-class AuditNotificationRefusedError extends Error {
-  override readonly name = 'AuditNotificationRefusedError';
-}
-
-/** Why the notification role may not publish to the target (undefined: it may). */
-function publishAllowed(
-  identities: LocalIdentities,
-  targetArn: string,
-  roleArn: string | undefined,
-): string | undefined {
-  const principal = roleArn === undefined ? undefined : identities.principalOfRole(roleArn);
-  if (!principal) return `Device Defender cannot assume the notification role ${roleArn ?? '(none)'}`;
-  const refusal = authorizeInternal(
-    identities.store,
-    principal,
-    [{ action: 'sns:Publish', resource: targetArn, context: {} }],
-    'sns',
-  );
-  return refusal?.message;
 }
 
 class FunctionWorkersNeedScaledClockError extends Error {
