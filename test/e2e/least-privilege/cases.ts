@@ -6,7 +6,11 @@
  * or named below with the reason no scenario exercises it.
  */
 import type { BehaviourName } from '../../../device/fleet/behaviours.ts';
-import type { IdentityId } from '../../../workflows/access/identity-policies.ts';
+import {
+  DEPLOYED_FUNCTION_IDS,
+  functionIdentity,
+  type IdentityId,
+} from '../../../workflows/access/identity-policies.ts';
 import { SETTINGS } from '../../../workflows/rotate-device/settings.ts';
 import type { Removal } from './harness.ts';
 
@@ -362,23 +366,9 @@ const KMS = 'the local topics are not encrypted: SNS makes no KMS call for the p
 
 export const NOT_EXERCISED: readonly UncoveredGrant[] = [
   // Every function writes its logs with its role.
-  ...(
-    [
-      'audit-fanout',
-      'request-csr',
-      'issue-certificate',
-      'device-reply',
-      'revoke-certificate',
-      'retire-certificate',
-      'on-reconnect',
-      'outcome-recorder',
-      'retired-certificate-sweeper',
-      'campaign-enqueue',
-      'campaign-pacer',
-    ] as const
-  ).flatMap((fn) =>
+  ...DEPLOYED_FUNCTION_IDS.flatMap((fn) =>
     ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
-      identity: `function:${fn}` as IdentityId,
+      identity: functionIdentity(fn),
       action,
       why: LOGS,
     })),
