@@ -465,7 +465,14 @@ export class DeviceAgent {
     }
     const pending = this.pending;
     if (!pending || pending.rotation.rotationId !== rotationId) {
+      // No key for this certificate (refused before, or the request predates a lost key): say so, so
+      // the cloud revokes it and asks again instead of resending until its retries run out.
       this.emit({ type: 'message-dropped', topic, reason: `no pending rotation ${rotationId}` });
+      if (this.main)
+        this.publish(this.main, this.activeCertificateId, this.thingName, 'crt_err', {
+          rotationId,
+          error: `the device holds no key for rotation ${rotationId}`,
+        });
       return;
     }
     const plan = this.behaviour.onCertificate({
