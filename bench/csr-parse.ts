@@ -64,7 +64,7 @@ interface Variant {
   readonly createFromCsr: (pem: string) => Promise<unknown>;
 }
 
-type ValidationModule = typeof import('../functions/issue-certificate/csr-validation.ts');
+type ValidationModule = typeof import('../functions/rotation-steps/issue-certificate/csr-validation.ts');
 type CaModule = typeof import('../local/iot/ca/local-ca.ts');
 type RegistryModule = typeof import('../local/iot/registry/iot-registry.ts');
 type ClockModule = typeof import('../local/clock.ts');
@@ -72,7 +72,7 @@ type ClockModule = typeof import('../local/clock.ts');
 /** Both trees export these modules with the same public interface; only their insides differ. */
 async function load(name: string, root: string, stateDir: string): Promise<Variant> {
   const validation: ValidationModule = await import(
-    join(root, 'functions/issue-certificate/csr-validation.ts')
+    join(root, 'functions/rotation-steps/issue-certificate/csr-validation.ts')
   );
   const caModule: CaModule = await import(join(root, 'local/iot/ca/local-ca.ts'));
   const registryModule: RegistryModule = await import(join(root, 'local/iot/registry/iot-registry.ts'));

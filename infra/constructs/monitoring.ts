@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { REJECTION_REASONS } from '../../functions/device-reply/device-reply.ts';
+import { REJECTION_REASONS } from '../../functions/event-triggered/device-reply/device-reply.ts';
 import { CAMPAIGN_FUNCTION_IDS, type CampaignFunctionId } from '../../workflows/campaign/contract.ts';
 import { FUNCTION_IDS, type FunctionId } from '../../workflows/rotate-device/contract.ts';
 

@@ -4,7 +4,7 @@
  * that reads the same time as the local AWS's.
  */
 
-import type { AcmPcaSettings } from '../../functions/issue-certificate/certificate-issuer.ts';
+import type { AcmPcaSettings } from '../../functions/rotation-steps/issue-certificate/certificate-issuer.ts';
 import { ScaledClock, type ScaledClockOrigin } from '../clock.ts';
 import { FunctionRegistry, type LambdaHandler } from '../lambda/registry.ts';
 import { type ClientCredentials, type LocalClients, localClients } from './clients.ts';

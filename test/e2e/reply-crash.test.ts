@@ -2,7 +2,7 @@ import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHandler } from '../../functions/device-reply/handler.ts';
+import { createHandler } from '../../functions/event-triggered/device-reply/handler.ts';
 import { functionName } from '../../local/stack/function-wiring.ts';
 import type { LocalAws } from '../../local/stack/local-aws.ts';
 import { executionEnded } from './helpers.ts';

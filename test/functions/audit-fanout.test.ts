@@ -1,7 +1,7 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createHandler } from '../../functions/audit-fanout/handler.ts';
+import { createHandler } from '../../functions/event-triggered/audit-fanout/handler.ts';
 import { CampaignInput } from '../../workflows/campaign/types.ts';
 import { lambdaContext } from './harness.ts';
 

@@ -1,7 +1,10 @@
 import { IoTClient, ListAuditFindingsCommand } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type EnqueueDeps, enqueue } from '../../functions/campaign-enqueue/campaign-enqueue.ts';
+import {
+  type EnqueueDeps,
+  enqueue,
+} from '../../functions/campaign-steps/campaign-enqueue/campaign-enqueue.ts';
 import { CampaignStore } from '../../functions/shared/campaign-store.ts';
 import { fromAttributeMap, queryDocuments } from '../../functions/shared/document-commands.ts';
 import { ManualClock } from '../../local/clock.ts';

@@ -2,7 +2,7 @@ import { IoTClient, ListPrincipalThingsCommand } from '@aws-sdk/client-iot';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type PacerDeps, pace } from '../../functions/campaign-pacer/campaign-pacer.ts';
+import { type PacerDeps, pace } from '../../functions/campaign-steps/campaign-pacer/campaign-pacer.ts';
 import { ManualClock } from '../../local/clock.ts';
 import type { PaceEvent } from '../../workflows/campaign/events.ts';
 import type { PacingSettings } from '../../workflows/campaign/pacing.ts';

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PacingConfigurationError, pacingFromEnv } from '../../functions/audit-fanout/pacing-env.ts';
+import {
+  PacingConfigurationError,
+  pacingFromEnv,
+} from '../../functions/event-triggered/audit-fanout/pacing-env.ts';
 import { derivePacing } from '../../workflows/campaign/pacing.ts';
 
 describe("the fan-out's campaign pacing from its environment", () => {

@@ -20,8 +20,8 @@ import {
   awsIotCertificateId,
   idempotencyToken,
   UnsupportedCaKeyAlgorithm,
-} from '../../functions/issue-certificate/certificate-issuer.ts';
-import { issuerFromEnvironment } from '../../functions/issue-certificate/handler.ts';
+} from '../../functions/rotation-steps/issue-certificate/certificate-issuer.ts';
+import { issuerFromEnvironment } from '../../functions/rotation-steps/issue-certificate/handler.ts';
 import { rotationApiCalls } from '../../workflows/rotate-device/api-calls.ts';
 
 /**

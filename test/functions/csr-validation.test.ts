@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { validateCsr } from '../../functions/issue-certificate/csr-validation.ts';
+import { validateCsr } from '../../functions/rotation-steps/issue-certificate/csr-validation.ts';
 import {
   bitString,
   explicit,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { handleDeviceReply } from '../../functions/device-reply/device-reply.ts';
+import { handleDeviceReply } from '../../functions/event-triggered/device-reply/device-reply.ts';
 import type { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { claimedRecord, clock, NEW_CERT_ID, ROTATION_ID, recorders } from './harness.ts';
 

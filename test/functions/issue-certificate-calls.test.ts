@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AwsIotIssuer } from '../../functions/issue-certificate/certificate-issuer.ts';
-import { issueCertificate } from '../../functions/issue-certificate/issue-certificate.ts';
+import { AwsIotIssuer } from '../../functions/rotation-steps/issue-certificate/certificate-issuer.ts';
+import { issueCertificate } from '../../functions/rotation-steps/issue-certificate/issue-certificate.ts';
 import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import {

@@ -13,7 +13,7 @@ import {
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createHandler } from '../../functions/issue-certificate/handler.ts';
+import { createHandler } from '../../functions/rotation-steps/issue-certificate/handler.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import {
   claimedRecord,

@@ -3,8 +3,8 @@ import { IoTDataPlaneClient, PublishCommand as IotPublishCommand } from '@aws-sd
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createHandler as createReconnectHandler } from '../../functions/on-reconnect/handler.ts';
-import { createHandler as createRecorderHandler } from '../../functions/outcome-recorder/handler.ts';
+import { createHandler as createReconnectHandler } from '../../functions/event-triggered/on-reconnect/handler.ts';
+import { createHandler as createRecorderHandler } from '../../functions/event-triggered/outcome-recorder/handler.ts';
 import {
   claimedRecord,
   clock,

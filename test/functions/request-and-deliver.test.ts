@@ -1,8 +1,8 @@
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { deliverCertificate } from '../../functions/issue-certificate/deliver-certificate.ts';
-import { createHandler as createRequestHandler } from '../../functions/request-csr/handler.ts';
+import { deliverCertificate } from '../../functions/rotation-steps/issue-certificate/deliver-certificate.ts';
+import { createHandler as createRequestHandler } from '../../functions/rotation-steps/request-csr/handler.ts';
 import { RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import {
   claimedRecord,

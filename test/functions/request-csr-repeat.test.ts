@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRepeatAfterTimeout } from '../../functions/request-csr/request-csr.ts';
+import { isRepeatAfterTimeout } from '../../functions/rotation-steps/request-csr/request-csr.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { claimedRecord, EXECUTION_ARN, NEXT_ROTATION_ID, ROTATION_ID, THING } from './harness.ts';
 

@@ -1,7 +1,7 @@
 import { DeleteCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHandler as createRetireHandler } from '../../functions/retire-certificate/handler.ts';
+import { createHandler as createRetireHandler } from '../../functions/rotation-steps/retire-certificate/handler.ts';
 import { CampaignStore } from '../../functions/shared/campaign-store.ts';
 import {
   deleteDocument,

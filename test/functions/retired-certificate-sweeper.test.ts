@@ -12,12 +12,12 @@ import {
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHandler } from '../../functions/retired-certificate-sweeper/handler.ts';
-import { RetiredCertificates } from '../../functions/retired-certificate-sweeper/retired-entries.ts';
+import { createHandler } from '../../functions/event-triggered/retired-certificate-sweeper/handler.ts';
+import { RetiredCertificates } from '../../functions/event-triggered/retired-certificate-sweeper/retired-entries.ts';
 import {
   type SweepReport,
   sweepRetiredCertificates,
-} from '../../functions/retired-certificate-sweeper/sweep.ts';
+} from '../../functions/event-triggered/retired-certificate-sweeper/sweep.ts';
 import {
   deleteDocument,
   fromAttributeMap,

@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createHandler as createRetireHandler } from '../../functions/retire-certificate/handler.ts';
-import { createHandler as createRevokeHandler } from '../../functions/revoke-certificate/handler.ts';
+import { createHandler as createRetireHandler } from '../../functions/rotation-steps/retire-certificate/handler.ts';
+import { createHandler as createRevokeHandler } from '../../functions/rotation-steps/revoke-certificate/handler.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import {
   claimedRecord,

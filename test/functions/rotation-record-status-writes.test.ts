@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { abandonRotation } from '../../cli/rotations/abandon.ts';
 import type { Target } from '../../cli/target/target.ts';
-import { RotationCompletion } from '../../functions/retire-certificate/complete-rotation.ts';
+import { RotationCompletion } from '../../functions/rotation-steps/retire-certificate/complete-rotation.ts';
 import { updateDocument } from '../../functions/shared/document-commands.ts';
 import type { Fence, RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { ROTATION_TABLE, STATUS_INDEX_WRITES_PER_ROTATION } from '../../workflows/rotate-device/table.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RetiredCertificates } from '../../functions/retired-certificate-sweeper/retired-entries.ts';
+import { RetiredCertificates } from '../../functions/event-triggered/retired-certificate-sweeper/retired-entries.ts';
 import { ApiQuotas } from '../../local/iot/quotas/api-quotas.ts';
 import { functionName } from '../../local/stack/function-wiring.ts';
 import { LocalAws } from '../../local/stack/local-aws.ts';

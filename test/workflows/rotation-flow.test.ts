@@ -19,11 +19,11 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHandler as replyHandler } from '../../functions/device-reply/handler.ts';
-import { createHandler as issueHandler } from '../../functions/issue-certificate/handler.ts';
-import { createHandler as requestHandler } from '../../functions/request-csr/handler.ts';
-import { createHandler as retireHandler } from '../../functions/retire-certificate/handler.ts';
-import { createHandler as revokeHandler } from '../../functions/revoke-certificate/handler.ts';
+import { createHandler as replyHandler } from '../../functions/event-triggered/device-reply/handler.ts';
+import { createHandler as issueHandler } from '../../functions/rotation-steps/issue-certificate/handler.ts';
+import { createHandler as requestHandler } from '../../functions/rotation-steps/request-csr/handler.ts';
+import { createHandler as retireHandler } from '../../functions/rotation-steps/retire-certificate/handler.ts';
+import { createHandler as revokeHandler } from '../../functions/rotation-steps/revoke-certificate/handler.ts';
 import {
   FUNCTION_IDS,
   type FunctionId,

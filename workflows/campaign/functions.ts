@@ -24,7 +24,7 @@ const METRICS_ENV: EnvVarSpec = {
 export const CAMPAIGN_FUNCTIONS: Readonly<Record<CampaignFunctionId, FunctionSpec<CampaignFunctionId>>> = {
   'campaign-enqueue': {
     id: 'campaign-enqueue',
-    entry: 'functions/campaign-enqueue/handler.ts',
+    entry: 'functions/campaign-steps/campaign-enqueue/handler.ts',
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description:
@@ -59,7 +59,7 @@ export const CAMPAIGN_FUNCTIONS: Readonly<Record<CampaignFunctionId, FunctionSpe
   },
   'campaign-pacer': {
     id: 'campaign-pacer',
-    entry: 'functions/campaign-pacer/handler.ts',
+    entry: 'functions/campaign-steps/campaign-pacer/handler.ts',
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description:

@@ -61,12 +61,14 @@ const CERTIFICATE_REMOVAL_GRANTS: readonly Grant[] = [
   ...IOT_REMOVAL_GRANTS,
 ];
 
-const entry = (id: FunctionId): string => `functions/${id}/handler.ts`;
+/** Handlers live by what invokes them: a rotation step, a campaign step, or an event. */
+const entry = (group: 'rotation-steps' | 'event-triggered', id: FunctionId): string =>
+  `functions/${group}/${id}/handler.ts`;
 
 export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
   'audit-fanout': {
     id: 'audit-fanout',
-    entry: entry('audit-fanout'),
+    entry: entry('event-triggered', 'audit-fanout'),
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description:
@@ -95,7 +97,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
   },
   'request-csr': {
     id: 'request-csr',
-    entry: entry('request-csr'),
+    entry: entry('rotation-steps', 'request-csr'),
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description: 'Stores the task token, phase AWAITING_CSR and rotationId in the record; publishes csr_req.',
@@ -111,7 +113,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
   },
   'issue-certificate': {
     id: 'issue-certificate',
-    entry: entry('issue-certificate'),
+    entry: entry('rotation-steps', 'issue-certificate'),
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description:
@@ -171,7 +173,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
   },
   'device-reply': {
     id: 'device-reply',
-    entry: entry('device-reply'),
+    entry: entry('event-triggered', 'device-reply'),
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description:
@@ -201,7 +203,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
   },
   'revoke-certificate': {
     id: 'revoke-certificate',
-    entry: entry('revoke-certificate'),
+    entry: entry('rotation-steps', 'revoke-certificate'),
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description:
@@ -214,7 +216,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
   },
   'retire-certificate': {
     id: 'retire-certificate',
-    entry: entry('retire-certificate'),
+    entry: entry('rotation-steps', 'retire-certificate'),
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description:
@@ -250,7 +252,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
   },
   'on-reconnect': {
     id: 'on-reconnect',
-    entry: entry('on-reconnect'),
+    entry: entry('event-triggered', 'on-reconnect'),
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description: 'IoT lifecycle connected event: sends the pending csr_req or crt_res of that thing again.',
@@ -264,7 +266,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
   },
   'outcome-recorder': {
     id: 'outcome-recorder',
-    entry: entry('outcome-recorder'),
+    entry: entry('event-triggered', 'outcome-recorder'),
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description:
@@ -313,7 +315,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
   },
   'retired-certificate-sweeper': {
     id: 'retired-certificate-sweeper',
-    entry: entry('retired-certificate-sweeper'),
+    entry: entry('event-triggered', 'retired-certificate-sweeper'),
     handlerExport: 'handler',
     factoryExport: 'createHandler',
     description:
