@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { installConditionCheckItem } from '../../local/dynamodb/condition-check-item.ts';
 import { CAMPAIGN_TABLE } from '../../workflows/campaign/table.ts';
 
 interface DynaliteServer {
@@ -24,6 +25,8 @@ export interface Dynalite {
 }
 
 export async function startDynalite(): Promise<Dynalite> {
+  // As the local DynamoDB serves it: a failed condition can return the item (ALL_OLD).
+  installConditionCheckItem();
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const address = server.address();
