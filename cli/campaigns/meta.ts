@@ -9,6 +9,7 @@ import { CAMPAIGN_STATUSES, META_ENTRY } from '../../workflows/campaign/table.ts
 import { CampaignId } from '../../workflows/campaign/types.ts';
 import { RefusedError, UsageError } from '../errors.ts';
 import type { Target } from '../target/target.ts';
+import { campaignIdsFor } from './campaign-id.ts';
 
 const Count = z.number().finite().optional().default(0);
 const Time = z.union([z.string(), z.number()]).optional();
@@ -90,6 +91,17 @@ export class MalformedCampaignError extends RefusedError {
     });
     this.name = 'MalformedCampaignError';
   }
+}
+
+/**
+ * The campaign a typed id names: the id itself when it has a META item, else its `audit-` form
+ * (an audit task id typed bare); the id as typed when neither exists, for the not-found error.
+ */
+export async function resolveCampaignId(target: Target, text: string): Promise<string> {
+  for (const id of campaignIdsFor(text)) {
+    if (CampaignId.safeParse(id).success && (await readMeta(target, id)) !== undefined) return id;
+  }
+  return text;
 }
 
 /** Reads META with a strongly consistent read; undefined when the campaign does not exist. */

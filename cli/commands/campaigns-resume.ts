@@ -1,5 +1,5 @@
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
-import { campaignIdArg } from '../campaigns/meta.ts';
+import { campaignIdArg, resolveCampaignId } from '../campaigns/meta.ts';
 import { resumeCampaign } from '../campaigns/resume.ts';
 import type { Command } from '../command.ts';
 import { withTarget } from '../command.ts';
@@ -30,8 +30,9 @@ Examples:
       return EXIT.ok;
     }
     if (positionals.length > 1) throw new UsageError('campaigns resume takes one campaign id');
-    const campaignId = campaignIdArg(positionals[0]);
+    const typed = campaignIdArg(positionals[0]);
     return withTarget(context, values, async (target) => {
+      const campaignId = await resolveCampaignId(target, typed);
       const resumed = await resumeCampaign(target, campaignId, context.now());
       if (values.json) printJson(context.io, resumed);
       else {

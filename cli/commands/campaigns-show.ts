@@ -2,7 +2,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { formatDuration } from '../../workflows/campaign/projections.ts';
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
 import { executionsOf } from '../campaigns/executions.ts';
-import { campaignIdArg, campaignResources, isoOf, readMeta } from '../campaigns/meta.ts';
+import { campaignIdArg, campaignResources, isoOf, readMeta, resolveCampaignId } from '../campaigns/meta.ts';
 import { campaignProgress, percent, rate } from '../campaigns/progress.ts';
 import { campaignNotFound } from '../campaigns/stop.ts';
 import type { Command } from '../command.ts';
@@ -33,9 +33,10 @@ Examples:
       return EXIT.ok;
     }
     if (positionals.length > 1) throw new UsageError('campaigns show takes one campaign id');
-    const campaignId = campaignIdArg(positionals[0]);
+    const typed = campaignIdArg(positionals[0]);
     return withTarget(context, values, async (target) => {
       const { stateMachineArn } = campaignResources(target);
+      const campaignId = await resolveCampaignId(target, typed);
       const meta = await readMeta(target, campaignId);
       if (!meta) throw campaignNotFound(campaignId);
       const executions = await executionsOf(target, stateMachineArn, campaignId);

@@ -1,5 +1,5 @@
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
-import { campaignIdArg } from '../campaigns/meta.ts';
+import { campaignIdArg, resolveCampaignId } from '../campaigns/meta.ts';
 import { stopCampaign } from '../campaigns/stop.ts';
 import type { Command } from '../command.ts';
 import { withTarget } from '../command.ts';
@@ -28,7 +28,7 @@ Examples:
       return EXIT.ok;
     }
     if (positionals.length > 1) throw new UsageError('campaigns stop takes one campaign id');
-    const campaignId = campaignIdArg(positionals[0]);
+    const typed = campaignIdArg(positionals[0]);
     const reason = values.reason?.trim();
     if (values.reason !== undefined && (reason === '' || reason === undefined)) {
       throw new UsageError('--reason needs a text');
@@ -36,6 +36,7 @@ Examples:
     if (reason !== undefined && reason.length > 500)
       throw new UsageError('--reason is limited to 500 characters');
     return withTarget(context, values, async (target) => {
+      const campaignId = await resolveCampaignId(target, typed);
       const stopped = await stopCampaign(target, campaignId, reason, context.now());
       if (values.json) printJson(context.io, stopped);
       else if (stopped.changed) {

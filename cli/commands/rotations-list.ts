@@ -1,5 +1,6 @@
 import { ROTATION_STATUSES, type RotationStatus } from '../../workflows/rotate-device/table.ts';
 import { GLOBAL_OPTIONS_HELP, intFlag, parseCommandLine, sinceFlag } from '../args.ts';
+import { campaignIdsFor } from '../campaigns/campaign-id.ts';
 import type { Command } from '../command.ts';
 import { withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
@@ -37,8 +38,8 @@ status, the most recent to enter it first.
   --status <s,...>    ${ROTATION_STATUSES.join(', ')} (default: all; repeatable)
   --since <when>      in their status since then: within a duration (30m, 12h, 7d, 2w) or since
                       an ISO date (a rotation in progress since before it is not listed)
-  --campaign <id>     only rotations started for this Device Defender audit task id ("manual" for
-                      rotations started by hand)
+  --campaign <id>     only rotations of this campaign: audit-<task id> or the bare audit task id
+                      ("manual" for rotations started by hand)
   --limit <n>         at most n records in all (default: no limit)
 
 ${GLOBAL_OPTIONS_HELP}
@@ -75,7 +76,7 @@ Examples:
         for await (const record of queryByStatus(target, {
           status,
           since,
-          campaign: values.campaign,
+          campaign: values.campaign === undefined ? undefined : campaignIdsFor(values.campaign),
           newestFirst: true,
           onMalformed: (thing, reason) => malformed.push(`${thing}: ${reason}`),
         })) {

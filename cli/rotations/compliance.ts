@@ -1,5 +1,6 @@
 import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
 import { ROTATION_STATUSES } from '../../workflows/rotate-device/table.ts';
+import { auditTaskIdOf, campaignIdsFor, campaignOfAudit } from '../campaigns/campaign-id.ts';
 import { isNamed } from '../errors.ts';
 import {
   type AuditTaskSummary,
@@ -89,11 +90,16 @@ export async function complianceReport(
   now: number,
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<ComplianceReport> {
+  const taskId = campaign === undefined ? undefined : auditTaskIdOf(campaign);
   const audit =
     campaign === undefined
       ? await latestAuditTask(target.iot, now)
-      : await describeAuditTask(target.iot, campaign);
-  const name = audit?.taskId ?? campaign ?? '';
+      : taskId === undefined
+        ? undefined
+        : await describeAuditTask(target.iot, taskId);
+  // An audit's rotations are recorded under `audit-<taskId>` (older CLI runs: the bare task id).
+  const name = audit ? campaignOfAudit(audit.taskId) : (campaign ?? '');
+  const recordedUnder = audit ? campaignIdsFor(audit.taskId) : [name];
   const pairs: { thingName: string; certificateId: string; checks: string; status: string }[] = [];
   if (audit) {
     const findings = await certificateFindings(target.iot, audit.taskId);
@@ -116,7 +122,7 @@ export async function complianceReport(
   // Rotations recorded for the campaign, including the ones whose old certificate is detached.
   const campaignRecords = (
     await Promise.all(
-      ROTATION_STATUSES.map((status) => collect(queryByStatus(target, { status, campaign: name }))),
+      ROTATION_STATUSES.map((status) => collect(queryByStatus(target, { status, campaign: recordedUnder }))),
     )
   ).flat();
   const byThing = await records(target, [...new Set(pairs.map((p) => p.thingName).filter((t) => t !== ''))]);

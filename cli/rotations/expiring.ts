@@ -1,4 +1,5 @@
 import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
+import { campaignOfAudit } from '../campaigns/campaign-id.ts';
 import { isNamed, NotFoundError } from '../errors.ts';
 import {
   type AuditTaskSummary,
@@ -66,7 +67,7 @@ export async function expiringTargets(
     const things = await thingsOfPrincipal(target.iot, arn);
     if (things.length === 0) skipped.push({ certificateId, reason: 'attached to no thing' });
     for (const thingName of things)
-      requests.push({ thingName, oldCertificateId: certificateId, campaign: task.taskId });
+      requests.push({ thingName, oldCertificateId: certificateId, campaign: campaignOfAudit(task.taskId) });
   }
   return { task, requests, skipped };
 }

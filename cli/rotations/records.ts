@@ -10,8 +10,8 @@ export interface StatusQuery {
   readonly status: RotationStatus;
   /** Only records in this status since this ISO time or later. */
   readonly since?: string | undefined;
-  /** Only records of this campaign (audit task id, or `manual`). */
-  readonly campaign?: string | undefined;
+  /** Only records of this campaign (`audit-<taskId>`, `manual`), or of any of these campaigns. */
+  readonly campaign?: string | readonly string[] | undefined;
   /** Most recently entered the status first (default: longest in the status first). */
   readonly newestFirst?: boolean;
   /** Stop after this many records. */
@@ -24,6 +24,11 @@ export interface StatusQuery {
 
 const INDEX = ROTATION_TABLE.statusIndex;
 
+function campaignList(campaign: StatusQuery['campaign']): readonly string[] | undefined {
+  if (campaign === undefined) return undefined;
+  return typeof campaign === 'string' ? [campaign] : campaign;
+}
+
 function statusQueryInput(target: Target, q: StatusQuery): QueryCommandInput {
   const names: Record<string, string> = { '#status': INDEX.partitionKey.name };
   const values: Record<string, unknown> = { ':status': q.status };
@@ -34,10 +39,13 @@ function statusQueryInput(target: Target, q: StatusQuery): QueryCommandInput {
     keyCondition += ' AND #since >= :since';
   }
   let filter: string | undefined;
-  if (q.campaign !== undefined) {
+  const campaigns = campaignList(q.campaign);
+  if (campaigns !== undefined) {
     names['#campaign'] = 'campaign';
-    values[':campaign'] = q.campaign;
-    filter = '#campaign = :campaign';
+    campaigns.forEach((c, i) => {
+      values[`:campaign${i}`] = c;
+    });
+    filter = `#campaign IN (${campaigns.map((_, i) => `:campaign${i}`).join(', ')})`;
   }
   return {
     TableName: target.resources.rotationTableName,
@@ -94,7 +102,8 @@ export async function* queryByStatus(target: Target, q: StatusQuery): AsyncGener
         }
         const record = parsed.data;
         if (record.status !== q.status) continue;
-        if (q.campaign !== undefined && record.campaign !== q.campaign) continue;
+        const campaigns = campaignList(q.campaign);
+        if (campaigns !== undefined && !campaigns.includes(record.campaign ?? '')) continue;
         yield record;
         yielded += 1;
         if (q.limit !== undefined && yielded >= q.limit) return;
@@ -113,7 +122,7 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 export async function countByStatus(
   target: Target,
   status: RotationStatus,
-  campaign?: string,
+  campaign?: string | readonly string[],
 ): Promise<number> {
   const input = statusQueryInput(target, { status, campaign });
   let count = 0;

@@ -218,6 +218,14 @@ describe('recert campaigns show', () => {
     expect(json.progress.failureRate).toBeCloseTo(8 / 28, 6);
   });
 
+  it('takes the bare audit task id for the audit-<taskId> campaign', async () => {
+    // Act
+    const result = await h.run(['campaigns', 'show', 'running', '--json']);
+    // Assess
+    expect(result.code).toBe(EXIT.ok);
+    expect(JSON.parse(result.stdout).campaignId).toBe('audit-running');
+  });
+
   it('tells an unknown campaign (exit 4)', async () => {
     const result = await h.run(['campaigns', 'show', 'audit-nope']);
     expect(result.code).toBe(EXIT.notFound);

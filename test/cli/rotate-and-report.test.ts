@@ -193,8 +193,8 @@ describe('recert rotate --all-expiring and recert report', () => {
       ['exp-1', 'started'],
       ['exp-2', 'started'],
     ]);
-    expect(await recordOf('exp-1')).toMatchObject({ status: 'SUCCEEDED', campaign: taskId });
-    expect(await recordOf('exp-2')).toMatchObject({ status: 'FAILED', campaign: taskId });
+    expect(await recordOf('exp-1')).toMatchObject({ status: 'SUCCEEDED', campaign: `audit-${taskId}` });
+    expect(await recordOf('exp-2')).toMatchObject({ status: 'FAILED', campaign: `audit-${taskId}` });
   });
 
   it('reports the campaign: found, rotated, failed with the reason, still expiring', async () => {
@@ -217,7 +217,7 @@ describe('recert rotate --all-expiring and recert report', () => {
         ),
       })
       .parse(JSON.parse(latest.stdout));
-    expect(report.campaign).toBe(taskId);
+    expect(report.campaign).toBe(`audit-${taskId}`);
     expect(report.summary).toEqual({
       devicesFound: 2,
       rotated: 1,
@@ -233,8 +233,87 @@ describe('recert rotate --all-expiring and recert report', () => {
     ]);
     expect(report.devices[1]?.reason).toBe('DeviceUnreachable: exp-2 did not answer csr_req');
     expect(named.code).toBe(EXIT.ok);
-    expect(named.stdout).toContain(`Campaign ${taskId}: audit task ON_DEMAND_AUDIT_TASK`);
+    expect(named.stdout).toContain(`Campaign audit-${taskId}: audit task ON_DEMAND_AUDIT_TASK`);
     expect(named.stdout).toMatch(/certificates still expiring\s+1/);
     expect(named.stdout).toMatch(/exp-2\s+\w+\s+EXPIRING\s+FAILED\s+ACTIVE\s+DeviceUnreachable/);
+  });
+});
+
+describe('recert report of a campaign the audit fan-out started', () => {
+  const ReportJson = z.object({
+    campaign: z.string(),
+    summary: z.record(z.string(), z.number()),
+    devices: z.array(z.object({ thingName: z.string(), state: z.string(), certificateStatus: z.string() })),
+  });
+  let taskId = '';
+
+  beforeAll(async () => {
+    // Prepare: an audit finding two expiring certificates, and their rotations started as the
+    // fan-out starts them (campaign audit-<taskId>): one succeeds, which deletes the old certificate
+    // (the grace-period sweep), the other fails and is redriven.
+    const ok = await h.provision('fan-1', { validity: { durationMs: 5 * DAY } });
+    const flaky = await h.provision('fan-2', { validity: { durationMs: 5 * DAY } });
+    h.plan.set('fan-2', 'fail');
+    const task = await h.iot.send(
+      new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
+    );
+    taskId = task.taskId ?? '';
+    await h.audit.idle();
+    await startDirect(h, 'fan-1', ok.certificateId, `audit-${taskId}`, 'SUCCEEDED');
+    await startDirect(h, 'fan-2', flaky.certificateId, `audit-${taskId}`, 'FAILED');
+    await recordOf('fan-2');
+  });
+
+  it('counts the rotations under the bare task id, the audit- id and the latest audit alike', async () => {
+    // Act
+    const bare = ReportJson.parse(
+      JSON.parse((await h.run(['report', '--campaign', taskId, '--json'])).stdout),
+    );
+    const prefixed = ReportJson.parse(
+      JSON.parse((await h.run(['report', '--campaign', `audit-${taskId}`, '--json'])).stdout),
+    );
+    const latest = ReportJson.parse(JSON.parse((await h.run(['report', '--json'])).stdout));
+    // Assess: fan-1's old certificate is deleted, and its finding still leads to its thing.
+    expect(bare.campaign).toBe(`audit-${taskId}`);
+    const fan = (r: z.infer<typeof ReportJson>) =>
+      r.devices
+        .filter((d) => d.thingName.startsWith('fan-'))
+        .map((d) => [d.thingName, d.state, d.certificateStatus]);
+    expect(fan(bare)).toEqual([
+      ['fan-1', 'ROTATED', 'DELETED'],
+      ['fan-2', 'FAILED', 'ACTIVE'],
+    ]);
+    expect(prefixed).toEqual(bare);
+    expect(latest.campaign).toBe(`audit-${taskId}`);
+    expect(bare.summary.notStarted).toBe(0);
+  });
+
+  it('lists the rotations under the bare task id', async () => {
+    // Act
+    const result = await h.run(['rotations', 'list', '--campaign', taskId, '--json']);
+    // Assess
+    expect(result.code).toBe(EXIT.ok);
+    const listed = z
+      .object({ rotations: z.array(z.object({ thingName: z.string() })) })
+      .parse(JSON.parse(result.stdout));
+    expect(listed.rotations.map((r) => r.thingName).sort()).toEqual(['fan-1', 'fan-2']);
+  });
+
+  it('counts a redriven rotation as rotated', async () => {
+    // Prepare
+    h.plan.set('fan-2', 'succeed');
+    expect((await h.run(['redrive', 'fan-2'])).code).toBe(EXIT.ok);
+    await expect.poll(async () => (await recordOf('fan-2')).status, { timeout: 15_000 }).toBe('SUCCEEDED');
+    // Act
+    const report = ReportJson.parse(
+      JSON.parse((await h.run(['report', '--campaign', taskId, '--json'])).stdout),
+    );
+    // Assess
+    expect(
+      report.devices.filter((d) => d.thingName.startsWith('fan-')).map((d) => [d.thingName, d.state]),
+    ).toEqual([
+      ['fan-1', 'ROTATED'],
+      ['fan-2', 'ROTATED'],
+    ]);
   });
 });
