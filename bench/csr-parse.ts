@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { createCsrDer, toPem } from '../device/agent/csr.ts';
+import { ManualClock } from '../lib/clock.ts';
 import { median } from './stats.ts';
 
 // The last revision whose CSR paths went through @peculiar/x509 and WebCrypto.
@@ -67,7 +68,6 @@ interface Variant {
 type ValidationModule = typeof import('../functions/rotation-steps/issue-certificate/csr-validation.ts');
 type CaModule = typeof import('../local/iot/ca/local-ca.ts');
 type RegistryModule = typeof import('../local/iot/registry/iot-registry.ts');
-type ClockModule = typeof import('../local/clock.ts');
 
 /** Both trees export these modules with the same public interface; only their insides differ. */
 async function load(name: string, root: string, stateDir: string): Promise<Variant> {
@@ -76,8 +76,7 @@ async function load(name: string, root: string, stateDir: string): Promise<Varia
   );
   const caModule: CaModule = await import(join(root, 'local/iot/ca/local-ca.ts'));
   const registryModule: RegistryModule = await import(join(root, 'local/iot/registry/iot-registry.ts'));
-  const clockModule: ClockModule = await import(join(root, 'local/clock.ts'));
-  const clock = new clockModule.ManualClock(Date.UTC(2026, 0, 1));
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const ca = await caModule.LocalCertificateAuthority.openOrCreate(join(stateDir, name, 'ca'), clock);
   const registry = new registryModule.IotRegistry({
     dir: join(stateDir, name, 'registry'),

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { ScaledClock } from '../local/clock.ts';
+import { ScaledClock } from '../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../local/config.ts';
 import { FunctionRegistry } from '../local/lambda/registry.ts';
 import { StepFunctionsEngine } from '../local/stepfunctions/engine.ts';

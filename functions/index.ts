@@ -5,6 +5,7 @@ import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
+import { clockOf, type TimeSource } from '../lib/clock.ts';
 import { CAMPAIGN_STATE_MACHINE } from '../workflows/campaign/contract.ts';
 import type { CampaignFunctionId } from '../workflows/campaign/functions.ts';
 import { derivePacing, type PacingSettings } from '../workflows/campaign/pacing.ts';
@@ -21,7 +22,6 @@ import { createHandler as issueCertificate } from './rotation-steps/issue-certif
 import { createHandler as requestCsr } from './rotation-steps/request-csr/handler.ts';
 import { createHandler as retireCertificate } from './rotation-steps/retire-certificate/handler.ts';
 import { createHandler as revokeCertificate } from './rotation-steps/revoke-certificate/handler.ts';
-import { type SleepClock, sleepClockOf } from './shared/campaign-sleep.ts';
 import { ConfigurationError, type RuntimeOptions } from './shared/environment.ts';
 
 export { dynamoDbClient } from './shared/environment.ts';
@@ -140,7 +140,7 @@ function sweeperOf(deps: RotationFunctionsDeps, runtime: RuntimeOptions): Rotati
     db: deps.db,
     campaignTableName,
     iot: deps.iot,
-    clock: sleepClockOf(deps.clock),
+    clock: clockOf(deps.clock),
     ...(deps.sweepDeletesPerSecond !== undefined ? { deletesPerSecond: deps.sweepDeletesPerSecond } : {}),
     ...(deps.sweepBudgetSeconds !== undefined ? { budgetSeconds: deps.sweepBudgetSeconds } : {}),
   });
@@ -162,7 +162,7 @@ export interface CampaignFunctionsDeps extends Omit<RuntimeOptions, 'clock'> {
   readonly stateMachineArn: string;
   readonly region: string;
   /** The clock the pacer paces on; one without timers is paced on wall time. */
-  readonly clock?: SleepClock | { now(): number };
+  readonly clock?: TimeSource;
   /** How long one pacer turn (and one enqueue call) lasts, in seconds of that clock (60 by default). */
   readonly pacerTickSeconds?: number;
   /** How often the pacer reads META again while it waits (ms of that clock; 1,000 by default). */
@@ -177,7 +177,7 @@ export function createCampaignFunctions(
     db: deps.db,
     campaignTableName: deps.campaignTableName,
     iot: deps.iot,
-    clock: sleepClockOf(deps.clock),
+    clock: clockOf(deps.clock),
     ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
     ...(deps.metricsNamespace ? { metricsNamespace: deps.metricsNamespace } : {}),
   };

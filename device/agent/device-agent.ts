@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { type Clock, systemClock, type Timer } from '../../local/clock.ts';
+import { type Clock, systemClock, type Timer } from '../../lib/clock.ts';
 import {
   type CertificateResponse,
   type DeviceReplyKind,

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Clock } from '../../local/clock.ts';
-import { systemClock } from '../../local/clock.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { systemClock } from '../../lib/clock.ts';
 import type { BackoffPolicy } from '../agent/backoff.ts';
 import type { DeviceBehaviour } from '../agent/behaviour.ts';
 import type { CredentialStore } from '../agent/credential-store.ts';

@@ -1,12 +1,12 @@
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
+import { type Clock, sleepFor } from '../../lib/clock.ts';
 import { RecertCampaignCorrupt } from '../../workflows/campaign/errors.ts';
 import type { PacingSettings } from '../../workflows/campaign/pacing.ts';
 import { CAMPAIGN_STATUSES, META_ENTRY, queueEntry, queuePosition } from '../../workflows/campaign/table.ts';
 import { QueuedRotation } from '../../workflows/campaign/types.ts';
 import { TransientAwsError } from '../../workflows/rotate-device/errors.ts';
 import { awsCall, isNamed } from './aws-errors.ts';
-import { type SleepClock, sleepFor } from './campaign-sleep.ts';
 import {
   type AttributeMap,
   fromAttributeMap,
@@ -121,11 +121,7 @@ export class CampaignStore {
   }
 
   /** Writes queue entries (rewriting the same positions is harmless), retrying unprocessed ones. */
-  async writeEntries(
-    campaignId: string,
-    entries: readonly QueuedRotation[],
-    clock: SleepClock,
-  ): Promise<void> {
+  async writeEntries(campaignId: string, entries: readonly QueuedRotation[], clock: Clock): Promise<void> {
     for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX) {
       let requests: PutRequest[] = entries.slice(i, i + BATCH_WRITE_MAX).map((entry) => ({
         PutRequest: {

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { TimeSource } from '../../lib/clock.ts';
 import { lambdaClientConfig, withoutCallLogging } from './aws-client-config.ts';
 
 export class ConfigurationError extends Error {
@@ -46,7 +47,7 @@ export function dynamoDbClient(): DynamoDBClient {
 
 /** Runtime options shared by every handler's `createHandler`. */
 export interface RuntimeOptions {
-  readonly clock?: { now(): number };
+  readonly clock?: TimeSource;
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   readonly metricsNamespace?: string;
 }

@@ -6,6 +6,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { TimeSource } from '../../lib/clock.ts';
 import { defaultClock, type RuntimeOptions } from './environment.ts';
 
 export const SERVICE_NAME = 'recert';
@@ -92,7 +93,7 @@ export function reportingOf(observability: Observability): { log: Log; counter: 
 export function runtimeOf(
   observability: Observability,
   options: RuntimeOptions,
-): { clock: { now(): number }; log: Log; counter: Counter } {
+): { clock: TimeSource; log: Log; counter: Counter } {
   return { clock: options.clock ?? defaultClock, ...reportingOf(observability) };
 }
 

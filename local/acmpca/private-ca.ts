@@ -10,7 +10,7 @@ import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../lib/clock.ts';
 import { parseCsr, toPem } from '../iot/ca/certificates.ts';
 import { type Issuer, issueCertificate } from '../iot/ca/issue-certificate.ts';
 import {

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { z } from 'zod';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../lib/clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
 import { readJsonFile, writeJsonFile } from '../events/json-file.ts';
 import type { AccessCheck } from '../iam/types.ts';

@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '../clock.ts';
+import type { Clock, Timer } from '../../lib/clock.ts';
 import type { InvokeCaller } from '../iam/types.ts';
 import { type FunctionRegistry, LambdaInvocationError } from '../lambda/registry.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../lib/clock.ts';
 import type { InvokeCaller } from '../iam/types.ts';
 import type { FunctionRegistry } from '../lambda/registry.ts';
 import { type AsyncInvokeOutcome, AsyncLambdaInvoker } from './async-invoke.ts';

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../lib/clock.ts';
 import type { AccessCheck } from '../iam/types.ts';
 import type { FunctionRegistry } from '../lambda/registry.ts';
 import { AsyncLambdaInvoker } from './async-invoke.ts';

@@ -1,5 +1,5 @@
+import type { Clock, Timer } from '../../lib/clock.ts';
 import { FUNCTIONS, type FunctionId } from '../../workflows/rotate-device/contract.ts';
-import type { Clock, Timer } from '../clock.ts';
 import type { FunctionRegistry } from '../lambda/registry.ts';
 import { functionName } from './function-wiring.ts';
 

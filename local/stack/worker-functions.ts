@@ -5,7 +5,7 @@
  */
 
 import type { AcmPcaSettings } from '../../functions/rotation-steps/issue-certificate/certificate-issuer.ts';
-import { ScaledClock, type ScaledClockOrigin } from '../clock.ts';
+import { ScaledClock, type ScaledClockOrigin } from '../../lib/clock.ts';
 import { FunctionRegistry, type LambdaHandler } from '../lambda/registry.ts';
 import { type ClientCredentials, type LocalClients, localClients } from './clients.ts';
 import { type FunctionIdentity, registerFunctions } from './function-wiring.ts';

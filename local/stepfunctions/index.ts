@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../lib/clock.ts';
 import { LOCAL_HOST } from '../config.ts';
 import type { FunctionRegistry } from '../lambda/registry.ts';
 import { StepFunctionsEngine } from './engine.ts';

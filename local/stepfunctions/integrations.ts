@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../lib/clock.ts';
 import type { InvokeCaller } from '../iam/types.ts';
 import {
   type FunctionRegistry,

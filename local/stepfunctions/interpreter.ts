@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Clock, Timer } from '../clock.ts';
+import type { Clock, Timer } from '../../lib/clock.ts';
 import type { FunctionRegistry } from '../lambda/registry.ts';
 import { evaluateRule, parseTimestamp } from './choice.ts';
 import { branchKey, containerOf, type Definition, mapKey, stateLanguage, stateOf } from './definition.ts';

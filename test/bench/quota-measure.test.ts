@@ -10,7 +10,7 @@ import {
   verdictOf,
 } from '../../bench/quota-measure.ts';
 import { InvalidQuotaScaleError, localOperationOf, quotaRunQuotas } from '../../bench/quota-settings.ts';
-import { ManualClock } from '../../local/clock.ts';
+import { ManualClock } from '../../lib/clock.ts';
 import { ApiQuotas, AWS_IOT_DEFAULT_TPS } from '../../local/iot/quotas/api-quotas.ts';
 import { derivePacing } from '../../workflows/campaign/pacing.ts';
 import { AWS_DEFAULT_QUOTAS, QUOTED_APIS } from '../../workflows/campaign/quotas.ts';

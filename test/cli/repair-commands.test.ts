@@ -2,7 +2,7 @@ import { DescribeCertificateCommand, ListThingPrincipalsCommand } from '@aws-sdk
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
-import { ManualClock } from '../../local/clock.ts';
+import { ManualClock } from '../../lib/clock.ts';
 import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
 import { startDirect } from './helpers/start-execution.ts';
 

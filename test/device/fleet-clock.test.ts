@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
 import { FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
-import { ScaledClock } from '../../local/clock.ts';
+import { ScaledClock } from '../../lib/clock.ts';
 import { TestBroker } from './helpers/test-broker.ts';
 import { TestProvisioner } from './helpers/test-provisioner.ts';
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
 import { FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
 import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
-import { ManualClock } from '../../local/clock.ts';
+import { ManualClock } from '../../lib/clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/config.ts';
 import type { BusMessage } from '../../local/iot/interfaces.ts';
 import { LocalIotCore } from '../../local/iot/iot-core.ts';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
 import type { FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
 import { planFleet } from '../../device/fleet/fleet-simulator.ts';
-import { ManualClock } from '../../local/clock.ts';
+import { ManualClock } from '../../lib/clock.ts';
 import { LocalAws } from '../../local/stack/local-aws.ts';
 import {
   ANY_PORTS,

@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '../../local/clock.ts';
+import type { Clock, Timer } from '../../lib/clock.ts';
 
 interface JumpTimer extends Timer {
   readonly fn: () => void;

@@ -7,7 +7,7 @@ import {
 } from '../../functions/campaign-steps/campaign-enqueue/campaign-enqueue.ts';
 import { CampaignStore } from '../../functions/shared/campaign-store.ts';
 import { fromAttributeMap, queryDocuments } from '../../functions/shared/document-commands.ts';
-import { ManualClock } from '../../local/clock.ts';
+import { ManualClock } from '../../lib/clock.ts';
 import type { EnqueueEvent } from '../../workflows/campaign/events.ts';
 import { type CampaignTableHarness, startCampaignTable } from './campaign-fakes.ts';
 import { recorders } from './harness.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { PacerStore } from '../../functions/campaign-steps/campaign-pacer/campaign-pacer.ts';
 import { CampaignMeta, CampaignStore } from '../../functions/shared/campaign-store.ts';
-import type { ManualClock } from '../../local/clock.ts';
+import type { ManualClock } from '../../lib/clock.ts';
 import type { QueuedRotation } from '../../workflows/campaign/types.ts';
 import { createCampaignTable, startDynalite } from './dynalite.ts';
 

@@ -3,7 +3,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type PacerDeps, pace } from '../../functions/campaign-steps/campaign-pacer/campaign-pacer.ts';
-import { ManualClock } from '../../local/clock.ts';
+import { ManualClock } from '../../lib/clock.ts';
 import type { PaceEvent } from '../../workflows/campaign/events.ts';
 import type { PacingSettings } from '../../workflows/campaign/pacing.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';

@@ -23,7 +23,7 @@ import {
   fromAttributeMap,
   queryDocuments,
 } from '../../functions/shared/document-commands.ts';
-import { ManualClock } from '../../local/clock.ts';
+import { ManualClock } from '../../lib/clock.ts';
 import { RETIRED_PARTITION } from '../../workflows/campaign/table.ts';
 import { createCampaignTable } from './dynalite.ts';
 import { recorders, useTable } from './harness.ts';

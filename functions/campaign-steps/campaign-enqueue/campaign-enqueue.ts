@@ -1,16 +1,16 @@
 import { type IoTClient, ListAuditFindingsCommand } from '@aws-sdk/client-iot';
+import type { Clock } from '../../../lib/clock.ts';
 import { EnqueueEvent, type EnqueueResult } from '../../../workflows/campaign/events.ts';
 import type { CampaignSource, QueuedRotation } from '../../../workflows/campaign/types.ts';
 import { InvalidStepInput } from '../../../workflows/rotate-device/errors.ts';
 import { awsCall } from '../../shared/aws-errors.ts';
-import type { SleepClock } from '../../shared/campaign-sleep.ts';
 import type { CampaignMeta, CampaignStore, EnqueueCursor } from '../../shared/campaign-store.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 
 export interface EnqueueDeps {
   readonly store: CampaignStore;
   readonly iot: IoTClient;
-  readonly clock: SleepClock;
+  readonly clock: Clock;
   readonly log: Log;
   readonly counter: Counter;
   /** How long one invocation keeps paging before it returns `{ done: false }` (ms). */

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { type Clock, wallClock } from '../../../lib/clock.ts';
 import { lambdaClientConfig, withoutCallLogging } from '../../shared/aws-client-config.ts';
-import { type SleepClock, systemSleepClock } from '../../shared/campaign-sleep.ts';
 import { CampaignStore } from '../../shared/campaign-store.ts';
 import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../../shared/environment.ts';
 import { lazyHandler, observabilityFor, reportingOf, wrapHandler } from '../../shared/observability.ts';
@@ -13,7 +13,7 @@ export interface EnqueueHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
   readonly db: DynamoDBClient;
   readonly campaignTableName: string;
   readonly iot: IoTClient;
-  readonly clock?: SleepClock;
+  readonly clock?: Clock;
   /** How long one invocation keeps paging (s); the pacer's tick by default. */
   readonly budgetSeconds?: number;
 }
@@ -26,7 +26,7 @@ export function createHandler(deps: EnqueueHandlerDeps) {
       remainingMs: () => context.getRemainingTimeInMillis(),
       store,
       iot: deps.iot,
-      clock: deps.clock ?? systemSleepClock,
+      clock: deps.clock ?? wallClock,
       ...reportingOf(observability),
       budgetMs: (deps.budgetSeconds ?? DEFAULT_ENQUEUE_BUDGET_SECONDS) * 1000,
     }),

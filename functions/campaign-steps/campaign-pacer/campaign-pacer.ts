@@ -1,9 +1,9 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { type Clock, sleepFor } from '../../../lib/clock.ts';
 import { RecertCampaignStopped } from '../../../workflows/campaign/errors.ts';
 import { PaceEvent, type PaceResult, type PaceStatus } from '../../../workflows/campaign/events.ts';
 import { InvalidStepInput } from '../../../workflows/rotate-device/errors.ts';
-import { type SleepClock, sleepFor } from '../../shared/campaign-sleep.ts';
 import type { CampaignMeta, CampaignStore } from '../../shared/campaign-store.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 import { failureRateBreach, inFlight } from './failure-rate.ts';
@@ -22,7 +22,7 @@ export interface PacerDeps {
   readonly store: PacerStore;
   readonly iot: IoTClient;
   readonly sfn: SFNClient;
-  readonly clock: SleepClock;
+  readonly clock: Clock;
   readonly log: Log;
   readonly counter: Counter;
   /** The rotate-device state machine. */

@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { type Clock, wallClock } from '../../../lib/clock.ts';
 import { lambdaClientConfig, withoutCallLogging } from '../../shared/aws-client-config.ts';
-import { type SleepClock, systemSleepClock } from '../../shared/campaign-sleep.ts';
 import { CampaignStore } from '../../shared/campaign-store.ts';
 import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../../shared/environment.ts';
 import { lazyHandler, observabilityFor, reportingOf, wrapHandler } from '../../shared/observability.ts';
@@ -18,7 +18,7 @@ export interface PacerHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
   /** The rotate-device state machine. */
   readonly stateMachineArn: string;
   readonly region: string;
-  readonly clock?: SleepClock;
+  readonly clock?: Clock;
   /** How long one invocation keeps starting rotations (s). */
   readonly tickSeconds?: number;
   readonly pollMs?: number;
@@ -33,7 +33,7 @@ export function createHandler(deps: PacerHandlerDeps) {
       store,
       iot: deps.iot,
       sfn: deps.sfn,
-      clock: deps.clock ?? systemSleepClock,
+      clock: deps.clock ?? wallClock,
       ...reportingOf(observability),
       rotationStateMachineArn: deps.stateMachineArn,
       region: deps.region,

@@ -1,4 +1,4 @@
-import { type SleepClock, sleepUntil } from '../../shared/campaign-sleep.ts';
+import { type Clock, sleepUntil } from '../../../lib/clock.ts';
 
 /**
  * Spreads starts evenly at `perSecond`: start n may begin 1/perSecond after start n-1 and no sooner.
@@ -11,7 +11,7 @@ export class StartSlots {
   private readonly spacingMs: number;
 
   constructor(
-    private readonly clock: SleepClock,
+    private readonly clock: Clock,
     perSecond: number,
   ) {
     if (!(perSecond > 0) || !Number.isFinite(perSecond)) {

@@ -1,5 +1,6 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import type { TimeSource } from '../../../lib/clock.ts';
 import { ERROR_NAMES } from '../../../workflows/rotate-device/errors.ts';
 import {
   DEVICE_TO_CLOUD,
@@ -50,7 +51,7 @@ export type ReplyOutcome =
 export interface DeviceReplyDeps {
   readonly store: RotationRecordStore;
   readonly sfn: SFNClient;
-  readonly clock: { now(): number };
+  readonly clock: TimeSource;
   readonly log: Log;
   readonly counter: Counter;
   /** Unparks a campaign's rotation whose device answered at last; none without a campaign table. */

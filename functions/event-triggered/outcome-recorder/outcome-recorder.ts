@@ -1,6 +1,7 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import type { TimeSource } from '../../../lib/clock.ts';
 import { ERROR_NAMES } from '../../../workflows/rotate-device/errors.ts';
 import { awsCall } from '../../shared/aws-errors.ts';
 import { type CampaignCounters, countedCampaign } from '../../shared/campaign-counters.ts';
@@ -34,7 +35,7 @@ export interface OutcomeRecorderDeps {
   readonly store: RotationRecordStore;
   readonly sns: SNSClient;
   readonly iot: IoTClient;
-  readonly clock: { now(): number };
+  readonly clock: TimeSource;
   readonly log: Log;
   readonly counter: Counter;
   readonly stateMachineArn: string;

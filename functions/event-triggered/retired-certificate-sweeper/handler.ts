@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { type Clock, wallClock } from '../../../lib/clock.ts';
 import { lambdaClientConfig, withoutCallLogging } from '../../shared/aws-client-config.ts';
-import { type SleepClock, systemSleepClock } from '../../shared/campaign-sleep.ts';
 import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../../shared/environment.ts';
 import { lazyHandler, observabilityFor, reportingOf, wrapHandler } from '../../shared/observability.ts';
 import { RetiredCertificates } from './retired-entries.ts';
@@ -16,7 +16,7 @@ export interface SweeperHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
   readonly db: DynamoDBClient;
   readonly campaignTableName: string;
   readonly iot: IoTClient;
-  readonly clock?: SleepClock;
+  readonly clock?: Clock;
   readonly deletesPerSecond?: number;
   readonly budgetSeconds?: number;
 }
@@ -33,7 +33,7 @@ export function createHandler(deps: SweeperHandlerDeps) {
     sweepRetiredCertificates({
       entries,
       iot: deps.iot,
-      clock: deps.clock ?? systemSleepClock,
+      clock: deps.clock ?? wallClock,
       ...reportingOf(observability),
       deletesPerSecond,
       budgetMs,

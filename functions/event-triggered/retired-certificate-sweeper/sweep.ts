@@ -1,7 +1,7 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
+import { type Clock, sleepUntil } from '../../../lib/clock.ts';
 import { TransientAwsError } from '../../../workflows/rotate-device/errors.ts';
 import { errorName } from '../../shared/aws-errors.ts';
-import { type SleepClock, sleepUntil } from '../../shared/campaign-sleep.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 import { deleteRetiredCertificate, type SweepOutcome } from './delete-retired.ts';
 import { InvalidSweeperSettingError, RetiredCertificateNotDeleted } from './errors.ts';
@@ -10,7 +10,7 @@ import type { RetiredCertificates } from './retired-entries.ts';
 export interface SweepDeps {
   readonly entries: RetiredCertificates;
   readonly iot: IoTClient;
-  readonly clock: SleepClock;
+  readonly clock: Clock;
   readonly log: Log;
   readonly counter: Counter;
   /** DeleteCertificate calls per second, at most (AWS's quota is 10; campaigns need the rest). */

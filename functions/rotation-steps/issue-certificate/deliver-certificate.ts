@@ -1,4 +1,5 @@
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type { TimeSource } from '../../../lib/clock.ts';
 import { RotationStateInvalid } from '../../../workflows/rotate-device/errors.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 import { publishToDevice } from '../../shared/publish.ts';
@@ -7,7 +8,7 @@ import type { RotationRecordStore } from '../../shared/rotation-record.ts';
 export interface DeliverCertificateDeps {
   readonly store: RotationRecordStore;
   readonly iotData: IoTDataPlaneClient;
-  readonly clock: { now(): number };
+  readonly clock: TimeSource;
   readonly log: Log;
   readonly counter: Counter;
 }

@@ -5,6 +5,7 @@ import {
   type IoTClient,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
+import type { TimeSource } from '../../../lib/clock.ts';
 import {
   CertificateMismatch,
   CsrRejected,
@@ -31,7 +32,7 @@ export interface IssueCertificateDeps {
   readonly iot: IoTClient;
   /** Who signs the certificate: AWS IoT's CA or a private CA (certificate-issuer.ts). */
   readonly issuer: CertificateIssuer;
-  readonly clock: { now(): number };
+  readonly clock: TimeSource;
   readonly log: Log;
   readonly counter: Counter;
   readonly requireCnMatch: boolean;

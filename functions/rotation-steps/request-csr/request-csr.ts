@@ -1,4 +1,5 @@
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type { TimeSource } from '../../../lib/clock.ts';
 import { CertificateAttemptsExhausted } from '../../../workflows/rotate-device/errors.ts';
 import type { RequestCsrInput } from '../../../workflows/rotate-device/types.ts';
 import { errorName } from '../../shared/aws-errors.ts';
@@ -15,7 +16,7 @@ import {
 export interface RequestCsrDeps {
   readonly store: RotationRecordStore;
   readonly iotData: IoTDataPlaneClient;
-  readonly clock: { now(): number };
+  readonly clock: TimeSource;
   readonly log: Log;
   readonly counter: Counter;
   /** Parks a campaign's rotation whose device did not answer; none without a campaign table. */

@@ -1,4 +1,5 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
+import type { TimeSource } from '../../../lib/clock.ts';
 import { CertificateMismatch, ProofOfPossessionMissing } from '../../../workflows/rotate-device/errors.ts';
 import type { RetireCertificateInput, StepDone } from '../../../workflows/rotate-device/types.ts';
 import type { RetiredCertificates } from '../../event-triggered/retired-certificate-sweeper/retired-entries.ts';
@@ -13,7 +14,7 @@ export interface RetireCertificateDeps {
   /** The rotation's last write: SUCCEEDED / DONE once the old certificate is retired. */
   readonly completion: RotationCompletion;
   readonly iot: IoTClient;
-  readonly clock: { now(): number };
+  readonly clock: TimeSource;
   readonly log: Log;
   readonly counter: Counter;
   /** 0 deletes the old certificate; more keeps it INACTIVE and records when it may be deleted. */

@@ -1,4 +1,5 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
+import type { TimeSource } from '../../../lib/clock.ts';
 import { CertificateMismatch } from '../../../workflows/rotate-device/errors.ts';
 import type { RevokeCertificateInput, StepDone } from '../../../workflows/rotate-device/types.ts';
 import { removeCertificate } from '../../shared/iot-certificates.ts';
@@ -8,7 +9,7 @@ import type { Fence, RotationRecordStore } from '../../shared/rotation-record.ts
 export interface RevokeCertificateDeps {
   readonly store: RotationRecordStore;
   readonly iot: IoTClient;
-  readonly clock: { now(): number };
+  readonly clock: TimeSource;
   readonly log: Log;
   readonly counter: Counter;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Clock, Timer } from '../../clock.ts';
+import type { Clock, Timer } from '../../../lib/clock.ts';
 import { readJsonFile, writeJsonFile } from '../../events/json-file.ts';
 import type { CertificateSource } from '../interfaces.ts';
 import {

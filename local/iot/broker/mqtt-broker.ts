@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import type { Clock } from '../../clock.ts';
+import type { Clock } from '../../../lib/clock.ts';
 import { boundPort, listenOn } from '../../listen.ts';
 import { certificateIdOf } from '../ca/certificates.ts';
 import type { BusMessage, MessageBus } from '../interfaces.ts';

@@ -8,7 +8,7 @@
 import { createPrivateKey, type KeyObject, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock } from '../../clock.ts';
+import type { Clock } from '../../../lib/clock.ts';
 import { writeFileAtomic } from '../store/entity-log.ts';
 import {
   type CryptoKey,

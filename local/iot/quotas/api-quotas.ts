@@ -3,7 +3,7 @@
  * AWS does: a call over the rate fails with ThrottlingException. Off unless the core is told to.
  * Rates are the documented defaults; any can be overridden.
  */
-import type { Clock } from '../../clock.ts';
+import type { Clock } from '../../../lib/clock.ts';
 import { ThrottlingException } from '../errors.ts';
 import type { RestRoute } from '../interfaces.ts';
 import { TokenBucket } from './token-bucket.ts';

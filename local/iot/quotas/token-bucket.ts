@@ -1,5 +1,5 @@
 /** A token bucket on the shared clock: `capacity` tokens, refilled at `ratePerSecond`. */
-import type { Clock } from '../../clock.ts';
+import type { Clock } from '../../../lib/clock.ts';
 
 export class TokenBucket {
   private tokens: number;

@@ -2,7 +2,7 @@
  * The IoT registry: things, certificates, CA certificates, policies and their attachments, kept in
  * `<stateDir>/iot/registry/` so it survives a restart. It is also the audit's certificate source.
  */
-import type { Clock } from '../../clock.ts';
+import type { Clock } from '../../../lib/clock.ts';
 import type { KeyKind } from '../ca/certificates.ts';
 import type { LocalCertificateAuthority } from '../ca/local-ca.ts';
 import type { CertificateSource, CertificateView } from '../interfaces.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../clock.ts';
+import type { Clock } from '../../../lib/clock.ts';
 import { AsyncLambdaInvoker } from '../../events/async-invoke.ts';
 import type { FunctionRegistry } from '../../lambda/registry.ts';
 import type { BusMessage, MessageBus } from '../interfaces.ts';

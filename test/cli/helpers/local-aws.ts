@@ -5,7 +5,7 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { runCli } from '../../../cli/main.ts';
-import { type Clock, ScaledClock } from '../../../local/clock.ts';
+import { type Clock, ScaledClock } from '../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
 import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
 import { LocalEventBridge } from '../../../local/events/eventbridge.ts';

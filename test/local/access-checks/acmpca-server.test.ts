@@ -7,9 +7,9 @@ import {
   IssueCertificateCommand,
 } from '@aws-sdk/client-acm-pca';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
 import { LocalAcmPcaServer } from '../../../local/acmpca/acmpca-server.ts';
 import { LocalPrivateCa } from '../../../local/acmpca/private-ca.ts';
-import { ManualClock } from '../../../local/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
 import { deniedMessage, type RecordingCheck, recordingCheck, rejectionOf } from './recording-check.ts';
 

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, ListTopicsCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../local/clock.ts';
+import { ManualClock } from '../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
 import { LocalEventBridge } from '../../../local/events/eventbridge.ts';
 import { LocalEventsServer } from '../../../local/events/events-server.ts';

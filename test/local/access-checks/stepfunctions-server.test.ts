@@ -8,7 +8,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ScaledClock } from '../../../local/clock.ts';
+import { ScaledClock } from '../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import { StepFunctionsEngine } from '../../../local/stepfunctions/engine.ts';

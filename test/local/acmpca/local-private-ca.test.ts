@@ -9,9 +9,9 @@ import {
   IssueCertificateCommand,
 } from '@aws-sdk/client-acm-pca';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
 import { LocalAcmPcaServer } from '../../../local/acmpca/acmpca-server.ts';
 import { LocalPrivateCa, notAfterOf } from '../../../local/acmpca/private-ca.ts';
-import { ManualClock } from '../../../local/clock.ts';
 import { LOCAL_CREDENTIALS } from '../../../local/config.ts';
 
 /**

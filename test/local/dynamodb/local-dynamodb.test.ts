@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../local/clock.ts';
+import { ManualClock } from '../../../lib/clock.ts';
 import { LocalDynamoDb, TableDefinitionMismatchError } from '../../../local/dynamodb/local-dynamodb.ts';
 import type { TableDefinition } from '../../../local/dynamodb/table-definition.ts';
 import { rotationTableDefinition, withStatusSince } from '../../../local/stack/resources.ts';

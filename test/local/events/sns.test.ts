@@ -10,7 +10,7 @@ import {
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../local/clock.ts';
+import { ManualClock } from '../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
 import { LocalEventBridge } from '../../../local/events/eventbridge.ts';
 import { LocalEventsServer } from '../../../local/events/events-server.ts';

@@ -6,7 +6,7 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../local/clock.ts';
+import { ManualClock } from '../../../lib/clock.ts';
 import { TokenBucket } from '../../../local/iot/quotas/token-bucket.ts';
 import { startCore, type TestCore } from './helpers/core.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ScaledClock } from '../../../local/clock.ts';
+import { ScaledClock } from '../../../lib/clock.ts';
 import { FunctionRegistry, LambdaInvocationError } from '../../../local/lambda/registry.ts';
 import { FunctionWorkers } from '../../../local/lambda/worker/function-workers.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../local/clock.ts';
+import { ManualClock } from '../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../../local/config.ts';
 import { AsyncLambdaInvoker } from '../../../local/events/async-invoke.ts';
 import { type EventDelivery, LocalEventBridge } from '../../../local/events/eventbridge.ts';

@@ -20,7 +20,7 @@ import {
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../local/clock.ts';
+import { ManualClock } from '../../../lib/clock.ts';
 import type { StatusChangeEvent } from '../../../local/stepfunctions/engine.ts';
 import {
   createMachine,

@@ -11,8 +11,8 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { Clock } from '../../../local/clock.ts';
-import { ScaledClock } from '../../../local/clock.ts';
+import type { Clock } from '../../../lib/clock.ts';
+import { ScaledClock } from '../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
 import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';

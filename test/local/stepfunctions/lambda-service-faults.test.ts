@@ -1,6 +1,6 @@
 import { type HistoryEvent, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScaledClock } from '../../../local/clock.ts';
+import { ScaledClock } from '../../../lib/clock.ts';
 import { LambdaServiceError } from '../../../local/lambda/registry.ts';
 import { renderDefinition, TASK_FUNCTION_IDS } from '../../../workflows/rotate-device/render.ts';
 import {

@@ -1,6 +1,6 @@
 import type * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ManualClock } from '../../../local/clock.ts';
+import { ManualClock } from '../../../lib/clock.ts';
 import type { StatusChangeEvent } from '../../../local/stepfunctions/status-event.ts';
 import { createMachine, type Harness, start, startHarness } from './harness.ts';
 

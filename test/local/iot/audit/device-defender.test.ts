@@ -14,7 +14,7 @@ import {
   UpdateAccountAuditConfigurationCommand,
 } from '@aws-sdk/client-iot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../../local/clock.ts';
+import { ManualClock } from '../../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../../../local/config.ts';
 import { LocalSns } from '../../../../local/events/sns.ts';
 import { auditRoutes } from '../../../../local/iot/audit/audit-routes.ts';

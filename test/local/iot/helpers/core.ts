@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { ManualClock } from '../../../../local/clock.ts';
+import { ManualClock } from '../../../../lib/clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../../local/config.ts';
 import { LocalIotCore, type LocalIotCoreOptions } from '../../../../local/iot/iot-core.ts';
 

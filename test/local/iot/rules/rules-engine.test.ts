@@ -10,7 +10,7 @@ import {
   ReplaceTopicRuleCommand,
 } from '@aws-sdk/client-iot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../../local/clock.ts';
+import { ManualClock } from '../../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../../../local/config.ts';
 import { topicRuleRoutes } from '../../../../local/iot/rules/rule-routes.ts';
 import { RulesEngine, type RulesEngineEvent } from '../../../../local/iot/rules/rules-engine.ts';

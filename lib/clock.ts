@@ -1,11 +1,17 @@
 /**
- * One clock shared by every local service (the Step Functions engine, IoT Core's certificate
- * validity and audit schedule, the device simulator), so tests can run a one-day timeout in
- * milliseconds. Time is epoch milliseconds; timers fire when the clock's time reaches `at`.
+ * Time for every part of recert: functions, the local AWS, devices, the CLI. Code takes a clock
+ * instead of reading `Date.now()`, so tests can run a one-day timeout in milliseconds.
+ * Time is epoch milliseconds; timers fire when the clock's time reaches `at`.
  */
-export interface Clock {
+
+/** Something that tells the time: all a caller needs when it only stamps or compares times. */
+export interface TimeSource {
   /** Current time in epoch milliseconds, on this clock. */
   now(): number;
+}
+
+/** A time source with timers: for code that waits (timeouts, schedules, pacing). */
+export interface Clock extends TimeSource {
   /** Calls `fn` once this clock's time reaches `at` (epoch ms). Returns a handle for `clearTimer`. */
   setTimer(at: number, fn: () => void): Timer;
   clearTimer(timer: Timer): void;
@@ -89,8 +95,47 @@ export interface ScaledClockOrigin {
   readonly realStart: number;
 }
 
-/** The system clock: speed 1. */
+/** The system clock: speed 1. Its timers do not hold the process open. */
 export const systemClock: Clock = new ScaledClock(1);
+
+interface WallTimer extends Timer {
+  readonly handle: NodeJS.Timeout;
+}
+
+/** A clock reading `source`'s time, with ordinary timers that wait the wall time left until `at`. */
+function withWallTimers(source: TimeSource): Clock {
+  return {
+    now: () => source.now(),
+    setTimer(at, fn): WallTimer {
+      return { at, handle: setTimeout(fn, Math.max(0, at - source.now())) };
+    },
+    clearTimer(timer) {
+      clearTimeout((timer as WallTimer).handle);
+    },
+  };
+}
+
+/**
+ * The system clock with ordinary timers, which hold the process open: for a Lambda handler that
+ * sleeps between batches and must not let its event loop drain meanwhile.
+ */
+export const wallClock: Clock = withWallTimers({ now: () => Date.now() });
+
+/** `source` itself when it has timers; else a clock reading its time with wall-time timers. */
+export function clockOf(source: TimeSource | Clock = wallClock): Clock {
+  return 'setTimer' in source ? source : withWallTimers(source);
+}
+
+/** Resolves once the clock reached `at` (at once when it already has). */
+export function sleepUntil(clock: Clock, at: number): Promise<void> {
+  if (at <= clock.now()) return Promise.resolve();
+  return new Promise((resolve) => {
+    clock.setTimer(at, resolve);
+  });
+}
+
+/** Resolves once `ms` passed on the clock. */
+export const sleepFor = (clock: Clock, ms: number): Promise<void> => sleepUntil(clock, clock.now() + ms);
 
 interface ManualTimer extends Timer {
   fn: () => void;

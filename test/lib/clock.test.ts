@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, ScaledClock } from '../../local/clock.ts';
+import { ManualClock, ScaledClock } from '../../lib/clock.ts';
 
 describe('clocks', () => {
   it('a manual clock fires due timers in time order and nothing early', async () => {
