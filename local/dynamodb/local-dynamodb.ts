@@ -26,6 +26,7 @@ import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
 import { readJsonFile, writeJsonFile } from '../events/json-file.ts';
 import type { AccessCheck } from '../iam/types.ts';
 import { interceptRequests } from './access-intercept.ts';
+import { installConditionCheckItem } from './condition-check-item.ts';
 import { installExpressionCache } from './expression-cache.ts';
 import { installUtf8ItemSize } from './item-size.ts';
 import { type TableDefinition, TableDefinitionSchema } from './table-definition.ts';
@@ -74,6 +75,8 @@ export class LocalDynamoDb {
     this.dataDir = options.stateDir ? join(options.stateDir, 'dynamodb') : undefined;
     // DynamoDB's 400 KB item limit counts UTF-8 bytes; dynalite counts characters (item-size.ts).
     installUtf8ItemSize();
+    // A failed conditional write returns the item when asked (ReturnValuesOnConditionCheckFailure).
+    installConditionCheckItem();
   }
 
   async start(): Promise<string> {
