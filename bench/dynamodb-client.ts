@@ -1,15 +1,6 @@
 /**
- * Client-side CPU of one DynamoDB write as the functions make it, by the way the call is built:
- * - the SDK's document client (`@aws-sdk/lib-dynamodb`), which refuses a client that caches its
- *   middleware, so every call rebuilds and sorts the middleware stack (what the functions did before);
- * - the plain client with cached middleware and `functions/shared/document-commands.ts` converting
- *   the values;
- * - the same without the SDK's logger middleware (`withoutCallLogging`): what the functions do now.
- * The local DynamoDB runs in a child process, so this process's CPU time (user + system, every
- * thread) is the client's alone. Each call is a conditional UpdateItem of a rotation-record-sized item
- * returning ALL_NEW, ten in flight. Rounds alternate between the two; prints the medians.
- *
- *   npx tsx bench/dynamodb-client.ts [--rounds 9] [--calls 1000]
+ * Client CPU of one rotation-record UpdateItem by how the call is built (bench/README.md, Micro-benchmarks).
+ * `npx tsx bench/dynamodb-client.ts [--rounds 9] [--calls 1000]`
  */
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';

@@ -1,7 +1,6 @@
 /**
- * What the benchmark's processes tell each other over the Node IPC channel: the stack process hands
- * the provisioned devices to the fleet process, which connects them, and reports its memory when
- * told to stop. Every message is validated: a process never trusts the shape of what it receives.
+ * The messages the benchmark's processes exchange over IPC (devices to connect, memory at stop), each
+ * validated on receipt: a process never trusts the shape of what it receives.
  */
 import { z } from 'zod';
 

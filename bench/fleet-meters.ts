@@ -5,9 +5,8 @@
 import type { FunctionRegistry } from '../local/lambda/registry.ts';
 
 /**
- * Wraps every registered function so its handler's time is summed: in-process, so it stands for
- * Lambda's billed duration only roughly (no cold starts; calls to the local services are fast, but
- * the machine is shared with the rest of the stack and the fleet).
+ * Sums each registered function's handler time: Lambda's billed duration only roughly (in-process, no
+ * cold starts, on a machine shared with the stack and the fleet).
  */
 export function timeFunctions(registry: FunctionRegistry): {
   totalMs(): number;
@@ -45,9 +44,8 @@ export function timeFunctions(registry: FunctionRegistry): {
 }
 
 /**
- * The functions' structured logs go to stdout and stderr (warnings, errors) as on Lambda, where
- * CloudWatch Logs ingests both: this counts their bytes and keeps them off the benchmark's output.
- * Other stderr output (a crash, a warning of Node's) still shows.
+ * Counts the functions' log bytes on stdout and stderr (CloudWatch Logs ingests both on Lambda) and keeps
+ * them off the output; other stderr output, such as a crash, still shows.
  */
 export function countLogBytes(): { bytes(): number; restore(): void } {
   let bytes = 0;

@@ -1,8 +1,6 @@
 /**
- * The stack process of one fleet size: the whole local AWS (no quotas, clock at real speed) with a
- * fleet of healthy devices in a child process, one Device Defender audit that finds every device's
- * certificate expiring, and the measurements of what the rotations cost. Run by `fleet.ts` over
- * IPC; it answers with one `FleetSizeResult` and exits.
+ * The stack process of one fleet size: the local AWS, a healthy fleet in a child process and one audit
+ * that finds every certificate expiring; answers `fleet.ts` over IPC with one `FleetSizeResult`.
  */
 import { fork } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

@@ -1,7 +1,6 @@
 /**
- * The fleet benchmark: for each fleet size, a fresh local AWS (no quotas, real-time clock) in its own
- * process and a fleet of healthy simulated devices in another, one Device Defender audit that finds
- * every certificate expiring, and what rotating them all took and would cost on AWS.
+ * The fleet benchmark: per fleet size, a fresh local AWS and a healthy fleet in separate processes, one
+ * audit that finds every certificate expiring, and what rotating them all took and would cost on AWS.
  */
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
@@ -103,25 +102,8 @@ function benchmarkOf(results: FleetBenchmark['sizes']): FleetBenchmark {
 }
 
 /**
- * What a rotation consumes on AWS, from what the run measured. Where the local stack cannot see the
- * AWS meter, the assumption is named here:
- * - DynamoDB, the tables: AWS bills a write for the larger of the item before and after it, rounded
- *   up per 1 KB. A rotation's record only grows until its last write, so every write is priced at
- *   the finished record's size (the mean of the records measured, in JSON bytes, a little above
- *   DynamoDB's own count) rounded up: an upper bound, as the writes before the certificate is
- *   recorded, and the campaign's, hold less. The last write is billed for the record before it, with
- *   its task token: priced with the longest token, one unit more when that crosses a 1 KB step.
- *   One read unit per strongly consistent read (up to 4 KB);
- * - DynamoDB, the byStatus index: `STATUS_INDEX_WRITES_PER_ROTATION` writes of one unit each (an
- *   entry is ~100 bytes: keys and campaign): a put when the claim sets IN_PROGRESS, a delete and a
- *   put when the rotation ends. No other write changes the index's attributes (the record store's
- *   test proves it), and on AWS such a write writes nothing to the index;
- * - IoT messaging: the management messages the broker carried, plus the device's PUBACK of each QoS 1
- *   message the cloud sent (metered as one message each) and the CONNECT of the device's new connection;
- * - IoT connectivity: the new connection overlaps the old one for about a minute;
- * - rules: one rule with one action for each device reply and each presence `connected` event;
- * - registry: the registry operations among the IoT calls the functions made;
- * - logs: the functions' structured log bytes (INFO level) plus Lambda's own lines per invocation.
+ * What a rotation consumes on AWS, from what the run measured; where the local stack cannot see
+ * AWS's meter, the assumptions are those of bench/README.md (What the cost assumes).
  */
 export function usageOf(result: FleetSizeResult): RotationUsage {
   const p = result.perRotation;

@@ -1,12 +1,6 @@
 /**
- * The floor: the work one rotation cannot avoid on this machine, measured directly with node:crypto
- * and a plain TLS server and client on 127.0.0.1, with no recert code involved:
- * - the device makes an EC P-256 key and signs its CSR (one ECDSA signature);
- * - the cloud verifies the CSR's signature and signs the certificate (ECDSA P-256, as the local CA);
- * - the device verifies the certificate's signature;
- * - two mutual-TLS handshakes (EC P-256 client certificate, full handshake, no session resumption).
- * Each step is timed alone, one at a time; the floor is the sum of the steps' medians. The benchmark
- * keeps the lowest of three such rounds (`measureLowestFloor`).
+ * The floor: the cryptography and TLS one rotation cannot avoid, measured with node:crypto and no recert
+ * code; how it is measured is in bench/README.md (The floor).
  */
 import 'reflect-metadata';
 import { generateKeyPairSync, randomBytes, sign, verify, webcrypto } from 'node:crypto';

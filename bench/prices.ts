@@ -1,8 +1,6 @@
 /**
- * AWS list prices for what one rotation consumes, US East (N. Virginia), on-demand, without free
- * tiers or volume discounts beyond the first tier. Prices as published on the pages cited below,
- * read in November 2026 (`PRICES_READ_ON`). A campaign of 1,000,000 rotations stays in the first
- * tier of every service here.
+ * AWS list prices (us-east-1, on-demand, first tier, no free tier) of what one rotation consumes, as
+ * read on `PRICES_READ_ON` from the pages cited.
  */
 
 export const PRICES_REGION = 'us-east-1';

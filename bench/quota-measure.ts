@@ -25,9 +25,8 @@ export function steadyRate(timesMs: readonly number[]): number | undefined {
 }
 
 /**
- * Events per second as the slope of a least-squares line through the sorted event times: the
- * sustained rate of a paced series, which one late straggler at either end hardly moves (the
- * first-to-last rate does). Undefined under three events.
+ * Events per second as the least-squares slope through the sorted event times: one straggler at either
+ * end hardly moves it, as it does the first-to-last rate. Undefined under three events.
  */
 export function fittedRate(timesMs: readonly number[]): number | undefined {
   const n = timesMs.length;

@@ -1,9 +1,6 @@
 /**
- * One quota run: the whole local AWS with AWS IoT's default API quotas enforced (ThrottlingException
- * over the rate, as AWS answers), a fleet of healthy devices in a second process, one Device
- * Defender audit that finds every certificate expiring, and one campaign over its findings, paced
- * from the same quotas. Measures how fast the campaign rotated against what the tightest quota
- * allows, and whether throttling failed any rotation.
+ * One quota run: the local AWS under AWS IoT's default API quotas, a healthy fleet, one audit and one
+ * campaign paced from the same quotas; measures its rate against the tightest quota's, and failures.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

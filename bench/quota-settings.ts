@@ -1,8 +1,6 @@
 /**
- * The quotas of the quota run: AWS IoT's default rates, optionally scaled down (a smaller machine or
- * a quicker test keeps the same shape at a lower rate), enforced by the local IoT, and the same
- * rates given to the campaign's pacing, so the campaign derives its start rate from exactly what
- * the local IoT enforces.
+ * The quota run's quotas: AWS IoT's default rates, optionally scaled down, given both to the local IoT
+ * and to the campaign's pacing, so the pacing derives from exactly what the local IoT enforces.
  */
 import { AWS_IOT_DEFAULT_TPS } from '../local/iot/quotas/api-quotas.ts';
 import { QUOTED_APIS, type QuotedApi } from '../workflows/campaign/quotas.ts';

@@ -1,11 +1,6 @@
 /**
- * `npm run bench`: every benchmark of recert, printing its figures and writing them to
- * bench/results/latest.json (and the fleet chart to bench/results/fleet.svg).
- *
- *   npm run bench                          the Step Functions engine, then fleets of 100, 1,000, 5,000
- *   npm run bench -- --sizes 100,1000      other fleet sizes (or RECERT_BENCH_SIZES=100,1000)
- *   npm run bench -- --fleet-only          the floor and the fleets only
- *   npm run bench -- --quota               the quota run instead (see quota.ts; same as npm run bench:quota)
+ * `npm run bench`: every benchmark, figures to bench/results/latest.json and the fleet chart to
+ * bench/results/fleet.svg; flags in bench/README.md.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';

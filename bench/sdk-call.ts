@@ -1,10 +1,6 @@
 /**
- * What one AWS API call costs this machine at the least, as the design makes every call (the real
- * SDK, the real wire protocol, over loopback): a warm SFN client (recert's client configuration)
- * sends SendTaskSuccess to a loopback HTTP server that reads the body and answers `{}`, ten calls at a
- * time. Client and server run in this process, so the figure is the CPU of both ends of the cheapest
- * possible call: serialisation, middleware, SigV4, the HTTP client and server. A local service that
- * does real work behind the call only adds to it.
+ * The cheapest AWS call the design makes: a warm SFN client's SendTaskSuccess to a loopback server that
+ * answers `{}`, both ends in this process, so the CPU is that of both ends of the call.
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';

@@ -4,9 +4,8 @@ import { readFileSync } from 'node:fs';
 const TICKS_PER_SECOND = 100;
 
 /**
- * CPU time (user + system, ms) of this process's main thread, from /proc: with the functions on a
- * worker thread, it shows how busy the services' own thread is, which `process.cpuUsage()` (every
- * thread together) cannot. Undefined where there is no /proc.
+ * CPU time (user + system, ms) of this process's main thread from /proc, which `process.cpuUsage()`
+ * (every thread together) cannot give. Undefined where there is no /proc.
  */
 export function mainThreadCpuMs(): number | undefined {
   try {
