@@ -65,6 +65,11 @@ export function commandEntries(loadLocalAws?: () => Promise<LocalAwsControl>): C
       load: async () => (await import('./pacing.ts')).pacingCommand,
     },
     {
+      path: ['console'],
+      summary: 'serve the fleet console in a browser',
+      load: async () => (await import('../../console/command.ts')).consoleCommand,
+    },
+    {
       path: ['local'],
       summary: 'run, stop or check the embedded local AWS',
       load: async () => {

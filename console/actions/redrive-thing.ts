@@ -1,0 +1,19 @@
+import { RefusedError } from '../../cli/errors.ts';
+import { type Redriven, redriveExecution } from '../../cli/rotations/redrive.ts';
+import { requireRecord } from '../../cli/rotations/things.ts';
+import type { Target } from '../../cli/target/target.ts';
+
+/**
+ * `recert redrive <thing>` without its printing: the refusal of an abandoned rotation lives in the
+ * CLI command module (cli/commands/redrive.ts), so it is repeated here word for word; the redrive
+ * itself is the CLI's `redriveExecution`.
+ */
+export async function redriveThing(target: Target, thing: string): Promise<Redriven> {
+  const record = await requireRecord(target, thing);
+  if (record.status === 'ABANDONED') {
+    throw new RefusedError(`the rotation of ${thing} was abandoned by an operator`, {
+      hint: `start a new rotation with "recert rotate ${thing} --fresh"`,
+    });
+  }
+  return redriveExecution(target, record.executionArn, thing);
+}
