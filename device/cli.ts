@@ -23,11 +23,15 @@ in place when a rotation has been proven; the rotation journal lives in the stat
   --issuer-ca   CA bundle a delivered certificate must chain to (optional)
   --help        show this help
 
-Exit codes: 0 stopped by SIGINT/SIGTERM, 1 the agent could not run, 2 wrong usage.`;
+It reconnects forever (capped exponential backoff with jitter) when the endpoint is unreachable,
+the connection drops or the broker restarts.
+
+Exit codes: 0 stopped by SIGINT/SIGTERM, 2 wrong usage or configuration (the reason is printed).`;
 
 export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
+/** Wrong usage or a configuration the agent cannot run with (e.g. a key that does not match). */
 export const EXIT_USAGE = 2;
+export const EXIT_CONFIG = EXIT_USAGE;
 
 export interface DeviceCommandIo {
   readonly stdout: (line: string) => void;
@@ -190,10 +194,17 @@ async function runAgent(settings: RunSettings, io: DeviceCommandIo): Promise<num
   } catch (error) {
     const named = error instanceof Error ? error : new Error(String(error));
     io.stderr(`recert device run: cannot start: ${named.name}: ${named.message}`);
-    return EXIT_FAILURE;
+    return EXIT_CONFIG;
   }
-  await waitForStop(io.signal);
-  await agent.stop();
+  // The agent's own timers do not hold the process open (they are shared with the simulator), and
+  // while it waits to reconnect nothing else does: this does, until a signal stops the agent.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    await waitForStop(io.signal);
+    await agent.stop();
+  } finally {
+    clearInterval(keepAlive);
+  }
   return EXIT_OK;
 }
 

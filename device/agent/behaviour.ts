@@ -1,4 +1,5 @@
 import type { AnyKeyType } from './crypto.ts';
+import type { LinkFaults } from './mqtt-link.ts';
 
 /**
  * The decisions a device makes that the fleet simulator varies. A real device uses `honestBehaviour`;
@@ -41,12 +42,9 @@ export interface CertificateContext {
  */
 export type CertificatePlan = 'ack' | 'reject' | 'ignore' | 'ack-over-old';
 
-export interface DeviceBehaviour {
+/** A behaviour's link faults (offline periods, link drops) are handed to the agent's MQTT link. */
+export interface DeviceBehaviour extends LinkFaults {
   readonly name: string;
-  /** Before each connection attempt: a clock time to stay offline until, or undefined to go ahead. */
-  offlineUntil?(now: number): number | undefined;
-  /** After each successful connection: clock milliseconds until the link drops, or undefined. */
-  linkDropAfter?(random: () => number): number | undefined;
   /** On `csr_req`: how to answer, or 'ignore'. */
   onCsrRequest(context: CsrRequestContext): CsrPlan | 'ignore';
   /** On `crt_res` for the pending key. */

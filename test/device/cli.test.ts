@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runDeviceCommand } from '../../device/cli.ts';
+import { EXIT_CONFIG, EXIT_OK, EXIT_USAGE, runDeviceCommand } from '../../device/cli.ts';
 import { type DeviceFiles, makeDeviceFiles, removeDeviceFiles } from './helpers/agent-harness.ts';
 import { TestBroker } from './helpers/test-broker.ts';
 
@@ -97,7 +97,7 @@ describe('recert device CLI', () => {
     expect(c.err.join('\n')).toMatch(/unknown subcommand "fly"/);
   });
 
-  it('exits 1 naming the failure when the key does not match the certificate', async () => {
+  it('exits 2 naming the configuration error when the key does not match the certificate', async () => {
     // Prepare
     const other = await broker.provisionDevice(`${thing}-b`);
     const mismatched = await makeDeviceFiles(
@@ -117,7 +117,7 @@ describe('recert device CLI', () => {
     const code = await runDeviceCommand(args, c.io);
 
     // Assess
-    expect(code).toBe(EXIT_FAILURE);
+    expect(code).toBe(EXIT_CONFIG);
     expect(c.err.join('\n')).toMatch(/CredentialMismatchError: .*does not match the certificate/);
     await removeDeviceFiles(mismatched);
   });
