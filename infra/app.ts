@@ -4,9 +4,8 @@ import { settingsFromContext } from './settings.ts';
 import { RecertStack } from './stack.ts';
 
 /**
- * The recert CDK app: `npx cdk deploy` (see infra/README.md). The stack is environment-agnostic
- * unless CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION are set (cdk deploy sets them from the profile),
- * so `npm run synth` works offline without credentials.
+ * The recert CDK app (infra/README.md). Environment-agnostic unless CDK_DEFAULT_ACCOUNT / _REGION are set
+ * (cdk deploy sets them), so `npm run synth` works offline without credentials.
  */
 const app = new App();
 const settings = settingsFromContext((key) => app.node.tryGetContext(key));

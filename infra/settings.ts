@@ -13,9 +13,8 @@ import { CAMPAIGN_SETTINGS } from '../workflows/campaign/settings.ts';
 import { resolveSettings, SETTING_NAMES, type Settings } from '../workflows/rotate-device/contract.ts';
 
 /**
- * What an operator tunes at deploy time. The state machine's settings come from the workflow
- * contract (`SETTINGS`, with its defaults and ranges); the rest is what only a deployment decides:
- * which audit checks start rotations, who issues certificates, how functions log.
+ * What an operator tunes at deploy time beyond the contract's `SETTINGS`: the audit checks that start
+ * rotations, who issues certificates, how functions log.
  */
 
 export const AUDIT_CHECKS = ['DEVICE_CERTIFICATE_EXPIRING_CHECK', 'DEVICE_CERTIFICATE_AGE_CHECK'] as const;
@@ -31,9 +30,8 @@ export type CertificateIssuer =
     };
 
 /**
- * How fast campaigns start rotations. Only what the operator set is here: the audit fan-out derives
- * the rest from the quotas at run time with the same `derivePacing`, which the stack also runs at
- * synthesis so that a bad value fails `cdk synth`.
+ * How fast campaigns start rotations: only the operator's overrides; the rest is derived from the quotas
+ * at run time by `derivePacing`, which synthesis also runs so a bad value fails `cdk synth`.
  */
 export interface PacingDeployment {
   readonly overrides: Partial<PacingSettings>;

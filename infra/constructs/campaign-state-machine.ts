@@ -23,10 +23,8 @@ export interface CampaignStateMachineProps {
 export const BAKED_CAMPAIGN_DEFINITION_FILE = 'recert-campaign.asl.json';
 
 /**
- * The campaign state machine from `asl/campaign.asl.json`, its settings baked in by
- * `bakeCampaignSettings` (as the local run renders it), the function ARNs left to CloudFormation.
- * Its role may invoke exactly the functions its tasks name. It is given no table: the campaign reads
- * and writes its table only through its functions, so a direct DynamoDB task stops the build.
+ * The campaign state machine (`asl/campaign.asl.json`, settings baked by `bakeCampaignSettings`). Its role
+ * may invoke its functions and no table: a direct DynamoDB task in the definition stops the build.
  */
 export class CampaignStateMachine extends FileDefinedStateMachine {
   constructor(scope: Construct, id: string, props: CampaignStateMachineProps) {

@@ -5,10 +5,8 @@ import { CAMPAIGN_TABLE } from '../../workflows/campaign/contract.ts';
 import { attributeType } from './rotation-table.ts';
 
 /**
- * The campaign table of the campaign contract: per campaign its META item and its start queue.
- * The queue is the only record of the rotations a campaign has yet to start, so the table is kept
- * as the rotation table is: retained, protected against deletion, point-in-time recovery on.
- * Finished campaigns expire through TTL.
+ * The campaign table: per campaign its META item and start queue, the only record of rotations yet to
+ * start, so retained, deletion-protected and with point-in-time recovery; finished campaigns expire by TTL.
  */
 export class CampaignTable extends Construct {
   readonly table: dynamodb.TableV2;

@@ -21,11 +21,8 @@ export interface DeviceDefenderAuditProps {
 export { AUDIT_MANAGED_POLICY };
 
 /**
- * recert's part of Device Defender: the checks that find certificates to rotate, enabled in the
- * account's one audit configuration without changing anything else in it (a custom resource, see
- * `audit-configuration/`), and a daily scheduled audit of those checks. The audit role and the SNS
- * target are recert's only where the account has none; otherwise notifications go to the existing
- * target's topic, `notificationTopic`.
+ * recert's part of Device Defender: its checks enabled in the account's audit configuration (nothing else
+ * changed) and a daily audit of them; role and SNS target are recert's only where the account has none.
  */
 export class DeviceDefenderAudit extends Construct {
   readonly auditRole: iam.Role;

@@ -12,9 +12,8 @@ export interface DeviceTopicRulesProps {
 }
 
 /**
- * The IoT topic rules of the contract (`TOPIC_RULES`): device replies and lifecycle `connected`
- * events to their functions. A failed rule action (the function throttled or missing) is written
- * to a log group, so a lost reply is visible rather than silent.
+ * The contract's IoT topic rules (device replies, `connected` events); a failed action is logged to a log
+ * group so a lost reply is visible rather than silent.
  */
 export class DeviceTopicRules extends Construct {
   readonly rules: readonly iot.CfnTopicRule[];

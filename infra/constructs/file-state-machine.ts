@@ -28,12 +28,8 @@ export interface FileDefinedStateMachineProps {
 }
 
 /**
- * A standard state machine whose definition comes from an ASL file. CloudFormation's
- * DefinitionSubstitutions replace text inside JSON strings, but Retry fields must be JSON numbers, so
- * the caller bakes the settings into the text first (with the function the local run uses) and only
- * ARNs and names are left to CloudFormation. The role is created empty: the stack gives it what the
- * definition calls (`workflows/access/`, which reads the same file); every event is logged without
- * execution data and every execution is traced with X-Ray.
+ * A standard state machine from an ASL file, settings baked into the text first (DefinitionSubstitutions
+ * only replace text inside JSON strings; Retry fields are numbers), its role filled by the stack.
  */
 export class FileDefinedStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;

@@ -6,9 +6,8 @@ import { Construct } from 'constructs';
 import { FUNCTIONS, type FunctionId } from '../../workflows/rotate-device/contract.ts';
 
 /**
- * One EventBridge rule per function of the contract whose trigger is a `schedule` (the
- * retired-certificate sweeper), at the contract's rate. A run that fails is not retried by
- * EventBridge: the next scheduled run picks up where it stopped.
+ * One EventBridge rule per `schedule`-triggered function of the contract, at its rate; a failed run is not
+ * retried, the next one picks up where it stopped.
  */
 export class FunctionSchedules extends Construct {
   readonly rules: Readonly<Partial<Record<FunctionId, events.Rule>>>;

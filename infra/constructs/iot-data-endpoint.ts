@@ -3,9 +3,8 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 
 /**
- * The account's AWS IoT data endpoint (iot:Data-ATS), which the functions publish to. CloudFormation
- * has no attribute for it, so it is either given (context `recert:iotDataEndpoint`) or looked up at
- * deploy time with DescribeEndpoint.
+ * The account's AWS IoT data endpoint (iot:Data-ATS): CloudFormation has no attribute for it, so it is
+ * given (context `recert:iotDataEndpoint`) or looked up at deploy time with DescribeEndpoint.
  */
 export class IotDataEndpoint extends Construct {
   /** `https://<host>`. */

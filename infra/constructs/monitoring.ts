@@ -11,9 +11,8 @@ import { CAMPAIGN_FUNCTION_IDS, type CampaignFunctionId } from '../../workflows/
 import { FUNCTION_IDS, type FunctionId } from '../../workflows/rotate-device/contract.ts';
 
 /**
- * The metric the device-reply function counts for every reply it drops (invariant 3), one per
- * reason (Powertools adds `service` and `function`). A QoS 1 redelivery is dropped as `duplicate`
- * in normal operation, so the alarm leaves that reason out.
+ * The metric device-reply counts per dropped reply (invariant 3), one per reason. The alarm leaves out
+ * `duplicate`: a QoS 1 redelivery is dropped so in normal operation.
  */
 export const REJECTED_REPLY_METRIC = {
   metricName: 'ReplyRejected',

@@ -21,10 +21,8 @@ export interface RotationStateMachineProps {
 export const BAKED_DEFINITION_FILE = 'recert-rotate-device.asl.json';
 
 /**
- * The rotate-device state machine from `asl/rotate-device.asl.json`, its settings baked in by
- * `bakeSettings` (as the local run renders it), the function ARNs and the table name left to
- * CloudFormation. Its role may invoke its functions and use the table as its DynamoDB tasks do
- * (`workflows/access/state-machine-policies.ts`).
+ * The rotate-device state machine (`asl/rotate-device.asl.json`, settings baked by `bakeSettings`); its
+ * role may invoke its functions and use the table as its DynamoDB tasks do.
  */
 export class RotationStateMachine extends FileDefinedStateMachine {
   constructor(scope: Construct, id: string, props: RotationStateMachineProps) {

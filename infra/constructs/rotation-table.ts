@@ -11,9 +11,8 @@ export const attributeType = (type: 'S' | 'N' | 'B'): dynamodb.AttributeType =>
       : dynamodb.AttributeType.BINARY;
 
 /**
- * The rotation table of the workflow contract. It holds the only record of rotations in flight
- * (task tokens, issued certificate ids), so it is retained and protected against deletion, and
- * point-in-time recovery is on.
+ * The rotation table: the only record of rotations in flight (task tokens, issued certificate ids), so
+ * retained, deletion-protected and with point-in-time recovery.
  */
 export class RotationTable extends Construct {
   readonly table: dynamodb.TableV2;

@@ -5,10 +5,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
 /**
- * The two SNS topics: Device Defender's audit notifications (which start rotations) and the
- * escalations of rotations that did not succeed (and of alarms). Both are encrypted with one
- * customer managed key, because CloudWatch alarms can only publish to a topic whose key lets the
- * CloudWatch service use it; both refuse publishing over plain HTTP.
+ * The audit-notification and escalation topics, HTTPS only, under one customer managed key: CloudWatch
+ * alarms can only publish to a topic whose key lets the CloudWatch service use it.
  */
 export class NotificationTopics extends Construct {
   readonly key: kms.Key;

@@ -126,9 +126,8 @@ function settingValue(settings: DeploymentSettings, variable: string): string | 
 }
 
 /**
- * One Lambda function per entry of the contracts' `FUNCTIONS` and `CAMPAIGN_FUNCTIONS`: bundled
- * locally with esbuild (no Docker), Node.js 22 on arm64, its own log group and its own role. The
- * roles are created empty: the stack gives each its identity's statements (`workflows/access/`).
+ * One Lambda function per `FUNCTIONS` and `CAMPAIGN_FUNCTIONS` entry: esbuild-bundled (no Docker), Node.js
+ * 22 on arm64, its own log group, and a role the stack fills from `workflows/access/`.
  */
 export class WorkflowFunctions extends Construct {
   readonly functions: Readonly<Record<DeployedFunctionId, lambda.Function>>;

@@ -27,9 +27,8 @@ export const AUDIT_CONFIGURATION_ATTRIBUTES = {
 const HANDLER_ENTRY = 'infra/constructs/audit-configuration/handler.ts';
 
 /**
- * recert's share of the account's Device Defender audit configuration, as a custom resource: a
- * handler (`handler.ts`, bundled with esbuild like the workflow functions) behind CDK's Provider
- * framework reads the configuration and changes only what recert needs (`workflows/device-defender/account-audit.ts`).
+ * recert's share of the account's Device Defender audit configuration: a custom resource whose handler
+ * changes only what recert needs (`workflows/device-defender/account-audit.ts`).
  */
 export class AccountAuditConfiguration extends Construct {
   readonly resource: CustomResource;

@@ -12,9 +12,8 @@ import {
 } from '../../../workflows/device-defender/account-audit.ts';
 
 /**
- * The onEvent handler of the audit configuration's custom resource (CDK's Provider framework):
- * parses the event, hands the work to `workflows/device-defender/account-audit.ts`, and answers the physical id (what recert
- * changed) and the attributes the stack reads (the topic in use).
+ * The custom resource's onEvent handler (CDK Provider framework): hands the work to
+ * `workflows/device-defender/account-audit.ts`, answers what recert changed and the topic in use.
  */
 
 export interface OnEventResponse {
