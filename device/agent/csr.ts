@@ -1,14 +1,14 @@
 import { createPublicKey, type KeyObject, sign } from 'node:crypto';
 import {
   bitString,
-  contextConstructed,
+  explicit,
   nullValue,
   objectIdentifier,
   sequence,
   set,
   smallInteger,
   utf8String,
-} from './der.ts';
+} from '../../lib/der/write.ts';
 
 /**
  * A PKCS#10 certificate signing request (RFC 2986) built with node:crypto alone: the device parses
@@ -48,12 +48,7 @@ export function createCsrDer(privateKey: KeyObject, commonName: string): Buffer 
   const scheme = schemeFor(privateKey);
   const subject = sequence(set(sequence(objectIdentifier(OID_COMMON_NAME), utf8String(commonName))));
   const subjectPublicKeyInfo = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  const info = sequence(
-    smallInteger(0),
-    subject,
-    subjectPublicKeyInfo,
-    contextConstructed(0, Buffer.alloc(0)),
-  );
+  const info = sequence(smallInteger(0), subject, subjectPublicKeyInfo, explicit(0, Buffer.alloc(0)));
   // ECDSA signatures in a certificate or CSR are the DER SEQUENCE of r and s (node's default encoding).
   const signature = sign(scheme.hash, info, privateKey);
   return sequence(info, scheme.algorithm, bitString(signature));

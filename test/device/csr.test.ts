@@ -4,11 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCsrPem, generatePrivateKeyPem } from '../../device/agent/crypto.ts';
 import { createCsrDer } from '../../device/agent/csr.ts';
-import { objectIdentifier, tlv } from '../../device/agent/der.ts';
 import { memoizeByPem } from '../../device/agent/pem-memo.ts';
 
 // The P-256 key of test/device/crypto.test.ts's known-answer certificate (made for tests only).
@@ -72,48 +70,6 @@ describe('the device’s PKCS#10 requests', () => {
 
     // Act / Assess
     expect(() => createCsrDer(publicKey, 'x')).toThrow(/signed with a private key/);
-  });
-});
-
-describe('DER encoding', () => {
-  it('writes object identifiers that a BER parser reads back', () => {
-    const arc = fc.integer({ min: 0, max: 2 ** 31 - 1 });
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 2 }),
-        fc.integer({ min: 0, max: 39 }),
-        fc.array(arc),
-        (a, b, rest) => {
-          // Act
-          const dotted = [a, b, ...rest].join('.');
-          const parsed = asn1js.fromBER(new Uint8Array(objectIdentifier(dotted)));
-
-          // Assess
-          expect(parsed.result).toBeInstanceOf(asn1js.ObjectIdentifier);
-          expect((parsed.result as asn1js.ObjectIdentifier).valueBlock.toString()).toBe(dotted);
-        },
-      ),
-    );
-  });
-
-  it('writes lengths in short and long form that a BER parser reads back', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 70_000 }), (length) => {
-        // Act
-        const encoded = tlv(0x04, Buffer.alloc(length, 7));
-        const parsed = asn1js.fromBER(new Uint8Array(encoded));
-
-        // Assess
-        expect(parsed.offset).toBe(encoded.length);
-        expect((parsed.result as asn1js.OctetString).valueBlock.valueHexView.length).toBe(length);
-      }),
-      { numRuns: 50 },
-    );
-  });
-
-  it('refuses a malformed object identifier', () => {
-    expect(() => objectIdentifier('1.x.3')).toThrow(/not an object identifier/);
-    expect(() => objectIdentifier('7.1')).toThrow(/not an object identifier/);
   });
 });
 

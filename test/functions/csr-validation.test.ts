@@ -12,7 +12,7 @@ import {
   set,
   unsignedInteger,
   utf8String,
-} from '../../local/iot/ca/der.ts';
+} from '../../lib/der/write.ts';
 import { CSR_REJECTION_NAMES } from '../../workflows/rotate-device/errors.ts';
 
 const fixture = (name: string): string =>

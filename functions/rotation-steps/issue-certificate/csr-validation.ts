@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { bytesOf, contextTag, readChildren, readExpected, TAG } from '../../../lib/der/read.ts';
+import { type Pkcs10Request, parsePkcs10Pem, verifyPkcs10Signature } from '../../../lib/pkcs10.ts';
 import { CsrRejected } from '../../../workflows/rotate-device/errors.ts';
-import { bytesOf, contextTag, readChildren, readExpected, TAG } from '../../shared/der-reader.ts';
-import { type Pkcs10Request, parsePkcs10Pem, verifyPkcs10Signature } from '../../shared/pkcs10.ts';
 
 /** Node's names of the accepted curves (P-256, P-384). */
 const ACCEPTED_CURVES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384' };

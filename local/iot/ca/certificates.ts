@@ -16,7 +16,7 @@ import {
   parsePkcs10Pem,
   type SignatureVerdict,
   verifyPkcs10Signature,
-} from '../../../functions/shared/pkcs10.ts';
+} from '../../../lib/pkcs10.ts';
 import { CertificateValidationException, InvalidRequestException } from '../errors.ts';
 
 x509.cryptoProvider.set(webcrypto);

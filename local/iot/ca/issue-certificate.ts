@@ -15,7 +15,7 @@ import {
   time,
   unsignedInteger,
   utf8String,
-} from './der.ts';
+} from '../../../lib/der/write.ts';
 
 const OID = {
   ecdsaWithSha256: '1.2.840.10045.4.3.2',

@@ -6,42 +6,18 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
-import { EC_P256, parseCsr, subtle, x509 } from '../../../local/iot/ca/certificates.ts';
 import {
   bitString,
-  ecdsaSignatureToDer,
   explicit,
   objectIdentifier,
   sequence,
   set,
-  time,
   unsignedInteger,
   utf8String,
-} from '../../../local/iot/ca/der.ts';
+} from '../../../lib/der/write.ts';
+import { EC_P256, parseCsr, subtle, x509 } from '../../../local/iot/ca/certificates.ts';
 import { LocalCertificateAuthority } from '../../../local/iot/ca/local-ca.ts';
 import { InvalidRequestException } from '../../../local/iot/errors.ts';
-
-describe('DER building blocks (known answers)', () => {
-  it('encodes RFC 5280 times: UTCTime through 2049, GeneralizedTime from 2050', () => {
-    // Act / Assess
-    expect(time(Date.UTC(2049, 11, 31, 23, 59, 59)).toString('hex')).toBe(
-      `170d${Buffer.from('491231235959Z').toString('hex')}`,
-    );
-    expect(time(Date.UTC(2050, 0, 1, 0, 0, 0, 999)).toString('hex')).toBe(
-      `180f${Buffer.from('20500101000000Z').toString('hex')}`,
-    );
-  });
-
-  it('encodes integers and object identifiers as X.509 expects', () => {
-    // Act / Assess
-    expect(unsignedInteger(Buffer.from([0x00, 0x00, 0x7f])).toString('hex')).toBe('02017f');
-    expect(unsignedInteger(Buffer.from([0x80])).toString('hex')).toBe('02020080');
-    expect(objectIdentifier('1.2.840.10045.4.3.2').toString('hex')).toBe('06082a8648ce3d040302');
-    expect(ecdsaSignatureToDer(Buffer.from([0x80, 0x01, 0x00, 0x02])).toString('hex')).toBe(
-      '30080203008001020102',
-    );
-  });
-});
 
 describe('certificates issued by the device CA', () => {
   let dir: string;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bitString, objectIdentifier, sequence } from '../../lib/der/write.ts';
 import {
   Pkcs10ParseError,
   type Pkcs10Request,
@@ -12,8 +13,7 @@ import {
   parsePkcs10Pem,
   pkcs10DerFromPem,
   verifyPkcs10Signature,
-} from '../../functions/shared/pkcs10.ts';
-import { bitString, objectIdentifier, sequence } from '../../local/iot/ca/der.ts';
+} from '../../lib/pkcs10.ts';
 
 const KEYS = new URL('../fixtures/csr/keys/', import.meta.url).pathname;
 
