@@ -1,7 +1,6 @@
 /**
- * What a state machine itself calls, read from its definition, so the state machine's role grants
- * exactly the service integrations the definition uses and a new integration cannot ship without
- * its grant (the policy cannot be written: the stack refuses to build, the local AWS to start).
+ * What a state machine calls, read from its definition, so its role grants exactly those integrations; one
+ * without a grant stops the stack's build and the local AWS's start.
  */
 
 export class UnsupportedIntegrationError extends Error {

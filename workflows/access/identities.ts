@@ -24,13 +24,8 @@ export function functionSpec(id: DeployedFunctionId): FunctionSpec<DeployedFunct
 }
 
 /**
- * Everyone who calls AWS in a recert deployment, each with a role of its own:
- * - `function:<id>`: a Lambda function's execution role;
- * - `state-machine:<name>`: the role a state machine's service integrations call with;
- * - `topic-rules:error-action`: the role IoT topic rules write their failed actions to CloudWatch Logs with;
- * - `device-defender:audit`: the role Device Defender audits the account with;
- * - `device-defender:notifications`: the role Device Defender publishes audit notifications with;
- * - `operator`: the people who run recert, through the `recert` CLI (a managed policy, not a role).
+ * Everyone who calls AWS in a recert deployment, each with a role of its own, except `operator`, a
+ * managed policy for the people who run the CLI (workflows/access/README.md).
  */
 export type IdentityId =
   | `function:${DeployedFunctionId}`

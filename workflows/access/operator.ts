@@ -1,9 +1,8 @@
 import type { Grant } from '../rotate-device/functions.ts';
 
 /**
- * The operator's least privilege: every call the `recert` CLI (and `npm start`, its local job) sends,
- * on the resources it sends it to. Read from `cli/`; test/workflows/operator-grants.test.ts finds
- * the calls in the code and fails when a grant and a call disagree.
+ * The operator's least privilege: every call the `recert` CLI (and `npm start`) sends, on its resources;
+ * test/workflows/operator-grants.test.ts fails when a grant and a call disagree.
  */
 export const OPERATOR_GRANTS: readonly Grant[] = [
   // Finding the deployment: the stack's outputs name the tables and state machines.

@@ -1,7 +1,5 @@
 /**
- * IAM's policy statement, as the local AWS evaluates it and CloudFormation deploys it. The type
- * lives with the local AWS's access model (`local/iam/types.ts`); it is re-exported here so the
- * contract's users need not reach into `local/`. Only the type is imported: nothing of the local
- * AWS runs in the cloud.
+ * IAM's policy statement type, re-exported from the local AWS's access model so the contract's users need
+ * not reach into `local/`; type only, so nothing of the local AWS runs in the cloud.
  */
 export type { ConditionBlock, PolicyStatement } from '../../local/iam/types.ts';

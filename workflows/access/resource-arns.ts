@@ -3,10 +3,8 @@ import { TOPIC_PREFIX } from '../rotate-device/protocol.ts';
 import type { DeployedFunctionId } from './identities.ts';
 
 /**
- * The deployed resources the policies name, as plain strings: the CDK stack passes its tokens
- * (which CloudFormation resolves), the local AWS the ARNs of its own resources. Everything else
- * (IoT certificates, things, topics, executions, the stack) is built from partition, region and
- * account.
+ * The deployed resources the policies name, as plain strings (CDK tokens, or the local AWS's ARNs); every
+ * other ARN is built from partition, region and account.
  */
 export interface ResourceArns {
   readonly partition: string;

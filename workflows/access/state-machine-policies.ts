@@ -58,9 +58,8 @@ function bindingOf(id: StateMachineId, reference: string): Binding {
 }
 
 /**
- * Exactly what the definition calls: InvokeFunction on the functions of its lambda:invoke tasks
- * (unqualified, as the tasks name them) and the DynamoDB actions of its optimised integrations on
- * the rotation table, the only table a definition may name.
+ * Exactly what the definition calls: InvokeFunction on its lambda:invoke tasks' functions (unqualified)
+ * and its optimised integrations' DynamoDB actions on the rotation table.
  */
 export function stateMachineStatements(id: StateMachineId, arns: ResourceArns): PolicyStatement[] {
   const integrations = stateMachineIntegrations(id);

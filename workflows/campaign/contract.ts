@@ -1,8 +1,6 @@
 /**
- * The contract of the campaign workflow: how a fleet's rotations are started at the pace AWS's
- * quotas allow. A campaign queues the rotations to start (from an audit task or an operator's list)
- * in the campaign table and a Standard state machine paces their starts, durably, for as long as the
- * fleet takes. `infra/` and `local/` read this, as they read `../rotate-device/contract.ts`.
+ * The campaign contract: rotations queued in the campaign table, their starts paced by a Standard state
+ * machine at the quotas' pace; `infra/` and `local/` read it as they read the rotate-device contract.
  */
 
 export * from './errors.ts';

@@ -31,9 +31,8 @@ export const PaceEvent = z.object({
 export type PaceEvent = z.infer<typeof PaceEvent>;
 
 /**
- * `done`: every queued rotation was started; `continued`: a fresh execution took over; `running`:
- * the tick ended with starts still to make; `waiting`: the tick ended waiting (in-flight ceiling
- * reached, or the queue empty while findings are still being enqueued).
+ * `done`: every queued rotation started; `continued`: a fresh execution took over; `running`: starts left;
+ * `waiting`: in-flight ceiling reached, or queue empty while findings are still being enqueued.
  */
 export const PACE_STATUSES = ['done', 'continued', 'running', 'waiting'] as const;
 export type PaceStatus = (typeof PACE_STATUSES)[number];

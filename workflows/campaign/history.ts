@@ -1,8 +1,6 @@
 /**
- * How many history events one campaign execution writes, so the turn limit keeps it far below Step
- * Functions' 25,000 events per execution. Counted from the events a Standard execution records:
- * a Lambda task state is entered, scheduled, started, succeeded (or failed) and exited; each retry
- * adds scheduled, started and failed; a Choice is entered and exited.
+ * History events one campaign execution writes, so the turn limit keeps it under Step Functions' 25,000
+ * events per execution; counted from what a Standard execution records per state and retry.
  */
 
 export const HISTORY_EVENT_LIMIT = 25_000;
@@ -26,9 +24,8 @@ export interface HistoryBound {
 }
 
 /**
- * The most events one execution can write: every pacer turn and as many enqueue turns (the enqueue
- * function spends at most a tick per call and stops when a newer generation took over), each with
- * every retry spent.
+ * The most events one execution can write: every pacer turn and as many enqueue turns, each with every
+ * retry spent.
  */
 export function worstCaseHistoryEvents(bound: HistoryBound): number {
   const turn = EVENTS_PER_TURN + bound.retriesPerTurn * EVENTS_PER_RETRY;

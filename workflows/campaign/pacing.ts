@@ -1,8 +1,6 @@
 /**
- * How fast a campaign may start rotations: never faster than the slowest API on a rotation's path can
- * serve. For each rate-limited API, quota / calls-per-rotation is the rotation rate it allows; the
- * smallest one, times a headroom for other callers in the account, is the start rate. Everything is
- * derived by default and every figure can be overridden.
+ * How fast a campaign may start rotations: the smallest quota / calls-per-rotation over the APIs on a
+ * rotation's path, times a headroom for the account's other callers; every figure can be overridden.
  */
 import {
   type ApiCalls,
@@ -17,9 +15,8 @@ export interface PacingSettings {
   /** Rotations started per second, at most. */
   readonly startsPerSecond: number;
   /**
-   * Rotations started and not yet finished, at most. A rotation whose device did not answer its
-   * first request (offline) does not count: it costs no API calls while it waits, and it must not
-   * hold up the rest of the fleet.
+   * Rotations started and not finished, at most; a parked rotation (device offline) does not count: it makes
+   * no API calls while it waits, and must not hold up the fleet.
    */
   readonly maxInFlight: number;
   /** Stop starting rotations once failed / finished passes this fraction (0 < x <= 1). */

@@ -1,8 +1,6 @@
 /**
- * How long a fleet takes to rotate at the pace AWS's quotas allow: the projections the README quotes
- * and `recert pacing` prints. A campaign starts rotations at its start rate, unless its in-flight
- * ceiling holds it back (Little's law: in flight = rate x time a rotation holds its slot), and the
- * last rotation started still needs its own time to finish.
+ * How long a fleet takes to rotate at the quotas' pace (the README's table, `recert pacing`): starts at
+ * the start rate unless the in-flight ceiling holds them (Little's law), plus the last rotation's time.
  */
 import type { ApiCalls } from '../rotate-device/api-calls.ts';
 import {
@@ -18,9 +16,8 @@ import { AWS_DEFAULT_QUOTAS, QUOTED_APIS, type QuotedApi } from './quotas.ts';
 export const PROJECTED_FLEET_SIZES = [1_000_000, 10_000_000] as const;
 
 /**
- * Seconds to rotate `devices` devices that answer at once: every start at the sustained rate, plus
- * the tail of the last rotation. Offline devices are parked and do not slow the others; they finish
- * whenever they come back.
+ * Seconds to rotate `devices` devices that answer at once: every start at the sustained rate plus the last
+ * rotation's tail; offline devices are parked and slow no one.
  */
 export function projectCampaign(
   devices: number,
@@ -79,9 +76,8 @@ export interface ProjectionScenario {
 }
 
 /**
- * AWS's defaults, then quota increases an operator can ask for through Service Quotas: the
- * certificate APIs alone (the limit moves to the next API), every IoT control-plane API at 100 TPS,
- * and at 500 TPS (where Step Functions' own limits come next).
+ * AWS's defaults, then Service Quotas increases: the certificate APIs alone, every IoT control-plane API
+ * at 100 TPS, and at 500 TPS (where Step Functions' own limits come next).
  */
 export const PROJECTION_SCENARIOS: readonly ProjectionScenario[] = [
   { name: 'AWS defaults', raised: 'none', quotas: {} },

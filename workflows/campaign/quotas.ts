@@ -1,7 +1,6 @@
 /**
- * The AWS API quotas a rotation campaign runs into, per account and region, in calls per second.
- * Defaults are AWS's documented defaults (all adjustable through Service Quotas); a deployment that
- * had some raised passes the raised values and the pacing follows.
+ * The AWS API quotas a campaign runs into, in calls per second per account and region: AWS's documented
+ * defaults (adjustable in Service Quotas), or the raised values a deployment passes.
  */
 
 /** An API on a rotation's path that AWS rate-limits, as `<service>:<Action>`. */

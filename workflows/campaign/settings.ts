@@ -1,7 +1,6 @@
 /**
- * The tunable settings of the campaign state machine, each a `${Placeholder}` of
- * `asl/campaign.asl.json`. The retry settings are the rotation workflow's (`TransientRetry*`), so
- * both state machines back off from throttles alike.
+ * The campaign state machine's tunable settings, each a `${Placeholder}` of `asl/campaign.asl.json`; its
+ * retries are the rotation's `TransientRetry*`, so both back off from throttles alike.
  */
 import type { SettingSpec } from '../rotate-device/settings.ts';
 

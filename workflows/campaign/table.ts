@@ -1,9 +1,6 @@
 /**
- * The campaign table: per campaign, one META item (status, pacing, counters, cursors) and its start
- * queue, one item per rotation to start, in the order they were found. The queue is durable and
- * ordered (sort key), so a campaign of millions survives restarts and starts each rotation once:
- * the pacer moves the META cursor past a batch only after starting it, and a start that is repeated
- * after a crash meets ExecutionAlreadyExists (execution names come from thing and certificate).
+ * The campaign table: per campaign one META item and its durable, ordered start queue, so a campaign of
+ * millions survives restarts and starts each rotation once (workflows/campaign/README.md).
  */
 
 export const CAMPAIGN_TABLE = {
@@ -30,10 +27,8 @@ export function queuePosition(entry: string): number | undefined {
 }
 
 /**
- * ENQUEUEING: the findings are being written to the queue (starts may already run behind them);
- * RUNNING: all queued, starts going on; STARTED_ALL: every queued rotation was started (the
- * rotations themselves may still run); STOPPED: the failure rate passed its threshold, or an operator
- * stopped it (`stopReason` says which), nothing more is started until it is resumed.
+ * ENQUEUEING (findings being queued), RUNNING (all queued, starting), STARTED_ALL (every rotation started),
+ * STOPPED (failure rate or operator, per `stopReason`; nothing starts until resumed).
  */
 export const CAMPAIGN_STATUSES = ['ENQUEUEING', 'RUNNING', 'STARTED_ALL', 'STOPPED'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -58,11 +53,8 @@ export const CAMPAIGN_COUNTERS = [
 export type CampaignCounter = (typeof CAMPAIGN_COUNTERS)[number];
 
 /**
- * META attributes besides the counters: `status`, `source` (kind and audit task), `pacing`,
- * `createdAt`, `updatedAt`, `enqueueCursor` (check index and nextToken of the audit pages),
- * `enqueueDone`, `nextPosition` (the queue position the pacer starts next), `stopReason`,
- * `stoppedAt`, and, set by a resume, `resumedAt` with `baselineSucceeded` / `baselineFailed`: the
- * counters at that moment, so the failure rate after a resume counts only what finished since.
+ * META attributes besides the counters; a resume's `baselineSucceeded` / `baselineFailed` let the failure
+ * rate count only what finished since.
  */
 export const META_ATTRIBUTES = [
   'status',
@@ -81,17 +73,8 @@ export const META_ATTRIBUTES = [
 ] as const;
 
 /**
- * Old certificates kept INACTIVE for a grace period, until the retired-certificate sweeper deletes
- * them. They live in this table under one reserved partition rather than in the rotation record,
- * because a thing's record is reset by its next rotation's claim: a second rotation within the grace
- * period would lose the first certificate's deletion. `#` cannot start a campaign id (see
- * `CampaignId`), so the partition never meets a campaign's items.
- *
- * One item per kept certificate, sort key `<deleteAfter ISO>#<certificateId>`: a Query for the sort
- * keys below `<now ISO>$` reads exactly the due ones, oldest first (ISO-8601 UTC strings of one
- * length sort as the times they name, and `$` follows `#`). Attributes: `thingName`,
- * `certificateId`, `rotationId`, `deleteAfter`, and `expiresAt`, the TTL backstop set well past
- * `deleteAfter` so an entry the sweeper can never finish does not stay forever.
+ * Old certificates kept INACTIVE until the sweeper deletes them, under one reserved partition (`#` starts
+ * no campaign id); why here and how the sort key finds the due ones: workflows/campaign/README.md.
  */
 export const RETIRED_PARTITION = '#retired';
 

@@ -13,10 +13,8 @@ import {
 import { z } from 'zod';
 
 /**
- * recert's share of the account's single Device Defender audit configuration. The configuration is
- * account-wide, so recert reads it, turns on only the checks it needs, sets the audit role and the
- * SNS target only where the account has none, and on removal turns off only what it turned on.
- * UpdateAccountAuditConfiguration is a PATCH: checks and targets left out of a call keep their state.
+ * recert's share of the account's one Device Defender audit configuration: it turns on only what it needs
+ * and turns off only what it turned on (workflows/device-defender/README.md).
  */
 
 /** The custom resource's properties (CloudFormation passes every scalar as a string). */
@@ -75,12 +73,8 @@ export interface Applied {
 }
 
 /**
- * Create and Update: turns on recert's checks that are off, sets the audit role if the account has
- * none and the SNS target if no enabled one exists (or it is already recert's topic). A check recert
- * turned on earlier and no longer needs is not turned off here: recert's scheduled audit still uses
- * it until CloudFormation updates that, and AWS refuses to disable a check a scheduled audit uses.
- * It drops out of the ownership, so the physical id changes and CloudFormation's cleanup Delete of
- * the previous id turns it off once the scheduled audit no longer names it.
+ * Create and Update: turns on recert's checks that are off and sets the role and SNS target only where
+ * none is; a check no longer needed is turned off by CloudFormation's cleanup Delete (README.md).
  */
 export async function applyConfiguration(
   iot: IoTClient,
@@ -166,11 +160,8 @@ export interface Removed {
 }
 
 /**
- * Delete: turns off the checks recert turned on, except those a remaining scheduled audit uses
- * (AWS refuses to disable them, and another team relies on them). On teardown it also disables the
- * SNS target if it still points to recert's topic; the API cannot remove a target, only disable it,
- * so when recert had created the configuration and nothing else is left enabled, it deletes the
- * configuration (DeleteAccountAuditConfiguration), which returns the account to no configuration.
+ * Delete: turns off the checks recert turned on, except those a scheduled audit still uses, and on
+ * teardown disables or deletes what recert set up (workflows/device-defender/README.md).
  */
 export async function removeConfiguration(
   iot: IoTClient,

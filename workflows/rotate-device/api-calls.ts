@@ -1,9 +1,6 @@
 /**
- * How many calls one rotation makes to each rate-limited AWS API, on the happy path of a device that
- * answers at once. The campaign pacing divides each quota by these counts to find the API that
- * limits the fleet's rotation rate, so the counts must match what the functions really do:
- * test/workflows/api-calls.test.ts rotates devices on the local AWS and compares the calls the local
- * IoT counted with these tables.
+ * Calls one happy-path rotation makes to each rate-limited AWS API, which the pacing divides quotas by;
+ * test/workflows/api-calls.test.ts holds them to what the local IoT counts.
  */
 import { QUOTED_APIS, type QuotedApi } from '../campaign/quotas.ts';
 
@@ -20,10 +17,8 @@ export function issuerKindOf(text: string): IssuerKind | undefined {
 }
 
 /**
- * The calls that make the new certificate. AWS IoT signs it in one call. A private CA issues it,
- * is asked for it (the first GetCertificate usually finds it still being signed, so two are
- * counted), and AWS IoT registers it without its CA. The CA's description is read once per
- * function instance, not per rotation.
+ * Calls that make the new certificate: one with AWS IoT; with a private CA, issue, two GetCertificate (the
+ * first usually finds it still being signed) and registration without CA.
  */
 function issuingCalls(issuer: IssuerKind): ApiCalls {
   if (issuer === 'acm-pca') {
@@ -37,9 +32,8 @@ function issuingCalls(issuer: IssuerKind): ApiCalls {
 }
 
 /**
- * One happy-path rotation (the execution, from claim to record) of a certificate that has `policies`
- * policies attached, its new certificate signed by `issuer`. What it costs to start it is
- * `startApiCalls`.
+ * Calls of one happy-path rotation (claim to record) of a certificate with `policies` policies, signed by
+ * `issuer`; starting it costs `startApiCalls`.
  */
 export function rotationApiCalls(policies = 1, issuer: IssuerKind = 'aws-iot'): ApiCalls {
   if (!Number.isInteger(policies) || policies < 0) {

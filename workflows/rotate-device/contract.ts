@@ -1,13 +1,6 @@
 /**
- * The contract of the rotate-device workflow, as plain data that `infra/` (the CDK app) and
- * `local/` (the embedded AWS) both read, so the cloud and the local run cannot drift apart:
- * - the definition file and every placeholder's binding (`PLACEHOLDERS`, `renderDefinition`,
- *   `bakeSettings` for CloudFormation DefinitionSubstitutions);
- * - the functions (`FUNCTIONS`): entry, trigger, environment, AWS actions;
- * - the rotation table (`ROTATION_TABLE`) and the IoT topic rules (`TOPIC_RULES`);
- * - the input and output of an execution (`RotationInput`, `RotationOutput`), the settings and
- *   their defaults (`SETTINGS`), the named errors (`ERROR_NAMES`, `CSR_REJECTION_NAMES`);
- * - the device protocol (`./protocol.ts`).
+ * The rotate-device contract as plain data that `infra/` and `local/` both read, so cloud and local run
+ * cannot drift: definition, placeholders, functions, table, topic rules, input, settings, errors, protocol.
  */
 export * from './errors.ts';
 export * from './functions.ts';

@@ -1,11 +1,8 @@
 import { CLOUD_TO_DEVICE, DEVICE_TO_CLOUD, TOPIC_PREFIX } from './protocol.ts';
 
 /**
- * The AWS IoT policy of a recert device, least privilege: a thing connects only under its own
- * name and only while its certificate is attached to it, publishes only its own replies and
- * subscribes to and receives only what the cloud sends it. `${iot:Connection.Thing.ThingName}` is
- * an IoT policy variable, resolved by AWS IoT at each request, not a template placeholder.
- * The CDK stack deploys it and the local AWS creates the same document, so both authorise alike.
+ * The least-privilege IoT policy of a recert device, deployed by the stack and created by the local AWS.
+ * `${iot:Connection.Thing.ThingName}` is an IoT policy variable AWS IoT resolves, not a placeholder.
  */
 
 export const DEVICE_POLICY_NAME = 'recert-device';

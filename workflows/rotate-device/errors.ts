@@ -1,8 +1,6 @@
 /**
- * The named errors of the rotation workflow. The state machine matches them by `name` (Retry and
- * Catch `ErrorEquals`), Lambda reports a thrown error's `name` as its error type, and the device
- * reply handler sends some of them with SendTaskFailure. The names are part of the contract: never
- * rename one without changing `asl/rotate-device.asl.json` in the same commit.
+ * The workflow's named errors: Retry and Catch match a thrown error's `name`, which Lambda reports as its
+ * error type. Never rename one without `asl/rotate-device.asl.json` in the same commit.
  */
 
 export const ERROR_NAMES = {

@@ -6,10 +6,8 @@ const HASH_CHARS = 24;
 const PREFIX_CHARS = 80 - 1 - HASH_CHARS;
 
 /**
- * The execution name of the rotation of (thing, old certificate): the same pair always gives the
- * same name, so a repeated audit or a redelivered notification starts nothing new (Step Functions
- * answers ExecutionAlreadyExists for 90 days). The readable prefix is the thing name with any
- * character names do not allow replaced; the hash of both keeps distinct pairs apart.
+ * The execution name of the rotation of (thing, old certificate): the same pair gives the same name, so a
+ * repeated audit starts nothing (ExecutionAlreadyExists for 90 days); a hash keeps pairs apart.
  */
 export function executionName(thingName: string, certificateId: string): string {
   const prefix = thingName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, PREFIX_CHARS);

@@ -53,9 +53,8 @@ export function parseTopic(topic: string): { thingName: string; kind: MessageKin
 export const RotationId = z.string().uuid();
 
 /**
- * `previousError` (optional) tells the device why its previous attempt ended: the name of the CSR
- * rejection (e.g. `CsrKeyTooSmall`), `DeviceCertificateError` or `States.Timeout`, so it can fix
- * what it sends next.
+ * `previousError` tells the device why its previous attempt ended (a CSR rejection name,
+ * `DeviceCertificateError` or `States.Timeout`), so it can fix what it sends next.
  */
 export const CsrRequest = z
   .object({ rotationId: RotationId, previousError: z.string().min(1).max(256).optional() })

@@ -56,9 +56,8 @@ function settingValues(settings: Settings): Map<string, number> {
 }
 
 /**
- * Replaces only the settings, leaving `${...FunctionArn}` and `${RotationTableName}` in place: for a
- * deployment that passes ARNs as CloudFormation `DefinitionSubstitutions` (which substitutes strings,
- * so numeric Retry fields must be baked in first).
+ * Replaces only the settings, leaving ARNs and the table name to CloudFormation's DefinitionSubstitutions,
+ * which substitutes strings only (numeric Retry fields must be baked in first).
  */
 export function bakeSettings(template: string, overrides: Partial<Settings> = {}): string {
   return substitute(template, settingValues(resolveSettings(overrides)));

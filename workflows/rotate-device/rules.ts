@@ -1,9 +1,8 @@
 import { DEVICE_TO_CLOUD, TOPIC_PREFIX } from './protocol.ts';
 
 /**
- * The AWS IoT topic rules of the rotation workflow (SQL version 2016-03-23). The SQL keeps to
- * SELECT / FROM / WHERE, comparisons, AND / OR / NOT and clientid(), principal(), topic(n),
- * timestamp(), newuuid(): the subset that the local rules engine implements too.
+ * The workflow's AWS IoT topic rules (SQL 2016-03-23), kept to the SQL subset the local rules engine
+ * implements too: SELECT / FROM / WHERE, comparisons, AND / OR / NOT, and a few functions.
  */
 
 export interface TopicRuleSpec {

@@ -1,8 +1,6 @@
 /**
- * The tunable settings of the rotation state machine. Each one is a `${Placeholder}` in
- * `asl/rotate-device.asl.json`, bound here with its default. Retry fields must be JSON numbers, so a
- * setting written as a whole string (`"IntervalSeconds": "${CsrRetryIntervalSeconds}"`) is replaced
- * by a bare number when rendered; inside a JSONata expression it is replaced as text.
+ * The rotation state machine's tunable settings, each a `${Placeholder}` of the ASL with its default; a
+ * whole-string placeholder renders as a bare number (Retry fields must be JSON numbers).
  */
 
 export interface SettingSpec {
@@ -173,9 +171,8 @@ export function resolveSettings(overrides: Partial<Settings> = {}): Settings {
 }
 
 /**
- * How long a device may stay silent before the CSR wait gives up: every timeout plus every delay
- * between them (Step Functions waits IntervalSeconds * BackoffRate^(n-1), capped at MaxDelaySeconds).
- * The CSR retrier uses no jitter, so this span is exact.
+ * How long a device may stay silent before the CSR wait gives up: every timeout plus every delay (Step
+ * Functions waits IntervalSeconds * BackoffRate^(n-1), capped at MaxDelaySeconds); exact: no jitter.
  */
 export function csrWaitSpanSeconds(settings: Settings): number {
   let total = settings.CsrTimeoutSeconds;

@@ -1,7 +1,6 @@
 /**
- * The rotation table: one item per thing, holding that thing's current (or last) rotation.
- * Attribute names are the contract between the state machine (claim, complete), the functions and
- * the CLI; `functions/shared/rotation-record.ts` is the one module that reads and writes items.
+ * The rotation table: one item per thing, its current (or last) rotation; attribute names are the
+ * contract between the state machine, the functions and the CLI.
  */
 
 export const ROTATION_TABLE = {
@@ -10,13 +9,8 @@ export const ROTATION_TABLE = {
   partitionKey: { name: 'thingName', type: 'S' },
   billingMode: 'PAY_PER_REQUEST',
   /**
-   * To list rotations by status, in the order they entered it. Its sort key `statusSince` (ISO-8601
-   * UTC) is set only by the writes that change `status`, and it projects only `campaign` (the CLI's
-   * filter): every other write of a rotation leaves the index's attributes as they are, so DynamoDB
-   * writes nothing to the index for it. A rotation writes the index when the claim puts its entry and
-   * when it ends (the old entry deleted, the new one put): 3 index writes of one unit each (an entry is
-   * ~100 bytes), against two full-item writes for each of its ~8 record writes with `updatedAt` as
-   * the sort key and ALL projected. The CLI reads the keys here and the records with BatchGetItem.
+   * Rotations by status, in the order they entered it; it holds the keys and `campaign` only, so a write
+   * that leaves `status` alone writes nothing to it (workflows/rotate-device/README.md).
    */
   statusIndex: {
     name: 'byStatus',
@@ -29,11 +23,8 @@ export const ROTATION_TABLE = {
 } as const;
 
 /**
- * Writes DynamoDB makes to the byStatus index in a rotation of a thing without a record (the
- * benchmark's fleets): a put when the claim sets IN_PROGRESS, a delete and a put when the rotation
- * ends. A thing whose previous record is still in the table costs one more (the claim moves its
- * entry). Each is one write unit: an entry holds the keys and `campaign` only. The test of the
- * record's writes counts them.
+ * Index writes per rotation of a thing without a record: a put at the claim, a delete and a put at the
+ * end (one more when a previous record's entry moves); the record's write test counts them.
  */
 export const STATUS_INDEX_WRITES_PER_ROTATION = 3;
 
