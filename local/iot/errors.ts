@@ -6,17 +6,27 @@ import { RestError } from './interfaces.ts';
 
 type ErrorOptions = { cause?: unknown };
 
-export class ResourceNotFoundException extends RestError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(404, 'ResourceNotFoundException', message, options);
-  }
+/** A RestError subclass for one modelled error, so callers can still test with `instanceof`. */
+function modelledError<Code extends string>(status: number, code: Code) {
+  return class extends RestError {
+    constructor(message: string, options?: ErrorOptions) {
+      super(status, code, message, options);
+    }
+  };
 }
 
-export class InvalidRequestException extends RestError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(400, 'InvalidRequestException', message, options);
-  }
-}
+export const ResourceNotFoundException = modelledError(404, 'ResourceNotFoundException');
+export const InvalidRequestException = modelledError(400, 'InvalidRequestException');
+export const CertificateStateException = modelledError(406, 'CertificateStateException');
+export const CertificateValidationException = modelledError(400, 'CertificateValidationException');
+export const DeleteConflictException = modelledError(409, 'DeleteConflictException');
+export const VersionConflictException = modelledError(409, 'VersionConflictException');
+export const MalformedPolicyException = modelledError(400, 'MalformedPolicyException');
+export const ThrottlingException = modelledError(429, 'ThrottlingException');
+export const RequestEntityTooLargeException = modelledError(413, 'RequestEntityTooLargeException');
+export const UnknownOperationException = modelledError(404, 'UnknownOperationException');
+export const MethodNotAllowedException = modelledError(405, 'MethodNotAllowedException');
+export const InternalFailureException = modelledError(500, 'InternalFailureException');
 
 /** Carries the id and ARN of the resource that already exists, as AWS does. */
 export class ResourceAlreadyExistsException extends RestError {
@@ -26,65 +36,5 @@ export class ResourceAlreadyExistsException extends RestError {
     readonly resourceArn: string,
   ) {
     super(409, 'ResourceAlreadyExistsException', message);
-  }
-}
-
-export class CertificateStateException extends RestError {
-  constructor(message: string) {
-    super(406, 'CertificateStateException', message);
-  }
-}
-
-export class CertificateValidationException extends RestError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(400, 'CertificateValidationException', message, options);
-  }
-}
-
-export class DeleteConflictException extends RestError {
-  constructor(message: string) {
-    super(409, 'DeleteConflictException', message);
-  }
-}
-
-export class VersionConflictException extends RestError {
-  constructor(message: string) {
-    super(409, 'VersionConflictException', message);
-  }
-}
-
-export class MalformedPolicyException extends RestError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(400, 'MalformedPolicyException', message, options);
-  }
-}
-
-export class ThrottlingException extends RestError {
-  constructor(message: string) {
-    super(429, 'ThrottlingException', message);
-  }
-}
-
-export class RequestEntityTooLargeException extends RestError {
-  constructor(message: string) {
-    super(413, 'RequestEntityTooLargeException', message);
-  }
-}
-
-export class UnknownOperationException extends RestError {
-  constructor(message: string) {
-    super(404, 'UnknownOperationException', message);
-  }
-}
-
-export class MethodNotAllowedException extends RestError {
-  constructor(message: string) {
-    super(405, 'MethodNotAllowedException', message);
-  }
-}
-
-export class InternalFailureException extends RestError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(500, 'InternalFailureException', message, options);
   }
 }

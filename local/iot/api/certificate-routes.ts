@@ -4,9 +4,8 @@ import { InvalidRequestException } from '../errors.ts';
 import type { RestRoute } from '../interfaces.ts';
 import type { Partition } from '../registry/arns.ts';
 import type { IotRegistry } from '../registry/iot-registry.ts';
-import { pageSize } from '../registry/pagination.ts';
 import type { CaCertificateRecord, CertificateRecord } from '../registry/records.ts';
-import { epochSeconds, label, ok, optional, queryBoolean, queryString } from './request.ts';
+import { epochSeconds, label, ok, optional, pageOf, queryBoolean, queryString } from './request.ts';
 
 const csrBody = z.object({ certificateSigningRequest: z.string().min(1) });
 const registerCaBody = z.object({
@@ -29,6 +28,31 @@ export function certificateRoutes(registry: IotRegistry, partition: Partition): 
     certificateArn: c.certificateArn,
     certificateId: c.certificateId,
   });
+  // What DescribeCertificate and DescribeCACertificate both answer.
+  const described = (c: CertificateRecord | CaCertificateRecord) => ({
+    ...idOf(c),
+    status: c.status,
+    certificatePem: c.certificatePem,
+    ownedBy: partition.accountId,
+    creationDate: epochSeconds(c.creationDate),
+    lastModifiedDate: epochSeconds(c.lastModifiedDate),
+    customerVersion: c.customerVersion,
+    generationId: c.generationId,
+    validity: { notBefore: epochSeconds(c.notBefore), notAfter: epochSeconds(c.notAfter) },
+    certificateMode: c.certificateMode,
+  });
+  // One page of ListCertificates or ListCACertificates, from the query AWS sends.
+  const listed = (
+    request: Parameters<RestRoute['handle']>[0],
+    list: typeof certificates.list | typeof certificates.listCas,
+  ) => {
+    const page = list.call(
+      certificates,
+      ...pageOf(request),
+      queryBoolean(request, 'isAscendingOrder') ?? false,
+    );
+    return { page, nextMarker: page.next };
+  };
   return [
     {
       operation: 'CreateKeysAndCertificate',
@@ -89,19 +113,7 @@ export function certificateRoutes(registry: IotRegistry, partition: Partition): 
       handle(request) {
         const ca = certificates.describeCa(label(request, 'certificateId'));
         return ok({
-          certificateDescription: {
-            ...idOf(ca),
-            status: ca.status,
-            certificatePem: ca.certificatePem,
-            ownedBy: partition.accountId,
-            creationDate: epochSeconds(ca.creationDate),
-            autoRegistrationStatus: ca.autoRegistrationStatus,
-            lastModifiedDate: epochSeconds(ca.lastModifiedDate),
-            customerVersion: ca.customerVersion,
-            generationId: ca.generationId,
-            validity: { notBefore: epochSeconds(ca.notBefore), notAfter: epochSeconds(ca.notAfter) },
-            certificateMode: ca.certificateMode,
-          },
+          certificateDescription: { ...described(ca), autoRegistrationStatus: ca.autoRegistrationStatus },
         });
       },
     },
@@ -110,18 +122,14 @@ export function certificateRoutes(registry: IotRegistry, partition: Partition): 
       method: 'GET',
       path: '/cacertificates',
       handle(request) {
-        const page = certificates.listCas(
-          queryString(request, 'marker'),
-          pageSize(request.query.get('pageSize'), 'pageSize', 25),
-          queryBoolean(request, 'isAscendingOrder') ?? false,
-        );
+        const { page, nextMarker } = listed(request, certificates.listCas);
         return ok({
           certificates: page.items.map((c) => ({
             ...idOf(c),
             status: c.status,
             creationDate: epochSeconds(c.creationDate),
           })),
-          nextMarker: page.next,
+          nextMarker,
         });
       },
     },
@@ -181,21 +189,7 @@ export function certificateRoutes(registry: IotRegistry, partition: Partition): 
       path: '/certificates/{certificateId}',
       handle(request) {
         const c = certificates.describe(label(request, 'certificateId'));
-        return ok({
-          certificateDescription: {
-            ...idOf(c),
-            caCertificateId: c.caCertificateId,
-            status: c.status,
-            certificatePem: c.certificatePem,
-            ownedBy: partition.accountId,
-            creationDate: epochSeconds(c.creationDate),
-            lastModifiedDate: epochSeconds(c.lastModifiedDate),
-            customerVersion: c.customerVersion,
-            generationId: c.generationId,
-            validity: { notBefore: epochSeconds(c.notBefore), notAfter: epochSeconds(c.notAfter) },
-            certificateMode: c.certificateMode,
-          },
-        });
+        return ok({ certificateDescription: { ...described(c), caCertificateId: c.caCertificateId } });
       },
     },
     {
@@ -203,11 +197,7 @@ export function certificateRoutes(registry: IotRegistry, partition: Partition): 
       method: 'GET',
       path: '/certificates',
       handle(request) {
-        const page = certificates.list(
-          queryString(request, 'marker'),
-          pageSize(request.query.get('pageSize'), 'pageSize', 25),
-          queryBoolean(request, 'isAscendingOrder') ?? false,
-        );
+        const { page, nextMarker } = listed(request, certificates.list);
         return ok({
           certificates: page.items.map((c) => ({
             ...idOf(c),
@@ -215,7 +205,7 @@ export function certificateRoutes(registry: IotRegistry, partition: Partition): 
             certificateMode: c.certificateMode,
             creationDate: epochSeconds(c.creationDate),
           })),
-          nextMarker: page.next,
+          nextMarker,
         });
       },
     },

@@ -2,14 +2,18 @@
 import { z } from 'zod';
 import type { RestRoute } from '../interfaces.ts';
 import type { IotRegistry } from '../registry/iot-registry.ts';
-import { pageSize } from '../registry/pagination.ts';
-import { epochSeconds, label, ok, queryBoolean, queryString } from './request.ts';
+import { epochSeconds, label, ok, pageOf, queryBoolean } from './request.ts';
 
 const createPolicyBody = z.object({
   policyDocument: z.string().min(1),
   tags: z.array(z.object({ Key: z.string(), Value: z.string().optional() })).optional(),
 });
 const targetBody = z.object({ target: z.string().min(1) });
+
+const nameAndArn = (p: { policyName: string; policyArn: string }) => ({
+  policyName: p.policyName,
+  policyArn: p.policyArn,
+});
 
 export function policyRoutes(registry: IotRegistry): RestRoute[] {
   const policies = registry.policies;
@@ -51,15 +55,8 @@ export function policyRoutes(registry: IotRegistry): RestRoute[] {
       method: 'GET',
       path: '/policies',
       handle(request) {
-        const page = policies.list(
-          queryString(request, 'marker'),
-          pageSize(request.query.get('pageSize'), 'pageSize', 25),
-          queryBoolean(request, 'isAscendingOrder') ?? false,
-        );
-        return ok({
-          policies: page.items.map((p) => ({ policyName: p.policyName, policyArn: p.policyArn })),
-          nextMarker: page.next,
-        });
+        const page = policies.list(...pageOf(request), queryBoolean(request, 'isAscendingOrder') ?? false);
+        return ok({ policies: page.items.map(nameAndArn), nextMarker: page.next });
       },
     },
     {
@@ -94,15 +91,8 @@ export function policyRoutes(registry: IotRegistry): RestRoute[] {
       method: 'POST',
       path: '/attached-policies/{target}',
       handle(request) {
-        const page = policies.attachedTo(
-          label(request, 'target'),
-          queryString(request, 'marker'),
-          pageSize(request.query.get('pageSize'), 'pageSize', 25),
-        );
-        return ok({
-          policies: page.items.map((p) => ({ policyName: p.policyName, policyArn: p.policyArn })),
-          nextMarker: page.next,
-        });
+        const page = policies.attachedTo(label(request, 'target'), ...pageOf(request));
+        return ok({ policies: page.items.map(nameAndArn), nextMarker: page.next });
       },
     },
     {
@@ -110,11 +100,7 @@ export function policyRoutes(registry: IotRegistry): RestRoute[] {
       method: 'POST',
       path: '/policy-targets/{policyName}',
       handle(request) {
-        const page = policies.targets(
-          label(request, 'policyName'),
-          queryString(request, 'marker'),
-          pageSize(request.query.get('pageSize'), 'pageSize', 25),
-        );
+        const page = policies.targets(label(request, 'policyName'), ...pageOf(request));
         return ok({ targets: page.items, nextMarker: page.next });
       },
     },

@@ -1,8 +1,7 @@
 /** Thing principals over restJson1; the principal travels in the `x-amzn-principal` header. */
 import type { RestRoute } from '../interfaces.ts';
 import type { IotRegistry } from '../registry/iot-registry.ts';
-import { pageSize } from '../registry/pagination.ts';
-import { label, ok, queryString, requiredHeader } from './request.ts';
+import { label, ok, pageOf, requiredHeader } from './request.ts';
 
 const PRINCIPAL_HEADER = 'x-amzn-principal';
 
@@ -32,11 +31,7 @@ export function principalRoutes(registry: IotRegistry): RestRoute[] {
       method: 'GET',
       path: '/things/{thingName}/principals',
       handle(request) {
-        const page = principals.principalsOf(
-          label(request, 'thingName'),
-          queryString(request, 'nextToken'),
-          pageSize(request.query.get('maxResults'), 'maxResults', 25),
-        );
+        const page = principals.principalsOf(label(request, 'thingName'), ...pageOf(request, 'nextToken'));
         return ok({ principals: page.items, nextToken: page.next });
       },
     },
@@ -45,11 +40,8 @@ export function principalRoutes(registry: IotRegistry): RestRoute[] {
       method: 'GET',
       path: '/principals/things',
       handle(request) {
-        const page = principals.thingsOf(
-          requiredHeader(request, PRINCIPAL_HEADER),
-          queryString(request, 'nextToken'),
-          pageSize(request.query.get('maxResults'), 'maxResults', 25),
-        );
+        const principal = requiredHeader(request, PRINCIPAL_HEADER);
+        const page = principals.thingsOf(principal, ...pageOf(request, 'nextToken'));
         return ok({ things: page.items, nextToken: page.next });
       },
     },

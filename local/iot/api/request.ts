@@ -1,6 +1,7 @@
 /** Reading the parts of a restJson1 request that are not the JSON body: query flags and headers. */
 import { InvalidRequestException } from '../errors.ts';
 import type { RestRequest } from '../interfaces.ts';
+import { pageSize } from '../registry/pagination.ts';
 
 export function queryBoolean(request: RestRequest, name: string): boolean | undefined {
   const value = request.query.get(name);
@@ -40,4 +41,13 @@ export function optional<K extends string, V>(key: K, value: V | undefined): { [
   const out: { [P in K]?: V } = {};
   out[key] = value;
   return out;
+}
+
+/** The page a list request asks for: its token and its size (25 unless it says). */
+export function pageOf(
+  request: RestRequest,
+  style: 'marker' | 'nextToken' = 'marker',
+): [token: string | undefined, size: number] {
+  const size = style === 'marker' ? 'pageSize' : 'maxResults';
+  return [queryString(request, style), pageSize(request.query.get(size), size, 25)];
 }
