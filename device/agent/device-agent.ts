@@ -1,4 +1,3 @@
-import type { MqttClient } from 'mqtt';
 import { type Clock, systemClock } from '../../lib/clock.ts';
 import {
   type DeviceReplyKind,
@@ -9,6 +8,7 @@ import {
 } from '../../workflows/rotate-device/protocol.ts';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.ts';
 import { type CsrPlan, type DeviceBehaviour, honestBehaviour } from './behaviour.ts';
+import { type ProofHost, settleUnproven } from './certificate-proof.ts';
 import type { CredentialPair, CredentialStore, PendingRotation } from './credential-store.ts';
 import {
   certificateIdOf,
@@ -18,7 +18,7 @@ import {
   type KeyType,
   keyMatchesCertificate,
 } from './crypto.ts';
-import { AgentStateError, CertificateRejectedError, NewCertificateConnectError } from './errors.ts';
+import { AgentStateError, CertificateRejectedError } from './errors.ts';
 import type { AgentEvent, AgentEventListener } from './events.ts';
 import { MqttLink } from './mqtt-link.ts';
 import {
@@ -160,7 +160,11 @@ export class DeviceAgent {
       // The acknowledgement may have reached the cloud before the power went: try the new pair first.
       const rotationId = pending.rotation.rotationId;
       this.enqueue(() =>
-        this.resolveUnproven(rotationId, 'the device restarted before it could prove the new certificate'),
+        settleUnproven(
+          this.proofHost,
+          rotationId,
+          'the device restarted before it could prove the new certificate',
+        ),
       );
     }
   }
@@ -291,8 +295,7 @@ export class DeviceAgent {
     this.protocol = certificateSaved(this.protocol, rotationId, certificateId);
     material.certificatePem = certificatePem;
     this.emit({ type: 'certificate-accepted', rotationId, certificateId });
-    this.link.hold();
-    await this.resolveUnproven(rotationId, 'could not connect with the new certificate');
+    await settleUnproven(this.proofHost, rotationId, 'could not connect with the new certificate');
   }
 
   /** Refuses the pending certificate over the current connection and forgets the pending key. */
@@ -308,95 +311,32 @@ export class DeviceAgent {
     this.material = undefined;
   }
 
-  // --- proving a new certificate -----------------------------------------------------------------
-
-  /**
-   * Settles a delivered but unproven certificate: prove it over a new connection and adopt it, or
-   * report `crt_err` over a connection with the old certificate and forget it. Neither pair is thrown
-   * away until the other one is known to work, so a lost acknowledgement cannot lock the device out.
-   * The link is held meanwhile, and released at the end.
-   */
-  private async resolveUnproven(rotationId: string, reason: string): Promise<void> {
-    try {
-      let tryNew = true;
-      let lastFailure = '';
-      while (this.running) {
+  /** The agent as `settleUnproven` sees it. */
+  private get proofHost(): ProofHost {
+    return {
+      thingName: this.options.thingName,
+      link: this.link,
+      isRunning: () => this.running,
+      unproven: (rotationId) => {
         const material = this.material;
-        if (!material?.certificatePem || material.rotationId !== rotationId) return;
-        if (tryNew) {
-          const pair = { privateKeyPem: material.privateKeyPem, certificatePem: material.certificatePem };
-          const failure = await this.proveNew(rotationId, pair);
-          if (failure === undefined) return;
-          lastFailure = failure;
-        } else {
-          if (await this.reportFailure(rotationId, `${reason}: ${lastFailure || 'unknown failure'}`)) return;
-          await this.link.pause();
-        }
-        tryNew = !tryNew;
-      }
-    } finally {
-      this.link.release();
-    }
-  }
-
-  /** Connects with the new pair and acknowledges over it; on success adopts it. Returns the failure reason. */
-  private async proveNew(rotationId: string, pair: CredentialPair): Promise<string | undefined> {
-    const client = await this.link.open(pair);
-    if (!client) return `the connection with the new certificate failed (${this.link.lastFailure})`;
-    const topic = topicFor(this.thingName, 'crt_ack');
-    try {
-      await this.link.publishConfirmed(client, topic, encodeMessage('crt_ack', { rotationId }), 'crt_ack');
-    } catch (error) {
-      this.link.drop(client);
-      return new NewCertificateConnectError('crt_ack over the new certificate was not acknowledged', {
-        cause: error,
-      }).message;
-    }
-    const certificateId = certificateIdOf(pair.certificatePem);
-    this.emit({ type: 'published', kind: 'crt_ack', topic, rotationId, certificateId });
-    if (!this.running) {
-      // Stopped (or powered off) between the proof and the swap: the store still says
-      // cert-received, and the next start settles it.
-      this.link.drop(client);
-      return undefined;
-    }
-    const committed = await this.options.store.commit(rotationId);
-    this.active = committed;
-    this.protocol = rotationCommitted(this.protocol, rotationId, certificateId);
-    this.material = undefined;
-    this.rotations += 1;
-    this.link.setCredentials(committed);
-    this.link.adopt(client);
-    this.emit({ type: 'rotated', rotationId, certificateId });
-    return undefined;
-  }
-
-  /** Sends crt_err over a connection with the old certificate; true once the broker has it. */
-  private async reportFailure(rotationId: string, reason: string): Promise<boolean> {
-    const client = await this.link.ensureMain();
-    if (!client) return false;
-    const error = reason.slice(0, 4096);
-    const topic = topicFor(this.thingName, 'crt_err');
-    try {
-      await this.link.publishConfirmed(
-        client,
-        topic,
-        encodeMessage('crt_err', { rotationId, error }),
-        'crt_err',
-      );
-    } catch {
-      return false;
-    }
-    this.emit({
-      type: 'published',
-      kind: 'crt_err',
-      topic,
-      rotationId,
-      certificateId: this.protocol.activeCertificateId,
-    });
-    await this.forgetPending();
-    this.emit({ type: 'certificate-rejected', rotationId, reason: error });
-    return true;
+        if (!material?.certificatePem || material.rotationId !== rotationId) return undefined;
+        return { privateKeyPem: material.privateKeyPem, certificatePem: material.certificatePem };
+      },
+      adopt: async (rotationId, certificateId) => {
+        const committed = await this.options.store.commit(rotationId);
+        this.active = committed;
+        this.protocol = rotationCommitted(this.protocol, rotationId, certificateId);
+        this.material = undefined;
+        this.rotations += 1;
+        return committed;
+      },
+      forget: async (rotationId, error) => {
+        await this.forgetPending();
+        this.emit({ type: 'certificate-rejected', rotationId, reason: error });
+      },
+      activeCertificateId: () => this.protocol.activeCertificateId,
+      emit: (event) => this.emit(event),
+    };
   }
 
   // --- replies and events ------------------------------------------------------------------------
