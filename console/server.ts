@@ -22,7 +22,8 @@ const SECURITY_HEADERS = {
   'Content-Security-Policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on form posts.
+  'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
   'X-Frame-Options': 'DENY',
 } as const;
@@ -121,6 +122,10 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       return;
     }
     if (req.method === 'GET' || req.method === 'HEAD') {
+      if (url.pathname === '/favicon.ico') {
+        send(res, { status: 204 });
+        return;
+      }
       const asset = assets.get(url.pathname);
       const type = ASSETS[url.pathname];
       if (asset !== undefined && type !== undefined) {
