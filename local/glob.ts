@@ -1,7 +1,6 @@
 /**
- * The string patterns of IAM and AWS IoT policies: `*` matches any run of characters (including
- * none), `?` exactly one. A pattern is a list of tokens so that text substituted from a policy
- * variable stays literal even when it holds `*` or `?`.
+ * The string patterns of IAM and AWS IoT policies (`*` any run, `?` one character), as tokens so text
+ * substituted from a policy variable stays literal even when it holds `*` or `?`.
  */
 export type PatternToken = { readonly literal: string } | '*' | '?';
 

@@ -1,9 +1,6 @@
 /**
- * IAM condition blocks: operators, the `IfExists` suffix and the `ForAllValues:` / `ForAnyValue:` set
- * prefixes, evaluated as AWS's "Condition operators" and "Conditions with multiple context keys or
- * values" pages describe. All operators of a block AND, all keys of an operator AND, the values of one
- * key OR (a negated operator: none may match). A key absent from the request makes a positive operator
- * false and a negated one true, except with `IfExists` (true) and `Null` (tests presence).
+ * IAM condition blocks as AWS's condition pages describe: operators and keys AND, a key's values OR; an
+ * absent key fails a positive operator and passes a negated one, except with `IfExists` and `Null`.
  */
 
 import { tokensMatch } from '../glob.ts';

@@ -1,7 +1,6 @@
 /**
- * A bounded memo of authorization decisions per (principal, action, resource, context), so a fleet's
- * thousands of calls a second do not re-evaluate the same policies. The identity store clears it when
- * a role's policies change.
+ * A bounded memo of authorization decisions per (principal, action, resource, context), so a fleet's calls
+ * do not re-evaluate the same policies; cleared when a role's policies change.
  */
 import type { AuthorizationRequest, Decision } from './types.ts';
 

@@ -1,12 +1,6 @@
 /**
- * IAM policy evaluation as AWS's "Policy evaluation logic" describes it for identity-based policies of a
- * single account: an explicit Deny in any statement wins, otherwise an Allow is needed, otherwise the
- * request is implicitly denied. Resource policies (with a Principal) have their own entry point.
- *
- * Malformed input never throws: a statement that is not well formed (no Action and no NotAction, both
- * Action and NotAction, the same for Resource, a Principal in an identity policy, an unknown condition
- * operator) simply does not apply, so it can neither allow nor deny. AWS would have refused to store
- * such a policy; treating it as absent keeps the evaluator total.
+ * IAM policy evaluation for one account's identity policies: an explicit Deny wins, else an Allow is needed.
+ * A malformed statement does not apply rather than throw (AWS would not have stored it).
  */
 
 import { globMatches } from '../glob.ts';
@@ -176,9 +170,8 @@ function principalMatches(statement: PolicyStatement, request: ResourcePolicyReq
 }
 
 /**
- * Decides one request against a resource-based policy (SNS topic policy, Lambda permission, …): only
- * statements whose Principal names the caller apply. The caller's aws:PrincipalArn, aws:PrincipalAccount
- * and aws:PrincipalServiceName are added to the context unless it sets them.
+ * Decides a request against a resource-based policy: only statements whose Principal names the caller apply;
+ * the caller's aws:PrincipalArn, PrincipalAccount and PrincipalServiceName join the context unless set.
  */
 export function evaluateResourcePolicy(policy: PolicyDocument, request: ResourcePolicyRequest): Decision {
   const derived: Record<string, string> = {};

@@ -1,8 +1,6 @@
 /**
- * What a local server asks of every request: who signed it (SigV4 against the identity store) and
- * whether that identity may perform the operation's authorizations, answered with the service's own
- * error codes. Credentials the store did not issue act as the account's administrator unverified (their
- * secret is unknown); issued ones must be known and correctly signed.
+ * What a local server asks of every request: who signed it (SigV4) and whether that identity may do the
+ * operation, answered with the service's own errors; unissued credentials act as the administrator.
  */
 import { DecisionCache } from './decision-cache.ts';
 import { evaluate } from './evaluate.ts';
@@ -40,9 +38,8 @@ function decide(identities: IdentityStore, principal: Principal, request: Author
 }
 
 /**
- * Authorizes a principal for every request, as the named service would refuse it (Lambda by default:
- * the Step Functions engine invoking a function with its role). The administrator is always allowed;
- * otherwise the first request that is not allowed gives AccessDenied with AWS's message.
+ * Authorizes an in-process principal for every request, refused as the named service would (Lambda by
+ * default); the first request not allowed gives AccessDenied with AWS's message.
  */
 export function authorizeInternal(
   identities: IdentityStore,
@@ -73,10 +70,8 @@ export class RequestGuard {
   ) {}
 
   /**
-   * Who made the request: no Authorization header → missing token; a key the store did not issue →
-   * the administrator (not verified); an issued key the store does not know → unrecognized client; a
-   * known key → its role session if the signature holds for this service (else invalid or expired
-   * signature).
+   * Who made the request: no header, missing token; a key not issued, the administrator (unverified); an
+   * issued key unknown, unrecognized client; a known key, its session if the signature holds here.
    */
   authenticate(request: SignedHttpRequest): Principal | AuthFailure {
     const auth = authorizationOf(request);

@@ -1,7 +1,6 @@
 /**
- * The local account's identities: role sessions with the credentials the local AWS issued them, and the
- * administrator that credentials nobody configured act as (as LocalStack does: a user's own script with
- * `test`/`test` keys works). Issued access key IDs start with `ASIARECERT`.
+ * The local account's identities: role sessions with issued credentials (`ASIARECERT...`), and the
+ * administrator unconfigured credentials act as (LocalStack's rule, so `test`/`test` keys work).
  */
 import { randomBytes } from 'node:crypto';
 import { DecisionCache } from './decision-cache.ts';
@@ -45,9 +44,8 @@ export class IdentityStore {
   }
 
   /**
-   * Credentials for a session of a role (idempotent: the same role and session name give the same
-   * credentials). The first session of a role defines its policies; later calls leave them as they are
-   * (change them with setPolicies).
+   * Credentials for a role session, the same again for the same role and session name; the first session
+   * defines the role's policies (setPolicies changes them).
    */
   addRoleSession(
     roleName: string,

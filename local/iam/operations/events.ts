@@ -1,7 +1,6 @@
 /**
- * What EventBridge authorizes each operation of the local EventBridge endpoint as, after the
- * Service Authorization Reference: PutEvents on each entry's event bus, rule operations on the
- * rule (`rule/<name>` on the default bus, `rule/<bus>/<name>` on another). The input is the JSON body.
+ * What EventBridge authorizes each operation as (Service Authorization Reference): PutEvents on each entry's
+ * bus, rule operations on `rule/<name>` (default bus) or `rule/<bus>/<name>`.
  */
 import type { RequestContext } from '../types.ts';
 import {

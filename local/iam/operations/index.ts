@@ -1,7 +1,6 @@
 /**
- * What each local service authorizes an operation as: one entry point over the per-service maps.
- * An unmapped operation throws UnknownOperationError; a request missing the parameter its resource
- * is named by throws OperationInputError (AWS rejects it as invalid before authorizing).
+ * What each local service authorizes an operation as, over the per-service maps; throws
+ * UnknownOperationError when unmapped, OperationInputError when the resource's parameter is missing.
  */
 import type { AuthorizationRequest } from '../types.ts';
 import { ACM_PCA_OPERATIONS, acmPcaPermissions } from './acm-pca.ts';

@@ -1,8 +1,6 @@
 /**
- * What AWS IoT authorizes each operation of the local IoT server as (control plane, rules, Device
- * Defender audit and the data plane's Publish share one server and the `iot` prefix), after the
- * Service Authorization Reference: the action, the resource ARN built from the request, and the
- * condition keys the reference gives the action that the request settles.
+ * What AWS IoT authorizes each operation as (Service Authorization Reference): the action, the ARN built from
+ * the request and the condition keys it settles; control plane, rules, audit and Publish share `iot`.
  */
 import type { AuthorizationRequest } from '../types.ts';
 import {

@@ -23,9 +23,8 @@ export class UnknownOperationError extends Error {
 }
 
 /**
- * A request that lacks (or malforms) a parameter the authorized resource is built from. AWS rejects
- * such a request as invalid before it authorizes anything, so the caller should answer it with its
- * own validation error (or let the handler do so) rather than as a denial.
+ * A request lacking the parameter its authorized resource is built from: AWS rejects it as invalid before
+ * authorizing, so it is answered with the service's validation error, not a denial.
  */
 export class OperationInputError extends Error {
   override readonly name = 'OperationInputError';

@@ -1,8 +1,6 @@
 /**
- * What Step Functions authorizes each operation of the local Step Functions server as, after the
- * Service Authorization Reference. The input is the request's JSON body; ARNs come from it.
- * `RecertLocal.*` targets are not AWS operations: they are not mapped (the server serves them
- * to the local tooling without authorization), and naming one here is an unknown operation.
+ * What Step Functions authorizes each operation as (Service Authorization Reference), ARNs from the body.
+ * `RecertLocal.*` targets serve the local tooling unauthorized, so they are not mapped here.
  */
 import type { AuthorizationRequest, RequestContext } from '../types.ts';
 import {
