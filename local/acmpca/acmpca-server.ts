@@ -1,7 +1,6 @@
 /**
- * The local ACM Private CA's API on loopback: awsJson1_1 (`X-Amz-Target: ACMPrivateCA.<Operation>`),
- * the three operations recert's private-CA issuer makes. Errors carry their name in `__type`, as the
- * SDK reads them; a body that is not what the operation takes is a ValidationException naming it.
+ * The local ACM Private CA's API on loopback (awsJson1_1), the three operations recert's issuer makes;
+ * errors named in `__type`, as the SDK reads them (local/acmpca/README.md).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';

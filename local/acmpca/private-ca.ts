@@ -1,10 +1,6 @@
 /**
- * A local stand-in for one ACM Private CA (general-purpose, EC P-256 key), kept in
- * `<stateDir>/acm-pca/`: what recert's private-CA issuer calls, answered as the ACM PCA API reference
- * documents it. IssueCertificate answers at once with the certificate's ARN; the certificate is
- * signed then, but GetCertificate answers RequestInProgressException `pollsBeforeReady` times first,
- * as ACM PCA does while it signs. Issued certificates and idempotency tokens are files, so a
- * restarted stack still answers for what it issued.
+ * A local stand-in for one ACM Private CA (EC P-256) in `<stateDir>/acm-pca/`; GetCertificate answers
+ * RequestInProgressException `pollsBeforeReady` times first, as ACM PCA does while it signs.
  */
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';

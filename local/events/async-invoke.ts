@@ -3,10 +3,8 @@ import type { InvokeCaller } from '../iam/types.ts';
 import { type FunctionRegistry, LambdaInvocationError } from '../lambda/registry.ts';
 
 /**
- * Lambda's asynchronous invocation, as IoT rules, SNS and EventBridge use it: the caller does not
- * wait; a function error is retried twice, after one minute and then two more (AWS's defaults),
- * on the shared clock. An unknown function, or a caller the function's policies do not allow, fails
- * at once with no retry: Lambda's Invoke API refuses the call itself, so nothing is queued.
+ * Lambda's asynchronous invocation as IoT rules, SNS and EventBridge use it: an error is retried after one,
+ * then two more minutes (AWS's defaults); a refused call fails at once, as Invoke itself refuses it.
  */
 export const LAMBDA_ASYNC_RETRY_DELAYS_MS: readonly number[] = [60_000, 120_000];
 
@@ -35,9 +33,8 @@ export class AsyncLambdaInvoker {
   }
 
   /**
-   * Queues one asynchronous invocation on behalf of `caller` (the service or role session that asks;
-   * unchecked when omitted). The promise settles (never rejects) once the function succeeded, its
-   * last retry failed, or the call was refused; callers that only fire and forget may ignore it.
+   * Queues one asynchronous invocation for `caller` (unchecked when omitted); the promise never rejects: it
+   * settles once the function succeeded, its last retry failed, or the call was refused.
    */
   invoke(functionArn: string, event: unknown, caller?: InvokeCaller): Promise<AsyncInvokeOutcome> {
     const outcome = this.run(functionArn, event, caller);

@@ -1,9 +1,6 @@
 /**
- * EventBridge event patterns, matched as AWS documents them: every field the pattern names must
- * match; a leaf is an array of matchers and matches when any matcher matches the event's value (or
- * any element of an array value); nested objects match nested fields. Supported matchers: exact
- * values (string, number, boolean, null), `prefix`, `suffix`, `equals-ignore-case`, `anything-but`,
- * `numeric`, `exists`, and `$or` between sub-patterns.
+ * EventBridge event patterns, matched as AWS documents them; the matchers supported are listed in
+ * local/events/README.md.
  */
 
 export class InvalidEventPatternError extends Error {

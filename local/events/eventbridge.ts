@@ -83,8 +83,7 @@ export interface LocalEventBridgeOptions {
 
 /**
  * EventBridge in this process: rules with event patterns on named buses, Lambda targets invoked
- * asynchronously (Lambda's async retries apply), and PutEvents. The local Step Functions engine
- * emits its execution status changes here.
+ * asynchronously, and PutEvents; the local Step Functions engine emits its status changes here.
  */
 export class LocalEventBridge {
   private rules: EventRule[] = [];

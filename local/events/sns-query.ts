@@ -27,9 +27,8 @@ class QueryError extends Error {
 }
 
 /**
- * SNS's wire protocol (awsQuery): a form-encoded POST naming an `Action`, answered with XML, and
- * errors as `<ErrorResponse>` with the query error code (`NotFound`, `InvalidParameter`) that the
- * SDK turns into `NotFoundException` and `InvalidParameterException`.
+ * SNS's awsQuery protocol: a form POST naming an `Action`, XML replies, errors as `<ErrorResponse>` with
+ * the query code (`NotFound`, `InvalidParameter`) the SDK turns into `NotFoundException`, ...
  */
 export async function handleSnsQuery(sns: LocalSns, body: string): Promise<QueryResponse> {
   const params = new URLSearchParams(body);
