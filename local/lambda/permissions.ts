@@ -35,9 +35,8 @@ const ACCOUNT_ID = /^\d{12}$/;
 const SERVICE_PRINCIPAL = /^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/;
 
 /**
- * The statement Lambda stores for one AddPermission: a service principal as `{ Service }`, an
- * account id as its root ARN under `{ AWS }`, an ARN as is; the source ARN as an `ArnLike`
- * condition and the source account as a `StringEquals` one (the keys spelt `AWS:` as Lambda does).
+ * The statement Lambda stores for one AddPermission: principal as `{ Service }`, a root ARN or the ARN;
+ * source ARN and account as `ArnLike` / `StringEquals` conditions (keys spelt `AWS:`, as Lambda does).
  */
 export function permissionStatement(functionArn: string, input: AddPermissionInput): PolicyStatement {
   checkInput(input);

@@ -43,9 +43,8 @@ interface CachedDecision {
 }
 
 /**
- * A failure of the Lambda service itself, not of the function (which never ran): a transient 500
- * such as `ServiceException` or `ClientExecutionTimeoutException`, or a 429 throttle. Step Functions
- * reports it as `Lambda.<exception>`.
+ * A failure of the Lambda service itself (a transient 500 or a 429 throttle), not of the function, which
+ * never ran; Step Functions reports it as `Lambda.<exception>`.
  */
 export class LambdaServiceError extends LambdaInvocationError {
   constructor(
@@ -125,11 +124,8 @@ export class FunctionRegistry {
   }
 
   /**
-   * Whether `caller` may invoke the function, as Lambda's Invoke API decides it: an AWS service by the
-   * function's resource-based policy (its principal, `aws:SourceArn`, `aws:SourceAccount`); a role
-   * session by its identity-based policies or the resource-based policy (same account: either allows,
-   * an explicit deny in either refuses; another account: both must allow). Returns the
-   * AccessDeniedException to answer, or undefined when allowed. An unknown function is not refused here.
+   * Whether `caller` may invoke the function, as Lambda's Invoke decides: a service by the resource policy; a
+   * role session by either policy in its own account (a deny in either refuses), by both across accounts.
    */
   authorize(nameOrArn: string, caller: InvokeCaller): LambdaInvocationError | undefined {
     const fn = this.resolve(nameOrArn);
@@ -150,11 +146,8 @@ export class FunctionRegistry {
   }
 
   /**
-   * Invokes a function in this process as Lambda would: a fresh context with the request id and the
-   * remaining (wall) time; a thrown error becomes a `LambdaInvocationError` whose `errorType` is the error's
-   * `name`, as the Node.js runtime reports it. With a `caller`, the call is authorized first and a
-   * refused one fails with AccessDeniedException without running; without one (the local stack's own
-   * direct calls), it is not checked.
+   * Invokes a function in this process as Lambda would: a thrown error's `name` becomes its `errorType`, as
+   * the Node.js runtime reports it. With a `caller` it is authorized first; without, unchecked.
    */
   async invoke(nameOrArn: string, event: unknown, caller?: InvokeCaller): Promise<unknown> {
     const fn = this.resolve(nameOrArn);
@@ -194,9 +187,8 @@ export class FunctionRegistry {
   }
 
   /**
-   * Stops taking invocations and waits (at most `timeoutMs`) for the running ones, which from now on
-   * see no time left (`getRemainingTimeInMillis()` is 0), as before a Lambda timeout: a function that
-   * works in turns ends its turn instead of calling services that are about to close.
+   * Stops taking invocations and waits (at most `timeoutMs`) for the running ones, which now see no time
+   * left, as before a Lambda timeout: a function working in turns ends its turn.
    */
   async drain(timeoutMs: number): Promise<void> {
     this.stopping = true;

@@ -1,8 +1,6 @@
 /**
- * A worker thread of the local Lambda service: it builds the handlers once (with its own SDK clients,
- * pointed at the same local endpoints) and runs the invocations the main thread sends it. The
- * functions' own work (SDK calls, CSR checks, logging) then runs beside the local services instead of
- * on their thread.
+ * One worker thread of the local Lambda service: builds the handlers once (its own SDK clients, the same
+ * local endpoints) and runs the invocations the main thread sends.
  */
 import '../xray-manual-mode.ts';
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,8 +1,6 @@
 /**
- * Worker threads for the local Lambda service. The local AWS runs in one process; left there, the
- * functions' own work (SDK calls, CSR validation, logging) competes with the services they call for
- * one core. In workers it runs on another, and the functions still reach the services only through
- * their endpoints, as on AWS.
+ * Worker threads for the local Lambda service, so the functions' own work runs on another core than the
+ * services they call, which they still reach only through their endpoints.
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';

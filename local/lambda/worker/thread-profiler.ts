@@ -1,7 +1,6 @@
 /**
- * A CPU profile of the thread it runs on (the V8 inspector's sampling profiler), for the benchmark:
- * `node --cpu-prof` profiles the main thread, but a worker started without the parent's flags, as
- * the function workers are, is left out, and it is the busiest thread of the local AWS.
+ * A CPU profile of the thread it runs on, for the benchmark: `node --cpu-prof` leaves out workers started
+ * without the parent's flags, such as the function workers.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
