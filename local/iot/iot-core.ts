@@ -149,6 +149,7 @@ export class LocalIotCore {
       ...(this.options.persistentSessionExpiryMs === undefined
         ? {}
         : { persistentSessionExpiryMs: this.options.persistentSessionExpiryMs }),
+      sessionFile: join(this.options.stateDir, 'iot', 'mqtt-sessions.json'),
     });
     broker.subscribe((message) => {
       for (const listener of this.listeners) {

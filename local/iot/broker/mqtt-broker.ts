@@ -24,6 +24,7 @@ import {
   disconnectedTopic,
   type SessionFacts,
 } from './lifecycle-events.ts';
+import { restoreSessions, type SessionPersistence, saveSessions } from './session-snapshot.ts';
 
 /** AWS IoT's message payload limit (128 KB, AWS's KB being 1,024 bytes), for every publish. */
 export const MAX_MQTT_PAYLOAD_BYTES = 128 * 1024;
@@ -40,6 +41,8 @@ export interface MqttBrokerOptions {
   readonly tls: { readonly key: string; readonly cert: string; readonly ca: string };
   /** How long a disconnected persistent session survives, on the shared clock. */
   readonly persistentSessionExpiryMs?: number;
+  /** Where persistent sessions are kept while the broker is stopped; none: they end with it. */
+  readonly sessionFile?: string;
   /** AWS's CONNECT rate quotas, when enabled. */
   readonly quotas?: ApiQuotas;
   /** Why a connection was refused or cut off, for logs and tests. */
@@ -216,6 +219,18 @@ export class MqttBroker implements MessageBus {
   async listen(port: number, host: string): Promise<number> {
     // aedes 1.x sets up its persistence and message queue here, before it can serve clients.
     await this.aedes.listen();
+    const file = this.options.sessionFile;
+    if (file !== undefined) {
+      const restored = await restoreSessions(
+        file,
+        this.persistence(),
+        this.options.clock.now(),
+        this.options.persistentSessionExpiryMs ?? DEFAULT_PERSISTENT_SESSION_EXPIRY_MS,
+        (reason) =>
+          this.options.onDenied?.({ clientId: '', reason: `persistent sessions not restored: ${reason}` }),
+      );
+      for (const [clientId, since] of restored) this.offlineSince.set(clientId, since);
+    }
     return listenOn(this.server, port, host);
   }
 
@@ -225,7 +240,16 @@ export class MqttBroker implements MessageBus {
 
   async close(): Promise<void> {
     for (const off of this.unsubscribeRegistry) off();
+    const now = this.options.clock.now();
+    for (const [client, session] of this.sessions) {
+      if (!client.clean) this.offlineSince.set(session.clientId, now);
+    }
     for (const client of this.sessions.keys()) client.close();
+    if (this.options.sessionFile !== undefined) {
+      // Closing clients settles their queues on the next turns; the snapshot reads them after.
+      await new Promise((resolve) => setImmediate(resolve));
+      await saveSessions(this.options.sessionFile, this.persistence(), this.offlineSince);
+    }
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     await new Promise<void>((resolve) => {
       if (!this.server.listening) return resolve();
@@ -275,6 +299,11 @@ export class MqttBroker implements MessageBus {
   /** Client ids with a live, accepted connection. */
   connectedClientIds(): string[] {
     return [...this.sessions.values()].map((s) => s.clientId);
+  }
+
+  /** aedes' persistence (its type declarations leave it untyped). */
+  private persistence(): SessionPersistence {
+    return Reflect.get(this.aedes, 'persistence') as SessionPersistence;
   }
 
   /** Returns why the connection is refused, or undefined to accept it. */
