@@ -38,6 +38,16 @@ export interface RestRoute {
   handle(request: RestRequest): Promise<RestResponse> | RestResponse;
 }
 
+/** One row of a service's route table. */
+export function route(
+  operation: string,
+  method: RestRoute['method'],
+  path: string,
+  handle: RestRoute['handle'],
+): RestRoute {
+  return { operation, method, path, handle };
+}
+
 /**
  * An error answered in restJson1's shape: the status code, `x-amzn-ErrorType: <code>` and
  * `{"message": ...}`, which the SDK turns into an exception named `code`.

@@ -1,7 +1,7 @@
 /** Device and CA certificates over restJson1. */
 import { z } from 'zod';
 import { InvalidRequestException } from '../errors.ts';
-import type { RestRoute } from '../interfaces.ts';
+import { type RestRoute, route } from '../interfaces.ts';
 import type { Partition } from '../registry/arns.ts';
 import type { IotRegistry } from '../registry/iot-registry.ts';
 import type { CaCertificateRecord, CertificateRecord } from '../registry/records.ts';
@@ -54,180 +54,110 @@ export function certificateRoutes(registry: IotRegistry, partition: Partition): 
     return { page, nextMarker: page.next };
   };
   return [
-    {
-      operation: 'CreateKeysAndCertificate',
-      method: 'POST',
-      path: '/keys-and-certificate',
-      async handle(request) {
-        const { record, keys } = await certificates.createKeysAndCertificate({
-          setAsActive: queryBoolean(request, 'setAsActive') ?? false,
-        });
-        return ok({
-          ...idOf(record),
-          certificatePem: record.certificatePem,
-          keyPair: { PublicKey: keys.publicKeyPem, PrivateKey: keys.privateKeyPem },
-        });
-      },
-    },
-    {
-      operation: 'CreateCertificateFromCsr',
-      method: 'POST',
-      path: '/certificates',
-      async handle(request) {
-        const body = csrBody.safeParse(request.body);
-        if (!body.success) throw new InvalidRequestException('certificateSigningRequest is required');
-        const record = await certificates.createFromCsr(body.data.certificateSigningRequest, {
-          setAsActive: queryBoolean(request, 'setAsActive') ?? false,
-        });
-        return ok({ ...idOf(record), certificatePem: record.certificatePem });
-      },
-    },
-    {
-      operation: 'GetRegistrationCode',
-      method: 'GET',
-      path: '/registrationcode',
-      handle() {
-        return ok({ registrationCode: certificates.registrationCode() });
-      },
-    },
-    {
-      operation: 'RegisterCACertificate',
-      method: 'POST',
-      path: '/cacertificate',
-      handle(request) {
-        const body = registerCaBody.parse(request.body);
-        const record = certificates.registerCa({
-          caCertificate: body.caCertificate,
-          setAsActive: queryBoolean(request, 'setAsActive') ?? false,
-          allowAutoRegistration: queryBoolean(request, 'allowAutoRegistration') ?? false,
-          certificateMode: body.certificateMode ?? 'DEFAULT',
-          ...optional('verificationCertificate', body.verificationCertificate),
-        });
-        return ok(idOf(record));
-      },
-    },
-    {
-      operation: 'DescribeCACertificate',
-      method: 'GET',
-      path: '/cacertificate/{certificateId}',
-      handle(request) {
-        const ca = certificates.describeCa(label(request, 'certificateId'));
-        return ok({
-          certificateDescription: { ...described(ca), autoRegistrationStatus: ca.autoRegistrationStatus },
-        });
-      },
-    },
-    {
-      operation: 'ListCACertificates',
-      method: 'GET',
-      path: '/cacertificates',
-      handle(request) {
-        const { page, nextMarker } = listed(request, certificates.listCas);
-        return ok({
-          certificates: page.items.map((c) => ({
-            ...idOf(c),
-            status: c.status,
-            creationDate: epochSeconds(c.creationDate),
-          })),
-          nextMarker,
-        });
-      },
-    },
-    {
-      operation: 'UpdateCACertificate',
-      method: 'PUT',
-      path: '/cacertificate/{certificateId}',
-      handle(request) {
-        certificates.updateCa(
-          label(request, 'certificateId'),
-          queryString(request, 'newStatus'),
-          queryString(request, 'newAutoRegistrationStatus'),
-        );
-        return ok();
-      },
-    },
-    {
-      operation: 'DeleteCACertificate',
-      method: 'DELETE',
-      path: '/cacertificate/{certificateId}',
-      handle(request) {
-        certificates.deleteCa(label(request, 'certificateId'));
-        return ok({});
-      },
-    },
-    {
-      operation: 'RegisterCertificate',
-      method: 'POST',
-      path: '/certificate/register',
-      handle(request) {
-        const body = registerBody.parse(request.body);
-        const record = certificates.register({
-          certificatePem: body.certificatePem,
-          ...optional('caCertificatePem', body.caCertificatePem),
-          ...optional('setAsActive', queryBoolean(request, 'setAsActive')),
-          ...optional('status', body.status),
-        });
-        return ok(idOf(record));
-      },
-    },
-    {
-      operation: 'RegisterCertificateWithoutCA',
-      method: 'POST',
-      path: '/certificate/register-no-ca',
-      handle(request) {
-        const body = registerWithoutCaBody.parse(request.body);
-        const record = certificates.registerWithoutCa({
-          certificatePem: body.certificatePem,
-          ...optional('status', body.status),
-        });
-        return ok(idOf(record));
-      },
-    },
-    {
-      operation: 'DescribeCertificate',
-      method: 'GET',
-      path: '/certificates/{certificateId}',
-      handle(request) {
-        const c = certificates.describe(label(request, 'certificateId'));
-        return ok({ certificateDescription: { ...described(c), caCertificateId: c.caCertificateId } });
-      },
-    },
-    {
-      operation: 'ListCertificates',
-      method: 'GET',
-      path: '/certificates',
-      handle(request) {
-        const { page, nextMarker } = listed(request, certificates.list);
-        return ok({
-          certificates: page.items.map((c) => ({
-            ...idOf(c),
-            status: c.status,
-            certificateMode: c.certificateMode,
-            creationDate: epochSeconds(c.creationDate),
-          })),
-          nextMarker,
-        });
-      },
-    },
-    {
-      operation: 'UpdateCertificate',
-      method: 'PUT',
-      path: '/certificates/{certificateId}',
-      handle(request) {
-        const newStatus = queryString(request, 'newStatus');
-        if (newStatus === undefined) throw new InvalidRequestException('newStatus is required');
-        certificates.update(label(request, 'certificateId'), newStatus);
-        return ok();
-      },
-    },
-    {
-      operation: 'DeleteCertificate',
-      method: 'DELETE',
-      path: '/certificates/{certificateId}',
-      handle(request) {
-        certificates.delete(label(request, 'certificateId'), queryBoolean(request, 'forceDelete') ?? false);
-        return ok();
-      },
-    },
+    route('CreateKeysAndCertificate', 'POST', '/keys-and-certificate', async (request) => {
+      const { record, keys } = await certificates.createKeysAndCertificate({
+        setAsActive: queryBoolean(request, 'setAsActive') ?? false,
+      });
+      return ok({
+        ...idOf(record),
+        certificatePem: record.certificatePem,
+        keyPair: { PublicKey: keys.publicKeyPem, PrivateKey: keys.privateKeyPem },
+      });
+    }),
+    route('CreateCertificateFromCsr', 'POST', '/certificates', async (request) => {
+      const body = csrBody.safeParse(request.body);
+      if (!body.success) throw new InvalidRequestException('certificateSigningRequest is required');
+      const record = await certificates.createFromCsr(body.data.certificateSigningRequest, {
+        setAsActive: queryBoolean(request, 'setAsActive') ?? false,
+      });
+      return ok({ ...idOf(record), certificatePem: record.certificatePem });
+    }),
+    route('GetRegistrationCode', 'GET', '/registrationcode', () => {
+      return ok({ registrationCode: certificates.registrationCode() });
+    }),
+    route('RegisterCACertificate', 'POST', '/cacertificate', (request) => {
+      const body = registerCaBody.parse(request.body);
+      const record = certificates.registerCa({
+        caCertificate: body.caCertificate,
+        setAsActive: queryBoolean(request, 'setAsActive') ?? false,
+        allowAutoRegistration: queryBoolean(request, 'allowAutoRegistration') ?? false,
+        certificateMode: body.certificateMode ?? 'DEFAULT',
+        ...optional('verificationCertificate', body.verificationCertificate),
+      });
+      return ok(idOf(record));
+    }),
+    route('DescribeCACertificate', 'GET', '/cacertificate/{certificateId}', (request) => {
+      const ca = certificates.describeCa(label(request, 'certificateId'));
+      return ok({
+        certificateDescription: { ...described(ca), autoRegistrationStatus: ca.autoRegistrationStatus },
+      });
+    }),
+    route('ListCACertificates', 'GET', '/cacertificates', (request) => {
+      const { page, nextMarker } = listed(request, certificates.listCas);
+      return ok({
+        certificates: page.items.map((c) => ({
+          ...idOf(c),
+          status: c.status,
+          creationDate: epochSeconds(c.creationDate),
+        })),
+        nextMarker,
+      });
+    }),
+    route('UpdateCACertificate', 'PUT', '/cacertificate/{certificateId}', (request) => {
+      certificates.updateCa(
+        label(request, 'certificateId'),
+        queryString(request, 'newStatus'),
+        queryString(request, 'newAutoRegistrationStatus'),
+      );
+      return ok();
+    }),
+    route('DeleteCACertificate', 'DELETE', '/cacertificate/{certificateId}', (request) => {
+      certificates.deleteCa(label(request, 'certificateId'));
+      return ok({});
+    }),
+    route('RegisterCertificate', 'POST', '/certificate/register', (request) => {
+      const body = registerBody.parse(request.body);
+      const record = certificates.register({
+        certificatePem: body.certificatePem,
+        ...optional('caCertificatePem', body.caCertificatePem),
+        ...optional('setAsActive', queryBoolean(request, 'setAsActive')),
+        ...optional('status', body.status),
+      });
+      return ok(idOf(record));
+    }),
+    route('RegisterCertificateWithoutCA', 'POST', '/certificate/register-no-ca', (request) => {
+      const body = registerWithoutCaBody.parse(request.body);
+      const record = certificates.registerWithoutCa({
+        certificatePem: body.certificatePem,
+        ...optional('status', body.status),
+      });
+      return ok(idOf(record));
+    }),
+    route('DescribeCertificate', 'GET', '/certificates/{certificateId}', (request) => {
+      const c = certificates.describe(label(request, 'certificateId'));
+      return ok({ certificateDescription: { ...described(c), caCertificateId: c.caCertificateId } });
+    }),
+    route('ListCertificates', 'GET', '/certificates', (request) => {
+      const { page, nextMarker } = listed(request, certificates.list);
+      return ok({
+        certificates: page.items.map((c) => ({
+          ...idOf(c),
+          status: c.status,
+          certificateMode: c.certificateMode,
+          creationDate: epochSeconds(c.creationDate),
+        })),
+        nextMarker,
+      });
+    }),
+    route('UpdateCertificate', 'PUT', '/certificates/{certificateId}', (request) => {
+      const newStatus = queryString(request, 'newStatus');
+      if (newStatus === undefined) throw new InvalidRequestException('newStatus is required');
+      certificates.update(label(request, 'certificateId'), newStatus);
+      return ok();
+    }),
+    route('DeleteCertificate', 'DELETE', '/certificates/{certificateId}', (request) => {
+      certificates.delete(label(request, 'certificateId'), queryBoolean(request, 'forceDelete') ?? false);
+      return ok();
+    }),
   ];
 }

@@ -1,6 +1,6 @@
 /** Policies and their attachments over restJson1. */
 import { z } from 'zod';
-import type { RestRoute } from '../interfaces.ts';
+import { type RestRoute, route } from '../interfaces.ts';
 import type { IotRegistry } from '../registry/iot-registry.ts';
 import { epochSeconds, label, ok, pageOf, queryBoolean } from './request.ts';
 
@@ -18,91 +18,51 @@ const nameAndArn = (p: { policyName: string; policyArn: string }) => ({
 export function policyRoutes(registry: IotRegistry): RestRoute[] {
   const policies = registry.policies;
   return [
-    {
-      operation: 'CreatePolicy',
-      method: 'POST',
-      path: '/policies/{policyName}',
-      handle(request) {
-        const body = createPolicyBody.parse(request.body);
-        const policy = policies.create(label(request, 'policyName'), body.policyDocument);
-        return ok({
-          policyName: policy.policyName,
-          policyArn: policy.policyArn,
-          policyDocument: policy.policyDocument,
-          policyVersionId: policy.defaultVersionId,
-        });
-      },
-    },
-    {
-      operation: 'GetPolicy',
-      method: 'GET',
-      path: '/policies/{policyName}',
-      handle(request) {
-        const policy = policies.get(label(request, 'policyName'));
-        return ok({
-          policyName: policy.policyName,
-          policyArn: policy.policyArn,
-          policyDocument: policy.policyDocument,
-          defaultVersionId: policy.defaultVersionId,
-          creationDate: epochSeconds(policy.creationDate),
-          lastModifiedDate: epochSeconds(policy.lastModifiedDate),
-          generationId: policy.generationId,
-        });
-      },
-    },
-    {
-      operation: 'ListPolicies',
-      method: 'GET',
-      path: '/policies',
-      handle(request) {
-        const page = policies.list(...pageOf(request), queryBoolean(request, 'isAscendingOrder') ?? false);
-        return ok({ policies: page.items.map(nameAndArn), nextMarker: page.next });
-      },
-    },
-    {
-      operation: 'DeletePolicy',
-      method: 'DELETE',
-      path: '/policies/{policyName}',
-      handle(request) {
-        policies.delete(label(request, 'policyName'));
-        return ok();
-      },
-    },
-    {
-      operation: 'AttachPolicy',
-      method: 'PUT',
-      path: '/target-policies/{policyName}',
-      handle(request) {
-        policies.attach(label(request, 'policyName'), targetBody.parse(request.body).target);
-        return ok();
-      },
-    },
-    {
-      operation: 'DetachPolicy',
-      method: 'POST',
-      path: '/target-policies/{policyName}',
-      handle(request) {
-        policies.detach(label(request, 'policyName'), targetBody.parse(request.body).target);
-        return ok();
-      },
-    },
-    {
-      operation: 'ListAttachedPolicies',
-      method: 'POST',
-      path: '/attached-policies/{target}',
-      handle(request) {
-        const page = policies.attachedTo(label(request, 'target'), ...pageOf(request));
-        return ok({ policies: page.items.map(nameAndArn), nextMarker: page.next });
-      },
-    },
-    {
-      operation: 'ListTargetsForPolicy',
-      method: 'POST',
-      path: '/policy-targets/{policyName}',
-      handle(request) {
-        const page = policies.targets(label(request, 'policyName'), ...pageOf(request));
-        return ok({ targets: page.items, nextMarker: page.next });
-      },
-    },
+    route('CreatePolicy', 'POST', '/policies/{policyName}', (request) => {
+      const body = createPolicyBody.parse(request.body);
+      const policy = policies.create(label(request, 'policyName'), body.policyDocument);
+      return ok({
+        policyName: policy.policyName,
+        policyArn: policy.policyArn,
+        policyDocument: policy.policyDocument,
+        policyVersionId: policy.defaultVersionId,
+      });
+    }),
+    route('GetPolicy', 'GET', '/policies/{policyName}', (request) => {
+      const policy = policies.get(label(request, 'policyName'));
+      return ok({
+        policyName: policy.policyName,
+        policyArn: policy.policyArn,
+        policyDocument: policy.policyDocument,
+        defaultVersionId: policy.defaultVersionId,
+        creationDate: epochSeconds(policy.creationDate),
+        lastModifiedDate: epochSeconds(policy.lastModifiedDate),
+        generationId: policy.generationId,
+      });
+    }),
+    route('ListPolicies', 'GET', '/policies', (request) => {
+      const page = policies.list(...pageOf(request), queryBoolean(request, 'isAscendingOrder') ?? false);
+      return ok({ policies: page.items.map(nameAndArn), nextMarker: page.next });
+    }),
+    route('DeletePolicy', 'DELETE', '/policies/{policyName}', (request) => {
+      policies.delete(label(request, 'policyName'));
+      return ok();
+    }),
+    route('AttachPolicy', 'PUT', '/target-policies/{policyName}', (request) => {
+      policies.attach(label(request, 'policyName'), targetBody.parse(request.body).target);
+      return ok();
+    }),
+    route('DetachPolicy', 'POST', '/target-policies/{policyName}', (request) => {
+      policies.detach(label(request, 'policyName'), targetBody.parse(request.body).target);
+      return ok();
+    }),
+    route('ListAttachedPolicies', 'POST', '/attached-policies/{target}', (request) => {
+      const page = policies.attachedTo(label(request, 'target'), ...pageOf(request));
+      return ok({ policies: page.items.map(nameAndArn), nextMarker: page.next });
+    }),
+    route('ListTargetsForPolicy', 'POST', '/policy-targets/{policyName}', (request) => {
+      const page = policies.targets(label(request, 'policyName'), ...pageOf(request));
+      return ok({ targets: page.items, nextMarker: page.next });
+    }),
   ];
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RestError, type RestRequest, type RestResponse, type RestRoute } from '../interfaces.ts';
+import { RestError, type RestRequest, type RestResponse, type RestRoute, route } from '../interfaces.ts';
 import { DAYS_OF_WEEK, type Finding, FREQUENCIES, UpdateConfigurationSchema } from './audit-model.ts';
 import {
   AuditAlreadyExistsError,
@@ -37,207 +37,164 @@ const CreateScheduledAuditSchema = z.object({
 /** The Device Defender audit operations of the IoT control plane, on AWS's URIs. */
 export function auditRoutes(audit: DeviceDefenderAudit): RestRoute[] {
   return [
-    {
-      operation: 'UpdateAccountAuditConfiguration',
-      method: 'PATCH',
-      path: '/audit/configuration',
-      handle: (request) =>
-        guard(async () => {
-          await audit.updateConfiguration(body(UpdateConfigurationSchema, request));
-          return { status: 200, body: {} };
-        }),
-    },
-    {
-      operation: 'DescribeAccountAuditConfiguration',
-      method: 'GET',
-      path: '/audit/configuration',
-      handle: () => guard(() => ({ status: 200, body: audit.describeConfiguration() })),
-    },
-    {
-      operation: 'StartOnDemandAuditTask',
-      method: 'POST',
-      path: '/audit/tasks',
-      handle: (request) =>
-        guard(async () => {
-          const { targetCheckNames } = body(StartTaskSchema, request);
-          return { status: 200, body: { taskId: await audit.startOnDemandAuditTask(targetCheckNames) } };
-        }),
-    },
-    {
-      operation: 'DescribeAuditTask',
-      method: 'GET',
-      path: '/audit/tasks/{taskId}',
-      handle: (request) =>
-        guard(() => {
-          const task = audit.describeTask(request.pathParams.taskId ?? '');
-          const checks = Object.values(task.checks);
-          const count = (status: string) => checks.filter((c) => c.checkRunStatus === status).length;
-          return {
-            status: 200,
-            body: {
-              taskStatus: task.taskStatus,
-              taskType: task.taskType,
-              taskStartTime: task.taskStartTime / 1000,
-              taskStatistics: {
-                totalChecks: checks.length,
-                inProgressChecks: count('IN_PROGRESS'),
-                waitingForDataCollectionChecks: 0,
-                compliantChecks: count('COMPLETED_COMPLIANT'),
-                nonCompliantChecks: count('COMPLETED_NON_COMPLIANT'),
-                failedChecks: count('FAILED'),
-                canceledChecks: 0,
-              },
-              ...(task.scheduledAuditName ? { scheduledAuditName: task.scheduledAuditName } : {}),
-              auditDetails: Object.fromEntries(
-                Object.entries(task.checks).map(([name, check]) => [
-                  name,
-                  {
-                    checkRunStatus: check.checkRunStatus,
-                    ...(check.checkRunStatus === 'IN_PROGRESS'
-                      ? {}
-                      : { checkCompliant: check.checkRunStatus === 'COMPLETED_COMPLIANT' }),
-                    totalResourcesCount: check.totalResourcesCount,
-                    nonCompliantResourcesCount: check.nonCompliantResourcesCount,
-                    suppressedNonCompliantResourcesCount: 0,
-                  },
-                ]),
-              ),
+    route('UpdateAccountAuditConfiguration', 'PATCH', '/audit/configuration', (request) =>
+      guard(async () => {
+        await audit.updateConfiguration(body(UpdateConfigurationSchema, request));
+        return { status: 200, body: {} };
+      }),
+    ),
+    route('DescribeAccountAuditConfiguration', 'GET', '/audit/configuration', () =>
+      guard(() => ({ status: 200, body: audit.describeConfiguration() })),
+    ),
+    route('StartOnDemandAuditTask', 'POST', '/audit/tasks', (request) =>
+      guard(async () => {
+        const { targetCheckNames } = body(StartTaskSchema, request);
+        return { status: 200, body: { taskId: await audit.startOnDemandAuditTask(targetCheckNames) } };
+      }),
+    ),
+    route('DescribeAuditTask', 'GET', '/audit/tasks/{taskId}', (request) =>
+      guard(() => {
+        const task = audit.describeTask(request.pathParams.taskId ?? '');
+        const checks = Object.values(task.checks);
+        const count = (status: string) => checks.filter((c) => c.checkRunStatus === status).length;
+        return {
+          status: 200,
+          body: {
+            taskStatus: task.taskStatus,
+            taskType: task.taskType,
+            taskStartTime: task.taskStartTime / 1000,
+            taskStatistics: {
+              totalChecks: checks.length,
+              inProgressChecks: count('IN_PROGRESS'),
+              waitingForDataCollectionChecks: 0,
+              compliantChecks: count('COMPLETED_COMPLIANT'),
+              nonCompliantChecks: count('COMPLETED_NON_COMPLIANT'),
+              failedChecks: count('FAILED'),
+              canceledChecks: 0,
             },
-          };
-        }),
-    },
-    {
-      operation: 'ListAuditTasks',
-      method: 'GET',
-      path: '/audit/tasks',
-      handle: (request) =>
-        guard(() => {
-          const startTime = timeQuery(request, 'startTime');
-          const endTime = timeQuery(request, 'endTime');
-          const taskType = request.query.get('taskType') ?? undefined;
-          const taskStatus = request.query.get('taskStatus') ?? undefined;
-          const tasks = audit.listTasks({
-            startTime,
-            endTime,
-            ...(taskType ? { taskType } : {}),
-            ...(taskStatus ? { taskStatus } : {}),
-          });
-          const { page, nextToken } = paginate(
-            tasks,
-            request.query.get('nextToken'),
-            maxResults(request, 250),
-          );
-          return {
-            status: 200,
-            body: {
-              tasks: page.map((t) => ({ taskId: t.taskId, taskStatus: t.taskStatus, taskType: t.taskType })),
-              ...(nextToken ? { nextToken } : {}),
-            },
-          };
-        }),
-    },
-    {
-      operation: 'ListAuditFindings',
-      method: 'POST',
-      path: '/audit/findings',
-      handle: (request) =>
-        guard(() => {
-          const input = body(ListFindingsSchema, request);
-          if (input.taskId !== undefined && (input.startTime !== undefined || input.endTime !== undefined)) {
-            throw new AuditInvalidRequestError('Specify either taskId or startTime and endTime, not both');
-          }
-          const certificateId = input.resourceIdentifier?.deviceCertificateId;
-          const findings = audit.listFindings({
-            ...(input.taskId !== undefined ? { taskId: input.taskId } : {}),
-            ...(input.startTime !== undefined ? { startTime: input.startTime * 1000 } : {}),
-            ...(input.endTime !== undefined ? { endTime: input.endTime * 1000 } : {}),
-            ...(input.checkName !== undefined ? { checkName: input.checkName } : {}),
-            ...(certificateId !== undefined ? { certificateId } : {}),
-          });
-          const { page, nextToken } = paginate(findings, input.nextToken ?? null, input.maxResults ?? 25);
-          return {
-            status: 200,
-            body: { findings: page.map(describeFinding), ...(nextToken ? { nextToken } : {}) },
-          };
-        }),
-    },
-    {
-      operation: 'CreateScheduledAudit',
-      method: 'POST',
-      path: '/audit/scheduledaudits/{scheduledAuditName}',
-      handle: (request) =>
-        guard(async () => {
-          const input = body(CreateScheduledAuditSchema, request);
-          const scheduledAuditName = request.pathParams.scheduledAuditName ?? '';
-          if (!/^[a-zA-Z0-9_-]{1,128}$/.test(scheduledAuditName)) {
-            throw new AuditInvalidRequestError(`Scheduled audit name '${scheduledAuditName}' is not valid`);
-          }
-          const arn = await audit.createScheduledAudit({
-            scheduledAuditName,
-            frequency: input.frequency,
-            targetCheckNames: input.targetCheckNames,
-            ...(input.dayOfWeek ? { dayOfWeek: input.dayOfWeek } : {}),
-            ...(input.dayOfMonth ? { dayOfMonth: input.dayOfMonth } : {}),
-          });
-          return { status: 200, body: { scheduledAuditArn: arn } };
-        }),
-    },
-    {
-      operation: 'DescribeScheduledAudit',
-      method: 'GET',
-      path: '/audit/scheduledaudits/{scheduledAuditName}',
-      handle: (request) =>
-        guard(() => {
-          const a = audit.describeScheduledAudit(request.pathParams.scheduledAuditName ?? '');
-          return {
-            status: 200,
-            body: {
+            ...(task.scheduledAuditName ? { scheduledAuditName: task.scheduledAuditName } : {}),
+            auditDetails: Object.fromEntries(
+              Object.entries(task.checks).map(([name, check]) => [
+                name,
+                {
+                  checkRunStatus: check.checkRunStatus,
+                  ...(check.checkRunStatus === 'IN_PROGRESS'
+                    ? {}
+                    : { checkCompliant: check.checkRunStatus === 'COMPLETED_COMPLIANT' }),
+                  totalResourcesCount: check.totalResourcesCount,
+                  nonCompliantResourcesCount: check.nonCompliantResourcesCount,
+                  suppressedNonCompliantResourcesCount: 0,
+                },
+              ]),
+            ),
+          },
+        };
+      }),
+    ),
+    route('ListAuditTasks', 'GET', '/audit/tasks', (request) =>
+      guard(() => {
+        const startTime = timeQuery(request, 'startTime');
+        const endTime = timeQuery(request, 'endTime');
+        const taskType = request.query.get('taskType') ?? undefined;
+        const taskStatus = request.query.get('taskStatus') ?? undefined;
+        const tasks = audit.listTasks({
+          startTime,
+          endTime,
+          ...(taskType ? { taskType } : {}),
+          ...(taskStatus ? { taskStatus } : {}),
+        });
+        const { page, nextToken } = paginate(tasks, request.query.get('nextToken'), maxResults(request, 250));
+        return {
+          status: 200,
+          body: {
+            tasks: page.map((t) => ({ taskId: t.taskId, taskStatus: t.taskStatus, taskType: t.taskType })),
+            ...(nextToken ? { nextToken } : {}),
+          },
+        };
+      }),
+    ),
+    route('ListAuditFindings', 'POST', '/audit/findings', (request) =>
+      guard(() => {
+        const input = body(ListFindingsSchema, request);
+        if (input.taskId !== undefined && (input.startTime !== undefined || input.endTime !== undefined)) {
+          throw new AuditInvalidRequestError('Specify either taskId or startTime and endTime, not both');
+        }
+        const certificateId = input.resourceIdentifier?.deviceCertificateId;
+        const findings = audit.listFindings({
+          ...(input.taskId !== undefined ? { taskId: input.taskId } : {}),
+          ...(input.startTime !== undefined ? { startTime: input.startTime * 1000 } : {}),
+          ...(input.endTime !== undefined ? { endTime: input.endTime * 1000 } : {}),
+          ...(input.checkName !== undefined ? { checkName: input.checkName } : {}),
+          ...(certificateId !== undefined ? { certificateId } : {}),
+        });
+        const { page, nextToken } = paginate(findings, input.nextToken ?? null, input.maxResults ?? 25);
+        return {
+          status: 200,
+          body: { findings: page.map(describeFinding), ...(nextToken ? { nextToken } : {}) },
+        };
+      }),
+    ),
+    route('CreateScheduledAudit', 'POST', '/audit/scheduledaudits/{scheduledAuditName}', (request) =>
+      guard(async () => {
+        const input = body(CreateScheduledAuditSchema, request);
+        const scheduledAuditName = request.pathParams.scheduledAuditName ?? '';
+        if (!/^[a-zA-Z0-9_-]{1,128}$/.test(scheduledAuditName)) {
+          throw new AuditInvalidRequestError(`Scheduled audit name '${scheduledAuditName}' is not valid`);
+        }
+        const arn = await audit.createScheduledAudit({
+          scheduledAuditName,
+          frequency: input.frequency,
+          targetCheckNames: input.targetCheckNames,
+          ...(input.dayOfWeek ? { dayOfWeek: input.dayOfWeek } : {}),
+          ...(input.dayOfMonth ? { dayOfMonth: input.dayOfMonth } : {}),
+        });
+        return { status: 200, body: { scheduledAuditArn: arn } };
+      }),
+    ),
+    route('DescribeScheduledAudit', 'GET', '/audit/scheduledaudits/{scheduledAuditName}', (request) =>
+      guard(() => {
+        const a = audit.describeScheduledAudit(request.pathParams.scheduledAuditName ?? '');
+        return {
+          status: 200,
+          body: {
+            scheduledAuditName: a.scheduledAuditName,
+            scheduledAuditArn: audit.scheduledAuditArn(a.scheduledAuditName),
+            frequency: a.frequency,
+            ...(a.dayOfWeek ? { dayOfWeek: a.dayOfWeek } : {}),
+            ...(a.dayOfMonth ? { dayOfMonth: a.dayOfMonth } : {}),
+            targetCheckNames: a.targetCheckNames,
+          },
+        };
+      }),
+    ),
+    route('ListScheduledAudits', 'GET', '/audit/scheduledaudits', (request) =>
+      guard(() => {
+        const { page, nextToken } = paginate(
+          audit.listScheduledAudits(),
+          request.query.get('nextToken'),
+          maxResults(request, 250),
+        );
+        return {
+          status: 200,
+          body: {
+            scheduledAudits: page.map((a) => ({
               scheduledAuditName: a.scheduledAuditName,
               scheduledAuditArn: audit.scheduledAuditArn(a.scheduledAuditName),
               frequency: a.frequency,
               ...(a.dayOfWeek ? { dayOfWeek: a.dayOfWeek } : {}),
               ...(a.dayOfMonth ? { dayOfMonth: a.dayOfMonth } : {}),
-              targetCheckNames: a.targetCheckNames,
-            },
-          };
-        }),
-    },
-    {
-      operation: 'ListScheduledAudits',
-      method: 'GET',
-      path: '/audit/scheduledaudits',
-      handle: (request) =>
-        guard(() => {
-          const { page, nextToken } = paginate(
-            audit.listScheduledAudits(),
-            request.query.get('nextToken'),
-            maxResults(request, 250),
-          );
-          return {
-            status: 200,
-            body: {
-              scheduledAudits: page.map((a) => ({
-                scheduledAuditName: a.scheduledAuditName,
-                scheduledAuditArn: audit.scheduledAuditArn(a.scheduledAuditName),
-                frequency: a.frequency,
-                ...(a.dayOfWeek ? { dayOfWeek: a.dayOfWeek } : {}),
-                ...(a.dayOfMonth ? { dayOfMonth: a.dayOfMonth } : {}),
-              })),
-              ...(nextToken ? { nextToken } : {}),
-            },
-          };
-        }),
-    },
-    {
-      operation: 'DeleteScheduledAudit',
-      method: 'DELETE',
-      path: '/audit/scheduledaudits/{scheduledAuditName}',
-      handle: (request) =>
-        guard(async () => {
-          await audit.deleteScheduledAudit(request.pathParams.scheduledAuditName ?? '');
-          return { status: 200, body: {} };
-        }),
-    },
+            })),
+            ...(nextToken ? { nextToken } : {}),
+          },
+        };
+      }),
+    ),
+    route('DeleteScheduledAudit', 'DELETE', '/audit/scheduledaudits/{scheduledAuditName}', (request) =>
+      guard(async () => {
+        await audit.deleteScheduledAudit(request.pathParams.scheduledAuditName ?? '');
+        return { status: 200, body: {} };
+      }),
+    ),
   ];
 }
 

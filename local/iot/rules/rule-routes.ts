@@ -1,4 +1,4 @@
-import { RestError, type RestRequest, type RestResponse, type RestRoute } from '../interfaces.ts';
+import { RestError, type RestRequest, type RestResponse, type RestRoute, route } from '../interfaces.ts';
 import { type StoredRule, TopicRulePayloadSchema } from './rule-model.ts';
 import {
   InvalidRuleError,
@@ -15,79 +15,59 @@ import { SqlSyntaxError } from './sql/errors.ts';
  */
 export function topicRuleRoutes(engine: RulesEngine): RestRoute[] {
   return [
-    {
-      operation: 'CreateTopicRule',
-      method: 'POST',
-      path: '/rules/{ruleName}',
-      handle: (request) =>
-        guard(async () => {
-          await engine.createRule(ruleNameOf(request), payloadOf(request));
-          return { status: 200 };
-        }),
-    },
-    {
-      operation: 'ReplaceTopicRule',
-      method: 'PATCH',
-      path: '/rules/{ruleName}',
-      handle: (request) =>
-        guard(async () => {
-          await engine.replaceRule(ruleNameOf(request), payloadOf(request));
-          return { status: 200 };
-        }),
-    },
-    {
-      operation: 'GetTopicRule',
-      method: 'GET',
-      path: '/rules/{ruleName}',
-      handle: (request) =>
-        guard(() => {
-          const rule = engine.getRule(ruleNameOf(request));
-          return { status: 200, body: { ruleArn: engine.ruleArn(rule.ruleName), rule: describeRule(rule) } };
-        }),
-    },
-    {
-      operation: 'ListTopicRules',
-      method: 'GET',
-      path: '/rules',
-      handle: (request) =>
-        guard(() => {
-          const topic = request.query.get('topic');
-          const disabled = request.query.get('ruleDisabled');
-          const maxResults = pageSize(request.query.get('maxResults'));
-          const start = offsetOf(request.query.get('nextToken'));
-          const all = engine
-            .listRules()
-            .filter((rule) => topic === null || engine.topicPattern(rule.ruleName) === topic)
-            .filter(
-              (rule) => disabled === null || (rule.payload.ruleDisabled ?? false) === (disabled === 'true'),
-            );
-          const page = all.slice(start, start + maxResults);
-          const next = start + maxResults < all.length ? String(start + maxResults) : undefined;
-          return {
-            status: 200,
-            body: {
-              rules: page.map((rule) => ({
-                ruleArn: engine.ruleArn(rule.ruleName),
-                ruleName: rule.ruleName,
-                topicPattern: engine.topicPattern(rule.ruleName),
-                createdAt: rule.createdAt / 1000,
-                ruleDisabled: rule.payload.ruleDisabled ?? false,
-              })),
-              ...(next ? { nextToken: next } : {}),
-            },
-          };
-        }),
-    },
-    {
-      operation: 'DeleteTopicRule',
-      method: 'DELETE',
-      path: '/rules/{ruleName}',
-      handle: (request) =>
-        guard(async () => {
-          await engine.deleteRule(ruleNameOf(request));
-          return { status: 200 };
-        }),
-    },
+    route('CreateTopicRule', 'POST', '/rules/{ruleName}', (request) =>
+      guard(async () => {
+        await engine.createRule(ruleNameOf(request), payloadOf(request));
+        return { status: 200 };
+      }),
+    ),
+    route('ReplaceTopicRule', 'PATCH', '/rules/{ruleName}', (request) =>
+      guard(async () => {
+        await engine.replaceRule(ruleNameOf(request), payloadOf(request));
+        return { status: 200 };
+      }),
+    ),
+    route('GetTopicRule', 'GET', '/rules/{ruleName}', (request) =>
+      guard(() => {
+        const rule = engine.getRule(ruleNameOf(request));
+        return { status: 200, body: { ruleArn: engine.ruleArn(rule.ruleName), rule: describeRule(rule) } };
+      }),
+    ),
+    route('ListTopicRules', 'GET', '/rules', (request) =>
+      guard(() => {
+        const topic = request.query.get('topic');
+        const disabled = request.query.get('ruleDisabled');
+        const maxResults = pageSize(request.query.get('maxResults'));
+        const start = offsetOf(request.query.get('nextToken'));
+        const all = engine
+          .listRules()
+          .filter((rule) => topic === null || engine.topicPattern(rule.ruleName) === topic)
+          .filter(
+            (rule) => disabled === null || (rule.payload.ruleDisabled ?? false) === (disabled === 'true'),
+          );
+        const page = all.slice(start, start + maxResults);
+        const next = start + maxResults < all.length ? String(start + maxResults) : undefined;
+        return {
+          status: 200,
+          body: {
+            rules: page.map((rule) => ({
+              ruleArn: engine.ruleArn(rule.ruleName),
+              ruleName: rule.ruleName,
+              topicPattern: engine.topicPattern(rule.ruleName),
+              createdAt: rule.createdAt / 1000,
+              ruleDisabled: rule.payload.ruleDisabled ?? false,
+            })),
+            ...(next ? { nextToken: next } : {}),
+          },
+        };
+      }),
+    ),
+    route('DeleteTopicRule', 'DELETE', '/rules/{ruleName}', (request) =>
+      guard(async () => {
+        await engine.deleteRule(ruleNameOf(request));
+        return { status: 200 };
+      }),
+    ),
   ];
 }
 
