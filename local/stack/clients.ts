@@ -40,13 +40,9 @@ export function localClients(
   region: string,
   credentials: ClientCredentials = LOCAL_CREDENTIALS,
 ): LocalClients {
-  // The functions' own retry policy (backoff with full jitter), so a local run with AWS's quotas on
-  // throttles and retries as Lambda would. Local-only differences: the endpoint and fixed credentials,
-  // and one client per service for every function of the process, so they share one SDK retry quota
-  // where each Lambda execution environment has its own; when it runs dry the state machine retries.
-  // For the same reason each client may open more connections than the SDK's 50: one client here
-  // stands for the many execution environments of a fleet's rotations in flight, each of which
-  // would have connections of its own.
+  // The functions' own retry policy, so local throttles retry as on Lambda. One client per service stands for
+  // every execution environment of the fleet: it shares one SDK retry quota (the state machine retries when
+  // it runs dry) and may open more than the SDK's 50 connections (local/stack/README.md).
   const local = (endpoint: string) => ({
     ...lambdaClientConfig(),
     region,

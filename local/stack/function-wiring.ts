@@ -21,9 +21,8 @@ export type FunctionIdentity = FunctionId | CampaignFunctionId;
 export type LocalFunctionArns = Record<FunctionIdentity, string>;
 
 /**
- * Registers every function of both contracts under its name, with its timeout: the same handler code
- * that Lambda runs, built with what its environment variables would say on AWS and, as each Lambda
- * function has its own role, with the clients of that function (`depsOf(id)`).
+ * Registers every function of both contracts with its timeout: the code Lambda runs, built from what its
+ * environment would say on AWS, with that function's own clients (`depsOf(id)`).
  */
 export function registerFunctions(
   registry: FunctionRegistry,

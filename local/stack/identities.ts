@@ -1,7 +1,6 @@
 /**
- * Everyone who calls the local AWS, each with the role and the policy statements the CDK stack
- * deploys for it (`workflows/access/`): every function, both state machines, Device Defender's
- * notification role and the operator the `recert` CLI acts as.
+ * Everyone who calls the local AWS, each with the role and statements the CDK stack deploys for it
+ * (`workflows/access/`): the functions, the state machines, Device Defender's notifications, the operator.
  */
 import {
   DEPLOYED_FUNCTION_IDS,

@@ -66,10 +66,8 @@ export interface LocalAwsOptions {
   readonly pacerTickSeconds?: number;
   readonly audit?: Partial<AuditSettings>;
   /**
-   * Run a local ACM Private CA and issue every rotation's certificate with it, as a deployment with
-   * `recert:issuer=acm-pca` does: IssueCertificate for `validityDays`, GetCertificate (answered
-   * RequestInProgressException `pollsBeforeReady` times first, 1 by default), then
-   * RegisterCertificateWithoutCA. Off by default (AWS IoT's CA issues).
+   * Run a local ACM Private CA and issue every certificate with it, as `recert:issuer=acm-pca` does
+   * (local/acmpca/README.md); off by default: AWS IoT's CA issues.
    */
   readonly privateCa?: { readonly validityDays: number; readonly pollsBeforeReady?: number };
   /** Validity of certificates that IoT Core issues (AWS's: until 2049). */
@@ -93,9 +91,8 @@ export interface LocalAwsOptions {
   /** Delays of Lambda's asynchronous retries (IoT rules, SNS, EventBridge); one and two minutes by default. */
   readonly asyncRetryDelaysMs?: readonly number[];
   /**
-   * Worker threads that run the functions (0, the default: this thread). Worth one on a machine with
-   * a core to spare: the functions' SDK work then runs beside the services. Needs the scaled clock
-   * (a caller's clock cannot be shared with another thread).
+   * Worker threads that run the functions (0, the default: this thread); one is worth it with a core to
+   * spare. Needs the scaled clock: a caller's clock cannot be shared with another thread.
    */
   readonly functionWorkers?: number;
   /** With function workers: each writes a CPU profile of its thread here when the stack closes. */
@@ -105,9 +102,8 @@ export interface LocalAwsOptions {
 }
 
 /**
- * The whole local AWS in this process, on loopback: Step Functions, IoT Core (registry, CA, MQTT
- * broker, rules engine, Device Defender audit), DynamoDB, SNS and EventBridge, with recert's functions
- * running in-process against them and the resources of the CDK stack created from the same contract.
+ * The whole local AWS in this process, on loopback: Step Functions, IoT Core, DynamoDB, SNS and EventBridge,
+ * recert's functions running against them, and the stack's resources made from the same contract.
  */
 export class LocalAws {
   private constructor(

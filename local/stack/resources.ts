@@ -110,9 +110,8 @@ export function rotationTableDefinition(tableName: string): TableDefinition {
 }
 
 /**
- * A record from before the byStatus index was sorted by `statusSince` has none, so it would be left
- * out of the index: it gets when it most likely entered its status (its end, its claim, its last
- * write), as the rebuild of an older state directory's table copies it.
+ * Gives a record from before the byStatus index sorted by `statusSince` the time it most likely entered its
+ * status (its end, claim or last write), so the index does not leave it out.
  */
 export function withStatusSince(item: DynamoItem): DynamoItem {
   const sortKey = ROTATION_TABLE.statusIndex.sortKey.name;
@@ -134,12 +133,8 @@ export interface InvokePermission {
 }
 
 /**
- * The Lambda permissions the CDK stack gives the services that invoke recert's functions, with the
- * same principals, source ARNs and accounts: each topic rule for its function (DeviceTopicRules:
- * `iot.amazonaws.com`, the rule's ARN and the account), the audit topic for the audit fan-out
- * (LambdaSubscription: `sns.amazonaws.com`, the topic's ARN) and the status-change rule for the
- * outcome recorder (the LambdaFunction target: `events.amazonaws.com`, the rule's ARN). The ARNs are
- * known before the resources exist, as on AWS a permission may name a source not created yet.
+ * The Lambda permissions the CDK stack gives the services that invoke recert's functions (topic rules, the
+ * audit topic, the status-change rule), same principals and source ARNs, which may name sources not yet made.
  */
 export function invokePermissions(
   region: string,
@@ -180,10 +175,8 @@ export function invokePermissions(
 }
 
 /**
- * Adds `invokePermissions` to the functions' resource-based policies, idempotently: a statement
- * already there as it should be is kept, one that differs is replaced (as a CloudFormation update
- * removes and adds a permission). The local Lambda service keeps policies in memory only, so this
- * runs at every start, before anything can invoke the functions.
+ * Adds `invokePermissions` to the functions' resource policies idempotently (a differing statement is
+ * replaced, as a CloudFormation update does), at every start: the local Lambda keeps policies in memory.
  */
 export function addInvokePermissions(
   functions: FunctionRegistry,

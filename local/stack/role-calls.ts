@@ -12,9 +12,8 @@ import type { Integrations } from '../stepfunctions/integrations.ts';
 import type { LocalIdentities } from './identities.ts';
 
 /**
- * The clients a state machine's role calls DynamoDB, SNS and EventBridge with, and its identity to
- * Lambda. A role nobody defined has no session: its calls are refused, as Step Functions could not
- * assume it.
+ * The clients a state machine's role calls DynamoDB, SNS and EventBridge with, and its identity to Lambda; a
+ * role nobody defined has no session, so its calls are refused, as Step Functions could not assume it.
  */
 export function roleIntegrations(
   identities: LocalIdentities,

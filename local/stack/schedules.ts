@@ -20,10 +20,8 @@ const scheduledEvent = (at: number) => ({
 });
 
 /**
- * The local stand-in for the EventBridge schedules of the CDK stack: every function of the contract
- * whose trigger is a `schedule` runs at its rate on the local clock. Like EventBridge, runs missed
- * while time jumped are not made up (one run, then the next boundary); unlike it, a run never
- * overlaps the previous one, which a single process could not tell apart from a stuck one.
+ * The stack's EventBridge schedules, on the local clock. As EventBridge, missed runs are not made up; unlike
+ * it, runs never overlap (one process could not tell an overlapping run from a stuck one).
  */
 export interface ScheduleOptions {
   /** Which scheduled functions run (all by default). */

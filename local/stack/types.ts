@@ -1,7 +1,6 @@
 /**
- * What a running local AWS offers its users (the CLI, the main job, the tests): where each service
- * listens, and the resources that `recert local up` created from the workflow contract, as the CDK
- * stack's outputs give them on AWS.
+ * What a running local AWS offers the CLI, the main job and the tests: each service's endpoint and the
+ * resources `recert local up` created, as the stack's outputs give them on AWS.
  */
 export interface LocalEndpoints {
   /** http://127.0.0.1:port of the Step Functions API (awsJson1_0). */
@@ -36,9 +35,8 @@ export interface LocalResources {
 }
 
 /**
- * The campaign state machine and table (paced fleet rotations). The local AWS writes them into the
- * manifest's resources; readers treat them as optional, since a manifest written before campaigns
- * existed has neither.
+ * The campaign state machine and table in the manifest; optional to readers, as a manifest written before
+ * campaigns existed has neither.
  */
 export interface LocalCampaignResources {
   readonly campaignStateMachineArn: string;

@@ -1,7 +1,6 @@
 /**
- * What a worker thread of the local Lambda service runs: the same functions, registered the same way
- * (`registerFunctions`), with SDK clients of its own pointed at the same local endpoints and a clock
- * that reads the same time as the local AWS's.
+ * What a function worker thread runs: the same functions, registered by `registerFunctions`, with SDK clients
+ * of its own on the same local endpoints and a clock that reads the local AWS's time.
  */
 
 import type { AcmPcaSettings } from '../../functions/rotation-steps/issue-certificate/certificate-issuer.ts';
