@@ -1,14 +1,6 @@
 /**
- * CPU per call of the two CSR paths a rotation takes, before and after a change, in one run:
- * - the issue function's `validateCsr` (parse, key checks, signature, old key, CN);
- * - the local IoT's CreateCertificateFromCsr (`CertificateOperations.createFromCsr`: parse, verify,
- *   issue and sign with the device CA, store).
- * "Before" is the code of a git revision (`--baseline <rev>`, by default the one before recert's own
- * PKCS#10 reader), extracted to a temporary directory and imported beside the working tree's code.
- * Rounds alternate between the two so both see the same machine; each round runs `--calls` calls
- * and takes the process's CPU time (user + system, every thread) per call. Prints the medians.
- *
- *   npx tsx bench/csr-parse.ts [--rounds 15] [--calls 200] [--baseline <rev>]
+ * CPU per call of a rotation's two CSR paths, the working tree against a baseline revision (bench/README.md,
+ * Micro-benchmarks). `npx tsx bench/csr-parse.ts [--rounds 15] [--calls 200] [--baseline <rev>]`
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';

@@ -1,8 +1,6 @@
 /**
- * Benchmark of the local Step Functions engine: durable state transitions per second for one long
- * chain and for 1,000 concurrent executions waiting on task tokens, and the memory each waiting
- * execution holds. Every figure is the median of several runs, each on a fresh state directory.
- * Run alone with `npx tsx bench/stepfunctions.ts`.
+ * Benchmark of the local Step Functions engine: durable transitions per second and memory per waiting
+ * execution (bench/README.md, Micro-benchmarks). Run alone with `npx tsx bench/stepfunctions.ts`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
