@@ -7,15 +7,21 @@ import { readDefinitionTemplate } from '../../workflows/rotate-device/render.ts'
 
 const entered = (id: number, name: string): HistoryEvent => ({
   id,
+  timestamp: new Date(id * 1000),
   type: 'TaskStateEntered',
   stateEnteredEventDetails: { name },
 });
 const exited = (id: number, name: string): HistoryEvent => ({
   id,
+  timestamp: new Date(id * 1000),
   type: 'TaskStateExited',
   stateExitedEventDetails: { name },
 });
-const event = (id: number, type: string): HistoryEvent => ({ id, type: type as HistoryEvent['type'] });
+const event = (id: number, type: string): HistoryEvent => ({
+  id,
+  timestamp: new Date(id * 1000),
+  type: type as HistoryEvent['type'],
+});
 
 describe('the state-machine graph', () => {
   it('has every state of the rotate-device definition and its Catch transitions', () => {
