@@ -5,30 +5,32 @@ import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { clockOf, type TimeSource } from '../lib/clock.ts';
 import { CAMPAIGN_STATE_MACHINE } from '../workflows/campaign/contract.ts';
-import type { CampaignFunctionId } from '../workflows/campaign/functions.ts';
-import { derivePacing, type PacingSettings } from '../workflows/campaign/pacing.ts';
-import type { FunctionId } from '../workflows/rotate-device/functions.ts';
-import { createHandler as campaignEnqueue } from './campaign-steps/campaign-enqueue/handler.ts';
-import { createHandler as campaignPacer } from './campaign-steps/campaign-pacer/handler.ts';
-import { createHandler as auditFanout } from './event-triggered/audit-fanout/handler.ts';
-import { createHandler as deviceReply } from './event-triggered/device-reply/handler.ts';
-import { createHandler as onReconnect } from './event-triggered/on-reconnect/handler.ts';
-import { createHandler as outcomeRecorder } from './event-triggered/outcome-recorder/handler.ts';
-import { createHandler as retiredCertificateSweeper } from './event-triggered/retired-certificate-sweeper/handler.ts';
-import { AcmPcaIssuer, type AcmPcaSettings } from './rotation-steps/issue-certificate/certificate-issuer.ts';
-import { createHandler as issueCertificate } from './rotation-steps/issue-certificate/handler.ts';
-import { createHandler as requestCsr } from './rotation-steps/request-csr/handler.ts';
-import { createHandler as retireCertificate } from './rotation-steps/retire-certificate/handler.ts';
-import { createHandler as revokeCertificate } from './rotation-steps/revoke-certificate/handler.ts';
+import { CAMPAIGN_FUNCTION_IDS, type CampaignFunctionId } from '../workflows/campaign/functions.ts';
+import type { PacingSettings } from '../workflows/campaign/pacing.ts';
+import { FUNCTION_IDS, type FunctionId } from '../workflows/rotate-device/functions.ts';
+import * as campaignEnqueue from './campaign-steps/campaign-enqueue/handler.ts';
+import * as campaignPacer from './campaign-steps/campaign-pacer/handler.ts';
+import * as auditFanout from './event-triggered/audit-fanout/handler.ts';
+import * as deviceReply from './event-triggered/device-reply/handler.ts';
+import * as onReconnect from './event-triggered/on-reconnect/handler.ts';
+import * as outcomeRecorder from './event-triggered/outcome-recorder/handler.ts';
+import * as sweeper from './event-triggered/retired-certificate-sweeper/handler.ts';
+import type { AcmPcaSettings } from './rotation-steps/issue-certificate/certificate-issuer.ts';
+import * as issueCertificate from './rotation-steps/issue-certificate/handler.ts';
+import * as requestCsr from './rotation-steps/request-csr/handler.ts';
+import * as retireCertificate from './rotation-steps/retire-certificate/handler.ts';
+import * as revokeCertificate from './rotation-steps/revoke-certificate/handler.ts';
 import { ConfigurationError, type RuntimeOptions } from './shared/environment.ts';
 
 export { dynamoDbClient } from './shared/environment.ts';
 
 export type RotationHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-/** Everything the rotation functions need, for a run outside Lambda (the local stack, tests). */
+/**
+ * Everything the rotation functions need, for a run outside Lambda (the local stack, tests): their
+ * clients, and their settings by the keys the contract gives their environment variables.
+ */
 export interface RotationFunctionsDeps extends RuntimeOptions {
   readonly db: DynamoDBClient;
   readonly tableName: string;
@@ -62,88 +64,42 @@ export interface RotationFunctionsDeps extends RuntimeOptions {
   readonly sweepBudgetSeconds?: number;
 }
 
+type LocalRotationDeps = RotationFunctionsDeps & {
+  readonly campaignStateMachineArn: string;
+  readonly issuerKind?: 'acm-pca';
+};
+
+/** Each rotation function's `createHandler`, by its contract id; every one takes the same deps. */
+const ROTATION_FUNCTIONS: Readonly<Record<FunctionId, (deps: LocalRotationDeps) => RotationHandler>> = {
+  'audit-fanout': auditFanout.createHandler,
+  'request-csr': requestCsr.createHandler,
+  'issue-certificate': issueCertificate.createHandler,
+  'device-reply': deviceReply.createHandler,
+  'revoke-certificate': revokeCertificate.createHandler,
+  'retire-certificate': retireCertificate.createHandler,
+  'on-reconnect': onReconnect.createHandler,
+  'outcome-recorder': outcomeRecorder.createHandler,
+  'retired-certificate-sweeper': ({ campaignTableName, ...deps }) =>
+    campaignTableName
+      ? sweeper.createHandler({ ...deps, campaignTableName })
+      : // Without the table there is nothing to sweep; a run says so rather than pretending it swept.
+        async () => {
+          throw new ConfigurationError(
+            'the retired-certificate sweeper needs the campaign table (campaignTableName)',
+          );
+        },
+};
+
 /** One handler per function id of the contract, built with the given clients and settings. */
 export function createRotationFunctions(deps: RotationFunctionsDeps): Record<FunctionId, RotationHandler> {
-  const runtime: RuntimeOptions = {
-    ...(deps.clock ? { clock: deps.clock } : {}),
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { metricsNamespace: deps.metricsNamespace } : {}),
+  const local: LocalRotationDeps = {
+    ...deps,
+    campaignStateMachineArn:
+      deps.campaignStateMachineArn ?? campaignStateMachineArnBeside(deps.stateMachineArn),
+    // A private CA's calls have quotas of their own (RegisterCertificateWithoutCA...): the fan-out paces by them.
+    ...(deps.privateCa ? { issuerKind: 'acm-pca' as const } : {}),
   };
-  const table = { ...runtime, db: deps.db, tableName: deps.tableName };
-  const counted = deps.campaignTableName ? { campaignTableName: deps.campaignTableName } : {};
-  return {
-    'audit-fanout': auditFanout({
-      ...runtime,
-      sfn: deps.sfn,
-      campaignStateMachineArn:
-        deps.campaignStateMachineArn ?? campaignStateMachineArnBeside(deps.stateMachineArn),
-      ...(deps.checkNames ? { checkNames: deps.checkNames } : {}),
-      ...(deps.pacing
-        ? { pacing: deps.pacing }
-        : deps.privateCa
-          ? // A private CA's calls have quotas of their own (RegisterCertificateWithoutCA...).
-            { pacing: derivePacing({ issuer: 'acm-pca' }) }
-          : {}),
-    }),
-    'request-csr': requestCsr({ ...table, ...counted, iotData: deps.iotData }),
-    'issue-certificate': issueCertificate({
-      ...table,
-      iot: deps.iot,
-      iotData: deps.iotData,
-      ...(deps.privateCa
-        ? { issuer: new AcmPcaIssuer(deps.privateCa.settings, { pca: deps.privateCa.pca, iot: deps.iot }) }
-        : {}),
-      ...(deps.requireCnMatch !== undefined ? { requireCnMatch: deps.requireCnMatch } : {}),
-    }),
-    'device-reply': deviceReply({
-      ...table,
-      ...counted,
-      sfn: deps.sfn,
-      ...(deps.acceptMissingRotationId !== undefined
-        ? { acceptMissingRotationId: deps.acceptMissingRotationId }
-        : {}),
-    }),
-    'revoke-certificate': revokeCertificate({ ...table, iot: deps.iot }),
-    'retire-certificate': retireCertificate({
-      ...table,
-      ...counted,
-      iot: deps.iot,
-      ...(deps.graceDays !== undefined ? { graceDays: deps.graceDays } : {}),
-    }),
-    'on-reconnect': onReconnect({ ...table, iotData: deps.iotData }),
-    'outcome-recorder': outcomeRecorder({
-      ...table,
-      ...counted,
-      sns: deps.sns,
-      iot: deps.iot,
-      stateMachineArn: deps.stateMachineArn,
-      escalationTopicArn: deps.escalationTopicArn,
-      ...(deps.retentionSeconds !== undefined ? { retentionSeconds: deps.retentionSeconds } : {}),
-    }),
-    'retired-certificate-sweeper': sweeperOf(deps, runtime),
-  };
-}
-
-function sweeperOf(deps: RotationFunctionsDeps, runtime: RuntimeOptions): RotationHandler {
-  const campaignTableName = deps.campaignTableName;
-  if (!campaignTableName) {
-    // Without the table there is nothing to sweep; a run says so rather than pretending it swept.
-    return async () => {
-      throw new ConfigurationError(
-        'the retired-certificate sweeper needs the campaign table (campaignTableName)',
-      );
-    };
-  }
-  return retiredCertificateSweeper({
-    ...(runtime.logLevel ? { logLevel: runtime.logLevel } : {}),
-    ...(runtime.metricsNamespace ? { metricsNamespace: runtime.metricsNamespace } : {}),
-    db: deps.db,
-    campaignTableName,
-    iot: deps.iot,
-    clock: clockOf(deps.clock),
-    ...(deps.sweepDeletesPerSecond !== undefined ? { deletesPerSecond: deps.sweepDeletesPerSecond } : {}),
-    ...(deps.sweepBudgetSeconds !== undefined ? { budgetSeconds: deps.sweepBudgetSeconds } : {}),
-  });
+  return mapContract(FUNCTION_IDS, (id) => ROTATION_FUNCTIONS[id](local));
 }
 
 /** The campaign state machine of the deployment whose rotate-device state machine this is. */
@@ -153,7 +109,7 @@ export function campaignStateMachineArnBeside(stateMachineArn: string): string {
 }
 
 /** Everything the campaign functions need, for a run outside Lambda (the local stack, tests). */
-export interface CampaignFunctionsDeps extends Omit<RuntimeOptions, 'clock'> {
+export interface CampaignFunctionsDeps extends RuntimeOptions {
   readonly db: DynamoDBClient;
   readonly campaignTableName: string;
   readonly iot: IoTClient;
@@ -161,38 +117,29 @@ export interface CampaignFunctionsDeps extends Omit<RuntimeOptions, 'clock'> {
   /** The rotate-device state machine, whose executions the pacer starts. */
   readonly stateMachineArn: string;
   readonly region: string;
-  /** The clock the pacer paces on; one without timers is paced on wall time. */
-  readonly clock?: TimeSource;
-  /** How long one pacer turn (and one enqueue call) lasts, in seconds of that clock (60 by default). */
+  /** How long one pacer turn (and one enqueue call) lasts, in seconds of the clock (60 by default). */
   readonly pacerTickSeconds?: number;
-  /** How often the pacer reads META again while it waits (ms of that clock; 1,000 by default). */
+  /** How often the pacer reads META again while it waits (ms of the clock; 1,000 by default). */
   readonly pacerPollMs?: number;
 }
+
+const CAMPAIGN_FUNCTIONS: Readonly<
+  Record<CampaignFunctionId, (deps: CampaignFunctionsDeps) => RotationHandler>
+> = {
+  'campaign-enqueue': campaignEnqueue.createHandler,
+  'campaign-pacer': campaignPacer.createHandler,
+};
 
 /** One handler per function of the campaign contract. */
 export function createCampaignFunctions(
   deps: CampaignFunctionsDeps,
 ): Record<CampaignFunctionId, RotationHandler> {
-  const common = {
-    db: deps.db,
-    campaignTableName: deps.campaignTableName,
-    iot: deps.iot,
-    clock: clockOf(deps.clock),
-    ...(deps.logLevel ? { logLevel: deps.logLevel } : {}),
-    ...(deps.metricsNamespace ? { metricsNamespace: deps.metricsNamespace } : {}),
-  };
-  return {
-    'campaign-enqueue': campaignEnqueue({
-      ...common,
-      ...(deps.pacerTickSeconds !== undefined ? { budgetSeconds: deps.pacerTickSeconds } : {}),
-    }),
-    'campaign-pacer': campaignPacer({
-      ...common,
-      sfn: deps.sfn,
-      stateMachineArn: deps.stateMachineArn,
-      region: deps.region,
-      ...(deps.pacerTickSeconds !== undefined ? { tickSeconds: deps.pacerTickSeconds } : {}),
-      ...(deps.pacerPollMs !== undefined ? { pollMs: deps.pacerPollMs } : {}),
-    }),
-  };
+  return mapContract(CAMPAIGN_FUNCTION_IDS, (id) => CAMPAIGN_FUNCTIONS[id](deps));
+}
+
+function mapContract<Id extends string>(
+  ids: readonly Id[],
+  build: (id: Id) => RotationHandler,
+): Record<Id, RotationHandler> {
+  return Object.fromEntries(ids.map((id) => [id, build(id)])) as Record<Id, RotationHandler>;
 }

@@ -6,8 +6,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { TimeSource } from '../../lib/clock.ts';
-import { defaultClock, type RuntimeOptions } from './environment.ts';
+import type { RuntimeOptions } from './environment.ts';
 
 export const SERVICE_NAME = 'recert';
 
@@ -87,14 +86,6 @@ export function observabilityFor(functionId: string, options: RuntimeOptions): O
 /** What a domain module logs and counts with, from the handler's observability. */
 export function reportingOf(observability: Observability): { log: Log; counter: Counter } {
   return { log: logOf(observability.logger), counter: counterOf(observability.metrics) };
-}
-
-/** The same, with the clock the handler's options name (the system clock by default). */
-export function runtimeOf(
-  observability: Observability,
-  options: RuntimeOptions,
-): { clock: TimeSource; log: Log; counter: Counter } {
-  return { clock: options.clock ?? defaultClock, ...reportingOf(observability) };
 }
 
 /** The middy handler with the Powertools middlewares: context in logs, metrics flushed, tracing. */

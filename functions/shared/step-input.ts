@@ -13,3 +13,11 @@ export function parseStepInput<S extends z.ZodType>(schema: S, event: unknown, w
   }
   return result.data;
 }
+
+/** The log keys `keys` names, from a parsed input: the text values it has of them. */
+export function logKeysOf(input: unknown, keys: readonly string[]): Record<string, string> {
+  const fields = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  return Object.fromEntries(
+    keys.flatMap((key) => (typeof fields[key] === 'string' ? [[key, fields[key]]] : [])),
+  );
+}

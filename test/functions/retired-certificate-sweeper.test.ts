@@ -285,7 +285,7 @@ describe('retired-certificate sweeper', () => {
 
   it('refuses a rate of zero when built, naming the setting', () => {
     expect(() =>
-      createHandler({ db: table.db, campaignTableName: CAMPAIGNS, iot, deletesPerSecond: 0 }),
+      createHandler({ db: table.db, campaignTableName: CAMPAIGNS, iot, sweepDeletesPerSecond: 0 }),
     ).toThrow(
       expect.objectContaining({
         name: 'InvalidSweeperSettingError',

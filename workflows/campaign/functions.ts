@@ -2,26 +2,21 @@
  * The campaign workflow's functions, described as the rotation workflow's are (`FunctionSpec`):
  * `infra/` grants and configures them from here, `local/` registers them.
  */
+import { METRICS_ENV } from '../rotate-device/function-env.ts';
 import type { EnvVarSpec, FunctionSpec } from '../rotate-device/functions.ts';
 
 export const CAMPAIGN_FUNCTION_IDS = ['campaign-enqueue', 'campaign-pacer'] as const;
 export type CampaignFunctionId = (typeof CAMPAIGN_FUNCTION_IDS)[number];
 
-const CAMPAIGN_TABLE_ENV: EnvVarSpec = {
+const CAMPAIGN_TABLE_ENV = {
   name: 'CAMPAIGN_TABLE_NAME',
+  key: 'campaignTableName',
   required: true,
   source: 'campaignTable',
   description: 'Name of the campaign table (META items and start queues).',
-};
-const METRICS_ENV: EnvVarSpec = {
-  name: 'METRICS_NAMESPACE',
-  required: false,
-  source: 'setting',
-  default: 'recert',
-  description: 'CloudWatch namespace of the metrics.',
-};
+} as const satisfies EnvVarSpec;
 
-export const CAMPAIGN_FUNCTIONS: Readonly<Record<CampaignFunctionId, FunctionSpec<CampaignFunctionId>>> = {
+export const CAMPAIGN_FUNCTIONS = {
   'campaign-enqueue': {
     id: 'campaign-enqueue',
     entry: 'functions/campaign-steps/campaign-enqueue/handler.ts',
@@ -40,6 +35,8 @@ export const CAMPAIGN_FUNCTIONS: Readonly<Record<CampaignFunctionId, FunctionSpe
       CAMPAIGN_TABLE_ENV,
       {
         name: 'PACER_TICK_SECONDS',
+        key: 'pacerTickSeconds',
+        type: 'number',
         required: false,
         source: 'setting',
         default: '60',
@@ -71,18 +68,22 @@ export const CAMPAIGN_FUNCTIONS: Readonly<Record<CampaignFunctionId, FunctionSpe
       CAMPAIGN_TABLE_ENV,
       {
         name: 'STATE_MACHINE_ARN',
+        key: 'stateMachineArn',
         required: true,
         source: 'stateMachine',
         description: 'ARN of the rotate-device state machine.',
       },
       {
         name: 'AWS_REGION',
+        key: 'region',
         required: true,
         source: 'lambdaRuntime',
         description: 'Region of the IoT certificates (Lambda sets it; the local stack passes its region).',
       },
       {
         name: 'PACER_TICK_SECONDS',
+        key: 'pacerTickSeconds',
+        type: 'number',
         required: false,
         source: 'setting',
         default: '60',
@@ -100,4 +101,4 @@ export const CAMPAIGN_FUNCTIONS: Readonly<Record<CampaignFunctionId, FunctionSpe
     ],
     timeoutSeconds: 120,
   },
-};
+} as const satisfies Readonly<Record<CampaignFunctionId, FunctionSpec<CampaignFunctionId>>>;

@@ -1,37 +1,77 @@
+import { ISSUER_KINDS } from './api-calls.ts';
 import type { EnvVarSpec } from './function-spec.ts';
 
 /** Environment variables several functions of the rotation workflow read. */
 
-export const TABLE_ENV: EnvVarSpec = {
+export const TABLE_ENV = {
   name: 'ROTATION_TABLE_NAME',
+  key: 'tableName',
   required: true,
   source: 'rotationTable',
   description: 'Name of the rotation table.',
-};
-export const IOT_DATA_ENV: EnvVarSpec = {
+} as const satisfies EnvVarSpec;
+export const IOT_DATA_ENV = {
   name: 'IOT_DATA_ENDPOINT',
+  key: 'iotDataEndpoint',
   required: true,
   source: 'iotDataEndpoint',
   description: "https URL of the account's IoT data endpoint (iot:Data-ATS), for Publish.",
-};
-export const METRICS_ENV: EnvVarSpec = {
+} as const satisfies EnvVarSpec;
+export const METRICS_ENV = {
   name: 'METRICS_NAMESPACE',
+  key: 'metricsNamespace',
   required: false,
   source: 'setting',
   default: 'recert',
   description: 'CloudWatch namespace of the metrics.',
-};
+} as const satisfies EnvVarSpec;
 
 /** Functions that move a campaign's counters (outcome, parked) on its META item and their own items. */
-export const CAMPAIGN_COUNTERS_ENV: EnvVarSpec = {
+export const CAMPAIGN_COUNTERS_ENV = {
   name: 'CAMPAIGN_TABLE_NAME',
+  key: 'campaignTableName',
   required: true,
+  whenAbsent: 'no campaign counter moves',
   source: 'campaignTable',
   description: "Name of the campaign table, whose counters a campaign's rotations move.",
-};
+} as const satisfies EnvVarSpec;
 
-/** The campaign pacing the fan-out gives each audit's campaign: derived from the quotas unless set. */
-export const PACING_ENV: readonly EnvVarSpec[] = [
+/** Who signs new certificates: the issue function asks it, and a private CA's calls have quotas of their own. */
+export const ISSUER_KIND_ENV = {
+  name: 'CERTIFICATE_ISSUER',
+  key: 'issuerKind',
+  values: ISSUER_KINDS,
+  required: false,
+  source: 'setting',
+  default: 'aws-iot',
+  description:
+    "Who signs new certificates (aws-iot or acm-pca): a private CA's calls have quotas of their own.",
+} as const satisfies EnvVarSpec;
+
+/** The private CA the issue function asks when `CERTIFICATE_ISSUER` is `acm-pca`. */
+export const PRIVATE_CA_ENV = [
+  {
+    name: 'PRIVATE_CA_ARN',
+    key: 'privateCaArn',
+    required: false,
+    source: 'setting',
+    description: 'ARN of the ACM Private CA that signs the certificates (with CERTIFICATE_ISSUER=acm-pca).',
+  },
+  {
+    name: 'CERTIFICATE_VALIDITY_DAYS',
+    key: 'validityDays',
+    type: 'wholeNumber',
+    required: false,
+    source: 'setting',
+    description: 'Days a certificate the private CA signs is valid (with CERTIFICATE_ISSUER=acm-pca).',
+  },
+] as const satisfies readonly EnvVarSpec[];
+
+/**
+ * The campaign pacing the fan-out gives each audit's campaign: derived from the quotas unless set.
+ * Read as a group by `pacingFromEnv` (functions/event-triggered/audit-fanout/pacing-env.ts).
+ */
+export const PACING_ENV = [
   {
     name: 'PACING_STARTS_PER_SECOND',
     required: false,
@@ -69,12 +109,5 @@ export const PACING_ENV: readonly EnvVarSpec[] = [
     source: 'setting',
     description: 'Share of the tightest quota campaigns use (0.95), the rest left to other callers.',
   },
-  {
-    name: 'CERTIFICATE_ISSUER',
-    required: false,
-    source: 'setting',
-    default: 'aws-iot',
-    description:
-      "Who signs new certificates (aws-iot or acm-pca): a private CA's calls have quotas of their own.",
-  },
-];
+  ISSUER_KIND_ENV,
+] as const satisfies readonly EnvVarSpec[];

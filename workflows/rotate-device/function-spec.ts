@@ -1,3 +1,4 @@
+import type { ZodType } from 'zod';
 import type { IssuerKind } from './api-calls.ts';
 
 /**
@@ -65,9 +66,26 @@ export interface Grant {
   readonly leadingKeys?: readonly string[];
 }
 
+/** How `functions/shared/define-function.ts` reads a variable's text: a string unless said otherwise. */
+export type EnvValueType = 'string' | 'number' | 'wholeNumber' | 'boolean' | 'list';
+
 export interface EnvVarSpec {
   readonly name: string;
+  /**
+   * The setting's name in the function's code, which reads it from here (by this key, never by the
+   * variable's name). None: the variable is read as a group, by the module that owns it (the pacing).
+   */
+  readonly key?: string;
+  /** `number`: finite and >= 0; `wholeNumber`: an integer >= 1; `list`: comma-separated. */
+  readonly type?: EnvValueType;
+  /** The only values the variable may take. */
+  readonly values?: readonly string[];
   readonly required: boolean;
+  /**
+   * What the function does without the setting, where a run outside Lambda (the local stack, tests)
+   * may leave out a variable that a deployment always sets.
+   */
+  readonly whenAbsent?: string;
   /** Where the value comes from when it is not a plain default. */
   /** `lambdaRuntime`: Lambda sets it; a deployment must not (a local run passes it). */
   readonly source:
@@ -83,6 +101,15 @@ export interface EnvVarSpec {
   readonly description: string;
 }
 
+/**
+ * The event a state machine's task hands the function: parsed with `schema` before the function
+ * runs (the error names the state), and `logKeys` of it added to every log line of the invocation.
+ */
+export interface TaskEventSpec {
+  readonly schema: ZodType;
+  readonly logKeys: readonly string[];
+}
+
 export interface FunctionSpec<Id extends string> {
   readonly id: Id;
   /** Relative to the repository root. */
@@ -93,6 +120,8 @@ export interface FunctionSpec<Id extends string> {
   readonly description: string;
   readonly trigger: FunctionTrigger;
   readonly environment: readonly EnvVarSpec[];
+  /** A task's input, which the function parses in one place; an event-triggered function judges its own. */
+  readonly event?: TaskEventSpec;
   readonly permissions: readonly Grant[];
   /** Grants that depend on who signs the certificates (the deployment's issuer), added to `permissions`. */
   readonly issuerPermissions?: Readonly<Record<IssuerKind, readonly Grant[]>>;

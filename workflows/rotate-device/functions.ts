@@ -1,17 +1,34 @@
 import { RETIRED_PARTITION } from '../campaign/table.ts';
-import { CAMPAIGN_COUNTERS_ENV, IOT_DATA_ENV, METRICS_ENV, PACING_ENV, TABLE_ENV } from './function-env.ts';
-import type { FunctionSpec as GenericFunctionSpec, Grant } from './function-spec.ts';
+import {
+  CAMPAIGN_COUNTERS_ENV,
+  IOT_DATA_ENV,
+  ISSUER_KIND_ENV,
+  METRICS_ENV,
+  PACING_ENV,
+  PRIVATE_CA_ENV,
+  TABLE_ENV,
+} from './function-env.ts';
+import type { FunctionSpec as GenericFunctionSpec, Grant, TaskEventSpec } from './function-spec.ts';
+import {
+  IssueCertificateInput,
+  RequestCsrInput,
+  RetireCertificateInput,
+  RevokeCertificateInput,
+} from './types.ts';
 
 export type {
+  EnvValueType,
   EnvVarSpec,
   FunctionTrigger,
   Grant,
   ResourceRole,
+  TaskEventSpec,
 } from './function-spec.ts';
 
 /**
  * The Lambda functions of the rotation workflow: where each one lives, what starts it, what it
- * reads from its environment and which AWS actions it needs. `workflows/access/` turns `permissions`
+ * reads from its environment (the one place that names each variable), the task input it parses and
+ * which AWS actions it needs. `workflows/access/` turns `permissions`
  * into each role's policy, which `infra/` deploys and `local/` enforces; `local/` registers each
  * `createHandler` in its function registry.
  */
@@ -65,7 +82,12 @@ const CERTIFICATE_REMOVAL_GRANTS: readonly Grant[] = [
 const entry = (group: 'rotation-steps' | 'event-triggered', id: FunctionId): string =>
   `functions/${group}/${id}/handler.ts`;
 
-export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
+/** Every rotation step's log lines name the thing and the rotation. */
+const ROTATION_LOG_KEYS = ['thingName', 'rotationId'] as const;
+const taskEvent = <S extends TaskEventSpec['schema']>(schema: S) =>
+  ({ schema, logKeys: ROTATION_LOG_KEYS }) as const;
+
+export const FUNCTIONS = {
   'audit-fanout': {
     id: 'audit-fanout',
     entry: entry('event-triggered', 'audit-fanout'),
@@ -78,6 +100,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     environment: [
       {
         name: 'CAMPAIGN_STATE_MACHINE_ARN',
+        key: 'campaignStateMachineArn',
         required: true,
         source: 'campaignStateMachine',
         description: 'ARN of the campaign state machine.',
@@ -85,6 +108,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       ...PACING_ENV,
       {
         name: 'AUDIT_CHECK_NAMES',
+        key: 'checkNames',
+        type: 'list',
         required: false,
         source: 'setting',
         default: 'DEVICE_CERTIFICATE_EXPIRING_CHECK,DEVICE_CERTIFICATE_AGE_CHECK',
@@ -102,6 +127,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     factoryExport: 'createHandler',
     description: 'Stores the task token, phase AWAITING_CSR and rotationId in the record; publishes csr_req.',
     trigger: { kind: 'state-machine-task', state: 'RequestCsr', waitForTaskToken: true },
+    event: taskEvent(RequestCsrInput),
     environment: [TABLE_ENV, IOT_DATA_ENV, CAMPAIGN_COUNTERS_ENV, METRICS_ENV],
     permissions: [
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resource: 'rotationTable' },
@@ -121,16 +147,21 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       "the old certificate's policies and attaches it to the thing (invariant 7); then stores the task " +
       'token and phase AWAITING_ACK in the record and publishes crt_res.',
     trigger: { kind: 'state-machine-task', state: 'IssueAndDeliver', waitForTaskToken: true },
+    event: taskEvent(IssueCertificateInput),
     environment: [
       TABLE_ENV,
       IOT_DATA_ENV,
       {
         name: 'CSR_REQUIRE_CN_MATCH',
+        key: 'requireCnMatch',
+        type: 'boolean',
         required: false,
         source: 'setting',
         default: 'true',
         description: 'Whether the CSR subject CN must equal the thing name.',
       },
+      ISSUER_KIND_ENV,
+      ...PRIVATE_CA_ENV,
       METRICS_ENV,
     ],
     permissions: [
@@ -184,6 +215,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       TABLE_ENV,
       {
         name: 'ACCEPT_REPLIES_WITHOUT_ROTATION_ID',
+        key: 'acceptMissingRotationId',
+        type: 'boolean',
         required: false,
         source: 'setting',
         default: 'true',
@@ -210,6 +243,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       'Revokes the new certificate of a failed attempt: detach from thing and policies, INACTIVE, delete. ' +
       'Never the old one.',
     trigger: { kind: 'state-machine-task', state: 'RevokeNewCertificate', waitForTaskToken: false },
+    event: taskEvent(RevokeCertificateInput),
     environment: [TABLE_ENV, METRICS_ENV],
     permissions: CERTIFICATE_REMOVAL_GRANTS,
     timeoutSeconds: 60,
@@ -224,6 +258,7 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       'INACTIVE and deletes it (or keeps it INACTIVE when a grace period is set, recording when the ' +
       'retired-certificate sweeper may delete it).',
     trigger: { kind: 'state-machine-task', state: 'RetireOldCertificate', waitForTaskToken: false },
+    event: taskEvent(RetireCertificateInput),
     environment: [
       TABLE_ENV,
       {
@@ -234,6 +269,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       },
       {
         name: 'OLD_CERTIFICATE_GRACE_DAYS',
+        key: 'graceDays',
+        type: 'number',
         required: false,
         source: 'setting',
         default: '0',
@@ -281,18 +318,22 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       TABLE_ENV,
       {
         name: 'ESCALATION_TOPIC_ARN',
+        key: 'escalationTopicArn',
         required: true,
         source: 'escalationTopic',
         description: 'SNS topic that receives one message per rotation that did not succeed.',
       },
       {
         name: 'STATE_MACHINE_ARN',
+        key: 'stateMachineArn',
         required: true,
         source: 'stateMachine',
         description: "Only this state machine's events are recorded.",
       },
       {
         name: 'RECORD_RETENTION_SECONDS',
+        key: 'retentionSeconds',
+        type: 'number',
         required: false,
         source: 'setting',
         default: String(90 * 86_400),
@@ -325,12 +366,15 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     environment: [
       {
         name: 'CAMPAIGN_TABLE_NAME',
+        key: 'campaignTableName',
         required: true,
         source: 'campaignTable',
         description: 'Name of the campaign table, whose reserved partition holds the "delete after" entries.',
       },
       {
         name: 'SWEEP_DELETES_PER_SECOND',
+        key: 'sweepDeletesPerSecond',
+        type: 'number',
         required: false,
         source: 'setting',
         default: '2',
@@ -339,6 +383,8 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
       },
       {
         name: 'SWEEP_BUDGET_SECONDS',
+        key: 'sweepBudgetSeconds',
+        type: 'number',
         required: false,
         source: 'setting',
         default: '840',
@@ -368,4 +414,4 @@ export const FUNCTIONS: Readonly<Record<FunctionId, FunctionSpec>> = {
     ],
     timeoutSeconds: 900,
   },
-};
+} as const satisfies Readonly<Record<FunctionId, FunctionSpec>>;

@@ -1,44 +1,20 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IoTClient } from '@aws-sdk/client-iot';
-import { type Clock, wallClock } from '../../../lib/clock.ts';
-import { lambdaClientConfig, withoutCallLogging } from '../../shared/aws-client-config.ts';
 import { CampaignStore } from '../../shared/campaign-store.ts';
-import { dynamoDbClient, numberEnv, type RuntimeOptions, requiredEnv } from '../../shared/environment.ts';
-import { lazyHandler, observabilityFor, reportingOf, wrapHandler } from '../../shared/observability.ts';
+import { defineFunction } from '../../shared/define-function.ts';
+import { dynamoDbClient, iotClient } from '../../shared/lambda-clients.ts';
 import { enqueue } from './campaign-enqueue.ts';
 
-export const DEFAULT_ENQUEUE_BUDGET_SECONDS = 60;
-
-export interface EnqueueHandlerDeps extends Omit<RuntimeOptions, 'clock'> {
-  readonly db: DynamoDBClient;
-  readonly campaignTableName: string;
-  readonly iot: IoTClient;
-  readonly clock?: Clock;
-  /** How long one invocation keeps paging (s); the pacer's tick by default. */
-  readonly budgetSeconds?: number;
-}
-
-export function createHandler(deps: EnqueueHandlerDeps) {
-  const observability = observabilityFor('campaign-enqueue', deps);
-  const store = new CampaignStore(deps.db, deps.campaignTableName);
-  return wrapHandler(observability, async (event, context) =>
-    enqueue(event, {
-      remainingMs: () => context.getRemainingTimeInMillis(),
-      store,
-      iot: deps.iot,
-      clock: deps.clock ?? wallClock,
-      ...reportingOf(observability),
-      budgetMs: (deps.budgetSeconds ?? DEFAULT_ENQUEUE_BUDGET_SECONDS) * 1000,
-    }),
-  );
-}
-
-export const handler = lazyHandler(() =>
-  createHandler({
-    db: dynamoDbClient(),
-    campaignTableName: requiredEnv('CAMPAIGN_TABLE_NAME'),
-    iot: withoutCallLogging(new IoTClient(lambdaClientConfig())),
-    budgetSeconds: numberEnv('PACER_TICK_SECONDS', DEFAULT_ENQUEUE_BUDGET_SECONDS),
-    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
-  }),
-);
+export const { handler, createHandler } = defineFunction('campaign-enqueue', {
+  clients: { db: dynamoDbClient, iot: iotClient },
+  // One invocation keeps paging for as long as a pacer turn lasts.
+  build: ({ db, iot, campaignTableName, pacerTickSeconds }, runtime) => {
+    const store = new CampaignStore(db, campaignTableName);
+    return (event, context) =>
+      enqueue(event, {
+        remainingMs: () => context.getRemainingTimeInMillis(),
+        store,
+        iot,
+        ...runtime,
+        budgetMs: pacerTickSeconds * 1000,
+      });
+  },
+});

@@ -1,38 +1,12 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IoTClient } from '@aws-sdk/client-iot';
-import { RevokeCertificateInput } from '../../../workflows/rotate-device/types.ts';
-import { lambdaClientConfig, withoutCallLogging } from '../../shared/aws-client-config.ts';
-import { dynamoDbClient, type RuntimeOptions, requiredEnv } from '../../shared/environment.ts';
-import { lazyHandler, observabilityFor, runtimeOf, wrapHandler } from '../../shared/observability.ts';
+import { defineFunction } from '../../shared/define-function.ts';
+import { dynamoDbClient, iotClient } from '../../shared/lambda-clients.ts';
 import { RotationRecordStore } from '../../shared/rotation-record.ts';
-import { parseStepInput } from '../../shared/step-input.ts';
 import { revokeNewCertificate } from './revoke-certificate.ts';
 
-export interface RevokeCertificateHandlerDeps extends RuntimeOptions {
-  readonly db: DynamoDBClient;
-  readonly tableName: string;
-  readonly iot: IoTClient;
-}
-
-export function createHandler(deps: RevokeCertificateHandlerDeps) {
-  const observability = observabilityFor('revoke-certificate', deps);
-  const store = new RotationRecordStore(deps.db, deps.tableName);
-  return wrapHandler(observability, async (event) => {
-    const input = parseStepInput(RevokeCertificateInput, event, 'RevokeNewCertificate');
-    observability.logger.appendKeys({ thingName: input.thingName, rotationId: input.rotationId });
-    return revokeNewCertificate(input, {
-      store,
-      iot: deps.iot,
-      ...runtimeOf(observability, deps),
-    });
-  });
-}
-
-export const handler = lazyHandler(() =>
-  createHandler({
-    db: dynamoDbClient(),
-    tableName: requiredEnv('ROTATION_TABLE_NAME'),
-    iot: withoutCallLogging(new IoTClient(lambdaClientConfig())),
-    ...(process.env.METRICS_NAMESPACE ? { metricsNamespace: process.env.METRICS_NAMESPACE } : {}),
-  }),
-);
+export const { handler, createHandler } = defineFunction('revoke-certificate', {
+  clients: { db: dynamoDbClient, iot: iotClient },
+  build: ({ db, iot, tableName }, runtime) => {
+    const store = new RotationRecordStore(db, tableName);
+    return (input) => revokeNewCertificate(input, { store, iot, ...runtime });
+  },
+});
