@@ -22,6 +22,22 @@ function inScope(certificate: CertificateView): boolean {
   return certificate.status === 'ACTIVE' || certificate.status === 'PENDING_TRANSFER';
 }
 
+/** Runs `finding` over every certificate in the check's scope; each finding it returns is non-compliant. */
+function checkEach(
+  certificates: Iterable<CertificateView>,
+  finding: (certificate: CertificateView) => Omit<NonCompliance, 'certificate'> | undefined,
+): CheckOutcome {
+  let total = 0;
+  const nonCompliant: NonCompliance[] = [];
+  for (const certificate of certificates) {
+    if (!inScope(certificate)) continue;
+    total++;
+    const found = finding(certificate);
+    if (found) nonCompliant.push({ certificate, ...found });
+  }
+  return { totalResourcesCount: total, nonCompliant };
+}
+
 /**
  * `DEVICE_CERTIFICATE_EXPIRING_CHECK`: a certificate is non-compliant when it expires within
  * `thresholdDays` of `now` (CERTIFICATE_EXPIRING) or has already expired (CERTIFICATE_EXPIRED).
@@ -31,28 +47,22 @@ export function expiringCheck(
   now: number,
   thresholdDays: number,
 ): CheckOutcome {
-  let total = 0;
-  const nonCompliant: NonCompliance[] = [];
-  for (const certificate of certificates) {
-    if (!inScope(certificate)) continue;
-    total++;
-    if (certificate.notAfter <= now) {
-      nonCompliant.push({
-        certificate,
+  return checkEach(certificates, ({ notAfter }) => {
+    const on = new Date(notAfter).toISOString();
+    if (notAfter <= now) {
+      return {
         reasonForNonComplianceCode: 'CERTIFICATE_EXPIRED',
-        reasonForNonCompliance: `Certificate expired on ${new Date(certificate.notAfter).toISOString()}`,
+        reasonForNonCompliance: `Certificate expired on ${on}`,
         severity: 'MEDIUM',
-      });
-    } else if (certificate.notAfter - now <= thresholdDays * DAY_MS) {
-      nonCompliant.push({
-        certificate,
-        reasonForNonComplianceCode: 'CERTIFICATE_EXPIRING',
-        reasonForNonCompliance: `Certificate expires within ${thresholdDays} days, on ${new Date(certificate.notAfter).toISOString()}`,
-        severity: 'MEDIUM',
-      });
+      };
     }
-  }
-  return { totalResourcesCount: total, nonCompliant };
+    if (notAfter - now > thresholdDays * DAY_MS) return undefined;
+    return {
+      reasonForNonComplianceCode: 'CERTIFICATE_EXPIRING',
+      reasonForNonCompliance: `Certificate expires within ${thresholdDays} days, on ${on}`,
+      severity: 'MEDIUM',
+    };
+  });
 }
 
 /** `DEVICE_CERTIFICATE_AGE_CHECK`: non-compliant once a certificate is `thresholdDays` old or older. */
@@ -61,21 +71,15 @@ export function ageCheck(
   now: number,
   thresholdDays: number,
 ): CheckOutcome {
-  let total = 0;
-  const nonCompliant: NonCompliance[] = [];
-  for (const certificate of certificates) {
-    if (!inScope(certificate)) continue;
-    total++;
-    if (now - certificate.creationDate >= thresholdDays * DAY_MS) {
-      nonCompliant.push({
-        certificate,
-        reasonForNonComplianceCode: 'CERTIFICATE_PAST_AGE_THRESHOLD',
-        reasonForNonCompliance: `Certificate has been active for ${thresholdDays} days or more`,
-        severity: 'LOW',
-      });
-    }
-  }
-  return { totalResourcesCount: total, nonCompliant };
+  return checkEach(certificates, ({ creationDate }) =>
+    now - creationDate < thresholdDays * DAY_MS
+      ? undefined
+      : {
+          reasonForNonComplianceCode: 'CERTIFICATE_PAST_AGE_THRESHOLD',
+          reasonForNonCompliance: `Certificate has been active for ${thresholdDays} days or more`,
+          severity: 'LOW',
+        },
+  );
 }
 
 export function runCheck(

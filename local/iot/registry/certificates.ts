@@ -25,7 +25,7 @@ import {
 import type { CertificateStatus } from '../interfaces.ts';
 import { caCertificateArn, certificateArn, checkCertificateId, type Partition } from './arns.ts';
 import { type Page, paginate } from './pagination.ts';
-import type { CaCertificateRecord, CertificateRecord } from './records.ts';
+import { type CaCertificateRecord, type CertificateRecord, certificateStatusSchema } from './records.ts';
 import type { RegistryState } from './registry-state.ts';
 
 /** How long issued certificates are valid: AWS's fixed end date, or a duration from issue. */
@@ -382,14 +382,7 @@ export class CertificateOperations {
 }
 
 function isCertificateStatus(value: string): value is CertificateStatus {
-  return [
-    'ACTIVE',
-    'INACTIVE',
-    'REVOKED',
-    'PENDING_TRANSFER',
-    'REGISTER_INACTIVE',
-    'PENDING_ACTIVATION',
-  ].includes(value);
+  return certificateStatusSchema.safeParse(value).success;
 }
 
 function sortKey(record: { creationDate: number; certificateId: string }): string {

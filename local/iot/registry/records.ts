@@ -23,12 +23,11 @@ export const thingRecordSchema = z.object({
 });
 export type ThingRecord = z.infer<typeof thingRecordSchema>;
 
-export const certificateRecordSchema = z.object({
+// What a device certificate and a CA certificate both hold.
+const certificateFields = {
   certificateId: z.string(),
   certificateArn: z.string(),
   certificatePem: z.string(),
-  status: certificateStatusSchema,
-  caCertificateId: z.string().optional(),
   certificateMode: z.enum(['DEFAULT', 'SNI_ONLY']),
   creationDate: z.number(),
   lastModifiedDate: z.number(),
@@ -36,23 +35,20 @@ export const certificateRecordSchema = z.object({
   notAfter: z.number(),
   customerVersion: z.number().int(),
   generationId: z.string(),
+};
+
+export const certificateRecordSchema = z.object({
+  ...certificateFields,
+  status: certificateStatusSchema,
+  caCertificateId: z.string().optional(),
   subjectCommonName: z.string().optional(),
 });
 export type CertificateRecord = z.infer<typeof certificateRecordSchema>;
 
 export const caCertificateRecordSchema = z.object({
-  certificateId: z.string(),
-  certificateArn: z.string(),
-  certificatePem: z.string(),
+  ...certificateFields,
   status: z.enum(['ACTIVE', 'INACTIVE']),
   autoRegistrationStatus: z.enum(['ENABLE', 'DISABLE']),
-  certificateMode: z.enum(['DEFAULT', 'SNI_ONLY']),
-  creationDate: z.number(),
-  lastModifiedDate: z.number(),
-  notBefore: z.number(),
-  notAfter: z.number(),
-  customerVersion: z.number().int(),
-  generationId: z.string(),
 });
 export type CaCertificateRecord = z.infer<typeof caCertificateRecordSchema>;
 
