@@ -85,6 +85,13 @@ export class UpdateExpression {
     return this.put(attribute, { kind: 'add', value });
   }
 
+  /** Another expression with the same actions, to add to without changing this one. */
+  copy(): UpdateExpression {
+    const copy = new UpdateExpression();
+    for (const [attribute, action] of this.actions) copy.actions.set(attribute, action);
+    return copy;
+  }
+
   /** The attributes this expression writes, in the order they were given. */
   attributes(): string[] {
     return [...this.actions.keys()];

@@ -1,7 +1,7 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
+import { RotationRecordStore, type WriteOutcome } from '../../functions/shared/rotation-record.ts';
 import { awaitingAck, awaitingCsr, CSR, runDeviceReply } from './device-reply-fixtures.ts';
 import { claimedRecord, clock, NEW_CERT_ID, OLD_CERT_ID, ROTATION_ID, THING, useTable } from './harness.ts';
 
@@ -30,10 +30,10 @@ class InvocationKilled extends Error {
 class DyingAfterAccept extends RotationRecordStore {
   override async acceptPendingReply(
     p: Parameters<RotationRecordStore['acceptPendingReply']>[0],
-  ): Promise<RotationRecord | undefined> {
-    const record = await super.acceptPendingReply(p);
-    if (record) throw new InvocationKilled();
-    return record;
+  ): Promise<WriteOutcome> {
+    const outcome = await super.acceptPendingReply(p);
+    if (outcome.written) throw new InvocationKilled();
+    return outcome;
   }
   override async acceptReply(p: Parameters<RotationRecordStore['acceptReply']>[0]): Promise<boolean> {
     await super.acceptReply(p);

@@ -14,6 +14,7 @@ import { AwsIotIssuer } from '../../functions/rotation-steps/issue-certificate/c
 import { issueCertificate } from '../../functions/rotation-steps/issue-certificate/issue-certificate.ts';
 import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
+import { resolvedExpression } from './expression-text.ts';
 import {
   claimedRecord,
   clock,
@@ -116,18 +117,26 @@ function issue() {
   );
 }
 
-const conditionFailed = () =>
+/** A refused write, with the record as DynamoDB found it (ReturnValuesOnConditionCheckFailure ALL_OLD). */
+const conditionFailed = (found: RotationRecord) =>
   Object.assign(new Error('The conditional request failed'), {
     name: 'ConditionalCheckFailedException',
     $metadata: { httpStatusCode: 400 },
+    Item: toAttributeMap(found),
   });
+
+/** An update's condition and update expressions with their placeholders filled in. */
+const readable = (input: Record<string, unknown> | undefined) => ({
+  condition: resolvedExpression(input?.ConditionExpression as string | undefined, input),
+  update: resolvedExpression(input?.UpdateExpression as string | undefined, input),
+});
 
 /** The marker's write is refused (the record holds what `record` says); other writes succeed. */
 function markerRefused(record: RotationRecord) {
   dbMock.on(GetItemCommand).callsFake(note('GetItem', { Item: toAttributeMap(record) }));
-  dbMock.on(UpdateItemCommand).callsFake((input: { UpdateExpression?: string }) => {
+  dbMock.on(UpdateItemCommand).callsFake((input: Record<string, unknown>) => {
     sent.push('UpdateItem');
-    if (input.UpdateExpression?.includes('issuingRotationId = :rid')) throw conditionFailed();
+    if (readable(input).update.includes('issuingRotationId = ')) throw conditionFailed(record);
     return { Attributes: toAttributeMap(record) };
   });
 }
@@ -152,38 +161,30 @@ describe('issue-certificate: the calls of the happy path', () => {
       'AttachThingPrincipal',
     ]);
     expect(dbMock.commandCalls(GetItemCommand)).toHaveLength(0);
-    const marker = plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input);
-    expect(marker?.ConditionExpression).toBe(
-      '(executionArn = :exec AND rotationId = :rid AND ' +
-        '(attribute_not_exists(issuingRotationId) OR issuingRotationId <> :rid) AND oldCertificateId = :old) ' +
-        'AND #status = :inProgress',
+    const marker = readable(plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input));
+    expect(marker.condition).toBe(
+      `executionArn = "${EXECUTION_ARN}" AND rotationId = "${ROTATION_ID}" AND ` +
+        `(attribute_not_exists(issuingRotationId) OR issuingRotationId <> "${ROTATION_ID}") AND ` +
+        `oldCertificateId = "${OLD_CERT_ID}" AND status = "IN_PROGRESS"`,
     );
     // The status is a condition, not a write: the byStatus index is not written.
-    expect(marker?.UpdateExpression).not.toMatch(/#status =|statusSince/);
-    expect(marker?.ExpressionAttributeValues).toMatchObject({
-      ':exec': EXECUTION_ARN,
-      ':rid': ROTATION_ID,
-      ':old': OLD_CERT_ID,
-    });
-    const recordIssued = plainInput(dbMock.commandCalls(UpdateItemCommand)[1]?.args[0].input);
-    expect(recordIssued?.UpdateExpression).toContain('#phase = :issued');
-    expect(recordIssued?.UpdateExpression).toContain('copiedPolicies = :copied');
-    expect(recordIssued?.ExpressionAttributeValues).toMatchObject({
-      ':issued': 'ISSUED',
-      ':id': NEW_CERT_ID,
-      ':rid': ROTATION_ID,
-      ':copied': { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] },
-    });
+    expect(marker.update).not.toMatch(/\bstatus =|statusSince/);
+    const recordIssued = readable(plainInput(dbMock.commandCalls(UpdateItemCommand)[1]?.args[0].input));
+    expect(recordIssued.update).toContain('phase = "ISSUED"');
+    expect(recordIssued.update).toContain(`newCertificateId = "${NEW_CERT_ID}"`);
+    expect(recordIssued.update).toContain(
+      `copiedPolicies = ${JSON.stringify({ rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] })}`,
+    );
     // Still fenced: only this execution, after its own marker, and never twice for one rotationId.
-    expect(recordIssued?.ConditionExpression).toBe(
-      'executionArn = :exec AND issuingRotationId = :rid AND ' +
-        '(attribute_not_exists(newCertificateRotationId) OR newCertificateRotationId <> :rid)',
+    expect(recordIssued.condition).toBe(
+      `executionArn = "${EXECUTION_ARN}" AND issuingRotationId = "${ROTATION_ID}" AND ` +
+        `(attribute_not_exists(newCertificateRotationId) OR newCertificateRotationId <> "${ROTATION_ID}")`,
     );
   });
 });
 
 describe('issue-certificate: a retried step that finds its certificate recorded', () => {
-  it('reads after the refused marker (tried in progress, then as a resumption), attaches again and writes nothing when the recorded policies still hold', async () => {
+  it('reads after the refused marker (refused for its attempt, which no resumption changes), attaches again and writes nothing when the recorded policies still hold', async () => {
     // Prepare
     markerRefused(issuedRecord());
     // Act
@@ -193,7 +194,6 @@ describe('issue-certificate: a retried step that finds its certificate recorded'
     expect(sent).toEqual([
       'DescribeCertificate',
       'ListAttachedPolicies',
-      'UpdateItem',
       'UpdateItem',
       'GetItem',
       'AttachPolicy',
@@ -211,14 +211,13 @@ describe('issue-certificate: a retried step that finds its certificate recorded'
     // Act
     await issue();
     // Assess
-    // The refused marker twice (in progress, then as a resumption), then the policies.
-    expect(sent.filter((s) => s === 'UpdateItem')).toHaveLength(3);
+    // The refused marker once (its record says the attempt is issued: no resumption), then the policies.
+    expect(sent.filter((s) => s === 'UpdateItem')).toHaveLength(2);
     expect(sent).not.toContain('CreateCertificateFromCsr');
-    expect(
-      plainInput(dbMock.commandCalls(UpdateItemCommand)[2]?.args[0].input)?.ExpressionAttributeValues,
-    ).toMatchObject({
-      ':phase': 'ISSUED',
-      ':x0': { rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] },
-    });
+    const policies = readable(plainInput(dbMock.commandCalls(UpdateItemCommand)[1]?.args[0].input));
+    expect(policies.update).toContain('phase = "ISSUED"');
+    expect(policies.update).toContain(
+      `copiedPolicies = ${JSON.stringify({ rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] })}`,
+    );
   });
 });

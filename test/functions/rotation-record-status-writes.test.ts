@@ -237,10 +237,8 @@ describe('which writes of a rotation touch the byStatus index', () => {
         store.acceptPendingReply({
           thingName: thing,
           rotationId: ROTATION_ID,
-          phase: 'AWAITING_CSR',
           kind: 'csr_res',
-          nextPhase: 'CSR_RECEIVED',
-          principal: { attribute: 'oldCertificateId', certificateId: OLD_CERT_ID },
+          principal: OLD_CERT_ID,
           now: at(3),
         }),
       ),
@@ -272,10 +270,8 @@ describe('which writes of a rotation touch the byStatus index', () => {
         store.acceptReply({
           thingName: thing,
           rotationId: ROTATION_ID,
-          phase: 'AWAITING_ACK',
           kind: 'crt_ack',
           taskToken: 't2',
-          nextPhase: 'PROVEN',
           set: { provenAt: iso(8), provenCertificateId: NEW_CERT_ID },
           now: at(8),
         }),

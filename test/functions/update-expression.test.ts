@@ -179,14 +179,16 @@ describe('UpdateExpression against the local DynamoDB (properties)', () => {
 
   /** What the actions make of an item, by DynamoDB's documented semantics. */
   function model(item: Record<string, unknown>, given: readonly [string, Given][]): Record<string, unknown> {
-    const out = { ...item };
+    // A Map, so names such as `constructor` or `__proto__` are attributes like any other.
+    const out = new Map(Object.entries(item));
     for (const [name, a] of given) {
-      if (a.kind === 'set') out[name] = a.value;
-      else if (a.kind === 'append') out[name] = [...((out[name] as unknown[] | undefined) ?? []), ...a.items];
-      else if (a.kind === 'remove') delete out[name];
-      else out[name] = ((out[name] as number | undefined) ?? 0) + a.value;
+      if (a.kind === 'set') out.set(name, a.value);
+      else if (a.kind === 'append')
+        out.set(name, [...((out.get(name) as unknown[] | undefined) ?? []), ...a.items]);
+      else if (a.kind === 'remove') out.delete(name);
+      else out.set(name, ((out.get(name) as number | undefined) ?? 0) + a.value);
     }
-    return out;
+    return Object.fromEntries(out);
   }
 
   it('DynamoDB applies the rendered expression as the model says', async () => {
@@ -196,14 +198,13 @@ describe('UpdateExpression against the local DynamoDB (properties)', () => {
       fc.asyncProperty(safeActions, fc.integer({ min: 0, max: 1 }), async (given, existing) => {
         fc.pre(given.length > 0);
         // Prepare
-        const item: Record<string, unknown> = { id: 'item' };
+        const entries: [string, unknown][] = [['id', 'item']];
         if (existing === 1) {
           for (const [name, a] of given) {
-            if (a.kind === 'add') item[name] = 7;
-            if (a.kind === 'append') item[name] = ['kept'];
-            if (a.kind === 'remove' || a.kind === 'set') item[name] = 'old';
+            entries.push([name, a.kind === 'add' ? 7 : a.kind === 'append' ? ['kept'] : 'old']);
           }
         }
+        const item = Object.fromEntries(entries);
         await db.send(putDocument({ TableName: TABLE, Item: item }));
         const p = new ExpressionPlaceholders();
         // Act

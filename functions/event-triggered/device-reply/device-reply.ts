@@ -1,22 +1,24 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { TimeSource } from '../../../lib/clock.ts';
-import { ERROR_NAMES } from '../../../workflows/rotate-device/errors.ts';
 import {
   DEVICE_TO_CLOUD,
   type DeviceReplyKind,
   isThingName,
   MESSAGE_SCHEMAS,
 } from '../../../workflows/rotate-device/protocol.ts';
-import { ROTATION_PHASES, type RotationPhase } from '../../../workflows/rotate-device/table.ts';
-import { awsCall, errorName } from '../../shared/aws-errors.ts';
-import { type CampaignCounters, countedCampaign } from '../../shared/campaign-counters.ts';
-import type { Counter, Log } from '../../shared/observability.ts';
 import {
   acceptedReplyMark,
-  type RotationRecord,
-  type RotationRecordStore,
-} from '../../shared/rotation-record.ts';
+  acceptedUnanswered,
+  acceptPendingReply,
+  failedRequirements,
+  isPast,
+  REPLY_TRANSITIONS,
+} from '../../../workflows/rotate-device/record-transitions.ts';
+import type { CampaignCounters } from '../../shared/campaign-counters.ts';
+import type { Counter, Log } from '../../shared/observability.ts';
+import type { RotationRecord, RotationRecordStore } from '../../shared/rotation-record.ts';
+import { answerAccepted, answerAgain, deviceErrorOf } from './answer.ts';
 
 /**
  * What the IoT rule gives the function: the reply's own fields plus what IoT Core vouches for
@@ -60,23 +62,6 @@ export interface DeviceReplyDeps {
   readonly acceptMissingRotationId: boolean;
 }
 
-const WAITING_PHASE: Record<DeviceReplyKind, 'AWAITING_CSR' | 'AWAITING_ACK'> = {
-  csr_res: 'AWAITING_CSR',
-  crt_ack: 'AWAITING_ACK',
-  crt_err: 'AWAITING_ACK',
-};
-const NEXT_PHASE: Record<DeviceReplyKind, RotationPhase> = {
-  csr_res: 'CSR_RECEIVED',
-  crt_ack: 'PROVEN',
-  crt_err: 'DEVICE_ERROR',
-};
-/** Task answers that mean the wait is over already: logged, never thrown (a retry cannot help). */
-const LATE_ANSWERS = ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'];
-
-/** principal() of a certificate-authenticated client is the certificate id; compare case-blind. */
-const samePrincipal = (a: string, b: string | undefined): boolean =>
-  b !== undefined && a.toLowerCase() === b.toLowerCase();
-
 /**
  * Acts on one device reply only if invariant 3 holds: the client id is the rotation's thing, the
  * principal is the expected certificate (old for csr_res / crt_err, new for crt_ack), the rotationId
@@ -87,26 +72,16 @@ const samePrincipal = (a: string, b: string | undefined): boolean =>
  * which closes a wait once, drops an answer it already had (invariant 8). Every rejection is logged
  * with its reason and counted; none fails a rotation.
  *
- * A reply that carries its rotationId and finds its wait pending costs one DynamoDB call: the write
- * that accepts it encodes every check. The record is read only when that write is refused (to tell
- * the reason, or to answer again after an interrupted invocation) and for a reply without rotationId,
- * whose acceptance mark needs the record's rotationId. That acceptance also notes its kind in the
- * record's acceptedWithoutRotationId, in the same write, for `recert rotations show`.
+ * A reply that carries its rotationId costs one DynamoDB call: the write that accepts it holds every
+ * check (record-transitions.ts), and when it is refused DynamoDB returns the record, which the same
+ * checks explain. A reply without rotationId is read first: its acceptance mark needs the record's
+ * rotationId; its kind is noted in the record's acceptedWithoutRotationId by the accepting write.
  */
 export async function handleDeviceReply(event: unknown, deps: DeviceReplyDeps): Promise<ReplyOutcome> {
-  const reject = (
-    reason: RejectionReason,
-    detail: string,
-    fields: Record<string, unknown> = {},
-  ): ReplyOutcome => {
-    deps.counter.count('ReplyRejected', { reason });
-    deps.log.warn('device reply rejected', { reason, detail, ...fields });
-    return { outcome: 'rejected', reason, detail };
-  };
-
   const parsed = DeviceReplyEvent.safeParse(event);
   if (!parsed.success) {
     return reject(
+      deps,
       'malformed',
       `the rule event lacks ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
     );
@@ -122,169 +97,158 @@ export async function handleDeviceReply(event: unknown, deps: DeviceReplyDeps): 
   const message = MESSAGE_SCHEMAS[kind].safeParse(body);
   if (!message.success) {
     return reject(
+      deps,
       'malformed',
       `${kind} payload: ${message.error.issues.map((i) => i.path.join('.') || i.message).join(', ')}`,
-      {
-        clientId,
-      },
+      { clientId },
     );
   }
-  if (!isThingName(clientId))
-    return reject('unknown-thing', 'the client id is not a thing name', { clientId });
-  const thingName = clientId;
-  const rotationId = message.data.rotationId;
+  if (!isThingName(clientId)) {
+    return reject(deps, 'unknown-thing', 'the client id is not a thing name', { clientId });
+  }
+  const reply: Reply = {
+    thingName: clientId,
+    kind,
+    rotationId: message.data.rotationId,
+    // principal() of a certificate-authenticated client is the certificate id, in any letter case.
+    certificateId: principal.toLowerCase(),
+    message: message.data,
+  };
+  let record: RotationRecord | undefined;
+  if (reply.rotationId !== undefined) {
+    const provenAt = new Date(deps.clock.now()).toISOString();
+    const outcome = await deps.store.acceptPendingReply({
+      thingName: reply.thingName,
+      rotationId: reply.rotationId,
+      kind,
+      principal: reply.certificateId,
+      set: acceptedAttributes(reply, provenAt, reply.certificateId),
+      now: deps.clock.now(),
+    });
+    if (outcome.written) {
+      const fields = { thingName: reply.thingName, rotationId: outcome.record.rotationId, kind };
+      return answerAccepted(outcome.record, kind, reply.message, provenAt, deps, fields);
+    }
+    // Refused: the record as DynamoDB found it tells why, with no read.
+    record = outcome.record;
+  } else {
+    record = await deps.store.get(reply.thingName);
+  }
+  if (!record) {
+    return reject(deps, 'unknown-thing', 'no rotation record for this client id', {
+      thingName: reply.thingName,
+    });
+  }
+  return judge(record, reply, deps);
+}
 
-  // The usual reply (with its rotationId, to the pending wait) is accepted in one conditional write
-  // that holds every check below; only a reply that write refuses costs a read, to say why.
-  if (rotationId !== undefined) {
-    const accepted = await acceptPending(thingName, rotationId, kind, principal, message.data, deps);
-    if (accepted) return accepted;
-  }
+/** A reply that passed parsing: what the checks compare with the record. */
+interface Reply {
+  readonly thingName: string;
+  readonly kind: DeviceReplyKind;
+  readonly rotationId: string | undefined;
+  readonly certificateId: string;
+  readonly message: Record<string, unknown>;
+}
 
-  const record = await deps.store.get(thingName);
-  if (!record) return reject('unknown-thing', 'no rotation record for this client id', { thingName });
-  const fields = { thingName, rotationId: record.rotationId, kind };
-  if (record.status !== 'IN_PROGRESS') {
-    return reject('not-in-progress', `the rotation is ${record.status}`, fields);
+/**
+ * Decides on a reply from the record, by the requirements of the table's acceptance write: the
+ * first that fails names the rejection. A reply that was accepted and whose answer Step Functions
+ * may not have heard is answered again; one that meets them all is accepted by its token.
+ */
+async function judge(record: RotationRecord, reply: Reply, deps: DeviceReplyDeps): Promise<ReplyOutcome> {
+  const { kind, rotationId } = reply;
+  const fields = { thingName: reply.thingName, rotationId: record.rotationId, kind };
+  const failed = failedRequirements(acceptPendingReply(kind).requires, record, {
+    rotationId: rotationId ?? record.rotationId ?? '',
+    principal: reply.certificateId,
+  }).filter(
+    // A reply without rotationId is of the record's attempt; a mark without a token is not checked
+    // here: the acceptance by token decides.
+    (name) => !(name === 'rotation' && rotationId === undefined) && name !== 'unanswered',
+  );
+  if (failed.includes('inProgress')) {
+    return reject(deps, 'not-in-progress', `the rotation is ${record.status}`, fields);
   }
-  if (rotationId !== undefined && rotationId !== record.rotationId) {
-    return reject('stale-rotation', `reply for rotation ${rotationId}`, fields);
+  if (failed.includes('rotation')) {
+    return reject(deps, 'stale-rotation', `reply for rotation ${rotationId}`, fields);
   }
-  const waiting = WAITING_PHASE[kind];
-  const again = acceptedAndUnanswered(record, kind);
-  if (!again && (record.phase !== waiting || !record.taskToken)) {
-    // The same rotation already moved past this wait: a redelivery of a reply that was acted on.
-    const duplicate = ROTATION_PHASES.indexOf(record.phase) > ROTATION_PHASES.indexOf(waiting);
+  const again =
+    record.rotationId !== undefined &&
+    failedRequirements(acceptedUnanswered(kind), record, {
+      acceptedReply: acceptedReplyMark(record.rotationId, kind),
+    }).length === 0;
+  if (!again && (failed.includes('phase') || failed.includes('waiting'))) {
+    // The attempt already went past this wait: a redelivery of a reply that was acted on.
+    const duplicate = isPast(record.phase, REPLY_TRANSITIONS[kind].wait);
     return reject(
+      deps,
       duplicate ? 'duplicate' : 'wrong-phase',
       `the rotation is in phase ${record.phase}`,
       fields,
     );
   }
   if (rotationId === undefined && !deps.acceptMissingRotationId) {
-    return reject('missing-rotation-id', 'replies without rotationId are not accepted', fields);
+    return reject(deps, 'missing-rotation-id', 'replies without rotationId are not accepted', fields);
   }
-  const expected = kind === 'crt_ack' ? record.newCertificateId : record.oldCertificateId;
-  if (!samePrincipal(principal, expected)) {
-    return reject(
-      'wrong-principal',
-      `${kind} must come over the ${kind === 'crt_ack' ? 'new' : 'old'} certificate`,
-      {
-        ...fields,
-        principal,
-      },
-    );
+  if (failed.includes('principal')) {
+    const which = REPLY_TRANSITIONS[kind].principal === 'newCertificateId' ? 'new' : 'old';
+    return reject(deps, 'wrong-principal', `${kind} must come over the ${which} certificate`, {
+      ...fields,
+      principal: reply.certificateId,
+    });
   }
-
-  return again
-    ? answerAgain(record, kind, message.data, deps, fields)
-    : accept(record, kind, message.data, deps, fields);
+  return again ? answerAgain(record, kind, reply.message, deps, fields) : accept(record, reply, deps, fields);
 }
 
-/**
- * This kind of reply was accepted for the current wait (its mark is in the record) and the workflow
- * has not moved on: the phase is still the one the acceptance set and the wait's token is still
- * there (the next step's function overwrites it). The invocation that accepted it may have died
- * before Step Functions heard the answer, so a repeated valid reply sends the answer again.
- */
-function acceptedAndUnanswered(record: RotationRecord, kind: DeviceReplyKind): boolean {
-  return (
-    record.rotationId !== undefined &&
-    record.acceptedReply === acceptedReplyMark(record.rotationId, kind) &&
-    record.phase === NEXT_PHASE[kind] &&
-    record.taskToken !== undefined
-  );
-}
-
-/**
- * The reply meets invariant 3 and the rotation waits for it: one conditional write checks all of it
- * (status, rotationId, phase, token, no reply accepted yet, the certificate it came over), marks it
- * accepted and returns the record with the token, which is then answered. Undefined when the write's
- * condition failed: the caller reads the record and tells why, or accepts it the long way when a check
- * the write cannot make (a principal in another letter case) was all that differed.
- */
-async function acceptPending(
-  thingName: string,
-  rotationId: string,
-  kind: DeviceReplyKind,
-  principal: string,
-  message: Record<string, unknown>,
+function reject(
   deps: DeviceReplyDeps,
-): Promise<ReplyOutcome | undefined> {
-  const provenAt = new Date(deps.clock.now()).toISOString();
-  const certificateId = principal.toLowerCase();
-  const record = await deps.store.acceptPendingReply({
-    thingName,
-    rotationId,
-    phase: WAITING_PHASE[kind],
-    kind,
-    nextPhase: NEXT_PHASE[kind],
-    principal: { attribute: kind === 'crt_ack' ? 'newCertificateId' : 'oldCertificateId', certificateId },
-    set: acceptedAttributes(kind, message, provenAt, certificateId),
-    now: deps.clock.now(),
-  });
-  if (!record) return undefined;
-  return answerAccepted(record, kind, message, provenAt, deps, {
-    thingName,
-    rotationId: record.rotationId,
-    kind,
-  });
+  reason: RejectionReason,
+  detail: string,
+  fields: Record<string, unknown> = {},
+): ReplyOutcome {
+  deps.counter.count('ReplyRejected', { reason });
+  deps.log.warn('device reply rejected', { reason, detail, ...fields });
+  return { outcome: 'rejected', reason, detail };
 }
 
 /** What the acceptance of a reply records besides its mark: the proof, or the device's error. */
 function acceptedAttributes(
-  kind: DeviceReplyKind,
-  message: Record<string, unknown>,
+  reply: Reply,
   provenAt: string,
   newCertificateId: string,
 ): Record<string, string> {
-  if (kind === 'crt_ack') return { provenAt, provenCertificateId: newCertificateId };
-  if (kind === 'crt_err') return { lastError: `crt_err: ${deviceErrorOf(message)}` };
+  if (reply.kind === 'crt_ack') return { provenAt, provenCertificateId: newCertificateId };
+  if (reply.kind === 'crt_err') return { lastError: `crt_err: ${deviceErrorOf(reply.message)}` };
   return {};
 }
 
 /**
- * First delivery of a reply to the pending wait, after a read: marks it accepted with a conditional
- * write (one delivery wins; the token stays in the record), then answers Step Functions. If the
- * invocation dies between the two, the mark lets the retried reply answer (answerAgain); if the answer
- * fails, the error is thrown so the rule's retry does the same.
+ * A reply to the pending wait, decided on a record read or returned: marks it accepted with a write
+ * conditioned on the wait's token (one delivery wins; the token stays in the record), then answers
+ * Step Functions. If the invocation dies between the two, the mark lets the retried reply answer
+ * (answerAgain); if the answer fails, the error is thrown so the rule's retry does the same.
  */
 async function accept(
   record: RotationRecord,
-  kind: DeviceReplyKind,
-  message: Record<string, unknown>,
+  reply: Reply,
   deps: DeviceReplyDeps,
   fields: Record<string, unknown>,
 ): Promise<ReplyOutcome> {
-  const taskToken = record.taskToken ?? '';
-  const rotationId = record.rotationId ?? '';
   const provenAt = new Date(deps.clock.now()).toISOString();
-  const withoutRotationId = message.rotationId === undefined;
   const accepted = await deps.store.acceptReply({
     thingName: record.thingName,
-    rotationId,
-    phase: WAITING_PHASE[kind],
-    kind,
-    taskToken,
-    nextPhase: NEXT_PHASE[kind],
-    set: acceptedAttributes(kind, message, provenAt, record.newCertificateId ?? ''),
-    ...(withoutRotationId ? { acceptedWithoutRotationId: withoutRotationIdAdding(record, kind) } : {}),
+    rotationId: record.rotationId ?? '',
+    kind: reply.kind,
+    taskToken: record.taskToken ?? '',
+    set: acceptedAttributes(reply, provenAt, record.newCertificateId ?? ''),
+    ...(reply.rotationId === undefined
+      ? { acceptedWithoutRotationId: withoutRotationIdAdding(record, reply.kind) }
+      : {}),
     now: deps.clock.now(),
   });
-  if (!accepted) {
-    deps.counter.count('ReplyRejected', { reason: 'duplicate' });
-    deps.log.warn('device reply rejected', {
-      reason: 'duplicate',
-      detail: 'another delivery of this reply was accepted',
-      ...fields,
-    });
-    return {
-      outcome: 'rejected',
-      reason: 'duplicate',
-      detail: 'another delivery of this reply was accepted',
-    };
-  }
-  return answerAccepted(record, kind, message, provenAt, deps, fields);
+  if (!accepted) return reject(deps, 'duplicate', 'another delivery of this reply was accepted', fields);
+  return answerAccepted(record, reply.kind, reply.message, provenAt, deps, fields);
 }
 
 /**
@@ -298,147 +262,4 @@ function withoutRotationIdAdding(
   const previous = record.acceptedWithoutRotationId;
   const kinds = previous?.executionArn === record.executionArn ? previous.kinds : [];
   return { executionArn: record.executionArn, kinds: kinds.includes(kind) ? kinds : [...kinds, kind] };
-}
-
-/**
- * Sends the wait's answer with the record's token: 'sent', or the Step Functions error that says the
- * wait is over. Late or not, the device did answer, so a parked rotation holds its campaign slot
- * again (idempotent).
- */
-async function answerFromRecord(
-  record: RotationRecord,
-  kind: DeviceReplyKind,
-  message: Record<string, unknown>,
-  provenAt: string,
-  deps: DeviceReplyDeps,
-): Promise<string> {
-  const answered = await sendAnswer(
-    record.taskToken ?? '',
-    record.rotationId ?? '',
-    kind,
-    message,
-    record,
-    provenAt,
-    deps,
-  );
-  if (kind === 'csr_res') await unparkInCampaign(record, deps);
-  return answered;
-}
-
-/** Answers the wait of a reply this invocation just marked accepted. */
-async function answerAccepted(
-  record: RotationRecord,
-  kind: DeviceReplyKind,
-  message: Record<string, unknown>,
-  provenAt: string,
-  deps: DeviceReplyDeps,
-  fields: Record<string, unknown>,
-): Promise<ReplyOutcome> {
-  const answered = await answerFromRecord(record, kind, message, provenAt, deps);
-  if (answered !== 'sent') {
-    deps.counter.count('ReplyLate', { answer: answered });
-    deps.log.warn('the wait for this reply had ended', { answer: answered, ...fields });
-    return { outcome: 'late', kind, answer: answered };
-  }
-  deps.counter.count('ReplyAccepted', { kind });
-  deps.log.info('device reply accepted', fields);
-  return { outcome: 'accepted', kind };
-}
-
-/**
- * A reply accepted before whose answer Step Functions may not have heard: answers again with the
- * same token. Step Functions closes a wait once, so an answer that did arrive earlier meets
- * TaskTimedOut (or InvalidToken) now and the reply is dropped as the duplicate it is; two deliveries
- * never advance the workflow twice.
- */
-async function answerAgain(
-  record: RotationRecord,
-  kind: DeviceReplyKind,
-  message: Record<string, unknown>,
-  deps: DeviceReplyDeps,
-  fields: Record<string, unknown>,
-): Promise<ReplyOutcome> {
-  const provenAt = record.provenAt ?? new Date(deps.clock.now()).toISOString();
-  const answered = await answerFromRecord(record, kind, message, provenAt, deps);
-  if (answered !== 'sent') {
-    const detail = `the reply was accepted and its wait is over (Step Functions answered ${answered})`;
-    deps.counter.count('ReplyRejected', { reason: 'duplicate' });
-    deps.log.warn('device reply rejected', { reason: 'duplicate', detail, ...fields });
-    return { outcome: 'rejected', reason: 'duplicate', detail };
-  }
-  deps.counter.count('ReplyAnsweredAgain', { kind });
-  deps.counter.count('ReplyAccepted', { kind });
-  deps.log.info('device reply accepted; its answer was sent again after an interrupted invocation', fields);
-  return { outcome: 'accepted', kind };
-}
-
-const deviceErrorOf = (message: Record<string, unknown>): string =>
-  typeof message.error === 'string' ? message.error.slice(0, 256) : '';
-
-/**
- * Sends the wait's answer: 'sent', or the name of the Step Functions error that says the wait is over
- * already (never thrown: a retry cannot help). Any other error is thrown, so the invocation fails and the
- * rule's retry answers again from the accepted mark.
- */
-async function sendAnswer(
-  taskToken: string,
-  rotationId: string,
-  kind: DeviceReplyKind,
-  message: Record<string, unknown>,
-  record: RotationRecord,
-  provenAt: string,
-  deps: DeviceReplyDeps,
-): Promise<string> {
-  try {
-    if (kind === 'crt_err') {
-      const deviceError = deviceErrorOf(message);
-      await awsCall('SendTaskFailure', () =>
-        deps.sfn.send(
-          new SendTaskFailureCommand({
-            taskToken,
-            error: ERROR_NAMES.deviceCertificateError,
-            cause: deviceError || 'the device reported an error without text',
-          }),
-        ),
-      );
-    } else {
-      const output =
-        kind === 'csr_res'
-          ? { rotationId, csr: String(message.CSR) }
-          : { rotationId, certificateId: record.newCertificateId, provenAt };
-      await awsCall('SendTaskSuccess', () =>
-        deps.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
-      );
-    }
-    return 'sent';
-  } catch (error) {
-    const name = errorName(error);
-    if (LATE_ANSWERS.includes(name)) return name;
-    throw error;
-  }
-}
-
-/**
- * The device answered: if request-csr parked this wait in its campaign (it says so in the record),
- * the rotation holds a slot again. Otherwise nothing is written. Never fails the reply.
- */
-async function unparkInCampaign(record: RotationRecord, deps: DeviceReplyDeps): Promise<void> {
-  const campaign = countedCampaign(record.campaign);
-  if (!deps.campaigns || !campaign) return;
-  if (record.rotationId === undefined || record.campaignParkedRotationId !== record.rotationId) return;
-  try {
-    const unparked = await deps.campaigns.unpark({
-      campaign,
-      executionArn: record.executionArn,
-      now: deps.clock.now(),
-    });
-    if (unparked) deps.log.info('parked rotation active again', { thingName: record.thingName, campaign });
-  } catch (error) {
-    deps.counter.count('CampaignCountFailed');
-    deps.log.warn('could not unpark the rotation in its campaign', {
-      thingName: record.thingName,
-      campaign,
-      error: errorName(error),
-    });
-  }
 }

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { awsCall, isNamed } from '../../shared/aws-errors.ts';
-import { updateDocument } from '../../shared/document-commands.ts';
-import type { Fence } from '../../shared/rotation-record.ts';
+import { RECORD_WRITES } from '../../../workflows/rotate-device/record-transitions.ts';
+import { type Fence, RecordWriter } from '../../shared/rotation-record.ts';
+import { UpdateExpression } from '../../shared/update-expression.ts';
 
 export interface CompleteRotationParams {
   readonly fence: Fence;
@@ -21,52 +21,33 @@ export interface CompleteRotationParams {
  * Fenced by the execution and the rotationId: a superseded execution changes nothing.
  */
 export class RotationCompletion {
-  constructor(
-    private readonly db: DynamoDBClient,
-    readonly tableName: string,
-  ) {}
+  private readonly writer: RecordWriter;
+
+  constructor(db: DynamoDBClient, tableName: string) {
+    this.writer = new RecordWriter(db, tableName);
+  }
 
   /** True when the record was this rotation's and now says SUCCEEDED; false when the fence failed. */
   async complete(p: CompleteRotationParams): Promise<boolean> {
     const at = new Date(p.now).toISOString();
-    const values: Record<string, unknown> = {
-      ':succeeded': 'SUCCEEDED',
-      ':done': 'DONE',
-      ':now': at,
-      ':expires': Math.floor(p.now / 1000) + p.retentionSeconds,
-      ':exec': p.fence.executionArn,
-      ':rid': p.fence.rotationId,
-    };
-    const sets = [
-      '#status = :succeeded',
-      'statusSince = :now',
-      '#phase = :done',
-      'oldCertificateRetiredAt = :now',
-      'completedAt = :now',
-      'updatedAt = :now',
-      'expiresAt = :expires',
-    ];
-    if (p.deleteAfter !== undefined) {
-      sets.push('oldCertificateDeleteAfter = :deleteAfter');
-      values[':deleteAfter'] = new Date(p.deleteAfter).toISOString();
-    }
-    try {
-      await awsCall('complete the rotation', () =>
-        this.db.send(
-          updateDocument({
-            TableName: this.tableName,
-            Key: { thingName: p.fence.thingName },
-            UpdateExpression: `SET ${sets.join(', ')} REMOVE taskToken, lastError`,
-            ConditionExpression: 'executionArn = :exec AND rotationId = :rid',
-            ExpressionAttributeNames: { '#status': 'status', '#phase': 'phase' },
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isNamed(error, 'ConditionalCheckFailedException')) return false;
-      throw error;
-    }
+    const update = new UpdateExpression()
+      .set('oldCertificateRetiredAt', at)
+      .set('completedAt', at)
+      .set('updatedAt', at)
+      .set('expiresAt', Math.floor(p.now / 1000) + p.retentionSeconds)
+      .setAll({
+        oldCertificateDeleteAfter:
+          p.deleteAfter === undefined ? undefined : new Date(p.deleteAfter).toISOString(),
+      })
+      .remove('taskToken', 'lastError');
+    const outcome = await this.writer.write({
+      thingName: p.fence.thingName,
+      write: RECORD_WRITES.complete,
+      params: { executionArn: p.fence.executionArn, rotationId: p.fence.rotationId },
+      update,
+      now: at,
+      label: 'complete the rotation',
+    });
+    return outcome.written;
   }
 }
