@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { InvalidDefinitionError } from './errors.ts';
 import { isObject, type Json, type JsonObject, parseJson } from './json.ts';
+import { parseState, type State } from './states/types.ts';
 import { validatorView } from './validator-view.ts';
 
 /**
@@ -15,7 +16,10 @@ export type QueryLanguage = 'JSONPath' | 'JSONata';
 export interface Container {
   readonly key: string;
   readonly startAt: string;
-  readonly states: Readonly<Record<string, JsonObject>>;
+  /** The states, parsed once into their types. */
+  readonly states: Readonly<Record<string, State>>;
+  /** The states as written. */
+  readonly raw: Readonly<Record<string, JsonObject>>;
 }
 
 export interface Definition {
@@ -92,7 +96,7 @@ export const loadDefinition = (text: string): Definition => {
   }
   const queryLanguage: QueryLanguage = root.QueryLanguage === 'JSONata' ? 'JSONata' : 'JSONPath';
   const containers = new Map<string, Container>();
-  indexContainer(root, ROOT, containers);
+  indexContainer(root, ROOT, queryLanguage, containers);
   const timeout = root.TimeoutSeconds;
   const definition: Definition = {
     hash,
@@ -108,28 +112,35 @@ export const loadDefinition = (text: string): Definition => {
   return definition;
 };
 
-const indexContainer = (node: JsonObject, key: string, out: Map<string, Container>): void => {
+const indexContainer = (
+  node: JsonObject,
+  key: string,
+  language: QueryLanguage,
+  out: Map<string, Container>,
+): void => {
   const startAt = node.StartAt;
   const states = node.States;
   if (typeof startAt !== 'string' || !isObject(states)) {
     throw new InvalidDefinitionError(`Invalid State Machine Definition: '${key}' needs StartAt and States`);
   }
-  const byName: Record<string, JsonObject> = {};
+  const raw: Record<string, JsonObject> = {};
+  const byName: Record<string, State> = {};
   for (const [name, state] of Object.entries(states)) {
     if (!isObject(state))
       throw new InvalidDefinitionError(`Invalid State Machine Definition: state '${name}' is not an object`);
-    byName[name] = state;
+    raw[name] = state;
+    byName[name] = parseState(name, state, language);
     if (state.Type === 'Parallel' && Array.isArray(state.Branches)) {
       state.Branches.forEach((branch, i) => {
-        if (isObject(branch)) indexContainer(branch, branchKey(key, name, i), out);
+        if (isObject(branch)) indexContainer(branch, branchKey(key, name, i), language, out);
       });
     }
     if (state.Type === 'Map') {
       const processor = isObject(state.ItemProcessor) ? state.ItemProcessor : state.Iterator;
-      if (isObject(processor)) indexContainer(processor, mapKey(key, name), out);
+      if (isObject(processor)) indexContainer(processor, mapKey(key, name), language, out);
     }
   }
-  out.set(key, { key, startAt, states: byName });
+  out.set(key, { key, startAt, states: byName, raw });
 };
 
 const JSONPATH_ONLY = ['InputPath', 'Parameters', 'ResultSelector', 'ResultPath', 'OutputPath', 'ItemsPath'];
@@ -138,7 +149,7 @@ const JSONATA_ONLY = ['Arguments', 'Output', 'Items'];
 /** A state uses the fields of its query language only, as Step Functions requires. */
 const checkQueryLanguages = (definition: Definition): void => {
   for (const container of definition.containers.values()) {
-    for (const [name, state] of Object.entries(container.states)) {
+    for (const [name, state] of Object.entries(container.raw)) {
       const lang = stateLanguage(definition, state);
       if (definition.queryLanguage === 'JSONata' && state.QueryLanguage === 'JSONPath') {
         throw new InvalidDefinitionError(
@@ -157,7 +168,7 @@ const checkQueryLanguages = (definition: Definition): void => {
   }
 };
 
-export const stateLanguage = (definition: Definition, state: JsonObject): QueryLanguage =>
+const stateLanguage = (definition: Definition, state: JsonObject): QueryLanguage =>
   state.QueryLanguage === 'JSONata' || state.QueryLanguage === 'JSONPath'
     ? state.QueryLanguage
     : definition.queryLanguage;
@@ -168,7 +179,7 @@ export const containerOf = (definition: Definition, key: string): Container => {
   return c;
 };
 
-export const stateOf = (definition: Definition, key: string, name: string): JsonObject => {
+export const stateOf = (definition: Definition, key: string, name: string): State => {
   const s = containerOf(definition, key).states[name];
   if (!s) throw new Error(`no state '${name}' in '${key}'`);
   return s;

@@ -1,3 +1,4 @@
+import type { Definition } from './definition.ts';
 import type { Json } from './json.ts';
 
 /**
@@ -114,4 +115,12 @@ export interface HistoryEvent {
   readonly timestamp: number;
   readonly type: string;
   readonly [details: string]: Json | undefined;
+}
+
+/** One execution in memory: its header, its frames, its history, and the definition it runs. */
+export interface Execution {
+  readonly record: ExecutionRecord;
+  readonly frames: Map<string, Frame>;
+  readonly events: HistoryEvent[];
+  readonly definition: Definition;
 }
