@@ -18,18 +18,5 @@ export function validateTopicFilter(filter: string): string | undefined {
   return undefined;
 }
 
-/** True when `topic` (a concrete topic name) matches `filter`. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const filterLevels = filter.split('/');
-  const topicLevels = topic.split('/');
-  // Reserved topics ($aws/...) are matched only by filters that name their first level.
-  if (topic.startsWith('$') && (filterLevels[0] === '+' || filterLevels[0] === '#')) return false;
-  for (let i = 0; i < filterLevels.length; i++) {
-    const level = filterLevels[i];
-    if (level === '#') return true;
-    const actual = topicLevels[i];
-    if (actual === undefined) return false;
-    if (level !== '+' && level !== actual) return false;
-  }
-  return filterLevels.length === topicLevels.length;
-}
+/** True when `topic` (a concrete topic name) matches `filter`: the broker's and the policies' matcher. */
+export { topicMatchesFilter as topicMatches } from '../policy/topic-filter.ts';
