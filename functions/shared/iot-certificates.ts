@@ -4,10 +4,10 @@ import {
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
   type IoTClient,
-  ListAttachedPoliciesCommand,
-  ListThingPrincipalsCommand,
+  paginateListAttachedPolicies,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
+import { everyItem } from '../../lib/aws/pages.ts';
 import { TransientAwsError } from '../../workflows/rotate-device/errors.ts';
 import { awsCall, isNamed } from './aws-errors.ts';
 
@@ -43,39 +43,16 @@ export async function describeCertificate(
 
 /** The names of the policies attached directly to a certificate, every page. */
 export async function attachedPolicyNames(iot: IoTClient, certificateArn: string): Promise<string[]> {
-  const names: string[] = [];
-  let marker: string | undefined;
-  do {
-    const out = await awsCall('ListAttachedPolicies', () =>
-      iot.send(
-        new ListAttachedPoliciesCommand({
-          target: certificateArn,
-          recursive: false,
-          pageSize: 250,
-          ...(marker ? { marker } : {}),
-        }),
+  const policies = await awsCall('ListAttachedPolicies', () =>
+    everyItem(
+      paginateListAttachedPolicies(
+        { client: iot, pageSize: 250 },
+        { target: certificateArn, recursive: false },
       ),
-    );
-    for (const p of out.policies ?? []) if (p.policyName) names.push(p.policyName);
-    marker = out.nextMarker || undefined;
-  } while (marker);
-  return names;
-}
-
-/** The principals (certificate ARNs) attached to a thing, every page. */
-export async function thingPrincipals(iot: IoTClient, thingName: string): Promise<string[]> {
-  const principals: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await awsCall('ListThingPrincipals', () =>
-      iot.send(
-        new ListThingPrincipalsCommand({ thingName, maxResults: 100, ...(nextToken ? { nextToken } : {}) }),
-      ),
-    );
-    principals.push(...(out.principals ?? []));
-    nextToken = out.nextToken || undefined;
-  } while (nextToken);
-  return principals;
+      (page) => page.policies,
+    ),
+  );
+  return policies.flatMap((policy) => (policy.policyName ? [policy.policyName] : []));
 }
 
 async function ignoringMissing(label: string, call: () => Promise<unknown>): Promise<void> {

@@ -13,9 +13,9 @@ import {
   type GlobalSecondaryIndex,
   type KeySchemaElement,
   type Projection,
+  paginateScan,
   ResourceInUseException,
   ResourceNotFoundException,
-  ScanCommand,
   type TableDescription,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -208,17 +208,16 @@ export class LocalDynamoDb {
       const keyNames = (table.KeySchema ?? []).flatMap((k) => (k.AttributeName ? [k.AttributeName] : []));
       const nowSeconds = Math.floor(clock.now() / 1000);
       let deleted = 0;
-      let startKey: Record<string, AttributeValue> | undefined;
-      do {
-        const page = await client.send(
-          new ScanCommand({
-            TableName: tableName,
-            FilterExpression: '#ttl <= :now',
-            ExpressionAttributeNames: { '#ttl': attribute },
-            ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
+      const pages = paginateScan(
+        { client },
+        {
+          TableName: tableName,
+          FilterExpression: '#ttl <= :now',
+          ExpressionAttributeNames: { '#ttl': attribute },
+          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
+        },
+      );
+      for await (const page of pages) {
         for (const item of page.Items ?? []) {
           const key = Object.fromEntries(
             keyNames.flatMap((name) => (item[name] ? [[name, item[name]]] : [])),
@@ -226,8 +225,7 @@ export class LocalDynamoDb {
           await client.send(new DeleteItemCommand({ TableName: tableName, Key: key }));
           deleted++;
         }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      }
       return deleted;
     } finally {
       client.destroy();
@@ -391,15 +389,7 @@ async function copyItems(
   to: string,
   migrate: (item: DynamoItem) => DynamoItem,
 ): Promise<void> {
-  let startKey: DynamoItem | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: from,
-        ConsistentRead: true,
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
+  for await (const page of paginateScan({ client }, { TableName: from, ConsistentRead: true })) {
     const items = page.Items ?? [];
     for (let i = 0; i < items.length; i += 25) {
       let requests: WriteRequest[] = items
@@ -411,6 +401,5 @@ async function copyItems(
         requests = out.UnprocessedItems?.[to] ?? [];
       }
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
 }

@@ -131,7 +131,6 @@ const CALLS: Readonly<Record<DeployedFunctionId, Calls>> = {
   },
 };
 
-const UNUSED_THING_PRINCIPALS = 'iot-certificates.ts `thingPrincipals`, which no function calls';
 /**
  * Commands in a function's modules that it never sends, each with why: a shared module whose
  * other functions another caller uses.
@@ -140,15 +139,11 @@ const NOT_SENT: Readonly<Partial<Record<DeployedFunctionId, Readonly<Record<stri
   'issue-certificate': {
     'iot:DetachPolicy': 'iot-certificates.ts `removeCertificate`, which revoke and retire call',
     'iot:DetachThingPrincipal': 'iot-certificates.ts `removeCertificate`, which revoke and retire call',
-    'iot:ListThingPrincipals': UNUSED_THING_PRINCIPALS,
   },
-  'revoke-certificate': { 'iot:ListThingPrincipals': UNUSED_THING_PRINCIPALS },
   'retire-certificate': {
-    'iot:ListThingPrincipals': UNUSED_THING_PRINCIPALS,
     'dynamodb:Query': 'retired-entries.ts `due`, which only the sweeper calls',
     'dynamodb:DeleteItem': 'retired-entries.ts `remove`, which only the sweeper calls',
   },
-  'outcome-recorder': { 'iot:ListThingPrincipals': UNUSED_THING_PRINCIPALS },
   'on-reconnect': { 'dynamodb:UpdateItem': 'rotation-record.ts writes; on-reconnect only reads the record' },
   'retired-certificate-sweeper': { 'dynamodb:PutItem': 'retired-entries.ts `put`, which only retire calls' },
   'campaign-enqueue': { 'dynamodb:Query': 'campaign-store.ts `queue`, which only the pacer calls' },

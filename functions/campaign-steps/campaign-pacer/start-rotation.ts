@@ -1,5 +1,6 @@
-import { type IoTClient, ListPrincipalThingsCommand } from '@aws-sdk/client-iot';
+import { type IoTClient, paginateListPrincipalThings } from '@aws-sdk/client-iot';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { everyItem } from '../../../lib/aws/pages.ts';
 import type { QueuedRotation } from '../../../workflows/campaign/types.ts';
 import { executionName } from '../../../workflows/rotate-device/naming.ts';
 import type { RotationInput } from '../../../workflows/rotate-device/types.ts';
@@ -28,23 +29,14 @@ const NOTHING_TO_START = ['ResourceNotFoundException', 'InvalidRequestException'
 /** StartExecution rejects this rotation's name or input: it can never start, the others can. */
 const START_REJECTED = ['InvalidName', 'InvalidExecutionInput'];
 
-async function thingsOf(certificateArn: string, deps: StartRotationDeps): Promise<string[]> {
-  const things: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await awsCall('ListPrincipalThings', () =>
-      deps.iot.send(
-        new ListPrincipalThingsCommand({
-          principal: certificateArn,
-          maxResults: 250,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-      ),
-    );
-    things.push(...(page.things ?? []));
-    nextToken = page.nextToken || undefined;
-  } while (nextToken);
-  return things;
+/** The things a certificate (its ARN) is attached to, every page. */
+function thingsOf(iot: IoTClient, certificateArn: string): Promise<string[]> {
+  return awsCall('ListPrincipalThings', () =>
+    everyItem(
+      paginateListPrincipalThings({ client: iot, pageSize: 250 }, { principal: certificateArn }),
+      (page) => page.things,
+    ),
+  );
 }
 
 /**
@@ -63,7 +55,7 @@ export async function startRotation(
   try {
     things = entry.thingName
       ? [entry.thingName]
-      : await thingsOf(`${deps.certificateArnPrefix}${entry.oldCertificateId}`, deps);
+      : await thingsOf(deps.iot, `${deps.certificateArnPrefix}${entry.oldCertificateId}`);
   } catch (error) {
     if (!isNamed(error, ...NOTHING_TO_START)) throw error;
     things = [];

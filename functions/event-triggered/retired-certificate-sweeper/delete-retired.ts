@@ -4,9 +4,10 @@ import {
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
   type IoTClient,
-  ListAttachedPoliciesCommand,
-  ListPrincipalThingsCommand,
+  paginateListAttachedPolicies,
+  paginateListPrincipalThings,
 } from '@aws-sdk/client-iot';
+import { everyItem } from '../../../lib/aws/pages.ts';
 import { awsCall, isNamed } from '../../shared/aws-errors.ts';
 
 /**
@@ -71,45 +72,29 @@ async function ignoringMissing(label: string, call: () => Promise<unknown>): Pro
 
 /** Detaches every thing and every policy still attached to the certificate, every page. */
 async function detachEverything(iot: IoTClient, arn: string): Promise<void> {
-  let nextToken: string | undefined;
-  do {
-    const page = await awsCall('ListPrincipalThings', () =>
-      iot.send(
-        new ListPrincipalThingsCommand({
-          principal: arn,
-          maxResults: 100,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-      ),
+  const things = await awsCall('ListPrincipalThings', () =>
+    everyItem(
+      paginateListPrincipalThings({ client: iot, pageSize: 100 }, { principal: arn }),
+      (page) => page.things,
+    ),
+  );
+  for (const thingName of things) {
+    await ignoringMissing('DetachThingPrincipal', () =>
+      iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })),
     );
-    for (const thingName of page.things ?? []) {
-      await ignoringMissing('DetachThingPrincipal', () =>
-        iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })),
-      );
-    }
-    nextToken = page.nextToken || undefined;
-  } while (nextToken);
-  let marker: string | undefined;
-  do {
-    const page = await awsCall('ListAttachedPolicies', () =>
-      iot.send(
-        new ListAttachedPoliciesCommand({
-          target: arn,
-          recursive: false,
-          pageSize: 250,
-          ...(marker ? { marker } : {}),
-        }),
-      ),
+  }
+  const policies = await awsCall('ListAttachedPolicies', () =>
+    everyItem(
+      paginateListAttachedPolicies({ client: iot, pageSize: 250 }, { target: arn, recursive: false }),
+      (page) => page.policies,
+    ),
+  );
+  for (const { policyName } of policies) {
+    if (!policyName) continue;
+    await ignoringMissing('DetachPolicy', () =>
+      iot.send(new DetachPolicyCommand({ policyName, target: arn })),
     );
-    for (const policy of page.policies ?? []) {
-      const policyName = policy.policyName;
-      if (!policyName) continue;
-      await ignoringMissing('DetachPolicy', () =>
-        iot.send(new DetachPolicyCommand({ policyName, target: arn })),
-      );
-    }
-    marker = page.nextMarker || undefined;
-  } while (marker);
+  }
 }
 
 /**

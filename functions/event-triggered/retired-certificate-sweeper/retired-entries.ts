@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, paginateQuery, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import {
   RETIRED_ENTRY_TTL_AFTER_DEADLINE_SECONDS,
@@ -9,7 +9,6 @@ import {
 import { awsCall } from '../../shared/aws-errors.ts';
 import {
   deleteDocument,
-  documentOf,
   fromAttributeMap,
   putDocument,
   queryDocuments,
@@ -37,8 +36,6 @@ export interface DuePage {
   readonly entries: readonly RetiredCertificate[];
   /** Items under the partition that are not entries (logged and skipped, never deleted blindly). */
   readonly malformed: readonly string[];
-  /** Where the next page starts; undefined when every due entry was read. */
-  readonly next?: Record<string, unknown> | undefined;
 }
 
 /** The "delete after" entries of the campaign table: written by retire, read and removed by the sweeper. */
@@ -69,33 +66,25 @@ export class RetiredCertificates {
     );
   }
 
-  /** One page of the entries due at `now`, oldest deadline first. */
-  async due(now: number, limit: number, start?: Record<string, unknown>): Promise<DuePage> {
-    const out = await awsCall('Query retired certificates', () =>
-      this.db.send(
-        queryDocuments({
-          TableName: this.tableName,
-          KeyConditionExpression: 'campaignId = :p AND #entry < :bound',
-          ExpressionAttributeNames: { '#entry': 'entry' },
-          ExpressionAttributeValues: {
-            ':p': RETIRED_PARTITION,
-            ':bound': retiredDueBound(new Date(now).toISOString()),
-          },
-          ScanIndexForward: true,
-          ConsistentRead: true,
-          Limit: limit,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      ),
-    );
-    const entries: RetiredCertificate[] = [];
-    const malformed: string[] = [];
-    for (const item of (out.Items ?? []).map(fromAttributeMap)) {
-      const parsed = RetiredCertificate.safeParse(item);
-      if (parsed.success) entries.push(parsed.data);
-      else malformed.push(typeof item.entry === 'string' ? item.entry : JSON.stringify(item.entry));
+  /** The entries due at `now`, oldest deadline first, `pageSize` at a time. */
+  async *due(now: number, pageSize: number): AsyncGenerator<DuePage> {
+    const query = queryDocuments({
+      TableName: this.tableName,
+      KeyConditionExpression: 'campaignId = :p AND #entry < :bound',
+      ExpressionAttributeNames: { '#entry': 'entry' },
+      ExpressionAttributeValues: {
+        ':p': RETIRED_PARTITION,
+        ':bound': retiredDueBound(new Date(now).toISOString()),
+      },
+      ScanIndexForward: true,
+      ConsistentRead: true,
+    });
+    const pages = paginateQuery({ client: this.db, pageSize }, query.input)[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await awsCall('Query retired certificates', () => pages.next());
+      if (next.done) return;
+      yield duePageOf(next.value);
     }
-    return { entries, malformed, next: documentOf(out.LastEvaluatedKey) };
   }
 
   async remove(entry: string): Promise<void> {
@@ -105,4 +94,15 @@ export class RetiredCertificates {
       ),
     );
   }
+}
+
+function duePageOf(out: QueryCommandOutput): DuePage {
+  const entries: RetiredCertificate[] = [];
+  const malformed: string[] = [];
+  for (const item of (out.Items ?? []).map(fromAttributeMap)) {
+    const parsed = RetiredCertificate.safeParse(item);
+    if (parsed.success) entries.push(parsed.data);
+    else malformed.push(typeof item.entry === 'string' ? item.entry : JSON.stringify(item.entry));
+  }
+  return { entries, malformed };
 }

@@ -81,10 +81,8 @@ export async function sweepRetiredCertificates(deps: SweepDeps): Promise<SweepRe
     return { ...tally, stoppedBy };
   };
   const outOfTime = (): boolean => deps.timeLeftMs !== undefined && deps.timeLeftMs() < ENTRY_ALLOWANCE_MS;
-  let start: Record<string, unknown> | undefined;
-  do {
+  for await (const page of deps.entries.due(startedAt, deps.pageSize ?? 25)) {
     if (Math.max(nextSlot, clock.now()) > lastStart || outOfTime()) return report('budget');
-    const page = await deps.entries.due(startedAt, deps.pageSize ?? 25, start);
     for (const entry of page.malformed) {
       tally.malformed++;
       deps.log.warn('retired certificate entry is malformed; skipped', { entry });
@@ -147,7 +145,6 @@ export async function sweepRetiredCertificates(deps: SweepDeps): Promise<SweepRe
       }
       await deps.entries.remove(entry.entry);
     }
-    start = page.next;
-  } while (start);
+  }
   return report('done');
 }

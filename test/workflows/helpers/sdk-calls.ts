@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The AWS SDK commands code can send, found by reading it: every `new <Name>Command(` of a command
- * imported from an `@aws-sdk/*` client, as the IAM action it needs, in the modules an entry file
+ * imported from an `@aws-sdk/*` client, and every `paginate<Name>(` of its paginators, as the IAM
+ * action it needs, in the modules an entry file
  * reaches through its relative imports. A module reached is not proof that a command is sent on
  * every path (the tests that use this keep a table of what each caller really sends).
  */
@@ -84,11 +85,19 @@ export function actionsInModule(path: string): string[] {
     if (typeOnly !== undefined || service === undefined || names === undefined) continue;
     for (const raw of names.split(',')) {
       const name = raw.trim();
-      if (name.startsWith('type ') || !name.endsWith('Command')) continue;
-      serviceOfCommand.set(name, { service, documentClient: source === '@aws-sdk/lib-dynamodb' });
+      if (name.startsWith('type ')) continue;
+      if (name.endsWith('Command') || /^paginate[A-Z]/.test(name)) {
+        serviceOfCommand.set(name, { service, documentClient: source === '@aws-sdk/lib-dynamodb' });
+      }
     }
   }
   const actions = new Set<string>();
+  for (const [, paginator] of text.matchAll(/\b(paginate[A-Z][A-Za-z0-9]*)\s*\(/g)) {
+    const known = paginator === undefined ? undefined : serviceOfCommand.get(paginator);
+    if (known !== undefined && paginator !== undefined) {
+      actions.add(`${known.service}:${paginator.slice('paginate'.length)}`);
+    }
+  }
   for (const [, command] of text.matchAll(/new\s+([A-Za-z0-9]+Command)\s*\(/g)) {
     const known = command === undefined ? undefined : serviceOfCommand.get(command);
     if (known === undefined || command === undefined) continue;
