@@ -27,9 +27,10 @@ import {
   UpdateCACertificateCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { subtle, x509 } from '../../../local/iot/ca/certificates.ts';
-import { CLOCK_START, startCore, type TestCore } from './helpers/core.ts';
+import { useStarted } from '../started.ts';
+import { CLOCK_START, startCore } from './helpers/core.ts';
 import { makeCa, makeCsr, selfSigned, signByCa } from './helpers/pki.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -39,13 +40,7 @@ const ALLOW_ALL = JSON.stringify({
 });
 
 describe('certificate lifecycle through the IoT SDK', () => {
-  let t: TestCore;
-  beforeEach(async () => {
-    t = await startCore();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useStarted(() => startCore());
 
   it('issues a certificate from a CSR whose id is the SHA-256 of its DER, signed by the device CA', async () => {
     // Prepare

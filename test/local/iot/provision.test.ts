@@ -1,20 +1,15 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ListAttachedPoliciesCommand, ListPrincipalThingsCommand } from '@aws-sdk/client-iot';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLOCK_START, startCore, type TestCore } from './helpers/core.ts';
+import { describe, expect, it } from 'vitest';
+import { useStarted } from '../started.ts';
+import { CLOCK_START, startCore } from './helpers/core.ts';
 import { connectDevice, end } from './helpers/mqtt.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 describe('fast fleet provisioning', () => {
-  let t: TestCore;
-  beforeEach(async () => {
-    t = await startCore();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useStarted(() => startCore());
 
   it('provisions a device whose certificate expires in 10 days, attached and allowed to connect', async () => {
     // Act

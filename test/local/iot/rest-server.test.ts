@@ -1,17 +1,12 @@
 import { connect } from 'node:net';
 import { CreateThingCommand, ListThingsCommand } from '@aws-sdk/client-iot';
 import { PublishCommand } from '@aws-sdk/client-iot-data-plane';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCore, type TestCore } from './helpers/core.ts';
+import { describe, expect, it } from 'vitest';
+import { useStarted } from '../started.ts';
+import { startCore } from './helpers/core.ts';
 
 describe('the IoT restJson1 server under bad requests', () => {
-  let t: TestCore;
-  beforeEach(async () => {
-    t = await startCore();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useStarted(() => startCore());
 
   const send = async (
     method: string,

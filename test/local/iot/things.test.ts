@@ -6,17 +6,12 @@ import {
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-iot';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCore, type TestCore } from './helpers/core.ts';
+import { describe, expect, it } from 'vitest';
+import { useStarted } from '../started.ts';
+import { startCore } from './helpers/core.ts';
 
 describe('things through the IoT SDK', () => {
-  let t: TestCore;
-  beforeEach(async () => {
-    t = await startCore();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useStarted(() => startCore());
 
   it('creates, describes and deletes a thing; deleting twice succeeds as on AWS', async () => {
     // Prepare / Act

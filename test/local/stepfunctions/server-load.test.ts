@@ -1,17 +1,12 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMachine, type Harness, startHarness } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useStarted } from '../started.ts';
+import { createMachine, startHarness } from './harness.ts';
 
 // A bounded burst on loopback: valid calls interleaved with garbage; every valid call is answered
 // correctly and the server stays up.
 describe('the server under a burst of mixed requests', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const h = useStarted(() => startHarness(), 'all');
 
   it('answers 300 concurrent starts and 300 malformed requests without losing one', async () => {
     const arn = await createMachine(h, {

@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, parsed, runMachine, startHarness } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useStarted } from '../started.ts';
+import { parsed, runMachine, startHarness } from './harness.ts';
 
 describe('smoke', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const h = useStarted(() => startHarness(), 'all');
 
   it('runs a pass chain', async () => {
     const r = await runMachine(
