@@ -31,13 +31,22 @@ export async function settleUnproven(host: ProofHost, rotationId: string, reason
   try {
     let tryNew = true;
     let lastFailure = '';
+    /** A crt_ack went out over an accepted connection and its PUBACK never came: it may have arrived. */
+    let ackMaybeDelivered = false;
     while (host.isRunning()) {
       const pair = host.unproven(rotationId);
       if (!pair) return;
       if (tryNew) {
-        const failure = await proveNew(host, rotationId, pair);
-        if (failure === undefined) return;
-        lastFailure = failure;
+        const outcome = await proveNew(host, rotationId, pair);
+        if (outcome === 'proven') return;
+        lastFailure = outcome.failure;
+        ackMaybeDelivered ||= outcome.ackSent;
+        if (ackMaybeDelivered && !outcome.refused) {
+          // The cloud may hold the proof and be retiring the old certificate: a crt_err now could
+          // leave the device with only that one. Only the broker refusing the new one settles it.
+          await host.link.pause();
+          continue;
+        }
       } else {
         const why = `${reason}: ${lastFailure || 'unknown failure'}`;
         if (await reportFailure(host, rotationId, why)) return;
@@ -50,23 +59,28 @@ export async function settleUnproven(host: ProofHost, rotationId: string, reason
   }
 }
 
-/** Connects with the new pair and acknowledges over it; on success adopts it. Returns the failure reason. */
-async function proveNew(
-  host: ProofHost,
-  rotationId: string,
-  pair: CredentialPair,
-): Promise<string | undefined> {
+type ProofOutcome = 'proven' | { failure: string; ackSent: boolean; refused: boolean };
+
+/** Connects with the new pair and acknowledges over it; on success adopts it. */
+async function proveNew(host: ProofHost, rotationId: string, pair: CredentialPair): Promise<ProofOutcome> {
   const { link } = host;
   const client = await link.open(pair);
-  if (!client) return `the connection with the new certificate failed (${link.lastFailure})`;
+  if (!client) {
+    return {
+      failure: `the connection with the new certificate failed (${link.lastFailure})`,
+      ackSent: false,
+      refused: link.lastFailureRefused,
+    };
+  }
   const topic = topicFor(host.thingName, 'crt_ack');
   try {
     await link.publishConfirmed(client, topic, encodeMessage('crt_ack', { rotationId }), 'crt_ack');
   } catch (error) {
     link.drop(client);
-    return new NewCertificateConnectError('crt_ack over the new certificate was not acknowledged', {
+    const failure = new NewCertificateConnectError('crt_ack over the new certificate was not acknowledged', {
       cause: error,
     }).message;
+    return { failure, ackSent: true, refused: false };
   }
   const certificateId = certificateIdOf(pair.certificatePem);
   host.emit({ type: 'published', kind: 'crt_ack', topic, rotationId, certificateId });
@@ -74,13 +88,13 @@ async function proveNew(
     // Stopped (or powered off) between the proof and the swap: the store still says
     // cert-received, and the next start settles it.
     link.drop(client);
-    return undefined;
+    return 'proven';
   }
   const committed = await host.adopt(rotationId, certificateId);
   link.setCredentials(committed);
   link.adopt(client);
   host.emit({ type: 'rotated', rotationId, certificateId });
-  return undefined;
+  return 'proven';
 }
 
 /** Sends crt_err over a connection with the old certificate; true once the broker has it. */

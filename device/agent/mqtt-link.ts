@@ -47,6 +47,8 @@ export class MqttLink {
   /** The last failure reported since the last connection, so a failing endpoint is logged once. */
   private reportedFailure: string | undefined;
   lastFailure = '';
+  /** Whether the last failed attempt was refused by the broker (CONNACK or TLS), not unreachable. */
+  lastFailureRefused = false;
   private readonly clients = new Set<MqttClient>();
   private readonly timers = new Set<Timer>();
   private readonly sleepers = new Set<() => void>();
@@ -155,6 +157,7 @@ export class MqttLink {
       return client;
     } catch (error) {
       this.lastFailure = error instanceof Error ? error.message : String(error);
+      this.lastFailureRefused = isRefusal(error);
       if (this.reportedFailure !== this.lastFailure) {
         this.reportedFailure = this.lastFailure;
         this.options.emit({
@@ -314,6 +317,19 @@ function safeCertificateId(certificatePem: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * A broker that answered no (a CONNACK return code, a TLS alert about the certificate), as opposed
+ * to one that could not be reached or timed out: only the former says something about the certificate.
+ */
+function isRefusal(error: unknown): boolean {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  if (!(cause instanceof Error)) return false;
+  const code: unknown = Reflect.get(cause, 'code');
+  if (typeof code === 'number') return code > 0;
+  if (typeof code === 'string' && code.startsWith('ERR_SSL')) return true;
+  return /not authori[sz]ed|certificate|alert/i.test(cause.message);
 }
 
 /** Resolves with CONNACK's session-present flag. */

@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import type { DeviceFiles } from './agent-harness.ts';
 
 const BIN = fileURLToPath(new URL('../../../device/bin.ts', import.meta.url));
+const RECERT = fileURLToPath(new URL('../../../cli/bin.ts', import.meta.url));
 
 /** The device agent as a real child process (`device/bin.ts run ...`), so it can be killed with SIGKILL. */
 export class AgentProcess {
   readonly lines: string[] = [];
+  readonly errors: string[] = [];
   readonly exited: Promise<number | null>;
 
   private constructor(readonly child: ChildProcess) {
@@ -18,7 +20,8 @@ export class AgentProcess {
       buffer = parts.pop() ?? '';
       this.lines.push(...parts.filter((line) => line.length > 0));
     });
-    child.stderr?.on('data', () => undefined);
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => this.errors.push(chunk));
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
@@ -46,6 +49,28 @@ export class AgentProcess {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return new AgentProcess(child);
+  }
+
+  /** `recert <args...>` (e.g. `device run --dir ...`) as a child process. */
+  static recert(args: readonly string[]): AgentProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', RECERT, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new AgentProcess(child);
+  }
+
+  /** JSON lines printed so far whose `type` is `type`. */
+  events(type: string): Array<Record<string, unknown>> {
+    const found: Array<Record<string, unknown>> = [];
+    for (const line of this.lines) {
+      try {
+        const event = JSON.parse(line) as Record<string, unknown>;
+        if (event.type === type) found.push(event);
+      } catch {
+        // Not an event line.
+      }
+    }
+    return found;
   }
 
   async waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
