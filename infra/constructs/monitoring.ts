@@ -6,9 +6,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { REJECTION_REASONS } from '../../functions/event-triggered/device-reply/device-reply.ts';
 import { CAMPAIGN_FUNCTION_IDS, type CampaignFunctionId } from '../../workflows/campaign/contract.ts';
 import { FUNCTION_IDS, type FunctionId } from '../../workflows/rotate-device/contract.ts';
+import { REJECTION_REASONS } from '../../workflows/rotate-device/functions.ts';
 
 /**
  * The metric device-reply counts per dropped reply (invariant 3), one per reason. The alarm leaves out

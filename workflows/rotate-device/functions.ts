@@ -50,6 +50,22 @@ export type FunctionId = (typeof FUNCTION_IDS)[number];
 /** A function's description; the rotation workflow's functions by default. */
 export type FunctionSpec<Id extends string = FunctionId> = GenericFunctionSpec<Id>;
 
+/**
+ * Why device-reply drops a reply (invariant 3): the dimension of its `ReplyRejected` metric, which
+ * infra/ alarms on.
+ */
+export const REJECTION_REASONS = [
+  'malformed',
+  'unknown-thing',
+  'not-in-progress',
+  'wrong-phase',
+  'duplicate',
+  'stale-rotation',
+  'missing-rotation-id',
+  'wrong-principal',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
 const CAMPAIGN_COUNTERS_GRANT: Grant = { actions: ['dynamodb:UpdateItem'], resource: 'campaignTable' };
 
 /**

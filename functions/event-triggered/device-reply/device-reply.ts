@@ -1,6 +1,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { TimeSource } from '../../../lib/clock.ts';
+import type { RejectionReason } from '../../../workflows/rotate-device/functions.ts';
 import {
   DEVICE_TO_CLOUD,
   type DeviceReplyKind,
@@ -32,18 +33,6 @@ export const DeviceReplyEvent = z.object({
   CSR: z.unknown().optional(),
   error: z.unknown().optional(),
 });
-
-export const REJECTION_REASONS = [
-  'malformed',
-  'unknown-thing',
-  'not-in-progress',
-  'wrong-phase',
-  'duplicate',
-  'stale-rotation',
-  'missing-rotation-id',
-  'wrong-principal',
-] as const;
-export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 export type ReplyOutcome =
   | { outcome: 'accepted'; kind: DeviceReplyKind }
