@@ -111,9 +111,7 @@ export async function getPage(context: ConsoleContext, request: PageRequest): Pr
 
 /** Where an action sends the browser back to: a path of this console, never another site. */
 function localPath(text: string | undefined, fallback: string): string {
-  return text !== undefined && text.startsWith('/') && !text.startsWith('//') && !text.includes('\\')
-    ? text
-    : fallback;
+  return text?.startsWith('/') && !text.startsWith('//') && !text.includes('\\') ? text : fallback;
 }
 
 const withMessage = (location: string, key: 'notice' | 'error', message: string): string => {
