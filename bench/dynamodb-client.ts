@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { lambdaClientConfig, withoutCallLogging } from '../functions/shared/aws-client-config.ts';
 import { documentOf, updateDocument } from '../functions/shared/document-commands.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../lib/aws/client-config.ts';
 import { LOCAL_CREDENTIALS } from '../local/config.ts';
 import { median } from './stats.ts';
 

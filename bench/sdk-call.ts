@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { lambdaClientConfig } from '../functions/shared/aws-client-config.ts';
+import { lambdaClientConfig } from '../lib/aws/client-config.ts';
 import { median } from './stats.ts';
 
 export interface SdkCallResult {

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { cliClientConfig } from '../../functions/shared/aws-client-config.ts';
+import { cliClientConfig } from '../../lib/aws/client-config.ts';
 import type { Target, TargetResources } from './target.ts';
 import { executionConsoleLink } from './target.ts';
 

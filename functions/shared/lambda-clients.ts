@@ -4,7 +4,7 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { lambdaClientConfig, withoutCallLogging } from './aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../../lib/aws/client-config.ts';
 
 /**
  * The SDK clients a function builds on Lambda, one factory each: a handler names the ones it

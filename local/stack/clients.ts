@@ -7,7 +7,7 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { lambdaClientConfig, withoutCallLogging } from '../../functions/shared/aws-client-config.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../../lib/aws/client-config.ts';
 import { LOCAL_CREDENTIALS } from '../config.ts';
 import type { LocalEndpoints } from './types.ts';
 

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { ACMPCAClient, DescribeCertificateAuthorityCommand } from '@aws-sdk/client-acm-pca';
 import { afterEach, describe, expect, it } from 'vitest';
-import { awsClientConfig, withoutCallLogging } from '../../functions/shared/aws-client-config.ts';
+import { awsClientConfig, withoutCallLogging } from '../../lib/aws/client-config.ts';
 import { LOCAL_CREDENTIALS } from '../../local/config.ts';
 
 const CA_ARN =

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaClientConfig, withoutCallLogging } from '../../functions/shared/aws-client-config.ts';
 import { dynamoDbClient } from '../../functions/shared/environment.ts';
+import { lambdaClientConfig, withoutCallLogging } from '../../lib/aws/client-config.ts';
 import { destroyClients, localClients } from '../../local/stack/clients.ts';
 import { endpointsAt } from '../local/endpoints-at.ts';
 

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaClientConfig } from '../../functions/shared/aws-client-config.ts';
 import { dynamoDbClient } from '../../functions/shared/environment.ts';
+import { lambdaClientConfig } from '../../lib/aws/client-config.ts';
 
 /** A loopback server that answers every call with `{}` and keeps the request bodies. */
 async function recordingServer(): Promise<{ server: Server; url: string; bodies: unknown[] }> {

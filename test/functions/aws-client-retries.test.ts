@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeysAndCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { afterEach, describe, expect, it } from 'vitest';
-import { awsClientConfig, LAMBDA_RETRY_POLICY } from '../../functions/shared/aws-client-config.ts';
+import { awsClientConfig, LAMBDA_RETRY_POLICY } from '../../lib/aws/client-config.ts';
 import { ScaledClock } from '../../lib/clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/config.ts';
 import { LocalIotCore } from '../../local/iot/iot-core.ts';

@@ -39,7 +39,7 @@ export interface SweepReport {
 
 /**
  * The time a delete may still start and finish in the budget: one entry can take a describe, the
- * detaches and a second delete, each with the SDK's retries (see aws-client-config.ts).
+ * detaches and a second delete, each with the SDK's retries (see lib/aws/client-config.ts).
  */
 export const ENTRY_ALLOWANCE_MS = 45_000;
 

@@ -13,7 +13,7 @@ import {
   type RetryPolicy,
   retryStrategyFor,
   worstCaseRetryDelayMs,
-} from '../../functions/shared/aws-client-config.ts';
+} from '../../lib/aws/client-config.ts';
 import { FUNCTIONS } from '../../workflows/rotate-device/functions.ts';
 
 const policyArb: fc.Arbitrary<RetryPolicy> = fc.record({
