@@ -105,7 +105,8 @@ export function lazyHandler<R>(
   build: () => (event: unknown, context: Context) => Promise<R>,
 ): (event: unknown, context: Context) => Promise<R> {
   let built: ((event: unknown, context: Context) => Promise<R>) | undefined;
-  return (event, context) => {
+  // A build that fails (a missing setting) fails the invocation, and the next one builds again.
+  return async (event, context) => {
     built ??= build();
     return built(event, context);
   };
