@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Clock } from '../../lib/clock.ts';
 import type { InvokeCaller } from '../iam/types.ts';
-import type { FunctionRegistry } from '../lambda/registry.ts';
-import { type AsyncInvokeOutcome, AsyncLambdaInvoker } from './async-invoke.ts';
+import type { AsyncInvokeOutcome } from './async-invoke.ts';
 import { type EventPattern, matchesPattern, parseEventPattern } from './event-pattern.ts';
-import { readJsonFile, writeJsonFile } from './json-file.ts';
+import { readStateFile, writeJsonFile } from './json-file.ts';
+import { LambdaDeliveries, type LambdaTargetServiceOptions } from './lambda-deliveries.ts';
 
 export class EventBridgeNotFoundError extends Error {
   override readonly name = 'EventBridgeNotFoundError';
@@ -71,15 +70,8 @@ export interface EventDelivery {
   readonly outcome: AsyncInvokeOutcome;
 }
 
-export interface LocalEventBridgeOptions {
-  readonly functions: FunctionRegistry;
-  readonly clock: Clock;
-  readonly region: string;
-  readonly accountId: string;
-  /** Rules and targets persist in `<stateDir>/events/eventbridge.json`; in memory when omitted. */
-  readonly stateDir?: string;
-  readonly invoker?: AsyncLambdaInvoker;
-}
+/** Rules and targets persist in `<stateDir>/events/eventbridge.json`. */
+export type LocalEventBridgeOptions = LambdaTargetServiceOptions;
 
 /**
  * EventBridge in this process: rules with event patterns on named buses, Lambda targets invoked
@@ -88,35 +80,29 @@ export interface LocalEventBridgeOptions {
 export class LocalEventBridge {
   private rules: EventRule[] = [];
   private readonly patterns = new Map<EventRule, EventPattern>();
-  private readonly invoker: AsyncLambdaInvoker;
-  private readonly ownsInvoker: boolean;
+  private readonly deliveries: LambdaDeliveries<EventDelivery>;
   private readonly path: string | undefined;
   private readonly log: BridgeEvent[] = [];
-  private readonly deliveryListeners = new Set<(delivery: EventDelivery) => void>();
 
   constructor(private readonly options: LocalEventBridgeOptions) {
-    this.ownsInvoker = !options.invoker;
-    this.invoker = options.invoker ?? new AsyncLambdaInvoker(options.functions, options.clock);
+    this.deliveries = new LambdaDeliveries(options);
     this.path = options.stateDir ? join(options.stateDir, 'events', 'eventbridge.json') : undefined;
   }
 
   async start(): Promise<void> {
     if (!this.path) return;
-    const raw = await readJsonFile(this.path);
-    if (raw === undefined) return;
-    const parsed = StateSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new Error(`${this.path} is not a valid EventBridge state file: ${parsed.error.message}`);
-    this.rules = parsed.data.rules;
+    const state = await readStateFile(this.path, StateSchema, 'EventBridge');
+    if (state === undefined) return;
+    this.rules = state.rules;
     for (const rule of this.rules) this.patterns.set(rule, parseEventPattern(rule.EventPattern));
   }
 
   async close(): Promise<void> {
-    if (this.ownsInvoker) this.invoker.close();
+    this.deliveries.close();
   }
 
   idle(): Promise<void> {
-    return this.invoker.idle();
+    return this.deliveries.idle();
   }
 
   ruleArn(name: string, eventBusName = DEFAULT_EVENT_BUS): string {
@@ -251,8 +237,7 @@ export class LocalEventBridge {
   }
 
   onDelivery(listener: (delivery: EventDelivery) => void): () => void {
-    this.deliveryListeners.add(listener);
-    return () => this.deliveryListeners.delete(listener);
+    return this.deliveries.onDelivery(listener);
   }
 
   private route(event: BridgeEvent, eventBusName: string): void {
@@ -271,17 +256,13 @@ export class LocalEventBridge {
       };
       for (const target of rule.Targets) {
         const input: unknown = target.Input !== undefined ? JSON.parse(target.Input) : event;
-        void this.invoker.invoke(target.Arn, input, caller).then((outcome) => {
-          for (const listener of this.deliveryListeners) {
-            listener({
-              ruleName: rule.Name,
-              targetId: target.Id,
-              targetArn: target.Arn,
-              eventId: event.id,
-              outcome,
-            });
-          }
-        });
+        this.deliveries.deliver(target.Arn, input, caller, (outcome) => ({
+          ruleName: rule.Name,
+          targetId: target.Id,
+          targetArn: target.Arn,
+          eventId: event.id,
+          outcome,
+        }));
       }
     }
   }

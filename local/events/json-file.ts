@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { z } from 'zod';
 
 /** Reads a JSON state file; undefined when it does not exist yet. Callers validate the content. */
 export async function readJsonFile(path: string): Promise<unknown> {
@@ -17,4 +18,18 @@ export async function writeJsonFile(path: string, value: unknown): Promise<void>
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
   await rename(temporary, path);
+}
+
+/** Reads and validates a service's state file; undefined when it does not exist yet. */
+export async function readStateFile<T>(
+  path: string,
+  schema: z.ZodType<T>,
+  service: string,
+): Promise<T | undefined> {
+  const raw = await readJsonFile(path);
+  if (raw === undefined) return undefined;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success)
+    throw new Error(`${path} is not a valid ${service} state file: ${parsed.error.message}`);
+  return parsed.data;
 }

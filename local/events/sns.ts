@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Clock } from '../../lib/clock.ts';
 import type { InvokeCaller } from '../iam/types.ts';
-import type { FunctionRegistry } from '../lambda/registry.ts';
-import { type AsyncInvokeOutcome, AsyncLambdaInvoker } from './async-invoke.ts';
-import { readJsonFile, writeJsonFile } from './json-file.ts';
+import type { AsyncInvokeOutcome } from './async-invoke.ts';
+import { readStateFile, writeJsonFile } from './json-file.ts';
+import { LambdaDeliveries, type LambdaTargetServiceOptions } from './lambda-deliveries.ts';
 
 export class SnsNotFoundError extends Error {
   override readonly name = 'SnsNotFoundError';
@@ -47,14 +46,8 @@ const StateSchema = z.object({
 type State = z.infer<typeof StateSchema>;
 export type SnsSubscription = State['subscriptions'][number];
 
-export interface LocalSnsOptions {
-  readonly functions: FunctionRegistry;
-  readonly clock: Clock;
-  readonly region: string;
-  readonly accountId: string;
-  /** Topics and subscriptions persist in `<stateDir>/events/sns.json`; in memory when omitted. */
-  readonly stateDir?: string;
-  readonly invoker?: AsyncLambdaInvoker;
+/** Topics and subscriptions persist in `<stateDir>/events/sns.json`. */
+export interface LocalSnsOptions extends LambdaTargetServiceOptions {
   /** Base URL of the SNS endpoint, used in the UnsubscribeUrl of delivered events. */
   readonly endpointUrl?: string;
 }
@@ -65,35 +58,27 @@ export interface LocalSnsOptions {
  */
 export class LocalSns {
   private state: State = { topics: [], subscriptions: [] };
-  private readonly invoker: AsyncLambdaInvoker;
-  private readonly ownsInvoker: boolean;
+  private readonly deliveries: LambdaDeliveries<SnsDelivery>;
   private readonly path: string | undefined;
   private readonly log: SnsPublishedMessage[] = [];
-  private readonly deliveryListeners = new Set<(delivery: SnsDelivery) => void>();
 
   constructor(private readonly options: LocalSnsOptions) {
-    this.ownsInvoker = !options.invoker;
-    this.invoker = options.invoker ?? new AsyncLambdaInvoker(options.functions, options.clock);
+    this.deliveries = new LambdaDeliveries(options);
     this.path = options.stateDir ? join(options.stateDir, 'events', 'sns.json') : undefined;
   }
 
   async start(): Promise<void> {
     if (!this.path) return;
-    const raw = await readJsonFile(this.path);
-    if (raw === undefined) return;
-    const parsed = StateSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new Error(`${this.path} is not a valid SNS state file: ${parsed.error.message}`);
-    this.state = parsed.data;
+    this.state = (await readStateFile(this.path, StateSchema, 'SNS')) ?? this.state;
   }
 
   async close(): Promise<void> {
-    if (this.ownsInvoker) this.invoker.close();
+    this.deliveries.close();
   }
 
   /** Resolves when every delivery started so far has ended (including retries). */
   idle(): Promise<void> {
-    return this.invoker.idle();
+    return this.deliveries.idle();
   }
 
   topicArn(name: string): string {
@@ -186,16 +171,12 @@ export class LocalSns {
       sourceAccount: this.options.accountId,
     };
     for (const sub of this.state.subscriptions.filter((s) => s.topicArn === input.topicArn)) {
-      void this.invoker.invoke(sub.endpoint, this.lambdaEvent(sub, record), caller).then((outcome) => {
-        for (const listener of this.deliveryListeners) {
-          listener({
-            subscriptionArn: sub.arn,
-            endpoint: sub.endpoint,
-            messageId: record.messageId,
-            outcome,
-          });
-        }
-      });
+      this.deliveries.deliver(sub.endpoint, this.lambdaEvent(sub, record), caller, (outcome) => ({
+        subscriptionArn: sub.arn,
+        endpoint: sub.endpoint,
+        messageId: record.messageId,
+        outcome,
+      }));
     }
     return record.messageId;
   }
@@ -207,8 +188,7 @@ export class LocalSns {
 
   /** Called once per subscriber with how its delivery ended (after retries). */
   onDelivery(listener: (delivery: SnsDelivery) => void): () => void {
-    this.deliveryListeners.add(listener);
-    return () => this.deliveryListeners.delete(listener);
+    return this.deliveries.onDelivery(listener);
   }
 
   /** The event Lambda receives from an SNS subscription. */
