@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ManualClock, ScaledClock } from '../../lib/clock.ts';
+import { clockOf, ManualClock, ScaledClock, sleepUntil, type Timer } from '../../lib/clock.ts';
+
+const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
+const CLOCK_MODULE = new URL('../../lib/clock.ts', import.meta.url).href;
 
 describe('clocks', () => {
   it('a manual clock fires due timers in time order and nothing early', async () => {
@@ -35,5 +39,54 @@ describe('clocks', () => {
   it('refuses a speed that is not positive', () => {
     expect(() => new ScaledClock(0)).toThrow(/positive/);
     expect(() => new ScaledClock(Number.NaN)).toThrow(/positive/);
+  });
+});
+
+describe('sleeping on a clock', () => {
+  it('sleepUntil resolves once the clock reaches the time, and at once when it already has', async () => {
+    // Prepare
+    const clock = new ManualClock(1_000);
+    let woke = false;
+    const sleeping = sleepUntil(clock, 1_500).then(() => {
+      woke = true;
+    });
+    // Act
+    await clock.advance(499);
+    const early = woke;
+    await clock.advance(1);
+    await sleeping;
+    // Assess
+    expect(early).toBe(false);
+    expect(woke).toBe(true);
+    await expect(sleepUntil(clock, 1_000)).resolves.toBeUndefined();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('clockOf keeps a clock with timers, and gives a time source wall-time timers that can be cleared', async () => {
+    // Prepare
+    const manual = new ManualClock(0);
+    const source = { now: () => 5_000 };
+    const clock = clockOf(source);
+    const fired: string[] = [];
+    // Act
+    const cleared: Timer = clock.setTimer(5_001, () => fired.push('cleared'));
+    clock.clearTimer(cleared);
+    await new Promise<void>((resolve) => clock.setTimer(5_002, resolve));
+    // Assess
+    expect(clockOf(manual)).toBe(manual);
+    expect(clock.now()).toBe(5_000);
+    expect(fired).toEqual([]);
+  });
+
+  it.each([
+    ['wallClock', 'wakes', 'woke'],
+    ['systemClock', 'exits without waking', ''],
+  ])('a process sleeping on %s %s', (name, _outcome, expected) => {
+    // Prepare: the process has nothing else to wait for, as a Lambda handler awaiting a sleep.
+    const script = `import(${JSON.stringify(CLOCK_MODULE)}).then((m) => m.sleepFor(m.${name}, 20)).then(() => console.log('woke'));`;
+    // Act
+    const out = execFileSync(TSX, ['-e', script], { encoding: 'utf8' });
+    // Assess: wallClock's timer holds the process open; systemClock's (unref'd) does not.
+    expect(out.trim()).toBe(expected);
   });
 });
