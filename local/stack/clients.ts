@@ -53,7 +53,7 @@ export function localClients(
   // The document client refuses a client that caches its middleware.
   const forDocuments = new DynamoDBClient({ ...local(endpoints.dynamodb), cacheMiddleware: false });
   return {
-    // Built as the functions build theirs (see functions/shared/aws-client-config.ts).
+    // Built as the functions build theirs (see lib/aws/client-config.ts).
     dynamodb: withoutCallLogging(new DynamoDBClient(local(endpoints.dynamodb))),
     documents: DynamoDBDocumentClient.from(forDocuments, {
       marshallOptions: { removeUndefinedValues: true },
