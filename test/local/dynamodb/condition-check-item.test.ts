@@ -70,38 +70,44 @@ describe('local DynamoDB: ReturnValuesOnConditionCheckFailure', () => {
     [
       'UpdateItem',
       () =>
-        new UpdateItemCommand({
-          TableName: TABLE,
-          Key: { id: { S: 'thing-1' } },
-          UpdateExpression: 'SET attempt = :three',
-          ...FAILING,
-          ExpressionAttributeValues: { ...FAILING.ExpressionAttributeValues, ':three': { N: '3' } },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        client.send(
+          new UpdateItemCommand({
+            TableName: TABLE,
+            Key: { id: { S: 'thing-1' } },
+            UpdateExpression: 'SET attempt = :three',
+            ...FAILING,
+            ExpressionAttributeValues: { ...FAILING.ExpressionAttributeValues, ':three': { N: '3' } },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
     ],
     [
       'PutItem',
       () =>
-        new PutItemCommand({
-          TableName: TABLE,
-          Item: { id: { S: 'thing-1' } },
-          ...FAILING,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        client.send(
+          new PutItemCommand({
+            TableName: TABLE,
+            Item: { id: { S: 'thing-1' } },
+            ...FAILING,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
     ],
     [
       'DeleteItem',
       () =>
-        new DeleteItemCommand({
-          TableName: TABLE,
-          Key: { id: { S: 'thing-1' } },
-          ...FAILING,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+        client.send(
+          new DeleteItemCommand({
+            TableName: TABLE,
+            Key: { id: { S: 'thing-1' } },
+            ...FAILING,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
     ],
   ])('%s with ALL_OLD: the refusal carries the item as it was, which stays unchanged', async (_op, command) => {
     // Act
-    const error = await refusal(client.send(command()));
+    const error = await refusal(command());
     // Assess
     expect(error.name).toBe('ConditionalCheckFailedException');
     expect(error.message).toBe('The conditional request failed');
