@@ -16,6 +16,7 @@ import { endpointRoutes } from './api/endpoint-routes.ts';
 import { policyRoutes } from './api/policy-routes.ts';
 import { principalRoutes } from './api/principal-routes.ts';
 import { thingRoutes } from './api/things-routes.ts';
+import { keepPort, keptPort } from './broker/kept-port.ts';
 import { MqttBroker } from './broker/mqtt-broker.ts';
 import type { KeyKind } from './ca/certificates.ts';
 import { LocalCertificateAuthority } from './ca/local-ca.ts';
@@ -161,7 +162,9 @@ export class LocalIotCore {
       }
     });
     const httpPort = await this.rest.listen(listen.httpPort, host);
-    const mqttPort = await broker.listen(listen.mqttPort, host);
+    const portFile = join(this.options.stateDir, 'iot', 'mqtt-port');
+    const mqttPort = await broker.listen(await keptPort(listen.mqttPort, host, portFile), host);
+    await keepPort(mqttPort, portFile);
     this.broker = broker;
     this.started = {
       http: `http://${host}:${httpPort}`,

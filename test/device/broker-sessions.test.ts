@@ -101,4 +101,19 @@ describe('persistent MQTT sessions of the local IoT Core', () => {
     // Assess
     expect(sessionPresent).toBe(false);
   });
+
+  it('keeps the MQTT port of a state directory across restarts that ask for any port', async () => {
+    // Prepare
+    dir = await mkdtemp(join(tmpdir(), 'recert-sessions-'));
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    core = await startCore(clock);
+    const first = core.endpoints.mqttPort;
+    await core.close();
+
+    // Act
+    core = await startCore(clock);
+
+    // Assess
+    expect(core.endpoints.mqttPort).toBe(first);
+  });
 });
