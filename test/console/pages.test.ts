@@ -1,0 +1,121 @@
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTarget } from '../../cli/target/local-target.ts';
+import type { Target } from '../../cli/target/target.ts';
+import { PAGE_SIZE } from '../../console/data/rotations-page.ts';
+import { type RunningConsole, startConsole } from '../../console/server.ts';
+import { startLocal, stopLocal } from '../e2e/helpers.ts';
+
+const RECORDS = 2 * PAGE_SIZE + 7;
+const SECRET_TOKEN = 'task-token-never-on-a-page-0123456789';
+
+describe('the console pages on a rotation table larger than a page', () => {
+  let env: Awaited<ReturnType<typeof startLocal>> | undefined;
+  let target: Target | undefined;
+  let running: RunningConsole | undefined;
+
+  beforeAll(async () => {
+    env = await startLocal();
+    const { local } = env;
+    const base = Date.parse('2026-06-01T00:00:00Z');
+    const items = Array.from({ length: RECORDS }, (_, i) => {
+      const at = new Date(base + i * 1000).toISOString();
+      return {
+        thingName: `page-${String(i).padStart(3, '0')}`,
+        status: 'FAILED',
+        phase: 'AWAITING_CSR',
+        executionArn: `${local.resources.stateMachineArn.replace(':stateMachine:', ':execution:')}:gone-${i}`,
+        oldCertificateId: i.toString(16).padStart(64, '0'),
+        statusSince: at,
+        updatedAt: at,
+        taskToken: SECRET_TOKEN,
+        lastError: i % 2 === 0 ? `States.Timeout: waited ${i} s` : 'CsrRejected: weak key',
+      };
+    });
+    for (let i = 0; i < items.length; i += 25) {
+      await local.clients.documents.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [local.resources.rotationTableName]: items
+              .slice(i, i + 25)
+              .map((Item) => ({ PutRequest: { Item } })),
+          },
+        }),
+      );
+    }
+    target = await localTarget(env.dir);
+    running = await startConsole({ target });
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    target?.close();
+    await stopLocal(env);
+  });
+
+  const get = async (path: string): Promise<{ status: number; body: string }> => {
+    if (!running) throw new Error('no console');
+    const response = await fetch(`${running.origin}${path}`, {
+      headers: { cookie: `recert_console=${running.session.token}` },
+    });
+    return { status: response.status, body: await response.text() };
+  };
+
+  it('lists a status page by page, each thing once, newest first, following the Next links', async () => {
+    // Act
+    const pages: string[][] = [];
+    let path: string | undefined = '/rotations?status=FAILED';
+    while (path !== undefined) {
+      const { status, body } = await get(path);
+      expect(status).toBe(200);
+      pages.push([...body.matchAll(/href="\/rotations\/(page-\d+)"/g)].map((m) => m[1] ?? ''));
+      const next = /rel="next" href="([^"]+)"/.exec(body)?.[1];
+      path = next?.replaceAll('&amp;', '&');
+    }
+
+    // Assess
+    const things = pages.flat();
+    expect(pages.every((page) => page.length <= PAGE_SIZE)).toBe(true);
+    expect(new Set(things).size).toBe(RECORDS);
+    expect(things.length).toBe(RECORDS);
+    expect(things[0]).toBe(`page-${String(RECORDS - 1).padStart(3, '0')}`);
+  });
+
+  it('counts and groups the failures on the overview, without any task token', async () => {
+    // Act
+    const { status, body } = await get('/');
+
+    // Assess
+    expect(status).toBe(200);
+    expect(body).toMatch(new RegExp(`class="count status-FAILED[^"]*"[^>]*><span class="n">${RECORDS}<`));
+    expect(body).toContain('States.Timeout: waited &lt;n&gt; s');
+    expect(body).toContain('CsrRejected: weak key');
+    expect(body).not.toContain(SECRET_TOKEN);
+  });
+
+  it('shows a rotation whose execution Step Functions no longer has, and says what to do', async () => {
+    // Act
+    const { status, body } = await get('/rotations/page-004');
+
+    // Assess
+    expect(status).toBe(200);
+    expect(body).toContain('no longer exists in Step Functions');
+    expect(body).toContain('recert rotate page-004 --fresh');
+    expect(body).not.toContain(SECRET_TOKEN);
+  });
+
+  it('answers an unknown thing with 404, and a malformed cursor or status with 400, as messages', async () => {
+    // Act
+    const unknown = await get('/rotations/nobody-here');
+    const cursor = await get('/rotations?status=FAILED&cursor=not-a-cursor');
+    const badStatus = await get('/rotations?status=LOST');
+
+    // Assess
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toContain('there is no thing named nobody-here');
+    expect(cursor.status).toBe(400);
+    expect(cursor.body).toContain('cursor');
+    expect(badStatus.status).toBe(400);
+    expect(badStatus.body).not.toMatch(/at \w+ \(/);
+  });
+});
