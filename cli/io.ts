@@ -20,3 +20,15 @@ export interface CliIo {
 export function progress(io: CliIo, line: string): void {
   if (io.stderrIsTTY === true) io.stderr(line);
 }
+
+/**
+ * A reader that went away (`recert status | head -1`) ends the command quietly with exit 0, as
+ * Unix tools do; any other failure to write the output is one line on stderr and exit 1.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WritableStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`recert: cannot write the output: ${error.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,3 +1,4 @@
+import type { ScaledClock } from '../lib/clock.ts';
 import type { ManifestWithOptionalCampaign as LocalAwsManifest } from './target/manifest.ts';
 import { LocalAwsManifestSchema } from './target/manifest.ts';
 
@@ -10,6 +11,8 @@ export interface StartLocalAwsOptions {
   readonly stateDir: string;
   /** Clock speed: 1 is real time (default), 3600 makes an hour pass in a second. */
   readonly clockSpeed?: number;
+  /** The services' clock, at `clockSpeed` (e.g. the state directory's saved clock, continued). */
+  readonly clock?: ScaledClock;
   /** Issue new certificates from a local ACM Private CA valid this many days (IoT's own CA otherwise). */
   readonly privateCaDays?: number;
   /** Fixed ports; the defaults of `local/config.ts` otherwise (0: any free port). */
@@ -27,8 +30,11 @@ export interface LocalAwsControl {
   startLocalAws(options: StartLocalAwsOptions): Promise<RunningLocalAws>;
 }
 
-/** The module that implements LocalAwsControl, relative to this file. */
-export const LOCAL_AWS_MODULE = '../local/stack/control.ts';
+/**
+ * The module that implements LocalAwsControl, relative to this file: `.ts` from the source,
+ * `.js` from the build in dist/.
+ */
+export const LOCAL_AWS_MODULE = `../local/stack/control.${import.meta.url.endsWith('.js') ? 'js' : 'ts'}`;
 
 export class LocalAwsUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

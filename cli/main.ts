@@ -4,8 +4,10 @@ import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
 import type { LocalAwsControl } from './local-aws-control.ts';
 import { reportError } from './report-error.ts';
+import { didYouMean } from './suggest.ts';
 import type { TargetFlags } from './target/resolve-target.ts';
 import type { Target } from './target/target.ts';
+import { recertVersion } from './version.ts';
 
 export type { CliIo } from './io.ts';
 
@@ -30,7 +32,8 @@ inspect and repair rotations, against AWS or the embedded local AWS, with the sa
 Commands:
 ${rows.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`).join('\n')}
 
-Run "recert <command> --help" for a command's options and examples.
+Run "recert help <command>" (or "recert <command> --help") for a command's options and examples;
+"recert --version" for the version; "recert completion bash|zsh" for shell completion.
 
 Target: AWS by default (the default credential chain and region; resources from the outputs of
 the CloudFormation stack named by --stack or RECERT_STACK, default Recert), or the local AWS with
@@ -65,6 +68,11 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
     io.stderr(mainHelp(list));
     return EXIT.usage;
   }
+  if (first === '--version' || first === 'version') {
+    io.stdout(`recert/${recertVersion()} node/${process.version}`);
+    return EXIT.ok;
+  }
+  if (first === 'help' && argv.length > 1) return runCli([...argv.slice(1), '--help'], io, options);
   if (first === '--help' || first === '-h' || first === 'help') {
     io.stdout(mainHelp(list));
     return EXIT.ok;
@@ -88,14 +96,24 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
         io.stdout(text);
         return EXIT.ok;
       }
+      const meant =
+        sub === undefined
+          ? undefined
+          : didYouMean(
+              sub,
+              group.map((c) => c.path[1] ?? ''),
+            );
       io.stderr(
         sub === undefined
           ? `recert ${first}: a subcommand is needed\n${text}`
-          : `recert ${first}: unknown subcommand ${JSON.stringify(sub)}\n${text}`,
+          : `recert ${first}: unknown subcommand ${JSON.stringify(sub)}${meant ? ` (did you mean "recert ${first} ${meant}"?)` : ''}\n${text}`,
       );
       return EXIT.usage;
     }
-    io.stderr(`recert: unknown command ${JSON.stringify(first)}. Run "recert --help" for the list.`);
+    const meant = didYouMean(first, [...new Set([...list.map((c) => c.path[0] ?? ''), 'device', 'help'])]);
+    io.stderr(
+      `recert: unknown command ${JSON.stringify(first)}.${meant ? ` Did you mean "recert ${meant}"?` : ''} Run "recert --help" for the list.`,
+    );
     return EXIT.usage;
   }
   const context: CommandContext = {

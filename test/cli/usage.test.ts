@@ -94,7 +94,7 @@ describe('usage errors exit 2 and name what was wrong', () => {
     [['local', 'sideways'], /unknown subcommand "local sideways"/],
     [
       ['local', 'status', '--clock-speed', '5'],
-      /--clock-speed, --any-ports and --private-ca-days go with "local up"/,
+      /--clock-speed, --clock-reset, --any-ports and --private-ca-days go with "local up"/,
     ],
     [
       ['local', 'up', '--private-ca-days', '0'],
@@ -220,5 +220,28 @@ describe('the recert executable', () => {
     expect(code).toBe(EXIT.usage);
     expect(stdout).toBe('');
     expect(stderr).toContain("recert rotations list: Unknown option '--bogus'");
+  });
+});
+
+describe('conventions', () => {
+  it('prints the version', async () => {
+    const result = await run(['--version']);
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.stdout).toMatch(/^recert\/\d+\.\d+\.\d+ node\/v\d+/);
+  });
+
+  it('gives a command\'s help with "recert help <command>"', async () => {
+    const viaHelp = await run(['help', 'rotations', 'list']);
+    const viaFlag = await run(['rotations', 'list', '--help']);
+    expect(viaHelp.code).toBe(EXIT.ok);
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+  });
+
+  it('suggests the command a typo meant', async () => {
+    const command = await run(['stauts']);
+    const sub = await run(['rotations', 'lsit']);
+    expect(command.code).toBe(EXIT.usage);
+    expect(command.stderr).toContain('Did you mean "recert status"?');
+    expect(sub.stderr).toContain('did you mean "recert rotations list"?');
   });
 });
