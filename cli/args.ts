@@ -22,6 +22,24 @@ export const GLOBAL_OPTIONS_HELP = `Target and output (every command):
   -h, --help          this help`;
 
 /**
+ * `--devices -5` is a flag and its value, not two flags: a value that starts with a dash is joined
+ * to its flag (`--devices=-5`), so the value's own check says what is wrong with it.
+ */
+export function joinDashValues(args: readonly string[], options: OptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] ?? '';
+    const next = args[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-[^-]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i += 1;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/**
  * Strict parsing: an unknown flag or a missing value is a usage error that names it, never a
  * silently ignored typo.
  */
@@ -31,7 +49,8 @@ export function parseCommandLine<T extends OptionsConfig>(
   allowPositionals: boolean,
 ) {
   try {
-    return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, strict: true, allowPositionals });
+    const all = { ...GLOBAL_OPTIONS, ...options };
+    return parseArgs({ args: joinDashValues(args, all), options: all, strict: true, allowPositionals });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''), { cause: error });
@@ -47,7 +66,7 @@ export function intFlag(
 ): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new UsageError(`--${name} ${JSON.stringify(text)} is not a whole number from ${min} to ${max}`);
   }
   return value;

@@ -1,31 +1,26 @@
 import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { joinDashValues } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import {
   errorMessage,
-  errorName,
   OperationFailedError,
   RefusedError,
-  systemCode,
   TargetUnavailableError,
   UsageError,
 } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
-import type { CliIo } from '../io.ts';
-import {
-  type LocalAwsControl,
-  LocalAwsUnavailableError,
-  loadLocalAwsControl,
-  type RunningLocalAws,
-} from '../local-aws-control.ts';
+import { loadLocalAwsControl } from '../local-aws-control.ts';
 import { printJson } from '../output/json.ts';
 import { renderTable } from '../output/table.ts';
 import type { ManifestWithOptionalCampaign as LocalAwsManifest } from '../target/manifest.ts';
 import { manifestPath, processAlive, readManifest } from '../target/manifest.ts';
 import { probeTcp, probeUrl } from '../target/probe.ts';
 import { stateDirOf } from '../target/resolve-target.ts';
+import { type ControlLoader, up } from './local-up.ts';
 
-const LOCAL_HELP = `Usage: recert local up [--state-dir <dir>] [--clock-speed <n>] [--any-ports] [--private-ca-days <n>]
+const LOCAL_HELP = `Usage: recert local up [--state-dir <dir>] [--clock-speed <n>] [--clock-reset] [--any-ports]
+                       [--private-ca-days <n>]
        recert local down [--state-dir <dir>] [--timeout <seconds>]
        recert local status [--state-dir <dir>] [--json]
 
@@ -38,7 +33,10 @@ restart. Other recert commands reach it with --local (or RECERT_LOCAL=1).
   status    whether it runs, and whether each endpoint answers (exit 3 when not running)
 
   --state-dir <dir>     state directory (default .recert, also RECERT_STATE_DIR)
-  --clock-speed <n>     up: time runs n times faster (e.g. 3600: an hour per second)
+  --clock-speed <n>     up: time runs n times faster (e.g. 3600: an hour per second); default: the
+                        speed the state directory's clock last ran at, else 1
+  --clock-reset         up: start from the wall clock instead of continuing the state directory's
+                        clock (which it remembers, so time never runs backwards on its records)
   --any-ports           up: listen on free ports instead of the defaults (4583-4586, 8883); the
                         manifest tells the other commands where
   --private-ca-days <n> up: issue new certificates from a local ACM Private CA, valid n days (as
@@ -51,100 +49,6 @@ Examples:
   recert local up --clock-speed 60
   recert local status --json
   recert local down`;
-
-type ControlLoader = () => Promise<LocalAwsControl>;
-
-function waitForSignal(io: CliIo): Promise<void> {
-  return new Promise((resolve) => {
-    if (io.signal) {
-      if (io.signal.aborted) resolve();
-      else io.signal.addEventListener('abort', () => resolve(), { once: true });
-      return;
-    }
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
-}
-
-async function liveManifest(stateDir: string): Promise<LocalAwsManifest | undefined> {
-  try {
-    const manifest = await readManifest(stateDir);
-    return processAlive(manifest.pid) ? manifest : undefined;
-  } catch (error) {
-    if (error instanceof TargetUnavailableError) return undefined;
-    throw error;
-  }
-}
-
-async function up(
-  context: CommandContext,
-  stateDir: string,
-  settings: { clockSpeed: number | undefined; anyPorts: boolean; privateCaDays: number | undefined },
-  load: ControlLoader,
-) {
-  const { io } = context;
-  const running = await liveManifest(stateDir);
-  if (running) {
-    throw new RefusedError(`the local AWS already runs from ${stateDir} (process ${running.pid})`, {
-      hint: 'use it, or stop it with "recert local down"',
-    });
-  }
-  let control: LocalAwsControl;
-  try {
-    control = await load();
-  } catch (error) {
-    if (error instanceof LocalAwsUnavailableError) {
-      throw new TargetUnavailableError(`recert local up is not available: ${error.message}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
-  let local: RunningLocalAws;
-  try {
-    local = await control.startLocalAws({
-      stateDir,
-      ...(settings.clockSpeed !== undefined ? { clockSpeed: settings.clockSpeed } : {}),
-      ...(settings.anyPorts ? { ports: { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } } : {}),
-      ...(settings.privateCaDays !== undefined ? { privateCaDays: settings.privateCaDays } : {}),
-      log: (line) => io.stderr(line),
-    });
-  } catch (error) {
-    if (errorName(error) === 'LocalAwsAlreadyRunningError') {
-      throw new RefusedError(errorMessage(error), { cause: error, hint: 'stop it with "recert local down"' });
-    }
-    if (systemCode(error) === 'EADDRINUSE') {
-      throw new TargetUnavailableError(`a port the local AWS needs is taken: ${errorMessage(error)}`, {
-        cause: error,
-        hint: 'stop whatever listens there, or the other local AWS ("recert local status")',
-      });
-    }
-    throw error;
-  }
-  const { endpoints } = local.manifest;
-  io.stdout(`Local AWS running (process ${local.manifest.pid}, clock speed ${local.manifest.clockSpeed}):`);
-  io.stdout(`  Step Functions  ${endpoints.stepFunctions}`);
-  io.stdout(`  IoT             ${endpoints.iot}`);
-  io.stdout(`  IoT data        ${endpoints.iotData}`);
-  io.stdout(
-    `  MQTT (mTLS)     ${endpoints.mqtt.host}:${endpoints.mqtt.port}  (root CA ${endpoints.rootCaPath})`,
-  );
-  io.stdout(`  DynamoDB        ${endpoints.dynamodb}`);
-  io.stdout(`  SNS             ${endpoints.sns}`);
-  io.stdout(`  EventBridge     ${endpoints.eventBridge}`);
-  if (endpoints.acmPca) io.stdout(`  ACM Private CA  ${endpoints.acmPca}`);
-  io.stdout(`Manifest ${manifestPath(stateDir)}. Stop with Ctrl-C or "recert local down".`);
-  await waitForSignal(io);
-  io.stderr('Stopping the local AWS...');
-  await local.stop();
-  io.stderr('Stopped.');
-  return EXIT.ok;
-}
 
 async function down(context: CommandContext, stateDir: string, timeoutSeconds: number) {
   const { io } = context;
@@ -265,10 +169,13 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
       if (
         sub !== 'up' &&
         (values['clock-speed'] !== undefined ||
+          values['clock-reset'] ||
           values['any-ports'] ||
           values['private-ca-days'] !== undefined)
       ) {
-        throw new UsageError('--clock-speed, --any-ports and --private-ca-days go with "local up"');
+        throw new UsageError(
+          '--clock-speed, --clock-reset, --any-ports and --private-ca-days go with "local up"',
+        );
       }
       if (sub !== 'down' && values.timeout !== undefined)
         throw new UsageError('--timeout goes with "local down"');
@@ -294,7 +201,12 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
           return up(
             context,
             stateDir,
-            { clockSpeed: speed, anyPorts: values['any-ports'] === true, privateCaDays },
+            {
+              clockSpeed: speed,
+              clockReset: values['clock-reset'] === true,
+              anyPorts: values['any-ports'] === true,
+              privateCaDays,
+            },
             load,
           );
         }
@@ -318,19 +230,22 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
   };
 }
 
+const LOCAL_OPTIONS = {
+  'state-dir': { type: 'string' },
+  'clock-speed': { type: 'string' },
+  'clock-reset': { type: 'boolean' },
+  'any-ports': { type: 'boolean' },
+  'private-ca-days': { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseLocalArgs(args: string[]) {
   return parseArgs({
-    args,
+    args: joinDashValues(args, LOCAL_OPTIONS),
     strict: true,
     allowPositionals: true,
-    options: {
-      'state-dir': { type: 'string' },
-      'clock-speed': { type: 'string' },
-      'any-ports': { type: 'boolean' },
-      'private-ca-days': { type: 'string' },
-      timeout: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: LOCAL_OPTIONS,
   });
 }

@@ -27,7 +27,8 @@ import { renderTable } from '../output/table.ts';
 /** `UpdateCertificate=50` or `iot:UpdateCertificate=50`: the API's name is matched with or without its service. */
 export function quotaFlags(values: readonly string[] | undefined): Record<string, number> {
   const quotas: Record<string, number> = {};
-  for (const text of values ?? []) {
+  // Repeated flags or one comma-separated list: UpdateCertificate=50,DeleteCertificate=50.
+  for (const text of (values ?? []).flatMap((value) => value.split(','))) {
     const match = /^([\w:]+)=(.+)$/.exec(text.trim());
     if (!match?.[1] || match[2] === undefined) {
       throw new UsageError(
@@ -87,7 +88,8 @@ the fleet; the start rate (that allowance x the headroom); the in-flight ceiling
 ${DEFAULT_ACTIVE_ROTATION_SECONDS} s); and how long fleets of each size take. Nothing is called: give the quotas your
 account has (Service Quotas console) to see what raising them buys.
 
-  --quota <API>=<tps>      a quota other than AWS's default, repeatable (UpdateCertificate=50)
+  --quota <API>=<tps>,...  quotas other than AWS's defaults, repeatable or comma-separated
+                           (UpdateCertificate=50,DeleteCertificate=50)
   --starts-per-second <n>  a start rate instead of the derived one
   --max-in-flight <n>      an in-flight ceiling instead of the derived one
   --headroom <fraction>    the share of the tightest quota to use (default ${DEFAULT_HEADROOM})

@@ -7,6 +7,7 @@ import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts
 import { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { LocalAws } from '../../local/stack/local-aws.ts';
 import { auditCampaignId } from '../../workflows/campaign/types.ts';
+import { chooseClock, keepSavingClock } from '../target/state-clock.ts';
 import { type CampaignSummary, progressOf, readCampaign, summaryOf } from './campaign-progress.ts';
 import { expectedOutcome } from './expectations.ts';
 import type { MainJobFlags } from './flags.ts';
@@ -45,15 +46,19 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   // The SDK's notice about future Node versions, printed once per bundled SDK core, says nothing
   // about the campaign.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  progress.phase(`starting the local AWS in ${flags.stateDir} (clock speed ${flags.clockSpeed})`);
+  // A state directory reused from an earlier run continues its clock, so its records keep their order.
+  const chosen = chooseClock(flags.stateDir, { speed: flags.clockSpeed });
+  progress.phase(`starting the local AWS in ${flags.stateDir} (clock: ${chosen.description})`);
   const local = await LocalAws.start({
     stateDir: flags.stateDir,
     clockSpeed: flags.clockSpeed,
+    clock: chosen.clock,
     ports: { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 },
     // With a core to spare, the functions run beside the services rather than on their thread.
     functionWorkers: availableParallelism() > 1 ? 1 : 0,
     ...(flags.privateCaDays !== undefined ? { privateCa: { validityDays: flags.privateCaDays } } : {}),
   });
+  const stopSavingClock = keepSavingClock(flags.stateDir, chosen.clock);
   let fleet: FleetSimulator | undefined;
   try {
     const clockStart = local.clock.now();
@@ -192,6 +197,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     };
   } finally {
     await fleet?.stop().catch(() => undefined);
+    await stopSavingClock();
     await local.close();
   }
 }

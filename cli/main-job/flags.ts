@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type BehaviourMix, BehaviourMixError, parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
 import { DEFAULT_STATE_DIR } from '../../local/config.ts';
+import { joinDashValues } from '../args.ts';
 
 export const DEFAULT_MIX = 'healthy=88,offline=4,flaky=3,crt_err=3,silent=1,weak_key=1';
 
@@ -64,7 +65,7 @@ Each run provisions its devices under a new name prefix, so a state directory fr
 can be reused; its earlier things and rotations stay inspectable.`;
 
 function wholeNumber(flag: string, text: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text.trim()))
+  if (!/^-?\d+$/.test(text.trim()))
     throw new MainJobUsageError(`${flag} must be a whole number, got "${text}"`);
   const value = Number(text);
   if (value < min || value > max) {
@@ -136,22 +137,24 @@ export function parseMainJobFlags(argv: readonly string[]): ParsedFlags {
 
 function parse(argv: readonly string[]) {
   return parseArgs({
-    args: [...argv],
+    args: joinDashValues(argv, MAIN_JOB_OPTIONS),
     strict: true,
     allowPositionals: false,
-    options: {
-      devices: { type: 'string' },
-      mix: { type: 'string' },
-      'expiring-percent': { type: 'string' },
-      'clock-speed': { type: 'string' },
-      'state-dir': { type: 'string' },
-      fresh: { type: 'boolean' },
-      timeout: { type: 'string' },
-      seed: { type: 'string' },
-      'offline-minutes': { type: 'string' },
-      'private-ca-days': { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: MAIN_JOB_OPTIONS,
   });
 }
+
+const MAIN_JOB_OPTIONS = {
+  devices: { type: 'string' },
+  mix: { type: 'string' },
+  'expiring-percent': { type: 'string' },
+  'clock-speed': { type: 'string' },
+  'state-dir': { type: 'string' },
+  fresh: { type: 'boolean' },
+  timeout: { type: 'string' },
+  seed: { type: 'string' },
+  'offline-minutes': { type: 'string' },
+  'private-ca-days': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;

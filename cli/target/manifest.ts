@@ -1,3 +1,4 @@
+import { readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -98,6 +99,19 @@ export async function readLiveManifest(stateDir: string): Promise<ManifestWithOp
     );
   }
   return manifest;
+}
+
+/**
+ * Removes the manifest when this process wrote it: for a process ending at once (a second Ctrl-C),
+ * so no stale manifest points other commands at services that are gone.
+ */
+export function removeOwnManifestSync(stateDir: string): void {
+  try {
+    const pid: unknown = JSON.parse(readFileSync(manifestPath(stateDir), 'utf8')).pid;
+    if (pid === process.pid) rmSync(manifestPath(stateDir), { force: true });
+  } catch {
+    // No manifest, or not one to read: nothing of ours to remove.
+  }
 }
 
 export { START_HINT };

@@ -7,6 +7,7 @@ export async function startLocalAws(options: StartLocalAwsOptions): Promise<Runn
   const local = await LocalAws.start({
     stateDir: options.stateDir,
     ...(options.clockSpeed !== undefined ? { clockSpeed: options.clockSpeed } : {}),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
     ...(options.ports ? { ports: options.ports } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.privateCaDays !== undefined ? { privateCa: { validityDays: options.privateCaDays } } : {}),

@@ -214,19 +214,22 @@ describe('recert on AWS', () => {
 });
 
 describe('recert local up as its own process', () => {
-  it('serves until "recert local down" stops it, and other commands find it meanwhile', async () => {
+  // Starting every local service from source takes long on a loaded 2-core machine.
+  it('serves until "recert local down" stops it, and other commands find it meanwhile', {
+    timeout: 240_000,
+  }, async () => {
     // Prepare
     const stateDir = join(dir, 'lifecycle');
     const up = spawn(
       process.execPath,
-      ['--import', 'tsx', 'cli/bin.ts', 'local', 'up', '--any-ports', '--state-dir', stateDir],
+      ['cli/recert.mjs', 'local', 'up', '--any-ports', '--state-dir', stateDir],
       { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = up;
     const exited = new Promise<number | null>((resolve) => up.once('exit', (code) => resolve(code)));
     let stdout = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`local up did not start: ${stdout}`)), 50_000);
+      const timer = setTimeout(() => reject(new Error(`local up did not start: ${stdout}`)), 180_000);
       up.stdout.on('data', (chunk) => {
         stdout += String(chunk);
         if (stdout.includes('Manifest ')) {

@@ -26,6 +26,35 @@ describe('recert pacing', () => {
     expect(result.stdout).toMatch(/^10,000,000\s+/m);
   });
 
+  it('takes quotas as one comma-separated list, as the repeated flag', async () => {
+    // Act
+    const listed = await run(['pacing', '--quota', 'UpdateCertificate=50,DeleteCertificate=50', '--json']);
+    const repeated = await run([
+      'pacing',
+      '--quota',
+      'UpdateCertificate=50',
+      '--quota',
+      'DeleteCertificate=50',
+      '--json',
+    ]);
+    // Assess
+    expect(listed.code).toBe(EXIT.ok);
+    expect(JSON.parse(listed.stdout)).toEqual(JSON.parse(repeated.stdout));
+    const quotas = Object.fromEntries(
+      (JSON.parse(listed.stdout).pacing.limits as { api: string; quota: number }[]).map((l) => [
+        l.api,
+        l.quota,
+      ]),
+    );
+    expect(quotas).toMatchObject({ 'iot:UpdateCertificate': 50, 'iot:DeleteCertificate': 50 });
+  });
+
+  it('names what is wrong with a negative fleet size', async () => {
+    const result = await run(['pacing', '--devices', '-5']);
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.stderr).toContain('--devices "-5" is not a fleet size');
+  });
+
   it('follows raised quotas, explicit settings and other fleet sizes, as JSON', async () => {
     // Act
     const result = await run([
