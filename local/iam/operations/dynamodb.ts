@@ -15,6 +15,7 @@ import {
   recordField,
   stringField,
   tagContext,
+  wildcard,
 } from './shared.ts';
 
 /** The account, plus each table's partition key name (an index's, when `indexName` is given). */
@@ -236,7 +237,7 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
   UpdateTable: onTable('dynamodb:UpdateTable'),
   DeleteTable: onTable('dynamodb:DeleteTable'),
   DescribeTimeToLive: onTable('dynamodb:DescribeTimeToLive'),
-  ListTables: () => [authorize('dynamodb:ListTables', '*')],
+  ListTables: wildcard('dynamodb:ListTables'),
   ListTagsOfResource: onResourceArn('dynamodb:ListTagsOfResource'),
   TagResource: onResourceArn('dynamodb:TagResource', (input) => tagContext(arrayField(input, 'Tags'))),
   UntagResource: onResourceArn('dynamodb:UntagResource', (input) => {

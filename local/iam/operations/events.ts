@@ -8,16 +8,16 @@ import {
   arrayField,
   authorize,
   isRecord,
+  type OperationMapping as Mapping,
   OperationInputError,
-  type OperationMapping,
   type OperationScope,
   passRole,
   permissionsOf,
+  requiredField,
   stringField,
   tagContext,
+  wildcard,
 } from './shared.ts';
-
-type Mapping = OperationMapping<unknown, OperationScope>;
 
 const TARGET_PREFIX = /^AWSEvents\./;
 const DEFAULT_BUS = 'default';
@@ -34,8 +34,7 @@ function busArn(scope: OperationScope, nameOrArn: string | undefined): string {
 }
 
 function ruleArn(input: unknown, field: 'Name' | 'Rule', scope: OperationScope, operation: string): string {
-  const rule = stringField(input, field);
-  if (rule === undefined) throw new OperationInputError('events', operation, `${field} is required`);
+  const rule = requiredField(input, field, 'events', operation);
   const bus = busName(stringField(input, 'EventBusName'));
   return arn(scope, 'events', bus === DEFAULT_BUS ? `rule/${rule}` : `rule/${bus}/${rule}`);
 }
@@ -82,7 +81,7 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
   ],
   DescribeRule: onRule('events:DescribeRule', 'Name'),
   DeleteRule: onRule('events:DeleteRule', 'Name'),
-  ListRules: () => [authorize('events:ListRules', '*')],
+  ListRules: wildcard('events:ListRules'),
   // One request per target (`events:TargetArn`), and iam:PassRole for a target's role.
   PutTargets: (input, scope, operation) => {
     const rule = ruleArn(input, 'Rule', scope, operation);

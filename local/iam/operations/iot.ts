@@ -17,6 +17,7 @@ import {
   stringField,
   tagContext,
   UnknownOperationError,
+  wildcard,
 } from './shared.ts';
 
 /** A routed restJson1 request, as the IoT server's route table parses it (`RestRequest` fits). */
@@ -55,10 +56,6 @@ function bodyTarget(input: IotOperationInput, operation: string): string {
   if (target === undefined) throw new OperationInputError('iot', operation, 'target is required');
   return target;
 }
-
-const wildcard =
-  (action: string): Mapping =>
-  () => [authorize(action, '*')];
 
 /** An action on the resource `<type>/<label>` named by one path label. */
 const onLabel =

@@ -51,6 +51,9 @@ export function passRole(roleArn: string, service: string): AuthorizationRequest
   return authorize('iam:PassRole', roleArn, { 'iam:PassedToService': service });
 }
 
+/** An action that names no resource: the reference authorizes it on `*`. */
+export const wildcard = (action: string) => (): AuthorizationRequest[] => [authorize(action, '*')];
+
 export const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -59,6 +62,13 @@ export function stringField(value: unknown, name: string): string | undefined {
   if (!isRecord(value)) return undefined;
   const field = value[name];
   return typeof field === 'string' && field !== '' ? field : undefined;
+}
+
+/** A string field the operation cannot go without; its absence is the caller's input error. */
+export function requiredField(value: unknown, name: string, service: string, operation: string): string {
+  const field = stringField(value, name);
+  if (field === undefined) throw new OperationInputError(service, operation, `${name} is required`);
+  return field;
 }
 
 export function recordField(value: unknown, name: string): Readonly<Record<string, unknown>> | undefined {

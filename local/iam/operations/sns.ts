@@ -3,7 +3,15 @@
  * Reference. The input is the awsQuery request's form parameters (`Action` aside).
  */
 import type { AuthorizationRequest, RequestContext } from '../types.ts';
-import { arn, authorize, distinct, mappingOf, OperationInputError, type OperationScope } from './shared.ts';
+import {
+  arn,
+  authorize,
+  distinct,
+  mappingOf,
+  OperationInputError,
+  type OperationScope,
+  wildcard,
+} from './shared.ts';
 
 /** The form parameters of an awsQuery request, as a record or as parsed. */
 export type SnsOperationInput = Readonly<Record<string, string>> | URLSearchParams;
@@ -48,7 +56,7 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
     authorize('sns:CreateTopic', arn(scope, 'sns', required(param, 'Name', operation)), tagContext(param)),
   ],
   DeleteTopic: onTopicArn('sns:DeleteTopic'),
-  ListTopics: () => [authorize('sns:ListTopics', '*')],
+  ListTopics: wildcard('sns:ListTopics'),
   Subscribe: (param, _scope, operation) => [
     authorize('sns:Subscribe', required(param, 'TopicArn', operation), {
       'sns:Protocol': required(param, 'Protocol', operation),
@@ -64,7 +72,7 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
     }
     return [authorize('sns:Unsubscribe', topic)];
   },
-  ListSubscriptions: () => [authorize('sns:ListSubscriptions', '*')],
+  ListSubscriptions: wildcard('sns:ListSubscriptions'),
   ListSubscriptionsByTopic: onTopicArn('sns:ListSubscriptionsByTopic'),
   // The topic, or the endpoint a direct publish names as TargetArn.
   Publish: (param, _scope, operation) => {

@@ -7,16 +7,14 @@ import {
   arn,
   arrayField,
   authorize,
-  OperationInputError,
-  type OperationMapping,
-  type OperationScope,
+  type OperationMapping as Mapping,
   passRole,
   permissionsOf,
+  requiredField,
   stringField,
   tagContext,
+  wildcard,
 } from './shared.ts';
-
-type Mapping = OperationMapping<unknown, OperationScope>;
 
 const TARGET_PREFIX = /^AWSStepFunctions\./;
 const STATES_SERVICE_PRINCIPAL = 'states.amazonaws.com';
@@ -24,11 +22,8 @@ const STATES_SERVICE_PRINCIPAL = 'states.amazonaws.com';
 /** True for the local server's own targets (`RecertLocal.GetBilling`), which IAM never sees. */
 export const isLocalOnlyStatesTarget = (target: string): boolean => target.startsWith('RecertLocal.');
 
-function required(input: unknown, name: string, operation: string): string {
-  const value = stringField(input, name);
-  if (value === undefined) throw new OperationInputError('states', operation, `${name} is required`);
-  return value;
-}
+const required = (input: unknown, name: string, operation: string): string =>
+  requiredField(input, name, 'states', operation);
 
 /** `arn:…:stateMachine:<name>:<version or alias>` → `{ 'states:StateMachineQualifier': … }`. */
 function qualifierContext(stateMachineArn: string): RequestContext | undefined {
@@ -40,10 +35,6 @@ const rolePassed = (input: unknown): AuthorizationRequest[] => {
   const role = stringField(input, 'roleArn');
   return role === undefined ? [] : [passRole(role, STATES_SERVICE_PRINCIPAL)];
 };
-
-const wildcard =
-  (action: string): Mapping =>
-  () => [authorize(action, '*')];
 
 /** An action on the ARN a body field names (an execution or state machine ARN). */
 const onField =
