@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import { RestError, type RestRequest, type RestResponse, type RestRoute, route } from '../interfaces.ts';
+import { AuditAlreadyExistsError, AuditInvalidRequestError, AuditNotFoundError } from './audit-errors.ts';
 import { DAYS_OF_WEEK, type Finding, FREQUENCIES, UpdateConfigurationSchema } from './audit-model.ts';
-import {
-  AuditAlreadyExistsError,
-  AuditInvalidRequestError,
-  AuditNotFoundError,
-  type DeviceDefenderAudit,
-} from './device-defender.ts';
+import type { DeviceDefenderAudit } from './device-defender.ts';
 
 const StartTaskSchema = z.object({ targetCheckNames: z.array(z.string()).min(1) });
 const ListFindingsSchema = z.object({

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Clock, Timer } from '../../../lib/clock.ts';
 import { readJsonFile, writeJsonFile } from '../../events/json-file.ts';
 import type { CertificateSource } from '../interfaces.ts';
+import { AuditAlreadyExistsError, AuditInvalidRequestError, AuditNotFoundError } from './audit-errors.ts';
 import {
   type AccountConfiguration,
   type AuditState,
@@ -16,52 +17,12 @@ import {
   isSupportedCheck,
   type ScheduledAudit,
   SUPPORTED_CHECKS,
-  THRESHOLDS,
   type UpdateConfiguration,
 } from './audit-model.ts';
 import { runCheck } from './checks.ts';
+import { type AuditNotifier, auditNotification } from './notification.ts';
 import { nextRun } from './schedule.ts';
-
-export class AuditInvalidRequestError extends Error {
-  override readonly name = 'AuditInvalidRequestError';
-}
-export class AuditNotFoundError extends Error {
-  override readonly name = 'AuditNotFoundError';
-}
-export class AuditAlreadyExistsError extends Error {
-  override readonly name = 'AuditAlreadyExistsError';
-}
-
-/** The SNS message Device Defender sends when an audit task completes. */
-export interface AuditNotification {
-  readonly accountId: string;
-  readonly auditEventType: 'AUDIT_TASK';
-  readonly taskId: string;
-  readonly taskStatus: AuditTask['taskStatus'];
-  readonly taskType: AuditTask['taskType'];
-  readonly scheduledAuditName?: string;
-  readonly failedChecksCount: number;
-  readonly canceledChecksCount: number;
-  readonly nonCompliantChecksCount: number;
-  readonly compliantChecksCount: number;
-  readonly totalChecksCount: number;
-  readonly taskStartTime: number;
-  readonly auditDetails: readonly {
-    readonly checkName: string;
-    readonly checkRunStatus: string;
-    readonly nonCompliantResourcesCount: number;
-    readonly totalResourcesCount: number;
-    readonly suppressedNonCompliantResourcesCount: number;
-  }[];
-}
-
-/** Publishes an audit notification to the configured SNS target (the local SNS in `recert local up`). */
-/** Publishes an audit notification to the target with the role the configuration gave for it. */
-export type AuditNotifier = (
-  targetArn: string,
-  message: string,
-  roleArn: string | undefined,
-) => void | Promise<void>;
+import { thresholdOf } from './thresholds.ts';
 
 export type AuditEvent =
   | { readonly type: 'task-completed'; readonly taskId: string; readonly nonCompliant: number }
@@ -377,7 +338,11 @@ export class DeviceDefenderAudit {
     const target = this.state.configuration?.notification;
     if (!target?.enabled || !this.options.notify) return;
     try {
-      await this.options.notify(target.targetArn, JSON.stringify(this.notificationOf(task)), target.roleArn);
+      await this.options.notify(
+        target.targetArn,
+        JSON.stringify(auditNotification(task, this.options.accountId)),
+        target.roleArn,
+      );
     } catch (error) {
       this.options.onEvent?.({
         type: 'notification-failed',
@@ -385,32 +350,6 @@ export class DeviceDefenderAudit {
         message: error instanceof Error ? error.message : String(error),
       });
     }
-  }
-
-  notificationOf(task: AuditTask): AuditNotification {
-    const details = Object.entries(task.checks).map(([checkName, check]) => ({
-      checkName,
-      checkRunStatus: check.checkRunStatus,
-      nonCompliantResourcesCount: check.nonCompliantResourcesCount,
-      totalResourcesCount: check.totalResourcesCount,
-      suppressedNonCompliantResourcesCount: 0,
-    }));
-    const count = (status: string) => details.filter((d) => d.checkRunStatus === status).length;
-    return {
-      accountId: this.options.accountId,
-      auditEventType: 'AUDIT_TASK',
-      taskId: task.taskId,
-      taskStatus: task.taskStatus,
-      taskType: task.taskType,
-      ...(task.scheduledAuditName ? { scheduledAuditName: task.scheduledAuditName } : {}),
-      failedChecksCount: count('FAILED'),
-      canceledChecksCount: count('CANCELED'),
-      nonCompliantChecksCount: count('COMPLETED_NON_COMPLIANT'),
-      compliantChecksCount: count('COMPLETED_COMPLIANT'),
-      totalChecksCount: details.length,
-      taskStartTime: task.taskStartTime,
-      auditDetails: details,
-    };
   }
 
   /** Arms the audit's next run on the clock; each run arms the one after it. */
@@ -451,18 +390,4 @@ export class DeviceDefenderAudit {
   private async save(): Promise<void> {
     if (this.directory) await writeJsonFile(join(this.directory, 'state.json'), this.state);
   }
-}
-
-/** The check's threshold in days from its configuration, AWS's default when absent; refuses out-of-range values. */
-export function thresholdOf(name: CheckName, configuration: Readonly<Record<string, string>>): number {
-  const spec = THRESHOLDS[name];
-  const raw = configuration[spec.key];
-  if (raw === undefined) return spec.default;
-  const days = Number(raw);
-  if (!Number.isInteger(days) || days < spec.min || days > spec.max) {
-    throw new AuditInvalidRequestError(
-      `${name}: ${spec.key} must be a whole number of days from ${spec.min} to ${spec.max}, got '${raw}'`,
-    );
-  }
-  return days;
 }
