@@ -60,6 +60,22 @@ function dispatch(
   return best;
 }
 
+/**
+ * The clock ages and `--since` are measured on: with --local, the local AWS's (it may run faster
+ * than the wall clock, and a state directory continues its clock from run to run).
+ */
+async function clockOf(args: readonly string[], io: CliIo): Promise<() => number> {
+  const local = args.includes('--local');
+  if (!local && io.env.RECERT_LOCAL === undefined) return Date.now;
+  const { stateDirOf, wantsLocal } = await import('./target/resolve-target.ts');
+  if (!wantsLocal({ local }, io)) return Date.now;
+  const at = args.findIndex((arg) => arg === '--state-dir' || arg.startsWith('--state-dir='));
+  const arg = args[at] ?? '';
+  const dir = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[at + 1];
+  const { localClockNow } = await import('./target/state-clock.ts');
+  return localClockNow(stateDirOf({ 'state-dir': at >= 0 ? dir : undefined }, io));
+}
+
 /** The `recert` command: runs argv (without `node` and the script) and resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo, options: CliOptions = {}): Promise<number> {
   const list = commandEntries(options.loadLocalAws);
@@ -118,7 +134,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
   }
   const context: CommandContext = {
     io,
-    now: options.now ?? Date.now,
+    now: options.now ?? (await clockOf(found.rest, io)),
     connect:
       options.connect ??
       (async (flags) => {

@@ -81,3 +81,13 @@ export function keepSavingClock(stateDir: string, clock: ScaledClock): () => Pro
     await save(stateDir, clock).catch(failures);
   };
 }
+
+/**
+ * The time on the local AWS's clock as its state directory last saved it, advanced at its speed
+ * (wall time when nothing was saved): what `--since` and ages are measured against with --local.
+ */
+export function localClockNow(stateDir: string): () => number {
+  const saved = readSavedClock(stateDir);
+  if (saved === undefined) return Date.now;
+  return () => saved.clockAt + (Date.now() - saved.wallAt) * saved.speed;
+}

@@ -1,3 +1,5 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   AttachThingPrincipalCommand,
   CreateKeysAndCertificateCommand,
@@ -8,6 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
+import { CLOCK_FILE } from '../../cli/target/state-clock.ts';
 import { LOCAL_ACCOUNT_ID } from '../../local/config.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
 import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
@@ -315,5 +318,27 @@ describe('recert report of a campaign the audit fan-out started', () => {
       ['fan-1', 'ROTATED'],
       ['fan-2', 'ROTATED'],
     ]);
+  });
+});
+
+describe('ages with --local', () => {
+  it('are measured on the local clock, which a state directory continues ahead of the wall clock', async () => {
+    // Prepare: a rotation recorded now, and a local clock that (as after a run at 60x) reads two
+    // hours later than the wall clock.
+    const device = await h.provision('aged-1');
+    await startDirect(h, 'aged-1', device.certificateId, 'manual', 'SUCCEEDED');
+    await writeFile(
+      join(h.stateDir, CLOCK_FILE),
+      JSON.stringify({ speed: 1, clockAt: Date.now() + 2 * 3_600_000, wallAt: Date.now() }),
+    );
+    try {
+      // Act
+      const shown = await h.run(['rotations', 'show', 'aged-1']);
+      // Assess
+      expect(shown.code).toBe(EXIT.ok);
+      expect(shown.stdout).toMatch(/^Started:\s+\S+ \(2h ago\)$/m);
+    } finally {
+      await rm(join(h.stateDir, CLOCK_FILE), { force: true });
+    }
   });
 });
