@@ -1,6 +1,6 @@
 import { GLOBAL_OPTIONS_HELP, intFlag, parseCommandLine } from '../cli/args.ts';
 import type { Command } from '../cli/command.ts';
-import { errorMessage, systemCode, TargetUnavailableError, UsageError } from '../cli/errors.ts';
+import { errorMessage, systemCode, TargetUnavailableError } from '../cli/errors.ts';
 import { EXIT } from '../cli/exit-codes.ts';
 import type { CliIo } from '../cli/io.ts';
 import { startConsole } from './server.ts';
@@ -44,7 +44,7 @@ Examples:
   recert console --local
   recert console --stack Recert --region eu-west-1 --read-only`,
   async run(args, context) {
-    const { values, positionals } = parseCommandLine(
+    const { values } = parseCommandLine(
       args,
       { port: { type: 'string' }, 'read-only': { type: 'boolean' } },
       false,
@@ -53,7 +53,6 @@ Examples:
       context.io.stdout(this.help);
       return EXIT.ok;
     }
-    if (positionals.length > 0) throw new UsageError('console takes no arguments');
     const port = intFlag('port', values.port, 1, 65_535);
     const target = await context.connect(values);
     try {
