@@ -318,37 +318,44 @@ describe('rotation functions that campaigns changed', () => {
     expect(read.sort()).toEqual(Object.values(PACING_ENV).sort());
   });
 
-  it('request-csr: its rotation grants, and UpdateItem only on the campaign table (parking)', () => {
-    expect(statementsOfRole(s.template, ids.rotationRoles['request-csr'])).toEqual([
-      XRAY,
-      logsOf('request-csr'),
-      { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: rotationTable() },
-      { Action: 'iot:Publish', Effect: 'Allow', Resource: cfnArn('iot', 'topic/management/topic/*') },
-      COUNT_IN_CAMPAIGN(),
-    ]);
-  });
-
-  it('device-reply: its rotation grants, and UpdateItem only on the campaign table (unparking)', () => {
-    expect(statementsOfRole(s.template, ids.rotationRoles['device-reply'])).toEqual([
-      XRAY,
-      logsOf('device-reply'),
-      { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: rotationTable() },
+  it.each<{ fid: ChangedFunctionId; why: string; own: () => object[]; after?: readonly object[] }>([
+    {
+      fid: 'request-csr',
+      why: 'parking',
+      own: () => [
+        { Action: 'iot:Publish', Effect: 'Allow', Resource: cfnArn('iot', 'topic/management/topic/*') },
+      ],
+    },
+    {
+      fid: 'device-reply',
+      why: 'unparking',
       // A task token names no resource: AWS authorizes SendTask* on `*`.
-      { Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Effect: 'Allow', Resource: '*' },
-      COUNT_IN_CAMPAIGN(),
-    ]);
-  });
-
-  it('outcome-recorder: its rotation grants, and UpdateItem only on the campaign table (outcomes)', () => {
-    expect(statementsOfRole(s.template, ids.rotationRoles['outcome-recorder'])).toEqual([
+      own: () => [
+        { Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Effect: 'Allow', Resource: '*' },
+      ],
+    },
+    {
+      fid: 'outcome-recorder',
+      why: 'outcomes',
+      own: () => [
+        { Action: 'sns:Publish', Effect: 'Allow', Resource: ref(ids.escalationTopic) },
+        // The escalation topic is encrypted: publishing needs its key.
+        { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: getAtt(ids.key) },
+      ],
+      after: REMOVE_CERTIFICATE_STATEMENTS,
+    },
+  ])('$fid: its rotation grants, and UpdateItem only on the campaign table ($why)', ({
+    fid,
+    own,
+    after = [],
+  }) => {
+    expect(statementsOfRole(s.template, ids.rotationRoles[fid])).toEqual([
       XRAY,
-      logsOf('outcome-recorder'),
+      logsOf(fid),
       { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: rotationTable() },
-      { Action: 'sns:Publish', Effect: 'Allow', Resource: ref(ids.escalationTopic) },
-      // The escalation topic is encrypted: publishing needs its key.
-      { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: getAtt(ids.key) },
+      ...own(),
       COUNT_IN_CAMPAIGN(),
-      ...REMOVE_CERTIFICATE_STATEMENTS,
+      ...after,
     ]);
   });
 
