@@ -8,6 +8,7 @@ import { printJson } from '../output/json.ts';
 import { cellText, renderTable } from '../output/table.ts';
 import { readableError } from '../rotations/error-text.ts';
 import { thingNameArg } from '../rotations/identifiers.ts';
+import { nextStep } from '../rotations/next-step.ts';
 import { age, publicRecord, repliesWithoutRotationId } from '../rotations/present.ts';
 import { requireRecord } from '../rotations/things.ts';
 import { buildTimeline, executionHistory, type TimelineStep } from '../rotations/timeline.ts';
@@ -70,6 +71,7 @@ Examples:
             : null,
           ...(consoleLink !== undefined ? { consoleLink } : {}),
           timeline,
+          nextStep: nextStep(record, execution?.redriveStatus),
         });
         return EXIT.ok;
       }
@@ -134,6 +136,8 @@ Examples:
           io.stdout(`  ${row}`);
         }
       }
+      io.stdout('');
+      io.stdout(`Next step: ${nextStep(record, execution?.redriveStatus)}`);
       return EXIT.ok;
     });
   },

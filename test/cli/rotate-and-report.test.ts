@@ -342,3 +342,24 @@ describe('ages with --local', () => {
     }
   });
 });
+
+describe('recert rotations show: the next step', () => {
+  it('points a failed rotation at redrive or abandon, and says a finished one needs nothing', async () => {
+    // Prepare: one rotation that failed, one that succeeded.
+    const failing = await h.provision('next-1');
+    const fine = await h.provision('next-2');
+    h.plan.set('next-1', 'fail');
+    await startDirect(h, 'next-1', failing.certificateId, 'manual', 'FAILED');
+    await startDirect(h, 'next-2', fine.certificateId, 'manual', 'SUCCEEDED');
+    await recordOf('next-1');
+    await recordOf('next-2');
+    // Act
+    const failed = await h.run(['rotations', 'show', 'next-1']);
+    const done = await h.run(['rotations', 'show', 'next-2', '--json']);
+    // Assess
+    expect(failed.stdout).toMatch(
+      /^Next step: "recert redrive next-1" resumes it at the step that failed, or "recert abandon next-1" gives up/m,
+    );
+    expect(JSON.parse(done.stdout).nextStep).toMatch(/^nothing: the device uses its new certificate/);
+  });
+});
