@@ -47,10 +47,16 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
+/**
+ * The assets beside this module; from the source folder when this module runs built into dist/
+ * (the build transpiles code and leaves stylesheets and browser scripts where they are).
+ */
 async function loadAssets(): Promise<Map<string, Buffer>> {
   const assets = new Map<string, Buffer>();
   for (const path of Object.keys(ASSETS)) {
-    assets.set(path, await readFile(new URL(`.${path}`, import.meta.url)));
+    const beside = new URL(`.${path}`, import.meta.url);
+    const source = new URL(`../../console${path}`, import.meta.url);
+    assets.set(path, await readFile(beside).catch(() => readFile(source)));
   }
   return assets;
 }

@@ -8,7 +8,7 @@ import { transform } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The folders `recert` and `npm start` load code from. */
-export const SOURCE_DIRS = ['cli', 'lib', 'local', 'device', 'functions', 'workflows'];
+export const SOURCE_DIRS = ['cli', 'console', 'lib', 'local', 'device', 'functions', 'workflows'];
 export const DIST = join(ROOT, 'dist');
 /** Written last: the build is complete, and no source file is newer than its `builtAt`. */
 export const STAMP_FILE = 'build-stamp.json';

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // The folders cli/build/build.mjs transpiles, and the data it copies.
-const SOURCE_DIRS = ['cli', 'lib', 'local', 'device', 'functions', 'workflows', 'asl'];
+const SOURCE_DIRS = ['cli', 'console', 'lib', 'local', 'device', 'functions', 'workflows', 'asl'];
 
 function newerThan(dir, time) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
