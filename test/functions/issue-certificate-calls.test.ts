@@ -184,7 +184,7 @@ describe('issue-certificate: the calls of the happy path', () => {
 });
 
 describe('issue-certificate: a retried step that finds its certificate recorded', () => {
-  it('reads after the refused marker (refused for its attempt, which no resumption changes), attaches again and writes nothing when the recorded policies still hold', async () => {
+  it('reads nothing after the refused marker (the refusal returns the record), attaches again and writes nothing when the recorded policies still hold', async () => {
     // Prepare
     markerRefused(issuedRecord());
     // Act
@@ -195,7 +195,6 @@ describe('issue-certificate: a retried step that finds its certificate recorded'
       'DescribeCertificate',
       'ListAttachedPolicies',
       'UpdateItem',
-      'GetItem',
       'AttachPolicy',
       'AttachThingPrincipal',
     ]);

@@ -131,10 +131,11 @@ export async function issueCertificate(
   let issued: { certificateId: string; certificateArn: string };
   /** The record, when the marker was refused because this attempt's certificate is recorded. */
   let resumedRecord: RotationRecord | undefined;
-  if (marked) {
+  if (marked.written) {
     issued = await createAndRecord(input, fence, copied, deps);
   } else {
-    const record = await readOwnRecord(input, fence, deps);
+    // The refusal returns the record as it was: no read.
+    const record = ownRecord(marked.record, input, fence, deps);
     if (
       record.newCertificateRotationId === input.rotationId &&
       record.newCertificateId &&
@@ -198,7 +199,16 @@ async function readOwnRecord(
   fence: Fence,
   deps: IssueCertificateDeps,
 ): Promise<RotationRecord> {
-  const record = await deps.store.get(input.thingName);
+  return ownRecord(await deps.store.get(input.thingName), input, fence, deps);
+}
+
+/** readOwnRecord's checks, on a record the caller holds. */
+function ownRecord(
+  record: RotationRecord | undefined,
+  input: IssueCertificateInput,
+  fence: Fence,
+  deps: IssueCertificateDeps,
+): RotationRecord {
   if (!record || record.executionArn !== input.executionArn || record.rotationId !== input.rotationId) {
     return deps.store.explainRecord(record, fence, 'cannot issue');
   }

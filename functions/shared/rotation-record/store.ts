@@ -205,23 +205,22 @@ export class RotationRecordStore {
   }
 
   /**
-   * The issuance marker, written before CreateCertificateFromCsr: fails (false) when this
-   * rotationId already has one, i.e. an earlier run of the step got this far, or when the record is
-   * not this rotation's (of `oldCertificateId`, when given). A caller that did not read the record
-   * first reads it on false to tell which.
+   * The issuance marker, written before CreateCertificateFromCsr: refused when this rotationId
+   * already has one, i.e. an earlier run of the step got this far, or when the record is not this
+   * rotation's (of `oldCertificateId`, when given); the refusal's record tells which.
    */
   async markIssuing(p: {
     fence: Fence;
     keyFingerprint: string;
     oldCertificateId?: string;
     now: number;
-  }): Promise<boolean> {
+  }): Promise<WriteOutcome> {
     const update = new UpdateExpression()
       .set('issuingRotationId', p.fence.rotationId)
       .set('issuingKeyFingerprint', p.keyFingerprint)
       .set('issuingStartedAt', iso(p.now))
       .set('updatedAt', iso(p.now));
-    const outcome = await this.writer.write({
+    return this.writer.write({
       thingName: p.fence.thingName,
       write: RECORD_WRITES.markIssuing,
       params: { ...fenceParams(p.fence), oldCertificateId: p.oldCertificateId },
@@ -229,7 +228,6 @@ export class RotationRecordStore {
       now: iso(p.now),
       label: 'mark the issuance',
     });
-    return outcome.written;
   }
 
   /** Drops this attempt's marker after AWS definitely refused to issue (e.g. throttled). */
