@@ -60,6 +60,11 @@ export function commandEntries(loadLocalAws?: () => Promise<LocalAwsControl>): C
       load: async () => (await import('./campaigns-resume.ts')).campaignsResumeCommand,
     },
     {
+      path: ['audit', 'run'],
+      summary: 'run a Device Defender audit of device certificates now, and follow it to its campaign',
+      load: async () => (await import('./audit-run.ts')).auditRunCommand,
+    },
+    {
       path: ['pacing'],
       summary: 'the start rate AWS quotas allow, what limits it, and fleet-scale projections',
       load: async () => (await import('./pacing.ts')).pacingCommand,

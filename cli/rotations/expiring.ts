@@ -1,5 +1,5 @@
 import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
-import { campaignOfAudit } from '../campaigns/campaign-id.ts';
+import { auditTaskIdOf, campaignOfAudit } from '../campaigns/campaign-id.ts';
 import { isNamed, NotFoundError } from '../errors.ts';
 import {
   type AuditTaskSummary,
@@ -25,7 +25,7 @@ export async function auditTask(
   now: number,
 ): Promise<AuditTaskSummary> {
   if (taskId === undefined) return latestAuditTask(target.iot, now);
-  const task = await describeAuditTask(target.iot, taskId);
+  const task = await describeAuditTask(target.iot, auditTaskIdOf(taskId) ?? taskId);
   if (!task) throw new NotFoundError(`there is no Device Defender audit task ${taskId}`);
   return task;
 }

@@ -363,3 +363,45 @@ describe('recert rotations show: the next step', () => {
     expect(JSON.parse(done.stdout).nextStep).toMatch(/^nothing: the device uses its new certificate/);
   });
 });
+
+describe('recert audit run', () => {
+  it('runs an on-demand audit to its end and names the campaign it starts', async () => {
+    // Prepare: a certificate that expires in 5 days, and the check enabled.
+    await h.provision('audited-1', { validity: { durationMs: 5 * DAY } });
+    await h.iot.send(
+      new UpdateAccountAuditConfigurationCommand({
+        roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-audit`,
+        auditCheckConfigurations: {
+          DEVICE_CERTIFICATE_EXPIRING_CHECK: {
+            enabled: true,
+            configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' },
+          },
+        },
+      }),
+    );
+    // Act
+    const result = await h.run(['audit', 'run', '--check', 'expiring', '--wait-campaign', '0', '--json']);
+    // Assess
+    expect(result.code).toBe(EXIT.ok);
+    const run = z
+      .object({
+        taskId: z.string(),
+        taskStatus: z.string(),
+        campaignId: z.string(),
+        checks: z.array(z.object({ checkName: z.string(), nonCompliant: z.number() })),
+      })
+      .parse(JSON.parse(result.stdout));
+    expect(run.taskStatus).toBe('COMPLETED');
+    expect(run.campaignId).toBe(`audit-${run.taskId}`);
+    expect(run.checks[0]?.checkName).toBe('DEVICE_CERTIFICATE_EXPIRING_CHECK');
+    expect(run.checks[0]?.nonCompliant).toBeGreaterThanOrEqual(1);
+    const findings = await h.run(['rotate', '--all-expiring', '--campaign', run.campaignId, '--dry-run']);
+    expect(findings.stdout).toMatch(/audited-1\s+\S+\s+would start/);
+  });
+
+  it('names the checks it knows when given another', async () => {
+    const result = await h.run(['audit', 'run', '--check', 'expired']);
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.stderr).toContain('--check "expired" is not one of expiring, age');
+  });
+});
