@@ -6,6 +6,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { isNamed } from '../../cli/errors.ts';
+import { nextStep } from '../../cli/rotations/next-step.ts';
 import { type PublicRecord, publicRecord } from '../../cli/rotations/present.ts';
 import { requireRecord } from '../../cli/rotations/things.ts';
 import { buildTimeline, type TimelineStep } from '../../cli/rotations/timeline.ts';
@@ -33,6 +34,8 @@ export interface RotationDetail {
   readonly outcomes: ReadonlyMap<string, StateOutcome>;
   readonly certificates: readonly CertificateView[];
   readonly consoleLink: string | undefined;
+  /** What to do next, as `recert rotations show` says it. */
+  readonly nextStep: string;
 }
 
 /** Everything the rotation page shows of one thing: record, execution, history, certificates. */
@@ -65,6 +68,7 @@ export async function rotationDetail(target: Target, thingName: string): Promise
     outcomes: stateOutcomes(events),
     certificates,
     consoleLink: target.consoleLink(record.executionArn),
+    nextStep: nextStep(record, execution?.redriveStatus),
   };
 }
 

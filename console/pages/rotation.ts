@@ -1,6 +1,5 @@
 import { readableError } from '../../cli/rotations/error-text.ts';
 import type { AslGraph } from '../asl-graph.ts';
-import { nextStep } from '../data/next-step.ts';
 import type { RotationDetail } from '../data/rotation-detail.ts';
 import { graphSvg, OUTCOMES } from '../graph-svg.ts';
 import { actionForm, type Html, html, raw } from '../html.ts';
@@ -109,14 +108,13 @@ function actions(d: RotationDetail, csrf: string | undefined): Html {
 
 /** A rotation's page: what it is, where it stands in the graph, what happened, and what to do next. */
 export function rotationPage(d: RotationDetail, graph: AslGraph, csrf: string | undefined): Html {
-  const step = nextStep(d.record, d.execution);
   const legend = OUTCOMES.map(
     (o) => html`<span class="legend state-${o.replace(' ', '-')}"><i></i>${o}</span>`,
   );
   return html`<h1>Rotation of <span class="mono">${d.record.thingName}</span></h1>
 <div class="columns"><div>
 <section><h2>Record</h2>${recordTable(d)}</section>
-<section class="next-step"><h2>Next step</h2><p>${step.text}</p>${actions(d, csrf)}</section>
+<section class="next-step"><h2>Next step</h2><p>${d.nextStep.charAt(0).toUpperCase()}${d.nextStep.slice(1)}</p>${actions(d, csrf)}</section>
 <section><h2>Certificates</h2>${certificates(d)}</section>
 <section><h2>Escalation</h2>${escalation(d)}</section>
 <section><h2>Record timeline</h2>${recordTimeline(d)}</section>

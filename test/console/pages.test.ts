@@ -100,7 +100,7 @@ describe('the console pages on a rotation table larger than a page', () => {
     // Assess
     expect(status).toBe(200);
     expect(body).toContain('no longer exists in Step Functions');
-    expect(body).toContain('recert rotate page-004 --fresh');
+    expect(body).toContain('recert redrive page-004');
     expect(body).not.toContain(SECRET_TOKEN);
   });
 
