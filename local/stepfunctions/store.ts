@@ -18,6 +18,9 @@ import { z } from 'zod';
 import { StoreCorruptError } from './errors.ts';
 import type { Json } from './json.ts';
 import type { ExecutionRecord, Frame, HistoryEvent, MachineRecord } from './model.ts';
+import { applyRecord, isRecord, line, type StoredState } from './store-records.ts';
+
+export type { StoredState } from './store-records.ts';
 
 /**
  * Durable storage for the engine: a snapshot plus a write-ahead log in `<stateDir>/stepfunctions/`.
@@ -28,24 +31,6 @@ import type { ExecutionRecord, Frame, HistoryEvent, MachineRecord } from './mode
  * it before any effect outside the process (a task call, an API answer, a status event).
  * When the log grows past a bound the whole state is written as a new snapshot and the log restarts.
  */
-
-export interface StoredState {
-  machines: Map<string, MachineRecord>;
-  definitions: Map<string, string>;
-  executions: Map<string, ExecutionRecord>;
-  frames: Map<string, Map<string, Frame>>;
-  events: Map<string, HistoryEvent[]>;
-}
-
-type LogRecord =
-  | { m: MachineRecord }
-  | { dm: string }
-  | { d: [string, string] }
-  | { x: ExecutionRecord }
-  | { f: [string, Frame] }
-  | { df: [string, string] }
-  | { e: [string, HistoryEvent[]] }
-  | { c: number };
 
 const snapshotShape = z.object({
   version: z.literal(1),
@@ -358,8 +343,6 @@ export class Store {
   }
 }
 
-const line = (r: LogRecord): string => `${JSON.stringify(r)}\n`;
-
 const writeAll = (fd: number, buf: Buffer): void => {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off);
@@ -373,48 +356,5 @@ const fsyncDir = (dir: string): void => {
     closeSync(fd);
   }
 };
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-
-// The log is written only by this module; records are checked for their envelope, not re-validated field by field.
-const applyRecord = (state: StoredState, record: unknown): void => {
-  if (!isRecord(record)) throw new StoreCorruptError('a log record is not an object');
-  if ('m' in record && isMachine(record.m)) state.machines.set(record.m.arn, record.m);
-  else if ('dm' in record && typeof record.dm === 'string') state.machines.delete(record.dm);
-  else if ('d' in record && Array.isArray(record.d)) {
-    const [hash, text] = record.d;
-    if (typeof hash === 'string' && typeof text === 'string') state.definitions.set(hash, text);
-  } else if ('x' in record && isExecution(record.x)) state.executions.set(record.x.arn, record.x);
-  else if ('f' in record && Array.isArray(record.f)) {
-    const [arn, frame] = record.f;
-    if (typeof arn === 'string' && isFrame(frame)) {
-      const fs = state.frames.get(arn) ?? new Map<string, Frame>();
-      state.frames.set(arn, fs);
-      fs.set(frame.id, frame);
-    }
-  } else if ('df' in record && Array.isArray(record.df)) {
-    const [arn, id] = record.df;
-    if (typeof arn === 'string' && typeof id === 'string') state.frames.get(arn)?.delete(id);
-  } else if ('e' in record && Array.isArray(record.e)) {
-    const [arn, events] = record.e;
-    if (typeof arn === 'string' && Array.isArray(events)) {
-      const list = state.events.get(arn) ?? [];
-      state.events.set(arn, list);
-      for (const ev of events) if (isEvent(ev)) list.push(ev);
-    }
-  } else throw new StoreCorruptError(`unknown log record with keys ${Object.keys(record).join(',')}`);
-};
-
-// Type guards over records this module wrote itself: they check the identifying fields.
-const isMachine = (v: unknown): v is MachineRecord =>
-  isRecord(v) && typeof v.arn === 'string' && typeof v.definitionHash === 'string';
-const isExecution = (v: unknown): v is ExecutionRecord =>
-  isRecord(v) &&
-  typeof v.arn === 'string' &&
-  typeof v.status === 'string' &&
-  typeof v.nextEventId === 'number';
-const isFrame = (v: unknown): v is Frame => isRecord(v) && typeof v.id === 'string' && isRecord(v.phase);
-const isEvent = (v: unknown): v is HistoryEvent =>
-  isRecord(v) && typeof v.id === 'number' && typeof v.type === 'string';
 
 export type { Json };

@@ -1,6 +1,5 @@
 import { apiError } from '../errors.ts';
-import type { Json } from '../json.ts';
-import { isObject, type JsonObject } from '../json.ts';
+import { isObject, type Json, type JsonObject } from '../json.ts';
 import type { Execution, HistoryEvent, MachineRecord } from '../model.ts';
 import { checkExecutionArn, checkMachineArn } from '../names.ts';
 import type { Runtime } from '../runtime/runtime.ts';

@@ -120,8 +120,6 @@ export type State =
   | MapState
   | UnknownState;
 
-export type StateType = State['type'];
-
 /** The states that run children (Parallel branches, Map iterations). */
 export type ContainerState = ParallelState | MapState;
 
