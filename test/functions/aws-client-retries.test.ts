@@ -1,6 +1,8 @@
 /**
  * The retry config on real SDK clients against the real local IoT with a tiny API quota: a burst
  * over the quota all succeeds, and a counting proxy in front of the server sees the throttled attempts.
+ * The quota refills on a manual clock, moved only when the server throttles: the same outcome
+ * however fast or busy the machine is.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
@@ -9,7 +11,7 @@ import { join } from 'node:path';
 import { CreateKeysAndCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { afterEach, describe, expect, it } from 'vitest';
 import { awsClientConfig, LAMBDA_RETRY_POLICY } from '../../lib/aws/client-config.ts';
-import { ScaledClock } from '../../lib/clock.ts';
+import { ManualClock } from '../../lib/clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/config.ts';
 import { LocalIotCore } from '../../local/iot/iot-core.ts';
 import { destroyClients, localClients } from '../../local/stack/clients.ts';
@@ -21,7 +23,8 @@ interface CountingProxy {
   close(): Promise<void>;
 }
 
-async function countingProxy(target: string): Promise<CountingProxy> {
+/** `onThrottled` runs before a 429 is relayed, so before the client can retry it. */
+async function countingProxy(target: string, onThrottled: () => void): Promise<CountingProxy> {
   const upstream = new URL(target);
   const statuses: number[] = [];
   const server: Server = createServer((req, res) => {
@@ -35,6 +38,7 @@ async function countingProxy(target: string): Promise<CountingProxy> {
       },
       (answer) => {
         statuses.push(answer.statusCode ?? 0);
+        if (answer.statusCode === 429) onThrottled();
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -77,19 +81,25 @@ describe('AWS clients retry throttling against the local IoT', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function throttledIot(): Promise<{ proxy: CountingProxy; certificateId: string }> {
+  async function throttledIot(
+    refillOnThrottle = true,
+  ): Promise<{ proxy: CountingProxy; certificateId: string }> {
     const stateDir = mkdtempSync(join(tmpdir(), 'recert-retries-'));
     cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
-    // Wall time: the SDK waits in wall time, and the quota refills in it, as on AWS.
+    // The bucket refills only when a throttle is relayed: a full second, so every call that was
+    // throttled finds a token on its retry, whatever the wall time between attempts.
+    const clock = new ManualClock();
     const core = new LocalIotCore({
       stateDir,
-      clock: new ScaledClock(1),
+      clock,
       generatedKeyKind: 'ec-p256',
       quotas: { UpdateCertificate: QUOTA_TPS },
     });
     const endpoints = await core.start({ httpPort: 0, mqttPort: 0, host: '127.0.0.1' });
     cleanups.push(() => core.close());
-    const proxy = await countingProxy(endpoints.http);
+    const proxy = await countingProxy(endpoints.http, () => {
+      if (refillOnThrottle) void clock.advance(1_000);
+    });
     cleanups.push(() => proxy.close());
     const setup = new IoTClient({
       region: LOCAL_REGION,
@@ -124,9 +134,8 @@ describe('AWS clients retry throttling against the local IoT', () => {
     // Act
     const results = await burstOf(iot, certificateId);
 
-    // Assess: no ThrottlingException reached the caller; the server throttled (the bucket refills
-    // while the burst goes out, so not always all the calls over it), and the attempts the SDK
-    // reports add up to what the server answered.
+    // Assess: no ThrottlingException reached the caller; the server throttled, and the attempts the
+    // SDK reports add up to what the server answered.
     const rejected = results.filter((r) => r.status === 'rejected');
     expect(rejected).toEqual([]);
     const throttledAnswers = proxy.statuses.filter((s) => s === 429).length;
@@ -165,7 +174,7 @@ describe('AWS clients retry throttling against the local IoT', () => {
 
   it('lets the throttle through to the caller without retries (what the config prevents)', async () => {
     // Prepare
-    const { proxy, certificateId } = await throttledIot();
+    const { proxy, certificateId } = await throttledIot(false);
     const iot = new IoTClient({
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
@@ -181,7 +190,8 @@ describe('AWS clients retry throttling against the local IoT', () => {
     const names = results.flatMap((r) =>
       r.status === 'rejected' && r.reason instanceof Error ? [r.reason.name] : [],
     );
-    expect(names.length).toBeGreaterThan(0);
+    // The clock never moves: the bucket's quota of calls pass, and every call over it is refused.
+    expect(names).toHaveLength(BURST - QUOTA_TPS);
     expect(new Set(names)).toEqual(new Set(['ThrottlingException']));
   });
 });
