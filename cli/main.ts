@@ -98,6 +98,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
     return runDeviceCommand(argv.slice(1), {
       stdout: io.stdout,
       stderr: io.stderr,
+      cwd: io.cwd,
       ...(io.signal ? { signal: io.signal } : {}),
     });
   }

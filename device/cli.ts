@@ -5,14 +5,20 @@ import { isThingName } from '../workflows/rotate-device/protocol.ts';
 import { isKeyType, KEY_TYPES, type KeyType } from './agent/crypto.ts';
 import { DeviceAgent } from './agent/device-agent.ts';
 import { FileCredentialStore } from './agent/file-credential-store.ts';
+import { type DeviceConfig, readDeviceDir } from './onboarding/device-dir.ts';
+import { runProvisionCommand } from './provision-command.ts';
 
-export const DEVICE_USAGE = `Usage: recert device run --thing <name> --cert <file> --key <file> --ca <file> --endpoint <host:port>
+export const DEVICE_USAGE = `Usage: recert device run --dir <dir>
+       recert device run --thing <name> --cert <file> --key <file> --ca <file> --endpoint <host:port>
                          [--key-type ${KEY_TYPES.join('|')}] [--state-dir <dir>] [--issuer-ca <file>]
+       recert device provision <thing> ... (see recert device provision --help)
 
 Runs the recert device agent: connects to the MQTT endpoint over mutual TLS with the device's
 certificate and key, and answers certificate rotations. The certificate and key files are replaced
 in place when a rotation has been proven; the rotation journal lives in the state directory.
 
+  --dir         a directory made by "recert device provision": thing, files and endpoint from its
+                device.json (the flags below override it)
   --thing       thing name, also the MQTT client id
   --cert        the device certificate (PEM)
   --key         the device private key (PEM; kept with mode 0600)
@@ -38,6 +44,8 @@ export interface DeviceCommandIo {
   readonly stderr: (line: string) => void;
   /** Stops the agent when aborted; by default SIGINT and SIGTERM do. */
   readonly signal?: AbortSignal;
+  /** Relative paths are resolved from here (default: the process's working directory). */
+  readonly cwd?: string;
 }
 
 const defaultIo: DeviceCommandIo = {
@@ -68,15 +76,18 @@ export async function runDeviceCommand(argv: string[], io: DeviceCommandIo = def
     io.stdout(DEVICE_USAGE);
     return subcommand === undefined ? EXIT_USAGE : EXIT_OK;
   }
+  if (subcommand === 'provision') {
+    return runProvisionCommand(rest, { stdout: io.stdout, stderr: io.stderr, cwd: io.cwd ?? process.cwd() });
+  }
   if (subcommand !== 'run') {
     io.stderr(
-      `recert device: unknown subcommand ${JSON.stringify(subcommand)}; expected "run"\n\n${DEVICE_USAGE}`,
+      `recert device: unknown subcommand ${JSON.stringify(subcommand)}; expected "run" or "provision"\n\n${DEVICE_USAGE}`,
     );
     return EXIT_USAGE;
   }
   let settings: RunSettings | 'help';
   try {
-    settings = await parseRunFlags(rest);
+    settings = await parseRunFlags(rest, io.cwd ?? process.cwd());
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`recert device run: ${error.message}\n\nRun "recert device run --help" for usage.`);
@@ -91,7 +102,7 @@ export async function runDeviceCommand(argv: string[], io: DeviceCommandIo = def
   return runAgent(settings, io);
 }
 
-async function parseRunFlags(args: string[]): Promise<RunSettings | 'help'> {
+async function parseRunFlags(args: string[], cwd: string): Promise<RunSettings | 'help'> {
   let values: ReturnType<typeof parseFlags>;
   try {
     values = parseFlags(args);
@@ -99,6 +110,24 @@ async function parseRunFlags(args: string[]): Promise<RunSettings | 'help'> {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   if (values.help) return 'help';
+  if (values.dir !== undefined) {
+    const dir = resolve(cwd, values.dir);
+    let config: DeviceConfig;
+    try {
+      config = await readDeviceDir(dir);
+    } catch (error) {
+      throw new UsageError(`--dir: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    values = {
+      thing: config.thingName,
+      cert: config.certificate,
+      key: config.privateKey,
+      ca: config.ca,
+      endpoint: config.endpoint,
+      'state-dir': join(dir, 'state'),
+      ...values,
+    };
+  }
   const missing = (['thing', 'cert', 'key', 'ca', 'endpoint'] as const).filter(
     (flag) => values[flag] === undefined,
   );
@@ -114,14 +143,14 @@ async function parseRunFlags(args: string[]): Promise<RunSettings | 'help'> {
   if (!isKeyType(keyType)) {
     throw new UsageError(`--key-type ${JSON.stringify(keyType)} is not one of ${KEY_TYPES.join(', ')}`);
   }
-  const certificatePath = resolve(values.cert ?? '');
-  const privateKeyPath = resolve(values.key ?? '');
+  const certificatePath = resolve(cwd, values.cert ?? '');
+  const privateKeyPath = resolve(cwd, values.key ?? '');
   await requireReadable('--cert', certificatePath);
   await requireReadable('--key', privateKeyPath);
-  const caPem = await requireReadable('--ca', resolve(values.ca ?? ''));
+  const caPem = await requireReadable('--ca', resolve(cwd, values.ca ?? ''));
   const issuerCaPem =
     values['issuer-ca'] !== undefined
-      ? await requireReadable('--issuer-ca', resolve(values['issuer-ca']))
+      ? await requireReadable('--issuer-ca', resolve(cwd, values['issuer-ca']))
       : undefined;
   return {
     thingName,
@@ -132,7 +161,7 @@ async function parseRunFlags(args: string[]): Promise<RunSettings | 'help'> {
     host: endpoint.host,
     port: endpoint.port,
     keyType,
-    stateDir: resolve(values['state-dir'] ?? join(dirname(certificatePath), '.recert-device')),
+    stateDir: resolve(cwd, values['state-dir'] ?? join(dirname(certificatePath), '.recert-device')),
   };
 }
 
@@ -142,6 +171,7 @@ function parseFlags(args: string[]) {
     strict: true,
     allowPositionals: false,
     options: {
+      dir: { type: 'string' },
       thing: { type: 'string' },
       cert: { type: 'string' },
       key: { type: 'string' },

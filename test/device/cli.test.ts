@@ -52,7 +52,22 @@ describe('recert device CLI', () => {
   it('prints usage for --help with exit 0', async () => {
     const c = capture();
     expect(await runDeviceCommand(['run', '--help'], c.io)).toBe(EXIT_OK);
-    expect(c.out.join('\n')).toMatch(/Usage: recert device run --thing/);
+    expect(c.out.join('\n')).toMatch(/Usage: recert device run --dir <dir>\n\s+recert device run --thing/);
+  });
+
+  it('refuses --dir without a device.json with exit 2, naming the file', async () => {
+    const c = capture();
+    expect(await runDeviceCommand(['run', '--dir', files.dir], c.io)).toBe(EXIT_USAGE);
+    expect(c.err.join('\n')).toMatch(/--dir: .*device\.json cannot be read: .*recert device provision/);
+  });
+
+  it('refuses provision without a thing name, and with two, with exit 2', async () => {
+    const none = capture();
+    const two = capture();
+    expect(await runDeviceCommand(['provision', '--local'], none.io)).toBe(EXIT_USAGE);
+    expect(await runDeviceCommand(['provision', 'a', 'b', '--local'], two.io)).toBe(EXIT_USAGE);
+    expect(none.err.join('\n')).toMatch(/a thing name is needed/);
+    expect(two.err.join('\n')).toMatch(/one thing at a time/);
   });
 
   const cases: [string, (args: string[]) => string[], RegExp][] = [

@@ -4,6 +4,8 @@ import type { DeviceFiles } from './agent-harness.ts';
 
 const BIN = fileURLToPath(new URL('../../../device/bin.ts', import.meta.url));
 const RECERT = fileURLToPath(new URL('../../../cli/bin.ts', import.meta.url));
+// tsx by path, so the command can run from any working directory.
+const TSX = new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 /** The device agent as a real child process (`device/bin.ts run ...`), so it can be killed with SIGKILL. */
 export class AgentProcess {
@@ -52,9 +54,10 @@ export class AgentProcess {
   }
 
   /** `recert <args...>` (e.g. `device run --dir ...`) as a child process. */
-  static recert(args: readonly string[]): AgentProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', RECERT, ...args], {
+  static recert(args: readonly string[], cwd?: string): AgentProcess {
+    const child = spawn(process.execPath, ['--import', TSX, RECERT, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd !== undefined ? { cwd } : {}),
     });
     return new AgentProcess(child);
   }
