@@ -80,7 +80,10 @@ export const ACTIONS: Readonly<Record<string, Action>> = {
     return { notice: `Resumed campaign ${campaignId} (${resumed.status}).`, location: '/' };
   },
   async audit({ target }, form) {
-    const { taskId } = await runAudit(target, form.get('check'));
-    return { notice: `Started audit task ${taskId}: its findings start a campaign.`, location: '/' };
+    const { taskId, campaignId } = await runAudit(target, form.get('check'));
+    return {
+      notice: `Started audit task ${taskId}: when it finds expiring certificates, campaign ${campaignId} starts.`,
+      location: '/',
+    };
   },
 };

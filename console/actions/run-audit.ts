@@ -1,24 +1,30 @@
 import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
+import { AUDIT_CHECKS, type AuditCheck } from '../../cli/audit/run-audit.ts';
+import { campaignOfAudit } from '../../cli/campaigns/campaign-id.ts';
 import { UsageError } from '../../cli/errors.ts';
-import type { ROTATION_CHECKS } from '../../cli/iot/audit.ts';
 import type { Target } from '../../cli/target/target.ts';
 
-export const AUDIT_CHECKS = {
-  expiring: 'DEVICE_CERTIFICATE_EXPIRING_CHECK',
-  age: 'DEVICE_CERTIFICATE_AGE_CHECK',
-} as const satisfies Record<string, (typeof ROTATION_CHECKS)[number]>;
+const isCheck = (name: string): name is AuditCheck => Object.hasOwn(AUDIT_CHECKS, name);
 
 /**
- * An on-demand Device Defender audit of one rotation check; its notification fans out one rotation
- * per finding, as a scheduled audit's does. The CLI has no audit command yet, so this is the call itself.
+ * Starts an on-demand Device Defender audit of one rotation check, with the CLI's check names, as
+ * `recert audit run` does first. The CLI then follows the task to its end; an HTTP request must not
+ * wait minutes for a large fleet's audit, so the console answers at once and its overview shows the
+ * campaign the audit's notification starts.
  */
-export async function runAudit(target: Target, check: string | undefined): Promise<{ taskId: string }> {
+export async function runAudit(
+  target: Target,
+  check: string | undefined,
+): Promise<{ taskId: string; campaignId: string }> {
   const name = check === undefined || check === '' ? 'expiring' : check;
-  if (name !== 'expiring' && name !== 'age') {
-    throw new UsageError(`check ${JSON.stringify(name)} is not one of expiring, age`);
+  if (!isCheck(name)) {
+    throw new UsageError(
+      `check ${JSON.stringify(name)} is not one of ${Object.keys(AUDIT_CHECKS).join(', ')}`,
+    );
   }
   const out = await target.iot.send(
     new StartOnDemandAuditTaskCommand({ targetCheckNames: [AUDIT_CHECKS[name]] }),
   );
-  return { taskId: out.taskId ?? 'unknown' };
+  const taskId = out.taskId ?? '';
+  return { taskId, campaignId: campaignOfAudit(taskId) };
 }

@@ -1,3 +1,4 @@
+import { DescribeAuditTaskCommand } from '@aws-sdk/client-iot';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTarget } from '../../cli/target/local-target.ts';
@@ -117,5 +118,38 @@ describe('the console pages on a rotation table larger than a page', () => {
     expect(cursor.body).toContain('cursor');
     expect(badStatus.status).toBe(400);
     expect(badStatus.body).not.toMatch(/at \w+ \(/);
+  });
+
+  const post = async (action: string, fields: Record<string, string>): Promise<URL> => {
+    if (!running) throw new Error('no console');
+    const response = await fetch(`${running.origin}/actions/${action}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        cookie: `recert_console=${running.session.token}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: running.origin,
+      },
+      body: new URLSearchParams({ ...fields, csrf: running.session.csrf }).toString(),
+    });
+    expect(response.status).toBe(303);
+    return new URL(String(response.headers.get('location')), running.origin);
+  };
+
+  it("runs actions through the CLI's code, and shows its refusals on the page they came from", async () => {
+    // Act
+    const audit = await post('audit', { check: 'expiring' });
+    const redrive = await post('redrive', { thing: 'page-004', returnTo: '/rotations/page-004' });
+    const rotate = await post('rotate', { thing: 'nobody-here' });
+
+    // Assess
+    const taskId = /audit task (\w+)/.exec(audit.searchParams.get('notice') ?? '')?.[1];
+    expect(taskId).toBeDefined();
+    const task = await env?.local.clients.iot.send(new DescribeAuditTaskCommand({ taskId }));
+    expect(task?.taskType).toBe('ON_DEMAND_AUDIT_TASK');
+    expect(redrive.pathname).toBe('/rotations/page-004');
+    expect(redrive.searchParams.get('error')).toMatch(/execution \S+ does not exist/);
+    expect(rotate.pathname).toBe('/');
+    expect(rotate.searchParams.get('error')).toContain('there is no thing named nobody-here');
   });
 });
