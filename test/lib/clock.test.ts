@@ -1,9 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { clockOf, ManualClock, ScaledClock, sleepUntil, type Timer } from '../../lib/clock.ts';
 
 const TSX = new URL('../../node_modules/.bin/tsx', import.meta.url).pathname;
 const CLOCK_MODULE = new URL('../../lib/clock.ts', import.meta.url).href;
+const CHILD_TEST_TIMEOUT_MS = 180_000;
+const run = promisify(execFile);
 
 describe('clocks', () => {
   it('a manual clock fires due timers in time order and nothing early', async () => {
@@ -81,12 +84,17 @@ describe('sleeping on a clock', () => {
   it.each([
     ['wallClock', 'wakes', 'woke'],
     ['systemClock', 'exits without waking', ''],
-  ])('a process sleeping on %s %s', (name, _outcome, expected) => {
-    // Prepare: the process has nothing else to wait for, as a Lambda handler awaiting a sleep.
-    const script = `import(${JSON.stringify(CLOCK_MODULE)}).then((m) => m.sleepFor(m.${name}, 20)).then(() => console.log('woke'));`;
-    // Act
-    const out = execFileSync(TSX, ['-e', script], { encoding: 'utf8' });
-    // Assess: wallClock's timer holds the process open; systemClock's (unref'd) does not.
-    expect(out.trim()).toBe(expected);
-  });
+  ])(
+    'a process sleeping on %s %s',
+    async (name, _outcome, expected) => {
+      // Prepare: the process has nothing else to wait for, as a Lambda handler awaiting a sleep.
+      const script = `import(${JSON.stringify(CLOCK_MODULE)}).then((m) => m.sleepFor(m.${name}, 20)).then(() => console.log('woke'));`;
+      // Act
+      const { stdout } = await run(TSX, ['-e', script], { encoding: 'utf8' });
+      // Assess: wallClock's timer holds the process open; systemClock's (unref'd) does not.
+      expect(stdout.trim()).toBe(expected);
+    },
+    // A fresh tsx process: bounded, but slow to start on a busy machine; only its output counts.
+    CHILD_TEST_TIMEOUT_MS,
+  );
 });
