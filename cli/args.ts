@@ -10,15 +10,21 @@ export const GLOBAL_OPTIONS = {
   stack: { type: 'string' },
   region: { type: 'string' },
   json: { type: 'boolean' },
+  output: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionsConfig;
+
+/** What `--output` takes (as the AWS CLI's); `--json` is `--output json`. Commands with CSV say so. */
+const OUTPUTS = ['table', 'json', 'csv'];
 
 export const GLOBAL_OPTIONS_HELP = `Target and output (every command):
   --local             use the local AWS (also RECERT_LOCAL=1)
   --state-dir <dir>   the local AWS's state directory (default .recert, also RECERT_STATE_DIR)
   --stack <name>      the deployed CloudFormation stack (default Recert, also RECERT_STACK)
   --region <region>   AWS region (default: the SDK's region chain)
-  --json              machine-readable output on stdout
+  --output <format>   table (default) or json (machine-readable, on stdout); csv where a command
+                      says so
+  --json              the same as --output json
   -h, --help          this help`;
 
 /**
@@ -48,13 +54,28 @@ export function parseCommandLine<T extends OptionsConfig>(
   options: T,
   allowPositionals: boolean,
 ) {
-  try {
-    const all = { ...GLOBAL_OPTIONS, ...options };
-    return parseArgs({ args: joinDashValues(args, all), options: all, strict: true, allowPositionals });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''), { cause: error });
+  const all = { ...GLOBAL_OPTIONS, ...options };
+  const parsed = (() => {
+    try {
+      return parseArgs({ args: joinDashValues(args, all), options: all, strict: true, allowPositionals });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''), { cause: error });
+    }
+  })();
+  const values: Record<string, unknown> = parsed.values;
+  const output = values.output;
+  if (typeof output === 'string') {
+    // CSV only where a command has it (its --format takes it too).
+    const allowed = 'format' in options ? OUTPUTS : OUTPUTS.filter((o) => o !== 'csv');
+    if (!allowed.includes(output)) {
+      throw new UsageError(`--output ${JSON.stringify(output)} is not one of ${allowed.join(', ')}`);
+    }
+    if (values.json === true && output !== 'json')
+      throw new UsageError(`--json contradicts --output ${output}`);
+    if (output === 'json') values.json = true;
   }
+  return parsed;
 }
 
 /** A flag given as a number: an integer within bounds, or a usage error naming the flag. */

@@ -75,6 +75,11 @@ export function commandEntries(loadLocalAws?: () => Promise<LocalAwsControl>): C
       load: async () => (await import('../../console/command.ts')).consoleCommand,
     },
     {
+      path: ['completion'],
+      summary: 'print a bash or zsh completion script ("source <(recert completion bash)")',
+      load: async () => (await import('./completion.ts')).completionCommand,
+    },
+    {
       path: ['local'],
       summary: 'run, stop or check the embedded local AWS',
       load: async () => {

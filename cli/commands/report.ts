@@ -26,22 +26,22 @@ const COLUMNS: Column<DeviceLine>[] = [
 ];
 
 export const reportCommand: Command = {
-  help: `Usage: recert report [--campaign <audit task id | name>] [--format table|json|csv]
+  help: `Usage: recert report [--campaign <audit task id | name>] [--output table|json|csv]
 
 The compliance report of a campaign: the devices the Device Defender audit found (expiring or old
 certificates), how many were rotated, are pending, failed (with the reasons) or were abandoned,
 and which of the certificates found are still ACTIVE (still expiring). Without --campaign, the
 latest completed audit task. A campaign that is not an audit task id (e.g. "manual") reports the
-rotations recorded under that name. --json is the same as --format json.
+rotations recorded under that name. --format and --json are the same as --output.
 
   --campaign <id>     audit task id or campaign name
-  --format <f>        table (default), json, csv (one line per device, for spreadsheets)
+  --output <f>        table (default), json, csv (one line per device, for spreadsheets)
 
 ${GLOBAL_OPTIONS_HELP}
 
 Examples:
   recert report
-  recert report --campaign 4b1c8e0f2d5a6b7c8d9e0f1a2b3c4d5e --format csv > campaign.csv
+  recert report --campaign 4b1c8e0f2d5a6b7c8d9e0f1a2b3c4d5e --output csv > campaign.csv
   recert report --campaign manual --local --json`,
   async run(args, context) {
     const { values } = parseCommandLine(
@@ -53,7 +53,7 @@ Examples:
       context.io.stdout(this.help);
       return EXIT.ok;
     }
-    const formatText = values.format ?? (values.json ? 'json' : 'table');
+    const formatText = values.format ?? values.output ?? (values.json ? 'json' : 'table');
     if (!isFormat(formatText)) {
       throw new UsageError(`--format ${JSON.stringify(formatText)} is not one of ${FORMATS.join(', ')}`);
     }

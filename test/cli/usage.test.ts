@@ -245,3 +245,23 @@ describe('conventions', () => {
     expect(sub.stderr).toContain('did you mean "recert rotations list"?');
   });
 });
+
+describe('--output and completion', () => {
+  it('takes --output json as --json, and refuses a format the command does not have', async () => {
+    const output = await run(['pacing', '--output', 'json']);
+    const json = await run(['pacing', '--json']);
+    const csv = await run(['pacing', '--output', 'csv']);
+    expect(output.code).toBe(EXIT.ok);
+    expect(output.stdout).toBe(json.stdout);
+    expect(csv.code).toBe(EXIT.usage);
+    expect(csv.stderr).toContain('--output "csv" is not one of table, json');
+  });
+
+  it('prints a bash completion script that knows the commands and their subcommands', async () => {
+    const result = await run(['completion', 'bash']);
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.stdout).toContain('complete -o default -F _recert recert');
+    expect(result.stdout).toMatch(/campaigns\) words="show stop resume"/);
+    expect(result.stdout).toMatch(/words="abandon audit campaigns completion .*local pacing redrive report rotate rotations status"/);
+  });
+});
