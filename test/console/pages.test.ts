@@ -152,4 +152,22 @@ describe('the console pages on a rotation table larger than a page', () => {
     expect(rotate.pathname).toBe('/');
     expect(rotate.searchParams.get('error')).toContain('there is no thing named nobody-here');
   });
+
+  it('abandons a rotation, and refuses campaign actions the CLI refuses', async () => {
+    // Act
+    const abandon = await post('abandon', { thing: 'page-006', returnTo: '/rotations/page-006' });
+    const again = await post('redrive', { thing: 'page-006', returnTo: '/rotations/page-006' });
+    const stop = await post('campaign-stop', { campaign: 'audit-nothing-here' });
+    const resume = await post('campaign-resume', { campaign: 'not a campaign!' });
+    const page = await get('/rotations/page-006');
+
+    // Assess
+    expect(abandon.searchParams.get('notice')).toContain('Abandoned the rotation of page-006');
+    expect(again.searchParams.get('error')).toContain(
+      'the rotation of page-006 was abandoned by an operator',
+    );
+    expect(stop.searchParams.get('error')).toContain('campaign audit-nothing-here does not exist');
+    expect(resume.searchParams.get('error')).toContain('is not a campaign id');
+    expect(page.body).toContain('status-ABANDONED');
+  });
 });
