@@ -144,43 +144,39 @@ export class RecertStack extends Stack {
       rejectedRepliesPerHour: settings.alarms.rejectedRepliesPerHour,
     });
 
-    const output = (name: string, value: string, description: string) =>
-      new CfnOutput(this, name, { value, description });
-    output(
-      STACK_OUTPUTS.stateMachineArn,
-      this.rotation.stateMachine.stateMachineArn,
-      'rotate-device state machine',
-    );
-    output(STACK_OUTPUTS.tableName, this.table.table.tableName, 'Rotation table');
-    output(
-      STACK_OUTPUTS.escalationTopicArn,
-      this.topics.escalationTopic.topicArn,
-      'Escalations (subscribe here)',
-    );
-    output(
-      STACK_OUTPUTS.auditTopicArn,
-      this.audit.notificationTopic.topicArn,
-      "Device Defender audit notifications: recert's topic, or the account's existing audit target",
-    );
-    output(STACK_OUTPUTS.region, this.region, 'Region of the deployment');
-    output(STACK_OUTPUTS.devicePolicyName, DEVICE_POLICY_NAME, 'IoT policy to attach to device certificates');
-    output(STACK_OUTPUTS.dashboardName, this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
-    output(
-      STACK_OUTPUTS.campaignTableName,
-      this.campaignTable.table.tableName,
-      'Campaign table (start queues)',
-    );
-    output(
-      STACK_OUTPUTS.campaignStateMachineArn,
-      this.campaign.stateMachine.stateMachineArn,
-      'campaign state machine (paces the starts of a fleet rotation)',
-    );
-
-    output(
-      STACK_OUTPUTS.operatorPolicyArn,
-      this.operatorPolicy.managedPolicyArn,
-      'Managed policy to attach to the people who run recert (the recert CLI)',
-    );
+    const outputs: readonly (readonly [name: string, value: string, description: string])[] = [
+      [
+        STACK_OUTPUTS.stateMachineArn,
+        this.rotation.stateMachine.stateMachineArn,
+        'rotate-device state machine',
+      ],
+      [STACK_OUTPUTS.tableName, this.table.table.tableName, 'Rotation table'],
+      [
+        STACK_OUTPUTS.escalationTopicArn,
+        this.topics.escalationTopic.topicArn,
+        'Escalations (subscribe here)',
+      ],
+      [
+        STACK_OUTPUTS.auditTopicArn,
+        this.audit.notificationTopic.topicArn,
+        "Device Defender audit notifications: recert's topic, or the account's existing audit target",
+      ],
+      [STACK_OUTPUTS.region, this.region, 'Region of the deployment'],
+      [STACK_OUTPUTS.devicePolicyName, DEVICE_POLICY_NAME, 'IoT policy to attach to device certificates'],
+      [STACK_OUTPUTS.dashboardName, this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard'],
+      [STACK_OUTPUTS.campaignTableName, this.campaignTable.table.tableName, 'Campaign table (start queues)'],
+      [
+        STACK_OUTPUTS.campaignStateMachineArn,
+        this.campaign.stateMachine.stateMachineArn,
+        'campaign state machine (paces the starts of a fleet rotation)',
+      ],
+      [
+        STACK_OUTPUTS.operatorPolicyArn,
+        this.operatorPolicy.managedPolicyArn,
+        'Managed policy to attach to the people who run recert (the recert CLI)',
+      ],
+    ];
+    for (const [name, value, description] of outputs) new CfnOutput(this, name, { value, description });
 
     suppressFindings(this);
   }

@@ -183,17 +183,7 @@ export class Monitoring extends Construct {
       defaultInterval: Duration.days(7),
     });
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Rotations',
-        left: [
-          sm.metricStarted({ statistic: 'Sum', label: 'Started' }),
-          sm.metricSucceeded({ statistic: 'Sum', label: 'Succeeded' }),
-          sm.metricFailed({ statistic: 'Sum', label: 'Failed' }),
-          sm.metricTimedOut({ statistic: 'Sum', label: 'Timed out' }),
-          sm.metricAborted({ statistic: 'Sum', label: 'Aborted' }),
-        ],
-        width: 12,
-      }),
+      executionsGraph('Rotations', sm, 'Failed', 12),
       new cloudwatch.GraphWidget({
         title: 'Device replies rejected, by reason',
         left: REJECTION_REASONS.map((reason) => rejectedBy(reason, Duration.minutes(5))),
@@ -229,18 +219,26 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Campaign executions',
-        left: [
-          campaigns.metricStarted({ statistic: 'Sum', label: 'Started' }),
-          campaigns.metricSucceeded({ statistic: 'Sum', label: 'Succeeded' }),
-          campaigns.metricFailed({ statistic: 'Sum', label: 'Failed (stopped)' }),
-          campaigns.metricTimedOut({ statistic: 'Sum', label: 'Timed out' }),
-          campaigns.metricAborted({ statistic: 'Sum', label: 'Aborted' }),
-        ],
-        width: 24,
-      }),
-    );
+    this.dashboard.addWidgets(executionsGraph('Campaign executions', campaigns, 'Failed (stopped)', 24));
   }
+}
+
+/** A state machine's executions by how they ended, summed; `failedLabel` names its failures. */
+function executionsGraph(
+  title: string,
+  stateMachine: sfn.IStateMachine,
+  failedLabel: string,
+  width: number,
+): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({
+    title,
+    left: [
+      stateMachine.metricStarted({ statistic: 'Sum', label: 'Started' }),
+      stateMachine.metricSucceeded({ statistic: 'Sum', label: 'Succeeded' }),
+      stateMachine.metricFailed({ statistic: 'Sum', label: failedLabel }),
+      stateMachine.metricTimedOut({ statistic: 'Sum', label: 'Timed out' }),
+      stateMachine.metricAborted({ statistic: 'Sum', label: 'Aborted' }),
+    ],
+    width,
+  });
 }
