@@ -262,6 +262,8 @@ describe('--output and completion', () => {
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).toContain('complete -o default -F _recert recert');
     expect(result.stdout).toMatch(/campaigns\) words="show stop resume"/);
-    expect(result.stdout).toMatch(/words="abandon audit campaigns completion .*local pacing redrive report rotate rotations status"/);
+    expect(result.stdout).toMatch(
+      /words="abandon audit campaigns completion .*local pacing redrive report rotate rotations status"/,
+    );
   });
 });
