@@ -193,7 +193,10 @@ describe('UpdateExpression against the local DynamoDB (properties)', () => {
 
   it('DynamoDB applies the rendered expression as the model says', async () => {
     // Existing attributes of the right types for ADD and list_append, and names apart from the key.
-    const safeActions = actions.map((given) => given.filter(([name]) => name !== 'id'));
+    // Not the key, nor names the SDK's marshall of a plain object reads as its class (`constructor`).
+    const safeActions = actions.map((given) =>
+      given.filter(([name]) => !['id', 'constructor', '__proto__'].includes(name)),
+    );
     await fc.assert(
       fc.asyncProperty(safeActions, fc.integer({ min: 0, max: 1 }), async (given, existing) => {
         fc.pre(given.length > 0);
