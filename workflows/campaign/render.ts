@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DefinitionRenderError, placeholdersIn } from '../rotate-device/render.ts';
+import { DefinitionRenderError, substitute, substituteAll } from '../rotate-device/render.ts';
 import { resolveSettings, type Settings } from '../rotate-device/settings.ts';
 import type { CampaignFunctionId } from './functions.ts';
 import { HISTORY_EVENT_LIMIT, worstCaseHistoryEvents } from './history.ts';
@@ -19,21 +19,6 @@ export interface CampaignRenderSettings {
   /** The rotation workflow's settings (only the TransientRetry* ones are used). */
   readonly rotation?: Partial<Settings>;
   readonly campaign?: Partial<CampaignSettings>;
-}
-
-const PLACEHOLDER = /\$\{([A-Za-z][A-Za-z0-9_]*)\}/g;
-const WHOLE_STRING_PLACEHOLDER = /"\$\{([A-Za-z][A-Za-z0-9_]*)\}"/g;
-
-function substitute(template: string, values: ReadonlyMap<string, string | number>): string {
-  // A setting that is a whole JSON string becomes a bare number (Retry fields must be numbers).
-  const numbersDone = template.replace(WHOLE_STRING_PLACEHOLDER, (whole, name: string) => {
-    const value = values.get(name);
-    return typeof value === 'number' ? String(value) : whole;
-  });
-  return numbersDone.replace(PLACEHOLDER, (whole, name: string) => {
-    const value = values.get(name);
-    return value === undefined ? whole : JSON.stringify(String(value)).slice(1, -1);
-  });
 }
 
 function settingValues(settings: CampaignRenderSettings): Map<string, number> {
@@ -79,13 +64,5 @@ export function renderCampaignDefinition(
     if (!arn) throw new DefinitionRenderError(`no ARN given for function ${binding.functionId} (${name})`);
     values.set(name, arn);
   }
-  const rendered = substitute(template, values);
-  const left = placeholdersIn(rendered);
-  if (left.length > 0) throw new DefinitionRenderError(`unbound placeholders: ${left.join(', ')}`);
-  try {
-    JSON.parse(rendered);
-  } catch (error) {
-    throw new DefinitionRenderError('the rendered campaign definition is not JSON', { cause: error });
-  }
-  return rendered;
+  return substituteAll(template, values, 'campaign definition');
 }

@@ -33,7 +33,8 @@ export interface Resources {
   readonly tableName: string;
 }
 
-function substitute(template: string, values: ReadonlyMap<string, string | number>): string {
+/** Replaces the placeholders `values` names; numbers fill whole-string placeholders bare. */
+export function substitute(template: string, values: ReadonlyMap<string, string | number>): string {
   // A setting that is a whole JSON string becomes a bare number (Retry fields must be numbers).
   const numbersDone = template.replace(WHOLE_STRING_PLACEHOLDER, (whole, name: string) => {
     const value = values.get(name);
@@ -83,13 +84,22 @@ export function renderDefinition(
       values.set(name, resources.tableName);
     }
   }
+  return substituteAll(template, values, 'definition');
+}
+
+/** Replaces every placeholder; throws when one is left unbound or the result is not JSON. */
+export function substituteAll(
+  template: string,
+  values: ReadonlyMap<string, string | number>,
+  what: string,
+): string {
   const rendered = substitute(template, values);
   const left = placeholdersIn(rendered);
   if (left.length > 0) throw new DefinitionRenderError(`unbound placeholders: ${left.join(', ')}`);
   try {
     JSON.parse(rendered);
   } catch (error) {
-    throw new DefinitionRenderError('the rendered definition is not JSON', { cause: error });
+    throw new DefinitionRenderError(`the rendered ${what} is not JSON`, { cause: error });
   }
   return rendered;
 }
