@@ -12,5 +12,6 @@ process.exitCode = await runCli(process.argv.slice(2), {
   stderr: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
   cwd: process.cwd(),
+  stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
 });

@@ -10,6 +10,8 @@ export interface CliIo {
   readonly stderr: (line: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** Whether stdout is a terminal: statuses are coloured only then. */
+  readonly stdoutIsTTY?: boolean;
   /** Whether stderr is a terminal: progress lines are written only then. */
   readonly stderrIsTTY?: boolean;
   /** Ends long-running commands (`local up`, `device run`); SIGINT and SIGTERM by default. */

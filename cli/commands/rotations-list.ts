@@ -6,6 +6,7 @@ import { withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
+import { useColour } from '../output/colour.ts';
 import { printJson } from '../output/json.ts';
 import { renderTable } from '../output/table.ts';
 import { publicRecord, recordColumns } from '../rotations/present.ts';
@@ -95,7 +96,10 @@ Examples:
         context.io.stdout('No rotations match.');
         return EXIT.ok;
       }
-      for (const line of renderTable(recordColumns(context.now()), records)) context.io.stdout(line);
+      for (const line of renderTable(recordColumns(context.now()), records, {
+        colour: useColour(context.io),
+      }))
+        context.io.stdout(line);
       context.io.stdout(`${records.length} rotation${records.length === 1 ? '' : 's'}`);
       return EXIT.ok;
     });

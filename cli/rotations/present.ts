@@ -1,4 +1,5 @@
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
+import { statusColour } from '../output/colour.ts';
 import type { Column } from '../output/table.ts';
 import { readableError } from './error-text.ts';
 
@@ -49,7 +50,7 @@ const oneLine = (text: string | undefined, max = 80): string | undefined => {
 export function recordColumns(now: number): Column<RotationRecord>[] {
   return [
     { header: 'THING', value: (r) => r.thingName },
-    { header: 'STATUS', value: (r) => r.status },
+    { header: 'STATUS', value: (r) => r.status, colour: statusColour },
     { header: 'PHASE', value: (r) => r.phase },
     { header: 'ATTEMPT', value: (r) => r.attempt, align: 'right' },
     { header: 'CAMPAIGN', value: (r) => r.campaign },

@@ -405,3 +405,25 @@ describe('recert audit run', () => {
     expect(result.stderr).toContain('--check "expired" is not one of expiring, age');
   });
 });
+
+describe('colour', () => {
+  it('colours statuses on a terminal, and not with NO_COLOR or into a pipe', async () => {
+    // Prepare
+    const device = await h.provision('colour-1');
+    await startDirect(h, 'colour-1', device.certificateId, 'manual', 'SUCCEEDED');
+    await recordOf('colour-1');
+    const list = ['rotations', 'list', '--status', 'SUCCEEDED'];
+    // Act
+    const terminal = await h.run(list, {}, { stdoutIsTTY: true });
+    const noColour = await h.run(list, { NO_COLOR: '1' }, { stdoutIsTTY: true });
+    const piped = await h.run(list);
+    // Assess: green SUCCEEDED, padded like the other rows.
+    expect(terminal.stdout).toContain('\u001b[32mSUCCEEDED');
+    expect(noColour.stdout).not.toContain('\u001b[');
+    expect(piped.stdout).not.toContain('\u001b[');
+    const plain = terminal.stdout.replaceAll('\u001b[32m', '').replaceAll('\u001b[0m', '');
+    const columnsOf = (text: string) =>
+      text.split('\n').map((line) => line.indexOf('PHASE') + line.indexOf('DONE'));
+    expect(columnsOf(plain)).toEqual(columnsOf(piped.stdout));
+  });
+});

@@ -51,7 +51,11 @@ export interface CliHarness {
   /** How the stand-in workflow behaves for each thing (default `succeed`). */
   readonly plan: Map<string, Behaviour>;
   /** Runs `recert <argv>` in-process against this local AWS. */
-  run(argv: string[], env?: Record<string, string>, options?: { stderrIsTTY?: boolean }): Promise<CliRun>;
+  run(
+    argv: string[],
+    env?: Record<string, string>,
+    options?: { stderrIsTTY?: boolean; stdoutIsTTY?: boolean },
+  ): Promise<CliRun>;
   provision(thingName: string, options?: Omit<ProvisionOptions, 'thingName'>): Promise<ProvisionedDevice>;
   /** Polls until the execution leaves RUNNING (or reaches `status`). */
   waitForExecution(executionArn: string, status?: string): Promise<string>;
@@ -62,7 +66,7 @@ export async function runIn(
   argv: string[],
   env: Record<string, string | undefined>,
   cwd: string,
-  options: { stderrIsTTY?: boolean } = {},
+  options: { stderrIsTTY?: boolean; stdoutIsTTY?: boolean } = {},
 ): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
@@ -72,6 +76,7 @@ export async function runIn(
     env,
     cwd,
     stderrIsTTY: options.stderrIsTTY === true,
+    stdoutIsTTY: options.stdoutIsTTY === true,
   });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
