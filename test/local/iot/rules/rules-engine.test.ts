@@ -72,14 +72,20 @@ afterEach(async () => {
   await rm(f.stateDir, { recursive: true, force: true });
 });
 
+/** A function that records the events it gets, which the named rule may invoke. */
+function recordingTarget(functionName: string, ruleName: string) {
+  const received: unknown[] = [];
+  const fn = f.functions.register(functionName, async (event) => {
+    received.push(event);
+  });
+  allowTopicRule(f.functions, fn.arn, ruleName);
+  return { fn, received };
+}
+
 describe('rules engine', () => {
   it('delivers a csr_res reply to the Lambda handler with clientId, principal and kind filled by the rule', async () => {
     // Prepare
-    const received: unknown[] = [];
-    const fn = f.functions.register('device-reply', async (event) => {
-      received.push(event);
-    });
-    allowTopicRule(f.functions, fn.arn, 'device_replies');
+    const { fn, received } = recordingTarget('device-reply', 'device_replies');
     await f.iot.send(
       new CreateTopicRuleCommand({
         ruleName: 'device_replies',
@@ -302,11 +308,7 @@ describe('rules engine', () => {
 
   it('keeps its rules across a restart and runs them', async () => {
     // Prepare
-    const received: unknown[] = [];
-    const fn = f.functions.register('after-restart', async (event) => {
-      received.push(event);
-    });
-    allowTopicRule(f.functions, fn.arn, 'durable');
+    const { fn, received } = recordingTarget('after-restart', 'durable');
     await f.iot.send(
       new CreateTopicRuleCommand({
         ruleName: 'durable',
@@ -336,11 +338,7 @@ describe('rules engine', () => {
 
   it('does not run a disabled rule, and runs it again once replaced as enabled', async () => {
     // Prepare
-    const received: unknown[] = [];
-    const fn = f.functions.register('toggle', async (event) => {
-      received.push(event);
-    });
-    allowTopicRule(f.functions, fn.arn, 'toggled');
+    const { fn, received } = recordingTarget('toggle', 'toggled');
     const payload = { sql: "SELECT n FROM 'toggle'", actions: [{ lambda: { functionArn: fn.arn } }] };
     await f.engine.createRule('toggled', { ...payload, ruleDisabled: true });
     // Act
@@ -354,11 +352,7 @@ describe('rules engine', () => {
   });
 
   it('reports a rule whose SELECT cannot be built for a binary payload, without running actions', async () => {
-    const received: unknown[] = [];
-    const fn = f.functions.register('never', async (event) => {
-      received.push(event);
-    });
-    allowTopicRule(f.functions, fn.arn, 'binary');
+    const { fn, received } = recordingTarget('never', 'binary');
     await f.engine.createRule('binary', {
       sql: "SELECT *, clientid() AS c FROM 'bin'",
       actions: [{ lambda: { functionArn: fn.arn } }],
