@@ -2,10 +2,7 @@
 import '../lambda/xray-manual-mode.ts';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { RotationFunctionsDeps } from '../../functions/index.ts';
 import { type Clock, ScaledClock } from '../../lib/clock.ts';
-import type { CampaignSettings } from '../../workflows/campaign/settings.ts';
-import type { Settings } from '../../workflows/rotate-device/contract.ts';
 import { LocalAcmPcaServer } from '../acmpca/acmpca-server.ts';
 import { LocalPrivateCa } from '../acmpca/private-ca.ts';
 import { DEFAULT_PORTS, LOCAL_ACCOUNT_ID, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
@@ -14,12 +11,9 @@ import { LocalEvents } from '../events/local-events.ts';
 import { auditRoutes } from '../iot/audit/audit-routes.ts';
 import { DeviceDefenderAudit } from '../iot/audit/device-defender.ts';
 import { LocalIotCore } from '../iot/iot-core.ts';
-import type { QuotaSetting } from '../iot/quotas/api-quotas.ts';
-import type { IssuedValidity } from '../iot/registry/certificates.ts';
 import { topicRuleRoutes } from '../iot/rules/rule-routes.ts';
 import { RulesEngine } from '../iot/rules/rules-engine.ts';
 import { FunctionRegistry } from '../lambda/registry.ts';
-import { FunctionWorkers } from '../lambda/worker/function-workers.ts';
 import { StepFunctionsEngine, StepFunctionsServer } from '../stepfunctions/index.ts';
 import type { Integrations } from '../stepfunctions/integrations.ts';
 import { LocalAccess } from './access.ts';
@@ -27,8 +21,8 @@ import { destroyClients, type LocalClients, localClients } from './clients.ts';
 import { registerFunctions } from './function-wiring.ts';
 import { createLocalIdentities, type LocalIdentities, localResourceArns } from './identities.ts';
 import { claimStateDir, type StateDirClaim } from './manifest.ts';
+import type { LocalAwsOptions, LocalPorts } from './options.ts';
 import {
-  type AuditSettings,
   addInvokePermissions,
   LOCAL_RESOURCE_NAMES,
   provisionResources,
@@ -36,70 +30,11 @@ import {
 } from './resources.ts';
 import { AuditNotificationRefusedError, publishAllowed, roleIntegrations } from './role-calls.ts';
 import { type LocalSchedules, startSchedules } from './schedules.ts';
+import { startFunctionWorkers } from './start-workers.ts';
 import type { LocalAwsManifest, LocalCampaignResources, LocalEndpoints, LocalResources } from './types.ts';
-import {
-  type FunctionConfig,
-  functionDeps,
-  WORKER_FUNCTIONS_EXPORT,
-  WORKER_FUNCTIONS_MODULE,
-  type WorkerFunctionsInit,
-} from './worker-functions.ts';
+import { type FunctionConfig, functionDeps } from './worker-functions.ts';
 
-export type LocalPorts = Record<keyof typeof DEFAULT_PORTS, number>;
-
-export interface LocalAwsOptions {
-  /** Everything persists here (default `.recert`), so a restart picks up where it was. */
-  readonly stateDir: string;
-  /** A clock of the caller's (tests); otherwise a scaled wall clock at `clockSpeed`. */
-  readonly clock?: Clock;
-  /** 1 is real time; 3600 makes an hour pass in a second. */
-  readonly clockSpeed?: number;
-  /** Fixed ports; 0 picks a free one. The defaults of `local/config.ts` otherwise. */
-  readonly ports?: Partial<LocalPorts>;
-  /** AWS IoT's default API quotas (ThrottlingException), off by default. */
-  readonly quotas?: QuotaSetting;
-  /** Workflow settings (timeouts, attempt limits, backoff) over the contract's defaults. */
-  readonly settings?: Partial<Settings>;
-  /** Campaign state machine settings (turns per execution) over the contract's defaults. */
-  readonly campaignSettings?: Partial<CampaignSettings>;
-  /** How long one campaign pacer turn lasts, in seconds of the local clock (60 as on AWS by default). */
-  readonly pacerTickSeconds?: number;
-  readonly audit?: Partial<AuditSettings>;
-  /**
-   * Run a local ACM Private CA and issue every certificate with it, as `recert:issuer=acm-pca` does
-   * (local/acmpca/README.md); off by default: AWS IoT's CA issues.
-   */
-  readonly privateCa?: { readonly validityDays: number; readonly pollsBeforeReady?: number };
-  /** Validity of certificates that IoT Core issues (AWS's: until 2049). */
-  readonly issuedCertificateValidity?: IssuedValidity;
-  /** The functions' settings, as their environment variables give them on AWS. */
-  readonly functionSettings?: Pick<
-    RotationFunctionsDeps,
-    | 'requireCnMatch'
-    | 'acceptMissingRotationId'
-    | 'graceDays'
-    | 'retentionSeconds'
-    | 'checkNames'
-    | 'pacing'
-    | 'sweepDeletesPerSecond'
-    | 'sweepBudgetSeconds'
-  >;
-  /** Real time between two runs of a scheduled function, at least (1 s by default; tests shorten it). */
-  readonly scheduleWallGapMs?: number;
-  /** The functions' log level (their structured logs go to stdout as on Lambda); SILENT by default. */
-  readonly functionLogLevel?: RotationFunctionsDeps['logLevel'];
-  /** Delays of Lambda's asynchronous retries (IoT rules, SNS, EventBridge); one and two minutes by default. */
-  readonly asyncRetryDelaysMs?: readonly number[];
-  /**
-   * Worker threads that run the functions (0, the default: this thread); one is worth it with a core to
-   * spare. Needs the scaled clock: a caller's clock cannot be shared with another thread.
-   */
-  readonly functionWorkers?: number;
-  /** With function workers: each writes a CPU profile of its thread here when the stack closes. */
-  readonly functionWorkersCpuProfileDir?: string;
-  /** Diagnostics of the local services (denied connections, failed rule actions...). */
-  readonly log?: (line: string) => void;
-}
+export type { LocalAwsOptions, LocalPorts } from './options.ts';
 
 /**
  * The whole local AWS in this process, on loopback: Step Functions, IoT Core, DynamoDB, SNS and EventBridge,
@@ -450,29 +385,4 @@ export class LocalAws {
     for (const close of [...this.closers].reverse()) await close();
     await this.claim.release();
   }
-}
-
-class FunctionWorkersNeedScaledClockError extends Error {
-  override readonly name = 'FunctionWorkersNeedScaledClockError';
-}
-
-async function startFunctionWorkers(
-  count: number,
-  clock: Clock,
-  init: Omit<WorkerFunctionsInit, 'clock'>,
-  cpuProfileDir: string | undefined,
-): Promise<FunctionWorkers> {
-  if (!(clock instanceof ScaledClock)) {
-    throw new FunctionWorkersNeedScaledClockError(
-      'functionWorkers needs the local AWS to run its own scaled clock: a caller-supplied clock cannot be read from another thread',
-    );
-  }
-  const workerInit: WorkerFunctionsInit = { ...init, clock: clock.origin() };
-  return FunctionWorkers.start({
-    count,
-    factoryModule: WORKER_FUNCTIONS_MODULE,
-    factoryExport: WORKER_FUNCTIONS_EXPORT,
-    init: workerInit,
-    ...(cpuProfileDir ? { cpuProfileDir } : {}),
-  });
 }
