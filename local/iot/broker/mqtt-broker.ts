@@ -5,17 +5,24 @@
  * is checked against those policies. What AWS IoT disconnects for, this broker disconnects for.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, TLSSocket } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import type { Clock } from '../../../lib/clock.ts';
+import { type Server, TLSSocket } from 'node:tls';
+import { Aedes, type Client } from 'aedes';
 import { boundPort, listenOn } from '../../listen.ts';
 import { certificateIdOf } from '../ca/certificates.ts';
 import type { BusMessage, MessageBus } from '../interfaces.ts';
 import { type IotAction, isAllowed, resourceArn } from '../policy/evaluate.ts';
 import { isValidTopicFilter, isValidTopicName } from '../policy/topic-filter.ts';
-import type { ApiQuotas } from '../quotas/api-quotas.ts';
-import type { Partition } from '../registry/arns.ts';
-import type { IotRegistry } from '../registry/iot-registry.ts';
+import {
+  DEFAULT_PERSISTENT_SESSION_EXPIRY_MS,
+  InvalidTopicError,
+  MAX_MQTT_PAYLOAD_BYTES,
+  type MqttBrokerOptions,
+  NotAuthorizedError,
+  PAYLOAD_LIMIT_EXCEEDED,
+  PayloadTooLargeError,
+  PolicyDeniedError,
+} from './broker-options.ts';
+import { failClosed, isClientInitiated, lastWill } from './client-facts.ts';
 import {
   connectedEvent,
   connectedTopic,
@@ -25,29 +32,7 @@ import {
   type SessionFacts,
 } from './lifecycle-events.ts';
 import { restoreSessions, type SessionPersistence, saveSessions } from './session-snapshot.ts';
-
-/** AWS IoT's message payload limit (128 KB, AWS's KB being 1,024 bytes), for every publish. */
-export const MAX_MQTT_PAYLOAD_BYTES = 128 * 1024;
-/** What AWS IoT reports for a publish over the limit (the disconnect reason is CLIENT_ERROR). */
-export const PAYLOAD_LIMIT_EXCEEDED =
-  'PAYLOAD_LIMIT_EXCEEDED: Message payload exceeds size limit for message type';
-/** AWS IoT keeps a disconnected persistent session (and its queued QoS 1 messages) for an hour by default. */
-export const DEFAULT_PERSISTENT_SESSION_EXPIRY_MS = 60 * 60 * 1000;
-
-export interface MqttBrokerOptions {
-  readonly registry: IotRegistry;
-  readonly clock: Clock;
-  readonly partition: Partition;
-  readonly tls: { readonly key: string; readonly cert: string; readonly ca: string };
-  /** How long a disconnected persistent session survives, on the shared clock. */
-  readonly persistentSessionExpiryMs?: number;
-  /** Where persistent sessions are kept while the broker is stopped; none: they end with it. */
-  readonly sessionFile?: string;
-  /** AWS's CONNECT rate quotas, when enabled. */
-  readonly quotas?: ApiQuotas;
-  /** Why a connection was refused or cut off, for logs and tests. */
-  readonly onDenied?: (event: { clientId: string; certificateId?: string; reason: string }) => void;
-}
+import { mutualTlsServer } from './tls-server.ts';
 
 interface Session {
   readonly clientId: string;
@@ -58,24 +43,6 @@ interface Session {
   /** Set when the broker itself ends the session, so the lifecycle event says why. */
   closeReason?: DisconnectReason;
   announced: boolean;
-}
-
-class NotAuthorizedError extends Error implements AuthenticateError {
-  override readonly name = 'NotAuthorizedError';
-  readonly returnCode = 5;
-}
-
-class PolicyDeniedError extends Error {
-  override readonly name = 'PolicyDeniedError';
-}
-
-export class InvalidTopicError extends Error {
-  override readonly name = 'InvalidTopicError';
-}
-
-/** A publish by the service itself (a rule's republish) over AWS IoT's payload limit. */
-export class PayloadTooLargeError extends Error {
-  override readonly name = 'PayloadTooLargeError';
 }
 
 export class MqttBroker implements MessageBus {
@@ -174,31 +141,7 @@ export class MqttBroker implements MessageBus {
         }
       }
     });
-    this.server = createServer(
-      {
-        key: options.tls.key,
-        cert: options.tls.cert,
-        ca: options.tls.ca,
-        minVersion: 'TLSv1.2',
-        requestCert: true,
-        // The chain is not what makes a certificate acceptable: registration is (AWS also accepts
-        // certificates registered without a CA), and validity is judged on the shared clock, not
-        // the wall clock. TLS still proves the client holds the certificate's private key.
-        rejectUnauthorized: false,
-      },
-      (socket) => {
-        if (!socket.getPeerCertificate(false)?.raw) {
-          socket.destroy();
-          return;
-        }
-        // MQTT is small request/response packets: Nagle's delay would add tens of ms to each.
-        socket.setNoDelay(true);
-        this.aedes.handle(socket);
-      },
-    );
-    this.server.on('tlsClientError', () => {
-      // A failed handshake only affects that socket.
-    });
+    this.server = mutualTlsServer(options.tls, (socket) => this.aedes.handle(socket));
     this.unsubscribeRegistry.push(
       options.registry.certificates.onChange((change) => {
         if (change.status === 'ACTIVE') return;
@@ -454,18 +397,6 @@ export class MqttBroker implements MessageBus {
   }
 }
 
-/**
- * Runs an authorization check; if the check itself throws (say, a stored policy that no longer
- * parses), the answer is a denial, never an exception inside the broker.
- */
-function failClosed(check: () => string | undefined, denial: string): string | undefined {
-  try {
-    return check();
-  } catch (error) {
-    return `${denial}: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
-
 function facts(session: Session): SessionFacts {
   return {
     clientId: session.clientId,
@@ -476,16 +407,11 @@ function facts(session: Session): SessionFacts {
   };
 }
 
-/** The will of a connecting client; aedes holds it on the client before CONNACK, untyped. */
-function lastWill(client: Client): { topic: string; retain: boolean } | undefined {
-  const will: unknown = Reflect.get(client, '_will');
-  if (typeof will !== 'object' || will === null) return undefined;
-  const topic: unknown = Reflect.get(will, 'topic');
-  if (typeof topic !== 'string') return undefined;
-  return { topic, retain: Reflect.get(will, 'retain') === true };
-}
-
-/** aedes marks a client that sent DISCONNECT; the flag is not in its type declarations. */
-function isClientInitiated(client: Client): boolean {
-  return Reflect.get(client, '_disconnected') === true;
-}
+export {
+  DEFAULT_PERSISTENT_SESSION_EXPIRY_MS,
+  InvalidTopicError,
+  MAX_MQTT_PAYLOAD_BYTES,
+  type MqttBrokerOptions,
+  PAYLOAD_LIMIT_EXCEEDED,
+  PayloadTooLargeError,
+} from './broker-options.ts';
