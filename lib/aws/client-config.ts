@@ -1,23 +1,6 @@
 /**
- * How every AWS SDK client recert builds retries: exponential backoff with full jitter, so that many
- * callers throttled at once spread their retries instead of coming back together.
- *
- * The delay before retry n (n = 1 for the first retry) is `random() * min(cap, base * 2^n)`
- * ("Exponential Backoff And Jitter", AWS Architecture Blog).
- *
- * What the SDK does with this (read from `@smithy/core/retry`, the code the clients run):
- * - Throttling (HTTP 429, ThrottlingException, TooManyRequestsException, LimitExceededException,
- *   ProvisionedThroughputExceededException, ...) and transient errors (500/502/503/504, timeouts,
- *   connection resets) are retried, up to `maxAttempts` attempts in all; client errors are not.
- * - A `Retry-After` header from the service can lengthen a delay (by at most 5 s past ours).
- * - Retries draw on a retry quota kept per client: a bucket of 500 tokens; a retry after throttling
- *   costs 5, any other retry 14; a call that succeeds gives back what its last retry cost (1 if it
- *   needed none), never above 500.
- *   When the bucket runs dry (a sustained outage or a storm of throttles across the calls this client
- *   made) the SDK stops retrying and the first failure reaches the caller at once. In a state machine
- *   task that failure becomes `TransientAwsError`, whose Retry (backoff, `JitterStrategy: FULL`) takes
- *   over; without a state machine (fan-out, outcome recorder, CLI) the caller's own error path does.
- *   The bucket is why each client gets its own strategy: one service's storm does not stop another's retries.
+ * How every AWS SDK client recert builds retries: exponential backoff with full jitter, a retry
+ * strategy (and so a retry-token bucket) per client. lib/README.md says what the SDK does with it.
  */
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 

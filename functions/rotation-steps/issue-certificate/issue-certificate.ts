@@ -39,41 +39,9 @@ export interface IssueCertificateDeps {
 }
 
 /**
- * Issues the new certificate of one rotation attempt (invariants 4, 5 and 7).
- *
- * CreateCertificateFromCsr is not idempotent (nor is a private CA's IssueCertificate past its short
- * idempotency window), so the step is built around the record:
- * 1. An issuance marker (rotationId + the CSR key's fingerprint) is written with a conditional write
- *    before calling AWS; the write also checks that the record is this execution's, in this
- *    rotationId, replacing this old certificate. On the happy path it is the step's first call to
- *    DynamoDB: the record is read only when the marker is refused, to tell why.
- * 2. Refused because the record already holds a certificate of this rotationId: nothing is issued
- *    again; the step only finishes the attachments (all idempotent) - a Lambda or Step Functions
- *    retry - and records the policies again only if they changed since.
- * 3. Refused because of a marker of this rotationId without a recorded certificate: an earlier run
- *    died between the marker and recording the answer, and a certificate may or may not exist. AWS
- *    offers no lookup by public key short of paging every certificate in the account, so the step
- *    does not guess; it fails with IssuanceInterrupted, which the state machine answers with a fresh
- *    CSR under a new rotationId (a new attempt).
- * 4. The certificate is created ACTIVE (one UpdateCertificate less: AWS allows 10 of those per
- *    second) and recorded before anything else, in one write with the phase ISSUED and the policies
- *    it is to get; only then does it get the old certificate's policies and the thing attachment,
- *    with no write after them. A certificate lost in that crash window has no policy and no thing,
- *    and AWS IoT allows a certificate without a policy nothing: it can never connect.
- *
- * 5. Refused because this attempt's certificate was already sent (phase AWAITING_ACK: the ack wait
- *    timed out and the state runs again): the attachments were done before that delivery, and only
- *    the delivery that follows this function is repeated.
- *
- * The CSR is checked (invariant 4) before anything is written; a step run again checks the same CSR
- * against the same old certificate, with the same answer. The old certificate is described once (its
- * PEM for invariant 4, its ARN) and its policies listed once, before the certificate is created; the
- * names are recorded with it so that retire detaches exactly those (and revoke, should the attempt
- * fail, knows what may be attached to the new one).
- * The thing's principals are not listed: the starter found the old certificate attached to the thing
- * (the audit fan-out through ListPrincipalThings, `recert rotate` through ListThingPrincipals), and the
- * CSR arrived over a connection of that certificate under the thing's name (invariant 3), which
- * recert's device policy allows only while the certificate is attached to the thing.
+ * Issues the new certificate of one rotation attempt, at most once (invariants 4, 5 and 7): an
+ * issuance marker is written before AWS is called, and a rerun finishes or refuses from the record.
+ * README.md explains each case.
  */
 export async function issueCertificate(
   input: IssueCertificateInput,
