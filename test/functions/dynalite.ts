@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
 import { installConditionCheckItem } from '../../local/dynamodb/condition-check-item.ts';
 import { CAMPAIGN_TABLE } from '../../workflows/campaign/table.ts';
 
@@ -58,4 +59,35 @@ export async function createCampaignTable(db: DynamoDBClient, tableName: string)
       ],
     }),
   );
+}
+
+/**
+ * For a describe block: a dynalite with one on-demand table keyed by the string attribute `key`,
+ * started before its tests and stopped after. Read `db()` inside the tests.
+ */
+export function useKeyedTable(tableName: string, key: string): { db(): DynamoDBClient } {
+  let server: Dynalite | undefined;
+  let client: DynamoDBClient | undefined;
+  beforeAll(async () => {
+    server = await startDynalite();
+    client = new DynamoDBClient(server.config);
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+      }),
+    );
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await server?.close();
+  });
+  return {
+    db() {
+      if (!client) throw new Error('the table is used outside its describe block');
+      return client;
+    },
+  };
 }

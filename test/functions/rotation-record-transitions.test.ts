@@ -1,6 +1,5 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isNamed } from '../../functions/shared/aws-errors.ts';
 import { deleteDocument, putDocument, updateDocument } from '../../functions/shared/document-commands.ts';
 import { ExpressionPlaceholders } from '../../functions/shared/update-expression.ts';
@@ -19,7 +18,7 @@ import {
   type Requirement,
 } from '../../workflows/rotate-device/record-transitions.ts';
 import { ROTATION_PHASES, type RotationPhase } from '../../workflows/rotate-device/table.ts';
-import { type Dynalite, startDynalite } from './dynalite.ts';
+import { useKeyedTable } from './dynalite.ts';
 
 /** Every requirement list of the table, by name, as the store sends them (resumable writes both ways). */
 const CONDITIONS: [string, readonly Requirement[]][] = [
@@ -65,25 +64,8 @@ const params = fc.record({
 });
 
 describe('the record-transitions table', () => {
-  let server: Dynalite;
-  let db: DynamoDBClient;
   const TABLE = 'record-transitions';
-  beforeAll(async () => {
-    server = await startDynalite();
-    db = new DynamoDBClient(server.config);
-    await db.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: 'thingName', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'thingName', AttributeType: 'S' }],
-      }),
-    );
-  });
-  afterAll(async () => {
-    db.destroy();
-    await server.close();
-  });
+  const table = useKeyedTable(TABLE, 'thingName');
 
   it('DynamoDB and the in-memory check agree on every condition of the table, for any record or none', async () => {
     await fc.assert(
@@ -93,12 +75,14 @@ describe('the record-transitions table', () => {
         params,
         async ([, requires], stored, given) => {
           // Prepare
-          if (stored) await db.send(putDocument({ TableName: TABLE, Item: { thingName: 't', ...stored } }));
-          else await db.send(deleteDocument({ TableName: TABLE, Key: { thingName: 't' } }));
+          if (stored)
+            await table.db().send(putDocument({ TableName: TABLE, Item: { thingName: 't', ...stored } }));
+          else await table.db().send(deleteDocument({ TableName: TABLE, Key: { thingName: 't' } }));
           const p = new ExpressionPlaceholders();
           const condition = conditionExpression(requires, given, p);
           // Act
-          const written = await db
+          const written = await table
+            .db()
             .send(
               updateDocument({
                 TableName: TABLE,

@@ -1,6 +1,5 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   fromAttributeMap,
   getDocument,
@@ -8,7 +7,7 @@ import {
   updateDocument,
 } from '../../functions/shared/document-commands.ts';
 import { ExpressionPlaceholders, UpdateExpression } from '../../functions/shared/update-expression.ts';
-import { type Dynalite, startDynalite } from './dynalite.ts';
+import { useKeyedTable } from './dynalite.ts';
 
 type Given =
   | { kind: 'set'; value: unknown }
@@ -157,25 +156,8 @@ describe('UpdateExpression (properties)', () => {
 });
 
 describe('UpdateExpression against the local DynamoDB (properties)', () => {
-  let server: Dynalite;
-  let db: DynamoDBClient;
   const TABLE = 'update-expression';
-  beforeAll(async () => {
-    server = await startDynalite();
-    db = new DynamoDBClient(server.config);
-    await db.send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      }),
-    );
-  });
-  afterAll(async () => {
-    db.destroy();
-    await server.close();
-  });
+  const table = useKeyedTable(TABLE, 'id');
 
   /** What the actions make of an item, by DynamoDB's documented semantics. */
   function model(item: Record<string, unknown>, given: readonly [string, Given][]): Record<string, unknown> {
@@ -208,10 +190,10 @@ describe('UpdateExpression against the local DynamoDB (properties)', () => {
           }
         }
         const item = Object.fromEntries(entries);
-        await db.send(putDocument({ TableName: TABLE, Item: item }));
+        await table.db().send(putDocument({ TableName: TABLE, Item: item }));
         const p = new ExpressionPlaceholders();
         // Act
-        await db.send(
+        await table.db().send(
           updateDocument({
             TableName: TABLE,
             Key: { id: 'item' },
@@ -219,9 +201,9 @@ describe('UpdateExpression against the local DynamoDB (properties)', () => {
             ...p.attributes(),
           }),
         );
-        const out = await db.send(
-          getDocument({ TableName: TABLE, Key: { id: 'item' }, ConsistentRead: true }),
-        );
+        const out = await table
+          .db()
+          .send(getDocument({ TableName: TABLE, Key: { id: 'item' }, ConsistentRead: true }));
         // Assess
         expect(fromAttributeMap(out.Item ?? {})).toEqual(model(item, given));
       }),
