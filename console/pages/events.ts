@@ -1,6 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { redactedJson, redactText, redactValue } from '../../lib/redact.ts';
 import { type Html, html } from '../html.ts';
-import { redactedJson, redactText, redactValue } from '../redact.ts';
 
 /** Fields of an event's details that hold JSON documents: shown folded, redacted and indented. */
 const DOCUMENTS = new Set(['input', 'output', 'parameters', 'cause', 'result']);

@@ -1,7 +1,7 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { eventsTable } from '../../console/pages/events.ts';
-import { redactedJson, redactValue } from '../../console/redact.ts';
+import { redactedJson, redactValue } from '../../lib/redact.ts';
 
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAQ-task-token-that-must-never-show';
 const PEM =

@@ -62,3 +62,25 @@ export function redactedJson(text: string | undefined): string | undefined {
     return redactText(text);
   }
 }
+
+/** A run of 100 or more base64 characters: an opaque token (a Step Functions task token), not prose. */
+const OPAQUE_TOKEN = /[A-Za-z0-9+/_=-]{100,}/g;
+
+/** Free text with its PEM blocks and opaque tokens replaced by notes. */
+export function redactLogText(text: string): string {
+  return redactText(text).replace(OPAQUE_TOKEN, (token) => secretNote('token', token));
+}
+
+/** A log record with its secrets replaced: `redactValue`, and opaque tokens quoted in any string. */
+export function redactLogValue(value: unknown): unknown {
+  return mapStrings(redactValue(value), redactLogText);
+}
+
+function mapStrings(value: unknown, map: (text: string) => string): unknown {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, map)]));
+  }
+  return value;
+}
