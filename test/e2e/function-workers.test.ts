@@ -1,67 +1,34 @@
-import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
-import type { FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
-import { planFleet } from '../../device/fleet/fleet-simulator.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../lib/clock.ts';
 import { LocalAws } from '../../local/stack/local-aws.ts';
-import {
-  ANY_PORTS,
-  certificateStatus,
-  eventually,
-  fleetOn,
-  rotationRecord,
-  startLocal,
-  stopLocal,
-  thingCertificateIds,
-} from './helpers.ts';
-
-const DAY = 86_400_000;
+import { ANY_PORTS, certificateStatus, thingCertificateIds } from './helpers.ts';
+import { recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
 
 describe('the local AWS with its functions on a worker thread', () => {
-  let env: { local: LocalAws; dir: string } | undefined;
-  let fleet: FleetSimulator | undefined;
-
-  beforeAll(async () => {
-    env = await startLocal({ functionWorkers: 1 });
-  });
-
-  afterAll(async () => {
-    await fleet?.stop();
-    await stopLocal(env);
-  });
+  const startScenario = scenarioPerTest();
 
   it('rotates devices through the same workflow, its functions running on a worker thread', async () => {
     // Prepare
-    if (!env) throw new Error('no local AWS');
-    const { local } = env;
-    const now = local.clock.now();
-    fleet = await fleetOn(local);
-    const devices = await fleet.provision(
-      planFleet({
-        size: 2,
-        mix: parseBehaviourMix('healthy=100'),
-        prefix: 'wrk',
-        validity: () => ({ notBefore: new Date(now - DAY), notAfter: new Date(now + 10 * DAY) }),
-      }),
-    );
-    await fleet.start();
+    const { local, fleet, devices } = await startScenario({
+      behaviours: ['healthy', 'healthy'],
+      prefix: 'wrk',
+      expiresInDays: 10,
+      local: { functionWorkers: 1 },
+    });
 
     // Act
-    await local.clients.iot.send(
-      new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
-    );
+    await runAudit(local);
 
     // Assess
     for (const device of devices) {
-      await eventually(`${device.thingName} rotated`, async () => {
-        const record = await rotationRecord(local, device.thingName);
-        return record?.status === 'SUCCEEDED' ? record : undefined;
-      });
-      const [newId, ...others] = await thingCertificateIds(local, device.thingName);
+      await recordWithStatus(local, device.thingName, ['SUCCEEDED']);
+      const [newId = '', ...others] = await thingCertificateIds(local, device.thingName);
       expect(others).toEqual([]);
       expect(newId).not.toBe(device.initialCertificateId);
-      expect(await certificateStatus(local, newId ?? '')).toBe('ACTIVE');
+      expect(await certificateStatus(local, newId)).toBe('ACTIVE');
       expect(await certificateStatus(local, device.initialCertificateId)).toBe('DELETED');
     }
     expect(local.functions.invocations().get('recert-request-csr')).toBeGreaterThanOrEqual(2);
@@ -69,9 +36,12 @@ describe('the local AWS with its functions on a worker thread', () => {
   });
 
   it('refuses function workers with a clock of the caller, which another thread cannot read', async () => {
+    // Prepare
+    const stateDir = await mkdtemp(join(tmpdir(), 'recert-e2e-manual-'));
+
     // Act
     const start = LocalAws.start({
-      stateDir: `${env?.dir ?? '/tmp'}-manual`,
+      stateDir,
       ports: ANY_PORTS,
       clock: new ManualClock(),
       functionWorkers: 1,
@@ -79,5 +49,6 @@ describe('the local AWS with its functions on a worker thread', () => {
 
     // Assess
     await expect(start).rejects.toMatchObject({ name: 'FunctionWorkersNeedScaledClockError' });
+    await rm(stateDir, { recursive: true, force: true });
   });
 });

@@ -1,20 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { DescribeCertificateCommand, StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
-import type { LocalAws } from '../../local/stack/local-aws.ts';
-import {
-  certificatePolicies,
-  certificateStatus,
-  eventually,
-  fleetOn,
-  provisionOne,
-  rotationRecord,
-  startLocal,
-  stopLocal,
-  thingCertificateIds,
-  untilConnected,
-} from './helpers.ts';
+import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
+import { describe, expect, it } from 'vitest';
+import { certificatePolicies, certificateStatus, thingCertificateIds, untilConnected } from './helpers.ts';
+import { connectedWith, recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
 
 /**
  * A deployment with `recert:issuer=acm-pca`, end to end on the local AWS: its ACM Private CA issues
@@ -25,54 +13,31 @@ const VALIDITY_DAYS = 90;
 const DAY_MS = 86_400_000;
 
 describe('a rotation whose certificate an ACM Private CA issues', () => {
-  let env: { local: LocalAws; dir: string } | undefined;
-  let fleet: FleetSimulator | undefined;
-
-  beforeAll(async () => {
-    // The functions on a worker thread, as the benchmark and `npm start` run them: the private CA's
-    // settings cross to it as plain data and its client is built there.
-    env = await startLocal({
-      privateCa: { validityDays: VALIDITY_DAYS, pollsBeforeReady: 1 },
-      functionWorkers: 1,
-    });
-  });
-
-  afterAll(async () => {
-    await fleet?.stop();
-    await stopLocal(env);
-  });
+  const startScenario = scenarioPerTest();
 
   it('issues from the private CA for the chosen validity, registers it without the CA, and retires the old one', async () => {
-    // Prepare: one connected device whose certificate (from AWS IoT's CA) expires in 10 days.
-    if (!env) throw new Error('no local AWS');
-    const { local } = env;
+    // Prepare: one connected device whose certificate (from AWS IoT's CA) expires in 10 days. The
+    // functions run on a worker thread, as the benchmark and `npm start` run them: the private CA's
+    // settings cross to it as plain data and its client is built there.
+    const { local, fleet, devices } = await startScenario({
+      behaviours: ['healthy'],
+      prefix: 'pca',
+      expiresInDays: 10,
+      local: { privateCa: { validityDays: VALIDITY_DAYS, pollsBeforeReady: 1 }, functionWorkers: 1 },
+    });
+    const [device] = devices;
     const privateCa = local.privateCa;
-    if (!privateCa) throw new Error('the local AWS runs no private CA');
-    fleet = await fleetOn(local);
-    const device = await provisionOne(fleet, local, 'pca', 10);
-    await fleet.start();
+    if (!device || !privateCa) throw new Error('no device, or the local AWS runs no private CA');
     await untilConnected(fleet, device);
     const oldId = device.initialCertificateId;
     const oldPolicies = await certificatePolicies(local, oldId);
     const iotBefore = local.iot.apiCallCounts();
 
     // Act: the audit finds the expiring certificate; its campaign starts the rotation.
-    await local.clients.iot.send(
-      new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
-    );
-    const record = await eventually(
-      `${device.thingName} rotated`,
-      async () => {
-        const r = await rotationRecord(local, device.thingName);
-        return r?.status === 'SUCCEEDED' ? r : undefined;
-      },
-      60_000,
-    );
+    await runAudit(local);
+    const record = await recordWithStatus(local, device.thingName, ['SUCCEEDED'], 60_000);
     const newId = String(record.newCertificateId);
-    await eventually(`${device.thingName} connected with its new certificate`, async () => {
-      const s = fleet?.device(device.thingName)?.state();
-      return s?.connected && s.certificateId === newId ? s : undefined;
-    });
+    await connectedWith(device, newId);
 
     // Assess: signed by the private CA, for the validity asked, with the device's own subject.
     const { certificateDescription: described } = await local.clients.iot.send(

@@ -21,10 +21,11 @@ export interface Scenario {
 }
 
 export interface ScenarioOptions {
-  /** One device per entry, named `<prefix>-<index>`; every certificate expires in `expiresInDays`. */
+  /** One device per entry, named `<prefix>-<index>`, its certificate expiring in `expiresInDays`. */
   readonly behaviours: readonly BehaviourName[];
   readonly prefix?: string;
-  readonly expiresInDays?: number;
+  /** Days until every certificate expires (20 by default), or a device's days by its index. */
+  readonly expiresInDays?: number | ((index: number) => number);
   readonly local?: Partial<LocalAwsOptions>;
   readonly behaviourSettings?: Partial<BehaviourSettings>;
   /** Keep device credentials in files (under the scenario's temporary directory) instead of memory. */
@@ -48,11 +49,13 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
       ...(options.credentialFiles ? { credentialsDir: join(env.dir, 'devices') } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
     });
+    const expiry = options.expiresInDays ?? 20;
+    const days = typeof expiry === 'number' ? () => expiry : expiry;
     const specs: FleetDeviceSpec[] = options.behaviours.map((behaviour, index) => ({
       thingName: `${options.prefix ?? 'e2e'}-${index}`,
       behaviour,
       notBefore: new Date(now - DAY),
-      notAfter: new Date(now + (options.expiresInDays ?? 20) * DAY),
+      notAfter: new Date(now + days(index) * DAY),
     }));
     const devices = await fleet.provision(specs);
     await fleet.start();
@@ -97,6 +100,14 @@ export async function runAudit(local: LocalAws): Promise<void> {
   await local.clients.iot.send(
     new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
   );
+}
+
+/** Waits until the device is connected with the given certificate, and returns its state. */
+export function connectedWith(device: SimulatedDevice, certificateId: string) {
+  return eventually(`${device.thingName} connected with ${certificateId}`, async () => {
+    const state = device.state();
+    return state.connected && state.certificateId === certificateId ? state : undefined;
+  });
 }
 
 /** Waits until the thing's rotation record has one of `statuses`, and returns it. */
