@@ -66,9 +66,20 @@ export async function awsProvisionTarget(
   return {
     iot,
     devicePolicyName: policyName ?? DEVICE_POLICY_NAME,
-    endpoint: `${endpointAddress}:8883`,
+    endpoint: mqttEndpoint(endpointAddress),
     caPem: amazonRootCaBundle(),
   };
+}
+
+/** AWS IoT Core's port for MQTT over mutual TLS. */
+export const AWS_MQTT_PORT = 8883;
+
+/**
+ * host:port of a DescribeEndpoint address: AWS answers a host name, reached on 8883; an address
+ * that names its port (the local AWS, whose ports are not fixed) keeps it.
+ */
+export function mqttEndpoint(endpointAddress: string): string {
+  return /:\d{1,5}$/.test(endpointAddress) ? endpointAddress : `${endpointAddress}:${AWS_MQTT_PORT}`;
 }
 
 /** Amazon Root CA 1-4, from Node's bundled Mozilla store. */
