@@ -8,6 +8,7 @@ import {
   fromAttributeMap,
   getDocument,
   putDocument,
+  toAttributeMap,
 } from '../../functions/shared/document-commands.ts';
 import type { Counter, Log } from '../../functions/shared/observability.ts';
 import { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
@@ -177,6 +178,15 @@ export function claimedRecord(overrides: Partial<RotationRecord> = {}): Rotation
     updatedAt: new Date(NOW).toISOString(),
     ...overrides,
   };
+}
+
+/** A refused write, with the record as DynamoDB found it (ReturnValuesOnConditionCheckFailure ALL_OLD). */
+export function conditionFailed(found: RotationRecord): Error {
+  return Object.assign(new Error('The conditional request failed'), {
+    name: 'ConditionalCheckFailedException',
+    $metadata: { httpStatusCode: 400 },
+    Item: toAttributeMap(found),
+  });
 }
 
 /** What a mocked IoT data-plane client was asked to publish, each payload as the device reads it. */

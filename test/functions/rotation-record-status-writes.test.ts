@@ -12,6 +12,7 @@ import { RotationCompletion } from '../../functions/rotation-steps/retire-certif
 import { updateDocument } from '../../functions/shared/document-commands.ts';
 import type { Fence, RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { ROTATION_TABLE, STATUS_INDEX_WRITES_PER_ROTATION } from '../../workflows/rotate-device/table.ts';
+import { topLevelParts } from './expression-text.ts';
 import {
   EXECUTION_ARN,
   NEW_CERT_ID,
@@ -29,30 +30,13 @@ const INDEXED: readonly string[] = [
   ...ROTATION_TABLE.statusIndex.projection.nonKeyAttributes,
 ];
 
-/** Splits at commas outside parentheses (`list_append(a, b)` is one operand). */
-function topLevelParts(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const char of text) {
-    if (char === '(') depth += 1;
-    if (char === ')') depth -= 1;
-    if (char === ',' && depth === 0) {
-      parts.push(current.trim());
-      current = '';
-    } else current += char;
-  }
-  if (current.trim() !== '') parts.push(current.trim());
-  return parts;
-}
-
 /** The attributes an UpdateExpression writes (SET / REMOVE / ADD / DELETE), names resolved. */
 function updateTargets(expression: string, names: Readonly<Record<string, string>> = {}): string[] {
   const targets = new Set<string>();
   const pieces = expression.split(/\b(SET|REMOVE|ADD|DELETE)\b/);
   for (let i = 1; i < pieces.length; i += 2) {
     const action = pieces[i];
-    for (const part of topLevelParts(pieces[i + 1] ?? '')) {
+    for (const part of topLevelParts(pieces[i + 1] ?? '').filter((p) => p !== '')) {
       const path = action === 'SET' ? (part.split('=')[0] ?? '') : (part.split(/\s+/)[0] ?? '');
       const head = path.trim().split(/[.[]/)[0] ?? '';
       targets.add(names[head] ?? head);

@@ -8,6 +8,7 @@ import {
 } from '../../functions/shared/document-commands.ts';
 import { ExpressionPlaceholders, UpdateExpression } from '../../functions/shared/update-expression.ts';
 import { useKeyedTable } from './dynalite.ts';
+import { topLevelParts } from './expression-text.ts';
 
 type Given =
   | { kind: 'set'; value: unknown }
@@ -51,23 +52,6 @@ function build(given: readonly [string, Given][]): UpdateExpression {
   return update;
 }
 
-/** Splits at commas outside parentheses. */
-function parts(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const char of text) {
-    if (char === '(') depth += 1;
-    if (char === ')') depth -= 1;
-    if (char === ',' && depth === 0) {
-      out.push(current.trim());
-      current = '';
-    } else current += char;
-  }
-  out.push(current.trim());
-  return out;
-}
-
 /** Reads a rendered expression back into actions, names and values resolved. */
 function readBack(text: string, p: ExpressionPlaceholders): [string, Given][] {
   const out: [string, Given][] = [];
@@ -82,7 +66,7 @@ function readBack(text: string, p: ExpressionPlaceholders): [string, Given][] {
     return p.values[placeholder];
   };
   for (let i = 0; i < clauses.length; i += 2) {
-    for (const part of parts(clauses[i + 1] ?? '')) {
+    for (const part of topLevelParts(clauses[i + 1] ?? '')) {
       if (clauses[i] === 'REMOVE') out.push([name(part), { kind: 'remove' }]);
       else if (clauses[i] === 'ADD') {
         const [n = '', v = ''] = part.split(' ');
