@@ -5,9 +5,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { CSR, runDeviceReply } from './device-reply-fixtures.ts';
-import { resolvedExpression } from './expression-text.ts';
+import { readableUpdate } from './expression-text.ts';
 import {
   claimedRecord,
+  conditionFailed,
   NEW_CERT_ID,
   NEXT_ROTATION_ID,
   NOW,
@@ -36,25 +37,17 @@ beforeEach(() => {
   sfnMock.on(SendTaskFailureCommand).resolves({});
 });
 
-/** A refused write, with the record as DynamoDB found it (ReturnValuesOnConditionCheckFailure ALL_OLD). */
-const conditionFailed = (found: RotationRecord) =>
-  Object.assign(new Error('The conditional request failed'), {
-    name: 'ConditionalCheckFailedException',
-    $metadata: { httpStatusCode: 400 },
-    Item: toAttributeMap(found),
-  });
-
-/** An update's condition and update expressions with their placeholders filled in. */
-const readable = (input: Record<string, unknown> | undefined) => ({
-  condition: resolvedExpression(input?.ConditionExpression as string | undefined, input),
-  update: resolvedExpression(input?.UpdateExpression as string | undefined, input),
-});
-
 const afterAcceptance = (o: Partial<RotationRecord>): RotationRecord =>
   claimedRecord({ rotationId: ROTATION_ID, taskToken: 'token-from-the-write', ...o });
 
 /** The DynamoDB commands sent, in order, by their name. */
 const dynamoCalls = () => dbMock.calls().map((c) => c.args[0].constructor.name);
+
+/** The UpdateItem sent first, its key and values as plain values. */
+const firstUpdate = () => plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input);
+
+/** The device's csr_res to the pending wait, over its old certificate. */
+const CSR_REPLY = { clientId: THING, principal: OLD_CERT_ID, kind: 'csr_res', rotationId: ROTATION_ID, CSR };
 
 const run = (event: Record<string, unknown>, acceptMissingRotationId = true) =>
   runDeviceReply(event, { store: new RotationRecordStore(db, TABLE), sfn }, acceptMissingRotationId);
@@ -68,24 +61,18 @@ describe('device-reply: a reply to the pending wait costs one DynamoDB call', ()
       ),
     });
     // Act
-    const { result, counts } = run({
-      clientId: THING,
-      principal: OLD_CERT_ID,
-      kind: 'csr_res',
-      rotationId: ROTATION_ID,
-      CSR,
-    });
+    const { result, counts } = run(CSR_REPLY);
     // Assess
     await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'csr_res' });
     expect(dynamoCalls()).toEqual(['UpdateItemCommand']);
-    const update = plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input);
+    const update = firstUpdate();
     expect(update).toMatchObject({
       TableName: TABLE,
       Key: { thingName: THING },
       ReturnValues: 'ALL_NEW',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    const { condition, update: changes } = readable(update);
+    const { condition, update: changes } = readableUpdate(update);
     expect(condition).toBe(
       `status = "IN_PROGRESS" AND rotationId = "${ROTATION_ID}" AND phase = "AWAITING_CSR" AND ` +
         'attribute_exists(taskToken) AND attribute_not_exists(acceptedReply) AND ' +
@@ -125,8 +112,8 @@ describe('device-reply: a reply to the pending wait costs one DynamoDB call', ()
     // Assess
     await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'crt_ack' });
     expect(dynamoCalls()).toEqual(['UpdateItemCommand']);
-    const update = plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input);
-    const { condition, update: changes } = readable(update);
+    const update = firstUpdate();
+    const { condition, update: changes } = readableUpdate(update);
     expect(condition).toContain(`newCertificateId = "${NEW_CERT_ID}"`);
     expect(condition).toContain('phase = "AWAITING_ACK"');
     expect(changes).toContain('phase = "PROVEN"');
@@ -157,8 +144,8 @@ describe('device-reply: a reply to the pending wait costs one DynamoDB call', ()
     // Assess
     await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'crt_err' });
     expect(dynamoCalls()).toEqual(['UpdateItemCommand']);
-    const update = plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input);
-    const { condition, update: changes } = readable(update);
+    const update = firstUpdate();
+    const { condition, update: changes } = readableUpdate(update);
     expect(condition).toContain(`oldCertificateId = "${OLD_CERT_ID}"`);
     expect(changes).toContain('lastError = "crt_err: no room for the key"');
     expect(sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
@@ -179,13 +166,7 @@ describe('device-reply: the record is read only when it must be', () => {
         ),
       );
     // Act
-    const { result, counts } = run({
-      clientId: THING,
-      principal: OLD_CERT_ID,
-      kind: 'csr_res',
-      rotationId: ROTATION_ID,
-      CSR,
-    });
+    const { result, counts } = run(CSR_REPLY);
     // Assess
     await expect(result).resolves.toMatchObject({ outcome: 'rejected', reason: 'stale-rotation' });
     expect(dynamoCalls()).toEqual(['UpdateItemCommand']);
@@ -208,9 +189,7 @@ describe('device-reply: the record is read only when it must be', () => {
     // Assess
     await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'csr_res' });
     expect(dynamoCalls()).toEqual(['GetItemCommand', 'UpdateItemCommand']);
-    const { condition, update } = readable(
-      plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input),
-    );
+    const { condition, update } = readableUpdate(firstUpdate());
     expect(update).toContain(`acceptedReply = "${ROTATION_ID}/csr_res"`);
     expect(condition).toContain('taskToken = "token-csr"');
   });

@@ -14,10 +14,11 @@ import { AwsIotIssuer } from '../../functions/rotation-steps/issue-certificate/c
 import { issueCertificate } from '../../functions/rotation-steps/issue-certificate/issue-certificate.ts';
 import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
-import { resolvedExpression } from './expression-text.ts';
+import { readableUpdate } from './expression-text.ts';
 import {
   claimedRecord,
   clock,
+  conditionFailed,
   EXECUTION_ARN,
   NEW_CERT_ID,
   OLD_CERT_ID,
@@ -117,26 +118,21 @@ function issue() {
   );
 }
 
-/** A refused write, with the record as DynamoDB found it (ReturnValuesOnConditionCheckFailure ALL_OLD). */
-const conditionFailed = (found: RotationRecord) =>
-  Object.assign(new Error('The conditional request failed'), {
-    name: 'ConditionalCheckFailedException',
-    $metadata: { httpStatusCode: 400 },
-    Item: toAttributeMap(found),
-  });
+/** The n-th UpdateItem sent (from 0), its placeholders filled in. */
+const updateSent = (n: number) =>
+  readableUpdate(plainInput(dbMock.commandCalls(UpdateItemCommand)[n]?.args[0].input));
 
-/** An update's condition and update expressions with their placeholders filled in. */
-const readable = (input: Record<string, unknown> | undefined) => ({
-  condition: resolvedExpression(input?.ConditionExpression as string | undefined, input),
-  update: resolvedExpression(input?.UpdateExpression as string | undefined, input),
-});
+/** What the step asks of the old certificate before any write: its description and its policies. */
+const OLD_CERTIFICATE_READS = ['DescribeCertificate', 'ListAttachedPolicies'];
+/** What gives the new certificate the old one's policies and the thing. */
+const ATTACHMENTS = ['AttachPolicy', 'AttachThingPrincipal'];
 
 /** The marker's write is refused (the record holds what `record` says); other writes succeed. */
 function markerRefused(record: RotationRecord) {
   dbMock.on(GetItemCommand).callsFake(note('GetItem', { Item: toAttributeMap(record) }));
   dbMock.on(UpdateItemCommand).callsFake((input: Record<string, unknown>) => {
     sent.push('UpdateItem');
-    if (readable(input).update.includes('issuingRotationId = ')) throw conditionFailed(record);
+    if (readableUpdate(input).update.includes('issuingRotationId = ')) throw conditionFailed(record);
     return { Attributes: toAttributeMap(record) };
   });
 }
@@ -152,16 +148,14 @@ describe('issue-certificate: the calls of the happy path', () => {
     // Assess
     expect(out).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
     expect(sent).toEqual([
-      'DescribeCertificate',
-      'ListAttachedPolicies',
+      ...OLD_CERTIFICATE_READS,
       'UpdateItem',
       'CreateCertificateFromCsr',
       'UpdateItem',
-      'AttachPolicy',
-      'AttachThingPrincipal',
+      ...ATTACHMENTS,
     ]);
     expect(dbMock.commandCalls(GetItemCommand)).toHaveLength(0);
-    const marker = readable(plainInput(dbMock.commandCalls(UpdateItemCommand)[0]?.args[0].input));
+    const marker = updateSent(0);
     expect(marker.condition).toBe(
       `executionArn = "${EXECUTION_ARN}" AND rotationId = "${ROTATION_ID}" AND ` +
         `(attribute_not_exists(issuingRotationId) OR issuingRotationId <> "${ROTATION_ID}") AND ` +
@@ -169,7 +163,7 @@ describe('issue-certificate: the calls of the happy path', () => {
     );
     // The status is a condition, not a write: the byStatus index is not written.
     expect(marker.update).not.toMatch(/\bstatus =|statusSince/);
-    const recordIssued = readable(plainInput(dbMock.commandCalls(UpdateItemCommand)[1]?.args[0].input));
+    const recordIssued = updateSent(1);
     expect(recordIssued.update).toContain('phase = "ISSUED"');
     expect(recordIssued.update).toContain(`newCertificateId = "${NEW_CERT_ID}"`);
     expect(recordIssued.update).toContain(
@@ -191,13 +185,7 @@ describe('issue-certificate: a retried step that finds its certificate recorded'
     const out = await issue();
     // Assess
     expect(out).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
-    expect(sent).toEqual([
-      'DescribeCertificate',
-      'ListAttachedPolicies',
-      'UpdateItem',
-      'AttachPolicy',
-      'AttachThingPrincipal',
-    ]);
+    expect(sent).toEqual([...OLD_CERTIFICATE_READS, 'UpdateItem', ...ATTACHMENTS]);
   });
 
   it('records the policies when they changed since the certificate was recorded', async () => {
@@ -213,7 +201,7 @@ describe('issue-certificate: a retried step that finds its certificate recorded'
     // The refused marker once (its record says the attempt is issued: no resumption), then the policies.
     expect(sent.filter((s) => s === 'UpdateItem')).toHaveLength(2);
     expect(sent).not.toContain('CreateCertificateFromCsr');
-    const policies = readable(plainInput(dbMock.commandCalls(UpdateItemCommand)[1]?.args[0].input));
+    const policies = updateSent(1);
     expect(policies.update).toContain('phase = "ISSUED"');
     expect(policies.update).toContain(
       `copiedPolicies = ${JSON.stringify({ rotationId: ROTATION_ID, fromCertificateArn: OLD_ARN, policyNames: ['device-policy'] })}`,
