@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createReconnectHandler } from '../../functions/event-triggered/on-reconnect/handler.ts';
 import { createHandler as createRecorderHandler } from '../../functions/event-triggered/outcome-recorder/handler.ts';
+import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import {
   claimedRecord,
   clock,
@@ -38,6 +39,14 @@ beforeEach(() => {
   acceptRetirementCalls(iotMock, []);
 });
 
+/** The record once the new certificate went out and the workflow waits for the device's ack. */
+const awaitingAck = (o: Partial<RotationRecord>): RotationRecord =>
+  claimedRecord({ phase: 'AWAITING_ACK', rotationId: ROTATION_ID, newCertificateId: NEW_CERT_ID, ...o });
+
+/** The certificate ids the mocked IoT client was asked to delete. */
+const deletedCertificates = () =>
+  iotMock.commandCalls(DeleteCertificateCommand).map((c) => c.args[0].input.certificateId);
+
 const reconnect = () =>
   createReconnectHandler({ db: table.db, tableName: table.tableName, iotData, logLevel: 'SILENT' });
 const connected = (clientId = THING) => ({
@@ -62,30 +71,14 @@ describe('on-reconnect', () => {
   });
 
   it('sends the pending crt_res again', async () => {
-    await table.put(
-      claimedRecord({
-        phase: 'AWAITING_ACK',
-        rotationId: ROTATION_ID,
-        taskToken: 't',
-        newCertificateId: NEW_CERT_ID,
-        newCertificatePem: 'PEM',
-      }),
-    );
+    await table.put(awaitingAck({ taskToken: 't', newCertificatePem: 'PEM' }));
     await expect(reconnect()(connected(), lambdaContext('r'))).resolves.toEqual({ resent: 'crt_res' });
     expect(sentTopics()).toEqual([`management/topic/${THING}/crt_res`]);
   });
 
   it('sends nothing when the device connects with the new certificate to prove it', async () => {
     // Prepare: the certificate was delivered; the device opens its proving connection with it.
-    await table.put(
-      claimedRecord({
-        phase: 'AWAITING_ACK',
-        rotationId: ROTATION_ID,
-        taskToken: 't',
-        newCertificateId: NEW_CERT_ID,
-        newCertificatePem: 'PEM',
-      }),
-    );
+    await table.put(awaitingAck({ taskToken: 't', newCertificatePem: 'PEM' }));
     // Act
     const out = await reconnect()({ ...connected(), principalIdentifier: NEW_CERT_ID }, lambdaContext('r'));
     // Assess
@@ -112,6 +105,9 @@ describe('on-reconnect', () => {
     });
   });
 });
+
+/** The first escalation published, as its reader parses it. */
+const escalation = () => JSON.parse(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '{}');
 
 const recorder = () =>
   createRecorderHandler({
@@ -142,14 +138,7 @@ const statusChange = (status: string, o: Record<string, unknown> = {}) => ({
 describe('outcome-recorder', () => {
   it('records a failed rotation with its cause and escalates it once', async () => {
     // Prepare
-    await table.put(
-      claimedRecord({
-        phase: 'AWAITING_ACK',
-        rotationId: ROTATION_ID,
-        taskToken: 't',
-        newCertificateId: NEW_CERT_ID,
-      }),
-    );
+    await table.put(awaitingAck({ taskToken: 't' }));
     // Act
     const first = await recorder()(statusChange('FAILED'), lambdaContext('o'));
     const again = await recorder()(statusChange('FAILED'), lambdaContext('o'));
@@ -157,7 +146,7 @@ describe('outcome-recorder', () => {
     expect(first).toEqual({ action: 'escalated', recorded: true });
     expect(again).toMatchObject({ action: 'ignored' });
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
-    const message = JSON.parse(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '{}');
+    const message = escalation();
     expect(message).toMatchObject({
       thingName: THING,
       status: 'FAILED',
@@ -209,39 +198,21 @@ describe('outcome-recorder', () => {
   });
 
   it('revokes the unproven certificate of an aborted rotation, never the old one (invariant 5)', async () => {
-    await table.put(
-      claimedRecord({
-        phase: 'AWAITING_ACK',
-        rotationId: ROTATION_ID,
-        taskToken: 't',
-        newCertificateId: NEW_CERT_ID,
-        newCertificateRotationId: ROTATION_ID,
-      }),
-    );
+    await table.put(awaitingAck({ taskToken: 't', newCertificateRotationId: ROTATION_ID }));
     const out = await recorder()(statusChange('ABORTED', { error: null, cause: null }), lambdaContext('o'));
     expect(out).toEqual({ action: 'escalated', recorded: true });
-    expect(iotMock.commandCalls(DeleteCertificateCommand).map((c) => c.args[0].input.certificateId)).toEqual([
-      NEW_CERT_ID,
-    ]);
+    expect(deletedCertificates()).toEqual([NEW_CERT_ID]);
     expect(await table.read(THING)).toMatchObject({
       status: 'ABORTED',
       revokedCertificateIds: [NEW_CERT_ID],
     });
-    const message = JSON.parse(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '{}');
+    const message = escalation();
     expect(message).toMatchObject({ unprovenCertificateId: NEW_CERT_ID, unprovenCertificateRevoked: true });
   });
 
   it('records an operator abandon and revokes its certificate, without paging anyone', async () => {
     // Prepare: `recert abandon` stopped the execution with its own error name.
-    await table.put(
-      claimedRecord({
-        phase: 'AWAITING_ACK',
-        rotationId: ROTATION_ID,
-        taskToken: 't',
-        newCertificateId: NEW_CERT_ID,
-        newCertificateRotationId: ROTATION_ID,
-      }),
-    );
+    await table.put(awaitingAck({ taskToken: 't', newCertificateRotationId: ROTATION_ID }));
     // Act
     const out = await recorder()(
       statusChange('ABORTED', { error: 'RecertAbandoned', cause: 'abandoned by an operator' }),
@@ -250,21 +221,12 @@ describe('outcome-recorder', () => {
     // Assess
     expect(out).toEqual({ action: 'abandoned', recorded: true });
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
-    expect(iotMock.commandCalls(DeleteCertificateCommand).map((c) => c.args[0].input.certificateId)).toEqual([
-      NEW_CERT_ID,
-    ]);
+    expect(deletedCertificates()).toEqual([NEW_CERT_ID]);
     expect(await table.read(THING)).toMatchObject({ status: 'ABORTED' });
   });
 
   it('keeps the unproven certificate of a failed rotation for its redrive', async () => {
-    await table.put(
-      claimedRecord({
-        phase: 'AWAITING_ACK',
-        rotationId: ROTATION_ID,
-        newCertificateId: NEW_CERT_ID,
-        newCertificateRotationId: ROTATION_ID,
-      }),
-    );
+    await table.put(awaitingAck({ newCertificateRotationId: ROTATION_ID }));
     await recorder()(statusChange('FAILED'), lambdaContext('o'));
     expect(iotMock.calls()).toHaveLength(0);
     expect((await table.read(THING))?.newCertificateId).toBe(NEW_CERT_ID);
