@@ -8,7 +8,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-iot';
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeCertificate } from '../../functions/shared/iot-certificates.ts';
+import { removeCertificate } from '../../workflows/rotate-device/certificates.ts';
 import { startCore, type TestCore } from '../local/iot/helpers/core.ts';
 
 const DOC = JSON.stringify({
@@ -35,6 +35,18 @@ async function deviceCertificate(core: TestCore, policies: readonly string[]) {
   }
   return { certificateId, certificateArn };
 }
+
+/** What the retire step asks for a certificate of 'dev-1' it removes, knowing its ARN and `policyNames`. */
+const deletion = (
+  cert: { certificateId: string; certificateArn: string },
+  policyNames: readonly string[],
+) => ({
+  certificateId: cert.certificateId,
+  thingName: 'dev-1',
+  keep: false,
+  certificateArn: cert.certificateArn,
+  policyNames: [...policyNames],
+});
 
 /** Calls per operation made by `act`, as the local IoT counted them. */
 async function counted(core: TestCore, act: () => Promise<unknown>): Promise<Record<string, number>> {
@@ -66,15 +78,7 @@ describe('removeCertificate against the local IoT', () => {
     const core = t;
     const cert = await deviceCertificate(core, ['p-a', 'p-b']);
     // Act
-    const calls = await counted(core, () =>
-      removeCertificate(core.iot, {
-        certificateId: cert.certificateId,
-        thingName: 'dev-1',
-        keep: false,
-        certificateArn: cert.certificateArn,
-        policyNames: ['p-a', 'p-b'],
-      }),
-    );
+    const calls = await counted(core, () => removeCertificate(core.iot, deletion(cert, ['p-a', 'p-b'])));
     // Assess
     expect(calls).toEqual({
       DetachThingPrincipal: 1,
@@ -91,15 +95,7 @@ describe('removeCertificate against the local IoT', () => {
     const core = t;
     const cert = await deviceCertificate(core, ['p-a', 'p-late']);
     // Act
-    const calls = await counted(core, () =>
-      removeCertificate(core.iot, {
-        certificateId: cert.certificateId,
-        thingName: 'dev-1',
-        keep: false,
-        certificateArn: cert.certificateArn,
-        policyNames: ['p-a'],
-      }),
-    );
+    const calls = await counted(core, () => removeCertificate(core.iot, deletion(cert, ['p-a'])));
     // Assess
     expect(calls).toEqual({
       DetachThingPrincipal: 1,
@@ -116,13 +112,7 @@ describe('removeCertificate against the local IoT', () => {
     t = await startCore({ detachThingPrincipalDelayMs: 5_000 });
     const core = t;
     const cert = await deviceCertificate(core, ['p-a']);
-    const request = {
-      certificateId: cert.certificateId,
-      thingName: 'dev-1',
-      keep: false,
-      certificateArn: cert.certificateArn,
-      policyNames: ['p-a'],
-    };
+    const request = deletion(cert, ['p-a']);
     // Act
     const first = removeCertificate(core.iot, request);
     await expect(first).rejects.toMatchObject({ name: 'TransientAwsError' });
@@ -138,13 +128,7 @@ describe('removeCertificate against the local IoT', () => {
     t = await startCore();
     const core = t;
     const cert = await deviceCertificate(core, ['p-a']);
-    const request = {
-      certificateId: cert.certificateId,
-      thingName: 'dev-1',
-      keep: false,
-      certificateArn: cert.certificateArn,
-      policyNames: ['p-a'],
-    };
+    const request = deletion(cert, ['p-a']);
     await removeCertificate(core.iot, request);
     // Act / Assess: a redriven step finds nothing to do.
     await expect(removeCertificate(core.iot, request)).resolves.toBe('absent');
