@@ -7,33 +7,29 @@ import { CAMPAIGN_FUNCTION_IDS, CAMPAIGN_FUNCTIONS } from '../../workflows/campa
 import { FUNCTIONS } from '../../workflows/rotate-device/functions.ts';
 import { lambdaContext } from './harness.ts';
 
+/** The campaign functions as a deployment in us-east-1 builds them. */
+const campaignHandlers = () =>
+  createCampaignFunctions({
+    db: dynamoDbClient(),
+    campaignTableName: 'recert-campaigns',
+    iot: new IoTClient({ region: 'us-east-1' }),
+    sfn: new SFNClient({ region: 'us-east-1' }),
+    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device',
+    region: 'us-east-1',
+    logLevel: 'SILENT',
+  });
+
 describe('campaign functions wiring', () => {
   it('builds one handler per campaign function of the contract', () => {
     // Act
-    const handlers = createCampaignFunctions({
-      db: dynamoDbClient(),
-      campaignTableName: 'recert-campaigns',
-      iot: new IoTClient({ region: 'us-east-1' }),
-      sfn: new SFNClient({ region: 'us-east-1' }),
-      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device',
-      region: 'us-east-1',
-      logLevel: 'SILENT',
-    });
+    const handlers = campaignHandlers();
     // Assess
     expect(Object.keys(handlers).sort()).toEqual([...CAMPAIGN_FUNCTION_IDS].sort());
   });
 
   it('a handler refuses an event that is not its input, naming the field', async () => {
     // Prepare
-    const handlers = createCampaignFunctions({
-      db: dynamoDbClient(),
-      campaignTableName: 'recert-campaigns',
-      iot: new IoTClient({ region: 'us-east-1' }),
-      sfn: new SFNClient({ region: 'us-east-1' }),
-      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device',
-      region: 'us-east-1',
-      logLevel: 'SILENT',
-    });
+    const handlers = campaignHandlers();
     // Act / Assess
     await expect(handlers['campaign-pacer']({ campaignId: 'c1' }, lambdaContext('p'))).rejects.toMatchObject({
       name: 'InvalidStepInput',
