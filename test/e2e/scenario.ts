@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
 import { afterEach, expect } from 'vitest';
@@ -7,7 +7,7 @@ import type { BehaviourName, BehaviourSettings } from '../../device/fleet/behavi
 import { type FleetDeviceSpec, FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
 import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
 import type { SimulatedDevice } from '../../device/fleet/simulated-device.ts';
-import type { LocalAws, LocalAwsOptions } from '../../local/stack/local-aws.ts';
+import { LocalAws, type LocalAwsOptions } from '../../local/stack/local-aws.ts';
 import { eventually, rotationRecord, startLocal, stopLocal } from './helpers.ts';
 import { fleetInvariantViolations } from './invariants.ts';
 
@@ -92,6 +92,63 @@ export function scenarioPerTest(): (options: ScenarioOptions) => Promise<Scenari
   return async (options) => {
     scenario = await startScenario(options);
     return scenario;
+  };
+}
+
+/**
+ * Workflow timeouts under which a reply that a stop of the local AWS cut off is recovered by the
+ * workflow's own timeout and repeated request: short next to the defaults, long next to a device's
+ * answer on a busy machine.
+ */
+export function restartSettings(answerTimeoutSeconds: number) {
+  return {
+    CsrTimeoutSeconds: answerTimeoutSeconds,
+    CsrRetryIntervalSeconds: 1,
+    AckTimeoutSeconds: answerTimeoutSeconds,
+    AckRetryIntervalSeconds: 1,
+    AckRetryMaxAttempts: 5,
+  };
+}
+
+export interface RestartableScenario {
+  start(options: ScenarioOptions): Promise<Scenario>;
+  /**
+   * Stops the scenario's local AWS and starts it again on the same state directory. The devices know
+   * one MQTT endpoint, so the broker comes back on its port; the HTTP services take new ports, so an
+   * invocation the stop cut off (it keeps running in this process) cannot reach the new services.
+   */
+  restart(options?: Partial<LocalAwsOptions>): Promise<LocalAws>;
+}
+
+/** A scenario per test that the test may restart; both runs are stopped after the test. */
+export function restartableScenarioPerTest(): RestartableScenario {
+  let scenario: Scenario | undefined;
+  let restarted: LocalAws | undefined;
+  afterEach(async () => {
+    await scenario?.fleet.stop();
+    await restarted?.close();
+    if (scenario) await rm(scenario.env.dir, { recursive: true, force: true });
+    scenario = undefined;
+    restarted = undefined;
+  });
+  return {
+    start: async (options) => {
+      scenario = await startScenario(options);
+      return scenario;
+    },
+    restart: async (options = {}) => {
+      if (!scenario) throw new Error('no scenario to restart');
+      const ports = {
+        mqtt: scenario.local.endpoints.mqtt.port,
+        stepFunctions: 0,
+        iot: 0,
+        dynamodb: 0,
+        events: 0,
+      };
+      await scenario.local.close();
+      restarted = await LocalAws.start({ stateDir: scenario.env.dir, ports, ...options });
+      return restarted;
+    },
   };
 }
 
