@@ -3,19 +3,9 @@ import { StatesError } from '../errors.ts';
 import { isObject, type Json, type JsonObject } from '../json.ts';
 import type { Execution, Frame } from '../model.ts';
 import { evaluateJsonata } from '../payload.ts';
-import type {
-  Catcher,
-  ChoiceState,
-  FailState,
-  MapState,
-  PassState,
-  State,
-  TaskState,
-  WaitState,
-} from '../states/types.ts';
 import { scopeOf } from './context.ts';
 import { secondsValue } from './jsonpath.ts';
-import { checkItems, checkSeconds, type OutputFields, type QueryLanguage, type Shaped } from './language.ts';
+import { checkItems, checkSeconds, type QueryLanguage } from './language.ts';
 
 /**
  * JSONata: `{% %}` expressions in Arguments, Output, Assign and the other fields, evaluated with
@@ -62,59 +52,46 @@ const assign = async (
   return value;
 };
 
-class JsonataLanguage implements QueryLanguage {
-  readonly name = 'JSONata';
+/** Methods take their parameter types from QueryLanguage. */
+export const JSONATA_LANGUAGE: QueryLanguage = {
+  name: 'JSONata',
 
-  input(_exec: Execution, frame: Frame): Json {
-    return frame.input;
-  }
+  input: (_exec, frame) => frame.input,
 
-  arguments(
-    exec: Execution,
-    frame: Frame,
-    state: State,
-    effective: Json,
-    context?: JsonObject,
-  ): Promise<Json> {
+  arguments(exec, frame, state, effective, context) {
     const field = state.io.arguments;
     if (field === undefined) return Promise.resolve(effective);
     return evaluate(exec, frame, field, 'Arguments', context ? { context } : {});
-  }
+  },
 
-  async passOn(
-    exec: Execution,
-    frame: Frame,
-    state: State,
-    effective: Json,
-    fields?: OutputFields,
-  ): Promise<Shaped> {
+  async passOn(exec, frame, state, effective, fields) {
     const field = fields ? fields.output : state.io.output;
     const output = field === undefined ? effective : await evaluate(exec, frame, field, 'Output');
     const assigned = await assign(exec, frame, fields ? fields.assign : state.io.assign);
     return { output, assigned };
-  }
+  },
 
-  pass(exec: Execution, frame: Frame, state: PassState): Promise<Shaped> {
+  pass(exec, frame, state) {
     return this.passOn(exec, frame, state, frame.input);
-  }
+  },
 
-  async result(exec: Execution, frame: Frame, state: State, result: Json): Promise<Shaped> {
+  async result(exec, frame, state, result) {
     const field = state.io.output;
     const output = field === undefined ? result : await evaluate(exec, frame, field, 'Output', { result });
     const assigned = await assign(exec, frame, state.io.assign, { result });
     return { output, assigned };
-  }
+  },
 
-  async caught(exec: Execution, frame: Frame, catcher: Catcher, errorOutput: JsonObject): Promise<Shaped> {
+  async caught(exec, frame, catcher, errorOutput) {
     const output =
       catcher.output === undefined
         ? errorOutput
         : await evaluate(exec, frame, catcher.output, 'Catch.Output', { errorOutput });
     const assigned = await assign(exec, frame, catcher.assign, { errorOutput });
     return { output, assigned };
-  }
+  },
 
-  async choose(exec: Execution, frame: Frame, state: ChoiceState): Promise<JsonObject | undefined> {
+  async choose(exec, frame, state) {
     for (const rule of state.choices) {
       const v = await evaluate(exec, frame, rule.Condition ?? null, 'Condition');
       if (typeof v !== 'boolean') {
@@ -126,9 +103,9 @@ class JsonataLanguage implements QueryLanguage {
       if (v) return rule;
     }
     return undefined;
-  }
+  },
 
-  async waitUntil(exec: Execution, frame: Frame, state: WaitState, now: () => number): Promise<number> {
+  async waitUntil(exec, frame, state, now) {
     if (state.seconds !== undefined) {
       const s = await evaluate(exec, frame, state.seconds, 'Seconds');
       if (typeof s !== 'number' || s < 0)
@@ -146,38 +123,31 @@ class JsonataLanguage implements QueryLanguage {
         `Wait state '${frame.state}': Timestamp ${JSON.stringify(t)} is not an ISO-8601 timestamp`,
       );
     return at;
-  }
+  },
 
-  async failure(exec: Execution, frame: Frame, state: FailState): Promise<{ error: Json; cause: Json }> {
+  async failure(exec, frame, state) {
     const error = state.error !== undefined ? await evaluate(exec, frame, state.error, 'Error') : null;
     const cause = state.cause !== undefined ? await evaluate(exec, frame, state.cause, 'Cause') : null;
     return { error, cause };
-  }
+  },
 
-  async seconds(
-    exec: Execution,
-    frame: Frame,
-    state: TaskState,
-    field: 'TimeoutSeconds' | 'HeartbeatSeconds',
-  ): Promise<number | undefined> {
+  async seconds(exec, frame, state, field) {
     const expression = field === 'TimeoutSeconds' ? state.timeoutSeconds : state.heartbeatSeconds;
     const v =
       expression !== undefined
         ? await evaluate(exec, frame, expression, field)
         : secondsValue(exec, frame, state, field);
     return checkSeconds(v, field, frame, 'States.QueryEvaluationError');
-  }
+  },
 
-  async items(exec: Execution, frame: Frame, state: MapState): Promise<Json[]> {
+  async items(exec, frame, state) {
     const value = state.items !== undefined ? await evaluate(exec, frame, state.items, 'Items') : frame.input;
     return checkItems(value, frame, 'States.QueryEvaluationError');
-  }
+  },
 
-  async itemInput(exec: Execution, parent: Frame, state: MapState, item: Json, index: number): Promise<Json> {
+  async itemInput(exec, parent, state, item, index) {
     if (state.itemSelector === undefined) return item;
     const context: JsonObject = { Map: { Item: { Index: index, Value: item } } };
     return evaluate(exec, parent, state.itemSelector, 'ItemSelector', { context });
-  }
-}
-
-export const JSONATA_LANGUAGE: QueryLanguage = new JsonataLanguage();
+  },
+};

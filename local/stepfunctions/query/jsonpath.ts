@@ -4,18 +4,9 @@ import { isObject, type Json, type JsonObject } from '../json.ts';
 import { selectPath, setPath } from '../jsonpath.ts';
 import type { Execution, Frame } from '../model.ts';
 import { applyTemplate, type Scope } from '../payload.ts';
-import type {
-  Catcher,
-  ChoiceState,
-  FailState,
-  MapState,
-  PassState,
-  State,
-  TaskState,
-  WaitState,
-} from '../states/types.ts';
+import type { State, TaskState } from '../states/types.ts';
 import { contextObject, scopeOf } from './context.ts';
-import { checkItems, checkSeconds, type OutputFields, type QueryLanguage, type Shaped } from './language.ts';
+import { checkItems, checkSeconds, type QueryLanguage, type SecondsField } from './language.ts';
 
 /**
  * JSONPath: InputPath, then Parameters (a payload template), then the result through ResultSelector,
@@ -60,20 +51,16 @@ const pathOrIntrinsic = (p: string, data: Json, scope: Scope, field: string): Js
   return isObject(v) ? (v.v ?? null) : null;
 };
 
-class JsonPathLanguage implements QueryLanguage {
-  readonly name = 'JSONPath';
+const input = (exec: Execution, frame: Frame, state: State): Json =>
+  path(exec, frame, state.io.inputPath, frame.input, 'InputPath');
 
-  input(exec: Execution, frame: Frame, state: State): Json {
-    return path(exec, frame, state.io.inputPath, frame.input, 'InputPath');
-  }
+/** Methods take their parameter types from QueryLanguage. */
+export const JSONPATH_LANGUAGE: QueryLanguage = {
+  name: 'JSONPath',
 
-  async arguments(
-    exec: Execution,
-    frame: Frame,
-    state: State,
-    effective: Json,
-    context?: JsonObject,
-  ): Promise<Json> {
+  input,
+
+  async arguments(exec, frame, state, effective, context) {
     const template = state.io.parameters;
     if (template === undefined) return effective;
     return applyTemplate(
@@ -82,27 +69,21 @@ class JsonPathLanguage implements QueryLanguage {
       scopeOf(exec, frame, context),
       `Parameters of state '${frame.state}'`,
     );
-  }
+  },
 
-  async passOn(
-    exec: Execution,
-    frame: Frame,
-    state: State,
-    effective: Json,
-    fields?: OutputFields,
-  ): Promise<Shaped> {
+  async passOn(exec, frame, state, effective, fields) {
     const assigned = assign(exec, frame, fields ? fields.assign : state.io.assign, effective);
     return { output: outputPath(exec, frame, state, effective), assigned };
-  }
+  },
 
-  async pass(exec: Execution, frame: Frame, state: PassState): Promise<Shaped> {
-    const params = await this.arguments(exec, frame, state, this.input(exec, frame, state));
+  async pass(exec, frame, state) {
+    const params = await this.arguments(exec, frame, state, input(exec, frame, state));
     const result = state.result !== undefined ? state.result : params;
     const assigned = assign(exec, frame, state.io.assign, result);
     return { output: placeResult(exec, frame, state, result), assigned };
-  }
+  },
 
-  async result(exec: Execution, frame: Frame, state: State, result: Json): Promise<Shaped> {
+  async result(exec, frame, state, result) {
     const selector = state.io.resultSelector;
     const selected =
       selector === undefined
@@ -110,28 +91,23 @@ class JsonPathLanguage implements QueryLanguage {
         : applyTemplate(selector, result, scopeOf(exec, frame), `ResultSelector of state '${frame.state}'`);
     const assigned = assign(exec, frame, state.io.assign, selected);
     return { output: placeResult(exec, frame, state, selected), assigned };
-  }
+  },
 
-  async caught(exec: Execution, frame: Frame, catcher: Catcher, errorOutput: JsonObject): Promise<Shaped> {
+  async caught(exec, frame, catcher, errorOutput) {
     const assigned = assign(exec, frame, catcher.assign, errorOutput);
     const rp = catcher.resultPath !== undefined ? catcher.resultPath : '$';
     const output =
       rp === null ? frame.input : setPath(frame.input, typeof rp === 'string' ? rp : '$', errorOutput);
     return { output, assigned };
-  }
+  },
 
-  async choose(
-    exec: Execution,
-    frame: Frame,
-    state: ChoiceState,
-    effective: Json,
-  ): Promise<JsonObject | undefined> {
+  async choose(exec, frame, state, effective) {
     for (const rule of state.choices) if (evaluateRule(rule, effective, scopeOf(exec, frame))) return rule;
     return undefined;
-  }
+  },
 
-  async waitUntil(exec: Execution, frame: Frame, state: WaitState, now: () => number): Promise<number> {
-    const effective = this.input(exec, frame, state);
+  async waitUntil(exec, frame, state, now) {
+    const effective = input(exec, frame, state);
     const scope = scopeOf(exec, frame);
     if (typeof state.seconds === 'number') return now() + state.seconds * 1000;
     if (typeof state.timestamp === 'string') return parseTimestamp(state.timestamp) ?? now();
@@ -160,9 +136,9 @@ class JsonPathLanguage implements QueryLanguage {
       'States.Runtime',
       `Wait state '${frame.state}' needs Seconds, Timestamp, SecondsPath or TimestampPath`,
     );
-  }
+  },
 
-  async failure(exec: Execution, frame: Frame, state: FailState): Promise<{ error: Json; cause: Json }> {
+  async failure(exec, frame, state) {
     const scope = scopeOf(exec, frame);
     const error =
       typeof state.errorPath === 'string'
@@ -173,18 +149,13 @@ class JsonPathLanguage implements QueryLanguage {
         ? pathOrIntrinsic(state.causePath, frame.input, scope, 'CausePath')
         : (state.cause ?? null);
     return { error, cause };
-  }
+  },
 
-  async seconds(
-    exec: Execution,
-    frame: Frame,
-    state: TaskState,
-    field: 'TimeoutSeconds' | 'HeartbeatSeconds',
-  ): Promise<number | undefined> {
+  async seconds(exec, frame, state, field) {
     return checkSeconds(secondsValue(exec, frame, state, field), field, frame, 'States.Runtime');
-  }
+  },
 
-  async items(exec: Execution, frame: Frame, state: MapState, effective: Json): Promise<Json[]> {
+  async items(exec, frame, state, effective) {
     const value =
       typeof state.itemsPath === 'string'
         ? selectPath(
@@ -195,26 +166,26 @@ class JsonPathLanguage implements QueryLanguage {
           )
         : effective;
     return checkItems(value, frame, 'States.Runtime');
-  }
+  },
 
-  async itemInput(exec: Execution, parent: Frame, state: MapState, item: Json, index: number): Promise<Json> {
+  async itemInput(exec, parent, state, item, index) {
     if (state.itemSelector === undefined) return item;
     const mapContext: JsonObject = { Map: { Item: { Index: index, Value: item } } };
     return applyTemplate(
       state.itemSelector,
-      this.input(exec, parent, state),
+      input(exec, parent, state),
       scopeOf(exec, parent, mapContext),
       `ItemSelector of state '${parent.state}'`,
     );
-  }
-}
+  },
+};
 
 /** A literal TimeoutSeconds/HeartbeatSeconds, or its Path form selected from the raw input. */
 export const secondsValue = (
   exec: Execution,
   frame: Frame,
   state: TaskState,
-  field: 'TimeoutSeconds' | 'HeartbeatSeconds',
+  field: SecondsField,
 ): Json | undefined => {
   const literal = field === 'TimeoutSeconds' ? state.timeoutSeconds : state.heartbeatSeconds;
   const p = field === 'TimeoutSeconds' ? state.timeoutSecondsPath : state.heartbeatSecondsPath;
@@ -223,5 +194,3 @@ export const secondsValue = (
     return selectPath(p, frame.input, contextObject(exec, frame), `${field}Path of state '${frame.state}'`);
   return undefined;
 };
-
-export const JSONPATH_LANGUAGE: QueryLanguage = new JsonPathLanguage();

@@ -30,6 +30,9 @@ export interface OutputFields {
   readonly assign: Json | undefined;
 }
 
+/** The Task fields that hold a number of seconds. */
+export type SecondsField = 'TimeoutSeconds' | 'HeartbeatSeconds';
+
 export interface QueryLanguage {
   readonly name: 'JSONPath' | 'JSONata';
   /** The input a state's fields see: InputPath applied (JSONPath), the raw input (JSONata). */
@@ -63,12 +66,7 @@ export interface QueryLanguage {
   /** A Fail state's error and cause (anything but a string becomes empty). */
   failure(exec: Execution, frame: Frame, state: FailState): Promise<{ error: Json; cause: Json }>;
   /** A Task's TimeoutSeconds or HeartbeatSeconds (or their Path forms), undefined when absent. */
-  seconds(
-    exec: Execution,
-    frame: Frame,
-    state: TaskState,
-    field: 'TimeoutSeconds' | 'HeartbeatSeconds',
-  ): Promise<number | undefined>;
+  seconds(exec: Execution, frame: Frame, state: TaskState, field: SecondsField): Promise<number | undefined>;
   /** The items a Map state iterates over. */
   items(exec: Execution, frame: Frame, state: MapState, effective: Json): Promise<Json[]>;
   /** One Map iteration's input (ItemSelector), computed in the Map state's frame. */
