@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import {
   ACMPCAClient,
   DescribeCertificateAuthorityCommand,
@@ -23,6 +22,7 @@ import {
 } from '../../functions/rotation-steps/issue-certificate/certificate-issuer.ts';
 import { issuerFromEnvironment } from '../../functions/rotation-steps/issue-certificate/handler.ts';
 import { rotationApiCalls } from '../../workflows/rotate-device/api-calls.ts';
+import { csrFixture } from './csr-fixtures.ts';
 
 /**
  * Who signs a rotation's certificate: AWS IoT's CA, or an ACM Private CA whose certificate is then
@@ -37,7 +37,7 @@ const CSR = '-----BEGIN CERTIFICATE REQUEST-----\nCSR\n-----END CERTIFICATE REQU
 const ATTEMPT = 'arn:aws:states:eu-west-1:123456789012:execution:recert-rotate-device:x/rotation-1';
 
 /** A real certificate, so that its AWS IoT id (SHA-256 of the DER) can be computed. */
-const PEM = readFileSync(new URL('../fixtures/csr/old-certificate.pem', import.meta.url), 'utf8');
+const PEM = csrFixture('old-certificate.pem');
 const certificatePem = (): string => PEM;
 
 const pca = new ACMPCAClient({ region: 'eu-west-1' });

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateCsr } from '../../functions/rotation-steps/issue-certificate/csr-validation.ts';
@@ -14,10 +13,9 @@ import {
   utf8String,
 } from '../../lib/der/write.ts';
 import { CSR_REJECTION_NAMES } from '../../workflows/rotate-device/errors.ts';
+import { csrFixture } from './csr-fixtures.ts';
 
-const fixture = (name: string): string =>
-  readFileSync(new URL(`../fixtures/csr/${name}`, import.meta.url), 'utf8');
-const options = { thingName: 'sensor-0001', oldCertificatePem: fixture('old-certificate.pem') };
+const options = { thingName: 'sensor-0001', oldCertificatePem: csrFixture('old-certificate.pem') };
 
 describe('CSR validation (invariant 4), known answers', () => {
   it.each([
@@ -26,15 +24,15 @@ describe('CSR validation (invariant 4), known answers', () => {
     ['ok-rsa-2048.csr.pem', 'RSA 2048'],
   ])('accepts %s', async (file, description) => {
     // Act
-    const accepted = await validateCsr(fixture(file), options);
+    const accepted = await validateCsr(csrFixture(file), options);
     // Assess
     expect(accepted.keyDescription).toBe(description);
     expect(accepted.keyFingerprint).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('gives the same key fingerprint for the same CSR key', async () => {
-    const a = await validateCsr(fixture('ok-ec-p256.csr.pem'), options);
-    const b = await validateCsr(fixture('bad-wrong-cn.csr.pem'), { ...options, requireCnMatch: false });
+    const a = await validateCsr(csrFixture('ok-ec-p256.csr.pem'), options);
+    const b = await validateCsr(csrFixture('bad-wrong-cn.csr.pem'), { ...options, requireCnMatch: false });
     expect(a.keyFingerprint).toBe(b.keyFingerprint);
   });
 
@@ -46,7 +44,7 @@ describe('CSR validation (invariant 4), known answers', () => {
     ['bad-old-key.csr.pem', CSR_REJECTION_NAMES.keyReused, /reuses the key/],
     ['bad-not-a-csr.pem', CSR_REJECTION_NAMES.notParsable, /PKCS#10/],
   ])('rejects %s as %s', async (file, name, message) => {
-    await expect(validateCsr(fixture(file), options)).rejects.toMatchObject({
+    await expect(validateCsr(csrFixture(file), options)).rejects.toMatchObject({
       name,
       message: expect.stringMatching(message),
     });
@@ -60,7 +58,7 @@ describe('CSR validation (invariant 4), known answers', () => {
 
   it('accepts another CN when the CN check is switched off', async () => {
     await expect(
-      validateCsr(fixture('bad-wrong-cn.csr.pem'), { ...options, requireCnMatch: false }),
+      validateCsr(csrFixture('bad-wrong-cn.csr.pem'), { ...options, requireCnMatch: false }),
     ).resolves.toMatchObject({ keyDescription: 'EC P-256' });
   });
 });
@@ -91,7 +89,7 @@ describe('CSR validation (invariant 4), tampering', () => {
     'ok-ec-p256.csr.pem',
     'ok-rsa-2048.csr.pem',
   ])('rejects %s with any byte of its framing, its signed part or its signature changed', async (file) => {
-    const der = toDer(fixture(file));
+    const der = toDer(csrFixture(file));
     const algorithm = algorithmIdentifierOf(der);
     const skipped = algorithm.end - algorithm.start;
     // Every index but the algorithm identifier's: its NULL parameters are not signed, so a changed one
@@ -120,8 +118,7 @@ describe('CSR validation (invariant 4), tampering', () => {
 });
 
 describe('CSR validation (invariant 4), what the strict reader adds', () => {
-  const keyPem = (name: string): string =>
-    readFileSync(new URL(`../fixtures/csr/keys/${name}.key.pem`, import.meta.url), 'utf8');
+  const keyPem = (name: string): string => csrFixture(`keys/${name}.key.pem`);
   const pemOf = (der: Buffer, label = 'CERTIFICATE REQUEST'): string =>
     `-----BEGIN ${label}-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`;
   const cnRdn = (cn: string): Buffer => set(sequence(objectIdentifier('2.5.4.3'), utf8String(cn)));
@@ -191,7 +188,7 @@ describe('CSR validation (invariant 4), what the strict reader adds', () => {
 
   it('accepts the NEW CERTIFICATE REQUEST label OpenSSL writes with -newhdr', async () => {
     // Prepare
-    const pem = fixture('ok-ec-p256.csr.pem').replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST');
+    const pem = csrFixture('ok-ec-p256.csr.pem').replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST');
 
     // Act / Assess
     await expect(validateCsr(pem, options)).resolves.toMatchObject({ keyDescription: 'EC P-256' });
@@ -262,12 +259,12 @@ describe('CSR validation (invariant 4), what the strict reader adds', () => {
 
     // Act / Assess
     await expect(
-      validateCsr(fixture('ok-rsa-2048.csr.pem'), { ...options, oldCertificatePem }),
+      validateCsr(csrFixture('ok-rsa-2048.csr.pem'), { ...options, oldCertificatePem }),
     ).rejects.toMatchObject({
       name: CSR_REJECTION_NAMES.keyReused,
     });
     await expect(
-      validateCsr(fixture('ok-rsa-2048.csr.pem'), { ...options, oldCertificatePem: 'not a certificate' }),
+      validateCsr(csrFixture('ok-rsa-2048.csr.pem'), { ...options, oldCertificatePem: 'not a certificate' }),
     ).rejects.toThrow('the old certificate PEM does not parse');
   });
 });

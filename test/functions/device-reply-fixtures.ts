@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { handleDeviceReply } from '../../functions/event-triggered/device-reply/device-reply.ts';
 import type { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
+import { csrFixture } from './csr-fixtures.ts';
 import { claimedRecord, clock, NEW_CERT_ID, ROTATION_ID, recorders } from './harness.ts';
 
 /** What device-reply's tests share: a valid CSR, the records it answers, and a run with recorders. */
 
-export const CSR = readFileSync(new URL('../fixtures/csr/ok-ec-p256.csr.pem', import.meta.url), 'utf8');
+export const CSR = csrFixture('ok-ec-p256.csr.pem');
 
 /** The record while the workflow waits for the device's CSR. */
 export const awaitingCsr = (o: Partial<RotationRecord> = {}): RotationRecord =>

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachPolicyCommand,
@@ -14,6 +13,7 @@ import { AwsIotIssuer } from '../../functions/rotation-steps/issue-certificate/c
 import { issueCertificate } from '../../functions/rotation-steps/issue-certificate/issue-certificate.ts';
 import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
+import { csrFixture } from './csr-fixtures.ts';
 import { readableUpdate } from './expression-text.ts';
 import {
   claimedRecord,
@@ -33,8 +33,6 @@ import {
  * phase and the policies it gets in one write, after which the attachments need no write.
  */
 
-const fixture = (name: string): string =>
-  readFileSync(new URL(`../fixtures/csr/${name}`, import.meta.url), 'utf8');
 const TABLE = 'rotations';
 const OLD_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${OLD_CERT_ID}`;
 const NEW_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`;
@@ -76,7 +74,7 @@ beforeEach(() => {
       certificateDescription: {
         certificateId: OLD_CERT_ID,
         certificateArn: OLD_ARN,
-        certificatePem: fixture('old-certificate.pem'),
+        certificatePem: csrFixture('old-certificate.pem'),
         status: 'ACTIVE',
       },
     }),
@@ -104,7 +102,7 @@ function issue() {
       executionArn: EXECUTION_ARN,
       rotationId: ROTATION_ID,
       oldCertificateId: OLD_CERT_ID,
-      csr: fixture('ok-ec-p256.csr.pem'),
+      csr: csrFixture('ok-ec-p256.csr.pem'),
     },
     {
       store: new RotationRecordStore(db, TABLE),

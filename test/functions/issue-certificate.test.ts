@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
@@ -15,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/rotation-steps/issue-certificate/handler.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
+import { csrFixture } from './csr-fixtures.ts';
 import {
   claimedRecord,
   clock,
@@ -29,8 +29,6 @@ import {
   useTable,
 } from './harness.ts';
 
-const fixture = (name: string): string =>
-  readFileSync(new URL(`../fixtures/csr/${name}`, import.meta.url), 'utf8');
 const OLD_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${OLD_CERT_ID}`;
 const NEW_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`;
 const NEW_PEM = '-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n';
@@ -49,7 +47,7 @@ beforeEach(() => {
     certificateDescription: {
       certificateId: OLD_CERT_ID,
       certificateArn: OLD_ARN,
-      certificatePem: fixture('old-certificate.pem'),
+      certificatePem: csrFixture('old-certificate.pem'),
       status: 'ACTIVE',
     },
   });
@@ -75,7 +73,7 @@ const handler = () =>
   createHandler({ db: table.db, tableName: table.tableName, iot, iotData, clock, logLevel: 'SILENT' });
 const csrReceived = (o: Partial<RotationRecord> = {}) =>
   claimedRecord({ phase: 'CSR_RECEIVED', rotationId: ROTATION_ID, ...o });
-const event = (csr = fixture('ok-ec-p256.csr.pem'), taskToken = 'token-ack') => ({
+const event = (csr = csrFixture('ok-ec-p256.csr.pem'), taskToken = 'token-ack') => ({
   taskToken,
   thingName: THING,
   executionArn: EXECUTION_ARN,
@@ -150,7 +148,7 @@ describe('issue-certificate', () => {
     iotDataMock.resetHistory();
     // Act
     const again = await handler()(
-      event(fixture('ok-ec-p256.csr.pem'), 'token-ack-2'),
+      event(csrFixture('ok-ec-p256.csr.pem'), 'token-ack-2'),
       lambdaContext('issue'),
     );
     // Assess: nothing issued or attached again (invariant 5); the wait is the new one.
@@ -309,7 +307,7 @@ describe('issue-certificate', () => {
     ['bad-not-a-csr.pem', 'CsrNotParsable'],
   ])('rejects %s with %s, records it and issues nothing (invariant 4)', async (file, name) => {
     await table.put(csrReceived());
-    await expect(handler()(event(fixture(file)), lambdaContext('issue'))).rejects.toMatchObject({ name });
+    await expect(handler()(event(csrFixture(file)), lambdaContext('issue'))).rejects.toMatchObject({ name });
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
     expect((await table.read(THING))?.lastError).toMatch(new RegExp(`^${name}: `));
   });
@@ -342,7 +340,7 @@ describe('issue-certificate', () => {
     const theirs = csrReceived({ executionArn: OTHER_EXECUTION_ARN });
     await table.put(theirs);
     // Act
-    const badCsr = handler()(event(fixture('bad-tampered.csr.pem')), lambdaContext('issue'));
+    const badCsr = handler()(event(csrFixture('bad-tampered.csr.pem')), lambdaContext('issue'));
     await expect(badCsr).rejects.toMatchObject({ name: 'RotationSuperseded' });
     iotMock
       .on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID })

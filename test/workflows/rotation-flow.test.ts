@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachPolicyCommand,
@@ -30,6 +29,7 @@ import {
   RotationOutput,
   renderDefinition,
 } from '../../workflows/rotate-device/contract.ts';
+import { csrFixture } from '../functions/csr-fixtures.ts';
 import { lambdaContext, startTable, type TableHarness } from '../functions/harness.ts';
 import { evaluateField } from './jsonata-states.ts';
 
@@ -40,8 +40,6 @@ import { evaluateField } from './jsonata-states.ts';
  * the local Step Functions engine runs the same definition end to end.
  */
 
-const fixture = (name: string): string =>
-  readFileSync(new URL(`../fixtures/csr/${name}`, import.meta.url), 'utf8');
 const THING = 'sensor-0001';
 const OLD_ID = 'a'.repeat(64);
 const NEW_IDS = ['b'.repeat(64), 'c'.repeat(64)];
@@ -101,7 +99,7 @@ beforeEach(() => {
     certificateDescription: {
       certificateId: OLD_ID,
       certificateArn: arn(OLD_ID),
-      certificatePem: fixture('old-certificate.pem'),
+      certificatePem: csrFixture('old-certificate.pem'),
       status: 'ACTIVE',
     },
   });
@@ -283,20 +281,23 @@ async function runExecution(
   throw new Error('the execution never ended');
 }
 
+/** A device that answers csr_req with a good CSR and proves the certificate it gets. */
+async function cooperativeDevice(state: string): Promise<void> {
+  if (state === 'RequestCsr') {
+    const { rotationId } = lastPublished('csr_req');
+    await reply('csr_res', OLD_ID, { rotationId, CSR: csrFixture('ok-ec-p256.csr.pem') });
+  } else if (state === 'IssueAndDeliver') {
+    const { rotationId, certificateId } = lastPublished('crt_res');
+    await reply('crt_ack', String(certificateId), { rotationId });
+  }
+}
+
 const executionInput = { thingName: THING, oldCertificateId: OLD_ID, campaign: 'audit-42' };
 
 describe('rotation flow over the definition, the handlers and a local DynamoDB', () => {
   it('rotates a cooperative device in four states and leaves the record SUCCEEDED', async () => {
     // Act
-    const { path, output } = await runExecution(executionInput, async (state) => {
-      if (state === 'RequestCsr') {
-        const { rotationId } = lastPublished('csr_req');
-        await reply('csr_res', OLD_ID, { rotationId, CSR: fixture('ok-ec-p256.csr.pem') });
-      } else if (state === 'IssueAndDeliver') {
-        const { rotationId, certificateId } = lastPublished('crt_res');
-        await reply('crt_ack', String(certificateId), { rotationId });
-      }
-    });
+    const { path, output } = await runExecution(executionInput, cooperativeDevice);
     // Assess
     expect(path).toEqual(['ClaimThing', 'RequestCsr', 'IssueAndDeliver', 'RetireOldCertificate']);
     expect(RotationOutput.parse(output)).toMatchObject({
@@ -324,7 +325,7 @@ describe('rotation flow over the definition, the handlers and a local DynamoDB',
         const { rotationId } = lastPublished('csr_req');
         await reply('csr_res', OLD_ID, {
           rotationId,
-          CSR: fixture(round === 0 ? 'ok-ec-p256.csr.pem' : 'ok-ec-p384.csr.pem'),
+          CSR: csrFixture(round === 0 ? 'ok-ec-p256.csr.pem' : 'ok-ec-p384.csr.pem'),
         });
       } else if (state === 'IssueAndDeliver') {
         const { rotationId, certificateId } = lastPublished('crt_res');
@@ -355,7 +356,7 @@ describe('rotation flow over the definition, the handlers and a local DynamoDB',
     const failure = await runExecution(executionInput, async (state) => {
       if (state === 'RequestCsr') {
         const { rotationId } = lastPublished('csr_req');
-        await reply('csr_res', OLD_ID, { rotationId, CSR: fixture('bad-rsa-1024.csr.pem') });
+        await reply('csr_res', OLD_ID, { rotationId, CSR: csrFixture('bad-rsa-1024.csr.pem') });
       }
     }).catch((error: unknown) => error);
     expect(failure).toMatchObject({
@@ -390,19 +391,7 @@ describe('rotation flow over the definition, the handlers and a local DynamoDB',
       now: clock.now(),
       retentionSeconds: 60,
     });
-    const redriven = await runExecution(
-      executionInput,
-      async (state) => {
-        if (state === 'RequestCsr') {
-          const { rotationId } = lastPublished('csr_req');
-          await reply('csr_res', OLD_ID, { rotationId, CSR: fixture('ok-ec-p256.csr.pem') });
-        } else if (state === 'IssueAndDeliver') {
-          const { rotationId, certificateId } = lastPublished('crt_res');
-          await reply('crt_ack', String(certificateId), { rotationId });
-        }
-      },
-      other,
-    );
+    const redriven = await runExecution(executionInput, cooperativeDevice, other);
     expect(redriven.path.at(-1)).toBe('RetireOldCertificate');
     expect(await table.read(THING)).toMatchObject({ status: 'SUCCEEDED', executionArn: other });
   });
