@@ -3,7 +3,7 @@ import {
   describeCertificate,
   type RemovalOutcome,
   removeCertificate,
-} from '../../functions/shared/iot-certificates.ts';
+} from '../../workflows/rotate-device/certificates.ts';
 import { TransientAwsError } from '../../workflows/rotate-device/errors.ts';
 
 export interface RevokeOutcome {

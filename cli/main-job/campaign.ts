@@ -4,9 +4,9 @@ import { DescribeAuditTaskCommand, StartOnDemandAuditTaskCommand } from '@aws-sd
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type FleetDeviceSpec, FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
 import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
-import { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { LocalAws } from '../../local/stack/local-aws.ts';
 import { auditCampaignId } from '../../workflows/campaign/types.ts';
+import { RotationRecord } from '../../workflows/rotate-device/record.ts';
 import { chooseClock, keepSavingClock } from '../target/state-clock.ts';
 import { type CampaignSummary, progressOf, readCampaign, summaryOf } from './campaign-progress.ts';
 import { expectedOutcome } from './expectations.ts';

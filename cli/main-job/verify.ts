@@ -1,7 +1,7 @@
 import { DescribeCertificateCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
 import type { FleetDeviceSpec, FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
-import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import type { LocalAws } from '../../local/stack/local-aws.ts';
+import type { RotationRecord } from '../../workflows/rotate-device/record.ts';
 import { expectedOutcome } from './expectations.ts';
 import type { DeviceOutcome } from './report.ts';
 

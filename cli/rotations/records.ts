@@ -1,5 +1,5 @@
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
+import { GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { parseRotationRecord, RotationRecord } from '../../workflows/rotate-device/record.ts';
 import { ROTATION_TABLE, type RotationStatus } from '../../workflows/rotate-device/table.ts';
 import type { Target } from '../target/target.ts';
 import { BATCH_GET_MAX_KEYS, type BatchGetOptions, batchGetRecords } from './batch-get.ts';
@@ -142,6 +142,13 @@ export async function countByStatus(
 }
 
 /** The record of one thing (strongly consistent), or undefined when the thing never rotated. */
-export function getRecord(target: Target, thingName: string): Promise<RotationRecord | undefined> {
-  return new RotationRecordStore(target.db, target.resources.rotationTableName).get(thingName);
+export async function getRecord(target: Target, thingName: string): Promise<RotationRecord | undefined> {
+  const out = await target.db.send(
+    new GetCommand({
+      TableName: target.resources.rotationTableName,
+      Key: { thingName },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item ? parseRotationRecord(thingName, out.Item) : undefined;
 }

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { META_ENTRY } from '../../workflows/campaign/table.ts';
 import { CampaignId } from '../../workflows/campaign/types.ts';
-import { awsCall, isNamed } from './aws-errors.ts';
+import { awsCall, isNamed } from '../../workflows/rotate-device/aws-errors.ts';
 import { documentOf, type UpdateDocumentInput, updateDocument } from './document-commands.ts';
 
 /**

@@ -5,8 +5,8 @@ import { RecertCampaignCorrupt } from '../../workflows/campaign/errors.ts';
 import type { PacingSettings } from '../../workflows/campaign/pacing.ts';
 import { CAMPAIGN_STATUSES, META_ENTRY, queueEntry, queuePosition } from '../../workflows/campaign/table.ts';
 import { QueuedRotation } from '../../workflows/campaign/types.ts';
+import { awsCall, isNamed } from '../../workflows/rotate-device/aws-errors.ts';
 import { TransientAwsError } from '../../workflows/rotate-device/errors.ts';
-import { awsCall, isNamed } from './aws-errors.ts';
 import {
   type AttributeMap,
   fromAttributeMap,

@@ -1,11 +1,11 @@
 import { type IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { awsCall } from '../../workflows/rotate-device/aws-errors.ts';
 import {
   type CloudToDeviceKind,
   encodeMessage,
   type MessageOf,
   topicFor,
 } from '../../workflows/rotate-device/protocol.ts';
-import { awsCall } from './aws-errors.ts';
 
 /** Sends one cloud-to-device message of the rotation protocol, QoS 1, through the IoT data plane. */
 export async function publishToDevice<K extends CloudToDeviceKind>(

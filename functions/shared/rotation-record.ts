@@ -1,16 +1,16 @@
 /**
- * The rotation record: its schema, its store and the writer that makes the writes of
- * workflows/rotate-device/record-transitions.ts (the files of ./rotation-record/).
+ * The rotation record: its schema (workflows/rotate-device/record.ts), its store and the writer that
+ * makes the writes of workflows/rotate-device/record-transitions.ts (the files of ./rotation-record/).
  */
-export { acceptedReplyMark } from '../../workflows/rotate-device/record-transitions.ts';
-export { RecordWriter, type WriteOutcome, type WriteRequest } from './rotation-record/record-writer.ts';
 export {
   CopiedPolicies,
   CorruptRecordError,
   csrRequestMark,
   type Fence,
   RotationRecord,
-} from './rotation-record/schema.ts';
+} from '../../workflows/rotate-device/record.ts';
+export { acceptedReplyMark } from '../../workflows/rotate-device/record-transitions.ts';
+export { RecordWriter, type WriteOutcome, type WriteRequest } from './rotation-record/record-writer.ts';
 export {
   type AcceptPendingReplyParams,
   type AcceptReadReplyParams,

@@ -3,27 +3,9 @@
  * request, what an operation asks to be allowed, and what a refused request is answered with.
  */
 
-/** A condition block: operator → condition key → value(s), as IAM writes it. */
-export type ConditionBlock = Readonly<
-  Record<string, Readonly<Record<string, string | boolean | number | readonly (string | boolean | number)[]>>>
->;
+import type { PolicyDocument } from '../../workflows/access/policy.ts';
 
-export interface PolicyStatement {
-  readonly Sid?: string;
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action?: string | readonly string[];
-  readonly NotAction?: string | readonly string[];
-  readonly Resource?: string | readonly string[];
-  readonly NotResource?: string | readonly string[];
-  /** Resource policies only: `{ Service: 'iot.amazonaws.com' }`, `{ AWS: '<arn>' }` or `'*'`. */
-  readonly Principal?: string | Readonly<Record<string, string | readonly string[]>>;
-  readonly Condition?: ConditionBlock;
-}
-
-export interface PolicyDocument {
-  readonly Version: '2012-10-17';
-  readonly Statement: readonly PolicyStatement[];
-}
+export type { ConditionBlock, PolicyDocument, PolicyStatement } from '../../workflows/access/policy.ts';
 
 /**
  * The request context IAM evaluates a statement against. Keys are condition keys as AWS spells them

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isNamed } from '../../functions/shared/aws-errors.ts';
 import { deleteDocument, putDocument, updateDocument } from '../../functions/shared/document-commands.ts';
 import { ExpressionPlaceholders } from '../../functions/shared/update-expression.ts';
+import { isNamed } from '../../workflows/rotate-device/aws-errors.ts';
 import { DEVICE_TO_CLOUD } from '../../workflows/rotate-device/protocol.ts';
 import {
   ATTEMPT_FLOW,

@@ -17,7 +17,7 @@ interface Calls {
   readonly 'acm-pca'?: readonly Call[];
 }
 
-/** Taking a certificate out of service: functions/shared/iot-certificates.ts `removeCertificate`. */
+/** Taking a certificate out of service: workflows/rotate-device/certificates.ts `removeCertificate`. */
 const REMOVE_CERTIFICATE: readonly Call[] = [
   ['iot:DescribeCertificate', 'iotCertificates'],
   ['iot:DetachThingPrincipal', 'iotCertificates'],
@@ -137,8 +137,8 @@ const CALLS: Readonly<Record<DeployedFunctionId, Calls>> = {
  */
 const NOT_SENT: Readonly<Partial<Record<DeployedFunctionId, Readonly<Record<string, string>>>>> = {
   'issue-certificate': {
-    'iot:DetachPolicy': 'iot-certificates.ts `removeCertificate`, which revoke and retire call',
-    'iot:DetachThingPrincipal': 'iot-certificates.ts `removeCertificate`, which revoke and retire call',
+    'iot:DetachPolicy': 'certificates.ts `removeCertificate`, which revoke and retire call',
+    'iot:DetachThingPrincipal': 'certificates.ts `removeCertificate`, which revoke and retire call',
   },
   'retire-certificate': {
     'dynamodb:Query': 'retired-entries.ts `due`, which only the sweeper calls',

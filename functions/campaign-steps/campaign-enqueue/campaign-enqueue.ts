@@ -2,8 +2,8 @@ import { type IoTClient, ListAuditFindingsCommand } from '@aws-sdk/client-iot';
 import type { Clock } from '../../../lib/clock.ts';
 import { EnqueueEvent, type EnqueueResult } from '../../../workflows/campaign/events.ts';
 import type { CampaignSource, QueuedRotation } from '../../../workflows/campaign/types.ts';
+import { awsCall } from '../../../workflows/rotate-device/aws-errors.ts';
 import { InvalidStepInput } from '../../../workflows/rotate-device/errors.ts';
-import { awsCall } from '../../shared/aws-errors.ts';
 import type { CampaignMeta, CampaignStore, EnqueueCursor } from '../../shared/campaign-store.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 

@@ -2,7 +2,7 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { campaignExecutionName } from '../../../workflows/campaign/events.ts';
 import type { PacingSettings } from '../../../workflows/campaign/pacing.ts';
 import { type CampaignInput, CampaignSource } from '../../../workflows/campaign/types.ts';
-import { awsCall, isNamed } from '../../shared/aws-errors.ts';
+import { awsCall, isNamed } from '../../../workflows/rotate-device/aws-errors.ts';
 import type { CampaignMeta, CampaignStore } from '../../shared/campaign-store.ts';
 
 export interface HandOverDeps {

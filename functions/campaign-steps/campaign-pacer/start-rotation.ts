@@ -2,9 +2,9 @@ import { type IoTClient, paginateListPrincipalThings } from '@aws-sdk/client-iot
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { everyItem } from '../../../lib/aws/pages.ts';
 import type { QueuedRotation } from '../../../workflows/campaign/types.ts';
+import { awsCall, errorName, isNamed } from '../../../workflows/rotate-device/aws-errors.ts';
 import { executionName } from '../../../workflows/rotate-device/naming.ts';
 import type { RotationInput } from '../../../workflows/rotate-device/types.ts';
-import { awsCall, errorName, isNamed } from '../../shared/aws-errors.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 
 export interface StartTally {

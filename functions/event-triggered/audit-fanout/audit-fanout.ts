@@ -2,8 +2,8 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { PacingSettings } from '../../../workflows/campaign/pacing.ts';
 import { auditCampaignId, type CampaignInput } from '../../../workflows/campaign/types.ts';
+import { awsCall, isNamed } from '../../../workflows/rotate-device/aws-errors.ts';
 import { InvalidStepInput } from '../../../workflows/rotate-device/errors.ts';
-import { awsCall, isNamed } from '../../shared/aws-errors.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 import { pacingSettingsOf } from './pacing-env.ts';
 

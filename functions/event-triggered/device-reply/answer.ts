@@ -1,7 +1,7 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { awsCall, errorName } from '../../../workflows/rotate-device/aws-errors.ts';
 import { ERROR_NAMES } from '../../../workflows/rotate-device/errors.ts';
 import type { DeviceReplyKind } from '../../../workflows/rotate-device/protocol.ts';
-import { awsCall, errorName } from '../../shared/aws-errors.ts';
 import { countedCampaign } from '../../shared/campaign-counters.ts';
 import type { RotationRecord } from '../../shared/rotation-record.ts';
 import type { DeviceReplyDeps, ReplyOutcome } from './device-reply.ts';

@@ -2,10 +2,10 @@ import type { IoTClient } from '@aws-sdk/client-iot';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import type { TimeSource } from '../../../lib/clock.ts';
+import { awsCall } from '../../../workflows/rotate-device/aws-errors.ts';
+import { removeCertificate } from '../../../workflows/rotate-device/certificates.ts';
 import { ERROR_NAMES } from '../../../workflows/rotate-device/errors.ts';
-import { awsCall } from '../../shared/aws-errors.ts';
 import { type CampaignCounters, countedCampaign } from '../../shared/campaign-counters.ts';
-import { removeCertificate } from '../../shared/iot-certificates.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 import type { RotationRecord, RotationRecordStore } from '../../shared/rotation-record.ts';
 

@@ -8,7 +8,7 @@ import {
   paginateListPrincipalThings,
 } from '@aws-sdk/client-iot';
 import { everyItem } from '../../../lib/aws/pages.ts';
-import { awsCall, isNamed } from '../../shared/aws-errors.ts';
+import { awsCall, isNamed } from '../../../workflows/rotate-device/aws-errors.ts';
 
 /**
  * What became of one kept certificate:

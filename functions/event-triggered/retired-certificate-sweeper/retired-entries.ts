@@ -6,7 +6,7 @@ import {
   retiredDueBound,
   retiredEntry,
 } from '../../../workflows/campaign/table.ts';
-import { awsCall } from '../../shared/aws-errors.ts';
+import { awsCall } from '../../../workflows/rotate-device/aws-errors.ts';
 import {
   deleteDocument,
   fromAttributeMap,

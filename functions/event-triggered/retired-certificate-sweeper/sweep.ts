@@ -1,7 +1,7 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
 import { type Clock, sleepUntil } from '../../../lib/clock.ts';
+import { errorName } from '../../../workflows/rotate-device/aws-errors.ts';
 import { TransientAwsError } from '../../../workflows/rotate-device/errors.ts';
-import { errorName } from '../../shared/aws-errors.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 import { deleteRetiredCertificate, type SweepOutcome } from './delete-retired.ts';
 import { InvalidSweeperSettingError, RetiredCertificateNotDeleted } from './errors.ts';

@@ -20,9 +20,9 @@ import {
   type IoTClient,
   RegisterCertificateWithoutCACommand,
 } from '@aws-sdk/client-iot';
+import { awsCall, awsCallRejectable, isNamed } from '../../../workflows/rotate-device/aws-errors.ts';
+import { describeCertificate } from '../../../workflows/rotate-device/certificates.ts';
 import { RotationStateInvalid, TransientAwsError } from '../../../workflows/rotate-device/errors.ts';
-import { awsCall, awsCallRejectable, isNamed } from '../../shared/aws-errors.ts';
-import { describeCertificate } from '../../shared/iot-certificates.ts';
 
 export interface IssuedCertificate {
   readonly certificateId: string;

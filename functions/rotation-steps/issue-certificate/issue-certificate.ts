@@ -6,6 +6,8 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import type { TimeSource } from '../../../lib/clock.ts';
+import { awsCall, errorName } from '../../../workflows/rotate-device/aws-errors.ts';
+import { attachedPolicyNames, describeCertificate } from '../../../workflows/rotate-device/certificates.ts';
 import {
   CertificateMismatch,
   CsrRejected,
@@ -15,8 +17,6 @@ import type {
   IssueCertificateInput,
   IssueCertificateOutput,
 } from '../../../workflows/rotate-device/types.ts';
-import { awsCall, errorName } from '../../shared/aws-errors.ts';
-import { attachedPolicyNames, describeCertificate } from '../../shared/iot-certificates.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 import type {
   CopiedPolicies,

@@ -1,8 +1,8 @@
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { TimeSource } from '../../../lib/clock.ts';
+import { errorName } from '../../../workflows/rotate-device/aws-errors.ts';
 import { CertificateAttemptsExhausted } from '../../../workflows/rotate-device/errors.ts';
 import type { RequestCsrInput } from '../../../workflows/rotate-device/types.ts';
-import { errorName } from '../../shared/aws-errors.ts';
 import { type CampaignCounters, countedCampaign } from '../../shared/campaign-counters.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 import { publishToDevice } from '../../shared/publish.ts';

@@ -1,10 +1,10 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { TimeSource } from '../../../lib/clock.ts';
+import { removeCertificate } from '../../../workflows/rotate-device/certificates.ts';
 import { CertificateMismatch, ProofOfPossessionMissing } from '../../../workflows/rotate-device/errors.ts';
 import type { RetireCertificateInput, StepDone } from '../../../workflows/rotate-device/types.ts';
 import type { RetiredCertificates } from '../../event-triggered/retired-certificate-sweeper/retired-entries.ts';
 import { type CampaignCounters, countedCampaign } from '../../shared/campaign-counters.ts';
-import { removeCertificate } from '../../shared/iot-certificates.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 import type { Fence, RotationRecordStore } from '../../shared/rotation-record.ts';
 import type { RotationCompletion } from './complete-rotation.ts';

@@ -1,8 +1,8 @@
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { TimeSource } from '../../../lib/clock.ts';
+import { removeCertificate } from '../../../workflows/rotate-device/certificates.ts';
 import { CertificateMismatch } from '../../../workflows/rotate-device/errors.ts';
 import type { RevokeCertificateInput, StepDone } from '../../../workflows/rotate-device/types.ts';
-import { removeCertificate } from '../../shared/iot-certificates.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
 import type { Fence, RotationRecordStore } from '../../shared/rotation-record.ts';
 

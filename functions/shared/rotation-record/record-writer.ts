@@ -1,4 +1,6 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsCall, isNamed } from '../../../workflows/rotate-device/aws-errors.ts';
+import { CorruptRecordError, RotationRecord } from '../../../workflows/rotate-device/record.ts';
 import {
   conditionExpression,
   failedRequirements,
@@ -8,10 +10,8 @@ import {
   type WriteParams,
 } from '../../../workflows/rotate-device/record-transitions.ts';
 import type { RotationPhase, RotationStatus } from '../../../workflows/rotate-device/table.ts';
-import { awsCall, isNamed } from '../aws-errors.ts';
 import { documentOf, updateDocument } from '../document-commands.ts';
 import { ExpressionPlaceholders, type UpdateExpression } from '../update-expression.ts';
-import { CorruptRecordError, RotationRecord } from './schema.ts';
 
 /** What the end of a rotation set, cleared when a redriven execution resumes it. */
 const RESUME_REMOVE = ['completedAt', 'expiresAt', 'escalatedAt'] as const;

@@ -1,6 +1,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsCall } from '../../../workflows/rotate-device/aws-errors.ts';
 import { RotationStateInvalid, RotationSuperseded } from '../../../workflows/rotate-device/errors.ts';
 import type { DeviceReplyKind } from '../../../workflows/rotate-device/protocol.ts';
+import {
+  type CopiedPolicies,
+  csrRequestMark,
+  type Fence,
+  parseRotationRecord,
+  type RotationRecord,
+} from '../../../workflows/rotate-device/record.ts';
 import {
   acceptedReplyMark,
   acceptPendingReply,
@@ -8,17 +16,9 @@ import {
   RECORD_WRITES,
 } from '../../../workflows/rotate-device/record-transitions.ts';
 import type { RotationPhase } from '../../../workflows/rotate-device/table.ts';
-import { awsCall } from '../aws-errors.ts';
 import { fromAttributeMap, getDocument } from '../document-commands.ts';
 import { UpdateExpression } from '../update-expression.ts';
 import { RecordWriter, type WriteOutcome } from './record-writer.ts';
-import {
-  type CopiedPolicies,
-  CorruptRecordError,
-  csrRequestMark,
-  type Fence,
-  RotationRecord,
-} from './schema.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const fenceParams = (f: Fence) => ({ executionArn: f.executionArn, rotationId: f.rotationId });
@@ -77,12 +77,7 @@ export class RotationRecordStore {
     const out = await awsCall('GetItem', () =>
       this.db.send(getDocument({ TableName: this.tableName, Key: { thingName }, ConsistentRead: true })),
     );
-    if (!out.Item) return undefined;
-    const parsed = RotationRecord.safeParse(fromAttributeMap(out.Item));
-    if (!parsed.success) {
-      throw new CorruptRecordError(`rotation record of ${thingName} is malformed: ${parsed.error.message}`);
-    }
-    return parsed.data;
+    return out.Item ? parseRotationRecord(thingName, fromAttributeMap(out.Item)) : undefined;
   }
 
   /**

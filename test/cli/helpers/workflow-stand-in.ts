@@ -6,9 +6,9 @@ import {
 } from '@aws-sdk/client-iot';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { removeCertificate } from '../../../functions/shared/iot-certificates.ts';
 import type { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import type { StepFunctionsEngine } from '../../../local/stepfunctions/index.ts';
+import { removeCertificate } from '../../../workflows/rotate-device/certificates.ts';
 import { DEVICE_POLICY_NAME } from '../../../workflows/rotate-device/device-policy.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { TransientAwsError } from '../../workflows/rotate-device/errors.ts';
+import { TransientAwsError } from './errors.ts';
 
 /** The error name the SDK gives an AWS error (its exception shape), or the JS error's name. */
 export function errorName(error: unknown): string {

@@ -8,8 +8,8 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { everyItem } from '../../lib/aws/pages.ts';
-import { TransientAwsError } from '../../workflows/rotate-device/errors.ts';
 import { awsCall, isNamed } from './aws-errors.ts';
+import { TransientAwsError } from './errors.ts';
 
 export interface CertificateFacts {
   readonly certificateId: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROTATION_PHASES, ROTATION_STATUSES } from '../../../workflows/rotate-device/table.ts';
+import { ROTATION_PHASES, ROTATION_STATUSES } from './table.ts';
 
 /**
  * The policies the issue step copied from the old certificate to the new one, in the attempt
@@ -79,6 +79,15 @@ export class CorruptRecordError extends Error {
     super(message, options);
     this.name = 'CorruptRecordError';
   }
+}
+
+/** A stored item (unmarshalled) as the thing's rotation record; CorruptRecordError says what does not fit. */
+export function parseRotationRecord(thingName: string, item: unknown): RotationRecord {
+  const parsed = RotationRecord.safeParse(item);
+  if (!parsed.success) {
+    throw new CorruptRecordError(`rotation record of ${thingName} is malformed: ${parsed.error.message}`);
+  }
+  return parsed.data;
 }
 
 /** What fences a rotation's writes: the thing, its execution and the attempt (rotationId). */
