@@ -1,25 +1,9 @@
-import type { ScaledClock } from '../lib/clock.ts';
+import type { StartLocalAwsOptions } from '../local/index.ts';
 import type { ManifestWithOptionalCampaign as LocalAwsManifest } from './target/manifest.ts';
 import { LocalAwsManifestSchema } from './target/manifest.ts';
 
-/**
- * What `recert local up` needs from the embedded local AWS (implemented in `local/stack/`):
- * start every service on loopback from a state directory, write `<stateDir>/endpoints.json`
- * (the manifest) once all of them listen, and on `stop` close them and remove the manifest.
- */
-export interface StartLocalAwsOptions {
-  readonly stateDir: string;
-  /** Clock speed: 1 is real time (default), 3600 makes an hour pass in a second. */
-  readonly clockSpeed?: number;
-  /** The services' clock, at `clockSpeed` (e.g. the state directory's saved clock, continued). */
-  readonly clock?: ScaledClock;
-  /** Issue new certificates from a local ACM Private CA valid this many days (IoT's own CA otherwise). */
-  readonly privateCaDays?: number;
-  /** Fixed ports; the defaults of `local/config.ts` otherwise (0: any free port). */
-  readonly ports?: Partial<Record<'stepFunctions' | 'iot' | 'mqtt' | 'dynamodb' | 'events', number>>;
-  /** Where the services' log lines go (the CLI sends them to stderr). */
-  readonly log?: (line: string) => void;
-}
+/** What `recert local up` asks of the local AWS: its own type (local/stack/control.ts). */
+export type { StartLocalAwsOptions };
 
 export interface RunningLocalAws {
   readonly manifest: LocalAwsManifest;
@@ -34,7 +18,7 @@ export interface LocalAwsControl {
  * The module that implements LocalAwsControl, relative to this file: `.ts` from the source,
  * `.js` from the build in dist/.
  */
-export const LOCAL_AWS_MODULE = `../local/stack/control.${import.meta.url.endsWith('.js') ? 'js' : 'ts'}`;
+export const LOCAL_AWS_MODULE = `../local/index.${import.meta.url.endsWith('.js') ? 'js' : 'ts'}`;
 
 export class LocalAwsUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -13,6 +13,7 @@ import { DeviceDefenderAudit } from '../iot/audit/device-defender.ts';
 import { LocalIotCore } from '../iot/iot-core.ts';
 import { topicRuleRoutes } from '../iot/rules/rule-routes.ts';
 import { RulesEngine } from '../iot/rules/rules-engine.ts';
+import { FunctionLogFile } from '../lambda/function-log-file.ts';
 import { FunctionRegistry } from '../lambda/registry.ts';
 import { StepFunctionsEngine, StepFunctionsServer } from '../stepfunctions/index.ts';
 import type { Integrations } from '../stepfunctions/integrations.ts';
@@ -94,6 +95,10 @@ export class LocalAws {
     const ports: LocalPorts = { ...DEFAULT_PORTS, ...options.ports };
     const log = options.log ?? (() => undefined);
     const functions = new FunctionRegistry(region, accountId);
+    // Closed last (the stack closes in reverse), so it keeps every line written until the end.
+    const functionLogs =
+      options.functionLogFile && (await FunctionLogFile.open(stateDir, options.functionLogFile, log));
+    if (functionLogs) stack.add(() => functionLogs.close());
 
     // The private CA first: its ARN is in the issue function's policy.
     const privateCa = options.privateCa
@@ -277,6 +282,7 @@ export class LocalAws {
       stack.add(async () => destroyClients(own));
       return functionDeps(functionConfig, own, clock);
     });
+    functionLogs?.captureAll(functions);
     // Lambda keeps no resource-based policies across a restart here: the services' permissions go back
     // before the engine resumes executions and the stored rules can invoke anything.
     addInvokePermissions(functions, { region, accountId, functionArns });
@@ -286,6 +292,7 @@ export class LocalAws {
         clock,
         { endpoints, region, accountId, config: functionConfig, credentials: identities.functionCredentials },
         options.functionWorkersCpuProfileDir,
+        functionLogs?.append,
       );
       // Closed before the services (the stack closes in reverse): what still runs fails, as it
       // would when Lambda stops, instead of landing on services that are going away.

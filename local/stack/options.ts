@@ -6,6 +6,7 @@ import type { Settings } from '../../workflows/rotate-device/contract.ts';
 import type { DEFAULT_PORTS } from '../config.ts';
 import type { QuotaSetting } from '../iot/quotas/api-quotas.ts';
 import type { IssuedValidity } from '../iot/registry/certificates.ts';
+import type { FunctionLogFileOptions } from '../lambda/function-log-file.ts';
 import type { AuditSettings } from './resources.ts';
 
 export type LocalPorts = Record<keyof typeof DEFAULT_PORTS, number>;
@@ -51,6 +52,11 @@ export interface LocalAwsOptions {
   readonly scheduleWallGapMs?: number;
   /** The functions' log level (their structured logs go to stdout as on Lambda); SILENT by default. */
   readonly functionLogLevel?: RotationFunctionsDeps['logLevel'];
+  /**
+   * With it, what the functions write goes to `<stateDir>/logs/functions.jsonl` (redacted, rotated past
+   * `maxBytes`), as Lambda sends it to CloudWatch Logs, instead of this process's output.
+   */
+  readonly functionLogFile?: FunctionLogFileOptions;
   /** Delays of Lambda's asynchronous retries (IoT rules, SNS, EventBridge); one and two minutes by default. */
   readonly asyncRetryDelaysMs?: readonly number[];
   /**

@@ -1,4 +1,5 @@
 import { type Clock, ScaledClock } from '../../lib/clock.ts';
+import type { CapturedLine } from '../lambda/log-capture.ts';
 import { FunctionWorkers } from '../lambda/worker/function-workers.ts';
 import {
   WORKER_FUNCTIONS_EXPORT,
@@ -16,6 +17,7 @@ export async function startFunctionWorkers(
   clock: Clock,
   init: Omit<WorkerFunctionsInit, 'clock'>,
   cpuProfileDir: string | undefined,
+  onLog?: (line: CapturedLine) => void,
 ): Promise<FunctionWorkers> {
   if (!(clock instanceof ScaledClock)) {
     throw new FunctionWorkersNeedScaledClockError(
@@ -29,5 +31,6 @@ export async function startFunctionWorkers(
     factoryExport: WORKER_FUNCTIONS_EXPORT,
     init: workerInit,
     ...(cpuProfileDir ? { cpuProfileDir } : {}),
+    ...(onLog ? { onLog } : {}),
   });
 }

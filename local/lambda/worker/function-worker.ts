@@ -8,6 +8,7 @@ import type { Context } from 'aws-lambda';
 import type { LambdaHandler } from '../registry.ts';
 import { FlushProfileRequest, InvokeRequest, type WorkerReply, WorkerStart } from './messages.ts';
 import { ThreadProfiler } from './thread-profiler.ts';
+import { workerLogs } from './worker-logs.ts';
 
 type Factory = (init: unknown) => Promise<Record<string, LambdaHandler>>;
 
@@ -43,8 +44,14 @@ async function main(): Promise<void> {
   if (!isFactory(factory)) {
     throw new Error(`${start.factoryModule} does not export a function ${start.factoryExport}`);
   }
-  const handlers = await factory(start.init);
-  const reply = (message: WorkerReply): void => port.postMessage(message);
+  const built = await factory(start.init);
+  const logs = start.captureLogs ? workerLogs((message) => port.postMessage(message)) : undefined;
+  const handlers = logs ? logs.wrapAll(built) : built;
+  // The lines an invocation wrote go before its result, so they are kept once it has returned.
+  const reply = (message: WorkerReply): void => {
+    logs?.flush();
+    port.postMessage(message);
+  };
 
   port.on('message', (raw: unknown) => {
     if (FlushProfileRequest.safeParse(raw).success) {

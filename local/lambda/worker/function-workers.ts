@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import type { CapturedLine } from '../log-capture.ts';
 import type { LambdaHandler } from '../registry.ts';
 import { type FlushProfileRequest, type InvokeRequest, WorkerReply, type WorkerStart } from './messages.ts';
 
@@ -18,6 +19,8 @@ export interface FunctionWorkersOptions {
   readonly startTimeoutMs?: number;
   /** Each worker writes a CPU profile of its thread here when the workers close (the benchmark's). */
   readonly cpuProfileDir?: string;
+  /** When given, what the functions write in the workers comes here instead of the process's output. */
+  readonly onLog?: (line: CapturedLine) => void;
 }
 
 export class FunctionWorkerError extends Error {
@@ -54,6 +57,7 @@ export class FunctionWorkers {
     private readonly slots: readonly Slot[],
     private readonly names: ReadonlySet<string>,
     private readonly profiling = false,
+    private readonly onLog?: (line: CapturedLine) => void,
   ) {}
 
   static async start(options: FunctionWorkersOptions): Promise<FunctionWorkers> {
@@ -65,6 +69,7 @@ export class FunctionWorkers {
       factoryExport: options.factoryExport,
       init: options.init,
       ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
+      ...(options.onLog ? { captureLogs: true } : {}),
     };
     const started = await Promise.allSettled(
       Array.from({ length: options.count }, () => startOne(start, options.startTimeoutMs ?? 60_000)),
@@ -77,7 +82,12 @@ export class FunctionWorkers {
     }
     const first = started[0];
     const names = first?.status === 'fulfilled' ? first.value.names : [];
-    const workers = new FunctionWorkers(slots, new Set(names), options.cpuProfileDir !== undefined);
+    const workers = new FunctionWorkers(
+      slots,
+      new Set(names),
+      options.cpuProfileDir !== undefined,
+      options.onLog,
+    );
     for (const slot of slots) workers.listen(slot);
     return workers;
   }
@@ -131,8 +141,10 @@ export class FunctionWorkers {
   private listen(slot: Slot): void {
     slot.worker.on('message', (raw: unknown) => {
       const parsed = WorkerReply.safeParse(raw);
-      if (!parsed.success || parsed.data.kind === 'ready' || parsed.data.kind === 'profile-written') return;
+      if (!parsed.success) return;
       const reply = parsed.data;
+      if (reply.kind === 'log') for (const line of reply.lines) this.onLog?.(line);
+      if (reply.kind !== 'result' && reply.kind !== 'error') return;
       const pending = slot.pending.get(reply.id);
       if (!pending) return;
       slot.pending.delete(reply.id);

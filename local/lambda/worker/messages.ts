@@ -14,6 +14,8 @@ export const WorkerStart = z.object({
   init: z.unknown(),
   /** When set, the worker records a CPU profile of its thread and writes it here when asked. */
   cpuProfileDir: z.string().min(1).optional(),
+  /** When set, what the functions write goes back to the main thread as `log` replies (log-capture.ts). */
+  captureLogs: z.boolean().optional(),
 });
 export type WorkerStart = z.infer<typeof WorkerStart>;
 
@@ -32,7 +34,17 @@ export type InvokeRequest = z.infer<typeof InvokeRequest>;
 export const FlushProfileRequest = z.object({ kind: z.literal('flush-profile') });
 export type FlushProfileRequest = z.infer<typeof FlushProfileRequest>;
 
+/** A line a function wrote in the worker (log-capture.ts's `CapturedLine`). */
+export const CapturedLineMessage = z.object({
+  time: z.number(),
+  functionName: z.string(),
+  requestId: z.string(),
+  stream: z.enum(['stdout', 'stderr']),
+  text: z.string(),
+});
+
 export const WorkerReply = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('log'), lines: z.array(CapturedLineMessage) }),
   z.object({ kind: z.literal('profile-written'), path: z.string().nullable() }),
   z.object({ kind: z.literal('ready'), functionNames: z.array(z.string()) }),
   z.object({ kind: z.literal('result'), id: z.number().int(), value: z.unknown() }),
