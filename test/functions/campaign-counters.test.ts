@@ -13,6 +13,7 @@ import { type CampaignTableHarness, startCampaignTable } from './campaign-fakes.
 import {
   claimedRecord,
   clock,
+  csrRequestInput,
   EXECUTION_ARN,
   OLD_CERT_ID,
   ROTATION_ID,
@@ -107,18 +108,14 @@ let tokens = 0;
 function request(attempt = 1) {
   const { log, counter } = recorders();
   tokens++;
-  return requestCsr(
-    {
-      taskToken: `token-${attempt}-${tokens}`,
-      thingName: THING,
-      executionArn: EXECUTION_ARN,
-      rotationId: ROTATION_ID,
-      attempt,
-      maxAttempts: 3,
-      previousError: null,
-    },
-    { store: rotations.store, iotData, clock, log, counter, campaigns: counters },
-  );
+  return requestCsr(csrRequestInput({ taskToken: `token-${attempt}-${tokens}`, attempt }), {
+    store: rotations.store,
+    iotData,
+    clock,
+    log,
+    counter,
+    campaigns: counters,
+  });
 }
 
 /** The rotation's own item in the campaign table (X#<execution name>), if any. */
@@ -225,15 +222,7 @@ describe('campaign counters moved by the rotations', () => {
   it('a retry of the same invocation (same token) or of an unsent request is no repeat and parks nothing', async () => {
     // Prepare
     await rotations.put(claimedRecord({ campaign: campaignId }));
-    const input = {
-      taskToken: 'token-same',
-      thingName: THING,
-      executionArn: EXECUTION_ARN,
-      rotationId: ROTATION_ID,
-      attempt: 1,
-      maxAttempts: 3,
-      previousError: null,
-    };
+    const input = csrRequestInput({ taskToken: 'token-same' });
     const deps = () => ({ store: rotations.store, iotData, clock, ...recorders(), campaigns: counters });
     // Act: the same invocation twice, then a new wait whose publish fails, and its retry.
     await requestCsr(input, deps());

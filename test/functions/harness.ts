@@ -13,6 +13,7 @@ import {
 import type { Counter, Log } from '../../functions/shared/observability.ts';
 import { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { ROTATION_TABLE } from '../../workflows/rotate-device/table.ts';
+import type { RequestCsrInput } from '../../workflows/rotate-device/types.ts';
 import { startDynalite } from './dynalite.ts';
 
 /** A real local DynamoDB (dynalite) with the rotation table created from the contract. */
@@ -176,6 +177,20 @@ export function claimedRecord(overrides: Partial<RotationRecord> = {}): Rotation
     attempt: 1,
     startedAt: new Date(NOW).toISOString(),
     updatedAt: new Date(NOW).toISOString(),
+    ...overrides,
+  };
+}
+
+/** The request-csr step's input as the state machine passes it: the first attempt of the rotation. */
+export function csrRequestInput(overrides: Partial<RequestCsrInput> = {}): RequestCsrInput {
+  return {
+    taskToken: 'token-1',
+    thingName: THING,
+    executionArn: EXECUTION_ARN,
+    rotationId: ROTATION_ID,
+    attempt: 1,
+    maxAttempts: 3,
+    previousError: null,
     ...overrides,
   };
 }

@@ -7,6 +7,7 @@ import { RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import {
   claimedRecord,
   clock,
+  csrRequestInput,
   EXECUTION_ARN,
   lambdaContext,
   NEW_CERT_ID,
@@ -46,17 +47,6 @@ const deliverEvent = (overrides: { certificateId?: string } = {}) => ({
   ...overrides,
 });
 
-const requestEvent = (overrides: Record<string, unknown> = {}) => ({
-  taskToken: 'token-1',
-  thingName: THING,
-  executionArn: EXECUTION_ARN,
-  rotationId: ROTATION_ID,
-  attempt: 1,
-  maxAttempts: 3,
-  previousError: null,
-  ...overrides,
-});
-
 const publishedPayloads = () =>
   publishedMessages(iotDataMock.commandCalls(PublishCommand).map((c) => c.args[0].input));
 
@@ -65,7 +55,7 @@ describe('request-csr', () => {
     // Prepare
     await table.put(claimedRecord());
     // Act
-    await requestHandler()(requestEvent(), lambdaContext('request-csr'));
+    await requestHandler()(csrRequestInput(), lambdaContext('request-csr'));
     // Assess
     const record = await table.read(THING);
     expect(record).toMatchObject({
@@ -81,7 +71,10 @@ describe('request-csr', () => {
 
   it('tells the device why its previous attempt ended', async () => {
     await table.put(claimedRecord());
-    await requestHandler()(requestEvent({ attempt: 2, previousError: 'CsrKeyTooSmall' }), lambdaContext('r'));
+    await requestHandler()(
+      csrRequestInput({ attempt: 2, previousError: 'CsrKeyTooSmall' }),
+      lambdaContext('r'),
+    );
     expect(publishedPayloads()[0]?.payload).toEqual({
       rotationId: ROTATION_ID,
       previousError: 'CsrKeyTooSmall',
@@ -92,8 +85,8 @@ describe('request-csr', () => {
   it('replaces the token on a timeout retry (same rotationId, new token)', async () => {
     await table.put(claimedRecord());
     const handler = requestHandler();
-    await handler(requestEvent(), lambdaContext('r'));
-    await handler(requestEvent({ taskToken: 'token-2' }), lambdaContext('r'));
+    await handler(csrRequestInput(), lambdaContext('r'));
+    await handler(csrRequestInput({ taskToken: 'token-2' }), lambdaContext('r'));
     expect((await table.read(THING))?.taskToken).toBe('token-2');
     expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(2);
   });
@@ -101,7 +94,7 @@ describe('request-csr', () => {
   it('fails with CertificateAttemptsExhausted past the limit, sending nothing', async () => {
     await table.put(claimedRecord());
     await expect(
-      requestHandler()(requestEvent({ attempt: 4, maxAttempts: 3 }), lambdaContext('r')),
+      requestHandler()(csrRequestInput({ attempt: 4, maxAttempts: 3 }), lambdaContext('r')),
     ).rejects.toMatchObject({ name: 'CertificateAttemptsExhausted' });
     expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(0);
     expect((await table.read(THING))?.taskToken).toBeUndefined();
@@ -109,7 +102,7 @@ describe('request-csr', () => {
 
   it('refuses to act for an execution that no longer owns the thing', async () => {
     await table.put(claimedRecord({ executionArn: OTHER_EXECUTION_ARN }));
-    await expect(requestHandler()(requestEvent(), lambdaContext('r'))).rejects.toMatchObject({
+    await expect(requestHandler()(csrRequestInput(), lambdaContext('r'))).rejects.toMatchObject({
       name: 'RotationSuperseded',
     });
     expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(0);
@@ -117,7 +110,7 @@ describe('request-csr', () => {
 
   it('rejects a malformed event naming the field, without echoing the token', async () => {
     const error = await requestHandler()(
-      requestEvent({ rotationId: 'nope', taskToken: 'secret-token' }),
+      csrRequestInput({ rotationId: 'nope', taskToken: 'secret-token' }),
       lambdaContext('r'),
     ).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'InvalidStepInput', message: expect.stringContaining('rotationId') });
@@ -129,7 +122,7 @@ describe('request-csr', () => {
     iotDataMock
       .on(PublishCommand)
       .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
-    await expect(requestHandler()(requestEvent(), lambdaContext('r'))).rejects.toMatchObject({
+    await expect(requestHandler()(csrRequestInput(), lambdaContext('r'))).rejects.toMatchObject({
       name: 'TransientAwsError',
     });
   });

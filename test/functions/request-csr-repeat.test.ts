@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isRepeatAfterTimeout } from '../../functions/rotation-steps/request-csr/request-csr.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
-import { claimedRecord, EXECUTION_ARN, NEXT_ROTATION_ID, ROTATION_ID, THING } from './harness.ts';
+import { claimedRecord, csrRequestInput, NEXT_ROTATION_ID, ROTATION_ID } from './harness.ts';
 
-const input = {
-  taskToken: 'token-after-timeout',
-  thingName: THING,
-  executionArn: EXECUTION_ARN,
-  rotationId: ROTATION_ID,
-  attempt: 2,
-  maxAttempts: 3,
-  previousError: null,
-};
+const input = csrRequestInput({ taskToken: 'token-after-timeout', attempt: 2 });
 /** The record as the previous request of the same rotationId and attempt left it. */
 const waiting = (o: Partial<RotationRecord> = {}): RotationRecord =>
   claimedRecord({
