@@ -74,23 +74,10 @@ describe('campaign store on DynamoDB', () => {
     await created('s3');
     const from = { checkIndex: 0, page: 0 };
     const to = { checkIndex: 0, page: 1, nextToken: 'p2' };
+    const page = { campaignId: 's3', from, to, queued: 5, skipped: 1, now: NOW };
     // Act
-    const first = await table.store.advanceEnqueue({
-      campaignId: 's3',
-      from,
-      to,
-      queued: 5,
-      skipped: 1,
-      now: NOW,
-    });
-    const replay = await table.store.advanceEnqueue({
-      campaignId: 's3',
-      from,
-      to,
-      queued: 5,
-      skipped: 1,
-      now: NOW,
-    });
+    const first = await table.store.advanceEnqueue(page);
+    const replay = await table.store.advanceEnqueue(page);
     // Assess
     expect([first, replay]).toEqual([true, false]);
     expect(await table.store.getMeta('s3')).toMatchObject({ queued: 5, skipped: 1, enqueueCursor: to });
