@@ -1,8 +1,6 @@
 import { AttachPolicyCommand, CreatePolicyCommand, StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
-import type { LocalAws } from '../../local/stack/local-aws.ts';
+import { describe, expect, it } from 'vitest';
 import { derivePacing } from '../../workflows/campaign/pacing.ts';
 import { QUOTED_APIS, type QuotedApi } from '../../workflows/campaign/quotas.ts';
 import {
@@ -12,15 +10,8 @@ import {
   sumApiCalls,
 } from '../../workflows/rotate-device/api-calls.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
-import {
-  eventually,
-  fleetOn,
-  provisionOne,
-  rotationRecord,
-  startLocal,
-  stopLocal,
-  untilConnected,
-} from '../e2e/helpers.ts';
+import { eventually, provisionOne, rotationRecord, untilConnected } from '../e2e/helpers.ts';
+import { untilUnchanged, useLocalFleet } from './helpers/local-fleet.ts';
 
 /** The quoted IoT APIs as the local IoT names its counters. */
 function localCounterOf(api: QuotedApi): readonly string[] | undefined {
@@ -56,20 +47,12 @@ function iotEntries(...tables: ApiCalls[]): Record<string, number> {
 }
 
 describe('the IoT calls of one rotation, counted by the local IoT', () => {
-  let env: { local: LocalAws; dir: string } | undefined;
-  let fleet: FleetSimulator | undefined;
-
-  beforeAll(async () => {
-    env = await startLocal();
-  });
-
-  afterAll(async () => {
-    await fleet?.stop();
-    await stopLocal(env);
-  });
+  const aws = useLocalFleet();
 
   /** Waits until the rotation succeeded, the device uses its new certificate and nothing moves. */
-  async function settled(local: LocalAws, thingName: string, oldId: string): Promise<Record<string, number>> {
+  async function settled(thingName: string, oldId: string): Promise<Record<string, number>> {
+    const { local } = aws;
+    const fleet = await aws.fleet();
     // Read from the record, not from IoT: the test's own IoT calls would be counted.
     const record = await eventually(`${thingName} rotated`, async () => {
       const r = await rotationRecord(local, thingName);
@@ -79,25 +62,17 @@ describe('the IoT calls of one rotation, counted by the local IoT', () => {
     expect(newId).toEqual(expect.any(String));
     expect(newId).not.toBe(oldId);
     await eventually(`${thingName} connected with its new certificate`, async () => {
-      const s = fleet?.device(thingName)?.state();
+      const s = fleet.device(thingName)?.state();
       return s?.connected && s.certificateId === newId ? s : undefined;
     });
-    // Late calls (a reconnect handler, a redelivered reply) would show up as a change in the counts.
-    let last = JSON.stringify(local.iot.apiCallCounts());
-    for (let quiet = 0; quiet < 4; ) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const now = JSON.stringify(local.iot.apiCallCounts());
-      quiet = now === last ? quiet + 1 : 0;
-      last = now;
-    }
+    await untilUnchanged(() => JSON.stringify(local.iot.apiCallCounts()));
     return local.iot.apiCallCounts();
   }
 
   it('equal the table for a device with one policy, started by hand', async () => {
     // Prepare: one connected device whose certificate has the device policy only.
-    if (!env) throw new Error('no local AWS');
-    const { local } = env;
-    fleet = await fleetOn(local);
+    const { local } = aws;
+    const fleet = await aws.fleet();
     const device = await provisionOne(fleet, local, 'calls-one', 365);
     await fleet.start();
     await untilConnected(fleet, device);
@@ -111,7 +86,7 @@ describe('the IoT calls of one rotation, counted by the local IoT', () => {
         input: JSON.stringify({ thingName: device.thingName, oldCertificateId: device.initialCertificateId }),
       }),
     );
-    const after = await settled(local, device.thingName, device.initialCertificateId);
+    const after = await settled(device.thingName, device.initialCertificateId);
 
     // Assess
     const calls = quotedIotCalls(before, after);
@@ -126,8 +101,8 @@ describe('the IoT calls of one rotation, counted by the local IoT', () => {
 
   it('equal the table for a device with two policies, started by an audit', async () => {
     // Prepare: a device whose certificate expires in 10 days and carries a second policy.
-    if (!env || !fleet) throw new Error('no local AWS or fleet');
-    const { local } = env;
+    const { local } = aws;
+    const fleet = await aws.fleet();
     const device = await provisionOne(fleet, local, 'calls-two', 10);
     const { region, accountId } = local.resources;
     await local.clients.iot.send(
@@ -159,7 +134,7 @@ describe('the IoT calls of one rotation, counted by the local IoT', () => {
     await local.clients.iot.send(
       new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
     );
-    const after = await settled(local, device.thingName, device.initialCertificateId);
+    const after = await settled(device.thingName, device.initialCertificateId);
 
     // Assess: the rotation's own calls plus what the starter spends on it.
     expect(quotedIotCalls(before, after)).toEqual(iotEntries(rotationApiCalls(2), startApiCalls()));

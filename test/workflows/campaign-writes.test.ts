@@ -1,18 +1,9 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
+import { describe, expect, it } from 'vitest';
 import { CampaignStore } from '../../functions/shared/campaign-store.ts';
-import type { LocalAws } from '../../local/stack/local-aws.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
-import {
-  eventually,
-  fleetOn,
-  provisionOne,
-  rotationRecord,
-  startLocal,
-  stopLocal,
-  untilConnected,
-} from '../e2e/helpers.ts';
+import { eventually, provisionOne, rotationRecord, untilConnected } from '../e2e/helpers.ts';
+import { untilUnchanged, useLocalFleet } from './helpers/local-fleet.ts';
 
 const WRITE_OPERATIONS = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
 
@@ -30,23 +21,12 @@ function writesBetween(
 }
 
 describe('the DynamoDB writes of one happy-path rotation of a campaign, counted by the local DynamoDB', () => {
-  let env: { local: LocalAws; dir: string } | undefined;
-  let fleet: FleetSimulator | undefined;
-
-  beforeAll(async () => {
-    env = await startLocal();
-  });
-
-  afterAll(async () => {
-    await fleet?.stop();
-    await stopLocal(env);
-  });
+  const aws = useLocalFleet();
 
   it('are the rotation record’s eight and two for the campaign (its X# item and the META counter)', async () => {
     // Prepare: one connected device and a campaign whose counters the rotation moves.
-    if (!env) throw new Error('no local AWS');
-    const { local } = env;
-    fleet = await fleetOn(local);
+    const { local } = aws;
+    const fleet = await aws.fleet();
     const device = await provisionOne(fleet, local, 'writes', 10);
     await fleet.start();
     await untilConnected(fleet, device);
@@ -86,15 +66,9 @@ describe('the DynamoDB writes of one happy-path rotation of a campaign, counted 
       const meta = await campaigns.getMeta(campaignId);
       return meta?.succeeded === 1 ? meta : undefined;
     });
-    // Late writes (a reconnect handler, a redelivered reply, the outcome) would show up as a change.
+    // Wait for late writes to show up in the counts.
     await local.idle();
-    let last = JSON.stringify([...local.dynamodb.requestCounts()]);
-    for (let quiet = 0; quiet < 4; ) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const current = JSON.stringify([...local.dynamodb.requestCounts()]);
-      quiet = current === last ? quiet + 1 : 0;
-      last = current;
-    }
+    await untilUnchanged(() => JSON.stringify([...local.dynamodb.requestCounts()]));
     const writes = writesBetween(before, local.dynamodb.requestCounts());
 
     // Assess
