@@ -5,6 +5,7 @@ import { isThingName } from '../workflows/rotate-device/protocol.ts';
 import { isKeyType, KEY_TYPES, type KeyType } from './agent/crypto.ts';
 import { DeviceAgent } from './agent/device-agent.ts';
 import { FileCredentialStore } from './agent/file-credential-store.ts';
+import { runTestCommand } from './conformance/test-command.ts';
 import { type DeviceConfig, readDeviceDir } from './onboarding/device-dir.ts';
 import { runProvisionCommand } from './provision-command.ts';
 
@@ -12,6 +13,7 @@ export const DEVICE_USAGE = `Usage: recert device run --dir <dir>
        recert device run --thing <name> --cert <file> --key <file> --ca <file> --endpoint <host:port>
                          [--key-type ${KEY_TYPES.join('|')}] [--state-dir <dir>] [--issuer-ca <file>]
        recert device provision <thing> ... (see recert device provision --help)
+       recert device test <thing> --local ... (checks a device's firmware; see recert device test --help)
 
 Runs the recert device agent: connects to the MQTT endpoint over mutual TLS with the device's
 certificate and key, and answers certificate rotations. The certificate and key files are replaced
@@ -79,9 +81,12 @@ export async function runDeviceCommand(argv: string[], io: DeviceCommandIo = def
   if (subcommand === 'provision') {
     return runProvisionCommand(rest, { stdout: io.stdout, stderr: io.stderr, cwd: io.cwd ?? process.cwd() });
   }
+  if (subcommand === 'test') {
+    return runTestCommand(rest, { stdout: io.stdout, stderr: io.stderr, cwd: io.cwd ?? process.cwd() });
+  }
   if (subcommand !== 'run') {
     io.stderr(
-      `recert device: unknown subcommand ${JSON.stringify(subcommand)}; expected "run" or "provision"\n\n${DEVICE_USAGE}`,
+      `recert device: unknown subcommand ${JSON.stringify(subcommand)}; expected "run", "provision" or "test"\n\n${DEVICE_USAGE}`,
     );
     return EXIT_USAGE;
   }

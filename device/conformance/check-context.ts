@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { parsePkcs10Pem } from '../../lib/pkcs10.ts';
+import type { MessageKind } from '../../workflows/rotate-device/protocol.ts';
+import { publicKeyDerOfCertificate } from '../agent/crypto.ts';
+import type { ConformanceCloud, RotationRecord } from './cloud.ts';
+import type { BrokerObserver, Observed } from './observer.ts';
+
+/** What a check runs with: the cloud, the observer and its deadline. */
+export interface CheckContext {
+  readonly cloud: ConformanceCloud;
+  readonly observer: BrokerObserver;
+  /** Aborted when the check's time is up. */
+  readonly signal: AbortSignal;
+  readonly timeoutMs: number;
+}
+
+/** A check's verdict against the device, with the reason a firmware team can act on. */
+export class CheckFailure extends Error {
+  override readonly name = 'CheckFailure';
+}
+
+export type Message = Extract<Observed, { body: Record<string, unknown> }>;
+
+export const isMessage = (kind: MessageKind, rotationId?: string) => (o: Observed) =>
+  o.kind === kind && 'body' in o && (rotationId === undefined || o.body.rotationId === rotationId);
+
+export const isConnect = (principal?: string) => (o: Observed) =>
+  o.kind === 'connected' && (principal === undefined || ('principal' in o && o.principal === principal));
+
+export function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}
+
+/** The next observation after `from` that matches, or a CheckFailure naming `what` at the deadline. */
+export async function expectNext<T extends Observed = Observed>(
+  ctx: CheckContext,
+  from: number,
+  match: (o: Observed) => boolean,
+  what: string,
+): Promise<T> {
+  const found = await ctx.observer.next(from, match, ctx.signal);
+  if (!found) throw new CheckFailure(`${what} within ${seconds(ctx.timeoutMs)}`);
+  return found as T;
+}
+
+/** Observations after `from` that match. */
+export function seenSince(ctx: CheckContext, from: number, match: (o: Observed) => boolean): Observed[] {
+  return ctx.observer.seen.slice(from).filter(match);
+}
+
+/** SHA-256 of a CSR's public key, or undefined when it does not parse. */
+export function csrKey(pem: unknown): { key: string; commonNames: readonly string[] } | undefined {
+  if (typeof pem !== 'string') return undefined;
+  try {
+    const csr = parsePkcs10Pem(pem);
+    return { key: fingerprint(csr.subjectPublicKeyInfo), commonNames: csr.commonNames };
+  } catch {
+    return undefined;
+  }
+}
+
+export function certificateKey(pem: string): string {
+  return fingerprint(publicKeyDerOfCertificate(pem));
+}
+
+function fingerprint(spki: Buffer): string {
+  return createHash('sha256').update(spki).digest('hex');
+}
+
+export interface StartedRotation {
+  readonly executionArn: string;
+  readonly oldCertificateId: string;
+  /** Key fingerprint of the certificate being replaced. */
+  readonly oldKey: string;
+  /** Observation mark taken before the start. */
+  readonly from: number;
+}
+
+export async function startRotation(ctx: CheckContext): Promise<StartedRotation> {
+  const from = ctx.observer.mark();
+  const { executionArn, oldCertificateId } = await ctx.cloud.startRotation();
+  const oldKey = certificateKey(await ctx.cloud.certificatePem(oldCertificateId));
+  return { executionArn, oldCertificateId, oldKey, from };
+}
+
+/** Waits for the rotation to end and requires it SUCCEEDED, explaining from what was seen when not. */
+export async function expectSucceeded(ctx: CheckContext, rotation: StartedRotation): Promise<RotationRecord> {
+  const record = await ctx.cloud.ended(rotation.executionArn, ctx.signal);
+  if (record?.status === 'SUCCEEDED' && record.newCertificateId) return record;
+  const current = record ?? (await ctx.cloud.record());
+  throw new CheckFailure(explainFailure(ctx, rotation, current));
+}
+
+/** Why a rotation did not succeed, from the device's messages and connections and the record. */
+export function explainFailure(
+  ctx: CheckContext,
+  rotation: StartedRotation,
+  record: RotationRecord | undefined,
+): string {
+  const { from } = rotation;
+  const time = seconds(ctx.timeoutMs);
+  const ended = record?.status !== undefined && record.status !== 'IN_PROGRESS';
+  const cloudSays = record?.lastError ? ` (the cloud: ${record.lastError})` : '';
+  const outcome = ended ? `the rotation ended ${record?.status}${cloudSays}` : `no outcome within ${time}`;
+  const csrs = seenSince(ctx, from, isMessage('csr_res')) as Message[];
+  if (seenSince(ctx, from, isMessage('csr_req')).length === 0) {
+    return `the cloud's csr_req was not seen within ${time}: is the local AWS running its rotations?`;
+  }
+  if (csrs.length === 0) {
+    return `the device did not answer csr_req with csr_res within ${time} (is it connected, subscribed to management/topic/<thing>/+?)`;
+  }
+  for (const csr of csrs) {
+    const parsed = csrKey(csr.body.CSR);
+    if (!parsed) return `the device's CSR does not parse as a PEM PKCS#10 request; ${outcome}`;
+    if (parsed.key === rotation.oldKey) {
+      return `the device's CSR reuses the key of its current certificate (a new key is needed for each rotation); ${outcome}`;
+    }
+    if (parsed.commonNames.length !== 1 || parsed.commonNames[0] !== ctx.cloud.thingName) {
+      return `the device's CSR subject CN is ${JSON.stringify(parsed.commonNames)}, not the thing name; ${outcome}`;
+    }
+  }
+  const delivered = seenSince(ctx, from, isMessage('crt_res')) as Message[];
+  if (delivered.length === 0) return `the cloud delivered no certificate; ${outcome}`;
+  const errors = seenSince(ctx, from, isMessage('crt_err')) as Message[];
+  const acks = seenSince(ctx, from, isMessage('crt_ack'));
+  const newIds = new Set(delivered.map((m) => String(m.body.certificateId)));
+  const overNew = seenSince(
+    ctx,
+    from,
+    (o) => o.kind === 'connected' && 'principal' in o && newIds.has(o.principal),
+  );
+  if (acks.length > 0 && overNew.length === 0) {
+    return `the device sent crt_ack without connecting with the new certificate (over the old one): the cloud takes crt_ack only over a connection made with the new certificate; ${outcome}`;
+  }
+  if (acks.length === 0 && errors.length > 0) {
+    return `the device refused the delivered certificate with crt_err (${JSON.stringify(errors[0]?.body.error ?? '')}); ${outcome}`;
+  }
+  if (acks.length === 0) {
+    return `the device did not acknowledge the delivered certificate: no crt_ack within ${time}`;
+  }
+  return `the device's crt_ack was not accepted by the cloud; ${outcome}`;
+}
