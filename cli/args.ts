@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './errors.ts';
+import { OUTPUT_FORMATS } from './output/format.ts';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -15,15 +16,16 @@ export const GLOBAL_OPTIONS = {
 } as const satisfies OptionsConfig;
 
 /** What `--output` takes (as the AWS CLI's); `--json` is `--output json`. Commands with CSV say so. */
-const OUTPUTS = ['table', 'json', 'csv'];
+const OUTPUTS: readonly string[] = OUTPUT_FORMATS;
 
 export const GLOBAL_OPTIONS_HELP = `Target and output (every command):
   --local             use the local AWS (also RECERT_LOCAL=1)
   --state-dir <dir>   the local AWS's state directory (default .recert, also RECERT_STATE_DIR)
   --stack <name>      the deployed CloudFormation stack (default Recert, also RECERT_STACK)
   --region <region>   AWS region (default: the SDK's region chain)
-  --output <format>   table (default) or json (machine-readable, on stdout); csv where a command
-                      says so
+  --output <format>   table (default, statuses coloured on a terminal unless NO_COLOR is set),
+                      json (one document), text (tab-separated, one record per line, its kind
+                      first, for cut and awk); csv where a command says so
   --json              the same as --output json
   -h, --help          this help`;
 

@@ -3,13 +3,15 @@ import type { Command } from '../command.ts';
 import { withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
+import { textLine } from '../output/text.ts';
 import { abandonRotation } from '../rotations/abandon.ts';
 import { thingNameArg } from '../rotations/identifiers.ts';
 import { requireRecord } from '../rotations/things.ts';
 
 export const abandonCommand: Command = {
-  help: `Usage: recert abandon <thing> [--json]
+  help: `Usage: recert abandon <thing> [--output table|json|text]
 
 Stops the thing's rotation (StopExecution), revokes the certificate that rotation issued
 (detached from the thing and its policies, set INACTIVE, deleted) and marks the rotation record
@@ -34,8 +36,17 @@ Examples:
     return withTarget(context, values, async (target) => {
       const record = await requireRecord(target, thingName);
       const result = await abandonRotation(target, record, context.now());
-      if (values.json) {
+      const format = outputFormat(values);
+      if (format === 'json') {
         printJson(context.io, result);
+        return EXIT.ok;
+      }
+      if (format === 'text') {
+        const outcome = result.alreadyAbandoned ? 'already abandoned' : 'abandoned';
+        const revoked = result.revoked?.certificateId;
+        context.io.stdout(
+          textLine('ABANDON', [thingName, outcome, result.executionArn, revoked, record.oldCertificateId]),
+        );
         return EXIT.ok;
       }
       const { io } = context;

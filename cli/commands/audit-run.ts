@@ -5,13 +5,17 @@ import { withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
+import { colourStatus, statusColour, useColour } from '../output/colour.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
-import { renderTable } from '../output/table.ts';
+import { type Column, printTable } from '../output/table.ts';
+import { renderText, textLine } from '../output/text.ts';
 
 const isCheck = (text: string): text is AuditCheck => text in AUDIT_CHECKS;
 
 export const auditRunCommand: Command = {
-  help: `Usage: recert audit run [--check expiring|age ...] [--wait-campaign <seconds>] [--json]
+  help: `Usage: recert audit run [--check expiring|age ...] [--wait-campaign <seconds>]
+                        [--output table|json|text]
 
 Starts an on-demand Device Defender audit of device certificates, follows it until it ends, and
 then waits for the campaign its notification starts (audit-<task id>), which rotates the
@@ -65,17 +69,19 @@ Examples:
         printJson(io, run);
         return run.taskStatus === 'COMPLETED' ? EXIT.ok : EXIT.failed;
       }
-      io.stdout(`Audit task ${run.taskId}: ${run.taskStatus}`);
-      for (const line of renderTable(
-        [
-          { header: 'CHECK', value: (c: AuditRunCheck) => c.checkName },
-          { header: 'STATUS', value: (c) => c.status },
-          { header: 'CHECKED', value: (c) => c.checked, align: 'right' },
-          { header: 'NON-COMPLIANT', value: (c) => c.nonCompliant, align: 'right' },
-        ],
-        run.checks,
-      ))
-        io.stdout(`  ${line}`);
+      const columns: Column<AuditRunCheck>[] = [
+        { header: 'CHECK', value: (c) => c.checkName },
+        { header: 'STATUS', value: (c) => c.status, colour: statusColour },
+        { header: 'CHECKED', value: (c) => c.checked, align: 'right' },
+        { header: 'NON-COMPLIANT', value: (c) => c.nonCompliant, align: 'right' },
+      ];
+      if (outputFormat(values) === 'text') {
+        io.stdout(textLine('AUDIT', [run.taskId, run.taskStatus, run.campaignId, run.campaignStarted]));
+        for (const line of renderText('CHECK', columns, run.checks)) io.stdout(line);
+        return run.taskStatus === 'COMPLETED' ? EXIT.ok : EXIT.failed;
+      }
+      io.stdout(`Audit task ${run.taskId}: ${colourStatus(useColour(io), run.taskStatus)}`);
+      printTable(io, columns, run.checks, '  ');
       const nonCompliant = run.checks.reduce((sum, c) => sum + c.nonCompliant, 0);
       if (run.campaignStarted) {
         io.stdout(`Campaign ${run.campaignId} started: "recert campaigns show ${run.taskId}" follows it.`);

@@ -5,10 +5,12 @@ import type { Command } from '../command.ts';
 import { withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
+import { textLine } from '../output/text.ts';
 
 export const campaignsResumeCommand: Command = {
-  help: `Usage: recert campaigns resume <id> [--json]
+  help: `Usage: recert campaigns resume <id> [--output table|json|text]
 
 Resumes a stopped campaign (stopped by an operator, or by its failure rate once the cause is
 fixed): its status goes back to RUNNING, the counters of this moment become the baseline of the
@@ -34,8 +36,20 @@ Examples:
     return withTarget(context, values, async (target) => {
       const campaignId = await resolveCampaignId(target, typed);
       const resumed = await resumeCampaign(target, campaignId, context.now());
-      if (values.json) printJson(context.io, resumed);
-      else {
+      const format = outputFormat(values);
+      if (format === 'json') printJson(context.io, resumed);
+      else if (format === 'text') {
+        context.io.stdout(
+          textLine('RESUME', [
+            campaignId,
+            resumed.status,
+            resumed.execution.action,
+            resumed.execution.executionArn,
+            resumed.baselineSucceeded,
+            resumed.baselineFailed,
+          ]),
+        );
+      } else {
         context.io.stdout(
           `Resumed campaign ${campaignId} (${resumed.status}); the failure rate counts from ${resumed.baselineSucceeded} succeeded and ${resumed.baselineFailed} failed.`,
         );

@@ -9,17 +9,24 @@ import type { Command } from '../command.ts';
 import { withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
+import { colourStatus, statusColour, useColour } from '../output/colour.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
-import { renderTable } from '../output/table.ts';
+import { type Column, printTable } from '../output/table.ts';
+import { renderText, textLine } from '../output/text.ts';
 import { readableCause } from '../rotations/error-text.ts';
 
 export const campaignsShowCommand: Command = {
-  help: `Usage: recert campaigns show <id> [--json]
+  help: `Usage: recert campaigns show <id> [--output table|json|text]
 
 Everything about one campaign: its status and why it stopped, where its rotations come from, its
 pacing (start rate, in-flight ceiling, failure-rate stop), its counters (queued, started, already
 started, skipped, succeeded, failed, parked, in flight), the start rate it measured, the time left
 to start the rest at its pacing, and its executions of the campaign state machine.
+
+--output text prints a CAMPAIGN record (id, status, queued, started, already started, skipped,
+succeeded, failed, in flight, parked, not started, start rate, in-flight ceiling, limited by,
+measured start rate, start ETA in seconds, stop reason) and an EXECUTION record for each execution.
 
 ${GLOBAL_OPTIONS_HELP}
 
@@ -65,6 +72,39 @@ Examples:
         return EXIT.ok;
       }
       const { io } = context;
+      const executionColumns: Column<(typeof executions)[number]>[] = [
+        { header: 'GENERATION', value: (e) => e.generation, align: 'right' },
+        { header: 'STATUS', value: (e) => e.status, colour: statusColour },
+        { header: 'STARTED', value: (e) => e.startDate },
+        { header: 'STOPPED', value: (e) => e.stopDate },
+        { header: 'REDRIVES', value: (e) => e.redriveCount, align: 'right' },
+        { header: 'EXECUTION', value: (e) => e.executionArn },
+      ];
+      if (outputFormat(values) === 'text') {
+        io.stdout(
+          textLine('CAMPAIGN', [
+            meta.campaignId,
+            meta.status,
+            meta.queued,
+            meta.started,
+            meta.alreadyStarted,
+            meta.skipped,
+            meta.succeeded,
+            meta.failed,
+            progress.inFlight,
+            meta.parked,
+            progress.notStarted,
+            meta.pacing?.startsPerSecond,
+            meta.pacing?.maxInFlight,
+            progress.limitedBy,
+            progress.measuredStartsPerSecond,
+            progress.startEtaSeconds,
+            meta.stopReason,
+          ]),
+        );
+        for (const line of renderText('EXECUTION', executionColumns, executions)) io.stdout(line);
+        return EXIT.ok;
+      }
       const eta =
         progress.startEtaSeconds === undefined
           ? meta.status === 'STOPPED'
@@ -76,7 +116,7 @@ Examples:
       const pacing = meta.pacing;
       const lines: [string, string | number | undefined][] = [
         ['campaign', meta.campaignId],
-        ['status', meta.status],
+        ['status', colourStatus(useColour(io), meta.status)],
         ['stop reason', meta.stopReason],
         ['stopped at', isoOf(meta.stoppedAt)],
         [
@@ -126,19 +166,7 @@ Examples:
       io.stdout('');
       io.stdout('Executions, latest first:');
       if (executions.length === 0) io.stdout('  (none)');
-      for (const line of renderTable(
-        [
-          { header: 'GENERATION', value: (e: (typeof executions)[number]) => e.generation, align: 'right' },
-          { header: 'STATUS', value: (e) => e.status },
-          { header: 'STARTED', value: (e) => e.startDate },
-          { header: 'STOPPED', value: (e) => e.stopDate },
-          { header: 'REDRIVES', value: (e) => e.redriveCount, align: 'right' },
-          { header: 'EXECUTION', value: (e) => e.executionArn },
-        ],
-        executions,
-      )) {
-        if (executions.length > 0) io.stdout(`  ${line}`);
-      }
+      else printTable(io, executionColumns, executions, '  ');
       return EXIT.ok;
     });
   },

@@ -5,10 +5,12 @@ import type { Command } from '../command.ts';
 import { withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
+import { textLine } from '../output/text.ts';
 
 export const campaignsStopCommand: Command = {
-  help: `Usage: recert campaigns stop <id> [--reason <text>] [--json]
+  help: `Usage: recert campaigns stop <id> [--reason <text>] [--output table|json|text]
 
 Stops a campaign from starting more rotations: its status becomes STOPPED with your reason, and at
 its next turn (within about a minute) the pacer fails the campaign execution at its Pace step with
@@ -38,8 +40,13 @@ Examples:
     return withTarget(context, values, async (target) => {
       const campaignId = await resolveCampaignId(target, typed);
       const stopped = await stopCampaign(target, campaignId, reason, context.now());
-      if (values.json) printJson(context.io, stopped);
-      else if (stopped.changed) {
+      const format = outputFormat(values);
+      if (format === 'json') printJson(context.io, stopped);
+      else if (format === 'text') {
+        context.io.stdout(
+          textLine('STOP', [campaignId, stopped.changed ? 'stopped' : 'already stopped', stopped.stopReason]),
+        );
+      } else if (stopped.changed) {
         context.io.stdout(
           `Stopped campaign ${campaignId} (${stopped.stopReason}): no rotation is started from its next pacer turn on.`,
         );

@@ -6,8 +6,11 @@ import type { Command } from '../command.ts';
 import { withTarget } from '../command.ts';
 import { errorMessage, UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
+import { statusColour } from '../output/colour.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
-import { renderTable } from '../output/table.ts';
+import { type Column, printTable } from '../output/table.ts';
+import { renderText } from '../output/text.ts';
 
 interface Row {
   readonly campaignId: string;
@@ -19,7 +22,7 @@ interface Row {
 const SUBCOMMANDS = 'show, stop, resume';
 
 export const campaignsCommand: Command = {
-  help: `Usage: recert campaigns [--limit <n>] [--json]
+  help: `Usage: recert campaigns [--limit <n>] [--output table|json|text]
        recert campaigns show <id>
        recert campaigns stop <id> [--reason <text>]
        recert campaigns resume <id>
@@ -80,36 +83,44 @@ Examples:
         });
         return EXIT.ok;
       }
-      if (rows.length === 0) {
+      const progress = (row: Row) => (row.meta ? campaignProgress(row.meta, now) : undefined);
+      const columns: Column<Row>[] = [
+        { header: 'CAMPAIGN', value: (r) => r.campaignId },
+        {
+          header: 'STATUS',
+          value: (r) => r.meta?.status ?? (r.problem ? 'UNREADABLE' : 'NO META'),
+          colour: statusColour,
+        },
+        { header: 'EXECUTION', value: (r) => r.execution.status, colour: statusColour },
+        {
+          header: 'STARTED/QUEUED',
+          value: (r) => (r.meta ? `${r.meta.started}/${r.meta.queued}` : undefined),
+          align: 'right',
+        },
+        { header: 'SUCCEEDED', value: (r) => r.meta?.succeeded, align: 'right' },
+        { header: 'FAILED', value: (r) => r.meta?.failed, align: 'right' },
+        { header: 'IN FLIGHT', value: (r) => progress(r)?.inFlight, align: 'right' },
+        { header: 'PARKED', value: (r) => r.meta?.parked, align: 'right' },
+        {
+          header: 'START RATE',
+          value: (r) => rate(r.meta?.pacing?.startsPerSecond),
+          full: (r) => r.meta?.pacing?.startsPerSecond,
+          align: 'right',
+        },
+        { header: 'LIMITED BY', value: (r) => progress(r)?.limitedBy },
+      ];
+      if (outputFormat(values) === 'text') {
+        for (const line of renderText('CAMPAIGN', columns, rows)) context.io.stdout(line);
+      } else if (rows.length === 0) {
         context.io.stdout('No campaigns yet: an audit with findings starts one.');
         return EXIT.ok;
-      }
-      const progress = (row: Row) => (row.meta ? campaignProgress(row.meta, now) : undefined);
-      for (const line of renderTable<Row>(
-        [
-          { header: 'CAMPAIGN', value: (r) => r.campaignId },
-          { header: 'STATUS', value: (r) => r.meta?.status ?? (r.problem ? 'UNREADABLE' : 'NO META') },
-          { header: 'EXECUTION', value: (r) => r.execution.status },
-          {
-            header: 'STARTED/QUEUED',
-            value: (r) => (r.meta ? `${r.meta.started}/${r.meta.queued}` : undefined),
-            align: 'right',
-          },
-          { header: 'SUCCEEDED', value: (r) => r.meta?.succeeded, align: 'right' },
-          { header: 'FAILED', value: (r) => r.meta?.failed, align: 'right' },
-          { header: 'IN FLIGHT', value: (r) => progress(r)?.inFlight, align: 'right' },
-          { header: 'PARKED', value: (r) => r.meta?.parked, align: 'right' },
-          { header: 'START RATE', value: (r) => rate(r.meta?.pacing?.startsPerSecond), align: 'right' },
-          { header: 'LIMITED BY', value: (r) => progress(r)?.limitedBy },
-        ],
-        rows,
-      )) {
-        context.io.stdout(line);
-      }
+      } else printTable(context.io, columns, rows);
       for (const row of rows) {
         if (row.problem) context.io.stderr(`warning: campaign ${row.campaignId}: ${row.problem}`);
       }
-      context.io.stdout(`${rows.length} campaign${rows.length === 1 ? '' : 's'}`);
+      if (outputFormat(values) !== 'text') {
+        context.io.stdout(`${rows.length} campaign${rows.length === 1 ? '' : 's'}`);
+      }
       return EXIT.ok;
     });
   },

@@ -11,8 +11,10 @@ import {
 } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadLocalAwsControl } from '../local-aws-control.ts';
+import { type OutputFormat, outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
-import { renderTable } from '../output/table.ts';
+import { type Column, printTable } from '../output/table.ts';
+import { renderText, textLine } from '../output/text.ts';
 import type { ManifestWithOptionalCampaign as LocalAwsManifest } from '../target/manifest.ts';
 import { manifestPath, processAlive, readManifest } from '../target/manifest.ts';
 import { probeTcp, probeUrl } from '../target/probe.ts';
@@ -22,7 +24,7 @@ import { type ControlLoader, up } from './local-up.ts';
 const LOCAL_HELP = `Usage: recert local up [--state-dir <dir>] [--clock-speed <n>] [--clock-reset] [--any-ports]
                        [--private-ca-days <n>]
        recert local down [--state-dir <dir>] [--timeout <seconds>]
-       recert local status [--state-dir <dir>] [--json]
+       recert local status [--state-dir <dir>] [--output table|json|text]
 
 The embedded local AWS (Step Functions, IoT Core with its MQTT broker, DynamoDB, SNS and
 EventBridge) on 127.0.0.1, with its state in a directory (default .recert) so it survives a
@@ -42,7 +44,8 @@ restart. Other recert commands reach it with --local (or RECERT_LOCAL=1).
   --private-ca-days <n> up: issue new certificates from a local ACM Private CA, valid n days (as
                         recert:issuer=acm-pca), instead of IoT's own CA
   --timeout <seconds>   down: how long to wait for the process to exit (default 30)
-  --json                status: machine-readable output
+  --output <format>     status: table (default), json or text (tab-separated records)
+  --json                status: the same as --output json
   -h, --help            this help
 
 Examples:
@@ -93,7 +96,8 @@ interface EndpointCheck {
   readonly answering: boolean;
 }
 
-async function status(context: CommandContext, stateDir: string, json: boolean) {
+async function status(context: CommandContext, stateDir: string, format: OutputFormat) {
+  const json = format === 'json';
   const { io } = context;
   let manifest: LocalAwsManifest;
   try {
@@ -101,6 +105,7 @@ async function status(context: CommandContext, stateDir: string, json: boolean) 
   } catch (error) {
     if (!(error instanceof TargetUnavailableError)) throw error;
     if (json) printJson(io, { running: false, stateDir, reason: errorMessage(error) });
+    else if (format === 'text') io.stdout(textLine('LOCAL', ['not running', stateDir]));
     else io.stdout(`Not running: ${errorMessage(error)}.`);
     return EXIT.unavailable;
   }
@@ -124,24 +129,24 @@ async function status(context: CommandContext, stateDir: string, json: boolean) 
     answering: alive && (await probeTcp(endpoints.mqtt.host, endpoints.mqtt.port)),
   });
   const healthy = alive && checks.every((check) => check.answering);
+  const columns: Column<EndpointCheck>[] = [
+    { header: 'SERVICE', value: (c) => c.service },
+    { header: 'ADDRESS', value: (c) => c.address },
+    { header: 'ANSWERING', value: (c) => (c.answering ? 'yes' : 'no') },
+  ];
   if (json) {
     printJson(io, { running: alive, healthy, stateDir, manifest, endpoints: checks });
+  } else if (format === 'text') {
+    const state = alive ? (healthy ? 'running' : 'unhealthy') : 'not running';
+    io.stdout(textLine('LOCAL', [state, stateDir, manifest.pid, manifest.startedAt, manifest.clockSpeed]));
+    for (const line of renderText('SERVICE', columns, checks)) io.stdout(line);
   } else {
     io.stdout(
       alive
         ? `Running: process ${manifest.pid}, since ${manifest.startedAt}, clock speed ${manifest.clockSpeed}.`
         : `Not running: process ${manifest.pid} from ${manifestPath(stateDir)} has exited (stale manifest).`,
     );
-    for (const line of renderTable(
-      [
-        { header: 'SERVICE', value: (c: EndpointCheck) => c.service },
-        { header: 'ADDRESS', value: (c) => c.address },
-        { header: 'ANSWERING', value: (c) => (c.answering ? 'yes' : 'no') },
-      ],
-      checks,
-    )) {
-      io.stdout(`  ${line}`);
-    }
+    printTable(io, columns, checks, '  ');
   }
   if (!alive) return EXIT.unavailable;
   return healthy ? EXIT.ok : EXIT.failed;
@@ -220,7 +225,7 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
           return down(context, stateDir, timeout);
         }
         case 'status':
-          return status(context, stateDir, values.json === true);
+          return status(context, stateDir, outputFormat(values, ['table', 'json', 'text']));
         case undefined:
           throw new UsageError('local needs a subcommand: up, down or status');
         default:
@@ -238,6 +243,7 @@ const LOCAL_OPTIONS = {
   'private-ca-days': { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
+  output: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -21,8 +21,10 @@ import { percent, rate } from '../campaigns/progress.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
-import { renderTable } from '../output/table.ts';
+import { type Column, printTable } from '../output/table.ts';
+import { renderText, textLine } from '../output/text.ts';
 
 /** `UpdateCertificate=50` or `iot:UpdateCertificate=50`: the API's name is matched with or without its service. */
 export function quotaFlags(values: readonly string[] | undefined): Record<string, number> {
@@ -80,7 +82,7 @@ export function issuerFlag(text: string | undefined): IssuerKind {
 export const pacingCommand: Command = {
   help: `Usage: recert pacing [--quota <API>=<tps> ...] [--starts-per-second <n>] [--max-in-flight <n>]
                      [--headroom <fraction>] [--policies <n>] [--issuer aws-iot|acm-pca]
-                     [--devices <n,...>] [--json]
+                     [--devices <n,...>] [--output table|json|text]
 
 Prints the pacing a campaign derives from AWS's API quotas: for every rate-limited API a rotation
 calls, its quota, its calls per rotation and the rotations per second it allows; the API that limits
@@ -161,6 +163,52 @@ Examples:
       return EXIT.ok;
     }
     const { io } = context;
+    const limitColumns: Column<(typeof pacing.limits)[number]>[] = [
+      { header: 'API', value: (l) => l.api },
+      { header: 'QUOTA (TPS)', value: (l) => l.quota, align: 'right' },
+      {
+        header: 'DEFAULT',
+        value: (l) => (AWS_DEFAULT_QUOTAS[l.api] === l.quota ? 'yes' : `no (${AWS_DEFAULT_QUOTAS[l.api]})`),
+        full: (l) => AWS_DEFAULT_QUOTAS[l.api],
+      },
+      { header: 'CALLS/ROTATION', value: (l) => l.callsPerRotation, align: 'right' },
+      {
+        header: 'ALLOWS',
+        value: (l) => rate(l.rotationsPerSecond),
+        full: (l) => l.rotationsPerSecond,
+        align: 'right',
+      },
+    ];
+    const projectionColumns: Column<(typeof projections)[number]>[] = [
+      {
+        header: 'DEVICES',
+        value: (p) => p.devices.toLocaleString('en-US'),
+        full: (p) => p.devices,
+        align: 'right',
+      },
+      {
+        header: 'PROJECTED',
+        value: (p) => formatDuration(p.seconds),
+        full: (p) => p.seconds,
+        align: 'right',
+      },
+    ];
+    if (outputFormat(values) === 'text') {
+      io.stdout(
+        textLine('PACING', [
+          pacing.limitedBy.api,
+          pacing.startsPerSecond,
+          pacing.maxInFlight,
+          pacing.headroom,
+          pacing.failureRateThreshold,
+          pacing.minFinishedForFailureRate,
+          issuer,
+        ]),
+      );
+      for (const line of renderText('LIMIT', limitColumns, pacing.limits)) io.stdout(line);
+      for (const line of renderText('PROJECTION', projectionColumns, projections)) io.stdout(line);
+      return EXIT.ok;
+    }
     io.stdout(
       `limited by        ${pacing.limitedBy.api}: ${pacing.limitedBy.quota} TPS / ${pacing.limitedBy.callsPerRotation} per rotation allows ${rate(pacing.limitedBy.rotationsPerSecond)} rotations`,
     );
@@ -179,35 +227,9 @@ Examples:
       );
     }
     io.stdout('');
-    for (const line of renderTable(
-      [
-        { header: 'API', value: (l: (typeof pacing.limits)[number]) => l.api },
-        { header: 'QUOTA (TPS)', value: (l) => l.quota, align: 'right' },
-        {
-          header: 'DEFAULT',
-          value: (l) => (AWS_DEFAULT_QUOTAS[l.api] === l.quota ? 'yes' : `no (${AWS_DEFAULT_QUOTAS[l.api]})`),
-        },
-        { header: 'CALLS/ROTATION', value: (l) => l.callsPerRotation, align: 'right' },
-        { header: 'ALLOWS', value: (l) => rate(l.rotationsPerSecond), align: 'right' },
-      ],
-      pacing.limits,
-    )) {
-      io.stdout(line);
-    }
+    printTable(io, limitColumns, pacing.limits);
     io.stdout('');
-    for (const line of renderTable(
-      [
-        {
-          header: 'DEVICES',
-          value: (p: (typeof projections)[number]) => p.devices.toLocaleString('en-US'),
-          align: 'right',
-        },
-        { header: 'PROJECTED', value: (p) => formatDuration(p.seconds), align: 'right' },
-      ],
-      projections,
-    )) {
-      io.stdout(line);
-    }
+    printTable(io, projectionColumns, projections);
     io.stdout('Projected: every device answering; offline ones are parked and finish when they come back.');
     return EXIT.ok;
   },

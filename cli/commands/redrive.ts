@@ -5,8 +5,11 @@ import { withTarget } from '../command.ts';
 import { CliError, errorMessage, errorName, RefusedError, UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
+import { statusColour } from '../output/colour.ts';
+import { type OutputFormat, outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
-import { renderTable } from '../output/table.ts';
+import { type Column, printTable } from '../output/table.ts';
+import { renderText, textLine } from '../output/text.ts';
 import { readableError } from '../rotations/error-text.ts';
 import { executionArnArg, looksLikeArn, thingNameArg } from '../rotations/identifiers.ts';
 import { collect, queryByStatus } from '../rotations/records.ts';
@@ -28,7 +31,7 @@ async function redriveOne(
   context: CommandContext,
   target: Target,
   arg: string,
-  json: boolean,
+  format: OutputFormat,
 ): Promise<number> {
   let executionArn: string;
   let thing: string | undefined;
@@ -45,7 +48,9 @@ async function redriveOne(
     executionArn = record.executionArn;
   }
   const out = await redriveExecution(target, executionArn, thing);
-  if (json) printJson(context.io, { ...(thing ? { thingName: thing } : {}), ...out, result: 'redriven' });
+  if (format === 'json')
+    printJson(context.io, { ...(thing ? { thingName: thing } : {}), ...out, result: 'redriven' });
+  else if (format === 'text') context.io.stdout(textLine('REDRIVE', [thing, 'redriven', executionArn]));
   else context.io.stdout(`Redriven ${executionArn}: it resumes at the step that failed.`);
   return EXIT.ok;
 }
@@ -55,7 +60,7 @@ async function redriveFailed(
   target: Target,
   campaign: string | undefined,
   dryRun: boolean,
-  json: boolean,
+  format: OutputFormat,
 ): Promise<number> {
   const records = (
     await Promise.all(REDRIVE_STATUSES.map((status) => collect(queryByStatus(target, { status, campaign }))))
@@ -85,21 +90,19 @@ async function redriveFailed(
     }
   }
   const bad = results.filter((r) => r.result === 'refused' || r.result === 'failed').length;
-  if (json) {
+  const columns: Column<BatchResult>[] = [
+    { header: 'THING', value: (r) => r.thingName },
+    { header: 'RESULT', value: (r) => r.result, colour: statusColour },
+    { header: 'DETAIL', value: (r) => r.detail ?? (r.result === 'redriven' ? r.executionArn : undefined) },
+  ];
+  if (format === 'json') {
     printJson(context.io, { count: results.length, failed: bad, results });
+  } else if (format === 'text') {
+    for (const line of renderText('REDRIVE', columns, results)) context.io.stdout(line);
   } else if (results.length === 0) {
     context.io.stdout(`No failed rotations${campaign ? ` in campaign ${campaign}` : ''} to redrive.`);
   } else {
-    for (const line of renderTable(
-      [
-        { header: 'THING', value: (r: BatchResult) => r.thingName },
-        { header: 'RESULT', value: (r) => r.result },
-        { header: 'DETAIL', value: (r) => r.detail },
-      ],
-      results,
-    )) {
-      context.io.stdout(line);
-    }
+    printTable(context.io, columns, results);
     const done = results.length - bad;
     context.io.stdout(`${dryRun ? 'Would redrive' : 'Redriven'} ${done} of ${results.length}.`);
   }
@@ -107,8 +110,8 @@ async function redriveFailed(
 }
 
 export const redriveCommand: Command = {
-  help: `Usage: recert redrive <thing | execution ARN> [--json]
-       recert redrive --failed [--campaign <audit task id>] [--dry-run] [--json]
+  help: `Usage: recert redrive <thing | execution ARN> [--output table|json|text]
+       recert redrive --failed [--campaign <audit task id>] [--dry-run] [--output table|json|text]
 
 RedriveExecution: the execution resumes at the step that failed, keeping its ARN and its history.
 Step Functions redrives executions that FAILED, TIMED_OUT or were ABORTED within the last 14 days.
@@ -136,11 +139,11 @@ Examples:
       context.io.stdout(this.help);
       return EXIT.ok;
     }
-    const json = values.json === true;
+    const format = outputFormat(values);
     if (values.failed) {
       if (positionals.length > 0) throw new UsageError('redrive --failed takes no thing or ARN');
       return withTarget(context, values, (target) =>
-        redriveFailed(context, target, values.campaign, values['dry-run'] === true, json),
+        redriveFailed(context, target, values.campaign, values['dry-run'] === true, format),
       );
     }
     if (values.campaign !== undefined || values['dry-run']) {
@@ -153,6 +156,6 @@ Examples:
     // Validated before connecting, so a typo is a usage error even when the target is down.
     if (looksLikeArn(arg)) executionArnArg(arg);
     else thingNameArg(arg);
-    return withTarget(context, values, (target) => redriveOne(context, target, arg, json));
+    return withTarget(context, values, (target) => redriveOne(context, target, arg, format));
   },
 };

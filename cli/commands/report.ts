@@ -4,13 +4,15 @@ import { withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
+import { statusColour } from '../output/colour.ts';
 import { renderCsv } from '../output/csv.ts';
 import { printJson } from '../output/json.ts';
-import { type Column, renderTable } from '../output/table.ts';
+import { type Column, printTable } from '../output/table.ts';
+import { renderText, textLine } from '../output/text.ts';
 import { complianceReport, type DeviceLine } from '../rotations/compliance.ts';
 import { oneLine } from '../rotations/present.ts';
 
-const FORMATS = ['table', 'json', 'csv'] as const;
+const FORMATS = ['table', 'json', 'csv', 'text'] as const;
 type Format = (typeof FORMATS)[number];
 const isFormat = (text: string): text is Format => FORMATS.some((f) => f === text);
 
@@ -26,7 +28,7 @@ const COLUMNS: Column<DeviceLine>[] = [
 ];
 
 export const reportCommand: Command = {
-  help: `Usage: recert report [--campaign <audit task id | name>] [--output table|json|csv]
+  help: `Usage: recert report [--campaign <audit task id | name>] [--output table|json|text|csv]
 
 The compliance report of a campaign: the devices the Device Defender audit found (expiring or old
 certificates), how many were rotated, are pending, failed (with the reasons) or were abandoned,
@@ -35,7 +37,8 @@ latest completed audit task. A campaign that is not an audit task id (e.g. "manu
 rotations recorded under that name. --format and --json are the same as --output.
 
   --campaign <id>     audit task id or campaign name
-  --output <f>        table (default), json, csv (one line per device, for spreadsheets)
+  --output <f>        table (default), json, text (a SUMMARY record, then a DEVICE record per
+                      device, in the CSV's columns), csv (one line per device, for spreadsheets)
 
 ${GLOBAL_OPTIONS_HELP}
 
@@ -76,6 +79,22 @@ Examples:
         return EXIT.ok;
       }
       const s = report.summary;
+      if (formatText === 'text') {
+        io.stdout(
+          textLine('SUMMARY', [
+            report.campaign,
+            s.devicesFound,
+            s.rotated,
+            s.pending,
+            s.failed,
+            s.abandoned,
+            s.notStarted,
+            s.certificatesStillExpiring,
+          ]),
+        );
+        for (const line of renderText('DEVICE', COLUMNS, report.devices)) io.stdout(line);
+        return EXIT.ok;
+      }
       io.stdout(
         report.audit
           ? `Campaign ${report.campaign}: audit task ${report.audit.taskType ?? ''} started ${report.audit.taskStartTime ?? '?'}, ${report.audit.taskStatus ?? ''}`
@@ -97,11 +116,11 @@ Examples:
           { header: 'THING', value: (d) => d.thingName },
           { header: 'CERTIFICATE', value: (d) => d.certificateId.slice(0, 12) },
           { header: 'CHECKS', value: (d) => d.checks },
-          { header: 'STATE', value: (d) => d.state },
+          { header: 'STATE', value: (d) => d.state, colour: statusColour },
           { header: 'CERT STATUS', value: (d) => d.certificateStatus },
           { header: 'REASON', value: (d) => oneLine(d.reason, 70) },
         ];
-        for (const line of renderTable(table, report.devices)) io.stdout(line);
+        printTable(io, table, report.devices);
       }
       return EXIT.ok;
     });

@@ -5,8 +5,11 @@ import { withTarget } from '../command.ts';
 import { CliError, errorMessage, errorName, UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
+import { statusColour } from '../output/colour.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
-import { renderTable } from '../output/table.ts';
+import { type Column, printTable } from '../output/table.ts';
+import { renderText } from '../output/text.ts';
 import { expiringTargets } from '../rotations/expiring.ts';
 import { thingNameArg } from '../rotations/identifiers.ts';
 import { short } from '../rotations/present.ts';
@@ -31,8 +34,8 @@ function alreadyStartedDetail(thing: string, status: string | undefined): string
 }
 
 export const rotateCommand: Command = {
-  help: `Usage: recert rotate <thing...> [--certificate <id>] [--campaign <name>] [--fresh] [--dry-run] [--json]
-       recert rotate --all-expiring [--campaign <audit task id>] [--dry-run] [--json]
+  help: `Usage: recert rotate <thing...> [--certificate <id>] [--campaign <name>] [--fresh] [--dry-run]
+       recert rotate --all-expiring [--campaign <audit task id>] [--dry-run]
 
 Starts one rotation (Step Functions execution) per thing, replacing its ACTIVE certificate. The
 execution is named from the thing and the old certificate, exactly as the audit fan-out names it,
@@ -156,23 +159,21 @@ Examples:
       const bad = rows.filter(
         (row) => !['started', 'already started', 'would start'].includes(row.result),
       ).length;
-      if (values.json) {
+      const columns: Column<Row>[] = [
+        { header: 'THING', value: (r) => r.thingName },
+        { header: 'OLD CERT', value: (r) => short(r.oldCertificateId), full: (r) => r.oldCertificateId },
+        { header: 'RESULT', value: (r) => r.result, colour: statusColour },
+        { header: 'EXECUTION / DETAIL', value: (r) => r.detail ?? r.executionArn },
+      ];
+      const format = outputFormat(values);
+      if (format === 'json') {
         printJson(context.io, { count: rows.length, failed: bad, rotations: rows });
+      } else if (format === 'text') {
+        for (const line of renderText('ROTATE', columns, rows)) context.io.stdout(line);
       } else {
         if (header) context.io.stdout(header);
         if (rows.length === 0) context.io.stdout('Nothing to rotate.');
-        else
-          for (const line of renderTable(
-            [
-              { header: 'THING', value: (r: Row) => r.thingName },
-              { header: 'OLD CERT', value: (r) => short(r.oldCertificateId) },
-              { header: 'RESULT', value: (r) => r.result },
-              { header: 'EXECUTION / DETAIL', value: (r) => r.detail ?? r.executionArn },
-            ],
-            rows,
-          )) {
-            context.io.stdout(line);
-          }
+        else printTable(context.io, columns, rows);
       }
       return bad > 0 ? EXIT.failed : EXIT.ok;
     });

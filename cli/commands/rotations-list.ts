@@ -6,9 +6,10 @@ import { withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
-import { useColour } from '../output/colour.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
-import { renderTable } from '../output/table.ts';
+import { printTable } from '../output/table.ts';
+import { renderText } from '../output/text.ts';
 import { publicRecord, recordColumns } from '../rotations/present.ts';
 import { queryByStatus, type RotationRecord } from '../rotations/records.ts';
 
@@ -31,7 +32,7 @@ export function statusesFlag(values: readonly string[] | undefined): RotationSta
 
 export const rotationsListCommand: Command = {
   help: `Usage: recert rotations list [--status <status,...>] [--since <when>] [--campaign <audit task id>]
-                             [--limit <n>] [--json]
+                             [--limit <n>] [--output table|json|text]
 
 Lists rotation records from the rotation table's byStatus index, page after page: within each
 status, the most recent to enter it first.
@@ -48,7 +49,8 @@ ${GLOBAL_OPTIONS_HELP}
 Examples:
   recert rotations list --status FAILED,TIMED_OUT --since 7d
   recert rotations list --campaign 4b1c8e0f2d5a6b7c8d9e0f1a2b3c4d5e --json
-  recert rotations list --local --status IN_PROGRESS`,
+  recert rotations list --local --status IN_PROGRESS
+  recert rotations list --status FAILED --output text | cut -f2   # thing names, one a line`,
   async run(args, context) {
     const { values } = parseCommandLine(
       args,
@@ -92,14 +94,16 @@ Examples:
         printJson(context.io, { count: records.length, rotations: records.map(publicRecord) });
         return EXIT.ok;
       }
+      if (outputFormat(values) === 'text') {
+        for (const line of renderText('ROTATION', recordColumns(context.now()), records))
+          context.io.stdout(line);
+        return EXIT.ok;
+      }
       if (records.length === 0) {
         context.io.stdout('No rotations match.');
         return EXIT.ok;
       }
-      for (const line of renderTable(recordColumns(context.now()), records, {
-        colour: useColour(context.io),
-      }))
-        context.io.stdout(line);
+      printTable(context.io, recordColumns(context.now()), records);
       context.io.stdout(`${records.length} rotation${records.length === 1 ? '' : 's'}`);
       return EXIT.ok;
     });

@@ -4,8 +4,11 @@ import type { Command } from '../command.ts';
 import { withTarget } from '../command.ts';
 import { isNamed, UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
+import { colourStatus, statusColour, useColour } from '../output/colour.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
-import { cellText, renderTable } from '../output/table.ts';
+import { type Column, cellText, printTable } from '../output/table.ts';
+import { renderText, textLine } from '../output/text.ts';
 import { readableError } from '../rotations/error-text.ts';
 import { thingNameArg } from '../rotations/identifiers.ts';
 import { nextStep } from '../rotations/next-step.ts';
@@ -14,7 +17,7 @@ import { requireRecord } from '../rotations/things.ts';
 import { buildTimeline, executionHistory, type TimelineStep } from '../rotations/timeline.ts';
 
 export const rotationsShowCommand: Command = {
-  help: `Usage: recert rotations show <thing> [--json]
+  help: `Usage: recert rotations show <thing> [--output table|json|text]
 
 Shows the rotation record of one thing (status, phase, attempt, certificates, last error) and a
 timeline built from the execution history: each step, when it started and ended, its outcome,
@@ -76,11 +79,65 @@ Examples:
         return EXIT.ok;
       }
       const { io } = context;
+      const next = nextStep(record, execution?.redriveStatus);
+      const timelineColumns: Column<TimelineStep>[] = [
+        { header: 'STEP', value: (s) => s.step },
+        { header: 'AT', value: (s) => s.at },
+        { header: 'LEFT', value: (s) => s.exitedAt },
+        { header: 'OUTCOME', value: (s) => s.outcome, colour: statusColour },
+        { header: 'TRIES', value: (s) => (s.attempts > 0 ? s.attempts : undefined), align: 'right' },
+        { header: 'ERROR', value: (s) => s.error },
+      ];
+      if (outputFormat(values) === 'text') {
+        io.stdout(
+          textLine('ROTATION', [
+            record.thingName,
+            record.status,
+            record.phase,
+            record.attempt ?? 1,
+            record.campaign,
+            record.rotationId,
+            record.oldCertificateId,
+            record.newCertificateId ?? record.provenCertificateId,
+            record.startedAt,
+            record.updatedAt,
+            record.completedAt,
+            record.executionArn,
+            record.lastError && readableError(record.lastError),
+          ]),
+        );
+        if (execution) {
+          io.stdout(
+            textLine('EXECUTION', [
+              execution.status,
+              execution.startDate?.toISOString(),
+              execution.stopDate?.toISOString(),
+              execution.redriveStatus,
+              execution.redriveCount,
+            ]),
+          );
+        }
+        for (const text of renderText('STEP', timelineColumns, timeline)) io.stdout(text);
+        io.stdout(textLine('NEXT_STEP', [next]));
+        return EXIT.ok;
+      }
       const now = context.now();
-      const line = (label: string, value: string | number | undefined): void =>
-        io.stdout(`${`${label}:`.padEnd(14)}${cellText(value)}`);
+      const colour = useColour(io);
+      // `status` is coloured after the text is made safe, so its colour codes survive.
+      const line = (label: string, value: string | number | undefined, status?: string): void => {
+        const text = cellText(value);
+        const shown =
+          status && text.startsWith(status)
+            ? `${colourStatus(colour, status)}${text.slice(status.length)}`
+            : text;
+        io.stdout(`${`${label}:`.padEnd(14)}${shown}`);
+      };
       line('Thing', record.thingName);
-      line('Status', `${record.status} (phase ${record.phase}, attempt ${record.attempt ?? 1})`);
+      line(
+        'Status',
+        `${record.status} (phase ${record.phase}, attempt ${record.attempt ?? 1})`,
+        record.status,
+      );
       line('Campaign', record.campaign);
       line('Rotation id', record.rotationId);
       line('Old cert', record.oldCertificateId);
@@ -115,6 +172,7 @@ Examples:
           ]
             .filter((part) => part !== undefined)
             .join(', '),
+          execution.status,
         );
       }
       if (executionNote) line('Exec status', executionNote);
@@ -122,22 +180,10 @@ Examples:
       if (timeline.length > 0) {
         io.stdout('');
         io.stdout('Timeline:');
-        for (const row of renderTable(
-          [
-            { header: 'STEP', value: (s: TimelineStep) => s.step },
-            { header: 'AT', value: (s) => s.at },
-            { header: 'LEFT', value: (s) => s.exitedAt },
-            { header: 'OUTCOME', value: (s) => s.outcome },
-            { header: 'TRIES', value: (s) => (s.attempts > 0 ? s.attempts : undefined), align: 'right' },
-            { header: 'ERROR', value: (s) => s.error },
-          ],
-          timeline,
-        )) {
-          io.stdout(`  ${row}`);
-        }
+        printTable(io, timelineColumns, timeline, '  ');
       }
       io.stdout('');
-      io.stdout(`Next step: ${nextStep(record, execution?.redriveStatus)}`);
+      io.stdout(`Next step: ${next}`);
       return EXIT.ok;
     });
   },

@@ -3,15 +3,18 @@ import { GLOBAL_OPTIONS_HELP, intFlag, parseCommandLine } from '../args.ts';
 import type { Command } from '../command.ts';
 import { withTarget } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
+import { statusColour } from '../output/colour.ts';
+import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
-import { renderTable } from '../output/table.ts';
+import { type Column, printTable } from '../output/table.ts';
+import { renderText, textLine } from '../output/text.ts';
 import { age, oneLine, publicRecord } from '../rotations/present.ts';
-import { collect, countByStatus, queryByStatus } from '../rotations/records.ts';
+import { collect, countByStatus, queryByStatus, type RotationRecord } from '../rotations/records.ts';
 
 const FAILED_STATUSES: readonly RotationStatus[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
 
 export const statusCommand: Command = {
-  help: `Usage: recert status [--top <n>] [--json]
+  help: `Usage: recert status [--top <n>] [--output table|json|text]
 
 Counts rotations by status (from the rotation table's byStatus index), lists the rotations that
 have been in flight the longest (IDLE: since their record last changed), and the most recent
@@ -24,7 +27,8 @@ ${GLOBAL_OPTIONS_HELP}
 Examples:
   recert status
   recert status --local --top 10
-  recert status --json | jq .counts`,
+  recert status --json | jq .counts
+  recert status --output text | awk -F'\t' '$1 == "FAILURE" { print $2 }'   # the failed things`,
   async run(args, context) {
     const { values } = parseCommandLine(args, { top: { type: 'string' } }, false);
     if (values.help) {
@@ -56,48 +60,44 @@ Examples:
         return EXIT.ok;
       }
       const { io } = context;
+      const inFlightColumns: Column<RotationRecord>[] = [
+        { header: 'THING', value: (r) => r.thingName },
+        { header: 'PHASE', value: (r) => r.phase },
+        { header: 'ATTEMPT', value: (r) => r.attempt, align: 'right' },
+        { header: 'STARTED', value: (r) => r.startedAt },
+        { header: 'IDLE', value: (r) => age(r.updatedAt, now), align: 'right' },
+      ];
+      const failureColumns: Column<RotationRecord>[] = [
+        { header: 'THING', value: (r) => r.thingName },
+        { header: 'STATUS', value: (r) => r.status, colour: statusColour },
+        { header: 'PHASE', value: (r) => r.phase },
+        { header: 'SINCE', value: (r) => r.statusSince ?? r.updatedAt },
+        { header: 'ERROR', value: (r) => oneLine(r.lastError, 70), full: (r) => oneLine(r.lastError, 1024) },
+      ];
+      if (outputFormat(values) === 'text') {
+        for (const [status, count] of Object.entries(counts)) io.stdout(textLine('COUNT', [status, count]));
+        for (const line of renderText('IN_FLIGHT', inFlightColumns, inFlight)) io.stdout(line);
+        for (const line of renderText('FAILURE', failureColumns, failures)) io.stdout(line);
+        return EXIT.ok;
+      }
       io.stdout(`Rotations by status (table ${target.resources.rotationTableName}):`);
-      for (const line of renderTable(
+      printTable(
+        io,
         [
-          { header: 'STATUS', value: (row: [string, number]) => row[0] },
+          { header: 'STATUS', value: (row: [string, number]) => row[0], colour: statusColour },
           { header: 'COUNT', value: (row: [string, number]) => row[1], align: 'right' },
         ],
         Object.entries(counts),
-      )) {
-        io.stdout(`  ${line}`);
-      }
+        '  ',
+      );
       io.stdout('');
       io.stdout('In flight, longest in progress first:');
       if (inFlight.length === 0) io.stdout('  (none)');
-      else
-        for (const line of renderTable(
-          [
-            { header: 'THING', value: (r) => r.thingName },
-            { header: 'PHASE', value: (r) => r.phase },
-            { header: 'ATTEMPT', value: (r) => r.attempt, align: 'right' },
-            { header: 'STARTED', value: (r) => r.startedAt },
-            { header: 'IDLE', value: (r) => age(r.updatedAt, now), align: 'right' },
-          ],
-          inFlight,
-        )) {
-          io.stdout(`  ${line}`);
-        }
+      else printTable(io, inFlightColumns, inFlight, '  ');
       io.stdout('');
       io.stdout('Recent failures:');
       if (failures.length === 0) io.stdout('  (none)');
-      else
-        for (const line of renderTable(
-          [
-            { header: 'THING', value: (r) => r.thingName },
-            { header: 'STATUS', value: (r) => r.status },
-            { header: 'PHASE', value: (r) => r.phase },
-            { header: 'SINCE', value: (r) => r.statusSince ?? r.updatedAt },
-            { header: 'ERROR', value: (r) => oneLine(r.lastError, 70) },
-          ],
-          failures,
-        )) {
-          io.stdout(`  ${line}`);
-        }
+      else printTable(io, failureColumns, failures, '  ');
       return EXIT.ok;
     });
   },

@@ -1,7 +1,12 @@
+import type { CliIo } from '../io.ts';
+import { useColour } from './colour.ts';
+
 /** A column of a table: its heading and how to read a row's cell. */
 export interface Column<Row> {
   readonly header: string;
   readonly value: (row: Row) => string | number | undefined | null;
+  /** The untruncated value, for text and CSV output, when `value` shortens it for the table. */
+  readonly full?: (row: Row) => string | number | undefined | null;
   readonly align?: 'left' | 'right';
   /** The colour of a cell's text on a terminal (see colour.ts), if any. */
   readonly colour?: (text: string) => string | undefined;
@@ -44,4 +49,14 @@ export function renderTable<Row>(
     ),
     ...cells.map((cells) => line(cells, false)),
   ];
+}
+
+/** Prints a table, indented, its status cells coloured when stdout is a terminal (see colour.ts). */
+export function printTable<Row>(
+  io: CliIo,
+  columns: readonly Column<Row>[],
+  rows: readonly Row[],
+  indent = '',
+): void {
+  for (const line of renderTable(columns, rows, { colour: useColour(io) })) io.stdout(`${indent}${line}`);
 }

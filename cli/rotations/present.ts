@@ -56,8 +56,8 @@ export function recordColumns(now: number): Column<RotationRecord>[] {
     { header: 'CAMPAIGN', value: (r) => r.campaign },
     { header: 'SINCE', value: (r) => r.statusSince ?? r.updatedAt },
     { header: 'AGE', value: (r) => age(r.startedAt, now), align: 'right' },
-    { header: 'OLD CERT', value: (r) => short(r.oldCertificateId) },
-    { header: 'LAST ERROR', value: (r) => oneLine(r.lastError, 60) },
+    { header: 'OLD CERT', value: (r) => short(r.oldCertificateId), full: (r) => r.oldCertificateId },
+    { header: 'LAST ERROR', value: (r) => oneLine(r.lastError, 60), full: (r) => oneLine(r.lastError, 1024) },
   ];
 }
 
