@@ -14,12 +14,21 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/** What every rotation function needs: its table and the IoT data endpoint it publishes to. */
+const ROTATION_ENV = {
+  ROTATION_TABLE_NAME: 'recert-rotations',
+  IOT_DATA_ENDPOINT: 'https://example-ats.iot.eu-west-1.amazonaws.com',
+};
+
+/** Sets the function's environment variables for this test. */
+function stubEnvironment(variables: Record<string, string>): void {
+  for (const [name, value] of Object.entries(variables)) vi.stubEnv(name, value);
+}
+
 describe('a function on Lambda, configured by its environment', () => {
   it('names the required variable that is not set', async () => {
     // Prepare
-    vi.stubEnv('ROTATION_TABLE_NAME', '');
-    vi.stubEnv('IOT_DATA_ENDPOINT', 'https://example-ats.iot.eu-west-1.amazonaws.com');
-    vi.stubEnv('CAMPAIGN_TABLE_NAME', 'recert-campaigns');
+    stubEnvironment({ ...ROTATION_ENV, ROTATION_TABLE_NAME: '', CAMPAIGN_TABLE_NAME: 'recert-campaigns' });
 
     // Act
     const run = requestCsr({}, lambdaContext('request-csr'));
@@ -33,11 +42,12 @@ describe('a function on Lambda, configured by its environment', () => {
 
   it('names a variable whose value is not of its type, with the value', async () => {
     // Prepare
-    vi.stubEnv('ROTATION_TABLE_NAME', 'recert-rotations');
-    vi.stubEnv('IOT_DATA_ENDPOINT', 'https://example-ats.iot.eu-west-1.amazonaws.com');
-    vi.stubEnv('CSR_REQUIRE_CN_MATCH', 'maybe');
-    vi.stubEnv('CAMPAIGN_TABLE_NAME', 'recert-campaigns');
-    vi.stubEnv('SWEEP_DELETES_PER_SECOND', '-1');
+    stubEnvironment({
+      ...ROTATION_ENV,
+      CSR_REQUIRE_CN_MATCH: 'maybe',
+      CAMPAIGN_TABLE_NAME: 'recert-campaigns',
+      SWEEP_DELETES_PER_SECOND: '-1',
+    });
 
     // Act
     const issue = issueCertificate({}, lambdaContext('issue-certificate'));
@@ -56,9 +66,7 @@ describe('a function on Lambda, configured by its environment', () => {
 
   it('refuses an issuer outside the ones the contract lists, naming the variable', async () => {
     // Prepare
-    vi.stubEnv('ROTATION_TABLE_NAME', 'recert-rotations');
-    vi.stubEnv('IOT_DATA_ENDPOINT', 'https://example-ats.iot.eu-west-1.amazonaws.com');
-    vi.stubEnv('CERTIFICATE_ISSUER', 'letsencrypt');
+    stubEnvironment({ ...ROTATION_ENV, CERTIFICATE_ISSUER: 'letsencrypt' });
 
     // Act
     const run = issueCertificate({}, lambdaContext('issue-certificate'));
@@ -72,10 +80,7 @@ describe('a function on Lambda, configured by its environment', () => {
 
   it('runs once its variables are set, with the clients it builds from them', async () => {
     // Prepare
-    vi.stubEnv('AWS_REGION', 'eu-west-1');
-    vi.stubEnv('ROTATION_TABLE_NAME', 'recert-rotations');
-    vi.stubEnv('IOT_DATA_ENDPOINT', 'https://example-ats.iot.eu-west-1.amazonaws.com');
-    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    stubEnvironment({ ...ROTATION_ENV, AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT' });
 
     // Act: an event that is not a lifecycle "connected" one needs no AWS call.
     const outcome = await onReconnect({ eventType: 'disconnected' }, lambdaContext('on-reconnect'));
