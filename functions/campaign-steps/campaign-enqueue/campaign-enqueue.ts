@@ -6,6 +6,7 @@ import { awsCall } from '../../../workflows/rotate-device/aws-errors.ts';
 import { InvalidStepInput } from '../../../workflows/rotate-device/errors.ts';
 import type { CampaignMeta, CampaignStore, EnqueueCursor } from '../../shared/campaign-store.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
+import { parseStepInput } from '../../shared/step-input.ts';
 
 export interface EnqueueDeps {
   readonly store: CampaignStore;
@@ -32,13 +33,7 @@ const CERTIFICATE_ID = /^[0-9a-f]{64}$/;
  * rewrites the same items and counts them once.
  */
 export async function enqueue(event: unknown, deps: EnqueueDeps): Promise<EnqueueResult> {
-  const parsed = EnqueueEvent.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidStepInput(
-      `campaign-enqueue: bad input: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
-    );
-  }
-  const input = parsed.data;
+  const input = parseStepInput(EnqueueEvent, event, 'campaign-enqueue');
   const deadline = deps.clock.now() + deps.budgetMs;
   await deps.store.createMeta({
     campaignId: input.campaignId,

@@ -6,6 +6,7 @@ import { PaceEvent, type PaceResult, type PaceStatus } from '../../../workflows/
 import { InvalidStepInput } from '../../../workflows/rotate-device/errors.ts';
 import type { CampaignMeta, CampaignStore } from '../../shared/campaign-store.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
+import { parseStepInput } from '../../shared/step-input.ts';
 import { failureRateBreach, inFlight } from './failure-rate.ts';
 import { handOver } from './hand-over.ts';
 import { startBatch } from './start-batch.ts';
@@ -67,13 +68,7 @@ function certificateArnPrefix(stateMachineArn: string, region: string): string {
  * its threshold; hands over to a fresh execution on the execution's last turn.
  */
 export async function pace(event: unknown, deps: PacerDeps): Promise<PaceResult> {
-  const parsed = PaceEvent.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidStepInput(
-      `campaign-pacer: bad input: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
-    );
-  }
-  const input = parsed.data;
+  const input = parseStepInput(PaceEvent, event, 'campaign-pacer');
   const { campaignId, pacing } = input;
   const clock = deps.clock;
   const deadline = clock.now() + deps.tickMs;
