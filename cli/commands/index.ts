@@ -35,6 +35,11 @@ export function commandEntries(loadLocalAws?: () => Promise<LocalAwsControl>): C
       load: async () => (await import('./abandon.ts')).abandonCommand,
     },
     {
+      path: ['escalations'],
+      summary: 'the rotations escalated on the SNS topic (local: listed; AWS: names the topic)',
+      load: async () => (await import('./escalations.ts')).escalationsCommand,
+    },
+    {
       path: ['report'],
       summary: 'the compliance report of a campaign: found, rotated, pending, failed, still expiring',
       load: async () => (await import('./report.ts')).reportCommand,
@@ -72,7 +77,7 @@ export function commandEntries(loadLocalAws?: () => Promise<LocalAwsControl>): C
     {
       path: ['console'],
       summary: 'serve the fleet console in a browser',
-      load: async () => (await import('../../console/command.ts')).consoleCommand,
+      load: async () => (await import('../../console/index.ts')).consoleCommand,
     },
     {
       path: ['completion'],

@@ -5,6 +5,7 @@ import type { InvokeCaller } from '../iam/types.ts';
 import type { AsyncInvokeOutcome } from './async-invoke.ts';
 import { readStateFile, writeJsonFile } from './json-file.ts';
 import { LambdaDeliveries, type LambdaTargetServiceOptions } from './lambda-deliveries.ts';
+import { PublishedJournal, publishedJournalPath } from './sns-journal.ts';
 
 export class SnsNotFoundError extends Error {
   override readonly name = 'SnsNotFoundError';
@@ -61,10 +62,14 @@ export class LocalSns {
   private readonly deliveries: LambdaDeliveries<SnsDelivery>;
   private readonly path: string | undefined;
   private readonly log: SnsPublishedMessage[] = [];
+  private readonly journal: PublishedJournal | undefined;
 
   constructor(private readonly options: LocalSnsOptions) {
     this.deliveries = new LambdaDeliveries(options);
     this.path = options.stateDir ? join(options.stateDir, 'events', 'sns.json') : undefined;
+    this.journal = options.stateDir
+      ? new PublishedJournal(publishedJournalPath(options.stateDir))
+      : undefined;
   }
 
   async start(): Promise<void> {
@@ -74,11 +79,13 @@ export class LocalSns {
 
   async close(): Promise<void> {
     this.deliveries.close();
+    await this.journal?.flushed();
   }
 
-  /** Resolves when every delivery started so far has ended (including retries). */
-  idle(): Promise<void> {
-    return this.deliveries.idle();
+  /** Resolves when every delivery started so far has ended (including retries) and is journaled. */
+  async idle(): Promise<void> {
+    await this.deliveries.idle();
+    await this.journal?.flushed();
   }
 
   topicArn(name: string): string {
@@ -162,6 +169,13 @@ export class LocalSns {
       messageAttributes: input.messageAttributes ?? {},
     };
     this.log.push(record);
+    this.journal?.append({
+      topicArn: record.topicArn,
+      messageId: record.messageId,
+      ...(record.subject !== undefined ? { subject: record.subject } : {}),
+      message: record.message,
+      timestamp: record.timestamp,
+    });
     // SNS asks Lambda as sns.amazonaws.com for this topic: the function's resource-based policy must
     // allow it. A refusal is a client-side error, which SNS does not retry (the message is dropped).
     const caller: InvokeCaller = {
