@@ -97,5 +97,12 @@ export interface Fence {
   readonly rotationId: string;
 }
 
+/** A step's fence, taken from its input: the thing, the execution and the rotationId, nothing else. */
+export const fenceOf = (input: Fence): Fence => ({
+  thingName: input.thingName,
+  executionArn: input.executionArn,
+  rotationId: input.rotationId,
+});
+
 /** request-csr's name for one request: the rotationId and the certificate attempt. */
 export const csrRequestMark = (rotationId: string, attempt: number): string => `${rotationId}/${attempt}`;

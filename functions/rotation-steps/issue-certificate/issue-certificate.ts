@@ -13,6 +13,7 @@ import {
   CsrRejected,
   IssuanceInterrupted,
 } from '../../../workflows/rotate-device/errors.ts';
+import { fenceOf } from '../../../workflows/rotate-device/record.ts';
 import type {
   IssueCertificateInput,
   IssueCertificateOutput,
@@ -47,11 +48,7 @@ export async function issueCertificate(
   input: IssueCertificateInput,
   deps: IssueCertificateDeps,
 ): Promise<IssueCertificateOutput> {
-  const fence: Fence = {
-    thingName: input.thingName,
-    executionArn: input.executionArn,
-    rotationId: input.rotationId,
-  };
+  const fence = fenceOf(input);
 
   const old = await describeCertificate(deps.iot, input.oldCertificateId);
   if (!old) {

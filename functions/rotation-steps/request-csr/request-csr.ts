@@ -2,6 +2,7 @@ import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { TimeSource } from '../../../lib/clock.ts';
 import { errorName } from '../../../workflows/rotate-device/aws-errors.ts';
 import { CertificateAttemptsExhausted } from '../../../workflows/rotate-device/errors.ts';
+import { fenceOf } from '../../../workflows/rotate-device/record.ts';
 import type { RequestCsrInput } from '../../../workflows/rotate-device/types.ts';
 import { type CampaignCounters, countedCampaign } from '../../shared/campaign-counters.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
@@ -32,11 +33,7 @@ export async function requestCsr(
   input: RequestCsrInput,
   deps: RequestCsrDeps,
 ): Promise<{ rotationId: string; attempt: number }> {
-  const fence = {
-    thingName: input.thingName,
-    executionArn: input.executionArn,
-    rotationId: input.rotationId,
-  };
+  const fence = fenceOf(input);
   if (input.attempt > input.maxAttempts) {
     deps.counter.count('CertificateAttemptsExhausted');
     throw new CertificateAttemptsExhausted(

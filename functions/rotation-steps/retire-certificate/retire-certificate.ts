@@ -2,11 +2,12 @@ import type { IoTClient } from '@aws-sdk/client-iot';
 import type { TimeSource } from '../../../lib/clock.ts';
 import { removeCertificate } from '../../../workflows/rotate-device/certificates.ts';
 import { CertificateMismatch, ProofOfPossessionMissing } from '../../../workflows/rotate-device/errors.ts';
+import { fenceOf } from '../../../workflows/rotate-device/record.ts';
 import type { RetireCertificateInput, StepDone } from '../../../workflows/rotate-device/types.ts';
 import type { RetiredCertificates } from '../../event-triggered/retired-certificate-sweeper/retired-entries.ts';
 import { type CampaignCounters, countedCampaign } from '../../shared/campaign-counters.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
-import type { Fence, RotationRecordStore } from '../../shared/rotation-record.ts';
+import type { RotationRecordStore } from '../../shared/rotation-record.ts';
 import type { RotationCompletion } from './complete-rotation.ts';
 
 export interface RetireCertificateDeps {
@@ -40,11 +41,7 @@ export async function retireOldCertificate(
   input: RetireCertificateInput,
   deps: RetireCertificateDeps,
 ): Promise<StepDone> {
-  const fence: Fence = {
-    thingName: input.thingName,
-    executionArn: input.executionArn,
-    rotationId: input.rotationId,
-  };
+  const fence = fenceOf(input);
   const record = await deps.store.get(input.thingName);
   if (!record || record.executionArn !== input.executionArn || record.rotationId !== input.rotationId) {
     return deps.store.explain(fence, 'cannot retire');

@@ -2,9 +2,10 @@ import type { IoTClient } from '@aws-sdk/client-iot';
 import type { TimeSource } from '../../../lib/clock.ts';
 import { removeCertificate } from '../../../workflows/rotate-device/certificates.ts';
 import { CertificateMismatch } from '../../../workflows/rotate-device/errors.ts';
+import { fenceOf } from '../../../workflows/rotate-device/record.ts';
 import type { RevokeCertificateInput, StepDone } from '../../../workflows/rotate-device/types.ts';
 import type { Counter, Log } from '../../shared/observability.ts';
-import type { Fence, RotationRecordStore } from '../../shared/rotation-record.ts';
+import type { RotationRecordStore } from '../../shared/rotation-record.ts';
 
 export interface RevokeCertificateDeps {
   readonly store: RotationRecordStore;
@@ -23,11 +24,7 @@ export async function revokeNewCertificate(
   input: RevokeCertificateInput,
   deps: RevokeCertificateDeps,
 ): Promise<StepDone> {
-  const fence: Fence = {
-    thingName: input.thingName,
-    executionArn: input.executionArn,
-    rotationId: input.rotationId,
-  };
+  const fence = fenceOf(input);
   const record = await deps.store.get(input.thingName);
   if (!record || record.executionArn !== input.executionArn) {
     return deps.store.explain(fence, 'cannot revoke');
