@@ -2,22 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import {
-  type AttributeDefinition,
-  type AttributeValue,
-  BatchWriteItemCommand,
   CreateTableCommand,
   DeleteItemCommand,
-  DeleteTableCommand,
-  DescribeTableCommand,
   DynamoDBClient,
-  type GlobalSecondaryIndex,
-  type KeySchemaElement,
-  type Projection,
   paginateScan,
   ResourceInUseException,
-  ResourceNotFoundException,
-  type TableDescription,
-  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { z } from 'zod';
@@ -29,22 +18,12 @@ import { interceptRequests } from './access-intercept.ts';
 import { installConditionCheckItem } from './condition-check-item.ts';
 import { installExpressionCache } from './expression-cache.ts';
 import { installUtf8ItemSize } from './item-size.ts';
+import { checkKeys, createTableInput, describe, indexesMatch, waitActive } from './table-admin.ts';
 import { type TableDefinition, TableDefinitionSchema } from './table-definition.ts';
+import { backupNameOf, type EnsureTableOptions, rebuild } from './table-rebuild.ts';
 
-/** The table exists with a key schema or indexes other than the definition's. */
-export class TableDefinitionMismatchError extends Error {
-  override readonly name = 'TableDefinitionMismatchError';
-}
-
-export type DynamoItem = Record<string, AttributeValue>;
-
-export interface EnsureTableOptions {
-  /**
-   * Applied to every item when the table is rebuilt because an index changed: e.g. to give the old
-   * items the new index's key, without which they would be missing from it.
-   */
-  readonly migrateItem?: (item: DynamoItem) => DynamoItem;
-}
+export { TableDefinitionMismatchError } from './table-admin.ts';
+export type { DynamoItem, EnsureTableOptions } from './table-rebuild.ts';
 
 export interface LocalDynamoDbOptions {
   /** Data lives in `<stateDir>/dynamodb/` (LevelDB); in memory when omitted. */
@@ -236,170 +215,5 @@ export class LocalDynamoDb {
     if (this.ttl[tableName] === attribute) return;
     this.ttl = { ...this.ttl, [tableName]: attribute };
     if (this.dataDir) await writeJsonFile(join(this.dataDir, 'ttl.json'), this.ttl);
-  }
-}
-
-async function describe(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
-  try {
-    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
-}
-
-async function waitActive(client: DynamoDBClient, tableName: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const table = await describe(client, tableName);
-    if (table?.TableStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`table ${tableName} did not become ACTIVE`);
-}
-
-function keySchema(partition: { name: string }, sort?: { name: string }): KeySchemaElement[] {
-  return [
-    { AttributeName: partition.name, KeyType: 'HASH' },
-    ...(sort ? [{ AttributeName: sort.name, KeyType: 'RANGE' as const }] : []),
-  ];
-}
-
-function projection(value: { projection?: 'ALL' | 'KEYS_ONLY' | string[] | undefined }): Projection {
-  const p = value.projection ?? 'ALL';
-  if (p === 'ALL' || p === 'KEYS_ONLY') return { ProjectionType: p };
-  return { ProjectionType: 'INCLUDE', NonKeyAttributes: p };
-}
-
-function createTableInput(table: TableDefinition) {
-  const attributes = new Map<string, AttributeDefinition>();
-  const add = (key: { name: string; type: 'S' | 'N' | 'B' } | undefined) => {
-    if (key) attributes.set(key.name, { AttributeName: key.name, AttributeType: key.type });
-  };
-  add(table.partitionKey);
-  add(table.sortKey);
-  const indexes: GlobalSecondaryIndex[] = (table.globalSecondaryIndexes ?? []).map((index) => {
-    add(index.partitionKey);
-    add(index.sortKey);
-    return {
-      IndexName: index.indexName,
-      KeySchema: keySchema(index.partitionKey, index.sortKey),
-      Projection: projection(index),
-    };
-  });
-  return {
-    TableName: table.tableName,
-    KeySchema: keySchema(table.partitionKey, table.sortKey),
-    AttributeDefinitions: [...attributes.values()],
-    BillingMode: 'PAY_PER_REQUEST' as const,
-    ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
-  };
-}
-
-function checkKeys(table: TableDefinition, existing: TableDescription): void {
-  const want = JSON.stringify(keySchema(table.partitionKey, table.sortKey));
-  const got = JSON.stringify(
-    (existing.KeySchema ?? []).map((k) => ({ AttributeName: k.AttributeName, KeyType: k.KeyType })),
-  );
-  if (want !== got) {
-    throw new TableDefinitionMismatchError(
-      `Table ${table.tableName} exists with key schema ${got}, expected ${want}`,
-    );
-  }
-}
-
-/** The indexes' names, key schemas and projections, in a form that compares as text. */
-function indexSignature(
-  indexes: readonly { name: string; keys: KeySchemaElement[]; projection: Projection }[],
-): string {
-  return JSON.stringify(
-    indexes
-      .map((i) => ({
-        name: i.name,
-        keys: i.keys.map((k) => `${k.AttributeName ?? ''}:${k.KeyType ?? ''}`),
-        projection: i.projection.ProjectionType ?? 'ALL',
-        attributes: [...(i.projection.NonKeyAttributes ?? [])].sort(),
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name)),
-  );
-}
-
-function indexesMatch(table: TableDefinition, existing: TableDescription): boolean {
-  const want = (table.globalSecondaryIndexes ?? []).map((index) => ({
-    name: index.indexName,
-    keys: keySchema(index.partitionKey, index.sortKey),
-    projection: projection(index),
-  }));
-  const got = (existing.GlobalSecondaryIndexes ?? []).map((index) => ({
-    name: index.IndexName ?? '',
-    keys: index.KeySchema ?? [],
-    projection: index.Projection ?? {},
-  }));
-  return indexSignature(want) === indexSignature(got);
-}
-
-/** Where a rebuild keeps the table's items while the table is recreated. */
-const backupNameOf = (tableName: string): string => `${tableName}.rebuild`;
-
-/**
- * Recreates the table with the definition's indexes and its items, through a backup table, so that
- * a process stopped at any point loses nothing: the table is deleted only once the backup holds
- * every item, and the backup only once the new table does; `ensureTable` finishes a rebuild it finds.
- */
-async function rebuild(
-  client: DynamoDBClient,
-  table: TableDefinition,
-  options: EnsureTableOptions,
-  state: { copied: boolean },
-): Promise<void> {
-  const backupName = backupNameOf(table.tableName);
-  if (!state.copied) {
-    if (await describe(client, backupName)) await deleteTable(client, backupName);
-    await client.send(
-      new CreateTableCommand(
-        createTableInput({
-          tableName: backupName,
-          partitionKey: table.partitionKey,
-          ...(table.sortKey ? { sortKey: table.sortKey } : {}),
-        }),
-      ),
-    );
-    await waitActive(client, backupName);
-    await copyItems(client, table.tableName, backupName, (item) => item);
-  }
-  if (await describe(client, table.tableName)) await deleteTable(client, table.tableName);
-  await client.send(new CreateTableCommand(createTableInput(table)));
-  await waitActive(client, table.tableName);
-  await copyItems(client, backupName, table.tableName, options.migrateItem ?? ((item) => item));
-  await deleteTable(client, backupName);
-}
-
-async function deleteTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(new DeleteTableCommand({ TableName: tableName }));
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (!(await describe(client, tableName))) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`table ${tableName} was not deleted`);
-}
-
-/** Copies every item, 25 a BatchWriteItem; a put of an item already there writes it again. */
-async function copyItems(
-  client: DynamoDBClient,
-  from: string,
-  to: string,
-  migrate: (item: DynamoItem) => DynamoItem,
-): Promise<void> {
-  for await (const page of paginateScan({ client }, { TableName: from, ConsistentRead: true })) {
-    const items = page.Items ?? [];
-    for (let i = 0; i < items.length; i += 25) {
-      let requests: WriteRequest[] = items
-        .slice(i, i + 25)
-        .map((item) => ({ PutRequest: { Item: migrate(item) } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt >= 10) throw new Error(`copying ${from} to ${to}: items left unprocessed`);
-        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [to]: requests } }));
-        requests = out.UnprocessedItems?.[to] ?? [];
-      }
-    }
   }
 }

@@ -8,10 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { type Server, TLSSocket } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import { boundPort, listenOn } from '../../listen.ts';
-import { certificateIdOf } from '../ca/certificates.ts';
 import type { BusMessage, MessageBus } from '../interfaces.ts';
-import { type IotAction, isAllowed, resourceArn } from '../policy/evaluate.ts';
-import { isValidTopicFilter, isValidTopicName } from '../policy/topic-filter.ts';
+import { resourceArn } from '../policy/evaluate.ts';
+import { isValidTopicName } from '../policy/topic-filter.ts';
 import {
   DEFAULT_PERSISTENT_SESSION_EXPIRY_MS,
   InvalidTopicError,
@@ -22,7 +21,8 @@ import {
   PayloadTooLargeError,
   PolicyDeniedError,
 } from './broker-options.ts';
-import { failClosed, isClientInitiated, lastWill } from './client-facts.ts';
+import { failClosed, isClientInitiated } from './client-facts.ts';
+import { admissionOf } from './connect-admission.ts';
 import {
   connectedEvent,
   connectedTopic,
@@ -31,6 +31,7 @@ import {
   disconnectedTopic,
   type SessionFacts,
 } from './lifecycle-events.ts';
+import { allowedFor, publishDenial, subscribeDenial } from './policy-checks.ts';
 import { restoreSessions, type SessionPersistence, saveSessions } from './session-snapshot.ts';
 import { mutualTlsServer } from './tls-server.ts';
 
@@ -85,7 +86,7 @@ export class MqttBroker implements MessageBus {
           return done(new PayloadTooLargeError(PAYLOAD_LIMIT_EXCEEDED));
         }
         const denial = failClosed(
-          () => this.checkPublish(client, packet.topic, packet.qos, packet.retain),
+          () => publishDenial(this.options, this.identities.get(client), packet),
           'authorization failed',
         );
         if (denial === undefined) return done(null);
@@ -94,7 +95,7 @@ export class MqttBroker implements MessageBus {
       },
       authorizeSubscribe: (client, subscription, done) => {
         const denial = failClosed(
-          () => this.checkSubscribe(client, subscription.topic),
+          () => subscribeDenial(this.options, this.identities.get(client), subscription.topic),
           'authorization failed',
         );
         if (denial !== undefined) {
@@ -110,7 +111,7 @@ export class MqttBroker implements MessageBus {
         if (!session) return null;
         const arn = resourceArn(this.options.partition, 'topic', packet.topic);
         const denial = failClosed(
-          () => (this.allowed(session, 'iot:Receive', arn) ? undefined : 'denied'),
+          () => (allowedFor(this.options, session, 'iot:Receive', arn) ? undefined : 'denied'),
           'failed',
         );
         return denial === undefined ? packet : null;
@@ -254,47 +255,9 @@ export class MqttBroker implements MessageBus {
     const clientId = client.id;
     const socket = client.conn;
     if (!(socket instanceof TLSSocket)) return 'not a TLS connection';
-    const raw = socket.getPeerCertificate(false)?.raw;
-    if (!raw) return this.refused(clientId, undefined, 'no client certificate');
-    const certificateId = certificateIdOf(raw);
-    if (clientId === '' || Buffer.byteLength(clientId) > 128) {
-      return this.refused(clientId, certificateId, 'client id must be 1-128 bytes');
-    }
-    const quotas = this.options.quotas;
-    if (
-      quotas &&
-      !(quotas.tryTake('MQTT:Connect') && quotas.tryTakeKeyed('MQTT:ConnectPerClientId', clientId))
-    ) {
-      return this.refused(clientId, certificateId, 'CONNECT rate exceeded');
-    }
-    const cert = this.options.registry.certificates.find(certificateId);
-    if (!cert) return this.refused(clientId, certificateId, 'certificate is not registered');
-    if (cert.status !== 'ACTIVE')
-      return this.refused(clientId, certificateId, `certificate is ${cert.status}`);
-    const now = this.options.clock.now();
-    if (now > cert.notAfter) return this.refused(clientId, certificateId, 'certificate has expired');
-    if (now < cert.notBefore) return this.refused(clientId, certificateId, 'certificate is not yet valid');
-    if (cert.caCertificateId !== undefined) {
-      const ca = this.options.registry.certificates.findCa(cert.caCertificateId);
-      if (ca?.status !== 'ACTIVE')
-        return this.refused(clientId, certificateId, 'its CA certificate is not ACTIVE');
-    }
-    const ctx = this.options.registry.policyContext(clientId, certificateId);
-    const policies = this.options.registry.policies.documentsFor(certificateId);
-    if (!isAllowed(policies, 'iot:Connect', resourceArn(this.options.partition, 'client', clientId), ctx)) {
-      return this.refused(clientId, certificateId, 'policies do not allow iot:Connect');
-    }
-    // The last will is published by the broker later, so it is authorized now, as AWS IoT does.
-    const will = lastWill(client);
-    if (will) {
-      const arn = resourceArn(this.options.partition, 'topic', will.topic);
-      const allowed =
-        isValidTopicName(will.topic) &&
-        isAllowed(policies, 'iot:Publish', arn, ctx) &&
-        (!will.retain || isAllowed(policies, 'iot:RetainPublish', arn, ctx));
-      if (!allowed)
-        return this.refused(clientId, certificateId, `policies do not allow the will topic ${will.topic}`);
-    }
+    const admission = admissionOf(client, socket, this.options);
+    if (!admission.accepted) return this.refused(clientId, admission.certificateId, admission.reason);
+    const { certificateId } = admission;
     // The broker closes the older connection with the same client id; its event says why.
     for (const [other, session] of this.sessions) {
       if (session.clientId === clientId && other !== client) session.closeReason = 'DUPLICATE_CLIENTID';
@@ -323,35 +286,6 @@ export class MqttBroker implements MessageBus {
   private refused(clientId: string, certificateId: string | undefined, reason: string): string {
     this.options.onDenied?.({ clientId, reason, ...(certificateId === undefined ? {} : { certificateId }) });
     return reason;
-  }
-
-  private checkPublish(client: Client, topic: string, qos: number, retain: boolean): string | undefined {
-    const session = this.identities.get(client);
-    if (!session) return 'not connected';
-    if (qos > 1) return 'QoS 2 is not supported';
-    if (!isValidTopicName(topic)) return `'${topic}' is not a valid topic name`;
-    if (topic.startsWith('$aws/events/')) return 'lifecycle topics are reserved';
-    const arn = resourceArn(this.options.partition, 'topic', topic);
-    if (!this.allowed(session, 'iot:Publish', arn)) return `policies do not allow iot:Publish to ${topic}`;
-    if (retain && !this.allowed(session, 'iot:RetainPublish', arn)) {
-      return `policies do not allow iot:RetainPublish to ${topic}`;
-    }
-    return undefined;
-  }
-
-  private checkSubscribe(client: Client, filter: string): string | undefined {
-    const session = this.identities.get(client);
-    if (!session) return 'not connected';
-    if (!isValidTopicFilter(filter)) return `'${filter}' is not a valid topic filter`;
-    const arn = resourceArn(this.options.partition, 'topicfilter', filter);
-    if (!this.allowed(session, 'iot:Subscribe', arn))
-      return `policies do not allow iot:Subscribe to ${filter}`;
-    return undefined;
-  }
-
-  private allowed(session: Session, action: IotAction, arn: string): boolean {
-    const ctx = this.options.registry.policyContext(session.clientId, session.certificateId);
-    return isAllowed(this.options.registry.policies.documentsFor(session.certificateId), action, arn, ctx);
   }
 
   private deny(client: Client, reason: string): void {
