@@ -3,8 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sinceFlag } from '../../cli/args.ts';
 import { UsageError } from '../../cli/errors.ts';
+import { statusColour } from '../../cli/output/colour.ts';
 import { renderCsv } from '../../cli/output/csv.ts';
 import { renderTable } from '../../cli/output/table.ts';
+import { renderText } from '../../cli/output/text.ts';
 import { readableError } from '../../cli/rotations/error-text.ts';
 import { accountOf, executionArnArg } from '../../cli/rotations/identifiers.ts';
 import { freshName } from '../../cli/rotations/start.ts';
@@ -87,6 +89,56 @@ describe('tables', () => {
       [{ t: 'a\u001b[31m', n: 12 }, { t: 'long-thing' }],
     );
     expect(lines).toEqual(['THING        N', 'a [31m      12', 'long-thing   -']);
+  });
+
+  it('colours the cells of a status column only when asked, after padding them', () => {
+    const columns = [
+      { header: 'STATUS', value: (r: { s: string }) => r.s, colour: statusColour },
+      { header: 'X', value: () => 'x' },
+    ];
+    const rows = [{ s: 'FAILED' }, { s: 'SUCCEEDED' }, { s: 'IN_PROGRESS' }, { s: 'other' }];
+    expect(renderTable(columns, rows, { colour: true })).toEqual([
+      'STATUS       X',
+      '\u001b[31mFAILED     \u001b[0m  x',
+      '\u001b[32mSUCCEEDED  \u001b[0m  x',
+      '\u001b[33mIN_PROGRESS\u001b[0m  x',
+      'other        x',
+    ]);
+    expect(renderTable(columns, rows).join('\n')).not.toContain('\u001b');
+  });
+});
+
+describe('text output', () => {
+  it('writes one record a line with the kind and one field per column, whatever the text holds', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.option(fc.string()), { minLength: 3, maxLength: 3 })), (rows) => {
+        // Act
+        const lines = renderText(
+          'ROW',
+          [0, 1, 2].map((i) => ({ header: `h${i}`, value: (row: (string | null)[]) => row[i] })),
+          rows,
+        );
+        // Assess: tabs and line breaks inside a value never split a field or a record.
+        expect(lines).toHaveLength(rows.length);
+        for (const [i, line] of lines.entries()) {
+          const fields = line.split('\t');
+          expect(fields).toHaveLength(4);
+          expect(fields[0]).toBe('ROW');
+          expect(line).not.toMatch(/[\r\n]/);
+          for (const [j, field] of fields.slice(1).entries()) {
+            const value = rows[i]?.[j];
+            if (value === null || value === '') expect(field).toBe('-');
+            else expect(field.length).toBe(value?.length);
+          }
+        }
+      }),
+    );
+  });
+
+  it('writes the full value where the table shortens it', () => {
+    const id = 'a'.repeat(64);
+    const lines = renderText('CERT', [{ header: 'ID', value: () => id.slice(0, 12), full: () => id }], [{}]);
+    expect(lines).toEqual([`CERT\t${id}`]);
   });
 });
 
