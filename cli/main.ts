@@ -94,7 +94,7 @@ export async function runCli(argv: readonly string[], io: CliIo, options: CliOpt
     return EXIT.ok;
   }
   if (first === 'device') {
-    const { runDeviceCommand } = await import('../device/cli.ts');
+    const { runDeviceCommand } = await import('../device/index.ts');
     return runDeviceCommand(argv.slice(1), {
       stdout: io.stdout,
       stderr: io.stderr,

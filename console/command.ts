@@ -1,8 +1,13 @@
-import { GLOBAL_OPTIONS_HELP, intFlag, parseCommandLine } from '../cli/args.ts';
-import type { Command } from '../cli/command.ts';
-import { errorMessage, systemCode, TargetUnavailableError } from '../cli/errors.ts';
-import { EXIT } from '../cli/exit-codes.ts';
-import type { CliIo } from '../cli/io.ts';
+import type { CliIo, Command } from '../cli/index.ts';
+import {
+  EXIT,
+  errorMessage,
+  GLOBAL_OPTIONS_HELP,
+  intFlag,
+  parseCommandLine,
+  systemCode,
+  TargetUnavailableError,
+} from '../cli/index.ts';
 import { startConsole } from './server.ts';
 
 /** Resolves on Ctrl-C or SIGTERM (or the io's signal, in tests). */

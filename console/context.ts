@@ -1,4 +1,4 @@
-import type { Target } from '../cli/target/target.ts';
+import type { Target } from '../cli/index.ts';
 import type { AslGraph } from './asl-graph.ts';
 import type { ExpiryCache } from './data/expiry.ts';
 

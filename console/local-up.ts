@@ -1,6 +1,5 @@
-import { errorMessage } from '../cli/errors.ts';
-import type { CliIo } from '../cli/io.ts';
-import { localTarget } from '../cli/target/local-target.ts';
+import type { CliIo } from '../cli/index.ts';
+import { errorMessage, localTarget } from '../cli/index.ts';
 import { startConsole } from './server.ts';
 
 /**

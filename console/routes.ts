@@ -1,7 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { CliError, errorMessage, errorName } from '../cli/errors.ts';
-import { EXIT } from '../cli/exit-codes.ts';
-import { thingNameArg } from '../cli/rotations/identifiers.ts';
+import { CliError, EXIT, errorMessage, errorName, thingNameArg } from '../cli/index.ts';
 import { ACTIONS, type Form } from './actions/registry.ts';
 import { BadRequestError, type ConsoleContext } from './context.ts';
 import { overview } from './data/overview.ts';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Target } from '../cli/target/target.ts';
+import type { Target } from '../cli/index.ts';
 import { readDefinitionTemplate } from '../workflows/rotate-device/render.ts';
 import { aslGraph } from './asl-graph.ts';
 import type { ConsoleContext } from './context.ts';

@@ -24,6 +24,7 @@ import * as revokeCertificate from './rotation-steps/revoke-certificate/handler.
 import { ConfigurationError, type RuntimeOptions } from './shared/environment.ts';
 
 export { dynamoDbClient } from './shared/environment.ts';
+export type { AcmPcaSettings };
 
 export type RotationHandler = (event: unknown, context: Context) => Promise<unknown>;
 

@@ -130,7 +130,7 @@ export async function up(
   io.stdout(`  SNS             ${endpoints.sns}`);
   io.stdout(`  EventBridge     ${endpoints.eventBridge}`);
   if (endpoints.acmPca) io.stdout(`  ACM Private CA  ${endpoints.acmPca}`);
-  const fleetConsole = await (await import('../../console/local-up.ts')).serveLocalConsole(stateDir, io);
+  const fleetConsole = await (await import('../../console/index.ts')).serveLocalConsole(stateDir, io);
   io.stdout(`Manifest ${manifestPath(stateDir)}. Stop with Ctrl-C or "recert local down".`);
   await stop.stopped;
   io.stderr('Stopping the local AWS...');

@@ -4,7 +4,7 @@
  * reached the fan-out and the campaign wrote its META.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalAws } from '../../local/stack/local-aws.ts';
+import type { LocalAws } from '../../local/index.ts';
 import { META_ENTRY } from '../../workflows/campaign/table.ts';
 import { CampaignMeta, inFlightOf } from '../campaigns/meta.ts';
 import { limitedByOf } from '../campaigns/progress.ts';

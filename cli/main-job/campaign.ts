@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { DescribeAuditTaskCommand, StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { type FleetDeviceSpec, FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
-import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
-import { LocalAws } from '../../local/stack/local-aws.ts';
+import { type FleetDeviceSpec, FleetSimulator, LocalIotProvisioner, planFleet } from '../../device/index.ts';
+import { launchLocalAws } from '../../local/index.ts';
 import { auditCampaignId } from '../../workflows/campaign/types.ts';
 import { RotationRecord } from '../../workflows/rotate-device/record.ts';
 import { chooseClock, keepSavingClock } from '../target/state-clock.ts';
@@ -49,7 +48,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   // A state directory reused from an earlier run continues its clock, so its records keep their order.
   const chosen = chooseClock(flags.stateDir, { speed: flags.clockSpeed });
   progress.phase(`starting the local AWS in ${flags.stateDir} (clock: ${chosen.description})`);
-  const local = await LocalAws.start({
+  const local = await launchLocalAws({
     stateDir: flags.stateDir,
     clockSpeed: flags.clockSpeed,
     clock: chosen.clock,

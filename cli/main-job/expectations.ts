@@ -1,4 +1,4 @@
-import { type BehaviourName, MALICIOUS_BEHAVIOURS } from '../../device/fleet/behaviours.ts';
+import { type BehaviourName, MALICIOUS_BEHAVIOURS } from '../../device/index.ts';
 
 /**
  * What a correct recert does with each simulated behaviour. Honest devices end rotated, however

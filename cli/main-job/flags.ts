@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { type BehaviourMix, BehaviourMixError, parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
-import { DEFAULT_STATE_DIR } from '../../local/config.ts';
+import { type BehaviourMix, BehaviourMixError, parseBehaviourMix } from '../../device/index.ts';
+import { DEFAULT_STATE_DIR } from '../../local/index.ts';
 import { joinDashValues } from '../args.ts';
 
 export const DEFAULT_MIX = 'healthy=88,offline=4,flaky=3,crt_err=3,silent=1,weak_key=1';

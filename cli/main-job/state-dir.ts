@@ -1,6 +1,6 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MANIFEST_FILE } from '../../local/stack/types.ts';
+import { MANIFEST_FILE } from '../../local/index.ts';
 
 export class StateDirError extends Error {
   override readonly name = 'StateDirError';

@@ -1,6 +1,6 @@
 import { DescribeCertificateCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
-import type { FleetDeviceSpec, FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
-import type { LocalAws } from '../../local/stack/local-aws.ts';
+import type { FleetDeviceSpec, FleetSimulator } from '../../device/index.ts';
+import type { LocalAws } from '../../local/index.ts';
 import type { RotationRecord } from '../../workflows/rotate-device/record.ts';
 import { expectedOutcome } from './expectations.ts';
 import type { DeviceOutcome } from './report.ts';

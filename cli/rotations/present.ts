@@ -1,4 +1,4 @@
-import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
+import type { RotationRecord } from '../../workflows/rotate-device/record.ts';
 import { statusColour } from '../output/colour.ts';
 import type { Column } from '../output/table.ts';
 import { readableError } from './error-text.ts';

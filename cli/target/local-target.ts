@@ -1,4 +1,4 @@
-import { LOCAL_CREDENTIALS } from '../../local/config.ts';
+import { LOCAL_CREDENTIALS } from '../../local/index.ts';
 import { TargetUnavailableError } from '../errors.ts';
 import { createTarget } from './clients.ts';
 import { manifestPath, readLiveManifest, START_HINT } from './manifest.ts';

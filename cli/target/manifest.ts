@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type LocalAwsManifest, type LocalResources, MANIFEST_FILE } from '../../local/stack/types.ts';
+import { type LocalAwsManifest, type LocalResources, MANIFEST_FILE } from '../../local/index.ts';
 import { TargetUnavailableError } from '../errors.ts';
 
 const Url = z.string().regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'an http(s)://host:port URL');

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { DEFAULT_STATE_DIR } from '../../local/config.ts';
+import { DEFAULT_STATE_DIR } from '../../local/index.ts';
 import type { CliIo } from '../io.ts';
 import { awsTarget, DEFAULT_STACK } from './aws-target.ts';
 import { localTarget } from './local-target.ts';

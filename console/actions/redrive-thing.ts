@@ -1,7 +1,5 @@
-import { RefusedError } from '../../cli/errors.ts';
-import { type Redriven, redriveExecution } from '../../cli/rotations/redrive.ts';
-import { requireRecord } from '../../cli/rotations/things.ts';
-import type { Target } from '../../cli/target/target.ts';
+import type { Target } from '../../cli/index.ts';
+import { type Redriven, RefusedError, redriveExecution, requireRecord } from '../../cli/index.ts';
 
 /**
  * `recert redrive <thing>` without its printing: the refusal of an abandoned rotation lives in the

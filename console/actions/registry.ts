@@ -1,11 +1,14 @@
-import { campaignIdArg } from '../../cli/campaigns/meta.ts';
-import { resumeCampaign } from '../../cli/campaigns/resume.ts';
-import { stopCampaign } from '../../cli/campaigns/stop.ts';
-import { UsageError } from '../../cli/errors.ts';
-import { abandonRotation } from '../../cli/rotations/abandon.ts';
-import { thingNameArg } from '../../cli/rotations/identifiers.ts';
-import { currentCertificate, startRotation } from '../../cli/rotations/start.ts';
-import { requireRecord } from '../../cli/rotations/things.ts';
+import {
+  abandonRotation,
+  campaignIdArg,
+  currentCertificate,
+  requireRecord,
+  resumeCampaign,
+  startRotation,
+  stopCampaign,
+  thingNameArg,
+  UsageError,
+} from '../../cli/index.ts';
 import type { ConsoleContext } from '../context.ts';
 import { redriveThing } from './redrive-thing.ts';
 import { runAudit } from './run-audit.ts';

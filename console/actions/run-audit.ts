@@ -1,8 +1,6 @@
 import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
-import { AUDIT_CHECKS, type AuditCheck } from '../../cli/audit/run-audit.ts';
-import { campaignOfAudit } from '../../cli/campaigns/campaign-id.ts';
-import { UsageError } from '../../cli/errors.ts';
-import type { Target } from '../../cli/target/target.ts';
+import type { Target } from '../../cli/index.ts';
+import { AUDIT_CHECKS, type AuditCheck, campaignOfAudit, UsageError } from '../../cli/index.ts';
 
 const isCheck = (name: string): name is AuditCheck => Object.hasOwn(AUDIT_CHECKS, name);
 

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { localTarget } from '../../cli/target/local-target.ts';
-import { LocalAws } from '../../local/stack/local-aws.ts';
+import { localTarget } from '../../cli/index.ts';
+import { launchLocalAws } from '../../local/index.ts';
 import { startConsole } from '../server.ts';
 
 const GOAL_MS = 1000;
@@ -63,7 +63,7 @@ async function timed(url: string, cookie: string): Promise<number> {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'recert-console-bench-'));
-const local = await LocalAws.start({
+const local = await launchLocalAws({
   stateDir: dir,
   ports: { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 },
 });

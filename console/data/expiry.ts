@@ -1,7 +1,6 @@
 import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
-import { errorMessage, isNamed } from '../../cli/errors.ts';
-import { certificateFindings, latestAuditTask } from '../../cli/iot/audit.ts';
-import type { Target } from '../../cli/target/target.ts';
+import type { Target } from '../../cli/index.ts';
+import { certificateFindings, errorMessage, isNamed, latestAuditTask } from '../../cli/index.ts';
 
 const WEEK_MS = 7 * 86_400_000;
 /** At most this many certificates are looked up; the rest are counted as not looked up. */

@@ -1,10 +1,17 @@
-import { campaignsByExecution } from '../../cli/campaigns/executions.ts';
-import { type CampaignMeta, campaignResources, readMeta } from '../../cli/campaigns/meta.ts';
-import { type CampaignProgress, campaignProgress } from '../../cli/campaigns/progress.ts';
-import { errorMessage } from '../../cli/errors.ts';
-import { readableError } from '../../cli/rotations/error-text.ts';
-import { collect, countByStatus, queryByStatus } from '../../cli/rotations/records.ts';
-import type { Target } from '../../cli/target/target.ts';
+import type { Target } from '../../cli/index.ts';
+import {
+  type CampaignMeta,
+  type CampaignProgress,
+  campaignProgress,
+  campaignResources,
+  campaignsByExecution,
+  collect,
+  countByStatus,
+  errorMessage,
+  queryByStatus,
+  readableError,
+  readMeta,
+} from '../../cli/index.ts';
 import { ROTATION_STATUSES, type RotationStatus } from '../../workflows/rotate-device/table.ts';
 
 const FAILED_STATUSES: readonly RotationStatus[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];

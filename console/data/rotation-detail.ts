@@ -5,12 +5,16 @@ import {
   GetExecutionHistoryCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { isNamed } from '../../cli/errors.ts';
-import { nextStep } from '../../cli/rotations/next-step.ts';
-import { type PublicRecord, publicRecord } from '../../cli/rotations/present.ts';
-import { requireRecord } from '../../cli/rotations/things.ts';
-import { buildTimeline, type TimelineStep } from '../../cli/rotations/timeline.ts';
-import type { Target } from '../../cli/target/target.ts';
+import type { Target } from '../../cli/index.ts';
+import {
+  buildTimeline,
+  isNamed,
+  nextStep,
+  type PublicRecord,
+  publicRecord,
+  requireRecord,
+  type TimelineStep,
+} from '../../cli/index.ts';
 import { type StateOutcome, stateOutcomes } from '../state-outcomes.ts';
 
 /** Events shown at most: a rotation makes a few dozen; a runaway execution is cut, and says so. */

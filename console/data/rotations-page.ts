@@ -1,8 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetRecords } from '../../cli/rotations/batch-get.ts';
-import { type PublicRecord, publicRecord } from '../../cli/rotations/present.ts';
-import { RotationRecord } from '../../cli/rotations/records.ts';
-import type { Target } from '../../cli/target/target.ts';
+import type { Target } from '../../cli/index.ts';
+import { batchGetRecords, type PublicRecord, publicRecord } from '../../cli/index.ts';
+import { RotationRecord } from '../../workflows/rotate-device/record.ts';
 import {
   ROTATION_STATUSES,
   ROTATION_TABLE,

@@ -1,4 +1,4 @@
-import { percent, rate } from '../../cli/campaigns/progress.ts';
+import { percent, rate } from '../../cli/index.ts';
 import type { ExpiryState } from '../data/expiry.ts';
 import type { CampaignRow, Overview } from '../data/overview.ts';
 import { actionForm, type Html, html } from '../html.ts';

@@ -1,4 +1,4 @@
-import { readableError } from '../../cli/rotations/error-text.ts';
+import { readableError } from '../../cli/index.ts';
 import type { AslGraph } from '../asl-graph.ts';
 import type { RotationDetail } from '../data/rotation-detail.ts';
 import { graphSvg, OUTCOMES } from '../graph-svg.ts';

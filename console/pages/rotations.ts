@@ -1,4 +1,4 @@
-import { age, oneLine, short } from '../../cli/rotations/present.ts';
+import { age, oneLine, short } from '../../cli/index.ts';
 import { ROTATION_STATUSES } from '../../workflows/rotate-device/table.ts';
 import type { RotationsPage } from '../data/rotations-page.ts';
 import { type Html, html } from '../html.ts';

@@ -10,14 +10,18 @@ import {
   ListThingPrincipalsCommand,
 } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
-import { abandonRotation } from '../../cli/rotations/abandon.ts';
-import { getRecord, type RotationRecord } from '../../cli/rotations/records.ts';
-import { currentCertificate, startRotation } from '../../cli/rotations/start.ts';
-import { localTarget } from '../../cli/target/local-target.ts';
-import { readLiveManifest } from '../../cli/target/manifest.ts';
-import type { Target } from '../../cli/target/target.ts';
-import { LOCAL_CREDENTIALS } from '../../local/config.ts';
+import type { Target } from '../../cli/index.ts';
+import {
+  abandonRotation,
+  currentCertificate,
+  getRecord,
+  localTarget,
+  readLiveManifest,
+  startRotation,
+} from '../../cli/index.ts';
+import { LOCAL_CREDENTIALS } from '../../local/index.ts';
 import { type CloudToDeviceKind, topicFor } from '../../workflows/rotate-device/protocol.ts';
+import type { RotationRecord } from '../../workflows/rotate-device/record.ts';
 
 export type { RotationRecord };
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CliError } from '../../cli/errors.ts';
-import { DEFAULT_STATE_DIR } from '../../local/config.ts';
+import { CliError } from '../../cli/index.ts';
+import { DEFAULT_STATE_DIR } from '../../local/index.ts';
 import { isThingName } from '../../workflows/rotate-device/protocol.ts';
 import { CHECK_NAMES, CHECKS } from './checks.ts';
 import { ConformanceCloud } from './cloud.ts';

@@ -1,4 +1,4 @@
-import type { LocalIotCore } from '../../local/iot/iot-core.ts';
+import type { LocalIotCore } from '../../local/index.ts';
 import type { FleetProvisioner, ProvisionedDevice, ProvisionRequest } from './provisioner.ts';
 
 /**

@@ -11,8 +11,7 @@ import {
   DescribeThingCommand,
   IoTClient,
 } from '@aws-sdk/client-iot';
-import { LOCAL_CREDENTIALS } from '../../local/config.ts';
-import { type LocalAwsManifest, MANIFEST_FILE } from '../../local/stack/types.ts';
+import { LOCAL_CREDENTIALS, type LocalAwsManifest, MANIFEST_FILE } from '../../local/index.ts';
 import { DEVICE_POLICY_NAME } from '../../workflows/rotate-device/device-policy.ts';
 import { createCsrPem, generatePrivateKeyPem, type KeyType } from '../agent/crypto.ts';
 import type { DeviceDirContents } from './device-dir.ts';

@@ -3,7 +3,7 @@
  * of its own on the same local endpoints and a clock that reads the local AWS's time.
  */
 
-import type { AcmPcaSettings } from '../../functions/rotation-steps/issue-certificate/certificate-issuer.ts';
+import type { AcmPcaSettings } from '../../functions/index.ts';
 import { ScaledClock, type ScaledClockOrigin } from '../../lib/clock.ts';
 import { FunctionRegistry, type LambdaHandler } from '../lambda/registry.ts';
 import { type ClientCredentials, type LocalClients, localClients } from './clients.ts';
