@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CONFIG, EXIT_OK, EXIT_USAGE, runDeviceCommand } from '../../device/cli.ts';
-import { type DeviceFiles, makeDeviceFiles, removeDeviceFiles } from './helpers/agent-harness.ts';
+import {
+  type DeviceFiles,
+  deviceRunArgs,
+  makeDeviceFiles,
+  removeDeviceFiles,
+} from './helpers/agent-harness.ts';
 import { TestBroker } from './helpers/test-broker.ts';
 
 function capture(signal?: AbortSignal) {
@@ -34,19 +39,7 @@ describe('recert device CLI', () => {
   });
 
   function validArgs(): string[] {
-    return [
-      'run',
-      '--thing',
-      thing,
-      '--cert',
-      files.certificatePath,
-      '--key',
-      files.privateKeyPath,
-      '--ca',
-      files.caPath,
-      '--endpoint',
-      `127.0.0.1:${broker.port}`,
-    ];
+    return deviceRunArgs(thing, files, `127.0.0.1:${broker.port}`, { stateDir: false });
   }
 
   it('prints usage for --help with exit 0', async () => {

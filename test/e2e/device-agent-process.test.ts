@@ -3,7 +3,12 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalAws } from '../../local/stack/local-aws.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
-import { type DeviceFiles, makeDeviceFiles, removeDeviceFiles } from '../device/helpers/agent-harness.ts';
+import {
+  type DeviceFiles,
+  deviceRunArgs,
+  makeDeviceFiles,
+  removeDeviceFiles,
+} from '../device/helpers/agent-harness.ts';
 import { AgentProcess } from '../device/helpers/agent-process.ts';
 import { CuttableProxy } from '../device/helpers/cuttable-proxy.ts';
 import { eventually, startLocal, stopLocal, thingCertificateIds } from './helpers.ts';
@@ -50,22 +55,7 @@ describe('recert device run, on a network that drops', () => {
     files = await makeDeviceFiles(device, await readFile(env.local.endpoints.rootCaPath, 'utf8'));
     let local = env.local;
     proxy = await CuttableProxy.start(() => local.endpoints.mqtt.port);
-    agent = AgentProcess.recert([
-      'device',
-      'run',
-      '--thing',
-      THING,
-      '--cert',
-      files.certificatePath,
-      '--key',
-      files.privateKeyPath,
-      '--ca',
-      files.caPath,
-      '--endpoint',
-      `127.0.0.1:${proxy.port}`,
-      '--state-dir',
-      files.stateDir,
-    ]);
+    agent = AgentProcess.recert(['device', ...deviceRunArgs(THING, files, `127.0.0.1:${proxy.port}`)]);
     const running = agent;
     const connections = (): number => running.events('connected').length;
     await eventually('the agent connected', async () => (connections() >= 1 ? true : undefined));

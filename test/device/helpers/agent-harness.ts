@@ -32,6 +32,19 @@ export async function makeDeviceFiles(pair: IssuedPair, caPem: string): Promise<
   return files;
 }
 
+/** `recert device run`'s flags for these files and endpoint (`run` first); the state directory is optional. */
+export function deviceRunArgs(
+  thing: string,
+  files: DeviceFiles,
+  endpoint: string,
+  options: { stateDir?: boolean } = {},
+): string[] {
+  const args = ['run', '--thing', thing, '--cert', files.certificatePath, '--key', files.privateKeyPath];
+  args.push('--ca', files.caPath, '--endpoint', endpoint);
+  if (options.stateDir !== false) args.push('--state-dir', files.stateDir);
+  return args;
+}
+
 export async function removeDeviceFiles(files: DeviceFiles): Promise<void> {
   await rm(files.dir, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { DeviceFiles } from './agent-harness.ts';
+import { type DeviceFiles, deviceRunArgs } from './agent-harness.ts';
 
 const BIN = fileURLToPath(new URL('../../../device/bin.ts', import.meta.url));
 const RECERT = fileURLToPath(new URL('../../../cli/bin.ts', import.meta.url));
@@ -30,24 +30,7 @@ export class AgentProcess {
   static start(thing: string, files: DeviceFiles, port: number): AgentProcess {
     const child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        BIN,
-        'run',
-        '--thing',
-        thing,
-        '--cert',
-        files.certificatePath,
-        '--key',
-        files.privateKeyPath,
-        '--ca',
-        files.caPath,
-        '--endpoint',
-        `127.0.0.1:${port}`,
-        '--state-dir',
-        files.stateDir,
-      ],
+      ['--import', 'tsx', BIN, ...deviceRunArgs(thing, files, `127.0.0.1:${port}`)],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return new AgentProcess(child);

@@ -5,7 +5,7 @@
  * grant on the way taken away in turn stops the path where it is needed, with the denial; then, as
  * deployed, an audit rotates an expiring device.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { executionName } from '../../../workflows/rotate-device/naming.ts';
 import { AUDIT_TOPIC_PERMISSION, CAMPAIGN_CASES, type CampaignCase, FAIL_AT_REQUEST } from './cases.ts';
 import {
@@ -13,7 +13,6 @@ import {
   CASE_TIMEOUT_MS,
   deniedFragment,
   describeExecution,
-  type Env,
   ended,
   failedDelivery,
   failure,
@@ -27,11 +26,10 @@ import {
   roleOf,
   settle,
   startAudit,
-  startEnv,
-  stopEnv,
   withoutGrants,
   withoutPermission,
 } from './harness.ts';
+import { leastPrivilegeSuite } from './suite.ts';
 
 /** Within the audit's 30-day threshold: every audit finds this device's certificate. */
 const EXPIRING = { expiresInDays: 10 };
@@ -45,30 +43,16 @@ const removalOf = (c: CampaignCase): Removal => ({
 describe('least privilege: the audit, its campaign and the rotations it starts', {
   timeout: CASE_TIMEOUT_MS,
 }, () => {
-  let env: Env | undefined;
-  let deployed: ReturnType<typeof policySnapshot> | undefined;
-  let permissions: ReturnType<typeof permissionSnapshot> | undefined;
-  let count = 0;
-  const nextThing = () => `campaign-${count++}`;
-
-  beforeAll(async () => {
-    env = await startEnv();
-    deployed = policySnapshot(env);
-    permissions = permissionSnapshot(env);
-  });
+  const suite = leastPrivilegeSuite('campaign');
+  const nextThing = suite.nextThing;
 
   // Devices of earlier cases are still expiring and join later audits: whatever those start ends first.
   afterEach(async () => {
-    if (env) await settle(env);
+    await settle(suite.env());
   }, CASE_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await stopEnv(env);
-  });
-
   it.each(CAMPAIGN_CASES)('$identity without $action: the $shows fails with $code', async (c) => {
-    if (!env) throw new Error('no local AWS');
-    const local = env;
+    const local = suite.env();
     // Prepare: a device of its own whose certificate the audit reports.
     const device = await addDevice(local, nextThing(), EXPIRING);
     const rotationArn = `${local.local.resources.stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName(device.thingName, device.initialCertificateId)}`;
@@ -142,8 +126,7 @@ describe('least privilege: the audit, its campaign and the rotations it starts',
   });
 
   it(`without the Lambda permission ${AUDIT_TOPIC_PERMISSION.statementId}, SNS cannot invoke the fan-out and no campaign starts`, async () => {
-    if (!env) throw new Error('no local AWS');
-    const local = env;
+    const local = suite.env();
     // Prepare
     await addDevice(local, nextThing(), EXPIRING);
     const since = local.deliveries.length;
@@ -169,10 +152,9 @@ describe('least privilege: the audit, its campaign and the rotations it starts',
   });
 
   it('with every policy and permission as deployed again, an audit rotates an expiring device (negative control)', async () => {
-    if (!env || !deployed || !permissions) throw new Error('no local AWS');
-    const local = env;
-    expect(policySnapshot(local)).toEqual(deployed);
-    expect(permissionSnapshot(local)).toEqual(permissions);
+    const local = suite.env();
+    expect(policySnapshot(local)).toEqual(suite.deployed());
+    expect(permissionSnapshot(local)).toEqual(suite.permissions());
     const device = await addDevice(local, nextThing(), EXPIRING);
 
     const { campaignExecutionArn } = await startAudit(local);

@@ -57,6 +57,16 @@ export interface StepCase extends GrantCase {
 export const INVOKE_DENIED = 'Lambda.AWSLambdaException';
 export const INVOKE_ATTEMPTS = 1 + SETTINGS.TransientRetryMaxAttempts.default;
 
+/** Revoking a refused certificate and retiring an old one make the same calls, in this order. */
+const CERTIFICATE_REMOVAL_GRANTS = [
+  ['dynamodb:GetItem', DENIED, ROTATIONS],
+  ['iot:DetachThingPrincipal', DENIED],
+  ['iot:DetachPolicy', DENIED],
+  ['iot:UpdateCertificate', DENIED],
+  ['iot:DeleteCertificate', DENIED],
+  ['dynamodb:UpdateItem', DENIED, ROTATIONS],
+] as const;
+
 export const ROTATION_STEP_CASES: readonly StepCase[] = [
   // The state machine's own DynamoDB integration, before any function runs.
   ...rows('state-machine:rotate-device', [['dynamodb:UpdateItem', `DynamoDB.${DENIED}`, ROTATIONS]], {
@@ -99,30 +109,14 @@ export const ROTATION_STEP_CASES: readonly StepCase[] = [
     state: 'IssueAndDeliver',
   }),
   // crt_err sends the refused certificate to the revoke step.
-  ...rows(
-    'function:revoke-certificate',
-    [
-      ['dynamodb:GetItem', DENIED, ROTATIONS],
-      ['iot:DetachThingPrincipal', DENIED],
-      ['iot:DetachPolicy', DENIED],
-      ['iot:UpdateCertificate', DENIED],
-      ['iot:DeleteCertificate', DENIED],
-      ['dynamodb:UpdateItem', DENIED, ROTATIONS],
-    ],
-    { behaviour: 'crt_err', state: 'RevokeNewCertificate' },
-  ),
-  ...rows(
-    'function:retire-certificate',
-    [
-      ['dynamodb:GetItem', DENIED, ROTATIONS],
-      ['iot:DetachThingPrincipal', DENIED],
-      ['iot:DetachPolicy', DENIED],
-      ['iot:UpdateCertificate', DENIED],
-      ['iot:DeleteCertificate', DENIED],
-      ['dynamodb:UpdateItem', DENIED, ROTATIONS],
-    ],
-    { behaviour: 'healthy', state: 'RetireOldCertificate' },
-  ),
+  ...rows('function:revoke-certificate', CERTIFICATE_REMOVAL_GRANTS, {
+    behaviour: 'crt_err',
+    state: 'RevokeNewCertificate',
+  }),
+  ...rows('function:retire-certificate', CERTIFICATE_REMOVAL_GRANTS, {
+    behaviour: 'healthy',
+    state: 'RetireOldCertificate',
+  }),
 ];
 
 // ---- a function behind an IoT rule fails: the rotation waits (device-messages.test.ts) ----

@@ -5,7 +5,7 @@
  * service reports the invocation failed with the denial. Then, as deployed, the same triggers work.
  */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCsrPem, generatePrivateKeyPem } from '../../../device/agent/crypto.ts';
 import type { SimulatedDevice } from '../../../device/fleet/simulated-device.ts';
 import { topicFor } from '../../../workflows/rotate-device/protocol.ts';
@@ -42,15 +42,14 @@ import {
   recordOf,
   recordWhere,
   roleOf,
-  startEnv,
   startRotation,
   statesEntered,
-  stopEnv,
   stopIfRunning,
   WAIT_MS,
   withoutGrants,
   withoutPermission,
 } from './harness.ts';
+import { leastPrivilegeSuite } from './suite.ts';
 
 const DAY = 86_400_000;
 
@@ -113,27 +112,13 @@ async function escalated(env: Env, thingName: string, executionArn: string) {
 }
 
 describe('least privilege: functions the services invoke', { timeout: CASE_TIMEOUT_MS }, () => {
-  let env: Env | undefined;
-  let deployed: ReturnType<typeof policySnapshot> | undefined;
-  let permissions: ReturnType<typeof permissionSnapshot> | undefined;
-  let count = 0;
-  const nextThing = () => `messages-${count++}`;
-
-  beforeAll(async () => {
-    env = await startEnv();
-    deployed = policySnapshot(env);
-    permissions = permissionSnapshot(env);
-  });
-
-  afterAll(async () => {
-    await stopEnv(env);
-  });
+  const suite = leastPrivilegeSuite('messages');
+  const nextThing = suite.nextThing;
 
   it.each(
     RULE_CASES,
   )('$identity without $action: the $rule rule fails with $code and the rotation waits in $waitsIn', async (c) => {
-    if (!env) throw new Error('no local AWS');
-    const local = env;
+    const local = suite.env();
     // Prepare
     const since = local.logs.length;
     const bare = c.bareProtocol ? await bareProtocolDevice(local, nextThing()) : undefined;
@@ -168,8 +153,7 @@ describe('least privilege: functions the services invoke', { timeout: CASE_TIMEO
     { ...REPLIES_PERMISSION, rule: REPLIES_RULE, fn: 'device-reply' as const, awayAtRequest: false },
     { ...CONNECTED_PERMISSION, rule: CONNECTED_RULE, fn: 'on-reconnect' as const, awayAtRequest: true },
   ])('without the Lambda permission $statementId, the rule cannot invoke $fn and the rotation waits', async (c) => {
-    if (!env) throw new Error('no local AWS');
-    const local = env;
+    const local = suite.env();
     // Prepare
     const since = local.logs.length;
     const device = await addDevice(local, nextThing(), { start: !c.awayAtRequest });
@@ -196,8 +180,7 @@ describe('least privilege: functions the services invoke', { timeout: CASE_TIMEO
   it.each(
     RECORDER_CASES,
   )('$identity without $action: the recorder fails on a rotation $ending, with $code, and nothing is escalated', async (c) => {
-    if (!env) throw new Error('no local AWS');
-    const local = env;
+    const local = suite.env();
     // Prepare: a failed rotation (its request cannot be published), or an aborted one whose device
     // never acknowledged its new certificate.
     const since = local.deliveries.length;
@@ -249,8 +232,7 @@ describe('least privilege: functions the services invoke', { timeout: CASE_TIMEO
   });
 
   it(`without the Lambda permission ${STATUS_CHANGE_PERMISSION.statementId}, a failed rotation is neither recorded nor escalated`, async () => {
-    if (!env) throw new Error('no local AWS');
-    const local = env;
+    const local = suite.env();
     // Prepare
     const since = local.deliveries.length;
     const device = await addDevice(local, nextThing());
@@ -280,10 +262,9 @@ describe('least privilege: functions the services invoke', { timeout: CASE_TIMEO
   });
 
   it('with every policy and permission as deployed again, the same triggers work (negative control)', async () => {
-    if (!env || !deployed || !permissions) throw new Error('no local AWS');
-    const local = env;
-    expect(policySnapshot(local)).toEqual(deployed);
-    expect(permissionSnapshot(local)).toEqual(permissions);
+    const local = suite.env();
+    expect(policySnapshot(local)).toEqual(suite.deployed());
+    expect(permissionSnapshot(local)).toEqual(suite.permissions());
 
     // Replies reach device-reply (csr_res, crt_ack and crt_err), and a reconnect resends the request.
     for (const [behaviour, awayAtRequest] of [

@@ -129,19 +129,8 @@ export async function stopEnv(env: Env | undefined): Promise<void> {
 
 // ---- grants ----
 
-const actionsOf = (statement: PolicyStatement): string[] =>
-  statement.Action === undefined
-    ? []
-    : typeof statement.Action === 'string'
-      ? [statement.Action]
-      : [...statement.Action];
-
-const resourcesOf = (statement: PolicyStatement): string[] =>
-  statement.Resource === undefined
-    ? []
-    : typeof statement.Resource === 'string'
-      ? [statement.Resource]
-      : [...statement.Resource];
+const listOf = (value: string | readonly string[] | undefined): string[] =>
+  value === undefined ? [] : typeof value === 'string' ? [value] : [...value];
 
 /**
  * The documents without `action` in the Allow statements that grant it (only those on a resource
@@ -157,11 +146,11 @@ export function withoutAction(
   const result = documents.map((document) => {
     const statements: PolicyStatement[] = [];
     for (const statement of document.Statement) {
-      const actions = actionsOf(statement);
+      const actions = listOf(statement.Action);
       const targeted =
         statement.Effect === 'Allow' &&
         actions.includes(action) &&
-        (onResource === undefined || resourcesOf(statement).some((r) => r.includes(onResource)));
+        (onResource === undefined || listOf(statement.Resource).some((r) => r.includes(onResource)));
       if (!targeted) {
         statements.push(statement);
         continue;

@@ -23,12 +23,11 @@ import {
   logLine,
   policySnapshot,
   roleOf,
-  startEnv,
   startRotation,
-  stopEnv,
   WAIT_MS,
   withoutGrants,
 } from './harness.ts';
+import { leastPrivilegeSuite } from './suite.ts';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -92,10 +91,18 @@ const certificateArn = (env: Env, id: string) =>
 
 describe('least privilege: old certificates kept for a grace period', { timeout: CASE_TIMEOUT_MS }, () => {
   const clock = new JumpClock();
-  let env: Env | undefined;
-  let deployed: ReturnType<typeof policySnapshot> | undefined;
-  let count = 0;
-  const nextThing = () => `grace-${count++}`;
+  beforeAll(captureFunctionLogs);
+  afterAll(releaseFunctionLogs);
+  const suite = leastPrivilegeSuite('grace', {
+    local: {
+      clock,
+      clockSpeed: 1,
+      functionSettings: { graceDays: 1 },
+      scheduleWallGapMs: 20,
+      functionLogLevel: 'ERROR',
+    },
+  });
+  const nextThing = suite.nextThing;
 
   /** Rotates a device of its own: its old certificate is left INACTIVE, due after a day. */
   async function rotated(local: Env): Promise<SimulatedDevice> {
@@ -123,28 +130,8 @@ describe('least privilege: old certificates kept for a grace period', { timeout:
     );
   }
 
-  beforeAll(async () => {
-    captureFunctionLogs();
-    env = await startEnv({
-      local: {
-        clock,
-        clockSpeed: 1,
-        functionSettings: { graceDays: 1 },
-        scheduleWallGapMs: 20,
-        functionLogLevel: 'ERROR',
-      },
-    });
-    deployed = policySnapshot(env);
-  });
-
-  afterAll(async () => {
-    await stopEnv(env);
-    releaseFunctionLogs();
-  });
-
   it.each(GRACE_CASES)('$identity without $action: the $shows shows $code', async (c: GraceCase) => {
-    if (!env) throw new Error('no local AWS');
-    const local = env;
+    const local = suite.env();
     const role = `assumed-role/${roleOf(local, c.identity)}/`;
     const removal = {
       identity: c.identity,
@@ -215,9 +202,8 @@ describe('least privilege: old certificates kept for a grace period', { timeout:
   });
 
   it('with every policy as deployed again, an old certificate is kept a day and then deleted (negative control)', async () => {
-    if (!env || !deployed) throw new Error('no local AWS');
-    const local = env;
-    expect(policySnapshot(local)).toEqual(deployed);
+    const local = suite.env();
+    expect(policySnapshot(local)).toEqual(suite.deployed());
     const device = await rotated(local);
     expect((await retiredEntries(local)).length).toBe(1);
     clock.jump(PAST_GRACE);

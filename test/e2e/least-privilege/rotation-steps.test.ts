@@ -3,7 +3,7 @@
  * does, fails at that step with the service's own denial, naming the role and the action. Then, with
  * every policy back as deployed, the same rotations succeed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES } from '../../../workflows/rotate-device/errors.ts';
 import { SETTINGS } from '../../../workflows/rotate-device/settings.ts';
 import { DENIED, INVOKE_DENIED, ROTATION_STEP_CASES } from './cases.ts';
@@ -11,37 +11,24 @@ import {
   addDevice,
   CASE_TIMEOUT_MS,
   deniedFragment,
-  type Env,
   ended,
   failure,
   policySnapshot,
   type Removal,
   roleOf,
-  startEnv,
   startRotation,
   statesEntered,
-  stopEnv,
   withoutGrants,
 } from './harness.ts';
+import { leastPrivilegeSuite } from './suite.ts';
 
 describe('least privilege: a rotation step without one of its grants', { timeout: CASE_TIMEOUT_MS }, () => {
-  let env: Env | undefined;
-  let deployed: ReturnType<typeof policySnapshot> | undefined;
-
-  beforeAll(async () => {
-    env = await startEnv();
-    deployed = policySnapshot(env);
-  });
-
-  afterAll(async () => {
-    await stopEnv(env);
-  });
+  const suite = leastPrivilegeSuite('steps');
 
   it.each(
     ROTATION_STEP_CASES.map((c, index) => ({ ...c, index })),
   )('$identity without $action fails at $state with $code', async (c) => {
-    if (!env) throw new Error('no local AWS');
-    const local = env;
+    const local = suite.env();
     // Prepare: a device of its own, connected, its certificate far from expiry (no audit finds it).
     const device = await addDevice(local, `steps-${c.index}`, { behaviour: c.behaviour });
     const removal: Removal = {
@@ -68,9 +55,8 @@ describe('least privilege: a rotation step without one of its grants', { timeout
   });
 
   it('with every policy as deployed again, the same rotations run as designed (negative control)', async () => {
-    if (!env || !deployed) throw new Error('no local AWS');
-    const local = env;
-    expect(policySnapshot(local)).toEqual(deployed);
+    const local = suite.env();
+    expect(policySnapshot(local)).toEqual(suite.deployed());
     const behaviours = [...new Set(ROTATION_STEP_CASES.map((c) => c.behaviour))];
     for (const [index, behaviour] of behaviours.entries()) {
       const device = await addDevice(local, `steps-control-${index}`, { behaviour });
