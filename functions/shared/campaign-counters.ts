@@ -33,6 +33,14 @@ export function countedCampaign(campaign: string | null | undefined): string | u
 const executionNameOf = (executionArn: string): string => executionArn.split(':').at(-1) ?? executionArn;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** What a rotation function counts in when its deployment has a campaign table: `{ campaigns }`, else nothing. */
+export function campaignCountersOn(
+  db: DynamoDBClient,
+  campaignTableName: string | undefined,
+): { campaigns?: CampaignCounters } {
+  return campaignTableName ? { campaigns: new CampaignCounters(db, campaignTableName) } : {};
+}
+
 export class CampaignCounters {
   constructor(
     private readonly db: DynamoDBClient,

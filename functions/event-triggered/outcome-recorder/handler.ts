@@ -1,4 +1,4 @@
-import { CampaignCounters } from '../../shared/campaign-counters.ts';
+import { campaignCountersOn } from '../../shared/campaign-counters.ts';
 import { defineFunction } from '../../shared/define-function.ts';
 import { dynamoDbClient, iotClient, snsClient } from '../../shared/lambda-clients.ts';
 import { RotationRecordStore } from '../../shared/rotation-record.ts';
@@ -8,11 +8,11 @@ export const { handler, createHandler } = defineFunction('outcome-recorder', {
   clients: { db: dynamoDbClient, sns: snsClient, iot: iotClient },
   build: ({ db, sns, iot, tableName, campaignTableName, ...settings }, runtime) => {
     const store = new RotationRecordStore(db, tableName);
-    const campaigns = campaignTableName ? new CampaignCounters(db, campaignTableName) : undefined;
+    const counting = campaignCountersOn(db, campaignTableName);
     return (event) =>
       recordOutcome(event, {
         store,
-        ...(campaigns ? { campaigns } : {}),
+        ...counting,
         sns,
         iot,
         ...runtime,

@@ -1,4 +1,4 @@
-import { CampaignCounters } from '../../shared/campaign-counters.ts';
+import { campaignCountersOn } from '../../shared/campaign-counters.ts';
 import { defineFunction } from '../../shared/define-function.ts';
 import { dynamoDbClient, iotDataClient } from '../../shared/lambda-clients.ts';
 import { RotationRecordStore } from '../../shared/rotation-record.ts';
@@ -8,7 +8,7 @@ export const { handler, createHandler } = defineFunction('request-csr', {
   clients: { db: dynamoDbClient, iotData: iotDataClient },
   build: ({ db, iotData, tableName, campaignTableName }, runtime) => {
     const store = new RotationRecordStore(db, tableName);
-    const campaigns = campaignTableName ? new CampaignCounters(db, campaignTableName) : undefined;
-    return (input) => requestCsr(input, { store, ...(campaigns ? { campaigns } : {}), iotData, ...runtime });
+    const counting = campaignCountersOn(db, campaignTableName);
+    return (input) => requestCsr(input, { store, ...counting, iotData, ...runtime });
   },
 });

@@ -1,6 +1,6 @@
 import { FUNCTIONS } from '../../../workflows/rotate-device/functions.ts';
 import { RetiredCertificates } from '../../event-triggered/retired-certificate-sweeper/retired-entries.ts';
-import { CampaignCounters } from '../../shared/campaign-counters.ts';
+import { campaignCountersOn } from '../../shared/campaign-counters.ts';
 import { defineFunction } from '../../shared/define-function.ts';
 import { ConfigurationError, variableNamed } from '../../shared/environment.ts';
 import { dynamoDbClient, iotClient } from '../../shared/lambda-clients.ts';
@@ -21,8 +21,8 @@ export const { handler, createHandler } = defineFunction('retire-certificate', {
     const store = new RotationRecordStore(db, tableName);
     const completion = new RotationCompletion(db, tableName);
     const retired = campaignTableName ? new RetiredCertificates(db, campaignTableName) : undefined;
-    const campaigns = campaignTableName ? new CampaignCounters(db, campaignTableName) : undefined;
+    const counting = campaignCountersOn(db, campaignTableName);
     return (input) =>
-      retireOldCertificate(input, { store, completion, iot, ...runtime, graceDays, retired, campaigns });
+      retireOldCertificate(input, { store, completion, iot, ...runtime, graceDays, retired, ...counting });
   },
 });
