@@ -70,6 +70,11 @@ export function commandEntries(loadLocalAws?: () => Promise<LocalAwsControl>): C
       load: async () => (await import('./audit-run.ts')).auditRunCommand,
     },
     {
+      path: ['logs'],
+      summary: "the functions' logs the local AWS keeps (local up --log-level), by thing, rotation, level",
+      load: async () => (await import('./logs.ts')).logsCommand,
+    },
+    {
       path: ['pacing'],
       summary: 'the start rate AWS quotas allow, what limits it, and fleet-scale projections',
       load: async () => (await import('./pacing.ts')).pacingCommand,

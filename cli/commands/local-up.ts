@@ -1,4 +1,5 @@
 /** `recert local up`: the whole local AWS in this process, in the foreground, until Ctrl-C or SIGTERM. */
+import { functionLogPaths } from '../../local/lambda/function-log-format.ts';
 import type { CommandContext } from '../command.ts';
 import { errorMessage, errorName, RefusedError, systemCode, TargetUnavailableError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -8,6 +9,7 @@ import {
   LocalAwsUnavailableError,
   type RunningLocalAws,
 } from '../local-aws-control.ts';
+import type { LogLevel } from '../logs/levels.ts';
 import { onStopSignal } from '../signals.ts';
 import type { ManifestWithOptionalCampaign as LocalAwsManifest } from '../target/manifest.ts';
 import { manifestPath, processAlive, readManifest, removeOwnManifestSync } from '../target/manifest.ts';
@@ -21,6 +23,8 @@ export interface UpSettings {
   readonly clockReset: boolean;
   readonly anyPorts: boolean;
   readonly privateCaDays: number | undefined;
+  /** The functions' log level; with one, their logs are kept in the state directory (`recert logs`). */
+  readonly functionLogLevel?: LogLevel | undefined;
 }
 
 /** Resolves on the caller's signal (tests) or on the process's first Ctrl-C or SIGTERM. */
@@ -110,6 +114,9 @@ export async function up(
       clock: chosen.clock,
       ...(settings.anyPorts ? { ports: { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } } : {}),
       ...(settings.privateCaDays !== undefined ? { privateCaDays: settings.privateCaDays } : {}),
+      ...(settings.functionLogLevel
+        ? { functionLogLevel: settings.functionLogLevel.toUpperCase() as Uppercase<LogLevel> }
+        : {}),
       log: (line) => io.stderr(line),
     });
   } catch (error) {
@@ -130,6 +137,10 @@ export async function up(
   io.stdout(`  SNS             ${endpoints.sns}`);
   io.stdout(`  EventBridge     ${endpoints.eventBridge}`);
   if (endpoints.acmPca) io.stdout(`  ACM Private CA  ${endpoints.acmPca}`);
+  if (settings.functionLogLevel) {
+    const where = functionLogPaths(stateDir).current;
+    io.stdout(`  Function logs   ${where}  (${settings.functionLogLevel}; "recert logs --local")`);
+  }
   const fleetConsole = await (await import('../../console/index.ts')).serveLocalConsole(stateDir, io);
   io.stdout(`Manifest ${manifestPath(stateDir)}. Stop with Ctrl-C or "recert local down".`);
   await stop.stopped;

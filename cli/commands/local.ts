@@ -11,6 +11,7 @@ import {
 } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadLocalAwsControl } from '../local-aws-control.ts';
+import { functionLogLevelFlag } from '../logs/levels.ts';
 import { type OutputFormat, outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
 import { type Column, printTable } from '../output/table.ts';
@@ -22,7 +23,7 @@ import { stateDirOf } from '../target/resolve-target.ts';
 import { type ControlLoader, up } from './local-up.ts';
 
 const LOCAL_HELP = `Usage: recert local up [--state-dir <dir>] [--clock-speed <n>] [--clock-reset] [--any-ports]
-                       [--private-ca-days <n>]
+                       [--private-ca-days <n>] [--log-level <level>]
        recert local down [--state-dir <dir>] [--timeout <seconds>]
        recert local status [--state-dir <dir>] [--output table|json|text]
 
@@ -43,6 +44,8 @@ restart. Other recert commands reach it with --local (or RECERT_LOCAL=1).
                         manifest tells the other commands where
   --private-ca-days <n> up: issue new certificates from a local ACM Private CA, valid n days (as
                         recert:issuer=acm-pca), instead of IoT's own CA
+  --log-level <level>   up: keep the functions' logs at this level (debug, info, warn, error) in
+                        <state-dir>/logs/functions.jsonl, for "recert logs"; default silent
   --timeout <seconds>   down: how long to wait for the process to exit (default 30)
   --output <format>     status: table (default), json or text (tab-separated records)
   --json                status: the same as --output json
@@ -50,6 +53,7 @@ restart. Other recert commands reach it with --local (or RECERT_LOCAL=1).
 
 Examples:
   recert local up --clock-speed 60
+  recert local up --log-level info      (then: recert logs --local --follow)
   recert local status --json
   recert local down`;
 
@@ -176,10 +180,11 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
         (values['clock-speed'] !== undefined ||
           values['clock-reset'] ||
           values['any-ports'] ||
-          values['private-ca-days'] !== undefined)
+          values['private-ca-days'] !== undefined ||
+          values['log-level'] !== undefined)
       ) {
         throw new UsageError(
-          '--clock-speed, --clock-reset, --any-ports and --private-ca-days go with "local up"',
+          '--clock-speed, --clock-reset, --any-ports, --private-ca-days and --log-level go with "local up"',
         );
       }
       if (sub !== 'down' && values.timeout !== undefined)
@@ -211,6 +216,7 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
               clockReset: values['clock-reset'] === true,
               anyPorts: values['any-ports'] === true,
               privateCaDays,
+              functionLogLevel: functionLogLevelFlag(values['log-level']),
             },
             load,
           );
@@ -241,6 +247,7 @@ const LOCAL_OPTIONS = {
   'clock-reset': { type: 'boolean' },
   'any-ports': { type: 'boolean' },
   'private-ca-days': { type: 'string' },
+  'log-level': { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
   output: { type: 'string' },
