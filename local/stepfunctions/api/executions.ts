@@ -81,24 +81,29 @@ export const startExecution = async (it: Interpreter, input: JsonObject): Promis
   return { executionArn: arn, startDate: secs(now) };
 };
 
+/** The fields ListExecutions gives for an execution, which DescribeExecution gives too. */
+const summaryOf = (r: ExecutionRecord): JsonObject => ({
+  executionArn: r.arn,
+  stateMachineArn: r.machineArn,
+  name: r.name,
+  status: r.status,
+  startDate: secs(r.startDate),
+  ...(r.stopDate !== undefined ? { stopDate: secs(r.stopDate) } : {}),
+  redriveCount: r.redriveCount,
+  ...(r.redriveDate !== undefined ? { redriveDate: secs(r.redriveDate) } : {}),
+});
+
 export const describeExecution = (rt: Runtime, input: JsonObject): JsonObject => {
   const exec = executionOf(rt, input.executionArn);
   const r = exec.record;
   const redrive = redriveStatus(rt, exec);
   return {
-    executionArn: r.arn,
-    stateMachineArn: r.machineArn,
-    name: r.name,
-    status: r.status,
-    startDate: secs(r.startDate),
-    ...(r.stopDate !== undefined ? { stopDate: secs(r.stopDate) } : {}),
+    ...summaryOf(r),
     input: r.input,
     inputDetails: { included: true },
     ...(r.output !== undefined ? { output: r.output, outputDetails: { included: true } } : {}),
     ...(r.error !== undefined ? { error: r.error } : {}),
     ...(r.cause !== undefined ? { cause: r.cause } : {}),
-    redriveCount: r.redriveCount,
-    ...(r.redriveDate !== undefined ? { redriveDate: secs(r.redriveDate) } : {}),
     redriveStatus: redrive.status,
     ...(redrive.reason ? { redriveStatusReason: redrive.reason } : {}),
   };
@@ -131,16 +136,7 @@ export const listExecutions = (rt: Runtime, input: JsonObject): JsonObject => {
     .sort((a, b) => b.startDate - a.startDate || b.arn.localeCompare(a.arn));
   const { page, nextToken } = paginate(all, input, 'executions');
   return {
-    executions: page.map((r) => ({
-      executionArn: r.arn,
-      stateMachineArn: r.machineArn,
-      name: r.name,
-      status: r.status,
-      startDate: secs(r.startDate),
-      ...(r.stopDate !== undefined ? { stopDate: secs(r.stopDate) } : {}),
-      redriveCount: r.redriveCount,
-      ...(r.redriveDate !== undefined ? { redriveDate: secs(r.redriveDate) } : {}),
-    })),
+    executions: page.map(summaryOf),
     ...(nextToken ? { nextToken } : {}),
   };
 };

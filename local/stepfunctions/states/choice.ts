@@ -1,14 +1,7 @@
-import type { Interpreter } from '../interpreter.ts';
-import type { Execution, Frame } from '../model.ts';
-import type { ChoiceState } from './types.ts';
+import type { ChoiceState, StateRunner } from './types.ts';
 
 /** Choice: the first matching rule (else Default) names the next state; none is States.NoChoiceMatched. */
-export const runChoice = async (
-  it: Interpreter,
-  exec: Execution,
-  frame: Frame,
-  state: ChoiceState,
-): Promise<void> => {
+export const runChoice: StateRunner<ChoiceState> = async (it, exec, frame, state) => {
   const phase = frame.phase;
   const lang = state.language;
   const effective = lang.input(exec, frame, state);

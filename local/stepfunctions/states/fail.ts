@@ -1,14 +1,7 @@
-import type { Interpreter } from '../interpreter.ts';
-import type { Execution, Frame } from '../model.ts';
-import type { FailState } from './types.ts';
+import type { FailState, StateRunner } from './types.ts';
 
 /** Fail: fails its frame with its Error and Cause (anything but a string is empty). */
-export const runFail = async (
-  it: Interpreter,
-  exec: Execution,
-  frame: Frame,
-  state: FailState,
-): Promise<void> => {
+export const runFail: StateRunner<FailState> = async (it, exec, frame, state) => {
   const phase = frame.phase;
   const { error, cause } = await state.language.failure(exec, frame, state);
   if (frame.phase !== phase) return;

@@ -6,18 +6,13 @@ import { selectPath } from '../jsonpath.ts';
 import type { Execution, Frame, Phase } from '../model.ts';
 import { contextObject } from '../query/context.ts';
 import { type ChildrenPhase, childFailure, startChildren } from './children.ts';
-import type { MapState } from './types.ts';
+import type { MapState, StateRunner } from './types.ts';
 
 /**
  * Map (inline): one iteration per item, at most MaxConcurrency at a time, each with its input from
  * ItemSelector; failures up to ToleratedFailureCount/Percentage are tolerated.
  */
-export const runMap = async (
-  it: Interpreter,
-  exec: Execution,
-  frame: Frame,
-  state: MapState,
-): Promise<void> => {
+export const runMap: StateRunner<MapState> = async (it, exec, frame, state) => {
   const phase = frame.phase;
   const lang = state.language;
   const items = await lang.items(exec, frame, state, lang.input(exec, frame, state));

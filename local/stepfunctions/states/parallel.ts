@@ -3,15 +3,10 @@ import type { StatesError } from '../errors.ts';
 import type { Interpreter } from '../interpreter.ts';
 import type { Execution, Frame } from '../model.ts';
 import { type ChildrenPhase, childFailure, startChildren } from './children.ts';
-import type { ParallelState } from './types.ts';
+import type { ParallelState, StateRunner } from './types.ts';
 
 /** Parallel: every branch runs on the state's input (or Parameters/Arguments); the first failure fails it. */
-export const runParallel = async (
-  it: Interpreter,
-  exec: Execution,
-  frame: Frame,
-  state: ParallelState,
-): Promise<void> => {
+export const runParallel: StateRunner<ParallelState> = async (it, exec, frame, state) => {
   const phase = frame.phase;
   const lang = state.language;
   const branchInput = await lang.arguments(exec, frame, state, lang.input(exec, frame, state));

@@ -1,14 +1,7 @@
-import type { Interpreter } from '../interpreter.ts';
-import type { Execution, Frame } from '../model.ts';
-import type { PassState } from './types.ts';
+import type { PassState, StateRunner } from './types.ts';
 
 /** Pass: hands on its Result (or its input, shaped by the query language) and moves on. */
-export const runPass = async (
-  it: Interpreter,
-  exec: Execution,
-  frame: Frame,
-  state: PassState,
-): Promise<void> => {
+export const runPass: StateRunner<PassState> = async (it, exec, frame, state) => {
   const phase = frame.phase;
   const shaped = await state.language.pass(exec, frame, state);
   it.transition(exec, frame, phase, state, shaped);

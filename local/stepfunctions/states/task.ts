@@ -5,7 +5,7 @@ import { type Interpreter, toStatesError } from '../interpreter.ts';
 import { isObject, type Json, type JsonObject, stringify } from '../json.ts';
 import { inputTooLarge, overPayloadLimit, resultTooLarge } from '../limits.ts';
 import type { Execution, Frame, Phase } from '../model.ts';
-import type { TaskState } from './types.ts';
+import type { StateRunner, TaskState } from './types.ts';
 
 /**
  * Task: computes the call's parameters, records TaskScheduled (or LambdaFunctionScheduled) and, once
@@ -29,12 +29,13 @@ export const taskResource = (it: Interpreter, exec: Execution, frame: Frame): Pa
   return resourceOf(state);
 };
 
-export const runTask = async (
-  it: Interpreter,
-  exec: Execution,
-  frame: Frame,
-  state: TaskState,
-): Promise<void> => {
+/** The fields that name a Task's resource in its history events. */
+const resourceFields = (resource: ParsedResource): JsonObject => ({
+  resourceType: resource.resourceType,
+  resource: resource.resource,
+});
+
+export const runTask: StateRunner<TaskState> = async (it, exec, frame, state) => {
   const phase = frame.phase;
   const rt = it.rt;
   const lang = state.language;
@@ -71,8 +72,7 @@ export const runTask = async (
   } else {
     rt.emit(exec, frame, 'TaskScheduled', {
       taskScheduledEventDetails: {
-        resourceType: resource.resourceType,
-        resource: resource.resource,
+        ...resourceFields(resource),
         region: rt.region,
         parameters: paramsText,
         timeoutInSeconds: timeoutSeconds,
@@ -90,9 +90,7 @@ export const runTask = async (
     exec,
     frame,
     lambda ? 'LambdaFunctionStarted' : 'TaskStarted',
-    lambda
-      ? {}
-      : { taskStartedEventDetails: { resourceType: resource.resourceType, resource: resource.resource } },
+    lambda ? {} : { taskStartedEventDetails: resourceFields(resource) },
   );
   rt.saveFrame(exec, frame);
   if (exec.record.status !== 'RUNNING') return;
@@ -135,8 +133,7 @@ const invoke = async (
     } else {
       rt.emit(exec, frame, 'TaskFailed', {
         taskFailedEventDetails: {
-          resourceType: resource.resourceType,
-          resource: resource.resource,
+          ...resourceFields(resource),
           error: se.error,
           cause: se.causeText,
         },
@@ -150,8 +147,7 @@ const invoke = async (
     phase.submitted = true;
     rt.emit(exec, frame, 'TaskSubmitted', {
       taskSubmittedEventDetails: {
-        resourceType: resource.resourceType,
-        resource: resource.resource,
+        ...resourceFields(resource),
         output: stringify(result),
         outputDetails: { truncated: false },
       },
@@ -167,8 +163,7 @@ const invoke = async (
   } else {
     rt.emit(exec, frame, 'TaskSucceeded', {
       taskSucceededEventDetails: {
-        resourceType: resource.resourceType,
-        resource: resource.resource,
+        ...resourceFields(resource),
         output: resultText,
         outputDetails: { truncated: false },
       },
@@ -209,8 +204,7 @@ const armTaskTimers = (it: Interpreter, exec: Execution, frame: Frame, phase: Ta
     } else {
       rt.emit(exec, frame, 'TaskTimedOut', {
         taskTimedOutEventDetails: {
-          resourceType: resource.resourceType,
-          resource: resource.resource,
+          ...resourceFields(resource),
           error,
           cause,
         },

@@ -1,5 +1,7 @@
 import { type ParsedResource, parseResource } from '../integrations.ts';
+import type { Interpreter } from '../interpreter.ts';
 import { isObject, type Json, type JsonObject } from '../json.ts';
+import type { Execution, Frame } from '../model.ts';
 import { JSONATA_LANGUAGE } from '../query/jsonata.ts';
 import { JSONPATH_LANGUAGE } from '../query/jsonpath.ts';
 import type { QueryLanguage } from '../query/language.ts';
@@ -120,6 +122,14 @@ export type State =
   | MapState
   | UnknownState;
 
+/** Runs one entered state of a frame: the shape of the runner of each state type. */
+export type StateRunner<S extends State> = (
+  it: Interpreter,
+  exec: Execution,
+  frame: Frame,
+  state: S,
+) => Promise<void>;
+
 /** The states that run children (Parallel branches, Map iterations). */
 export type ContainerState = ParallelState | MapState;
 
@@ -132,32 +142,26 @@ const pick = (raw: JsonObject, fields: readonly string[]): Record<string, Json> 
   return out;
 };
 
+/** The input and output fields of a state that produces a result from Parameters or Arguments. */
+const RESULT_IO = [
+  'InputPath',
+  'Parameters',
+  'ResultSelector',
+  'ResultPath',
+  'OutputPath',
+  'Arguments',
+  'Output',
+  'Assign',
+] as const;
+
 const IO: Readonly<Record<string, readonly string[]>> = {
   Pass: ['InputPath', 'Parameters', 'ResultPath', 'OutputPath', 'Output', 'Assign'],
-  Task: [
-    'InputPath',
-    'Parameters',
-    'ResultSelector',
-    'ResultPath',
-    'OutputPath',
-    'Arguments',
-    'Output',
-    'Assign',
-  ],
+  Task: RESULT_IO,
   Choice: ['InputPath', 'OutputPath', 'Output', 'Assign'],
   Wait: ['InputPath', 'OutputPath', 'Output', 'Assign'],
   Succeed: ['InputPath', 'OutputPath', 'Output'],
   Fail: [],
-  Parallel: [
-    'InputPath',
-    'Parameters',
-    'ResultSelector',
-    'ResultPath',
-    'OutputPath',
-    'Arguments',
-    'Output',
-    'Assign',
-  ],
+  Parallel: RESULT_IO,
   Map: ['InputPath', 'ResultSelector', 'ResultPath', 'OutputPath', 'Output', 'Assign'],
 };
 

@@ -1,14 +1,9 @@
 import type { Interpreter } from '../interpreter.ts';
 import type { Execution, Frame } from '../model.ts';
-import type { WaitState } from './types.ts';
+import type { StateRunner, WaitState } from './types.ts';
 
 /** Wait: holds the frame until a time on the shared clock, then hands its input on. */
-export const runWait = async (
-  it: Interpreter,
-  exec: Execution,
-  frame: Frame,
-  state: WaitState,
-): Promise<void> => {
+export const runWait: StateRunner<WaitState> = async (it, exec, frame, state) => {
   const phase = frame.phase;
   const until = await state.language.waitUntil(exec, frame, state, () => it.rt.clock.now());
   if (frame.phase !== phase) return;
