@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readPublishedJournal } from '../../local/events/sns-journal.ts';
+import { readPublishedJournal } from '../../local/index.ts';
 import { readableError } from '../rotations/error-text.ts';
 import { nextStep } from '../rotations/next-step.ts';
 import { getRecord, type RotationRecord } from '../rotations/records.ts';
