@@ -10,6 +10,10 @@ export function secretNote(kind: string, text: string): string {
   return `[${kind} hidden, ${text.length} characters]`;
 }
 
+/** Whether a value is already a note in place of a secret (redacting twice keeps the first note). */
+const isSecretNote = (value: unknown): boolean =>
+  typeof value === 'string' && /^\[[^\]]* hidden, \d+ characters\]$/.test(value);
+
 /** A string with every PEM block replaced by a note. */
 export function redactText(text: string): string {
   return text.replace(PEM, (block) => {
@@ -31,7 +35,11 @@ export function redactValue(value: unknown, depth = 0): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       out[key] =
-        SECRET_KEYS.test(key) && item !== null && item !== undefined && typeof item !== 'boolean'
+        SECRET_KEYS.test(key) &&
+        item !== null &&
+        item !== undefined &&
+        typeof item !== 'boolean' &&
+        !isSecretNote(item)
           ? secretNote(key, typeof item === 'string' ? item : JSON.stringify(item))
           : redactValue(item, depth + 1);
     }
