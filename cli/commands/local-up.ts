@@ -1,5 +1,5 @@
 /** `recert local up`: the whole local AWS in this process, in the foreground, until Ctrl-C or SIGTERM. */
-import { functionLogPaths } from '../../local/lambda/function-log-format.ts';
+import { functionLogPaths } from '../../local/index.ts';
 import type { CommandContext } from '../command.ts';
 import { errorMessage, errorName, RefusedError, systemCode, TargetUnavailableError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';

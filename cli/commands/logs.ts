@@ -1,5 +1,5 @@
 /** `recert logs`: the functions' logs the local AWS keeps (`local up --log-level`), filtered, redacted. */
-import { functionLogPaths } from '../../local/lambda/function-log-format.ts';
+import { functionLogPaths } from '../../local/index.ts';
 import { CAMPAIGN_FUNCTION_IDS } from '../../workflows/campaign/functions.ts';
 import { FUNCTION_IDS } from '../../workflows/rotate-device/functions.ts';
 import { RotationId } from '../../workflows/rotate-device/protocol.ts';

@@ -3,7 +3,7 @@
  * again (a file edited by hand or from an older build holds nothing that is then printed).
  */
 import { redactLogText, redactLogValue } from '../../lib/redact.ts';
-import { FunctionLogLine } from '../../local/lambda/function-log-format.ts';
+import { FunctionLogLine } from '../../local/index.ts';
 
 export interface LogEntry {
   /** The record's own timestamp, else when the function wrote the line. */
