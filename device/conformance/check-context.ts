@@ -100,7 +100,12 @@ export function explainFailure(
   const { from } = rotation;
   const time = seconds(ctx.timeoutMs);
   const ended = record?.status !== undefined && record.status !== 'IN_PROGRESS';
-  const cloudSays = record?.lastError ? ` (the cloud: ${record.lastError})` : '';
+  const told = seenSince(ctx, from, isMessage('csr_req'))
+    .map((o) => ('body' in o ? o.body.previousError : undefined))
+    .filter((e): e is string => typeof e === 'string');
+  const reasons = [...new Set(told)].join('; ');
+  const toldDevice = reasons ? `, having told the device: ${reasons}` : '';
+  const cloudSays = record?.lastError ? ` (${shortError(record.lastError)}${toldDevice})` : '';
   const outcome = ended ? `the rotation ended ${record?.status}${cloudSays}` : `no outcome within ${time}`;
   const csrs = seenSince(ctx, from, isMessage('csr_res')) as Message[];
   if (seenSince(ctx, from, isMessage('csr_req')).length === 0) {
@@ -139,4 +144,20 @@ export function explainFailure(
     return `the device did not acknowledge the delivered certificate: no crt_ack within ${time}`;
   }
   return `the device's crt_ack was not accepted by the cloud; ${outcome}`;
+}
+
+/** `Name: {"errorMessage": ...}` as Step Functions records a function's error, as `Name: message`. */
+function shortError(error: string): string {
+  const match = /^([\w.]+): (\{.*\})$/s.exec(error);
+  if (!match) return error;
+  try {
+    const parsed: unknown = JSON.parse(match[2] ?? '');
+    const message =
+      typeof parsed === 'object' && parsed !== null
+        ? (parsed as { errorMessage?: unknown }).errorMessage
+        : undefined;
+    return typeof message === 'string' ? `${match[1]}: ${message}` : error;
+  } catch {
+    return error;
+  }
 }

@@ -21,7 +21,12 @@ export const acksOverOldCertificate: DeviceBehaviour = {
 export const reusesItsKey: DeviceBehaviour = {
   ...honestBehaviour,
   name: 'reuses-its-key',
-  onCsrRequest: (context) => ({ ...honestBehaviour.onCsrRequest(context), key: 'current' }) as const,
+  onCsrRequest: (context) => ({
+    key: 'current',
+    commonName: context.thingName,
+    replyRotationId: context.rotationId,
+    replyThingName: context.thingName,
+  }),
 };
 
 /** Answers csr_req, then never acknowledges a certificate. */

@@ -1,45 +1,78 @@
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runDeviceCommand } from '../../../device/cli.ts';
 import { eventually, startLocal, stopLocal } from '../../e2e/helpers.ts';
-import { startDevice, type TestDevice } from './devices.ts';
+import { type DeviceFiles, makeDeviceFiles, removeDeviceFiles } from '../helpers/agent-harness.ts';
+import { AgentProcess } from '../helpers/agent-process.ts';
 
 const THING = 'conformance-reference';
 /** Generous per-check bound for a busy machine; a passing check ends well before it. */
 const CHECK_TIMEOUT_SECONDS = '240';
 
+/** `recert device test` and `recert device run`, both real processes, on a local AWS in this one. */
 describe('recert device test against the reference agent', () => {
   let env: Awaited<ReturnType<typeof startLocal>> | undefined;
-  let device: TestDevice | undefined;
+  let agent: AgentProcess | undefined;
+  let kit: AgentProcess | undefined;
+  let files: DeviceFiles | undefined;
 
   afterEach(async () => {
-    await device?.agent.stop();
+    if (kit && kit.child.exitCode === null) await kit.stop();
+    if (agent && agent.child.exitCode === null) await agent.stop();
     await stopLocal(env);
+    if (files) await removeDeviceFiles(files);
     env = undefined;
-    device = undefined;
+    agent = undefined;
+    kit = undefined;
+    files = undefined;
   });
 
   it('passes every check, one line each, and exits 0', async () => {
-    // Prepare: the local AWS and a connected reference agent.
+    // Prepare: the local AWS, a provisioned device and its agent, connected.
     env = await startLocal();
-    const running = await startDevice(env.local, THING);
-    device = running;
-    await eventually('the agent connected', async () =>
-      running.events.some((e) => e.type === 'connected') ? true : undefined,
+    const device = await env.local.iot.provisionDevice({ thingName: THING });
+    files = await makeDeviceFiles(device, await readFile(env.local.endpoints.rootCaPath, 'utf8'));
+    const { mqtt } = env.local.endpoints;
+    agent = AgentProcess.recert([
+      'device',
+      'run',
+      '--thing',
+      THING,
+      '--cert',
+      files.certificatePath,
+      '--key',
+      files.privateKeyPath,
+      '--ca',
+      files.caPath,
+      '--endpoint',
+      `${mqtt.host}:${mqtt.port}`,
+      '--state-dir',
+      files.stateDir,
+    ]);
+    const running = agent;
+    await eventually(
+      'the agent connected',
+      async () => (running.events('connected').length > 0 ? true : undefined),
+      60_000,
     );
-    const out: string[] = [];
-    const err: string[] = [];
 
     // Act
-    const code = await runDeviceCommand(
-      ['test', THING, '--local', '--state-dir', env.dir, '--check-timeout', CHECK_TIMEOUT_SECONDS],
-      { stdout: (line) => out.push(line), stderr: (line) => err.push(line) },
-    );
+    kit = AgentProcess.recert([
+      'device',
+      'test',
+      THING,
+      '--local',
+      '--state-dir',
+      env.dir,
+      '--check-timeout',
+      CHECK_TIMEOUT_SECONDS,
+    ]);
+    const code = await kit.exited;
 
     // Assess
-    expect({ code, err, out }).toEqual({
+    expect(kit.errors.join('')).not.toMatch(/\n\s+at /);
+    expect({ code, lines: kit.lines }).toEqual({
       code: 0,
-      err: [],
-      out: [
+      lines: [
         'PASS happy-rotation',
         'PASS duplicate-csr-req',
         'PASS resent-crt-res',
@@ -48,5 +81,8 @@ describe('recert device test against the reference agent', () => {
         `5 of 5 checks passed for ${THING}`,
       ],
     });
+    // The agent ends on the certificate the last rotation gave it, still running.
+    expect(running.events('rotated').length).toBeGreaterThanOrEqual(5);
+    expect(running.child.exitCode).toBeNull();
   }, 1_500_000);
 });
