@@ -144,8 +144,7 @@ describe('device-reply: a reply to the pending wait costs one DynamoDB call', ()
     // Assess
     await expect(result).resolves.toEqual({ outcome: 'accepted', kind: 'crt_err' });
     expect(dynamoCalls()).toEqual(['UpdateItemCommand']);
-    const update = firstUpdate();
-    const { condition, update: changes } = readableUpdate(update);
+    const { condition, update: changes } = readableUpdate(firstUpdate());
     expect(condition).toContain(`oldCertificateId = "${OLD_CERT_ID}"`);
     expect(changes).toContain('lastError = "crt_err: no room for the key"');
     expect(sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({

@@ -12,6 +12,16 @@ import type { AwsClientStub } from 'aws-sdk-client-mock';
 /** The ARN AWS IoT gives a certificate of this id in the tests' account. */
 export const certificateArn = (id: string): string => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
 
+/** DescribeCertificate's answer for an ACTIVE certificate of this id; its PEM a placeholder unless given. */
+export const activeCertificate = (certificateId: string, certificatePem = 'PEM') => ({
+  certificateDescription: {
+    certificateId,
+    certificateArn: certificateArn(certificateId),
+    certificatePem,
+    status: 'ACTIVE' as const,
+  },
+});
+
 /**
  * Resets a mocked IoT client to accept what revoking and retiring a certificate asks: every
  * certificate ACTIVE under its own ARN, the given policies attached, each detach, update and delete done.
@@ -21,14 +31,9 @@ export function acceptRetirementCalls(
   policies: readonly string[] = ['device-policy'],
 ): void {
   iotMock.reset();
-  iotMock.on(DescribeCertificateCommand).callsFake((input: { certificateId: string }) => ({
-    certificateDescription: {
-      certificateId: input.certificateId,
-      certificateArn: certificateArn(input.certificateId),
-      certificatePem: 'PEM',
-      status: 'ACTIVE',
-    },
-  }));
+  iotMock
+    .on(DescribeCertificateCommand)
+    .callsFake((input: { certificateId: string }) => activeCertificate(input.certificateId));
   iotMock
     .on(ListAttachedPoliciesCommand)
     .resolves({ policies: policies.map((policyName) => ({ policyName })) });

@@ -27,6 +27,7 @@ import {
   recorders,
   THING,
 } from './harness.ts';
+import { activeCertificate, certificateArn } from './iot-fakes.ts';
 
 /**
  * The DynamoDB and IoT calls of the issue step, one by one: the certificate is recorded with its
@@ -34,8 +35,8 @@ import {
  */
 
 const TABLE = 'rotations';
-const OLD_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${OLD_CERT_ID}`;
-const NEW_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`;
+const OLD_ARN = certificateArn(OLD_CERT_ID);
+const NEW_ARN = certificateArn(NEW_CERT_ID);
 const NEW_PEM = '-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n';
 const db = new DynamoDBClient({ region: 'us-east-1' });
 const dbMock = mockClient(db);
@@ -69,16 +70,11 @@ beforeEach(() => {
   sent = [];
   dbMock.reset();
   iotMock.reset();
-  iotMock.on(DescribeCertificateCommand).callsFake(
-    note('DescribeCertificate', {
-      certificateDescription: {
-        certificateId: OLD_CERT_ID,
-        certificateArn: OLD_ARN,
-        certificatePem: csrFixture('old-certificate.pem'),
-        status: 'ACTIVE',
-      },
-    }),
-  );
+  iotMock
+    .on(DescribeCertificateCommand)
+    .callsFake(
+      note('DescribeCertificate', activeCertificate(OLD_CERT_ID, csrFixture('old-certificate.pem'))),
+    );
   iotMock
     .on(ListAttachedPoliciesCommand)
     .callsFake(note('ListAttachedPolicies', { policies: [{ policyName: 'device-policy' }] }));

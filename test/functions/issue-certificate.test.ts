@@ -28,9 +28,10 @@ import {
   THING,
   useTable,
 } from './harness.ts';
+import { activeCertificate, certificateArn } from './iot-fakes.ts';
 
-const OLD_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${OLD_CERT_ID}`;
-const NEW_ARN = `arn:aws:iot:us-east-1:000000000000:cert/${NEW_CERT_ID}`;
+const OLD_ARN = certificateArn(OLD_CERT_ID);
+const NEW_ARN = certificateArn(NEW_CERT_ID);
 const NEW_PEM = '-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n';
 
 const table = useTable();
@@ -38,19 +39,17 @@ const iot = new IoTClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
 const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
 const iotDataMock = mockClient(iotData);
+/** AWS refused a call for its rate: nothing was done, a retry may succeed. */
+const throttled = () =>
+  Object.assign(new Error('rate'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } });
 
 beforeEach(() => {
   iotDataMock.reset();
   iotDataMock.on(PublishCommand).resolves({});
   iotMock.reset();
-  iotMock.on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID }).resolves({
-    certificateDescription: {
-      certificateId: OLD_CERT_ID,
-      certificateArn: OLD_ARN,
-      certificatePem: csrFixture('old-certificate.pem'),
-      status: 'ACTIVE',
-    },
-  });
+  iotMock
+    .on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID })
+    .resolves(activeCertificate(OLD_CERT_ID, csrFixture('old-certificate.pem')));
   // Two pages, every time they are listed.
   iotMock
     .on(ListAttachedPoliciesCommand, { target: OLD_ARN })
@@ -189,12 +188,7 @@ describe('issue-certificate', () => {
   it('names the policies with the certificate, so a step that fails in its attachments is finished by the retry', async () => {
     // Prepare: the first AttachPolicy is throttled after the certificate was recorded.
     await table.put(csrReceived());
-    iotMock
-      .on(AttachPolicyCommand)
-      .rejectsOnce(
-        Object.assign(new Error('rate'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }),
-      )
-      .resolves({});
+    iotMock.on(AttachPolicyCommand).rejectsOnce(throttled()).resolves({});
     await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
       name: 'TransientAwsError',
     });
@@ -268,9 +262,7 @@ describe('issue-certificate', () => {
     await table.put(csrReceived());
     iotMock
       .on(CreateCertificateFromCsrCommand)
-      .rejectsOnce(
-        Object.assign(new Error('rate'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }),
-      )
+      .rejectsOnce(throttled())
       .resolves({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN, certificatePem: NEW_PEM });
     await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
       name: 'TransientAwsError',

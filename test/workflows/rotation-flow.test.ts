@@ -31,6 +31,7 @@ import {
 } from '../../workflows/rotate-device/contract.ts';
 import { csrFixture } from '../functions/csr-fixtures.ts';
 import { lambdaContext, startTable, type TableHarness } from '../functions/harness.ts';
+import { activeCertificate, certificateArn as arn } from '../functions/iot-fakes.ts';
 import { evaluateField } from './jsonata-states.ts';
 
 /**
@@ -43,7 +44,6 @@ import { evaluateField } from './jsonata-states.ts';
 const THING = 'sensor-0001';
 const OLD_ID = 'a'.repeat(64);
 const NEW_IDS = ['b'.repeat(64), 'c'.repeat(64)];
-const arn = (id: string) => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
 const EXECUTION = 'arn:aws:states:us-east-1:000000000000:execution:recert-rotate-device:flow';
 
 const Catcher = z.object({
@@ -95,23 +95,11 @@ beforeEach(() => {
   iotDataMock.on(PublishCommand).resolves({});
   sfnMock.on(SendTaskSuccessCommand).resolves({});
   sfnMock.on(SendTaskFailureCommand).resolves({});
-  iotMock.on(DescribeCertificateCommand, { certificateId: OLD_ID }).resolves({
-    certificateDescription: {
-      certificateId: OLD_ID,
-      certificateArn: arn(OLD_ID),
-      certificatePem: csrFixture('old-certificate.pem'),
-      status: 'ACTIVE',
-    },
-  });
+  iotMock
+    .on(DescribeCertificateCommand, { certificateId: OLD_ID })
+    .resolves(activeCertificate(OLD_ID, csrFixture('old-certificate.pem')));
   for (const id of NEW_IDS) {
-    iotMock.on(DescribeCertificateCommand, { certificateId: id }).resolves({
-      certificateDescription: {
-        certificateId: id,
-        certificateArn: arn(id),
-        certificatePem: 'PEM',
-        status: 'ACTIVE',
-      },
-    });
+    iotMock.on(DescribeCertificateCommand, { certificateId: id }).resolves(activeCertificate(id));
   }
   iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [arn(OLD_ID)] });
   iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: 'device-policy' }] });
