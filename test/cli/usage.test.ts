@@ -94,7 +94,7 @@ describe('usage errors exit 2 and name what was wrong', () => {
     [['local', 'sideways'], /unknown subcommand "local sideways"/],
     [
       ['local', 'status', '--clock-speed', '5'],
-      /--clock-speed, --clock-reset, --any-ports and --private-ca-days go with "local up"/,
+      /--clock-speed, --clock-reset, --any-ports, --private-ca-days and --log-level go with "local up"/,
     ],
     [
       ['local', 'up', '--private-ca-days', '0'],
@@ -263,7 +263,7 @@ describe('--output and completion', () => {
     expect(result.stdout).toContain('complete -o default -F _recert recert');
     expect(result.stdout).toMatch(/campaigns\) words="show stop resume"/);
     expect(result.stdout).toMatch(
-      /words="abandon audit campaigns completion .*local pacing redrive report rotate rotations status"/,
+      /words="abandon audit campaigns completion .*local logs pacing redrive report rotate rotations status"/,
     );
   });
 });
