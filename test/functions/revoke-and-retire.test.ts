@@ -67,6 +67,18 @@ const touched = (command: 'update' | 'delete'): (string | undefined)[] =>
     ? iotMock.commandCalls(UpdateCertificateCommand).map((c) => c.args[0].input.certificateId)
     : iotMock.commandCalls(DeleteCertificateCommand).map((c) => c.args[0].input.certificateId);
 
+/** The policies the issue step of this rotation copied from the old certificate. */
+const copied = (policyNames: string[]) => ({
+  copiedPolicies: { rotationId: ROTATION_ID, fromCertificateArn: arn(OLD_CERT_ID), policyNames },
+});
+/** How often a step looked a certificate up: described it, listed its policies. */
+const lookups = () => ({
+  described: iotMock.commandCalls(DescribeCertificateCommand).length,
+  listed: iotMock.commandCalls(ListAttachedPoliciesCommand).length,
+});
+/** Each DetachPolicy asked: the policy and the certificate ARN. */
+const detachedPolicies = () => iotMock.commandCalls(DetachPolicyCommand).map((c) => c.args[0].input);
+
 describe('revoke-certificate', () => {
   it('detaches, deactivates and deletes the new certificate of the failed attempt, never the old one', async () => {
     // Prepare
@@ -115,21 +127,12 @@ describe('revoke-certificate', () => {
 
   it('detaches the policies the issue step attached without listing them, nor describing the certificate', async () => {
     // Prepare: the issue step of this attempt finished and recorded what it copied.
-    await table.put(
-      withNewCertificate({
-        copiedPolicies: {
-          rotationId: ROTATION_ID,
-          fromCertificateArn: arn(OLD_CERT_ID),
-          policyNames: ['p1', 'p2'],
-        },
-      }),
-    );
+    await table.put(withNewCertificate(copied(['p1', 'p2'])));
     // Act
     await revoke()(revokeEvent, lambdaContext('revoke'));
     // Assess
-    expect(iotMock.commandCalls(DescribeCertificateCommand)).toHaveLength(0);
-    expect(iotMock.commandCalls(ListAttachedPoliciesCommand)).toHaveLength(0);
-    expect(iotMock.commandCalls(DetachPolicyCommand).map((c) => c.args[0].input)).toEqual([
+    expect(lookups()).toEqual({ described: 0, listed: 0 });
+    expect(detachedPolicies()).toEqual([
       { policyName: 'p1', target: arn(NEW_CERT_ID) },
       { policyName: 'p2', target: arn(NEW_CERT_ID) },
     ]);
@@ -193,19 +196,14 @@ describe('retire-certificate', () => {
     expect(await table.read(THING)).toEqual(before);
   });
 
-  const copied = (policyNames: string[]) => ({
-    copiedPolicies: { rotationId: ROTATION_ID, fromCertificateArn: arn(OLD_CERT_ID), policyNames },
-  });
-
   it('detaches exactly the policies issue copied: one deactivation, one delete, nothing described or listed', async () => {
     // Prepare
     await table.put(proven(copied(['device-policy', 'telemetry-policy'])));
     // Act
     await retire()(retireEvent, lambdaContext('retire'));
     // Assess
-    expect(iotMock.commandCalls(DescribeCertificateCommand)).toHaveLength(0);
-    expect(iotMock.commandCalls(ListAttachedPoliciesCommand)).toHaveLength(0);
-    expect(iotMock.commandCalls(DetachPolicyCommand).map((c) => c.args[0].input)).toEqual([
+    expect(lookups()).toEqual({ described: 0, listed: 0 });
+    expect(detachedPolicies()).toEqual([
       { policyName: 'device-policy', target: arn(OLD_CERT_ID) },
       { policyName: 'telemetry-policy', target: arn(OLD_CERT_ID) },
     ]);
