@@ -15,6 +15,23 @@ export async function readBodyUpTo(req: IncomingMessage, limit: number): Promise
   return Buffer.concat(chunks);
 }
 
+/**
+ * The body, or undefined when it passes `limit` bytes; the rest is read and dropped rather than
+ * left unread, so that an answer can still be written on the same connection.
+ */
+export function readBodyDraining(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
 /** The request as SigV4 verification reads it: method, path and query as sent, headers, body. */
 export function signedRequestOf(req: IncomingMessage, body: Buffer): SignedHttpRequest {
   const url = req.url ?? '/';

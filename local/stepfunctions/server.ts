@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOCAL_HOST } from '../config.ts';
-import { signedRequestOf } from '../http-request.ts';
+import { readBodyDraining, signedRequestOf } from '../http-request.ts';
 import type { AccessCheck } from '../iam/types.ts';
 import type { StepFunctionsEngine } from './engine.ts';
 import { SfnApiError } from './errors.ts';
@@ -97,7 +97,7 @@ export class StepFunctionsServer {
     }
     const target = header(req, 'x-amz-target');
     const operation = target ? OPERATIONS[target] : undefined;
-    const body = await readBody(req);
+    const body = await readBodyDraining(req, MAX_BODY_BYTES);
     if (body === undefined) {
       send(res, 413, {
         __type: 'ValidationException',
@@ -159,21 +159,6 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 };
-
-/** The body, or undefined once it passes the size limit (the rest is drained, not kept). */
-const readBody = (req: IncomingMessage): Promise<Buffer | undefined> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooBig = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooBig ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 
 const send = (res: ServerResponse, status: number, body: JsonObject): void => {
   if (res.headersSent) return;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ZodError } from 'zod';
+import { readBodyDraining } from '../../http-request.ts';
 import type { AccessCheck } from '../../iam/types.ts';
 import { boundPort, listenOn } from '../../listen.ts';
 import {
@@ -186,32 +187,16 @@ export class RestServer {
   }
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > limit) {
-      // Drain without buffering so the answer can still be written on this socket.
-      req.resume();
-      req.on('end', () =>
-        reject(new BodyTooLargeError(`request body of ${declared} bytes exceeds ${limit}`)),
-      );
-      req.on('error', reject);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge) reject(new BodyTooLargeError(`request body exceeds ${limit} bytes`));
-      else resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-  });
+/** The body; BodyTooLargeError (after the rest is drained) when it passes `limit` bytes. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  const body = await readBodyDraining(req, limit);
+  if (body !== undefined) return body;
+  throw new BodyTooLargeError(
+    declared > limit
+      ? `request body of ${declared} bytes exceeds ${limit}`
+      : `request body exceeds ${limit} bytes`,
+  );
 }
 
 function parseJsonBody(raw: Buffer): unknown {
