@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeysAndCertificateCommand, IoTClient, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { afterEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../device/fleet/seeded-random.ts';
 import { awsClientConfig, LAMBDA_RETRY_POLICY } from '../../lib/aws/client-config.ts';
 import { ManualClock } from '../../lib/clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/config.ts';
@@ -57,18 +58,6 @@ async function countingProxy(target: string, onThrottled: () => void): Promise<C
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-  };
-}
-
-/** A seeded source of jitter (mulberry32): real spread, the same every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
 
@@ -124,7 +113,8 @@ describe('AWS clients retry throttling against the local IoT', () => {
     // Prepare
     const { proxy, certificateId } = await throttledIot();
     const iot = new IoTClient({
-      ...awsClientConfig({ policy: LAMBDA_RETRY_POLICY, random: seeded(7) }),
+      // Seeded jitter: real spread, the same every run.
+      ...awsClientConfig({ policy: LAMBDA_RETRY_POLICY, random: seededRandom(7) }),
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       endpoint: proxy.url,
