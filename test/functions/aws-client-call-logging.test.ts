@@ -1,7 +1,4 @@
-import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,34 +6,21 @@ import { dynamoDbClient } from '../../functions/shared/environment.ts';
 import { lambdaClientConfig, withoutCallLogging } from '../../lib/aws/client-config.ts';
 import { destroyClients, localClients } from '../../local/stack/clients.ts';
 import { endpointsAt } from '../local/endpoints-at.ts';
+import { loopbackJsonService } from './loopback-server.ts';
 
 /** A loopback DynamoDB stand-in: thing-1 exists, any other key fails its (pretend) condition. */
-async function fakeDynamoDb(): Promise<{ server: Server; url: string }> {
-  const server = createServer((request, response) => {
-    let raw = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => {
-      raw += chunk;
-    });
-    request.on('end', () => {
-      const found = raw.includes('"thing-1"');
-      response.writeHead(found ? 200 : 400, { 'content-type': 'application/x-amz-json-1.0' });
-      response.end(
-        JSON.stringify(
-          found
-            ? { Item: { thingName: { S: 'thing-1' }, phase: { S: 'ISSUED' } } }
-            : {
-                __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
-                message: 'The conditional request failed',
-              },
-        ),
-      );
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}` };
+function fakeDynamoDb() {
+  return loopbackJsonService((body) =>
+    body.includes('"thing-1"')
+      ? { status: 200, body: { Item: { thingName: { S: 'thing-1' }, phase: { S: 'ISSUED' } } } }
+      : {
+          status: 400,
+          body: {
+            __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+            message: 'The conditional request failed',
+          },
+        },
+  );
 }
 
 const withoutComments = (source: string): string =>

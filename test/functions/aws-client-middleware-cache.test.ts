@@ -1,30 +1,17 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbClient } from '../../functions/shared/environment.ts';
 import { lambdaClientConfig } from '../../lib/aws/client-config.ts';
+import { loopbackJsonService } from './loopback-server.ts';
 
 /** A loopback server that answers every call with `{}` and keeps the request bodies. */
-async function recordingServer(): Promise<{ server: Server; url: string; bodies: unknown[] }> {
+async function recordingServer() {
   const bodies: unknown[] = [];
-  const server = createServer((request: IncomingMessage, response) => {
-    let raw = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => {
-      raw += chunk;
-    });
-    request.on('end', () => {
-      bodies.push(JSON.parse(raw));
-      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      response.end('{}');
-    });
+  const service = await loopbackJsonService((body) => {
+    bodies.push(JSON.parse(body));
+    return { status: 200, body: {} };
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}`, bodies };
+  return { ...service, bodies };
 }
 
 describe('SDK clients resolve each command’s middleware once (cacheMiddleware)', () => {
