@@ -145,7 +145,10 @@ const NOT_SENT: Readonly<Partial<Record<DeployedFunctionId, Readonly<Record<stri
     'dynamodb:DeleteItem': 'retired-entries.ts `remove`, which only the sweeper calls',
   },
   'on-reconnect': { 'dynamodb:UpdateItem': 'rotation-record.ts writes; on-reconnect only reads the record' },
-  'retired-certificate-sweeper': { 'dynamodb:PutItem': 'retired-entries.ts `put`, which only retire calls' },
+  'retired-certificate-sweeper': {
+    'dynamodb:PutItem': 'retired-entries.ts `put`, which only retire calls',
+    'iot:UpdateCertificate': 'certificates.ts `removeCertificate`, which revoke and retire call',
+  },
   'campaign-enqueue': { 'dynamodb:Query': 'campaign-store.ts `queue`, which only the pacer calls' },
   'campaign-pacer': {
     'dynamodb:BatchWriteItem': 'campaign-store.ts `writeEntries`, which only enqueue calls',

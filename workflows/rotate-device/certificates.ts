@@ -55,7 +55,8 @@ export async function attachedPolicyNames(iot: IoTClient, certificateArn: string
   return policies.flatMap((policy) => (policy.policyName ? [policy.policyName] : []));
 }
 
-async function ignoringMissing(label: string, call: () => Promise<unknown>): Promise<void> {
+/** Makes an AWS call for which ResourceNotFoundException means there is nothing (left) to do. */
+export async function ignoringMissing(label: string, call: () => Promise<unknown>): Promise<void> {
   try {
     await awsCall(label, call);
   } catch (error) {

@@ -4,11 +4,11 @@ import {
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
   type IoTClient,
-  paginateListAttachedPolicies,
   paginateListPrincipalThings,
 } from '@aws-sdk/client-iot';
 import { everyItem } from '../../../lib/aws/pages.ts';
 import { awsCall, isNamed } from '../../../workflows/rotate-device/aws-errors.ts';
+import { attachedPolicyNames, ignoringMissing } from '../../../workflows/rotate-device/certificates.ts';
 
 /**
  * What became of one kept certificate:
@@ -62,14 +62,6 @@ async function describe(
   }
 }
 
-async function ignoringMissing(label: string, call: () => Promise<unknown>): Promise<void> {
-  try {
-    await awsCall(label, call);
-  } catch (error) {
-    if (!isNamed(error, 'ResourceNotFoundException')) throw error;
-  }
-}
-
 /** Detaches every thing and every policy still attached to the certificate, every page. */
 async function detachEverything(iot: IoTClient, arn: string): Promise<void> {
   const things = await awsCall('ListPrincipalThings', () =>
@@ -83,14 +75,7 @@ async function detachEverything(iot: IoTClient, arn: string): Promise<void> {
       iot.send(new DetachThingPrincipalCommand({ thingName, principal: arn })),
     );
   }
-  const policies = await awsCall('ListAttachedPolicies', () =>
-    everyItem(
-      paginateListAttachedPolicies({ client: iot, pageSize: 250 }, { target: arn, recursive: false }),
-      (page) => page.policies,
-    ),
-  );
-  for (const { policyName } of policies) {
-    if (!policyName) continue;
+  for (const policyName of await attachedPolicyNames(iot, arn)) {
     await ignoringMissing('DetachPolicy', () =>
       iot.send(new DetachPolicyCommand({ policyName, target: arn })),
     );
