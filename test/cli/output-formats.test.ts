@@ -1,5 +1,7 @@
+import { UpdateAccountAuditConfigurationCommand } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
+import { LOCAL_ACCOUNT_ID } from '../../local/config.ts';
 import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
 import { startDirect } from './helpers/start-execution.ts';
 
@@ -27,6 +29,12 @@ beforeAll(async () => {
   await startDirect(h, 'fmt-bad', bad.certificateId, 'manual', 'FAILED');
   await settled('fmt-ok', 'SUCCEEDED');
   await settled('fmt-bad', 'FAILED');
+  await h.iot.send(
+    new UpdateAccountAuditConfigurationCommand({
+      roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-audit`,
+      auditCheckConfigurations: { DEVICE_CERTIFICATE_EXPIRING_CHECK: { enabled: true } },
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -47,6 +55,9 @@ describe('--output text', () => {
     ['pacing'],
     ['escalations'],
     ['local', 'status'],
+    ['audit', 'run', '--check', 'expiring', '--wait-campaign', '0'],
+    ['rotate', 'fmt-ok', '--dry-run'],
+    ['redrive', '--failed', '--dry-run'],
   ];
 
   it.each(
