@@ -177,24 +177,21 @@ class Parser {
   }
 
   parseOr(): FilterExpr {
-    let left = this.parseAnd();
-    for (;;) {
-      this.skipSpaces();
-      if (this.text.startsWith('||', this.pos)) {
-        this.pos += 2;
-        left = { kind: 'or', left, right: this.parseAnd() };
-      } else return left;
-    }
+    return this.parseChain('||', 'or', () => this.parseAnd());
   }
 
   parseAnd(): FilterExpr {
-    let left = this.parseUnary();
+    return this.parseChain('&&', 'and', () => this.parseUnary());
+  }
+
+  /** Operands joined by `op`, grouped from the left. */
+  parseChain(op: '||' | '&&', kind: 'or' | 'and', operand: () => FilterExpr): FilterExpr {
+    let left = operand();
     for (;;) {
       this.skipSpaces();
-      if (this.text.startsWith('&&', this.pos)) {
-        this.pos += 2;
-        left = { kind: 'and', left, right: this.parseUnary() };
-      } else return left;
+      if (!this.text.startsWith(op, this.pos)) return left;
+      this.pos += 2;
+      left = { kind, left, right: operand() };
     }
   }
 

@@ -46,6 +46,15 @@ describe('JSONPath', () => {
     });
   });
 
+  it('filters with && binding tighter than ||', () => {
+    // Act
+    const both = queryPath('$.store.book[?(@.price < 10 && @.price > 6)].title', data, {});
+    const either = queryPath('$.store.book[?(@.price < 6 || @.isbn && @.price > 100)].title', data, {});
+    // Assess
+    expect(both).toEqual({ found: true, value: ['A'] });
+    expect(either).toEqual({ found: true, value: ['C'] });
+  });
+
   it('finds any value at the path of keys that leads to it (property)', () => {
     const key = fc.string({ minLength: 1, maxLength: 8 }).filter((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
     fc.assert(
