@@ -103,31 +103,42 @@ describe('recert local up and signals', () => {
   });
 });
 
-describe('npm start and Ctrl-C', () => {
-  it('stops promptly while the fleet rotates, through npm: prints the report, exits 1, removes its manifest', {
-    timeout: 300_000,
-  }, async () => {
-    // Prepare: a small fleet, started as the README says (npm start), in a temporary state directory.
-    const stateDir = await tempDir();
-    const run = spawnCommand('npm', ['start', '--', '--devices', '20', '--state-dir', stateDir]);
-    children.push(run);
-    await expect
-      .poll(() => run.out.stderr, { timeout: 180_000, interval: 100 })
-      .toMatch(/following \d+ rotations/);
-    // Act: Ctrl-C reaches npm, which passes it on.
-    run.child.kill('SIGINT');
-    const ended = await Promise.race([
-      run.exited,
-      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 60_000)),
-    ]);
-    // Assess: it ended, with the report of what it saw, the documented exit code, and no manifest
-    // left to pass for a running local AWS.
-    expect(ended).toEqual({ code: 1, signal: null });
-    expect(run.out.stderr).toContain('stopping: checking the devices and closing the local AWS');
-    expect(run.out.stdout).toContain('recert fleet rotation: campaign');
-    expect(run.out.stdout).toContain('STOPPED before every rotation ended');
-    expect(run.out.stdout).toContain('result: FAILED');
-    expect(existsSync(join(stateDir, MANIFEST_FILE))).toBe(false);
-    expect(run.out.stderr).not.toMatch(/\n\s+at /);
-  });
+describe('npm start stopped by Ctrl-C or SIGTERM', () => {
+  const cases: Array<[string, NodeJS.Signals, (args: string[]) => Spawned]> = [
+    // Ctrl-C reaches npm, which passes it on to the job.
+    ['npm start', 'SIGINT', (args) => spawnCommand('npm', ['start', '--', ...args])],
+    // A service manager's SIGTERM, to the launcher npm start runs.
+    ['node cli/start.mjs', 'SIGTERM', (args) => npmStart(args)],
+  ];
+
+  it.each(cases)(
+    '%s on %s while the fleet rotates: ends promptly with the report, exit 1, no manifest left',
+    {
+      timeout: 300_000,
+    },
+    async (_via, signal, start) => {
+      // Prepare: a small fleet in a temporary state directory, rotating.
+      const stateDir = await tempDir();
+      const run = start(['--devices', '20', '--state-dir', stateDir]);
+      children.push(run);
+      await expect
+        .poll(() => run.out.stderr, { timeout: 180_000, interval: 100 })
+        .toMatch(/following \d+ rotations/);
+      // Act
+      run.child.kill(signal);
+      const ended = await Promise.race([
+        run.exited,
+        new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 60_000)),
+      ]);
+      // Assess: it ended, with the report of what it saw, the documented exit code, and no manifest
+      // left to pass for a running local AWS.
+      expect(ended).toEqual({ code: 1, signal: null });
+      expect(run.out.stderr).toContain('stopping: checking the devices and closing the local AWS');
+      expect(run.out.stdout).toContain('recert fleet rotation: campaign');
+      expect(run.out.stdout).toContain('STOPPED before every rotation ended');
+      expect(run.out.stdout).toContain('result: FAILED');
+      expect(existsSync(join(stateDir, MANIFEST_FILE))).toBe(false);
+      expect(run.out.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
 });
