@@ -30,6 +30,40 @@ export interface MonitoringProps {
   readonly rejectedRepliesPerHour: number;
 }
 
+/**
+ * An alarm on the summed Lambda throttles of `functions` (at most 10: metric math's limit), when two
+ * of three periods saw one; the metrics are named `<metricPrefix><index>`.
+ */
+function throttlesAlarm(
+  scope: Construct,
+  id: string,
+  p: {
+    functions: readonly lambda.IFunction[];
+    metricPrefix: string;
+    label: string;
+    alarmDescription: string;
+    period: Duration;
+  },
+): cloudwatch.Alarm {
+  const metrics: Record<string, cloudwatch.IMetric> = {};
+  p.functions.forEach((fn, i) => {
+    metrics[`${p.metricPrefix}${i}`] = fn.metricThrottles({ period: p.period, statistic: 'Sum' });
+  });
+  return new cloudwatch.MathExpression({
+    label: p.label,
+    expression: Object.keys(metrics).join(' + '),
+    usingMetrics: metrics,
+    period: p.period,
+  }).createAlarm(scope, id, {
+    alarmDescription: p.alarmDescription,
+    threshold: 1,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 2,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
 /** Alarms (to the escalation topic) and one dashboard for operators. */
 export class Monitoring extends Construct {
   readonly failedRotations: cloudwatch.Alarm;
@@ -96,22 +130,12 @@ export class Monitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    const throttles: Record<string, cloudwatch.IMetric> = {};
-    FUNCTION_IDS.forEach((fid, i) => {
-      throttles[`t${i}`] = props.functions[fid].metricThrottles({ period: fiveMinutes, statistic: 'Sum' });
-    });
-    this.functionThrottles = new cloudwatch.MathExpression({
+    this.functionThrottles = throttlesAlarm(this, 'FunctionThrottles', {
+      functions: FUNCTION_IDS.map((fid) => props.functions[fid]),
+      metricPrefix: 't',
       label: 'Lambda throttles (all recert functions)',
-      expression: Object.keys(throttles).join(' + '),
-      usingMetrics: throttles,
-      period: fiveMinutes,
-    }).createAlarm(this, 'FunctionThrottles', {
       alarmDescription: 'recert functions were throttled: raise their concurrency or slow the fan-out.',
-      threshold: 1,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      period: fiveMinutes,
     });
     this.executionThrottles = sm
       .metricThrottled({ period: fiveMinutes, statistic: 'Sum' })
@@ -147,26 +171,13 @@ export class Monitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     // An alarm's metric math takes at most 10 metrics: the rotation functions fill the one above.
-    const campaignThrottles: Record<string, cloudwatch.IMetric> = {};
-    CAMPAIGN_FUNCTION_IDS.forEach((fid, i) => {
-      campaignThrottles[`c${i}`] = props.functions[fid].metricThrottles({
-        period: fiveMinutes,
-        statistic: 'Sum',
-      });
-    });
-    this.campaignFunctionThrottles = new cloudwatch.MathExpression({
+    this.campaignFunctionThrottles = throttlesAlarm(this, 'CampaignFunctionThrottles', {
+      functions: CAMPAIGN_FUNCTION_IDS.map((fid) => props.functions[fid]),
+      metricPrefix: 'c',
       label: 'Lambda throttles (campaign functions)',
-      expression: Object.keys(campaignThrottles).join(' + '),
-      usingMetrics: campaignThrottles,
-      period: fiveMinutes,
-    }).createAlarm(this, 'CampaignFunctionThrottles', {
       alarmDescription:
         'recert campaign functions were throttled: campaigns start rotations late. Raise their concurrency.',
-      threshold: 1,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      period: fiveMinutes,
     });
     const alarms = [
       this.failedRotations,
