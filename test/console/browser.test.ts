@@ -7,7 +7,7 @@ import { localTarget } from '../../cli/target/local-target.ts';
 import { type RunningConsole, startConsole } from '../../console/server.ts';
 import { honestBehaviour } from '../../device/agent/behaviour.ts';
 import { rotationRecord } from '../e2e/helpers.ts';
-import { recordWithStatus, runAudit, scenarioPerTest } from '../e2e/scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest, shortWaits } from '../e2e/scenario.ts';
 
 /** Debian's chromium, which .ci/run installs. */
 const CHROMIUM = process.env.RECERT_CHROMIUM ?? '/usr/bin/chromium';
@@ -37,15 +37,7 @@ describe('the console in a browser, during a local fleet', () => {
     const scenario = await startScenario({
       behaviours: ['silent'],
       prefix: 'console',
-      local: {
-        settings: {
-          AckTimeoutSeconds: 2,
-          AckRetryMaxAttempts: 0,
-          CsrTimeoutSeconds: 2,
-          CsrRetryIntervalSeconds: 1,
-          CsrRetryMaxAttempts: 1,
-        },
-      },
+      local: { settings: shortWaits(2) },
     });
     const { local } = scenario;
     const [device] = scenario.devices;
@@ -117,8 +109,10 @@ describe('the console in a browser, during a local fleet', () => {
     await outcome.waitFor();
     expect(await outcome.textContent()).toContain('Redriven');
     await page.locator('g.state[data-state="End"][data-outcome="succeeded"]').waitFor();
-    expect(await page.locator('g.state[data-state="RequestCsr"]').getAttribute('data-outcome')).toBe(
-      'succeeded',
+    // The state that failed is left this time: at once, or after a retry (caught) when the CSR came
+    // later than the short wait on a busy machine.
+    expect(await page.locator('g.state[data-state="RequestCsr"]').getAttribute('data-outcome')).toMatch(
+      /^(succeeded|caught)$/,
     );
     await page.locator('.badge.status-SUCCEEDED').first().waitFor();
     const record = await recordWithStatus(local, thing, ['SUCCEEDED'], WAIT_MS);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MALICIOUS_BEHAVIOURS } from '../../device/fleet/behaviours.ts';
 import { ManualClock } from '../../lib/clock.ts';
 import { certificateStatus, eventually, rotationRecord, thingCertificateIds } from './helpers.ts';
-import { recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest, shortWaits } from './scenario.ts';
 
 const TIMEOUT_SECONDS = 60;
 
@@ -20,14 +20,7 @@ describe('malicious devices', () => {
       prefix: 'mal',
       local: {
         clock,
-        settings: {
-          AckTimeoutSeconds: TIMEOUT_SECONDS,
-          AckRetryMaxAttempts: 0,
-          CsrTimeoutSeconds: TIMEOUT_SECONDS,
-          CsrRetryIntervalSeconds: 1,
-          CsrRetryMaxAttempts: 1,
-          MaxCertificateAttempts: 2,
-        },
+        settings: { ...shortWaits(TIMEOUT_SECONDS), MaxCertificateAttempts: 2 },
       },
     });
     const { local, devices } = scenario;

@@ -96,6 +96,20 @@ export function scenarioPerTest(): (options: ScenarioOptions) => Promise<Scenari
 }
 
 /**
+ * Waits of `seconds` for each answer, the CSR asked for twice and an unacknowledged certificate not
+ * resent: a silent device's rotation fails within seconds.
+ */
+export function shortWaits(seconds: number) {
+  return {
+    AckTimeoutSeconds: seconds,
+    AckRetryMaxAttempts: 0,
+    CsrTimeoutSeconds: seconds,
+    CsrRetryIntervalSeconds: 1,
+    CsrRetryMaxAttempts: 1,
+  };
+}
+
+/**
  * Workflow timeouts under which a reply that a stop of the local AWS cut off is recovered by the
  * workflow's own timeout and repeated request: short next to the defaults, long next to a device's
  * answer on a busy machine.

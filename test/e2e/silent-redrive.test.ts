@@ -2,7 +2,7 @@ import { GetExecutionHistoryCommand, RedriveExecutionCommand } from '@aws-sdk/cl
 import { describe, expect, it } from 'vitest';
 import { honestBehaviour } from '../../device/agent/behaviour.ts';
 import { eventually, executionEnded, thingCertificateIds } from './helpers.ts';
-import { recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest, shortWaits } from './scenario.ts';
 
 describe('a device that goes silent after its first CSR', () => {
   const startScenario = scenarioPerTest();
@@ -13,15 +13,7 @@ describe('a device that goes silent after its first CSR', () => {
     const scenario = await startScenario({
       behaviours: ['silent'],
       prefix: 'quiet',
-      local: {
-        settings: {
-          AckTimeoutSeconds: 2,
-          AckRetryMaxAttempts: 0,
-          CsrTimeoutSeconds: 2,
-          CsrRetryIntervalSeconds: 1,
-          CsrRetryMaxAttempts: 1,
-        },
-      },
+      local: { settings: shortWaits(2) },
     });
     const { local } = scenario;
     const [device] = scenario.devices;
