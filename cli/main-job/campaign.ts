@@ -6,6 +6,7 @@ import { type FleetDeviceSpec, FleetSimulator, LocalIotProvisioner, planFleet } 
 import { launchLocalAws } from '../../local/index.ts';
 import { auditCampaignId } from '../../workflows/campaign/types.ts';
 import { RotationRecord } from '../../workflows/rotate-device/record.ts';
+import type { LogLevel } from '../logs/levels.ts';
 import { chooseClock, keepSavingClock } from '../target/state-clock.ts';
 import { type CampaignSummary, progressOf, readCampaign, summaryOf } from './campaign-progress.ts';
 import { expectedOutcome } from './expectations.ts';
@@ -56,6 +57,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     // With a core to spare, the functions run beside the services rather than on their thread.
     functionWorkers: availableParallelism() > 1 ? 1 : 0,
     ...(flags.privateCaDays !== undefined ? { privateCa: { validityDays: flags.privateCaDays } } : {}),
+    ...(flags.functionLogLevel
+      ? { functionLogLevel: flags.functionLogLevel.toUpperCase() as Uppercase<LogLevel>, functionLogFile: {} }
+      : {}),
   });
   const stopSavingClock = keepSavingClock(flags.stateDir, chosen.clock);
   let fleet: FleetSimulator | undefined;

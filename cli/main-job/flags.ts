@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { type BehaviourMix, BehaviourMixError, parseBehaviourMix } from '../../device/index.ts';
 import { DEFAULT_STATE_DIR } from '../../local/index.ts';
 import { joinDashValues } from '../args.ts';
+import { functionLogLevelFlag, type LogLevel } from '../logs/levels.ts';
 
 export const DEFAULT_MIX = 'healthy=88,offline=4,flaky=3,crt_err=3,silent=1,weak_key=1';
 
@@ -30,6 +31,8 @@ export interface MainJobFlags {
   readonly offlineMinutes: number;
   /** Issue the new certificates from a local ACM Private CA, valid this many days; none: AWS IoT's CA. */
   readonly privateCaDays?: number;
+  /** Keep the functions' logs at this level in the state directory (`recert logs`); none by default. */
+  readonly functionLogLevel?: LogLevel;
 }
 
 export type ParsedFlags = { readonly help: true } | { readonly help: false; readonly flags: MainJobFlags };
@@ -56,6 +59,8 @@ rotation succeeded and every misbehaving device was refused without harm.
   --offline-minutes <m>     how long (simulated) offline devices stay away (default ${DEFAULT_OFFLINE_MINUTES})
   --private-ca-days <n>     issue the new certificates from a local ACM Private CA, valid n days,
                             as a deployment with recert:issuer=acm-pca does (default: AWS IoT's CA)
+  --log-level <level>       keep the functions' logs (debug, info, warn, error) in
+                            <state-dir>/logs/functions.jsonl for "recert logs" (default silent)
   --timeout <seconds>       give up waiting after this many real seconds (default 300)
   --seed <n>                seed of the behaviour assignment (default 1)
   --json                    print the report as JSON on stdout
@@ -131,8 +136,18 @@ export function parseMainJobFlags(argv: readonly string[]): ParsedFlags {
       ...(values['private-ca-days'] !== undefined
         ? { privateCaDays: wholeNumber('--private-ca-days', values['private-ca-days'], 1, 3650) }
         : {}),
+      ...logLevelOf(values['log-level']),
     },
   };
+}
+
+function logLevelOf(text: string | undefined): { functionLogLevel?: LogLevel } {
+  try {
+    const level = functionLogLevelFlag(text);
+    return level ? { functionLogLevel: level } : {};
+  } catch (error) {
+    throw new MainJobUsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }
 
 function parse(argv: readonly string[]) {
@@ -155,6 +170,7 @@ const MAIN_JOB_OPTIONS = {
   seed: { type: 'string' },
   'offline-minutes': { type: 'string' },
   'private-ca-days': { type: 'string' },
+  'log-level': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { runCli } from '../../cli/main.ts';
+import { parseMainJobFlags } from '../../cli/main-job/flags.ts';
 import { createCsrPem, generatePrivateKeyPem } from '../../device/agent/crypto.ts';
 import { createObservability, wrapHandler } from '../../functions/shared/observability.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../local/config.ts';
@@ -220,5 +221,18 @@ describe('recert logs over a state directory', () => {
     expect(up.stderr).toContain('--log-level "loud" is not one of debug, info, warn, error or silent');
     expect(status.code).toBe(EXIT.usage);
     expect(status.stderr).toContain('--log-level go with "local up"');
+  });
+
+  it("npm start's --log-level takes the same levels", () => {
+    // Act
+    const parsed = parseMainJobFlags(['--log-level', 'warn']);
+    const silent = parseMainJobFlags(['--log-level', 'silent']);
+
+    // Assess
+    expect(parsed).toMatchObject({ help: false, flags: { functionLogLevel: 'warn' } });
+    expect(silent.help === false && silent.flags.functionLogLevel).toBeUndefined();
+    expect(() => parseMainJobFlags(['--log-level', 'loud'])).toThrow(
+      '--log-level "loud" is not one of debug, info, warn, error or silent',
+    );
   });
 });
