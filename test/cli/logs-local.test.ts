@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
+import { runCli } from '../../cli/main.ts';
 import { createCsrPem, generatePrivateKeyPem } from '../../device/agent/crypto.ts';
 import { functionLogPaths } from '../../local/lambda/function-log-format.ts';
 import type { LocalAws } from '../../local/stack/local-aws.ts';
@@ -182,4 +185,38 @@ describe('recert logs: the functions logs of "recert local up --log-level info"'
     );
     expect(parsed(ofRotation).every((e) => e.rotationId === rotationId)).toBe(true);
   });
+});
+
+describe('recert local up --log-level', () => {
+  it('starts the local AWS keeping the function logs, which recert logs then reads', async () => {
+    // Prepare
+    const stateDir = await mkdtemp(join(tmpdir(), 'recert-logs-up-'));
+    const controller = new AbortController();
+    const out: string[] = [];
+
+    // Act
+    const code = await runCli(
+      ['local', 'up', '--any-ports', '--state-dir', stateDir, '--log-level', 'info'],
+      {
+        stdout: (line) => {
+          out.push(line);
+          if (line.startsWith('Manifest')) controller.abort();
+        },
+        stderr: () => {},
+        env: {},
+        cwd: stateDir,
+        signal: controller.signal,
+      },
+    );
+    const logs = await runIn(['logs', '--local', '--state-dir', stateDir], {}, stateDir);
+    await rm(stateDir, { recursive: true, force: true });
+
+    // Assess
+    expect(code).toBe(EXIT.ok);
+    expect(out.join('\n')).toContain(
+      `Function logs   ${functionLogPaths(stateDir).current}  (info; "recert logs --local")`,
+    );
+    expect(logs.code).toBe(EXIT.ok);
+    expect(logs.stdout).toMatch(/^TIME\s+LEVEL\s+FUNCTION\s+THING\s+MESSAGE/);
+  }, 120_000);
 });
