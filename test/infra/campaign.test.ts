@@ -14,6 +14,7 @@ import { FUNCTIONS, type FunctionId } from '../../workflows/rotate-device/contra
 import {
   CDK_STATE_MACHINE_STATEMENTS,
   cfnArn,
+  functionLogicalIds,
   getAtt,
   logicalId,
   REMOVE_CERTIFICATE_STATEMENTS,
@@ -53,26 +54,14 @@ let ids: {
 
 beforeAll(() => {
   s = synthesise(CONTEXT, { validate: false });
-  const f = s.stack.workflowFunctions;
-  const byFunction = (pick: (fid: CampaignFunctionId) => string) => ({
-    'campaign-enqueue': pick('campaign-enqueue'),
-    'campaign-pacer': pick('campaign-pacer'),
-  });
+  const rotation = functionLogicalIds(s, CHANGED);
   ids = {
     campaignTable: logicalId(s.stack.campaignTable.table),
     rotationTable: logicalId(s.stack.table.table),
-    rotationRoles: Object.fromEntries(CHANGED.map((fid) => [fid, logicalId(f.roles[fid])])) as Record<
-      ChangedFunctionId,
-      string
-    >,
-    rotationLogGroups: Object.fromEntries(CHANGED.map((fid) => [fid, logicalId(f.logGroups[fid])])) as Record<
-      ChangedFunctionId,
-      string
-    >,
+    rotationRoles: rotation.roles,
+    rotationLogGroups: rotation.logGroups,
     key: logicalId(s.stack.topics.key),
-    functions: byFunction((fid) => logicalId(f.functions[fid])),
-    roles: byFunction((fid) => logicalId(f.roles[fid])),
-    logGroups: byFunction((fid) => logicalId(f.logGroups[fid])),
+    ...functionLogicalIds(s, CAMPAIGN_FUNCTION_IDS),
     stateMachine: logicalId(s.stack.campaign.stateMachine),
     escalationTopic: logicalId(s.stack.topics.escalationTopic),
   };

@@ -24,6 +24,7 @@ import { THING_NAME_VARIABLE } from '../../workflows/rotate-device/device-policy
 import {
   CDK_STATE_MACHINE_STATEMENTS,
   cfnArn,
+  functionLogicalIds,
   getAtt,
   logicalId,
   ref,
@@ -47,18 +48,10 @@ let ids: {
 
 beforeAll(() => {
   s = synthesise();
-  const f = s.stack.workflowFunctions;
-  const byFunction = (pick: (fid: DeployedFunctionId) => string) =>
-    Object.fromEntries(DEPLOYED_FUNCTION_IDS.map((fid) => [fid, pick(fid)])) as Record<
-      DeployedFunctionId,
-      string
-    >;
   ids = {
     table: logicalId(s.stack.table.table),
     campaignTable: logicalId(s.stack.campaignTable.table),
-    functions: byFunction((fid) => logicalId(f.functions[fid])),
-    roles: byFunction((fid) => logicalId(f.roles[fid])),
-    logGroups: byFunction((fid) => logicalId(f.logGroups[fid])),
+    ...functionLogicalIds(s, DEPLOYED_FUNCTION_IDS),
     escalationTopic: logicalId(s.stack.topics.escalationTopic),
     auditTopic: logicalId(s.stack.topics.auditTopic),
     key: logicalId(s.stack.topics.key),

@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
+import type { DeployedFunctionId } from '../../../infra/constructs/workflow-functions.ts';
 import { settingsFromContext } from '../../../infra/settings.ts';
 import { RecertStack } from '../../../infra/stack.ts';
 
@@ -73,6 +74,21 @@ export function logicalId(construct: IConstruct): string {
     throw new TypeError(`${construct.node.path} has no CloudFormation resource`);
   const stack = Stack.of(construct);
   return String(stack.resolve(stack.getLogicalId(child)));
+}
+
+/** The logical ids of each given function's Lambda function, role and log group, by function id. */
+export function functionLogicalIds<F extends DeployedFunctionId>(
+  s: Synthesised,
+  fids: readonly F[],
+): { functions: Record<F, string>; roles: Record<F, string>; logGroups: Record<F, string> } {
+  const f = s.stack.workflowFunctions;
+  const byFunction = (pick: (fid: F) => IConstruct) =>
+    Object.fromEntries(fids.map((fid) => [fid, logicalId(pick(fid))])) as Record<F, string>;
+  return {
+    functions: byFunction((fid) => f.functions[fid]),
+    roles: byFunction((fid) => f.roles[fid]),
+    logGroups: byFunction((fid) => f.logGroups[fid]),
+  };
 }
 
 /** Every statement of every IAM policy attached to the role with this logical id, in order. */
