@@ -29,6 +29,8 @@ interface SoakResult {
   readonly local: SoakLocalAws;
   readonly rotations: RotationCounts;
   readonly rotatedEvents: number;
+  /** Rotations in flight when a restart began, summed over the restarts. */
+  readonly acrossRestarts: number;
   readonly backAfterLastRestart: number;
   readonly load: readonly [number, number];
   readonly stoppedEarly: boolean;
@@ -70,6 +72,7 @@ async function soak(settings: SoakSettings, workDir: string, stop: Stop): Promis
   let restartsDue = 0;
   let backAfterLastRestart = 0;
   let aliveAtEnd = 0;
+  let acrossRestarts = 0;
   try {
     log(`recert local up --any-ports --state-dir ${stateDir}`);
     const manifest = await local.up();
@@ -108,7 +111,15 @@ async function soak(settings: SoakSettings, workDir: string, stop: Stop): Promis
     while (!stop.requested) {
       if (nextRestart !== undefined && Date.now() >= nextRestart) {
         restartsDue += 1;
-        log(`restart ${restartsDue}: Ctrl-C on recert local up, then up again`);
+        // A round just before the stop, so rotations are in flight while the stack goes down.
+        await startRound(agents, rotations);
+        nextRound = Date.now() + settings.rotateEvery * 1000;
+        await pollRotations(rotations);
+        const caught = rotations.counts().running;
+        acrossRestarts += caught;
+        log(
+          `restart ${restartsDue}: Ctrl-C on recert local up (${caught} rotations in flight), then up again`,
+        );
         try {
           await local.restart();
         } catch (error) {
@@ -125,8 +136,7 @@ async function soak(settings: SoakSettings, workDir: string, stop: Stop): Promis
       }
       if (Date.now() >= end && nextRestart === undefined) break;
       if (Date.now() < end && Date.now() >= nextRound) {
-        const idle = agents.filter((a) => !rotations.inFlight(a.thingName) && a.process.running);
-        await Promise.all(idle.map((a) => rotations.start(a.thingName)));
+        await startRound(agents, rotations);
         nextRound = Date.now() + settings.rotateEvery * 1000;
       }
       await pollRotations(rotations);
@@ -163,11 +173,18 @@ async function soak(settings: SoakSettings, workDir: string, stop: Stop): Promis
     restartsDue,
     local,
     rotations: rotations.counts(),
+    acrossRestarts,
     rotatedEvents: agents.reduce((sum, a) => sum + a.process.events('rotated').length, 0),
     backAfterLastRestart,
     load: [loadAtStart, loadavg()[0] ?? 0],
     stoppedEarly: stop.requested,
   };
+}
+
+/** A rotation for each running agent with none in flight. */
+async function startRound(agents: readonly Agent[], rotations: SoakRotations): Promise<void> {
+  const idle = agents.filter((a) => !rotations.inFlight(a.thingName) && a.process.running);
+  await Promise.all(idle.map((a) => rotations.start(a.thingName)));
 }
 
 /** Agents that connected since their line `marks` (taken when the last restart ended). */
@@ -223,6 +240,7 @@ function report(result: SoakResult): string[] {
     `rotations succeeded:          ${rotations.succeeded}`,
     `rotations failed:             ${rotations.failed}`,
     `rotations still running:      ${rotations.running}`,
+    `rotations in flight at a restart: ${result.acrossRestarts}`,
     `recert rotate starting none:  ${rotations.refused}`,
     `agents' "rotated" events:     ${result.rotatedEvents}`,
     `load average (1 min), start / end: ${result.load[0].toFixed(2)} / ${result.load[1].toFixed(2)} on ${cpus().length} cores`,
