@@ -1,27 +1,24 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dynamoDbClient } from '../../functions/shared/environment.ts';
 import { lambdaClientConfig, withoutCallLogging } from '../../lib/aws/client-config.ts';
 import { destroyClients, localClients } from '../../local/stack/clients.ts';
 import { endpointsAt } from '../local/endpoints-at.ts';
-import { loopbackJsonService } from './loopback-server.ts';
+import { type LoopbackAnswer, useLoopbackJsonService } from './loopback-server.ts';
 
 /** A loopback DynamoDB stand-in: thing-1 exists, any other key fails its (pretend) condition. */
-function fakeDynamoDb() {
-  return loopbackJsonService((body) =>
-    body.includes('"thing-1"')
-      ? { status: 200, body: { Item: { thingName: { S: 'thing-1' }, phase: { S: 'ISSUED' } } } }
-      : {
-          status: 400,
-          body: {
-            __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
-            message: 'The conditional request failed',
-          },
+const asDynamoDb = (body: string): LoopbackAnswer =>
+  body.includes('"thing-1"')
+    ? { status: 200, body: { Item: { thingName: { S: 'thing-1' }, phase: { S: 'ISSUED' } } } }
+    : {
+        status: 400,
+        body: {
+          __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+          message: 'The conditional request failed',
         },
-  );
-}
+      };
 
 const withoutComments = (source: string): string =>
   source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
@@ -30,19 +27,10 @@ const hasLoggerMiddleware = (client: { middlewareStack: { identify(): string[] }
   client.middlewareStack.identify().some((entry) => entry.startsWith('loggerMiddleware'));
 
 describe('the functions’ SDK clients do not copy every call for a logger that drops it', () => {
-  let fake: Awaited<ReturnType<typeof fakeDynamoDb>> | undefined;
-
-  beforeAll(async () => {
-    fake = await fakeDynamoDb();
-  });
-
-  afterAll(() => {
-    fake?.server.close();
-  });
+  const fake = useLoopbackJsonService(asDynamoDb);
 
   it('still returns results and named service errors without the logger middleware', async () => {
     // Prepare
-    if (!fake) throw new Error('no server');
     const db = withoutCallLogging(
       new DynamoDBClient({
         ...lambdaClientConfig(),

@@ -1,33 +1,19 @@
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dynamoDbClient } from '../../functions/shared/environment.ts';
 import { lambdaClientConfig } from '../../lib/aws/client-config.ts';
-import { loopbackJsonService } from './loopback-server.ts';
-
-/** A loopback server that answers every call with `{}` and keeps the request bodies. */
-async function recordingServer() {
-  const bodies: unknown[] = [];
-  const service = await loopbackJsonService((body) => {
-    bodies.push(JSON.parse(body));
-    return { status: 200, body: {} };
-  });
-  return { ...service, bodies };
-}
+import { useLoopbackJsonService } from './loopback-server.ts';
 
 describe('SDK clients resolve each command’s middleware once (cacheMiddleware)', () => {
-  let env: Awaited<ReturnType<typeof recordingServer>> | undefined;
-
-  beforeAll(async () => {
-    env = await recordingServer();
-  });
-
-  afterAll(() => {
-    env?.server.close();
+  // A loopback server that answers every call with `{}` and keeps the request bodies.
+  const bodies: unknown[] = [];
+  const env = useLoopbackJsonService((body) => {
+    bodies.push(JSON.parse(body));
+    return { status: 200, body: {} };
   });
 
   it('is on for the functions’ clients and still sends each call’s own input', async () => {
     // Prepare
-    if (!env) throw new Error('no server');
     const sfn = new SFNClient({
       ...lambdaClientConfig(),
       region: 'us-east-1',
@@ -42,7 +28,7 @@ describe('SDK clients resolve each command’s middleware once (cacheMiddleware)
 
     // Assess
     expect(sfn.config.cacheMiddleware).toBe(true);
-    expect(env.bodies).toEqual([
+    expect(bodies).toEqual([
       { taskToken: 'token-1', output: '{"a":1}' },
       { taskToken: 'token-2', output: '{"b":2}' },
     ]);
