@@ -74,13 +74,47 @@ export interface StartedRotation {
   readonly oldKey: string;
   /** Observation mark taken before the start. */
   readonly from: number;
+  /** Aborted when the rotation ends or the check's time is up. */
+  readonly watch: AbortSignal;
+  /** The record once the rotation ended. */
+  ended(): RotationRecord | undefined;
 }
 
 export async function startRotation(ctx: CheckContext): Promise<StartedRotation> {
   const from = ctx.observer.mark();
   const { executionArn, oldCertificateId } = await ctx.cloud.startRotation();
   const oldKey = certificateKey(await ctx.cloud.certificatePem(oldCertificateId));
-  return { executionArn, oldCertificateId, oldKey, from };
+  const watch = new AbortController();
+  ctx.signal.addEventListener('abort', () => watch.abort(), { once: true });
+  let record: RotationRecord | undefined;
+  // Polls until the rotation ends (the runner abandons one left in flight), so waits stop with it.
+  void ctx.cloud
+    .ended(executionArn, watch.signal)
+    .then((ended) => {
+      record = ended;
+      watch.abort();
+    })
+    .catch(() => watch.abort());
+  return { executionArn, oldCertificateId, oldKey, from, watch: watch.signal, ended: () => record };
+}
+
+/**
+ * Like expectNext, while the rotation runs: a rotation that ends without success first fails the
+ * check with what explains it.
+ */
+export async function expectDuring<T extends Observed = Observed>(
+  ctx: CheckContext,
+  rotation: StartedRotation,
+  from: number,
+  match: (o: Observed) => boolean,
+  what: string,
+): Promise<T> {
+  const found = await ctx.observer.next(from, match, rotation.watch);
+  if (found) return found as T;
+  const record = rotation.ended();
+  if (record && record.status !== 'SUCCEEDED') throw new CheckFailure(explainFailure(ctx, rotation, record));
+  if (record) throw new CheckFailure(`${what} before the rotation ended ${record.status}`);
+  throw new CheckFailure(`${what} within ${seconds(ctx.timeoutMs)}`);
 }
 
 /** Waits for the rotation to end and requires it SUCCEEDED, explaining from what was seen when not. */

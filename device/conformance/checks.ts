@@ -3,6 +3,7 @@ import {
   CheckFailure,
   certificateKey,
   csrKey,
+  expectDuring,
   expectNext,
   expectSucceeded,
   isConnect,
@@ -51,8 +52,9 @@ const duplicateCsrRequest: Check = {
   summary: 'csr_req delivered twice: both answered with the same key',
   async run(ctx) {
     const rotation = await startRotation(ctx);
-    const request = await expectNext<Message>(
+    const request = await expectDuring<Message>(
       ctx,
+      rotation,
       rotation.from,
       isMessage('csr_req'),
       "the cloud's csr_req was not seen",
@@ -122,16 +124,23 @@ const reconnect: Check = {
   summary: 'connection dropped at the broker mid-rotation: the device reconnects and finishes',
   async run(ctx) {
     const rotation = await startRotation(ctx);
-    await expectNext(ctx, rotation.from, isMessage('csr_res'), 'the device did not answer csr_req');
+    await expectDuring(
+      ctx,
+      rotation,
+      rotation.from,
+      isMessage('csr_res'),
+      'the device did not answer csr_req',
+    );
     const dropped = ctx.observer.mark();
     await ctx.observer.dropDevice();
-    await expectNext(
+    await expectDuring(
       ctx,
+      rotation,
       dropped,
       (o) => o.kind === 'disconnected',
       'the broker did not report the dropped connection',
     );
-    await expectNext(ctx, dropped, isConnect(), 'the device did not reconnect');
+    await expectDuring(ctx, rotation, dropped, isConnect(), 'the device did not reconnect');
     await expectSucceeded(ctx, rotation);
   },
 };
@@ -148,29 +157,33 @@ const certificateError: Check = {
     await ctx.cloud.blockOtherCertificates(oldCertificateId);
     try {
       const rotation = await startRotation(ctx);
-      const first = await expectNext<Message>(
+      const first = await expectDuring<Message>(
         ctx,
+        rotation,
         rotation.from,
         isMessage('crt_res'),
         'the cloud delivered no certificate',
       );
       const refused = String(first.body.rotationId);
-      const error = await expectNext<Message>(
+      const error = await expectDuring<Message>(
         ctx,
+        rotation,
         first.seq,
         isMessage('crt_err', refused),
         'the device did not report crt_err for a certificate the broker refused it',
       );
       await ctx.cloud.unblock();
-      const fresh = await expectNext<Message>(
+      const fresh = await expectDuring<Message>(
         ctx,
+        rotation,
         error.seq,
         (o) => isMessage('csr_req')(o) && 'body' in o && o.body.rotationId !== refused,
         "the cloud's fresh csr_req after crt_err was not seen",
       );
       const freshId = String(fresh.body.rotationId);
-      const answer = await expectNext<Message>(
+      const answer = await expectDuring<Message>(
         ctx,
+        rotation,
         fresh.seq,
         isMessage('csr_res', freshId),
         'the device did not answer the fresh csr_req',

@@ -55,6 +55,8 @@ async function runOne(run: KitRun, check: Check): Promise<CheckOutcome> {
     outcome = { name: check.name, passed: false, reason };
   } finally {
     clearTimeout(timer);
+    // Ends the check's waits and its rotation's watch.
+    deadline.abort();
   }
   const leftover = await run.cloud.abandonInFlight();
   if (leftover && outcome.passed) return { name: check.name, passed: false, reason: leftover };
