@@ -24,7 +24,7 @@ const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 const FLUSH_BYTES = 64 * 1024;
 
 export class FunctionLogFile {
-  private buffer: string[] = [];
+  private buffer: CapturedLine[] = [];
   private bufferedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
@@ -66,12 +66,11 @@ export class FunctionLogFile {
       registry.register(fn.name, this.wrap(fn.name, fn.handler), fn.timeoutSeconds);
   }
 
-  /** Takes one line a function wrote, here or in a worker; redacted now, so the file never holds a secret. */
+  /** Takes one line a function wrote, here or in a worker; it is redacted when written, off the function's path. */
   readonly append = (line: CapturedLine): void => {
     if (this.closed) return;
-    const text = `${JSON.stringify(logLineOf(line))}\n`;
-    this.buffer.push(text);
-    this.bufferedBytes += Buffer.byteLength(text);
+    this.buffer.push(line);
+    this.bufferedBytes += line.text.length;
     if (this.bufferedBytes >= FLUSH_BYTES) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs ?? 200).unref();
   };
@@ -81,7 +80,7 @@ export class FunctionLogFile {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.buffer.length > 0) {
-      const chunk = this.buffer.join('');
+      const chunk = this.buffer.map((line) => `${JSON.stringify(logLineOf(line))}\n`).join('');
       this.buffer = [];
       this.bufferedBytes = 0;
       this.writing = this.writing.then(() => this.write(chunk)).catch((error: unknown) => this.fail(error));
@@ -92,9 +91,9 @@ export class FunctionLogFile {
   /** Stops capturing, writes what is buffered and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closed = true;
     this.capture.close();
     await this.flush();
-    this.closed = true;
     await this.handle.close().catch(() => undefined);
   }
 
