@@ -169,6 +169,7 @@ describe('recert logs: the functions logs of "recert local up --log-level info"'
     // Act
     const warnings = await run(['logs', '--function', 'device-reply', '--level', 'warn', '--json']);
     const ofRotation = await run(['logs', '--rotation', rotationId, '--json']);
+    const everything = await run(['logs', '--json']);
 
     // Assess
     const parsed = (run: CliRun) =>
@@ -184,6 +185,9 @@ describe('recert logs: the functions logs of "recert local up --log-level info"'
       expect.arrayContaining(['csr_req sent', 'device reply accepted']),
     );
     expect(parsed(ofRotation).every((e) => e.rotationId === rotationId)).toBe(true);
+    // The functions' metrics (EMF lines, for CloudWatch Metrics) are in the file but not shown.
+    expect(parsed(everything).length).toBeGreaterThan(parsed(ofRotation).length);
+    expect(parsed(everything).filter((e) => '_aws' in e || e.message === '')).toEqual([]);
   });
 });
 
