@@ -23,9 +23,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import type { StatusChangeEvent } from '../../../local/stepfunctions/engine.ts';
 import {
+  callbackTask,
   createMachine,
   type Harness,
   history,
+  oneTask,
   parsed,
   ROLE,
   start,
@@ -329,17 +331,7 @@ describe('redrive and status-change events', () => {
         token = event.t;
       return {};
     });
-    const arn = await createMachine(h, {
-      StartAt: 'T',
-      States: {
-        T: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-          Parameters: { FunctionName: 'hold', Payload: { 't.$': '$$.Task.Token' } },
-          End: true,
-        },
-      },
-    });
+    const arn = await createMachine(h, oneTask(callbackTask('hold', 't')));
     const exec = await start(h, arn);
     await waitForEvent(h, exec, (ev) => ev.some((e) => e.type === 'TaskSubmitted'));
     await h.sfn.send(new StopExecutionCommand({ executionArn: exec }));

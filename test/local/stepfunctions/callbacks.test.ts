@@ -8,8 +8,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import {
+  callbackTask,
   createMachine,
   type Harness,
+  oneTask,
   parsed,
   start,
   startHarness,
@@ -93,19 +95,13 @@ describe('callback tokens', () => {
   });
 
   it('SendTaskFailure fails the task with the given error and cause, which Catch can match', async () => {
-    const arn = await createMachine(h, {
-      StartAt: 'Ask',
-      States: {
-        Ask: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-          Parameters: { FunctionName: 'deliver', Payload: { 'token.$': '$$.Task.Token' } },
-          Catch: [{ ErrorEquals: ['DeviceRejected'], Next: 'Rejected' }],
-          End: true,
-        },
-        Rejected: { Type: 'Pass', End: true },
-      },
-    });
+    const arn = await createMachine(
+      h,
+      oneTask(
+        { ...callbackTask('deliver'), Catch: [{ ErrorEquals: ['DeviceRejected'], Next: 'Rejected' }] },
+        { Rejected: { Type: 'Pass', End: true } },
+      ),
+    );
     const exec = await start(h, arn);
     const token = await nextToken(exec, 1);
     await h.sfn.send(

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
-import { ROLE } from './harness.ts';
+import { callbackTask, oneTask, ROLE } from './harness.ts';
 
 // kill -9 the engine's process mid-execution, start it again on the same state directory: every
 // execution goes on, with its token, and its timers fire at their original due time.
@@ -99,18 +99,7 @@ describe('durability across kill -9', () => {
           new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: ROLE }),
         )
       ).stateMachineArn ?? '';
-    const callback = (extra: object) => ({
-      StartAt: 'Ask',
-      States: {
-        Ask: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-          Parameters: { FunctionName: 'deliver', Payload: { 'token.$': '$$.Task.Token' } },
-          ...extra,
-          End: true,
-        },
-      },
-    });
+    const callback = (extra: object) => oneTask({ ...callbackTask('deliver'), ...extra });
     const tokenMachine = await create('token', callback({ TimeoutSeconds: 86_400 }));
     const heartbeatMachine = await create('heartbeat', callback({ HeartbeatSeconds: 48 }));
     const retryMachine = await create('retry', {

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import {
+  callbackTask,
   createMachine,
   type Harness,
+  oneTask,
   parsed,
   runMachine,
   start,
@@ -39,13 +41,11 @@ describe('errors, Retry and Catch', () => {
     await h.close();
   });
 
-  const task = (extra: object) => ({
-    StartAt: 'T',
-    States: {
-      T: { Type: 'Task', Resource: h.functions.arnOf('flaky'), ...extra, End: true },
-      ...('Catch' in extra ? { Caught: { Type: 'Pass', End: true } } : {}),
-    },
-  });
+  const task = (extra: object) =>
+    oneTask(
+      { Resource: h.functions.arnOf('flaky'), ...extra },
+      'Catch' in extra ? { Caught: { Type: 'Pass', End: true } } : {},
+    );
 
   it('retries up to MaxAttempts and bills every retry as a transition', async () => {
     const r = await runMachine(
@@ -105,34 +105,25 @@ describe('errors, Retry and Catch', () => {
   });
 
   it('States.Runtime is never caught, even by States.ALL', async () => {
-    const r = await runMachine(h, {
-      StartAt: 'T',
-      States: {
-        T: {
-          Type: 'Task',
+    const r = await runMachine(
+      h,
+      oneTask(
+        {
           Resource: h.functions.arnOf('flaky'),
           Parameters: { 'x.$': '$.missing' },
           Catch: [{ ErrorEquals: ['States.ALL'], Next: 'C' }],
-          End: true,
         },
-        C: { Type: 'Pass', End: true },
-      },
-    });
+        { C: { Type: 'Pass', End: true } },
+      ),
+    );
     expect([r.status, r.error]).toEqual(['FAILED', 'States.Runtime']);
   });
 
   it('an unknown function fails with Lambda.ResourceNotFoundException', async () => {
-    const r = await runMachine(h, {
-      StartAt: 'T',
-      States: {
-        T: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke',
-          Parameters: { FunctionName: 'nope' },
-          End: true,
-        },
-      },
-    });
+    const r = await runMachine(
+      h,
+      oneTask({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'nope' } }),
+    );
     expect(r.error).toBe('Lambda.ResourceNotFoundException');
   });
 
@@ -208,18 +199,7 @@ describe('timeouts and backoff on the shared clock', () => {
   };
 
   it('a callback task with a 24-hour TimeoutSeconds fails with States.Timeout exactly when due', async () => {
-    const arn = await createMachine(h, {
-      StartAt: 'T',
-      States: {
-        T: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-          Parameters: { FunctionName: 'notify', Payload: { 'token.$': '$$.Task.Token' } },
-          TimeoutSeconds: 86_400,
-          End: true,
-        },
-      },
-    });
+    const arn = await createMachine(h, oneTask({ ...callbackTask('notify'), TimeoutSeconds: 86_400 }));
     const exec = await start(h, arn);
     await waitForEvent(h, exec, (ev) => ev.some((e) => e.type === 'TaskSubmitted'));
     await clock.advance(86_399_000);
@@ -251,25 +231,15 @@ describe('timeouts and backoff on the shared clock', () => {
       times.push(clock.now());
       throw failing('Nope');
     });
-    const arn = await createMachine(h, {
-      StartAt: 'T',
-      States: {
-        T: {
-          Type: 'Task',
-          Resource: h.functions.arnOf('always'),
-          Retry: [
-            {
-              ErrorEquals: ['Nope'],
-              IntervalSeconds: 10,
-              BackoffRate: 3,
-              MaxAttempts: 3,
-              MaxDelaySeconds: 60,
-            },
-          ],
-          End: true,
-        },
-      },
-    });
+    const arn = await createMachine(
+      h,
+      oneTask({
+        Resource: h.functions.arnOf('always'),
+        Retry: [
+          { ErrorEquals: ['Nope'], IntervalSeconds: 10, BackoffRate: 3, MaxAttempts: 3, MaxDelaySeconds: 60 },
+        ],
+      }),
+    );
     const exec = await start(h, arn);
     for (const [i, delay] of [10, 30, 60].entries()) {
       await waitForEvent(

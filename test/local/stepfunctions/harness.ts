@@ -189,5 +189,23 @@ export const runMachine = async (
   return { ...d, executionArn, events: await history(h, executionArn) };
 };
 
+/** A machine of one Task state, `T`, that ends the execution; `more` adds states such as a Catch's target. */
+export const oneTask = (fields: object, more: object = {}): object => ({
+  StartAt: 'T',
+  States: { T: { Type: 'Task', ...fields, End: true }, ...more },
+});
+
+/** The same machine in JSONata. */
+export const oneJsonataTask = (fields: object, more: object = {}): object => ({
+  QueryLanguage: 'JSONata',
+  ...oneTask(fields, more),
+});
+
+/** A callback Task's fields: it invokes `functionName` with its task token as `tokenKey`, then waits. */
+export const callbackTask = (functionName: string, tokenKey = 'token'): object => ({
+  Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+  Parameters: { FunctionName: functionName, Payload: { [`${tokenKey}.$`]: '$$.Task.Token' } },
+});
+
 export const parsed = (text: string | undefined): unknown =>
   text === undefined ? undefined : JSON.parse(text);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_REGION } from '../../../local/config.ts';
-import { type Harness, runMachine, startHarness } from './harness.ts';
+import { type Harness, oneTask, runMachine, startHarness } from './harness.ts';
 
 // History event sequences and fields, as GetExecutionHistory documents them.
 describe('execution history', () => {
@@ -66,19 +66,15 @@ describe('execution history', () => {
   });
 
   it('records a retried task: each attempt scheduled, started and failed, with the task fields', async () => {
-    const r = await runMachine(h, {
-      StartAt: 'T',
-      States: {
-        T: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke',
-          Parameters: { FunctionName: 'once', Payload: { x: 1 } },
-          TimeoutSeconds: 30,
-          Retry: [{ ErrorEquals: ['Transient'], IntervalSeconds: 0 }],
-          End: true,
-        },
-      },
-    });
+    const r = await runMachine(
+      h,
+      oneTask({
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: { FunctionName: 'once', Payload: { x: 1 } },
+        TimeoutSeconds: 30,
+        Retry: [{ ErrorEquals: ['Transient'], IntervalSeconds: 0 }],
+      }),
+    );
     expect(r.events.map((e) => e.type)).toEqual([
       'ExecutionStarted',
       'TaskStateEntered',

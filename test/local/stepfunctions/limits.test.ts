@@ -10,6 +10,7 @@ import { HISTORY_LIMIT, PAYLOAD_LIMIT } from '../../../local/stepfunctions/limit
 import {
   createMachine,
   type Harness,
+  oneJsonataTask,
   parsed,
   runMachine,
   start,
@@ -171,11 +172,7 @@ describe('Step Functions quotas on the local engine', () => {
       bigSize.bytes = bytes;
 
       // Act
-      const run = await runMachine(h, {
-        QueryLanguage: 'JSONata',
-        StartAt: 'Call',
-        States: { Call: { Type: 'Task', Resource: big, Output: {}, End: true } },
-      });
+      const run = await runMachine(h, oneJsonataTask({ Resource: big, Output: {} }));
 
       // Assess
       expect(run.status).toBe(status);
@@ -192,18 +189,10 @@ describe('Step Functions quotas on the local engine', () => {
     ])('task parameters of %i bytes: %s, the function called %i time(s)', async (bytes, status, calls) => {
       // Prepare: the Arguments are the input's string and twelve characters more.
       invoked = 0;
-      const definition = {
-        QueryLanguage: 'JSONata',
-        StartAt: 'Call',
-        States: {
-          Call: {
-            Type: 'Task',
-            Resource: h.functions.arnOf('limits-counted'),
-            Arguments: '{% $states.input.s & "123456789012" %}',
-            End: true,
-          },
-        },
-      };
+      const definition = oneJsonataTask({
+        Resource: h.functions.arnOf('limits-counted'),
+        Arguments: '{% $states.input.s & "123456789012" %}',
+      });
 
       // Act
       const run = await runMachine(h, definition, { s: jsonStringOf(bytes - 12) });
@@ -248,19 +237,11 @@ describe('Step Functions quotas on the local engine', () => {
       const s = jsonStringOf(PAYLOAD_LIMIT - 12);
       const run = await runMachine(
         h,
-        {
-          QueryLanguage: 'JSONata',
-          StartAt: 'Call',
-          States: {
-            Call: {
-              Type: 'Task',
-              Resource: echo,
-              Arguments: '{% $states.input.s & "123456789012" %}',
-              Output: '{% $length($states.result) %}',
-              End: true,
-            },
-          },
-        },
+        oneJsonataTask({
+          Resource: echo,
+          Arguments: '{% $states.input.s & "123456789012" %}',
+          Output: '{% $length($states.result) %}',
+        }),
         { s },
       );
       expect(run.status).toBe('SUCCEEDED');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, parsed, runMachine, startHarness } from './harness.ts';
+import { type Harness, oneJsonataTask, parsed, runMachine, startHarness } from './harness.ts';
 
 // JSONata states: {% %} fields, $states (input, result, errorOutput, context), Arguments, Output, Assign.
 describe('JSONata states', () => {
@@ -109,12 +109,10 @@ describe('JSONata states', () => {
   });
 
   it('Catch: Output receives $states.errorOutput with the handler error type as Error', async () => {
-    const r = await runMachine(h, {
-      QueryLanguage: 'JSONata',
-      StartAt: 'T',
-      States: {
-        T: {
-          Type: 'Task',
+    const r = await runMachine(
+      h,
+      oneJsonataTask(
+        {
           Resource: 'arn:aws:states:::lambda:invoke',
           Arguments: { FunctionName: 'boom', Payload: {} },
           Catch: [
@@ -125,11 +123,10 @@ describe('JSONata states', () => {
               Next: 'Done',
             },
           ],
-          End: true,
         },
-        Done: { Type: 'Pass', Output: '{% $merge([$states.input, {"seen": $seen}]) %}', End: true },
-      },
-    });
+        { Done: { Type: 'Pass', Output: '{% $merge([$states.input, {"seen": $seen}]) %}', End: true } },
+      ),
+    );
     expect(parsed(r.output)).toEqual({ caught: 'BoomError', seen: true });
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, parsed, runMachine, startHarness } from './harness.ts';
+import { type Harness, oneTask, parsed, runMachine, startHarness } from './harness.ts';
 
 // Every state type in JSONPath, as the Amazon States Language specifies their input and output processing.
 describe('JSONPath states', () => {
@@ -20,21 +20,14 @@ describe('JSONPath states', () => {
 
   it('applies InputPath, Parameters, ResultSelector, ResultPath and OutputPath in that order', async () => {
     // Prepare
-    const definition = {
-      StartAt: 'T',
-      States: {
-        T: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke',
-          InputPath: '$.data',
-          Parameters: { FunctionName: 'double', Payload: { 'n.$': '$.value' } },
-          ResultSelector: { 'twice.$': '$.Payload.doubled', 'code.$': '$.StatusCode' },
-          ResultPath: '$.result',
-          OutputPath: '$.result',
-          End: true,
-        },
-      },
-    };
+    const definition = oneTask({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      InputPath: '$.data',
+      Parameters: { FunctionName: 'double', Payload: { 'n.$': '$.value' } },
+      ResultSelector: { 'twice.$': '$.Payload.doubled', 'code.$': '$.StatusCode' },
+      ResultPath: '$.result',
+      OutputPath: '$.result',
+    });
     // Act
     const r = await runMachine(h, definition, { data: { value: 21 }, other: true });
     // Assess
@@ -252,11 +245,7 @@ describe('JSONPath states', () => {
   });
 
   it('Task with a bare Lambda function ARN gets the payload back and records LambdaFunction events', async () => {
-    const r = await runMachine(
-      h,
-      { StartAt: 'T', States: { T: { Type: 'Task', Resource: h.functions.arnOf('double'), End: true } } },
-      { n: 4 },
-    );
+    const r = await runMachine(h, oneTask({ Resource: h.functions.arnOf('double') }), { n: 4 });
     expect(parsed(r.output)).toEqual({ doubled: 8 });
     expect(r.events.map((e) => e.type)).toEqual([
       'ExecutionStarted',
