@@ -106,17 +106,14 @@ export class CampaignCounters {
       },
     });
     if (!parked) return false;
-    try {
-      await this.add(p.campaign, { parked: 1 }, p.now);
-    } catch (error) {
-      // Not counted: take the mark back, so the next timeout parks it and no unpark counts -1.
-      await this.update('UpdateItem campaign rotation parked undone', {
+    // Not counted: take the mark back, so the next timeout parks it and no unpark counts -1.
+    await this.countOrUndo(p.campaign, { parked: 1 }, p.now, () =>
+      this.update('UpdateItem campaign rotation parked undone', {
         Key: key,
         UpdateExpression: 'REMOVE parkedAt',
         ConditionExpression: 'attribute_exists(parkedAt) AND attribute_not_exists(outcome)',
-      }).catch(() => undefined);
-      throw error;
-    }
+      }),
+    );
     return true;
   }
 
@@ -130,18 +127,15 @@ export class CampaignCounters {
       ReturnValues: 'ALL_OLD',
     });
     if (!old) return false;
-    try {
-      await this.add(p.campaign, { parked: -1 }, p.now);
-    } catch (error) {
-      // Not counted: put the mark back, so the outcome (or a later reply) frees the count once.
-      await this.update('UpdateItem campaign rotation unparked undone', {
+    // Not counted: put the mark back, so the outcome (or a later reply) frees the count once.
+    await this.countOrUndo(p.campaign, { parked: -1 }, p.now, () =>
+      this.update('UpdateItem campaign rotation unparked undone', {
         Key: key,
         UpdateExpression: 'SET parkedAt = :parkedAt',
         ConditionExpression: 'attribute_not_exists(parkedAt) AND attribute_not_exists(outcome)',
         ExpressionAttributeValues: { ':parkedAt': old.parkedAt ?? iso(p.now) },
-      }).catch(() => undefined);
-      throw error;
-    }
+      }),
+    );
     return true;
   }
 
@@ -171,11 +165,9 @@ export class CampaignCounters {
     if (old.outcome === 'SUCCEEDED') deltas.succeeded = -1;
     if (old.outcome === 'FAILED') deltas.failed = -1;
     if (old.parkedAt !== undefined) deltas.parked = -1;
-    try {
-      await this.add(p.campaign, deltas, p.now);
-    } catch (error) {
-      // Put the item back as it was, so the retried event counts what this one could not.
-      await this.update('UpdateItem campaign rotation outcome undone', {
+    // Not counted: put the item back as it was, so the retried event counts what this one could not.
+    await this.countOrUndo(p.campaign, deltas, p.now, () =>
+      this.update('UpdateItem campaign rotation outcome undone', {
         Key: key,
         UpdateExpression:
           old.outcome === undefined
@@ -189,9 +181,23 @@ export class CampaignCounters {
                 ...(old.parkedAt === undefined ? {} : { ':parkedAt': old.parkedAt }),
               },
             }),
-      }).catch(() => undefined);
+      }),
+    );
+    return deltas;
+  }
+
+  /** Moves the campaign's counters; when that fails, undoes the rotation item's mark (best effort) and throws. */
+  private async countOrUndo(
+    campaign: string,
+    deltas: CounterDeltas,
+    now: number,
+    undo: () => Promise<unknown>,
+  ): Promise<void> {
+    try {
+      await this.add(campaign, deltas, now);
+    } catch (error) {
+      await undo().catch(() => undefined);
       throw error;
     }
-    return deltas;
   }
 }
