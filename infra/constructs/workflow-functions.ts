@@ -9,9 +9,21 @@ import {
   type DeployedFunctionId,
   functionSpec,
 } from '../../workflows/access/identity-policies.ts';
-import type { FunctionSpec } from '../../workflows/rotate-device/contract.ts';
+import type { CAMPAIGN_FUNCTIONS, CampaignFunctionId } from '../../workflows/campaign/contract.ts';
+import {
+  CERTIFICATE_VALIDITY_ENV,
+  DEPLOYED_RUNTIME_ENV,
+  type EnvVarSpec,
+  type FUNCTIONS,
+  type FunctionId,
+  type FunctionSpec,
+  ISSUER_KIND_ENV,
+  PACING_VARIABLES,
+  type PacingVariable,
+  PRIVATE_CA_ARN_ENV,
+} from '../../workflows/rotate-device/contract.ts';
 import { assertEntriesExist } from '../repository.ts';
-import type { DeploymentSettings } from '../settings.ts';
+import type { CertificateIssuer, DeploymentSettings } from '../settings.ts';
 import { nodeFunctionBase } from './node-function.ts';
 
 /** What the functions' environment names: the deployed tables, state machines and topic. */
@@ -40,20 +52,15 @@ export class ContractEnvironmentError extends Error {
 export { DEPLOYED_FUNCTION_IDS, type DeployedFunctionId, functionSpec };
 
 /** The pacing variables of the audit fan-out, which starts each campaign with its pacing. */
-export const PACING_ENV = {
-  startsPerSecond: 'PACING_STARTS_PER_SECOND',
-  maxInFlight: 'PACING_MAX_IN_FLIGHT',
-  failureRateThreshold: 'PACING_FAILURE_RATE_THRESHOLD',
-  minFinishedForFailureRate: 'PACING_MIN_FINISHED',
-  quotas: 'PACING_QUOTAS',
-  headroom: 'PACING_HEADROOM',
-} as const;
+export const PACING_ENV = Object.fromEntries(
+  Object.entries(PACING_VARIABLES).map(([figure, variable]) => [figure, variable.name]),
+) as { readonly [F in PacingVariable]: (typeof PACING_VARIABLES)[F]['name'] };
 
-/** Function environment variables recert's deployment adds to what the contract lists. */
+/** The issuer's variables of the issue function, as its contract names them. */
 export const ISSUER_ENV = {
-  issuer: 'CERTIFICATE_ISSUER',
-  privateCaArn: 'PRIVATE_CA_ARN',
-  validityDays: 'CERTIFICATE_VALIDITY_DAYS',
+  issuer: ISSUER_KIND_ENV.name,
+  privateCaArn: PRIVATE_CA_ARN_ENV.name,
+  validityDays: CERTIFICATE_VALIDITY_ENV.name,
 } as const;
 
 /**
@@ -86,43 +93,54 @@ function iamDescription(text: string): string {
   return text.replace(/[^\t\n\r\x20-\x7E\xA1-\xFF]/g, '-').slice(0, 1000);
 }
 
-/**
- * Values of the contract's `setting` variables that a deployment decides. Pacing figures the
- * operator did not set stay unset: the fan-out derives them from the quotas, as the synthesis did.
- */
-function settingValue(settings: DeploymentSettings, variable: string): string | undefined {
-  const pacing = settings.pacing;
-  const text = (value: number | undefined) => (value === undefined ? undefined : String(value));
-  switch (variable) {
-    case PACING_ENV.startsPerSecond:
-      return text(pacing.overrides.startsPerSecond);
-    case PACING_ENV.maxInFlight:
-      return text(pacing.overrides.maxInFlight);
-    case PACING_ENV.failureRateThreshold:
-      return text(pacing.overrides.failureRateThreshold);
-    case PACING_ENV.minFinishedForFailureRate:
-      return text(pacing.overrides.minFinishedForFailureRate);
-    case PACING_ENV.quotas:
-      return Object.keys(pacing.quotas).length === 0 ? undefined : JSON.stringify(pacing.quotas);
-    case PACING_ENV.headroom:
-      return text(pacing.headroom);
-    case ISSUER_ENV.issuer:
-      return settings.issuer.kind;
-    case 'METRICS_NAMESPACE':
-      return settings.metricsNamespace;
-    case 'AUDIT_CHECK_NAMES':
-      return settings.audit.checks.join(',');
-    case 'CSR_REQUIRE_CN_MATCH':
-      return String(settings.csrRequireCnMatch);
-    case 'ACCEPT_REPLIES_WITHOUT_ROTATION_ID':
-      return String(settings.acceptRepliesWithoutRotationId);
-    case 'OLD_CERTIFICATE_GRACE_DAYS':
-      return String(settings.oldCertificateGraceDays);
-    case 'SWEEP_DELETES_PER_SECOND':
-      return String(settings.sweepDeletesPerSecond);
-    default:
-      return undefined;
-  }
+/** A `setting` variable of the contract, by the key its function reads it by. */
+type ContractVariable =
+  | (typeof FUNCTIONS)[FunctionId]['environment'][number]
+  | (typeof CAMPAIGN_FUNCTIONS)[CampaignFunctionId]['environment'][number];
+type SettingKey = Extract<ContractVariable, { readonly source: 'setting'; readonly key: string }>['key'];
+type FromSettings = (settings: DeploymentSettings) => string | undefined;
+
+const text = (value: number | undefined) => (value === undefined ? undefined : String(value));
+type PrivateCa = Extract<CertificateIssuer, { readonly kind: 'acm-pca' }>;
+const privateCa = <T>(settings: DeploymentSettings, value: (ca: PrivateCa) => T): T | undefined =>
+  settings.issuer.kind === 'acm-pca' ? value(settings.issuer) : undefined;
+
+/** The `setting` variables a deployment decides, by key; the others keep their contract default. */
+const SETTING_VALUES: { readonly [K in SettingKey]?: FromSettings } = {
+  metricsNamespace: (s) => s.metricsNamespace,
+  checkNames: (s) => s.audit.checks.join(','),
+  requireCnMatch: (s) => String(s.csrRequireCnMatch),
+  acceptMissingRotationId: (s) => String(s.acceptRepliesWithoutRotationId),
+  graceDays: (s) => String(s.oldCertificateGraceDays),
+  sweepDeletesPerSecond: (s) => String(s.sweepDeletesPerSecond),
+  issuerKind: (s) => s.issuer.kind,
+  privateCaArn: (s) => privateCa(s, (ca) => ca.certificateAuthorityArn),
+  validityDays: (s) => privateCa(s, (ca) => String(ca.validityDays)),
+};
+
+/** The pacing figures the operator did not set stay unset: the fan-out derives them from the quotas. */
+const PACING_VALUES: { readonly [F in PacingVariable]: FromSettings } = {
+  startsPerSecond: (s) => text(s.pacing.overrides.startsPerSecond),
+  maxInFlight: (s) => text(s.pacing.overrides.maxInFlight),
+  failureRateThreshold: (s) => text(s.pacing.overrides.failureRateThreshold),
+  minFinishedForFailureRate: (s) => text(s.pacing.overrides.minFinishedForFailureRate),
+  quotas: (s) => (Object.keys(s.pacing.quotas).length === 0 ? undefined : JSON.stringify(s.pacing.quotas)),
+  headroom: (s) => text(s.pacing.headroom),
+};
+const PACING_BY_NAME = new Map<string, FromSettings>(
+  (Object.keys(PACING_VARIABLES) as PacingVariable[]).map((f) => [
+    PACING_VARIABLES[f].name,
+    PACING_VALUES[f],
+  ]),
+);
+
+/** The deployment's value of a `setting` variable: by its key, or as one of the pacing group. */
+function settingValue(settings: DeploymentSettings, variable: EnvVarSpec): string | undefined {
+  const fromSettings =
+    variable.key === undefined
+      ? PACING_BY_NAME.get(variable.name)
+      : (SETTING_VALUES as Readonly<Record<string, FromSettings>>)[variable.key];
+  return fromSettings?.(settings);
 }
 
 /**
@@ -169,7 +187,10 @@ export class WorkflowFunctions extends Construct {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment: { ...environmentOf(spec, props), NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        ...environmentOf(spec, props),
+        [DEPLOYED_RUNTIME_ENV.nodeOptions]: '--enable-source-maps',
+      },
     });
     return { fn, role, logGroup };
   }
@@ -182,9 +203,9 @@ export function environmentOf(
 ): Record<string, string> {
   const { settings, resources } = props;
   const env: Record<string, string> = {
-    POWERTOOLS_SERVICE_NAME: 'recert',
-    POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
-    POWERTOOLS_LOG_LEVEL: settings.logLevel,
+    [DEPLOYED_RUNTIME_ENV.serviceName]: 'recert',
+    [DEPLOYED_RUNTIME_ENV.metricsNamespace]: settings.metricsNamespace,
+    [DEPLOYED_RUNTIME_ENV.logLevel]: settings.logLevel,
   };
   for (const variable of spec.environment) {
     // The runtime sets these; Lambda refuses a configuration that sets them.
@@ -210,7 +231,7 @@ export function environmentOf(
         value = props.iotDataEndpointUrl;
         break;
       case 'setting':
-        value = settingValue(settings, variable.name) ?? variable.default;
+        value = settingValue(settings, variable) ?? variable.default;
         break;
     }
     if (value === undefined) {
@@ -218,13 +239,6 @@ export function environmentOf(
       continue;
     }
     env[variable.name] = value;
-  }
-  if (spec.id === 'issue-certificate') {
-    env[ISSUER_ENV.issuer] = settings.issuer.kind;
-    if (settings.issuer.kind === 'acm-pca') {
-      env[ISSUER_ENV.privateCaArn] = settings.issuer.certificateAuthorityArn;
-      env[ISSUER_ENV.validityDays] = String(settings.issuer.validityDays);
-    }
   }
   return env;
 }

@@ -2,6 +2,14 @@ import { EVENT_TRIGGERED_FUNCTIONS } from './event-triggered-functions.ts';
 import type { FunctionSpec as GenericFunctionSpec } from './function-spec.ts';
 import { ROTATION_STEP_FUNCTIONS } from './rotation-step-functions.ts';
 
+export {
+  CERTIFICATE_VALIDITY_ENV,
+  DEPLOYED_RUNTIME_ENV,
+  ISSUER_KIND_ENV,
+  PACING_VARIABLES,
+  type PacingVariable,
+  PRIVATE_CA_ARN_ENV,
+} from './function-env.ts';
 export type {
   EnvValueType,
   EnvVarSpec,

@@ -5,16 +5,19 @@
 import { z } from 'zod';
 import { type DerivedPacing, derivePacing, type PacingSettings } from '../../../workflows/campaign/pacing.ts';
 import { ISSUER_KINDS, type IssuerKind, issuerKindOf } from '../../../workflows/rotate-device/api-calls.ts';
+import {
+  ISSUER_KIND_ENV,
+  PACING_VARIABLES,
+  type PacingVariable,
+} from '../../../workflows/rotate-device/functions.ts';
 
+/** The variables' names, from the fan-out's contract entry. */
 export const PACING_ENV_NAMES = {
-  startsPerSecond: 'PACING_STARTS_PER_SECOND',
-  maxInFlight: 'PACING_MAX_IN_FLIGHT',
-  failureRateThreshold: 'PACING_FAILURE_RATE_THRESHOLD',
-  minFinishedForFailureRate: 'PACING_MIN_FINISHED',
-  quotas: 'PACING_QUOTAS',
-  headroom: 'PACING_HEADROOM',
+  ...(Object.fromEntries(
+    Object.entries(PACING_VARIABLES).map(([figure, variable]) => [figure, variable.name]),
+  ) as { readonly [F in PacingVariable]: string }),
   // Who signs the new certificates: a private CA's calls have quotas of their own.
-  issuer: 'CERTIFICATE_ISSUER',
+  issuer: ISSUER_KIND_ENV.name,
 } as const;
 
 export class PacingConfigurationError extends Error {
