@@ -26,7 +26,16 @@ export function tableLine(entry: LogEntry): string {
 
 /** One JSON object a line (JSON Lines), so a script can read it as it comes with --follow too. */
 export function jsonLine(entry: LogEntry): string {
-  const { fields, ...tagged } = entry;
+  const { fields, time, level, functionName, requestId, thingName, rotationId, message } = entry;
+  const tagged = {
+    time,
+    level,
+    functionName,
+    requestId,
+    ...(thingName !== undefined ? { thingName } : {}),
+    ...(rotationId !== undefined ? { rotationId } : {}),
+    message,
+  };
   const other = Object.entries(fields).filter(([key]) => !(key in tagged));
   return JSON.stringify({ ...tagged, ...Object.fromEntries(other) });
 }
