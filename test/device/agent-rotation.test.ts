@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyMatchesCertificate } from '../../device/agent/crypto.ts';
 import { topicFor } from '../../workflows/rotate-device/protocol.ts';
-import { fileAgent, makeDeviceFiles, removeDeviceFiles, waitForEvent } from './helpers/agent-harness.ts';
+import { connectedAgent, removeDeviceFiles, waitForEvent } from './helpers/agent-harness.ts';
 import { TestBroker } from './helpers/test-broker.ts';
 import { certificateIdOfPem, describeCsr, TestPki } from './helpers/test-pki.ts';
 
@@ -19,12 +19,9 @@ describe('device agent rotation over mutual TLS', () => {
 
   it('rotates: CSR over the old certificate, ack over the new one, new pair on disk with mode 0600', async () => {
     // Prepare
-    const thing = `rot-${randomUUID().slice(0, 8)}`;
-    const old = await broker.provisionDevice(thing);
-    const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
-    const { agent, events } = fileAgent(broker, thing, files, { issuerCaPem: broker.pki.caCertificatePem });
-    await agent.start();
-    await waitForEvent(events, (e) => e.type === 'connected');
+    const { thing, old, files, agent, events } = await connectedAgent(broker, 'rot', {
+      issuerCaPem: broker.pki.caCertificatePem,
+    });
 
     // Act
     const result = await broker.rotate(thing, old.certificateId);
@@ -57,12 +54,7 @@ describe('device agent rotation over mutual TLS', () => {
 
   it('sends crt_err over the old certificate when the new one cannot connect, and keeps the old pair', async () => {
     // Prepare
-    const thing = `err-${randomUUID().slice(0, 8)}`;
-    const old = await broker.provisionDevice(thing);
-    const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
-    const { agent, events } = fileAgent(broker, thing, files);
-    await agent.start();
-    await waitForEvent(events, (e) => e.type === 'connected');
+    const { thing, old, files, agent, events } = await connectedAgent(broker, 'err');
     const rotationId = randomUUID();
     await broker.send(thing, 'csr_req', { rotationId });
     const csrMessage = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'));
@@ -94,12 +86,9 @@ describe('device agent rotation over mutual TLS', () => {
 
   it('refuses a certificate for another key or from another CA with crt_err naming the reason', async () => {
     // Prepare
-    const thing = `chk-${randomUUID().slice(0, 8)}`;
-    const old = await broker.provisionDevice(thing);
-    const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
-    const { agent, events } = fileAgent(broker, thing, files, { issuerCaPem: broker.pki.caCertificatePem });
-    await agent.start();
-    await waitForEvent(events, (e) => e.type === 'connected');
+    const { thing, old, files, agent, events } = await connectedAgent(broker, 'chk', {
+      issuerCaPem: broker.pki.caCertificatePem,
+    });
     const strangerCa = await TestPki.create('stranger CA');
 
     // Act: first a certificate for some other key, then one for the right key from the wrong CA.
@@ -140,12 +129,7 @@ describe('device agent rotation over mutual TLS', () => {
 
   it('answers a repeated csr_req with the same CSR and re-acks a repeated crt_res after success', async () => {
     // Prepare
-    const thing = `dup-${randomUUID().slice(0, 8)}`;
-    const old = await broker.provisionDevice(thing);
-    const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
-    const { agent, events } = fileAgent(broker, thing, files);
-    await agent.start();
-    await waitForEvent(events, (e) => e.type === 'connected');
+    const { thing, files, agent, events } = await connectedAgent(broker, 'dup');
     const rotationId = randomUUID();
     const isCsr = (m: { topic: string }) => m.topic === topicFor(thing, 'csr_res');
 

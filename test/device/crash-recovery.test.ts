@@ -6,9 +6,9 @@ import { createCsrPem, generatePrivateKeyPem, keyMatchesCertificate } from '../.
 import { FileCredentialStore } from '../../device/agent/file-credential-store.ts';
 import { topicFor } from '../../workflows/rotate-device/protocol.ts';
 import {
+  brokerDevice,
   type DeviceFiles,
   fileAgent,
-  makeDeviceFiles,
   removeDeviceFiles,
   waitForEvent,
 } from './helpers/agent-harness.ts';
@@ -45,9 +45,7 @@ describe('credential store recovery after power loss', () => {
   });
 
   async function scene(): Promise<Scene> {
-    const thing = `crash-${randomUUID().slice(0, 8)}`;
-    const old = await broker.provisionDevice(thing);
-    const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
+    const { thing, old, files } = await brokerDevice(broker, 'crash');
     scenes.push(files);
     const newKey = await generatePrivateKeyPem('ec-p256');
     const issued = await broker.pki.signCsr(await createCsrPem(newKey, thing));

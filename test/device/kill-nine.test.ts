@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyMatchesCertificate } from '../../device/agent/crypto.ts';
 import { topicFor } from '../../workflows/rotate-device/protocol.ts';
-import { type DeviceFiles, makeDeviceFiles, removeDeviceFiles } from './helpers/agent-harness.ts';
+import { brokerDevice, type DeviceFiles, removeDeviceFiles } from './helpers/agent-harness.ts';
 import { AgentProcess } from './helpers/agent-process.ts';
 import { TestBroker } from './helpers/test-broker.ts';
 import { certificateIdOfPem } from './helpers/test-pki.ts';
@@ -29,9 +29,7 @@ describe('device agent killed with SIGKILL mid-rotation', () => {
 
   it('killed after sending its CSR: on restart the same request gets the same CSR, and the rotation completes', async () => {
     // Prepare
-    const thing = `k9a-${randomUUID().slice(0, 8)}`;
-    const old = await broker.provisionDevice(thing);
-    const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
+    const { thing, files } = await brokerDevice(broker, 'k9a');
     dirs.push(files);
     const first = AgentProcess.start(thing, files, broker.port);
     await first.waitForLine(/"type":"connected"/);
@@ -66,9 +64,7 @@ describe('device agent killed with SIGKILL mid-rotation', () => {
   for (const moment of ['as soon as crt_ack reaches the broker', 'after the agent reports the rotation']) {
     it(`killed ${moment}, with the old certificate then retired: it reconnects with the new one`, async () => {
       // Prepare
-      const thing = `k9b-${randomUUID().slice(0, 8)}`;
-      const old = await broker.provisionDevice(thing);
-      const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
+      const { thing, old, files } = await brokerDevice(broker, 'k9b');
       dirs.push(files);
       const first = AgentProcess.start(thing, files, broker.port);
       await first.waitForLine(/"type":"connected"/);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +70,27 @@ export function fileAgent(
   const events: AgentEvent[] = [];
   agent.onEvent((event) => events.push(event));
   return { agent, events, store };
+}
+
+/** A device of the test broker named `<prefix>-<random>`, its certificate and key on disk. */
+export async function brokerDevice(broker: TestBroker, prefix: string) {
+  const thing = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const old = await broker.provisionDevice(thing);
+  const files = await makeDeviceFiles(old, broker.pki.caCertificatePem);
+  return { thing, old, files };
+}
+
+/** A broker device whose file-backed agent has started and connected. */
+export async function connectedAgent(
+  broker: TestBroker,
+  prefix: string,
+  options: Parameters<typeof fileAgent>[3] = {},
+) {
+  const device = await brokerDevice(broker, prefix);
+  const { agent, events } = fileAgent(broker, device.thing, device.files, options);
+  await agent.start();
+  await waitForEvent(events, (e) => e.type === 'connected');
+  return { ...device, agent, events };
 }
 
 /** Resolves when an event matching the predicate has been (or is) emitted. */
