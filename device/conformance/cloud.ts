@@ -164,23 +164,29 @@ export class ConformanceCloud {
     await this.iot.send(new AttachPolicyCommand({ policyName, target: `${arn}:cert/${certificateId}` }));
   }
 
-  /** Detaches the blocking policy from every certificate it reached. */
-  async unblock(): Promise<void> {
+  /** Detaches the blocking policy from one certificate, or from every certificate it reached. */
+  async unblock(certificateId?: string): Promise<void> {
     const policyName = this.blockPolicy;
     if (!policyName) return;
     const out = await this.iot.send(new ListTargetsForPolicyCommand({ policyName }));
     for (const target of out.targets ?? []) {
+      if (certificateId !== undefined && !target.endsWith(`/${certificateId}`)) continue;
       await this.iot.send(new DetachPolicyCommand({ policyName, target }));
     }
   }
 
+  /** Detaches and deletes the blocking policy, if any; never throws. */
+  async removeBlock(): Promise<void> {
+    const policyName = this.blockPolicy;
+    if (!policyName) return;
+    await this.unblock().catch(() => undefined);
+    await this.iot.send(new DeletePolicyCommand({ policyName })).catch(() => undefined);
+    this.blockPolicy = undefined;
+  }
+
   /** Removes what the kit made and closes the clients; never throws. */
   async close(): Promise<void> {
-    if (this.blockPolicy) {
-      await this.unblock().catch(() => undefined);
-      await this.iot.send(new DeletePolicyCommand({ policyName: this.blockPolicy })).catch(() => undefined);
-      this.blockPolicy = undefined;
-    }
+    await this.removeBlock();
     this.iot.destroy();
     this.data.destroy();
     this.target.close();

@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import { ListCertificatesCommand, ListPoliciesCommand } from '@aws-sdk/client-iot';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startLocal, stopLocal } from '../../e2e/helpers.ts';
+import {
+  certificateStatus,
+  eventually,
+  startLocal,
+  stopLocal,
+  thingCertificateIds,
+} from '../../e2e/helpers.ts';
 import { type DeviceFiles, makeDeviceFiles, removeDeviceFiles } from '../helpers/agent-harness.ts';
 import { AgentProcess } from '../helpers/agent-process.ts';
 
@@ -84,5 +91,16 @@ describe('recert device test against the reference agent', () => {
     // The agent ends on the certificate the last rotation gave it, still running.
     expect(running.events('rotated').length).toBeGreaterThanOrEqual(5);
     expect(running.child.exitCode).toBeNull();
+    const held = await thingCertificateIds(env.local, THING);
+    expect(held).toHaveLength(1);
+    expect(await certificateStatus(env.local, held[0] ?? '')).toBe('ACTIVE');
+    expect(running.events('connected').at(-1)?.certificateId).toBe(held[0]);
+    // The kit removed its own certificate and policies.
+    const { policies } = await env.local.clients.iot.send(new ListPoliciesCommand({}));
+    expect((policies ?? []).map((p) => p.policyName)).toEqual(['recert-device']);
+    const { certificates } = await env.local.clients.iot.send(new ListCertificatesCommand({}));
+    expect((certificates ?? []).filter((c) => c.status === 'ACTIVE').map((c) => c.certificateId)).toEqual(
+      held,
+    );
   }, 1_500_000);
 });
