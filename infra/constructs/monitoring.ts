@@ -30,6 +30,12 @@ export interface MonitoringProps {
   readonly rejectedRepliesPerHour: number;
 }
 
+/** Every alarm here fires once its threshold is reached; a period without data is no breach. */
+const AT_THRESHOLD = {
+  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+};
+
 /**
  * An alarm on the summed Lambda throttles of `functions` (at most 10: metric math's limit), when two
  * of three periods saw one; the metrics are named `<metricPrefix><index>`.
@@ -59,8 +65,7 @@ function throttlesAlarm(
     threshold: 1,
     evaluationPeriods: 3,
     datapointsToAlarm: 2,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    ...AT_THRESHOLD,
   });
 }
 
@@ -96,8 +101,7 @@ export class Monitoring extends Construct {
         'Step Functions console or `recert redrive`.',
       threshold: 1,
       evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...AT_THRESHOLD,
     });
 
     const rejectedBy = (reason: string, period: Duration) =>
@@ -126,8 +130,7 @@ export class Monitoring extends Construct {
         'device or someone replaying messages. The device-reply logs name each reason.',
       threshold: props.rejectedRepliesPerHour,
       evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...AT_THRESHOLD,
     });
 
     this.functionThrottles = throttlesAlarm(this, 'FunctionThrottles', {
@@ -144,8 +147,7 @@ export class Monitoring extends Construct {
         threshold: 1,
         evaluationPeriods: 3,
         datapointsToAlarm: 2,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...AT_THRESHOLD,
       });
 
     // A campaign that stops starting rotations (failure rate over its threshold, or an operator's
@@ -167,8 +169,7 @@ export class Monitoring extends Construct {
         'and redrive the execution.',
       threshold: 1,
       evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...AT_THRESHOLD,
     });
     // An alarm's metric math takes at most 10 metrics: the rotation functions fill the one above.
     this.campaignFunctionThrottles = throttlesAlarm(this, 'CampaignFunctionThrottles', {
