@@ -34,23 +34,14 @@ describe('device agent killed with SIGKILL mid-rotation', () => {
     const first = AgentProcess.start(thing, files, broker.port);
     await first.waitForLine(/"type":"connected"/);
     const rotationId = randomUUID();
-    await broker.send(thing, 'csr_req', { rotationId });
-    const csrBefore = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'));
+    const csrBefore = await broker.requestCsr(thing, rotationId);
 
     // Act
     await first.kill9();
     const second = AgentProcess.start(thing, files, broker.port);
     await second.waitForLine(/"type":"connected"/);
-    const mark = broker.messages.length;
-    await broker.send(thing, 'csr_req', { rotationId });
-    const csrAfter = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'), 10_000, mark);
-    const issued = await broker.pki.signCsr(JSON.parse(csrAfter.payload).CSR);
-    broker.allow(issued.certificateId);
-    await broker.send(thing, 'crt_res', {
-      rotationId,
-      certificatePem: issued.certificatePem,
-      certificateId: issued.certificateId,
-    });
+    const csrAfter = await broker.requestCsr(thing, rotationId);
+    const issued = await broker.deliver(thing, rotationId, csrAfter);
     await second.waitForLine(/"type":"rotated"/);
     await second.stop();
 
@@ -69,17 +60,10 @@ describe('device agent killed with SIGKILL mid-rotation', () => {
       const first = AgentProcess.start(thing, files, broker.port);
       await first.waitForLine(/"type":"connected"/);
       const rotationId = randomUUID();
-      await broker.send(thing, 'csr_req', { rotationId });
-      const csr = await broker.waitForMessage((m) => m.topic === topicFor(thing, 'csr_res'));
-      const issued = await broker.pki.signCsr(JSON.parse(csr.payload).CSR);
-      broker.allow(issued.certificateId);
+      const csr = await broker.requestCsr(thing, rotationId);
 
       // Act
-      await broker.send(thing, 'crt_res', {
-        rotationId,
-        certificatePem: issued.certificatePem,
-        certificateId: issued.certificateId,
-      });
+      const issued = await broker.deliver(thing, rotationId, csr);
       await broker.waitForMessage(
         (m) => m.topic === topicFor(thing, 'crt_ack') && m.principal === issued.certificateId,
       );

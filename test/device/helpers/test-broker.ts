@@ -185,12 +185,38 @@ export class TestBroker {
   ): Promise<{ rotationId: string; certificateId: string; certificatePem: string }> {
     const rotationId = randomUUID();
     const start = this.messages.length;
-    await this.send(thingName, 'csr_req', { rotationId });
-    const csrMessage = await this.waitForMessage(
-      (m) => m.topic === topicFor(thingName, 'csr_res') && m.principal === oldCertificateId,
+    const csrMessage = await this.requestCsr(thingName, rotationId, {
+      principal: oldCertificateId,
+      timeoutMs,
+    });
+    const issued = await this.deliver(thingName, rotationId, csrMessage);
+    await this.waitForMessage(
+      (m) => m.topic === topicFor(thingName, 'crt_ack') && m.principal === issued.certificateId,
       timeoutMs,
       start,
     );
+    return { rotationId, certificateId: issued.certificateId, certificatePem: issued.certificatePem };
+  }
+
+  /** Sends csr_req and waits for the device's csr_res after it (over `principal`, when given). */
+  async requestCsr(
+    thingName: string,
+    rotationId: string,
+    options: { principal?: string; timeoutMs?: number } = {},
+  ): Promise<SeenMessage> {
+    const start = this.messages.length;
+    await this.send(thingName, 'csr_req', { rotationId });
+    return this.waitForMessage(
+      (m) =>
+        m.topic === topicFor(thingName, 'csr_res') &&
+        (options.principal === undefined || m.principal === options.principal),
+      options.timeoutMs ?? 10_000,
+      start,
+    );
+  }
+
+  /** Signs a csr_res's CSR, lets the new certificate connect and sends it to the device as crt_res. */
+  async deliver(thingName: string, rotationId: string, csrMessage: SeenMessage) {
     const csr = JSON.parse(csrMessage.payload) as { CSR: string };
     const issued = await this.pki.signCsr(csr.CSR);
     this.allow(issued.certificateId);
@@ -199,12 +225,7 @@ export class TestBroker {
       certificatePem: issued.certificatePem,
       certificateId: issued.certificateId,
     });
-    await this.waitForMessage(
-      (m) => m.topic === topicFor(thingName, 'crt_ack') && m.principal === issued.certificateId,
-      timeoutMs,
-      start,
-    );
-    return { rotationId, certificateId: issued.certificateId, certificatePem: issued.certificatePem };
+    return issued;
   }
 
   async stop(): Promise<void> {
