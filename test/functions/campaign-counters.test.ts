@@ -1,5 +1,5 @@
 import { IoTClient } from '@aws-sdk/client-iot';
-import { IoTDataPlaneClient, PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -22,6 +22,7 @@ import {
   type TableHarness,
   THING,
 } from './harness.ts';
+import { usePublishingIotData } from './iot-fakes.ts';
 
 const PACING = {
   startsPerSecond: 5,
@@ -33,11 +34,10 @@ const ROTATION_SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-r
 const CSR = '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----';
 const sns = new SNSClient({ region: 'us-east-1' });
 const sfn = new SFNClient({ region: 'us-east-1' });
-const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
+const { iotData, iotDataMock } = usePublishingIotData();
 const iot = new IoTClient({ region: 'us-east-1' });
 const snsMock = mockClient(sns);
 const sfnMock = mockClient(sfn);
-const iotDataMock = mockClient(iotData);
 
 let campaigns: CampaignTableHarness;
 let rotations: TableHarness;
@@ -65,8 +65,6 @@ beforeEach(async () => {
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
   sfnMock.reset();
   sfnMock.on(SendTaskSuccessCommand).resolves({});
-  iotDataMock.reset();
-  iotDataMock.on(IotPublishCommand).resolves({});
 });
 
 const meta = async () => campaigns.store.getMeta(campaignId);

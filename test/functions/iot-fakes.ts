@@ -7,7 +7,9 @@ import {
   ListAttachedPoliciesCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { beforeEach } from 'vitest';
 
 /** The ARN AWS IoT gives a certificate of this id in the tests' account. */
 export const certificateArn = (id: string): string => `arn:aws:iot:us-east-1:000000000000:cert/${id}`;
@@ -41,4 +43,18 @@ export function acceptRetirementCalls(
   iotMock.on(DetachPolicyCommand).resolves({});
   iotMock.on(UpdateCertificateCommand).resolves({});
   iotMock.on(DeleteCertificateCommand).resolves({});
+}
+
+/** The file's IoT data-plane client, its publishes accepted (reset before each test); the mock records them. */
+export function usePublishingIotData(): {
+  iotData: IoTDataPlaneClient;
+  iotDataMock: AwsClientStub<IoTDataPlaneClient>;
+} {
+  const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
+  const iotDataMock = mockClient(iotData);
+  beforeEach(() => {
+    iotDataMock.reset();
+    iotDataMock.on(PublishCommand).resolves({});
+  });
+  return { iotData, iotDataMock };
 }

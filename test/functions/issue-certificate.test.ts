@@ -9,7 +9,7 @@ import {
   ListThingPrincipalsCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/rotation-steps/issue-certificate/handler.ts';
@@ -28,7 +28,7 @@ import {
   THING,
   useTable,
 } from './harness.ts';
-import { activeCertificate, certificateArn } from './iot-fakes.ts';
+import { activeCertificate, certificateArn, usePublishingIotData } from './iot-fakes.ts';
 
 const OLD_ARN = certificateArn(OLD_CERT_ID);
 const NEW_ARN = certificateArn(NEW_CERT_ID);
@@ -37,15 +37,12 @@ const NEW_PEM = '-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n';
 const table = useTable();
 const iot = new IoTClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
-const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
-const iotDataMock = mockClient(iotData);
+const { iotData, iotDataMock } = usePublishingIotData();
 /** AWS refused a call for its rate: nothing was done, a retry may succeed. */
 const throttled = () =>
   Object.assign(new Error('rate'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } });
 
 beforeEach(() => {
-  iotDataMock.reset();
-  iotDataMock.on(PublishCommand).resolves({});
   iotMock.reset();
   iotMock
     .on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID })

@@ -1,5 +1,5 @@
 import { DeleteCertificateCommand, IoTClient } from '@aws-sdk/client-iot';
-import { IoTDataPlaneClient, PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -19,12 +19,11 @@ import {
   THING,
   useTable,
 } from './harness.ts';
-import { acceptRetirementCalls } from './iot-fakes.ts';
+import { acceptRetirementCalls, usePublishingIotData } from './iot-fakes.ts';
 
 const table = useTable();
-const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
+const { iotData, iotDataMock } = usePublishingIotData();
 const sns = new SNSClient({ region: 'us-east-1' });
-const iotDataMock = mockClient(iotData);
 const snsMock = mockClient(sns);
 const iot = new IoTClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
@@ -32,8 +31,6 @@ const STATE_MACHINE = 'arn:aws:states:us-east-1:000000000000:stateMachine:recert
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:recert-escalations';
 
 beforeEach(() => {
-  iotDataMock.reset();
-  iotDataMock.on(IotPublishCommand).resolves({});
   snsMock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
   acceptRetirementCalls(iotMock, []);

@@ -1,6 +1,5 @@
-import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { describe, expect, it } from 'vitest';
 import { deliverCertificate } from '../../functions/rotation-steps/issue-certificate/deliver-certificate.ts';
 import { createHandler as createRequestHandler } from '../../functions/rotation-steps/request-csr/handler.ts';
 import { RotationRecordStore } from '../../functions/shared/rotation-record.ts';
@@ -18,15 +17,10 @@ import {
   THING,
   useTable,
 } from './harness.ts';
+import { usePublishingIotData } from './iot-fakes.ts';
 
 const table = useTable();
-const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
-const iotDataMock = mockClient(iotData);
-
-beforeEach(() => {
-  iotDataMock.reset();
-  iotDataMock.on(PublishCommand).resolves({});
-});
+const { iotData, iotDataMock } = usePublishingIotData();
 
 const requestHandler = () =>
   createRequestHandler({ db: table.db, tableName: table.tableName, iotData, clock, logLevel: 'SILENT' });

@@ -12,7 +12,7 @@ import {
   ListThingPrincipalsCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -31,7 +31,7 @@ import {
 } from '../../workflows/rotate-device/contract.ts';
 import { csrFixture } from '../functions/csr-fixtures.ts';
 import { lambdaContext, startTable, type TableHarness } from '../functions/harness.ts';
-import { activeCertificate, certificateArn as arn } from '../functions/iot-fakes.ts';
+import { activeCertificate, certificateArn as arn, usePublishingIotData } from '../functions/iot-fakes.ts';
 import { evaluateField } from './jsonata-states.ts';
 
 /**
@@ -65,10 +65,9 @@ const Definition = z.object({ StartAt: z.string(), States: z.record(z.string(), 
 let table: TableHarness;
 let raw: DynamoDBClient;
 const iot = new IoTClient({ region: 'us-east-1' });
-const iotData = new IoTDataPlaneClient({ region: 'us-east-1' });
+const { iotData, iotDataMock } = usePublishingIotData();
 const sfn = new SFNClient({ region: 'us-east-1' });
 const iotMock = mockClient(iot);
-const iotDataMock = mockClient(iotData);
 const sfnMock = mockClient(sfn);
 const clock = { now: () => Date.UTC(2026, 5, 1) };
 
@@ -90,9 +89,7 @@ let issued = 0;
 beforeEach(() => {
   issued = 0;
   iotMock.reset();
-  iotDataMock.reset();
   sfnMock.reset();
-  iotDataMock.on(PublishCommand).resolves({});
   sfnMock.on(SendTaskSuccessCommand).resolves({});
   sfnMock.on(SendTaskFailureCommand).resolves({});
   iotMock
