@@ -1,11 +1,13 @@
 import { EXIT, type ExitCode } from './exit-codes.ts';
 
+export type CliErrorOptions = { cause?: unknown; hint?: string };
+
 /** A failure the command reports as one clear line and an exit code, without a stack trace. */
 export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode,
-    options?: { cause?: unknown; hint?: string },
+    options?: CliErrorOptions,
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CliError';
@@ -14,40 +16,21 @@ export class CliError extends Error {
   readonly hint: string | undefined;
 }
 
-export class UsageError extends CliError {
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, EXIT.usage, options);
-    this.name = 'UsageError';
-  }
+/** The base of a CliError class that fixes its name and exit code. */
+function cliErrorClass<const N extends string>(name: N, exitCode: ExitCode) {
+  return class extends CliError {
+    constructor(message: string, options?: CliErrorOptions) {
+      super(message, exitCode, options);
+      this.name = name;
+    }
+  };
 }
 
-export class TargetUnavailableError extends CliError {
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, EXIT.unavailable, options);
-    this.name = 'TargetUnavailableError';
-  }
-}
-
-export class NotFoundError extends CliError {
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, EXIT.notFound, options);
-    this.name = 'NotFoundError';
-  }
-}
-
-export class RefusedError extends CliError {
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, EXIT.refused, options);
-    this.name = 'RefusedError';
-  }
-}
-
-export class OperationFailedError extends CliError {
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, EXIT.failed, options);
-    this.name = 'OperationFailedError';
-  }
-}
+export class UsageError extends cliErrorClass('UsageError', EXIT.usage) {}
+export class TargetUnavailableError extends cliErrorClass('TargetUnavailableError', EXIT.unavailable) {}
+export class NotFoundError extends cliErrorClass('NotFoundError', EXIT.notFound) {}
+export class RefusedError extends cliErrorClass('RefusedError', EXIT.refused) {}
+export class OperationFailedError extends cliErrorClass('OperationFailedError', EXIT.failed) {}
 
 /** The SDK's error name (its exception shape), or the JS error's name. */
 export function errorName(error: unknown): string {

@@ -1,3 +1,4 @@
+import { namedError } from '../lib/named-error.ts';
 import type { StartLocalAwsOptions } from '../local/index.ts';
 import type { ManifestWithOptionalCampaign as LocalAwsManifest } from './target/manifest.ts';
 import { LocalAwsManifestSchema } from './target/manifest.ts';
@@ -20,12 +21,7 @@ export interface LocalAwsControl {
  */
 export const LOCAL_AWS_MODULE = `../local/index.${import.meta.url.endsWith('.js') ? 'js' : 'ts'}`;
 
-export class LocalAwsUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LocalAwsUnavailableError';
-  }
-}
+export class LocalAwsUnavailableError extends namedError('LocalAwsUnavailableError') {}
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;

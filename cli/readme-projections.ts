@@ -1,11 +1,11 @@
+import { namedError } from '../lib/named-error.ts';
+
 /** Where the README keeps the projections table, so a script can check it and rewrite it. */
 
 export const README_TABLE_START = '<!-- projections:start -->';
 export const README_TABLE_END = '<!-- projections:end -->';
 
-export class ReadmeMarkersMissingError extends Error {
-  override readonly name = 'ReadmeMarkersMissingError';
-}
+export class ReadmeMarkersMissingError extends namedError('ReadmeMarkersMissingError') {}
 
 function bounds(readme: string): { start: number; end: number } {
   const start = readme.indexOf(README_TABLE_START);

@@ -1,3 +1,4 @@
+import { namedError } from '../lib/named-error.ts';
 /** The states of an ASL definition and the transitions between them, as a graph to draw. */
 export interface AslNode {
   readonly id: string;
@@ -27,9 +28,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-export class AslGraphError extends Error {
-  override readonly name = 'AslGraphError';
-}
+export class AslGraphError extends namedError('AslGraphError') {}
 
 /**
  * The top-level states of a definition (the JSON text of `asl/*.asl.json`, placeholders and all):

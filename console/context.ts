@@ -1,4 +1,5 @@
 import type { Target } from '../cli/index.ts';
+import { namedError } from '../lib/named-error.ts';
 import type { AslGraph } from './asl-graph.ts';
 import type { ExpiryCache } from './data/expiry.ts';
 
@@ -14,6 +15,4 @@ export interface ConsoleContext {
 }
 
 /** Bad input from a request (a malformed cursor, an unknown status): shown as 400 with this message. */
-export class BadRequestError extends Error {
-  override readonly name = 'BadRequestError';
-}
+export class BadRequestError extends namedError('BadRequestError') {}

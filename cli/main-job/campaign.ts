@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { DescribeAuditTaskCommand, StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type FleetDeviceSpec, FleetSimulator, LocalIotProvisioner, planFleet } from '../../device/index.ts';
+import { namedError } from '../../lib/named-error.ts';
 import { launchLocalAws } from '../../local/index.ts';
 import { auditCampaignId } from '../../workflows/campaign/types.ts';
 import { RotationRecord } from '../../workflows/rotate-device/record.ts';
@@ -18,9 +19,7 @@ import { checkOutcomes } from './verify.ts';
 const DAY = 86_400_000;
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'ABANDONED']);
 
-export class CampaignError extends Error {
-  override readonly name = 'CampaignError';
-}
+export class CampaignError extends namedError('CampaignError') {}
 
 export interface CampaignOptions {
   readonly flags: MainJobFlags;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type BehaviourMix, BehaviourMixError, parseBehaviourMix } from '../../device/index.ts';
+import { namedError } from '../../lib/named-error.ts';
 import { DEFAULT_STATE_DIR } from '../../local/index.ts';
 import { joinDashValues } from '../args.ts';
 import { functionLogLevelFlag, type LogLevel } from '../logs/levels.ts';
@@ -37,9 +38,7 @@ export interface MainJobFlags {
 
 export type ParsedFlags = { readonly help: true } | { readonly help: false; readonly flags: MainJobFlags };
 
-export class MainJobUsageError extends Error {
-  override readonly name = 'MainJobUsageError';
-}
+export class MainJobUsageError extends namedError('MainJobUsageError') {}
 
 export const MAIN_JOB_HELP = `Usage: npm start -- [options]
 

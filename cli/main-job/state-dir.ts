@@ -1,10 +1,9 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { namedError } from '../../lib/named-error.ts';
 import { MANIFEST_FILE } from '../../local/index.ts';
 
-export class StateDirError extends Error {
-  override readonly name = 'StateDirError';
-}
+export class StateDirError extends namedError('StateDirError') {}
 
 /** A thing-name prefix unique to this campaign, so earlier campaigns in the same state never collide. */
 export function campaignPrefix(now: Date): string {
