@@ -12,10 +12,11 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { LocalDynamoDb, TableDefinitionMismatchError } from '../../../local/dynamodb/local-dynamodb.ts';
 import type { TableDefinition } from '../../../local/dynamodb/table-definition.ts';
 import { rotationTableDefinition, withStatusSince } from '../../../local/stack/resources.ts';
+import { OLDER_ROTATION_TABLE as OLD } from './older-rotation-table.ts';
 
+/** A table with a time-to-live attribute and an index sorted by a number. */
 const ROTATIONS: TableDefinition = {
-  tableName: 'recert-rotations',
-  partitionKey: { name: 'thingName', type: 'S' },
+  ...OLD,
   globalSecondaryIndexes: [
     {
       indexName: 'by-status',
@@ -23,7 +24,6 @@ const ROTATIONS: TableDefinition = {
       sortKey: { name: 'updatedAt', type: 'N' },
     },
   ],
-  timeToLiveAttribute: 'expiresAt',
 };
 
 let stateDir: string;
@@ -142,20 +142,6 @@ describe('local DynamoDB (dynalite)', () => {
 });
 
 describe('a rotation table from an older state directory', () => {
-  /** The rotation table as recert created it before its index was sorted by statusSince. */
-  const OLD: TableDefinition = {
-    tableName: 'recert-rotations',
-    partitionKey: { name: 'thingName', type: 'S' },
-    globalSecondaryIndexes: [
-      {
-        indexName: 'byStatus',
-        partitionKey: { name: 'status', type: 'S' },
-        sortKey: { name: 'updatedAt', type: 'S' },
-        projection: 'ALL',
-      },
-    ],
-    timeToLiveAttribute: 'expiresAt',
-  };
   const OLD_RECORDS = [
     {
       thingName: 'busy',
@@ -245,7 +231,10 @@ describe('a rotation table from an older state directory', () => {
 
   it('finishes a rebuild that stopped after its backup was complete', async () => {
     // Prepare: the state a stopped rebuild leaves, the table deleted and its items in the backup.
-    await db.ensureTable({ tableName: `${OLD.tableName}.rebuild`, partitionKey: OLD.partitionKey });
+    await db.ensureTable({
+      tableName: `${OLD.tableName}.rebuild`,
+      partitionKey: OLD.partitionKey,
+    });
     const doc = DynamoDBDocumentClient.from(db.client());
     for (const Item of OLD_RECORDS) {
       await doc.send(new PutCommand({ TableName: `${OLD.tableName}.rebuild`, Item }));

@@ -9,6 +9,7 @@ import { RotationRecordStore } from '../../../functions/shared/rotation-record.t
 import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
 import { LocalAws } from '../../../local/stack/local-aws.ts';
 import { LOCAL_RESOURCE_NAMES } from '../../../local/stack/resources.ts';
+import { OLDER_ROTATION_TABLE } from './older-rotation-table.ts';
 
 const ANY_PORTS = { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } as const;
 const EXECUTION = 'arn:aws:states:us-east-1:000000000000:execution:recert-rotate-device:busy-1';
@@ -29,19 +30,7 @@ describe('the local AWS on a state directory from before the byStatus index was 
     stateDir = await mkdtemp(join(tmpdir(), 'recert-older-'));
     const older = new LocalDynamoDb({ stateDir });
     await older.start();
-    await older.ensureTable({
-      tableName: LOCAL_RESOURCE_NAMES.table,
-      partitionKey: { name: 'thingName', type: 'S' },
-      globalSecondaryIndexes: [
-        {
-          indexName: 'byStatus',
-          partitionKey: { name: 'status', type: 'S' },
-          sortKey: { name: 'updatedAt', type: 'S' },
-          projection: 'ALL',
-        },
-      ],
-      timeToLiveAttribute: 'expiresAt',
-    });
+    await older.ensureTable({ ...OLDER_ROTATION_TABLE, tableName: LOCAL_RESOURCE_NAMES.table });
     const doc = DynamoDBDocumentClient.from(older.client());
     const base = { phase: 'AWAITING_CSR', oldCertificateId: 'a'.repeat(64), campaign: 'manual' };
     await doc.send(
