@@ -2,7 +2,7 @@ import { createPublicKey, randomUUID, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../device/agent/events.ts';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
-import { type BehaviourName, createBehaviour } from '../../device/fleet/behaviours.ts';
+import { BEHAVIOUR_NAMES, type BehaviourName, createBehaviour } from '../../device/fleet/behaviours.ts';
 import { FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
 import type { SimulatedDevice } from '../../device/fleet/simulated-device.ts';
 import { topicFor } from '../../workflows/rotate-device/protocol.ts';
@@ -33,20 +33,8 @@ describe('fleet simulator behaviours against a mutual-TLS broker', () => {
       behaviourSettings: { offlineMs: OFFLINE_MS, maxLinkDrops: 2, minLinkUpMs: 150, maxLinkUpMs: 300 },
     });
     fleet.onEvent((thing, event) => events.push({ thing, event }));
-    const names = [
-      'healthy',
-      'offline',
-      'flaky',
-      'crt_err',
-      'silent',
-      'csr_other_thing',
-      'weak_key',
-      'old_key',
-      'ack_over_old',
-      'replayed_rotation_id',
-      'forged_rotation_id',
-      'foreign_topic',
-    ];
+    // One device of every behaviour there is.
+    const names = BEHAVIOUR_NAMES;
     const specs = planFleet({
       size: names.length,
       mix: parseBehaviourMix(names.map((n) => `${n}=1`).join(',')),
