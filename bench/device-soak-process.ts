@@ -1,5 +1,6 @@
 /** The soak's child processes: each a real `recert ...` command, as a user's terminal would run it. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const RECERT = fileURLToPath(new URL('../cli/recert.mjs', import.meta.url));
@@ -17,6 +18,8 @@ export class RecertProcess {
     readonly args: readonly string[],
     cwd: string,
     onExit?: (process: RecertProcess, code: number | null, signal: NodeJS.Signals | null) => void,
+    /** A file that gets a copy of its stdout and stderr, to read after the soak (--keep). */
+    logPath?: string,
   ) {
     // Its own process group: a Ctrl-C in the terminal reaches the soak, which stops its children in order.
     this.child = spawn(process.execPath, [RECERT, ...args], {
@@ -25,6 +28,11 @@ export class RecertProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
+    if (logPath !== undefined) {
+      const log = createWriteStream(logPath, { flags: 'a' });
+      this.child.stdout?.pipe(log);
+      this.child.stderr?.pipe(log);
+    }
     let buffer = '';
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {

@@ -91,6 +91,7 @@ async function soak(settings: SoakSettings, workDir: string, stop: Stop): Promis
           agentExits.push(reason);
           log(`AGENT EXITED: ${reason}`);
         },
+        join(workDir, `${thingName}.agent.log`),
       );
       agents.push({ thingName, process: agent });
     }
@@ -157,6 +158,12 @@ async function soak(settings: SoakSettings, workDir: string, stop: Stop): Promis
         await stop.sleep(POLL_MS);
       }
       await pollRotations(rotations);
+      for (const r of rotations.all.filter((rotation) => rotation.status === 'RUNNING')) {
+        const age = ((Date.now() - r.startedAt) / 1000).toFixed(0);
+        log(
+          `still running after ${age} s: ${r.thingName} (${r.executionArn}); "recert rotations show" tells where`,
+        );
+      }
     }
     backAfterLastRestart = backAfter(agents, marks);
   } finally {
@@ -225,6 +232,7 @@ function report(result: SoakResult): string[] {
       : []),
     ...(result.agentExits.length > 0 ? [`${result.agentExits.length} agent exit(s)`] : []),
     ...(rotations.failed > 0 ? [`${rotations.failed} rotation(s) failed`] : []),
+    ...(rotations.running > 0 ? [`${rotations.running} rotation(s) still running after the drain`] : []),
     ...local.failures,
   ];
   return [
