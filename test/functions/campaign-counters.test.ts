@@ -1,6 +1,6 @@
 import { IoTClient } from '@aws-sdk/client-iot';
 import { PublishCommand as IotPublishCommand } from '@aws-sdk/client-iot-data-plane';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { requestCsr } from '../../functions/rotation-steps/request-csr/request-c
 import { CampaignCounters, countedCampaign } from '../../functions/shared/campaign-counters.ts';
 import { documentOf, getDocument } from '../../functions/shared/document-commands.ts';
 import { type CampaignTableHarness, startCampaignTable } from './campaign-fakes.ts';
+import { useAnsweredTasks } from './device-reply-fixtures.ts';
 import {
   claimedRecord,
   clock,
@@ -33,11 +34,10 @@ const PACING = {
 const ROTATION_SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device';
 const CSR = '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----';
 const sns = new SNSClient({ region: 'us-east-1' });
-const sfn = new SFNClient({ region: 'us-east-1' });
+const { sfn, sfnMock } = useAnsweredTasks();
 const { iotData, iotDataMock } = usePublishingIotData();
 const iot = new IoTClient({ region: 'us-east-1' });
 const snsMock = mockClient(sns);
-const sfnMock = mockClient(sfn);
 
 let campaigns: CampaignTableHarness;
 let rotations: TableHarness;
@@ -63,8 +63,6 @@ beforeEach(async () => {
   });
   snsMock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
-  sfnMock.reset();
-  sfnMock.on(SendTaskSuccessCommand).resolves({});
 });
 
 const meta = async () => campaigns.store.getMeta(campaignId);

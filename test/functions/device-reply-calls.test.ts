@@ -1,10 +1,10 @@
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
-import { CSR, runDeviceReply } from './device-reply-fixtures.ts';
+import { CSR, runDeviceReply, useAnsweredTasks } from './device-reply-fixtures.ts';
 import { readableUpdate } from './expression-text.ts';
 import {
   claimedRecord,
@@ -27,14 +27,10 @@ import {
 const TABLE = 'rotations';
 const db = new DynamoDBClient({ region: 'us-east-1' });
 const dbMock = mockClient(db);
-const sfn = new SFNClient({ region: 'us-east-1' });
-const sfnMock = mockClient(sfn);
+const { sfn, sfnMock } = useAnsweredTasks();
 
 beforeEach(() => {
   dbMock.reset();
-  sfnMock.reset();
-  sfnMock.on(SendTaskSuccessCommand).resolves({});
-  sfnMock.on(SendTaskFailureCommand).resolves({});
 });
 
 const afterAcceptance = (o: Partial<RotationRecord>): RotationRecord =>

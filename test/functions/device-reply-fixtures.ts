@@ -1,4 +1,6 @@
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { beforeEach } from 'vitest';
 import { handleDeviceReply } from '../../functions/event-triggered/device-reply/device-reply.ts';
 import type { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { csrFixture } from './csr-fixtures.ts';
@@ -38,4 +40,16 @@ export function runDeviceReply(
     acceptMissingRotationId,
   });
   return { result, ...r };
+}
+
+/** The file's Step Functions client, every task answer (success, failure) accepted; reset before each test. */
+export function useAnsweredTasks(): { sfn: SFNClient; sfnMock: AwsClientStub<SFNClient> } {
+  const sfn = new SFNClient({ region: 'us-east-1' });
+  const sfnMock = mockClient(sfn);
+  beforeEach(() => {
+    sfnMock.reset();
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    sfnMock.on(SendTaskFailureCommand).resolves({});
+  });
+  return { sfn, sfnMock };
 }

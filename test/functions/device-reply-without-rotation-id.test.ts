@@ -1,7 +1,5 @@
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { awaitingAck, awaitingCsr, CSR, runDeviceReply } from './device-reply-fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { awaitingAck, awaitingCsr, CSR, runDeviceReply, useAnsweredTasks } from './device-reply-fixtures.ts';
 import {
   EXECUTION_ARN,
   NEW_CERT_ID,
@@ -13,13 +11,7 @@ import {
 } from './harness.ts';
 
 const table = useTable();
-const sfn = new SFNClient({ region: 'us-east-1' });
-const sfnMock = mockClient(sfn);
-
-beforeEach(() => {
-  sfnMock.reset();
-  sfnMock.on(SendTaskSuccessCommand).resolves({});
-});
+const { sfn } = useAnsweredTasks();
 
 const csrRes = (rotationId?: string) => ({
   clientId: THING,
