@@ -62,6 +62,17 @@ const onLabel =
   (action: string, type: string, name: string): Mapping =>
   (input, scope, operation) => [authorize(action, iotArn(scope, `${type}/${label(input, name, operation)}`))];
 
+/** A create that tags: the tags in its body are the request's aws:RequestTag context. */
+const onLabelTagged =
+  (action: string, type: string, name: string): Mapping =>
+  (input, scope, operation) => [
+    authorize(
+      action,
+      iotArn(scope, `${type}/${label(input, name, operation)}`),
+      tagContext(arrayField(input.body, 'tags')),
+    ),
+  ];
+
 /**
  * AttachPolicy/DetachPolicy authorize on the target itself: a certificate or thing group ARN
  * (AWS names a Cognito identity target verbatim as the resource too).
@@ -102,13 +113,7 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
   DeleteThing: onLabel('iot:DeleteThing', 'thing', 'thingName'),
 
   // Policies and their attachments.
-  CreatePolicy: (input, scope, operation) => [
-    authorize(
-      'iot:CreatePolicy',
-      iotArn(scope, `policy/${label(input, 'policyName', operation)}`),
-      tagContext(arrayField(input.body, 'tags')),
-    ),
-  ],
+  CreatePolicy: onLabelTagged('iot:CreatePolicy', 'policy', 'policyName'),
   GetPolicy: onLabel('iot:GetPolicy', 'policy', 'policyName'),
   ListPolicies: wildcard('iot:ListPolicies'),
   DeletePolicy: onLabel('iot:DeletePolicy', 'policy', 'policyName'),
@@ -174,13 +179,7 @@ const MAPPINGS: Readonly<Record<string, Mapping>> = {
   DescribeAuditTask: wildcard('iot:DescribeAuditTask'),
   ListAuditTasks: wildcard('iot:ListAuditTasks'),
   ListAuditFindings: wildcard('iot:ListAuditFindings'),
-  CreateScheduledAudit: (input, scope, operation) => [
-    authorize(
-      'iot:CreateScheduledAudit',
-      iotArn(scope, `scheduledaudit/${label(input, 'scheduledAuditName', operation)}`),
-      tagContext(arrayField(input.body, 'tags')),
-    ),
-  ],
+  CreateScheduledAudit: onLabelTagged('iot:CreateScheduledAudit', 'scheduledaudit', 'scheduledAuditName'),
   DescribeScheduledAudit: onLabel('iot:DescribeScheduledAudit', 'scheduledaudit', 'scheduledAuditName'),
   ListScheduledAudits: wildcard('iot:ListScheduledAudits'),
   DeleteScheduledAudit: onLabel('iot:DeleteScheduledAudit', 'scheduledaudit', 'scheduledAuditName'),

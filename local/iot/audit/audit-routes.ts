@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RestError, type RestRequest, type RestResponse, type RestRoute, route } from '../interfaces.ts';
 import { AuditAlreadyExistsError, AuditInvalidRequestError, AuditNotFoundError } from './audit-errors.ts';
-import { DAYS_OF_WEEK, type Finding, FREQUENCIES, UpdateConfigurationSchema } from './audit-model.ts';
+import { type Finding, ScheduledAuditSchema, UpdateConfigurationSchema } from './audit-model.ts';
 import type { DeviceDefenderAudit } from './device-defender.ts';
 
 const StartTaskSchema = z.object({ targetCheckNames: z.array(z.string()).min(1) });
@@ -19,14 +19,11 @@ const ListFindingsSchema = z.object({
   endTime: z.number().optional(),
   listSuppressedFindings: z.boolean().optional(),
 });
-const CreateScheduledAuditSchema = z.object({
-  frequency: z.enum(FREQUENCIES),
-  dayOfWeek: z.enum(DAYS_OF_WEEK).optional(),
-  dayOfMonth: z
-    .string()
-    .regex(/^([1-9]|[12][0-9]|3[01])$|^LAST$/)
-    .optional(),
-  targetCheckNames: z.array(z.string()).min(1),
+/** A stored scheduled audit's fields as the request body carries them (the name is in the path). */
+const CreateScheduledAuditSchema = ScheduledAuditSchema.omit({
+  scheduledAuditName: true,
+  createdAt: true,
+}).extend({
   tags: z.array(z.unknown()).optional(),
 });
 
