@@ -82,7 +82,12 @@ export async function runDeviceCommand(argv: string[], io: DeviceCommandIo = def
     return runProvisionCommand(rest, { stdout: io.stdout, stderr: io.stderr, cwd: io.cwd ?? process.cwd() });
   }
   if (subcommand === 'test') {
-    return runTestCommand(rest, { stdout: io.stdout, stderr: io.stderr, cwd: io.cwd ?? process.cwd() });
+    return runTestCommand(rest, {
+      stdout: io.stdout,
+      stderr: io.stderr,
+      cwd: io.cwd ?? process.cwd(),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
   }
   if (subcommand !== 'run') {
     io.stderr(

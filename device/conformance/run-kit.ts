@@ -11,6 +11,8 @@ export interface KitRun {
   readonly timeoutMs: number;
   /** One line per check as it ends. */
   readonly report: (line: string) => void;
+  /** Ends the check running (it fails as interrupted) and skips the rest. */
+  readonly stop?: AbortSignal;
 }
 
 export interface CheckOutcome {
@@ -27,6 +29,7 @@ export interface CheckOutcome {
 export async function runKit(run: KitRun): Promise<CheckOutcome[]> {
   const outcomes: CheckOutcome[] = [];
   for (const check of run.checks) {
+    if (run.stop?.aborted) break;
     const outcome = await runOne(run, check);
     outcomes.push(outcome);
     run.report(outcome.passed ? `PASS ${check.name}` : `FAIL ${check.name}: ${outcome.reason}`);
@@ -37,6 +40,8 @@ export async function runKit(run: KitRun): Promise<CheckOutcome[]> {
 async function runOne(run: KitRun, check: Check): Promise<CheckOutcome> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), run.timeoutMs);
+  const interrupt = (): void => deadline.abort();
+  run.stop?.addEventListener('abort', interrupt, { once: true });
   const ctx: CheckContext = {
     cloud: run.cloud,
     observer: run.observer,
@@ -46,14 +51,18 @@ async function runOne(run: KitRun, check: Check): Promise<CheckOutcome> {
   let outcome: CheckOutcome;
   try {
     await check.run(ctx);
-    outcome = { name: check.name, passed: true };
+    outcome = run.stop?.aborted
+      ? { name: check.name, passed: false, reason: 'interrupted' }
+      : { name: check.name, passed: true };
   } catch (error) {
-    const reason =
-      error instanceof CheckFailure
+    const reason = run.stop?.aborted
+      ? 'interrupted'
+      : error instanceof CheckFailure
         ? error.message
         : `the kit could not run it: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
     outcome = { name: check.name, passed: false, reason };
   } finally {
+    run.stop?.removeEventListener('abort', interrupt);
     clearTimeout(timer);
     // Ends the check's waits and its rotation's watch.
     deadline.abort();

@@ -35,6 +35,8 @@ export interface TestCommandIo {
   readonly stdout: (line: string) => void;
   readonly stderr: (line: string) => void;
   readonly cwd: string;
+  /** Stops the run when aborted; by default the first SIGINT or SIGTERM does. */
+  readonly signal?: AbortSignal;
 }
 
 interface TestSettings {
@@ -62,6 +64,12 @@ export async function runTestCommand(args: string[], io: TestCommandIo): Promise
   }
   let cloud: ConformanceCloud | undefined;
   let observer: BrokerObserver | undefined;
+  // A stop ends the check running; the rotation it left in flight is abandoned and the kit's own
+  // certificate and policies removed before the process ends.
+  const signals = io.signal
+    ? undefined
+    : stopOnSignal(() => io.stderr('recert device test: stopping; cleaning up first'));
+  const stop = io.signal ?? signals?.signal;
   try {
     cloud = await ConformanceCloud.open(settings.stateDir, settings.thingName);
     const refusal = await preflight(cloud);
@@ -84,10 +92,13 @@ export async function runTestCommand(args: string[], io: TestCommandIo): Promise
       checks: settings.checks,
       timeoutMs: settings.timeoutMs,
       report: io.stdout,
+      ...(stop ? { stop } : {}),
     });
     const passed = outcomes.filter((o) => o.passed).length;
-    io.stdout(`${passed} of ${outcomes.length} checks passed for ${settings.thingName}`);
-    return passed === outcomes.length ? 0 : 1;
+    const total = settings.checks.length;
+    const run = outcomes.length < total ? ` (interrupted: ${outcomes.length} of ${total} run)` : '';
+    io.stdout(`${passed} of ${total} checks passed for ${settings.thingName}${run}`);
+    return passed === total ? 0 : 1;
   } catch (error) {
     if (error instanceof CliError) {
       io.stderr(`recert device test: ${error.message}${error.hint ? `\n  ${error.hint}` : ''}`);
@@ -99,6 +110,7 @@ export async function runTestCommand(args: string[], io: TestCommandIo): Promise
   } finally {
     await observer?.close();
     await cloud?.close();
+    signals?.dispose();
   }
 }
 
@@ -166,4 +178,21 @@ function parseFlags(args: string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+/** The first SIGINT or SIGTERM aborts the signal; a second one ends the process as usual. */
+function stopOnSignal(onFirst: () => void): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const handler = (): void => {
+    dispose();
+    onFirst();
+    controller.abort();
+  };
+  const dispose = (): void => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return { signal: controller.signal, dispose };
 }
