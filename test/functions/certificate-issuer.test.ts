@@ -61,6 +61,22 @@ beforeEach(() => {
   });
 });
 
+/**
+ * The CA issues CERT_ARN and answers GetCertificate with `pem` once `pendingPolls` polls of that
+ * issuance have found it still being signed.
+ */
+function caSigns(pem: string, pendingPolls = 0, chain?: string): void {
+  let polls = 0;
+  pcaMock.on(IssueCertificateCommand).callsFake(() => {
+    polls = 0;
+    return { CertificateArn: CERT_ARN };
+  });
+  pcaMock.on(GetCertificateCommand).callsFake(() => {
+    if (polls++ < pendingPolls) throw named('RequestInProgressException', 400);
+    return { Certificate: pem, ...(chain === undefined ? {} : { CertificateChain: chain }) };
+  });
+}
+
 function acmIssuer(sleeps: number[] = []) {
   return new AcmPcaIssuer(
     { certificateAuthorityArn: CA_ARN, validityDays: 365 },
@@ -78,12 +94,7 @@ describe('ACM Private CA issuer', () => {
   it('issues with the validity and the CA key’s algorithm, waits for the signature, registers it ACTIVE', async () => {
     // Prepare
     const pem = certificatePem();
-    pcaMock.on(IssueCertificateCommand).resolves({ CertificateArn: CERT_ARN });
-    pcaMock
-      .on(GetCertificateCommand)
-      .rejectsOnce(named('RequestInProgressException', 400))
-      .rejectsOnce(named('RequestInProgressException', 400))
-      .resolves({ Certificate: pem, CertificateChain: 'CHAIN' });
+    caSigns(pem, 2, 'CHAIN');
     iotMock.on(RegisterCertificateWithoutCACommand).resolves({
       certificateId: awsIotCertificateId(pem),
       certificateArn: `arn:aws:iot:eu-west-1:123456789012:cert/${awsIotCertificateId(pem)}`,
@@ -134,8 +145,7 @@ describe('ACM Private CA issuer', () => {
       },
     });
     const pem = certificatePem();
-    pcaMock.on(IssueCertificateCommand).resolves({ CertificateArn: CERT_ARN });
-    pcaMock.on(GetCertificateCommand).resolves({ Certificate: pem });
+    caSigns(pem);
     iotMock.on(RegisterCertificateWithoutCACommand).resolves({ certificateId: 'a', certificateArn: 'arn:a' });
     const issuer = acmIssuer();
     // Act
@@ -151,11 +161,7 @@ describe('ACM Private CA issuer', () => {
   it("makes the calls the campaign pacing counts for a private CA's rotation", async () => {
     // Prepare: the CA signs by the second GetCertificate, as the pacing table assumes.
     const pem = certificatePem();
-    pcaMock.on(IssueCertificateCommand).resolves({ CertificateArn: CERT_ARN });
-    pcaMock
-      .on(GetCertificateCommand)
-      .rejectsOnce(named('RequestInProgressException', 400))
-      .resolves({ Certificate: pem });
+    caSigns(pem, 1);
     iotMock.on(RegisterCertificateWithoutCACommand).resolves({ certificateId: 'a', certificateArn: 'arn:a' });
     const issuer = acmIssuer();
     await issuer.issue({ csrPem: CSR, attemptKey: 'warm', onRefused: async () => undefined });
@@ -225,8 +231,7 @@ describe('ACM Private CA issuer', () => {
     expect(refused).toBe(1);
 
     // Prepare: issued and signed, then registration refused: the certificate exists, the marker stays.
-    pcaMock.on(IssueCertificateCommand).resolves({ CertificateArn: CERT_ARN });
-    pcaMock.on(GetCertificateCommand).resolves({ Certificate: certificatePem() });
+    caSigns(certificatePem());
     iotMock.on(RegisterCertificateWithoutCACommand).rejects(named('CertificateValidationException', 400));
     // Act / Assess
     await expect(acmIssuer().issue({ csrPem: CSR, attemptKey: 'a', onRefused })).rejects.toMatchObject({
@@ -239,8 +244,7 @@ describe('ACM Private CA issuer', () => {
     // Prepare
     const pem = certificatePem();
     const id = awsIotCertificateId(pem);
-    pcaMock.on(IssueCertificateCommand).resolves({ CertificateArn: CERT_ARN });
-    pcaMock.on(GetCertificateCommand).resolves({ Certificate: pem });
+    caSigns(pem);
     iotMock.on(RegisterCertificateWithoutCACommand).rejects(named('ResourceAlreadyExistsException', 409));
     iotMock.on(DescribeCertificateCommand, { certificateId: id }).resolves({
       certificateDescription: {
