@@ -202,23 +202,16 @@ describe('certificate lifecycle through the IoT SDK', () => {
     const wrongProof = await signByCa(ca, 'not-the-code', CLOCK_START - DAY, CLOCK_START + DAY);
     const device = await signByCa(ca, 'dev-9', CLOCK_START - DAY, CLOCK_START + 30 * DAY);
     const stranger = await selfSigned('stranger', CLOCK_START - DAY, CLOCK_START + 30 * DAY);
+    const registerCa = (verificationCertificate: string, setAsActive?: boolean) =>
+      t.iot.send(
+        new RegisterCACertificateCommand({ caCertificate: ca.pem, verificationCertificate, setAsActive }),
+      );
 
     // Act
-    await expect(
-      t.iot.send(
-        new RegisterCACertificateCommand({
-          caCertificate: ca.pem,
-          verificationCertificate: wrongProof.certificatePem,
-        }),
-      ),
-    ).rejects.toBeInstanceOf(CertificateValidationException);
-    const registeredCa = await t.iot.send(
-      new RegisterCACertificateCommand({
-        caCertificate: ca.pem,
-        verificationCertificate: proof.certificatePem,
-        setAsActive: true,
-      }),
+    await expect(registerCa(wrongProof.certificatePem)).rejects.toBeInstanceOf(
+      CertificateValidationException,
     );
+    const registeredCa = await registerCa(proof.certificatePem, true);
     const registered = await t.iot.send(
       new RegisterCertificateCommand({ certificatePem: device.certificatePem, setAsActive: true }),
     );
@@ -236,14 +229,7 @@ describe('certificate lifecycle through the IoT SDK', () => {
     await expect(
       t.iot.send(new RegisterCertificateCommand({ certificatePem: device.certificatePem })),
     ).rejects.toBeInstanceOf(ResourceAlreadyExistsException);
-    await expect(
-      t.iot.send(
-        new RegisterCACertificateCommand({
-          caCertificate: ca.pem,
-          verificationCertificate: proof.certificatePem,
-        }),
-      ),
-    ).rejects.toBeInstanceOf(ResourceAlreadyExistsException);
+    await expect(registerCa(proof.certificatePem)).rejects.toBeInstanceOf(ResourceAlreadyExistsException);
   });
 
   it('describes, lists, deactivates and deletes a registered CA with AWS rules', async () => {

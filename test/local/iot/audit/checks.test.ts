@@ -22,6 +22,10 @@ function cert(
   };
 }
 
+/** Each non-compliant certificate of a check's outcome as [id, reason code, severity]. */
+const findingsOf = (outcome: ReturnType<typeof ageCheck>) =>
+  outcome.nonCompliant.map((n) => [n.certificate.certificateId, n.reasonForNonComplianceCode, n.severity]);
+
 describe('DEVICE_CERTIFICATE_EXPIRING_CHECK', () => {
   it('finds exactly the in-scope certificates expiring within the threshold, with AWS reason codes', () => {
     // Prepare
@@ -38,13 +42,7 @@ describe('DEVICE_CERTIFICATE_EXPIRING_CHECK', () => {
     const outcome = expiringCheck(certificates, NOW, 30);
     // Assess
     expect(outcome.totalResourcesCount).toBe(6);
-    expect(
-      outcome.nonCompliant.map((n) => [
-        n.certificate.certificateId,
-        n.reasonForNonComplianceCode,
-        n.severity,
-      ]),
-    ).toEqual([
+    expect(findingsOf(outcome)).toEqual([
       ['in-10-days', 'CERTIFICATE_EXPIRING', 'MEDIUM'],
       ['at-threshold', 'CERTIFICATE_EXPIRING', 'MEDIUM'],
       ['expired', 'CERTIFICATE_EXPIRED', 'MEDIUM'],
@@ -86,12 +84,6 @@ describe('DEVICE_CERTIFICATE_AGE_CHECK', () => {
     ];
     const outcome = ageCheck(certificates, NOW, 365);
     expect(outcome.totalResourcesCount).toBe(2);
-    expect(
-      outcome.nonCompliant.map((n) => [
-        n.certificate.certificateId,
-        n.reasonForNonComplianceCode,
-        n.severity,
-      ]),
-    ).toEqual([['exactly-365', 'CERTIFICATE_PAST_AGE_THRESHOLD', 'LOW']]);
+    expect(findingsOf(outcome)).toEqual([['exactly-365', 'CERTIFICATE_PAST_AGE_THRESHOLD', 'LOW']]);
   });
 });
