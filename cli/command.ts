@@ -41,3 +41,10 @@ export async function withTarget<T>(
     target.close();
   }
 }
+
+/** Prints the command's help when `--help` was given; true when it did (the command then exits 0). */
+export function helpShown(values: { help?: boolean }, help: string, context: CommandContext): boolean {
+  if (values.help !== true) return false;
+  context.io.stdout(help);
+  return true;
+}

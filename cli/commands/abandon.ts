@@ -1,6 +1,5 @@
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { outputFormat } from '../output/format.ts';
@@ -26,10 +25,7 @@ Examples:
   recert abandon sensor-0042 --local --json`,
   async run(args, context) {
     const { values, positionals } = parseCommandLine(args, {}, true);
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     const [arg, ...extra] = positionals;
     if (arg === undefined || extra.length > 0) throw new UsageError('abandon takes exactly one thing name');
     const thingName = thingNameArg(arg);

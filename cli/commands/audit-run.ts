@@ -1,7 +1,6 @@
 import { GLOBAL_OPTIONS_HELP, intFlag, parseCommandLine } from '../args.ts';
 import { AUDIT_CHECKS, type AuditCheck, runAudit } from '../audit/run-audit.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
@@ -39,10 +38,7 @@ Examples:
       { check: { type: 'string', multiple: true }, 'wait-campaign': { type: 'string' } },
       true,
     );
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const checks = (values.check ?? ['expiring,age']).flatMap((text) => text.split(','));
     for (const check of checks) {

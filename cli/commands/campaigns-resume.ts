@@ -1,8 +1,7 @@
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
 import { campaignIdArg, resolveCampaignId } from '../campaigns/meta.ts';
 import { resumeCampaign } from '../campaigns/resume.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { outputFormat } from '../output/format.ts';
@@ -27,10 +26,7 @@ Examples:
   recert campaigns resume audit-4b1c8e0f2d5a6b7c8d9e0f1a2b3c4d5e`,
   async run(args, context) {
     const { values, positionals } = parseCommandLine(args, {}, true);
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     if (positionals.length > 1) throw new UsageError('campaigns resume takes one campaign id');
     const typed = campaignIdArg(positionals[0]);
     return withTarget(context, values, async (target) => {

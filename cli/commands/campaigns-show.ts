@@ -5,8 +5,7 @@ import { executionsOf } from '../campaigns/executions.ts';
 import { campaignIdArg, campaignResources, isoOf, readMeta, resolveCampaignId } from '../campaigns/meta.ts';
 import { campaignProgress, percent, rate } from '../campaigns/progress.ts';
 import { campaignNotFound } from '../campaigns/stop.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { colourStatus, statusColour, useColour } from '../output/colour.ts';
@@ -35,10 +34,7 @@ Examples:
   recert campaigns show audit-4b1c8e0f2d5a6b7c8d9e0f1a2b3c4d5e --local --json`,
   async run(args, context) {
     const { values, positionals } = parseCommandLine(args, {}, true);
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     if (positionals.length > 1) throw new UsageError('campaigns show takes one campaign id');
     const typed = campaignIdArg(positionals[0]);
     return withTarget(context, values, async (target) => {

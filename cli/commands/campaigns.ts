@@ -2,8 +2,7 @@ import { GLOBAL_OPTIONS_HELP, intFlag, parseCommandLine } from '../args.ts';
 import { campaignsByExecution } from '../campaigns/executions.ts';
 import { type CampaignMeta, campaignResources, readMeta } from '../campaigns/meta.ts';
 import { campaignProgress, rate } from '../campaigns/progress.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { errorMessage, UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { statusColour } from '../output/colour.ts';
@@ -41,10 +40,7 @@ Examples:
   recert campaigns --local --json | jq '.campaigns[] | {campaignId, status}'`,
   async run(args, context) {
     const { values, positionals } = parseCommandLine(args, { limit: { type: 'string' } }, true);
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     const [first] = positionals;
     if (first !== undefined) {
       throw new UsageError(

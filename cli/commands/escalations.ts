@@ -1,6 +1,5 @@
 import { GLOBAL_OPTIONS_HELP, intFlag, parseCommandLine, sinceFlag } from '../args.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { CliError, UsageError } from '../errors.ts';
 import { type Escalation, localEscalations } from '../escalations/escalations.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -41,10 +40,7 @@ Examples:
       { since: { type: 'string' }, limit: { type: 'string' } },
       true,
     );
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const since = sinceFlag(values.since, context.now());
     const limit = intFlag('limit', values.limit, 1, 1_000_000);

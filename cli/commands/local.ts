@@ -57,13 +57,20 @@ Examples:
   recert local status --json
   recert local down`;
 
+/** The manifest in `stateDir`, or the error saying why none is usable there (nothing runs from it). */
+async function manifestOrAbsence(stateDir: string): Promise<LocalAwsManifest | TargetUnavailableError> {
+  try {
+    return await readManifest(stateDir);
+  } catch (error) {
+    if (error instanceof TargetUnavailableError) return error;
+    throw error;
+  }
+}
+
 async function down(context: CommandContext, stateDir: string, timeoutSeconds: number) {
   const { io } = context;
-  let manifest: LocalAwsManifest;
-  try {
-    manifest = await readManifest(stateDir);
-  } catch (error) {
-    if (!(error instanceof TargetUnavailableError)) throw error;
+  const manifest = await manifestOrAbsence(stateDir);
+  if (manifest instanceof TargetUnavailableError) {
     io.stdout(`The local AWS is not running from ${stateDir}.`);
     return EXIT.ok;
   }
@@ -103,14 +110,12 @@ interface EndpointCheck {
 async function status(context: CommandContext, stateDir: string, format: OutputFormat) {
   const json = format === 'json';
   const { io } = context;
-  let manifest: LocalAwsManifest;
-  try {
-    manifest = await readManifest(stateDir);
-  } catch (error) {
-    if (!(error instanceof TargetUnavailableError)) throw error;
-    if (json) printJson(io, { running: false, stateDir, reason: errorMessage(error) });
+  const manifest = await manifestOrAbsence(stateDir);
+  if (manifest instanceof TargetUnavailableError) {
+    const reason = manifest.message;
+    if (json) printJson(io, { running: false, stateDir, reason });
     else if (format === 'text') io.stdout(textLine('LOCAL', ['not running', stateDir]));
-    else io.stdout(`Not running: ${errorMessage(error)}.`);
+    else io.stdout(`Not running: ${reason}.`);
     return EXIT.unavailable;
   }
   const alive = processAlive(manifest.pid);

@@ -18,7 +18,7 @@ import {
 import { ISSUER_KINDS, type IssuerKind, issuerKindOf } from '../../workflows/rotate-device/api-calls.ts';
 import { GLOBAL_OPTIONS_HELP, intFlag, numberFlag, parseCommandLine } from '../args.ts';
 import { percent, rate } from '../campaigns/progress.ts';
-import type { Command } from '../command.ts';
+import { type Command, helpShown } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { outputFormat } from '../output/format.ts';
@@ -121,10 +121,7 @@ Examples:
       },
       true,
     );
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     if (positionals.length > 0)
       throw new UsageError(`pacing takes no argument, got ${JSON.stringify(positionals[0])}`);
     const quotas = quotaFlags(values.quota);

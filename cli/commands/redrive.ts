@@ -1,7 +1,6 @@
 import type { RotationStatus } from '../../workflows/rotate-device/table.ts';
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
-import type { Command, CommandContext } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, type CommandContext, helpShown, withTarget } from '../command.ts';
 import { CliError, errorMessage, errorName, RefusedError, UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
@@ -135,10 +134,7 @@ Examples:
       { failed: { type: 'boolean' }, campaign: { type: 'string' }, 'dry-run': { type: 'boolean' } },
       true,
     );
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     const format = outputFormat(values);
     if (values.failed) {
       if (positionals.length > 0) throw new UsageError('redrive --failed takes no thing or ARN');

@@ -1,6 +1,5 @@
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
@@ -52,10 +51,7 @@ Examples:
       { campaign: { type: 'string' }, format: { type: 'string' } },
       false,
     );
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     const formatText = values.format ?? values.output ?? (values.json ? 'json' : 'table');
     if (!isFormat(formatText)) {
       throw new UsageError(`--format ${JSON.stringify(formatText)} is not one of ${FORMATS.join(', ')}`);

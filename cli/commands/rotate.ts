@@ -1,7 +1,6 @@
 import { CertificateId } from '../../workflows/rotate-device/types.ts';
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { CliError, errorMessage, errorName, UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
@@ -69,10 +68,7 @@ Examples:
       },
       true,
     );
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     const all = values['all-expiring'] === true;
     if (all && positionals.length > 0) throw new UsageError('--all-expiring takes no thing names');
     if (!all && positionals.length === 0)

@@ -1,8 +1,7 @@
 import { ROTATION_STATUSES, type RotationStatus } from '../../workflows/rotate-device/table.ts';
 import { GLOBAL_OPTIONS_HELP, intFlag, parseCommandLine, sinceFlag } from '../args.ts';
 import { campaignIdsFor } from '../campaigns/campaign-id.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { progress } from '../io.ts';
@@ -62,10 +61,7 @@ Examples:
       },
       false,
     );
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     const statuses = statusesFlag(values.status);
     const since = sinceFlag(values.since, context.now());
     const limit = intFlag('limit', values.limit, 1, 1_000_000);

@@ -1,7 +1,6 @@
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { isNamed, UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { colourStatus, statusColour, useColour } from '../output/colour.ts';
@@ -32,10 +31,7 @@ Examples:
   recert rotations show sensor-0042 --local --json | jq '.timeline[] | select(.error)'`,
   async run(args, context) {
     const { values, positionals } = parseCommandLine(args, {}, true);
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     if (positionals.length !== 1 || positionals[0] === undefined) {
       throw new UsageError('rotations show takes exactly one thing name');
     }

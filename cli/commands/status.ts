@@ -1,7 +1,6 @@
 import { ROTATION_STATUSES, type RotationStatus } from '../../workflows/rotate-device/table.ts';
 import { GLOBAL_OPTIONS_HELP, intFlag, parseCommandLine } from '../args.ts';
-import type { Command } from '../command.ts';
-import { withTarget } from '../command.ts';
+import { type Command, helpShown, withTarget } from '../command.ts';
 import { EXIT } from '../exit-codes.ts';
 import { statusColour } from '../output/colour.ts';
 import { outputFormat } from '../output/format.ts';
@@ -31,10 +30,7 @@ Examples:
   recert status --output text | awk -F'\t' '$1 == "FAILURE" { print $2 }'   # the failed things`,
   async run(args, context) {
     const { values } = parseCommandLine(args, { top: { type: 'string' } }, false);
-    if (values.help) {
-      context.io.stdout(this.help);
-      return EXIT.ok;
-    }
+    if (helpShown(values, this.help, context)) return EXIT.ok;
     const top = intFlag('top', values.top, 1, 100) ?? 5;
     return withTarget(context, values, async (target) => {
       const counts: Record<string, number> = {};
