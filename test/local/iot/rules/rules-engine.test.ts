@@ -8,6 +8,7 @@ import {
   type IoTClient,
   ListTopicRulesCommand,
   ReplaceTopicRuleCommand,
+  type TopicRulePayload,
 } from '@aws-sdk/client-iot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../lib/clock.ts';
@@ -82,20 +83,20 @@ function recordingTarget(functionName: string, ruleName: string) {
   return { fn, received };
 }
 
+/** Creates a rule through the IoT SDK. */
+function createRule(ruleName: string, topicRulePayload: TopicRulePayload) {
+  return f.iot.send(new CreateTopicRuleCommand({ ruleName, topicRulePayload }));
+}
+
 describe('rules engine', () => {
   it('delivers a csr_res reply to the Lambda handler with clientId, principal and kind filled by the rule', async () => {
     // Prepare
     const { fn, received } = recordingTarget('device-reply', 'device_replies');
-    await f.iot.send(
-      new CreateTopicRuleCommand({
-        ruleName: 'device_replies',
-        topicRulePayload: {
-          sql: REPLY_SQL,
-          awsIotSqlVersion: '2016-03-23',
-          actions: [{ lambda: { functionArn: fn.arn } }],
-        },
-      }),
-    );
+    await createRule('device_replies', {
+      sql: REPLY_SQL,
+      awsIotSqlVersion: '2016-03-23',
+      actions: [{ lambda: { functionArn: fn.arn } }],
+    });
     // Act
     f.bus.inject({
       topic: 'management/topic/thing-7/csr_res',
@@ -141,16 +142,11 @@ describe('rules engine', () => {
     });
     allowTopicRule(f.functions, failing.arn, 'with_error_action');
     allowTopicRule(f.functions, onError.arn, 'with_error_action');
-    await f.iot.send(
-      new CreateTopicRuleCommand({
-        ruleName: 'with_error_action',
-        topicRulePayload: {
-          sql: "SELECT * FROM 'devices/+/data'",
-          actions: [{ lambda: { functionArn: failing.arn } }],
-          errorAction: { lambda: { functionArn: onError.arn } },
-        },
-      }),
-    );
+    await createRule('with_error_action', {
+      sql: "SELECT * FROM 'devices/+/data'",
+      actions: [{ lambda: { functionArn: failing.arn } }],
+      errorAction: { lambda: { functionArn: onError.arn } },
+    });
     const start = f.clock.now();
     // Act
     f.bus.inject({
@@ -188,24 +184,19 @@ describe('rules engine', () => {
 
   it('republishes to a topic built from a substitution template', async () => {
     // Prepare
-    await f.iot.send(
-      new CreateTopicRuleCommand({
-        ruleName: 'echo',
-        topicRulePayload: {
-          sql: "SELECT rotationId, clientid() AS who FROM 'management/topic/+/crt_ack'",
-          actions: [
-            {
-              republish: {
-                roleArn: 'arn:aws:iam::000000000000:role/r',
-                // biome-ignore lint/suspicious/noTemplateCurlyInString: an IoT substitution template, not JavaScript
-                topic: 'audit/${topic(3)}/ack',
-                qos: 1,
-              },
-            },
-          ],
+    await createRule('echo', {
+      sql: "SELECT rotationId, clientid() AS who FROM 'management/topic/+/crt_ack'",
+      actions: [
+        {
+          republish: {
+            roleArn: 'arn:aws:iam::000000000000:role/r',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: an IoT substitution template, not JavaScript
+            topic: 'audit/${topic(3)}/ack',
+            qos: 1,
+          },
         },
-      }),
-    );
+      ],
+    });
     // Act
     f.bus.inject({
       topic: 'management/topic/thing-2/crt_ack',
@@ -223,14 +214,9 @@ describe('rules engine', () => {
 
   it('refuses a rule with a SQL syntax error with SqlParseException pointing at it, and stores nothing', async () => {
     // Act
-    const error = await f.iot
-      .send(
-        new CreateTopicRuleCommand({
-          ruleName: 'broken',
-          topicRulePayload: { sql: "SELECT * FORM 'a/b'", actions: [] },
-        }),
-      )
-      .catch((e: unknown) => e);
+    const error = await createRule('broken', { sql: "SELECT * FORM 'a/b'", actions: [] }).catch(
+      (e: unknown) => e,
+    );
     const list = await f.iot.send(new ListTopicRulesCommand({}));
     // Assess
     expect(error).toMatchObject({ name: 'SqlParseException' });
@@ -239,17 +225,10 @@ describe('rules engine', () => {
   });
 
   it('refuses an action type the local engine cannot run', async () => {
-    const error = await f.iot
-      .send(
-        new CreateTopicRuleCommand({
-          ruleName: 'to_s3',
-          topicRulePayload: {
-            sql: "SELECT * FROM 'a'",
-            actions: [{ s3: { roleArn: 'arn:aws:iam::0:role/x', bucketName: 'b', key: 'k' } }],
-          },
-        }),
-      )
-      .catch((e: unknown) => e);
+    const error = await createRule('to_s3', {
+      sql: "SELECT * FROM 'a'",
+      actions: [{ s3: { roleArn: 'arn:aws:iam::0:role/x', bucketName: 'b', key: 'k' } }],
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'InvalidRequestException' });
     expect(error instanceof Error ? error.message : '').toContain("action type 's3' is not supported");
   });
@@ -257,22 +236,12 @@ describe('rules engine', () => {
   it('gets, lists with pagination, replaces and deletes rules through the IoT SDK', async () => {
     // Prepare
     for (const name of ['r_a', 'r_b', 'r_c']) {
-      await f.iot.send(
-        new CreateTopicRuleCommand({
-          ruleName: name,
-          topicRulePayload: { sql: `SELECT * FROM '${name}/+'`, actions: [] },
-        }),
-      );
+      await createRule(name, { sql: `SELECT * FROM '${name}/+'`, actions: [] });
     }
     // Act
-    const duplicate = await f.iot
-      .send(
-        new CreateTopicRuleCommand({
-          ruleName: 'r_a',
-          topicRulePayload: { sql: "SELECT * FROM 'x'", actions: [] },
-        }),
-      )
-      .catch((e: unknown) => e);
+    const duplicate = await createRule('r_a', { sql: "SELECT * FROM 'x'", actions: [] }).catch(
+      (e: unknown) => e,
+    );
     const page1 = await f.iot.send(new ListTopicRulesCommand({ maxResults: 2 }));
     const page2 = await f.iot.send(new ListTopicRulesCommand({ maxResults: 2, nextToken: page1.nextToken }));
     await f.iot.send(
@@ -309,12 +278,7 @@ describe('rules engine', () => {
   it('keeps its rules across a restart and runs them', async () => {
     // Prepare
     const { fn, received } = recordingTarget('after-restart', 'durable');
-    await f.iot.send(
-      new CreateTopicRuleCommand({
-        ruleName: 'durable',
-        topicRulePayload: { sql: REPLY_SQL, actions: [{ lambda: { functionArn: fn.arn } }] },
-      }),
-    );
+    await createRule('durable', { sql: REPLY_SQL, actions: [{ lambda: { functionArn: fn.arn } }] });
     await f.engine.close();
     await f.harness.close();
     // Act
