@@ -72,10 +72,7 @@ describe('the IoT calls of one rotation, counted by the local IoT', () => {
   it('equal the table for a device with one policy, started by hand', async () => {
     // Prepare: one connected device whose certificate has the device policy only.
     const { local } = aws;
-    const fleet = await aws.fleet();
-    const device = await provisionOne(fleet, local, 'calls-one', 365);
-    await fleet.start();
-    await untilConnected(fleet, device);
+    const device = await aws.connectedDevice('calls-one', 365);
     const before = local.iot.apiCallCounts();
 
     // Act: an operator starts the rotation directly (no starter's lookups).

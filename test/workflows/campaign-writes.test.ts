@@ -2,7 +2,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import { CampaignStore } from '../../functions/shared/campaign-store.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
-import { eventually, provisionOne, rotationRecord, untilConnected } from '../e2e/helpers.ts';
+import { eventually, rotationRecord } from '../e2e/helpers.ts';
 import { untilUnchanged, useLocalFleet } from './helpers/local-fleet.ts';
 
 const WRITE_OPERATIONS = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
@@ -26,10 +26,7 @@ describe('the DynamoDB writes of one happy-path rotation of a campaign, counted 
   it('are the rotation record’s eight and two for the campaign (its X# item and the META counter)', async () => {
     // Prepare: one connected device and a campaign whose counters the rotation moves.
     const { local } = aws;
-    const fleet = await aws.fleet();
-    const device = await provisionOne(fleet, local, 'writes', 10);
-    await fleet.start();
-    await untilConnected(fleet, device);
+    const device = await aws.connectedDevice('writes', 10);
     const campaignId = 'audit-writes-1';
     const campaigns = new CampaignStore(local.clients.dynamodb, local.resources.campaignTableName);
     await campaigns.createMeta({

@@ -1,13 +1,16 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { FleetSimulator } from '../../../device/fleet/fleet-simulator.ts';
+import type { SimulatedDevice } from '../../../device/fleet/simulated-device.ts';
 import type { LocalAws } from '../../../local/stack/local-aws.ts';
-import { fleetOn, startLocal, stopLocal } from '../../e2e/helpers.ts';
+import { fleetOn, provisionOne, startLocal, stopLocal, untilConnected } from '../../e2e/helpers.ts';
 
 /** A file's local AWS and the one device fleet its tests run on it. */
 export interface LocalFleet {
   readonly local: LocalAws;
   /** The fleet on the local AWS, built at its first use and stopped with the local AWS. */
   fleet(): Promise<FleetSimulator>;
+  /** One healthy device named `<prefix>-0`, its certificate valid for `days`, connected on the started fleet. */
+  connectedDevice(prefix: string, days: number): Promise<SimulatedDevice>;
 }
 
 /** The file's local AWS: started before its tests, stopped after them with its fleet. */
@@ -32,6 +35,13 @@ export function useLocalFleet(): LocalFleet {
     async fleet() {
       fleet ??= await fleetOn(local());
       return fleet;
+    },
+    async connectedDevice(prefix, days) {
+      const started = await this.fleet();
+      const device = await provisionOne(started, local(), prefix, days);
+      await started.start();
+      await untilConnected(started, device);
+      return device;
     },
   };
 }
