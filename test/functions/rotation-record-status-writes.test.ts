@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -11,6 +9,7 @@ import type { Target } from '../../cli/target/target.ts';
 import { RotationCompletion } from '../../functions/rotation-steps/retire-certificate/complete-rotation.ts';
 import { updateDocument } from '../../functions/shared/document-commands.ts';
 import type { Fence, RotationRecord } from '../../functions/shared/rotation-record.ts';
+import { bakeSettings, readDefinitionTemplate } from '../../workflows/rotate-device/render.ts';
 import { ROTATION_TABLE, STATUS_INDEX_WRITES_PER_ROTATION } from '../../workflows/rotate-device/table.ts';
 import { topLevelParts } from './expression-text.ts';
 import {
@@ -83,11 +82,9 @@ afterEach(async () => {
 const iso = (minute: number): string => new Date(Date.UTC(2026, 5, 1, 12, minute)).toISOString();
 const at = (minute: number): number => Date.parse(iso(minute));
 
-/** ClaimThing's write exactly as the state machine file holds it, with its JSONata values filled in. */
+/** ClaimThing's write exactly as the state machine renders it, with its JSONata values filled in. */
 async function claim(thingName: string, executionArn: string, minute: number): Promise<void> {
-  const asl: unknown = JSON.parse(
-    await readFile(join(import.meta.dirname, '../../asl/rotate-device.asl.json'), 'utf8'),
-  );
+  const asl: unknown = JSON.parse(bakeSettings(readDefinitionTemplate()));
   const args = z
     .object({
       States: z.object({

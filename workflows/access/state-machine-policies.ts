@@ -24,7 +24,9 @@ type Binding = { kind: 'function'; functionId: DeployedFunctionId } | { kind: 't
 const BINDINGS: Readonly<Record<StateMachineId, (name: string) => Binding | undefined>> = {
   'rotate-device': (name) => {
     const binding = PLACEHOLDERS[name];
-    return binding === undefined || binding.kind !== 'setting' ? binding : { kind: 'other' };
+    return binding === undefined || binding.kind === 'function' || binding.kind === 'table'
+      ? binding
+      : { kind: 'other' };
   },
   campaign: (name) => {
     const binding = CAMPAIGN_PLACEHOLDERS[name];

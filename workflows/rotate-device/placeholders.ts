@@ -1,10 +1,18 @@
 import type { FunctionId } from './functions.ts';
+import type { RECORD_WRITES } from './record-transitions.ts';
 import { SETTINGS, type SettingName } from './settings.ts';
 
 /** What binds a `${Placeholder}` of the definition. */
 export type PlaceholderBinding =
   | { readonly kind: 'function'; readonly functionId: FunctionId; readonly description: string }
   | { readonly kind: 'table'; readonly description: string }
+  /** A DynamoDB task's ConditionExpression: the requirements of a write of the record-transitions table. */
+  | {
+      readonly kind: 'condition';
+      readonly state: string;
+      readonly write: keyof typeof RECORD_WRITES;
+      readonly description: string;
+    }
   | {
       readonly kind: 'setting';
       readonly setting: SettingName;
@@ -46,6 +54,12 @@ export const PLACEHOLDERS: Readonly<Record<string, PlaceholderBinding>> = {
     'ARN of the function that retires the old certificate.',
   ),
   RotationTableName: { kind: 'table', description: 'Name of the rotation table (claim and completion).' },
+  ClaimThingCondition: {
+    kind: 'condition',
+    state: 'ClaimThing',
+    write: 'claim',
+    description: "The claim's condition: no other execution's rotation of the thing in flight.",
+  },
   ...settingBindings,
 };
 

@@ -45,13 +45,14 @@ export type Operand = { readonly param: string } | { readonly constant: string }
 /** One thing a write requires of the record; `name` says which, when it does not hold. */
 export type Requirement = {
   readonly name: string;
-  readonly attribute: string;
   /** Left out when its parameter is not given. */
   readonly optional?: boolean;
 } & (
-  | { readonly test: 'present' | 'absent' }
-  | { readonly test: 'equals' | 'absentOrDiffers'; readonly operand: Operand }
-  | { readonly test: 'oneOf'; readonly operands: readonly Operand[] }
+  | { readonly test: 'present' | 'absent'; readonly attribute: string }
+  | { readonly test: 'equals' | 'absentOrDiffers'; readonly attribute: string; readonly operand: Operand }
+  | { readonly test: 'oneOf'; readonly attribute: string; readonly operands: readonly Operand[] }
+  /** Holds when any of these does. */
+  | { readonly test: 'anyOf'; readonly requirements: readonly Requirement[] }
 );
 
 export type WriteParams = Readonly<Record<string, string | undefined>>;
@@ -166,6 +167,15 @@ export function acceptedUnanswered(kind: DeviceReplyKind): readonly Requirement[
 
 /** The store's other writes; params are named after the attributes they compare with. */
 export const RECORD_WRITES = {
+  /**
+   * The state machine's claim (ClaimThing, invariant 6): no other execution's rotation of the thing
+   * is in flight; the same execution may claim again (a retried or redriven claim).
+   */
+  claim: {
+    to: 'CLAIMED',
+    toStatus: 'IN_PROGRESS',
+    requires: [{ name: 'claimable', test: 'anyOf', requirements: [NOT_IN_PROGRESS, EXECUTION] }],
+  },
   /** A new CSR wait: any phase (a repeat, a new attempt, a redrive) of this execution. */
   awaitCsr: { to: 'AWAITING_CSR', resumes: true, requires: [EXECUTION] },
   /** A new ack wait: the record holds this attempt's certificate. */
@@ -218,11 +228,22 @@ function operandValue(operand: Operand, params: WriteParams): string | undefined
   return 'constant' in operand ? operand.constant : params[operand.param];
 }
 
+/** Every operand a requirement compares with, those of the requirements it combines included. */
+function operandsOf(r: Requirement): readonly Operand[] {
+  if (r.test === 'anyOf') return r.requirements.flatMap(operandsOf);
+  return r.test === 'oneOf' ? r.operands : 'operand' in r ? [r.operand] : [];
+}
+
+/** The parameters a list of requirements compares with, by name. */
+export function paramsOf(requirements: readonly Requirement[]): string[] {
+  const names = requirements.flatMap(operandsOf).flatMap((o) => ('param' in o ? [o.param] : []));
+  return [...new Set(names)];
+}
+
 /** The requirements that apply with these params; a required param missing is an error. */
 function applying(requirements: readonly Requirement[], params: WriteParams): Requirement[] {
   return requirements.filter((r) => {
-    const operands = r.test === 'oneOf' ? r.operands : 'operand' in r ? [r.operand] : [];
-    const missing = operands.find((o) => operandValue(o, params) === undefined);
+    const missing = operandsOf(r).find((o) => operandValue(o, params) === undefined);
     if (missing === undefined) return true;
     if (r.optional) return false;
     throw new Error(`requirement ${r.name} needs the parameter ${'param' in missing ? missing.param : '?'}`);
@@ -256,6 +277,7 @@ export function failedRequirements(
 }
 
 function clause(r: Requirement, params: WriteParams, p: Placeholders): string {
+  if (r.test === 'anyOf') return `(${r.requirements.map((each) => clause(each, params, p)).join(' OR ')})`;
   const name = p.name(r.attribute);
   const value = (o: Operand): string => p.value(operandValue(o, params));
   if (r.test === 'oneOf') {
@@ -271,6 +293,7 @@ function clause(r: Requirement, params: WriteParams, p: Placeholders): string {
 }
 
 function holds(r: Requirement, item: Readonly<Record<string, unknown>>, params: WriteParams): boolean {
+  if (r.test === 'anyOf') return r.requirements.some((each) => holds(each, item, params));
   const actual = item[r.attribute];
   if (r.test === 'oneOf') {
     return actual !== undefined && r.operands.some((o) => actual === operandValue(o, params));

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { FUNCTION_IDS, type FunctionId } from './functions.ts';
 import { PLACEHOLDERS } from './placeholders.ts';
 import { resolveSettings, type Settings } from './settings.ts';
+import { stateConditions } from './state-conditions.ts';
 
 /** The definition file, relative to the repository root, and as an absolute path. */
 export const DEFINITION_FILE = 'asl/rotate-device.asl.json';
@@ -57,11 +58,16 @@ function settingValues(settings: Settings): Map<string, number> {
 }
 
 /**
- * Replaces only the settings, leaving ARNs and the table name to CloudFormation's DefinitionSubstitutions,
- * which substitutes strings only (numeric Retry fields must be baked in first).
+ * Replaces the settings and the DynamoDB tasks' conditions (the record-transitions table's), leaving
+ * ARNs and the table name to CloudFormation's DefinitionSubstitutions, which substitutes strings only
+ * (numeric Retry fields must be baked in first).
  */
 export function bakeSettings(template: string, overrides: Partial<Settings> = {}): string {
-  return substitute(template, settingValues(resolveSettings(overrides)));
+  const values = new Map<string, string | number>([
+    ...settingValues(resolveSettings(overrides)),
+    ...stateConditions(template),
+  ]);
+  return substitute(template, values);
 }
 
 /**
@@ -73,7 +79,10 @@ export function renderDefinition(
   overrides: Partial<Settings> = {},
   template: string = readDefinitionTemplate(),
 ): string {
-  const values = new Map<string, string | number>(settingValues(resolveSettings(overrides)));
+  const values = new Map<string, string | number>([
+    ...settingValues(resolveSettings(overrides)),
+    ...stateConditions(template),
+  ]);
   for (const [name, binding] of Object.entries(PLACEHOLDERS)) {
     if (binding.kind === 'function') {
       const arn = resources.functionArns[binding.functionId];
