@@ -11,7 +11,8 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalAws } from '../local/stack/local-aws.ts';
 import { RotationInput } from '../workflows/rotate-device/contract.ts';
 import { parseTopic } from '../workflows/rotate-device/protocol.ts';
-import { FromFleet, type ToFleet, ToStack } from './fleet-messages.ts';
+import { fleetInbox } from './fleet-inbox.ts';
+import { type ToFleet, ToStack } from './fleet-messages.ts';
 import { countLogBytes, timeFunctions } from './fleet-meters.ts';
 import { provisionBenchDevices } from './fleet-provision.ts';
 import type { FleetSizeResult } from './fleet-result.ts';
@@ -56,7 +57,9 @@ export async function runFleetSize(size: number): Promise<FleetSizeResult> {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const fromFleet = inbox(fleetProcess);
+  const fromFleet = fleetInbox(fleetProcess, (message, failure) =>
+    failure === 'timeout' ? new FleetBenchmarkTimeoutError(message) : new Error(message),
+  );
   let traffic: BusTraffic | undefined;
   let executions: ExecutionWatch | undefined;
   try {
@@ -295,52 +298,6 @@ function watchExecutions(local: LocalAws, expected: number): ExecutionWatch {
     },
     close: () => {
       unsubscribe();
-    },
-  };
-}
-
-/** Messages from the fleet process, awaited by type. */
-function inbox(child: ReturnType<typeof fork>) {
-  const received: FromFleet[] = [];
-  let wake: (() => void) | undefined;
-  let exited: string | undefined;
-  child.on('message', (raw: unknown) => {
-    const parsed = FromFleet.safeParse(raw);
-    received.push(
-      parsed.success
-        ? parsed.data
-        : { type: 'failed', name: 'InvalidFleetMessage', message: parsed.error.message },
-    );
-    wake?.();
-  });
-  child.on('exit', (code, signal) => {
-    exited = `the fleet process exited (${code ?? signal})`;
-    wake?.();
-  });
-  return {
-    async next(type: FromFleet['type'], timeoutMs: number): Promise<FromFleet> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const failed = received.find((m) => m.type === 'failed');
-        if (failed?.type === 'failed') throw new Error(`fleet process: ${failed.name}: ${failed.message}`);
-        const index = received.findIndex((m) => m.type === type);
-        const found = received[index];
-        if (found) {
-          received.splice(index, 1);
-          return found;
-        }
-        if (exited) throw new Error(exited);
-        const left = deadline - Date.now();
-        if (left <= 0)
-          throw new FleetBenchmarkTimeoutError(`no ${type} from the fleet process in ${timeoutMs} ms`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(left, 1000));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
     },
   };
 }

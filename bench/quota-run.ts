@@ -2,7 +2,7 @@
  * One quota run: the local AWS under AWS IoT's default API quotas, a healthy fleet, one audit and one
  * campaign paced from the same quotas; measures its rate against the tightest quota's, and failures.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,8 @@ import { LocalAws } from '../local/stack/local-aws.ts';
 import { type DerivedPacing, derivePacing } from '../workflows/campaign/pacing.ts';
 import { META_ENTRY } from '../workflows/campaign/table.ts';
 import type { CampaignInput } from '../workflows/campaign/types.ts';
-import { FromFleet, type ToFleet } from './fleet-messages.ts';
+import { fleetInbox } from './fleet-inbox.ts';
+import type { ToFleet } from './fleet-messages.ts';
 import { provisionBenchDevices } from './fleet-provision.ts';
 import {
   figuresOf,
@@ -108,7 +109,7 @@ export async function runQuotaCampaign(options: QuotaRunOptions): Promise<QuotaR
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
-  const fromFleet = inbox(fleetProcess);
+  const fromFleet = fleetInbox(fleetProcess, (message) => new QuotaRunError(message));
   const spans = new Map<string, RotationSpan>();
   const unsubscribe = local.stepFunctions.onStatusChange(({ detail }) => {
     if (detail.stateMachineArn !== local.resources.stateMachineArn || detail.status === 'RUNNING') return;
@@ -264,40 +265,4 @@ async function waitFor(
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-/** Messages from the fleet process, awaited by type. */
-function inbox(child: ChildProcess) {
-  const received: FromFleet[] = [];
-  let exited: string | undefined;
-  child.on('message', (raw: unknown) => {
-    const parsed = FromFleet.safeParse(raw);
-    received.push(
-      parsed.success
-        ? parsed.data
-        : { type: 'failed', name: 'InvalidFleetMessage', message: parsed.error.message },
-    );
-  });
-  child.on('exit', (code, signal) => {
-    exited = `the fleet process exited (${code ?? signal})`;
-  });
-  return {
-    async next(type: FromFleet['type'], timeoutMs: number): Promise<FromFleet> {
-      let found: FromFleet | undefined;
-      await waitFor(() => {
-        const failed = received.find((m) => m.type === 'failed');
-        if (failed?.type === 'failed')
-          throw new QuotaRunError(`fleet process: ${failed.name}: ${failed.message}`);
-        const index = received.findIndex((m) => m.type === type);
-        if (index >= 0) {
-          found = received.splice(index, 1)[0];
-          return true;
-        }
-        if (exited) throw new QuotaRunError(exited);
-        return false;
-      }, timeoutMs);
-      if (!found) throw new QuotaRunError(`no ${type} from the fleet process`);
-      return found;
-    },
-  };
 }
