@@ -23,6 +23,30 @@ function recording(functions: FunctionRegistry, name: string) {
   return { fn, received };
 }
 
+type Recording = ReturnType<typeof recording>;
+
+/**
+ * Only `right` (permitted) got the event; the deliveries to `none` (no permission) and `wrong` (a
+ * permission for another source) were refused with AccessDeniedException and not retried.
+ */
+function expectOnlyPermittedDelivered(
+  targets: { none: Recording; wrong: Recording; right: Recording },
+  deliveryTo: (fn: Recording['fn']) => { outcome: unknown } | undefined,
+) {
+  const { none, wrong, right } = targets;
+  expect(none.received).toEqual([]);
+  expect(wrong.received).toEqual([]);
+  expect(right.received).toHaveLength(1);
+  for (const { fn } of [none, wrong]) {
+    expect(deliveryTo(fn)?.outcome).toMatchObject({
+      ok: false,
+      attempts: 0,
+      error: { name: 'AccessDeniedException' },
+    });
+  }
+  expect(deliveryTo(right.fn)?.outcome).toMatchObject({ ok: true, attempts: 1 });
+}
+
 function roleSession(role: string, policies: PolicyDocument[], administrator = false): Principal {
   return {
     arn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/session`,
@@ -332,18 +356,9 @@ describe('IoT rules, SNS and EventBridge invoke only functions that permit them'
     await clock.advance(600_000);
     await sns.close();
     // Assess
-    expect(none.received).toEqual([]);
-    expect(wrong.received).toEqual([]);
-    expect(right.received).toHaveLength(1);
-    const outcomeOf = (arn: string) => deliveries.find((d) => d.endpoint === arn)?.outcome;
-    for (const { fn } of [none, wrong]) {
-      expect(outcomeOf(fn.arn)).toMatchObject({
-        ok: false,
-        attempts: 0,
-        error: { name: 'AccessDeniedException' },
-      });
-    }
-    expect(outcomeOf(right.fn.arn)).toMatchObject({ ok: true, attempts: 1 });
+    expectOnlyPermittedDelivered({ none, wrong, right }, ({ arn }) =>
+      deliveries.find((d) => d.endpoint === arn),
+    );
     expect(clock.pendingTimers()).toBe(0);
   });
 
@@ -372,18 +387,9 @@ describe('IoT rules, SNS and EventBridge invoke only functions that permit them'
     await clock.advance(600_000);
     await bridge.close();
     // Assess
-    expect(none.received).toEqual([]);
-    expect(wrong.received).toEqual([]);
-    expect(right.received).toHaveLength(1);
-    const outcomeOf = (id: string) => deliveries.find((d) => d.targetId === id)?.outcome;
-    for (const { fn } of [none, wrong]) {
-      expect(outcomeOf(fn.name)).toMatchObject({
-        ok: false,
-        attempts: 0,
-        error: { name: 'AccessDeniedException' },
-      });
-    }
-    expect(outcomeOf(right.fn.name)).toMatchObject({ ok: true, attempts: 1 });
+    expectOnlyPermittedDelivered({ none, wrong, right }, ({ name }) =>
+      deliveries.find((d) => d.targetId === name),
+    );
     expect(clock.pendingTimers()).toBe(0);
   });
 });
