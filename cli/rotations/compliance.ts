@@ -1,7 +1,5 @@
-import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
 import { ROTATION_STATUSES } from '../../workflows/rotate-device/table.ts';
 import { auditTaskIdOf, campaignIdsFor, campaignOfAudit } from '../campaigns/campaign-id.ts';
-import { isNamed } from '../errors.ts';
 import {
   type AuditTaskSummary,
   certificateFindings,
@@ -9,6 +7,7 @@ import {
   latestAuditTask,
   thingsOfPrincipal,
 } from '../iot/audit.ts';
+import { certificateState } from '../iot/certificate-state.ts';
 import type { Target } from '../target/target.ts';
 import { batchGetRecords } from './batch-get.ts';
 import { readableError } from './error-text.ts';
@@ -69,14 +68,9 @@ async function records(target: Target, things: readonly string[]): Promise<Map<s
 }
 
 async function certificate(target: Target, certificateId: string): Promise<{ arn?: string; status: string }> {
-  try {
-    const out = await target.iot.send(new DescribeCertificateCommand({ certificateId }));
-    const arn = out.certificateDescription?.certificateArn;
-    return { ...(arn ? { arn } : {}), status: out.certificateDescription?.status ?? 'UNKNOWN' };
-  } catch (error) {
-    if (isNamed(error, 'ResourceNotFoundException')) return { status: 'DELETED' };
-    throw error;
-  }
+  const state = await certificateState(target.iot, certificateId);
+  if (state === undefined) return { status: 'DELETED' };
+  return { ...(state.arn ? { arn: state.arn } : {}), status: state.status ?? 'UNKNOWN' };
 }
 
 /**

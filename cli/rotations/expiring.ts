@@ -1,6 +1,5 @@
-import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
 import { auditTaskIdOf, campaignOfAudit } from '../campaigns/campaign-id.ts';
-import { isNamed, NotFoundError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import {
   type AuditTaskSummary,
   certificateFindings,
@@ -8,6 +7,7 @@ import {
   latestAuditTask,
   thingsOfPrincipal,
 } from '../iot/audit.ts';
+import { certificateState } from '../iot/certificate-state.ts';
 import type { Target } from '../target/target.ts';
 import type { RotationRequest } from './start.ts';
 
@@ -47,15 +47,7 @@ export async function expiringTargets(
   const skipped: { certificateId: string; reason: string }[] = [];
   for (const [index, certificateId] of unique.entries()) {
     onProgress(index + 1, unique.length);
-    let arn: string | undefined;
-    let status: string | undefined;
-    try {
-      const out = await target.iot.send(new DescribeCertificateCommand({ certificateId }));
-      arn = out.certificateDescription?.certificateArn;
-      status = out.certificateDescription?.status;
-    } catch (error) {
-      if (!isNamed(error, 'ResourceNotFoundException')) throw error;
-    }
+    const { arn, status } = (await certificateState(target.iot, certificateId)) ?? {};
     if (arn === undefined) {
       skipped.push({ certificateId, reason: 'certificate no longer exists' });
       continue;
