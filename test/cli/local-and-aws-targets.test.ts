@@ -8,12 +8,7 @@ import { loadLocalAwsControl } from '../../cli/local-aws-control.ts';
 import { runCli } from '../../cli/main.ts';
 import type { LocalAwsManifest } from '../../local/stack/types.ts';
 import { type CliHarness, type CliRun, runIn, startCliHarness } from './helpers/local-aws.ts';
-
-// Spread, so the manifest keeps compiling whether or not LocalResources lists them yet.
-const CAMPAIGN_RESOURCES = {
-  campaignTableName: 'recert-campaigns',
-  campaignStateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-campaign',
-};
+import { standInManifest } from './helpers/stand-in-manifest.ts';
 
 let dir: string;
 let child: ChildProcess | undefined;
@@ -28,31 +23,7 @@ afterAll(async () => {
 
 function manifestFor(pid: number, port: number): LocalAwsManifest {
   const url = `http://127.0.0.1:${port}`;
-  return {
-    pid,
-    startedAt: new Date().toISOString(),
-    clockSpeed: 60,
-    endpoints: {
-      stepFunctions: url,
-      iot: url,
-      iotData: url,
-      dynamodb: url,
-      sns: url,
-      eventBridge: url,
-      mqtt: { host: '127.0.0.1', port },
-      rootCaPath: join(dir, 'root-ca.pem'),
-    },
-    resources: {
-      region: 'us-east-1',
-      accountId: '000000000000',
-      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device',
-      rotationTableName: 'recert-rotations',
-      escalationTopicArn: 'arn:aws:sns:us-east-1:000000000000:e',
-      auditTopicArn: 'arn:aws:sns:us-east-1:000000000000:a',
-      devicePolicyName: 'recert-device',
-      ...CAMPAIGN_RESOURCES,
-    },
-  };
+  return standInManifest({ pid, url, mqttPort: port, rootCaPath: join(dir, 'root-ca.pem'), clockSpeed: 60 });
 }
 
 const exists = (path: string) =>

@@ -9,6 +9,31 @@ function flagsOf(argv: string[]) {
   return parsed.flags;
 }
 
+/** A one-device report that passed; each test sets what it is about. */
+function campaignReport(overrides: Partial<CampaignReport>): CampaignReport {
+  return {
+    campaign: 'fleet',
+    devices: 1,
+    mix: 'healthy=1',
+    clockSpeed: 60,
+    audit: { taskId: 't', status: 'COMPLETED', certificatesChecked: 1, nonCompliant: 1 },
+    expiring: 1,
+    rotationsStarted: 1,
+    succeeded: 1,
+    refusedAsExpected: 0,
+    failed: [],
+    oldCertificatesRetired: 1,
+    devicesWithoutWorkingCredentials: [],
+    wallTimeSeconds: 3,
+    simulatedHours: 0.05,
+    billedTransitions: { total: 6, perRotation: 6 },
+    timedOut: false,
+    stateDir: '/s',
+    outcomes: [],
+    ...overrides,
+  };
+}
+
 describe('npm start flags', () => {
   it('defaults to a 100-device fleet, 80% expiring, in .recert', () => {
     // Act
@@ -131,24 +156,16 @@ describe('npm start progress and report', () => {
 
   it('passes only when every device ended as expected', () => {
     // Prepare
-    const report: CampaignReport = {
+    const report = campaignReport({
       campaign: 'fleet-1',
       devices: 2,
       mix: 'healthy=1,silent=1',
-      clockSpeed: 60,
       audit: { taskId: 't', status: 'COMPLETED', certificatesChecked: 2, nonCompliant: 2 },
       expiring: 2,
       rotationsStarted: 2,
       succeeded: 1,
       refusedAsExpected: 1,
-      failed: [],
-      oldCertificatesRetired: 1,
-      devicesWithoutWorkingCredentials: [],
-      wallTimeSeconds: 3,
-      simulatedHours: 0.05,
       billedTransitions: { total: 12, perRotation: 6 },
-      timedOut: false,
-      stateDir: '/s',
       outcomes: [
         {
           thingName: 'a',
@@ -160,7 +177,7 @@ describe('npm start progress and report', () => {
         },
         { thingName: 'b', behaviour: 'silent', expected: 'refuse', ok: true, status: 'FAILED', detail: 'y' },
       ],
-    };
+    });
     // Act / Assess
     expect(campaignPassed(report)).toBe(true);
     expect(renderReport(report)).toMatch(/refused as expected +1\n +b \(silent\): y/);
@@ -174,13 +191,9 @@ describe('npm start progress and report', () => {
 
   it('reports the paced campaign: its counters, its pacing and why it stopped', () => {
     // Prepare
-    const report: CampaignReport = {
+    const report = campaignReport({
       campaign: 'fleet-2',
-      devices: 1,
-      mix: 'healthy=1',
-      clockSpeed: 60,
       audit: { taskId: 't2', status: 'COMPLETED', certificatesChecked: 1, nonCompliant: 1 },
-      expiring: 1,
       pacedCampaign: {
         campaignId: 'audit-t2',
         status: 'STOPPED',
@@ -197,19 +210,8 @@ describe('npm start progress and report', () => {
         limitedBy: 'iot:DeleteCertificate',
         stopReason: '6 of 36 rotations finished since the campaign started failed (16.7%)',
       },
-      rotationsStarted: 1,
-      succeeded: 1,
-      refusedAsExpected: 0,
-      failed: [],
-      oldCertificatesRetired: 1,
-      devicesWithoutWorkingCredentials: [],
-      wallTimeSeconds: 3,
-      simulatedHours: 0.05,
-      billedTransitions: { total: 6, perRotation: 6 },
-      timedOut: false,
       stateDir: '/s',
-      outcomes: [],
-    };
+    });
     // Act
     const text = renderReport(report);
     // Assess

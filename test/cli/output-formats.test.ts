@@ -1,23 +1,11 @@
-import { UpdateAccountAuditConfigurationCommand } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
-import { LOCAL_ACCOUNT_ID } from '../../local/config.ts';
+import { enableExpiringCheck } from './helpers/expiring-check.ts';
 import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
-import { startDirect } from './helpers/start-execution.ts';
+import { startDirect, waitForRecordStatus } from './helpers/start-execution.ts';
 
 let h: CliHarness;
 const ESC = '\u001b';
-
-async function settled(thing: string, status: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const result = await h.run(['rotations', 'show', thing, '--json']);
-    if (result.code === 0 && JSON.parse(result.stdout).record.status === status) return;
-    if (Date.now() > deadline)
-      throw new Error(`${thing} never reached ${status}: ${result.stdout}${result.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 beforeAll(async () => {
   h = await startCliHarness();
@@ -27,14 +15,9 @@ beforeAll(async () => {
   h.plan.set('fmt-bad', 'fail');
   await startDirect(h, 'fmt-ok', ok.certificateId, 'manual', 'SUCCEEDED');
   await startDirect(h, 'fmt-bad', bad.certificateId, 'manual', 'FAILED');
-  await settled('fmt-ok', 'SUCCEEDED');
-  await settled('fmt-bad', 'FAILED');
-  await h.iot.send(
-    new UpdateAccountAuditConfigurationCommand({
-      roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-audit`,
-      auditCheckConfigurations: { DEVICE_CERTIFICATE_EXPIRING_CHECK: { enabled: true } },
-    }),
-  );
+  await waitForRecordStatus(h, 'fmt-ok', 'SUCCEEDED');
+  await waitForRecordStatus(h, 'fmt-bad', 'FAILED');
+  await enableExpiringCheck(h);
 });
 
 afterAll(async () => {

@@ -6,22 +6,10 @@ import { createTarget } from '../../cli/target/clients.ts';
 import { LOCAL_CREDENTIALS } from '../../local/config.ts';
 import { startCloudFormationDouble } from './helpers/cloudformation-double.ts';
 import { type CliHarness, runIn, startCliHarness } from './helpers/local-aws.ts';
-import { startDirect } from './helpers/start-execution.ts';
+import { startDirect, waitForRecordStatus } from './helpers/start-execution.ts';
 
 let h: CliHarness;
 const arns: Record<string, string> = {};
-
-/** Waits until the stand-in recorded an outcome for the thing (the recorder runs after the event). */
-async function recordStatus(thing: string, status: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const result = await h.run(['rotations', 'show', thing, '--json']);
-    if (result.code === 0 && JSON.parse(result.stdout).record.status === status) return;
-    if (Date.now() > deadline)
-      throw new Error(`${thing} never reached ${status}: ${result.stdout}${result.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 beforeAll(async () => {
   h = await startCliHarness();
@@ -35,8 +23,8 @@ beforeAll(async () => {
       d.thingName === 'slow-1' ? undefined : d.thingName.startsWith('bad') ? 'FAILED' : 'SUCCEEDED';
     arns[d.thingName] = await startDirect(h, d.thingName, d.certificateId, campaign, settle);
   }
-  await recordStatus('bad-1', 'FAILED');
-  await recordStatus('bad-2', 'FAILED');
+  await waitForRecordStatus(h, 'bad-1', 'FAILED');
+  await waitForRecordStatus(h, 'bad-2', 'FAILED');
   const deadline = Date.now() + 10_000;
   while (!(await h.run(['rotations', 'show', 'slow-1'])).stdout.includes('AWAITING_ACK')) {
     if (Date.now() > deadline) throw new Error('slow-1 never reached AWAITING_ACK');

@@ -1,8 +1,7 @@
-import { StartOnDemandAuditTaskCommand, UpdateAccountAuditConfigurationCommand } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
-import { LOCAL_ACCOUNT_ID } from '../../local/config.ts';
+import { enableExpiringCheck, runExpiringAudit } from './helpers/expiring-check.ts';
 import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
 
 const DAY = 86_400_000;
@@ -10,30 +9,17 @@ let h: CliHarness;
 
 beforeAll(async () => {
   h = await startCliHarness();
-  await h.iot.send(
-    new UpdateAccountAuditConfigurationCommand({
-      roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-audit`,
-      auditCheckConfigurations: {
-        DEVICE_CERTIFICATE_EXPIRING_CHECK: {
-          enabled: true,
-          configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' },
-        },
-      },
-    }),
-  );
+  await enableExpiringCheck(h, 30);
 });
 afterAll(async () => {
   await h?.close();
 });
 
 async function audit(): Promise<string> {
-  const task = await h.iot.send(
-    new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
-  );
-  await h.audit.idle();
+  const taskId = await runExpiringAudit(h);
   // Start times a few milliseconds apart, so "latest" is never a tie.
   await new Promise((resolve) => setTimeout(resolve, 5));
-  return task.taskId ?? '';
+  return taskId;
 }
 
 describe('recert report without --campaign', () => {

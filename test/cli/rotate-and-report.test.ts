@@ -4,15 +4,13 @@ import {
   AttachThingPrincipalCommand,
   CreateKeysAndCertificateCommand,
   DescribeAuditTaskCommand,
-  StartOnDemandAuditTaskCommand,
-  UpdateAccountAuditConfigurationCommand,
 } from '@aws-sdk/client-iot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { CLOCK_FILE } from '../../cli/target/state-clock.ts';
-import { LOCAL_ACCOUNT_ID } from '../../local/config.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
+import { enableExpiringCheck, runExpiringAudit } from './helpers/expiring-check.ts';
 import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
 import { startDirect } from './helpers/start-execution.ts';
 
@@ -156,22 +154,8 @@ describe('recert rotate --all-expiring and recert report', () => {
     await h.provision('exp-2', { validity: { durationMs: 5 * DAY } });
     await h.provision('fresh-1');
     h.plan.set('exp-2', 'fail');
-    await h.iot.send(
-      new UpdateAccountAuditConfigurationCommand({
-        roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-audit`,
-        auditCheckConfigurations: {
-          DEVICE_CERTIFICATE_EXPIRING_CHECK: {
-            enabled: true,
-            configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' },
-          },
-        },
-      }),
-    );
-    const task = await h.iot.send(
-      new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
-    );
-    taskId = task.taskId ?? '';
-    await h.audit.idle();
+    await enableExpiringCheck(h, 30);
+    taskId = await runExpiringAudit(h);
     const described = await h.iot.send(new DescribeAuditTaskCommand({ taskId }));
     expect(described.taskStatus).toBe('COMPLETED');
   });
@@ -257,11 +241,7 @@ describe('recert report of a campaign the audit fan-out started', () => {
     const ok = await h.provision('fan-1', { validity: { durationMs: 5 * DAY } });
     const flaky = await h.provision('fan-2', { validity: { durationMs: 5 * DAY } });
     h.plan.set('fan-2', 'fail');
-    const task = await h.iot.send(
-      new StartOnDemandAuditTaskCommand({ targetCheckNames: ['DEVICE_CERTIFICATE_EXPIRING_CHECK'] }),
-    );
-    taskId = task.taskId ?? '';
-    await h.audit.idle();
+    taskId = await runExpiringAudit(h);
     await startDirect(h, 'fan-1', ok.certificateId, `audit-${taskId}`, 'SUCCEEDED');
     await startDirect(h, 'fan-2', flaky.certificateId, `audit-${taskId}`, 'FAILED');
     await recordOf('fan-2');
@@ -368,17 +348,7 @@ describe('recert audit run', () => {
   it('runs an on-demand audit to its end and names the campaign it starts', async () => {
     // Prepare: a certificate that expires in 5 days, and the check enabled.
     await h.provision('audited-1', { validity: { durationMs: 5 * DAY } });
-    await h.iot.send(
-      new UpdateAccountAuditConfigurationCommand({
-        roleArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-audit`,
-        auditCheckConfigurations: {
-          DEVICE_CERTIFICATE_EXPIRING_CHECK: {
-            enabled: true,
-            configuration: { CERT_EXPIRATION_THRESHOLD_IN_DAYS: '30' },
-          },
-        },
-      }),
-    );
+    await enableExpiringCheck(h, 30);
     // Act
     const result = await h.run(['audit', 'run', '--check', 'expiring', '--wait-campaign', '0', '--json']);
     // Assess

@@ -1,16 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { runIn } from './helpers/local-aws.ts';
-
-// Spread, so the manifest keeps compiling whether or not LocalResources lists them yet.
-const CAMPAIGN_RESOURCES = {
-  campaignTableName: 'recert-campaigns',
-  campaignStateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-campaign',
-};
+import { standInManifest } from './helpers/stand-in-manifest.ts';
 
 let dir: string;
 const run = (argv: string[], env: Record<string, string> = {}) => runIn(argv, env, dir);
@@ -156,33 +151,15 @@ describe('the local AWS not running exits 3 with what to do', () => {
 });
 
 async function writeManifest(stateDir: string, pid: number, url: string): Promise<void> {
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(stateDir, { recursive: true });
-  const manifest = {
+  const manifest = standInManifest({
     pid,
-    startedAt: '2026-01-01T00:00:00.000Z',
+    url,
+    mqttPort: 1,
+    rootCaPath: '/nonexistent/root-ca.pem',
     clockSpeed: 1,
-    endpoints: {
-      stepFunctions: url,
-      iot: url,
-      iotData: url,
-      dynamodb: url,
-      sns: url,
-      eventBridge: url,
-      mqtt: { host: '127.0.0.1', port: 1 },
-      rootCaPath: '/nonexistent/root-ca.pem',
-    },
-    resources: {
-      region: 'us-east-1',
-      accountId: '000000000000',
-      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:recert-rotate-device',
-      rotationTableName: 'recert-rotations',
-      escalationTopicArn: 'arn:aws:sns:us-east-1:000000000000:e',
-      auditTopicArn: 'arn:aws:sns:us-east-1:000000000000:a',
-      devicePolicyName: 'recert-device',
-      ...CAMPAIGN_RESOURCES,
-    },
-  };
+    startedAt: '2026-01-01T00:00:00.000Z',
+  });
   await writeFile(join(stateDir, 'endpoints.json'), JSON.stringify(manifest));
 }
 

@@ -20,3 +20,15 @@ export async function startDirect(
   if (settle) await h.waitForExecution(arn, settle);
   return arn;
 }
+
+/** Waits until `recert rotations show` reports the status (the recorder runs after the event). */
+export async function waitForRecordStatus(h: CliHarness, thing: string, status: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const result = await h.run(['rotations', 'show', thing, '--json']);
+    if (result.code === 0 && JSON.parse(result.stdout).record.status === status) return;
+    if (Date.now() > deadline)
+      throw new Error(`${thing} never reached ${status}: ${result.stdout}${result.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
