@@ -208,6 +208,25 @@ describe('the AWS target', () => {
     });
   });
 
+  it('reads the campaign table and state machine from the stack outputs', () => {
+    const resources = resourcesFromOutputs('Recert', [
+      ...outputs,
+      { OutputKey: 'CampaignTableName', OutputValue: 'campaigns' },
+      {
+        OutputKey: 'CampaignStateMachineArn',
+        OutputValue: 'arn:aws:states:eu-west-1:123456789012:stateMachine:c',
+      },
+    ]);
+    expect(resources.campaignTableName).toBe('campaigns');
+    expect(resources.campaignStateMachineArn).toBe('arn:aws:states:eu-west-1:123456789012:stateMachine:c');
+  });
+
+  it('still serves a stack from before campaigns, without them', () => {
+    const resources = resourcesFromOutputs('Recert', outputs);
+    expect(resources.rotationTableName).toBe('Recert-Rotations');
+    expect('campaignTableName' in resources).toBe(false);
+  });
+
   it('names the missing output and the stack', () => {
     expect(() => resourcesFromOutputs('Other', outputs.slice(1))).toThrow(
       'stack Other has no output StateMachineArn',

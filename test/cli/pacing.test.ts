@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
-import { resourcesFromOutputs } from '../../cli/target/aws-target.ts';
 import { derivePacing } from '../../workflows/campaign/pacing.ts';
 import { formatDuration, projectCampaign } from '../../workflows/campaign/projections.ts';
 import { runIn } from './helpers/local-aws.ts';
@@ -130,34 +129,5 @@ describe('recert pacing', () => {
     const result = await run(['pacing', ...argv]);
     expect(result.code).toBe(EXIT.usage);
     expect(result.stderr).toMatch(message);
-  });
-});
-
-describe('the AWS target', () => {
-  const outputs = [
-    { OutputKey: 'Region', OutputValue: 'eu-west-1' },
-    { OutputKey: 'StateMachineArn', OutputValue: 'arn:aws:states:eu-west-1:123456789012:stateMachine:r' },
-    { OutputKey: 'RotationTableName', OutputValue: 'rotations' },
-    { OutputKey: 'EscalationTopicArn', OutputValue: 'arn:aws:sns:eu-west-1:123456789012:e' },
-    { OutputKey: 'AuditTopicArn', OutputValue: 'arn:aws:sns:eu-west-1:123456789012:a' },
-  ];
-
-  it('reads the campaign table and state machine from the stack outputs', () => {
-    const resources = resourcesFromOutputs('Recert', [
-      ...outputs,
-      { OutputKey: 'CampaignTableName', OutputValue: 'campaigns' },
-      {
-        OutputKey: 'CampaignStateMachineArn',
-        OutputValue: 'arn:aws:states:eu-west-1:123456789012:stateMachine:c',
-      },
-    ]);
-    expect(resources.campaignTableName).toBe('campaigns');
-    expect(resources.campaignStateMachineArn).toBe('arn:aws:states:eu-west-1:123456789012:stateMachine:c');
-  });
-
-  it('still serves a stack from before campaigns, without them', () => {
-    const resources = resourcesFromOutputs('Recert', outputs);
-    expect(resources.rotationTableName).toBe('rotations');
-    expect('campaignTableName' in resources).toBe(false);
   });
 });
