@@ -65,6 +65,12 @@ export function campaignIdArg(text: string | undefined): string {
   return parsed.data;
 }
 
+/** The one campaign id a `campaigns <verb>` command takes, or a usage error naming the command. */
+export function soleCampaignIdArg(positionals: readonly string[], command: string): string {
+  if (positionals.length > 1) throw new UsageError(`${command} takes one campaign id`);
+  return campaignIdArg(positionals[0]);
+}
+
 /** The campaign resources, or a refusal that says the deployment predates campaigns. */
 export function campaignResources(target: Target): { tableName: string; stateMachineArn: string } {
   const { campaignTableName, campaignStateMachineArn } = target.resources;

@@ -1,8 +1,7 @@
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
-import { campaignIdArg, resolveCampaignId } from '../campaigns/meta.ts';
+import { resolveCampaignId, soleCampaignIdArg } from '../campaigns/meta.ts';
 import { resumeCampaign } from '../campaigns/resume.ts';
 import { type Command, helpShown, withTarget } from '../command.ts';
-import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { outputFormat } from '../output/format.ts';
 import { printJson } from '../output/json.ts';
@@ -27,8 +26,7 @@ Examples:
   async run(args, context) {
     const { values, positionals } = parseCommandLine(args, {}, true);
     if (helpShown(values, this.help, context)) return EXIT.ok;
-    if (positionals.length > 1) throw new UsageError('campaigns resume takes one campaign id');
-    const typed = campaignIdArg(positionals[0]);
+    const typed = soleCampaignIdArg(positionals, 'campaigns resume');
     return withTarget(context, values, async (target) => {
       const campaignId = await resolveCampaignId(target, typed);
       const resumed = await resumeCampaign(target, campaignId, context.now());

@@ -2,11 +2,16 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { formatDuration } from '../../workflows/campaign/projections.ts';
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
 import { executionsOf } from '../campaigns/executions.ts';
-import { campaignIdArg, campaignResources, isoOf, readMeta, resolveCampaignId } from '../campaigns/meta.ts';
+import {
+  campaignResources,
+  isoOf,
+  readMeta,
+  resolveCampaignId,
+  soleCampaignIdArg,
+} from '../campaigns/meta.ts';
 import { campaignProgress, percent, rate } from '../campaigns/progress.ts';
 import { campaignNotFound } from '../campaigns/stop.ts';
 import { type Command, helpShown, withTarget } from '../command.ts';
-import { UsageError } from '../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import { colourStatus, statusColour, useColour } from '../output/colour.ts';
 import { outputFormat } from '../output/format.ts';
@@ -35,8 +40,7 @@ Examples:
   async run(args, context) {
     const { values, positionals } = parseCommandLine(args, {}, true);
     if (helpShown(values, this.help, context)) return EXIT.ok;
-    if (positionals.length > 1) throw new UsageError('campaigns show takes one campaign id');
-    const typed = campaignIdArg(positionals[0]);
+    const typed = soleCampaignIdArg(positionals, 'campaigns show');
     return withTarget(context, values, async (target) => {
       const { stateMachineArn } = campaignResources(target);
       const campaignId = await resolveCampaignId(target, typed);

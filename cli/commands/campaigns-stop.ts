@@ -1,5 +1,5 @@
 import { GLOBAL_OPTIONS_HELP, parseCommandLine } from '../args.ts';
-import { campaignIdArg, resolveCampaignId } from '../campaigns/meta.ts';
+import { resolveCampaignId, soleCampaignIdArg } from '../campaigns/meta.ts';
 import { stopCampaign } from '../campaigns/stop.ts';
 import { type Command, helpShown, withTarget } from '../command.ts';
 import { UsageError } from '../errors.ts';
@@ -25,8 +25,7 @@ Examples:
   async run(args, context) {
     const { values, positionals } = parseCommandLine(args, { reason: { type: 'string' } }, true);
     if (helpShown(values, this.help, context)) return EXIT.ok;
-    if (positionals.length > 1) throw new UsageError('campaigns stop takes one campaign id');
-    const typed = campaignIdArg(positionals[0]);
+    const typed = soleCampaignIdArg(positionals, 'campaigns stop');
     const reason = values.reason?.trim();
     if (values.reason !== undefined && (reason === '' || reason === undefined)) {
       throw new UsageError('--reason needs a text');
