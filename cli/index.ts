@@ -35,7 +35,7 @@ export { collect, countByStatus, getRecord, queryByStatus } from './rotations/re
 export { type Redriven, redriveExecution } from './rotations/redrive.ts';
 export { currentCertificate, startRotation } from './rotations/start.ts';
 export { requireRecord } from './rotations/things.ts';
-export { buildTimeline, type TimelineStep } from './rotations/timeline.ts';
+export { buildTimeline, readExecutionHistory, type TimelineStep } from './rotations/timeline.ts';
 export { localTarget } from './target/local-target.ts';
 export { readLiveManifest } from './target/manifest.ts';
 export type { Target } from './target/target.ts';

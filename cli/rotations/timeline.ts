@@ -104,6 +104,22 @@ export function buildTimeline(events: readonly HistoryEvent[]): TimelineStep[] {
 
 /** The whole history of an execution, oldest first, page after page. */
 export async function executionHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const { events } = await readExecutionHistory(sfn, executionArn, {
+    includeExecutionData: false,
+    maxEvents: Number.POSITIVE_INFINITY,
+  });
+  return events;
+}
+
+/**
+ * An execution's history, oldest first, page after page, up to `maxEvents` (`cut` when there were
+ * more), with each event's input and output when `includeExecutionData`.
+ */
+export async function readExecutionHistory(
+  sfn: SFNClient,
+  executionArn: string,
+  options: { includeExecutionData: boolean; maxEvents: number },
+): Promise<{ events: HistoryEvent[]; cut: boolean }> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
@@ -111,12 +127,15 @@ export async function executionHistory(sfn: SFNClient, executionArn: string): Pr
       new GetExecutionHistoryCommand({
         executionArn,
         maxResults: 1000,
-        includeExecutionData: false,
+        includeExecutionData: options.includeExecutionData,
         ...(nextToken !== undefined ? { nextToken } : {}),
       }),
     );
     events.push(...(out.events ?? []));
     nextToken = out.nextToken;
-  } while (nextToken !== undefined);
-  return events;
+  } while (nextToken !== undefined && events.length < options.maxEvents);
+  return {
+    events: events.slice(0, options.maxEvents),
+    cut: nextToken !== undefined || events.length > options.maxEvents,
+  };
 }

@@ -2,7 +2,6 @@ import { DescribeCertificateCommand, ListAttachedPoliciesCommand } from '@aws-sd
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
-  GetExecutionHistoryCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import type { Target } from '../../cli/index.ts';
@@ -12,6 +11,7 @@ import {
   nextStep,
   type PublicRecord,
   publicRecord,
+  readExecutionHistory,
   requireRecord,
   type TimelineStep,
 } from '../../cli/index.ts';
@@ -51,7 +51,11 @@ export async function rotationDetail(target: Target, thingName: string): Promise
   let executionNote: string | undefined;
   try {
     execution = await target.sfn.send(new DescribeExecutionCommand({ executionArn: record.executionArn }));
-    ({ events, cut: eventsCut } = await history(target, record.executionArn));
+    // Inputs and outputs are shown (redacted) on the page.
+    ({ events, cut: eventsCut } = await readExecutionHistory(target.sfn, record.executionArn, {
+      includeExecutionData: true,
+      maxEvents: MAX_EVENTS,
+    }));
   } catch (error) {
     // Step Functions forgets executions 90 days after they end; the record outlives them.
     if (!isNamed(error, 'ExecutionDoesNotExist')) throw error;
@@ -74,28 +78,6 @@ export async function rotationDetail(target: Target, thingName: string): Promise
     consoleLink: target.consoleLink(record.executionArn),
     nextStep: nextStep(record, execution?.redriveStatus),
   };
-}
-
-/** The execution's history with its inputs and outputs (redacted when shown), oldest first. */
-async function history(
-  target: Target,
-  executionArn: string,
-): Promise<{ events: HistoryEvent[]; cut: boolean }> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await target.sfn.send(
-      new GetExecutionHistoryCommand({
-        executionArn,
-        maxResults: 1000,
-        includeExecutionData: true,
-        ...(nextToken !== undefined ? { nextToken } : {}),
-      }),
-    );
-    events.push(...(out.events ?? []));
-    nextToken = out.nextToken;
-  } while (nextToken !== undefined && events.length < MAX_EVENTS);
-  return { events: events.slice(0, MAX_EVENTS), cut: nextToken !== undefined || events.length > MAX_EVENTS };
 }
 
 async function certificateView(
