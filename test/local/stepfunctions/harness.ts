@@ -31,6 +31,22 @@ export interface Harness {
 
 export const ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-test`;
 
+/** A local Step Functions in the local account and region, with these functions to call. */
+export const startEngine = (
+  stateDir: string,
+  clock: Clock,
+  functions: FunctionRegistry,
+  integrations?: Integrations,
+): Promise<LocalStepFunctions> =>
+  startLocalStepFunctions({
+    stateDir,
+    clock,
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT_ID,
+    functions,
+    ...(integrations ? { integrations } : {}),
+  });
+
 export const startHarness = async (
   options: {
     clock?: Clock;
@@ -42,14 +58,7 @@ export const startHarness = async (
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'recert-sfn-'));
   const clock = options.clock ?? new ScaledClock(1);
   const functions = options.functions ?? new FunctionRegistry(LOCAL_REGION, LOCAL_ACCOUNT_ID);
-  const local = await startLocalStepFunctions({
-    stateDir,
-    clock,
-    region: LOCAL_REGION,
-    accountId: LOCAL_ACCOUNT_ID,
-    functions,
-    ...(options.integrations ? { integrations: options.integrations } : {}),
-  });
+  const local = await startEngine(stateDir, clock, functions, options.integrations);
   const sfn = new SFNClient({
     endpoint: local.endpoint,
     region: LOCAL_REGION,
