@@ -163,9 +163,7 @@ export class CertificateOperations {
 
   describeCa(id: string): CaCertificateRecord {
     checkCertificateId(id);
-    const ca = this.state.caCertificates.get(id);
-    if (!ca) throw new ResourceNotFoundException(`CA certificate ${id} does not exist`);
-    return ca;
+    return this.state.caCertificates.existing(id);
   }
 
   findCa(id: string): CaCertificateRecord | undefined {
@@ -242,9 +240,7 @@ export class CertificateOperations {
 
   describe(id: string): CertificateRecord {
     checkCertificateId(id);
-    const cert = this.state.certificates.get(id);
-    if (!cert) throw new ResourceNotFoundException(`certificate ${id} does not exist`);
-    return cert;
+    return this.state.certificates.existing(id);
   }
 
   find(id: string): CertificateRecord | undefined {

@@ -7,7 +7,6 @@ import {
   DeleteConflictException,
   InvalidRequestException,
   ResourceAlreadyExistsException,
-  ResourceNotFoundException,
 } from '../errors.ts';
 import { type ParsedPolicy, parsePolicyDocument } from '../policy/document.ts';
 import { certificateArn, certificateIdFromArn, type Partition, policyArn } from './arns.ts';
@@ -58,9 +57,7 @@ export class PolicyOperations {
 
   get(name: string): PolicyRecord {
     checkPolicyName(name);
-    const policy = this.state.policies.get(name);
-    if (!policy) throw new ResourceNotFoundException(`policy ${name} does not exist`);
-    return policy;
+    return this.state.policies.existing(name);
   }
 
   find(name: string): PolicyRecord | undefined {
@@ -141,9 +138,7 @@ export class PolicyOperations {
 
   private targetCertificate(target: string): string {
     const certificateId = certificateIdFromArn(target, 'target');
-    if (!this.state.certificates.get(certificateId)) {
-      throw new ResourceNotFoundException(`certificate ${certificateId} does not exist`);
-    }
+    this.state.certificates.existing(certificateId);
     return certificateId;
   }
 }

@@ -1,5 +1,4 @@
 /** Thing <-> certificate attachments: AttachThingPrincipal, DetachThingPrincipal and their lists. */
-import { ResourceNotFoundException } from '../errors.ts';
 import { certificateArn, certificateIdFromArn, type Partition } from './arns.ts';
 import { type Page, paginate } from './pagination.ts';
 import type { RegistryState } from './registry-state.ts';
@@ -49,9 +48,7 @@ export class PrincipalOperations {
 
   thingsOf(principal: string, nextToken: string | undefined, limit: number): Page<string> {
     const certificateId = certificateIdFromArn(principal, 'principal');
-    if (!this.state.certificates.get(certificateId)) {
-      throw new ResourceNotFoundException(`certificate ${certificateId} does not exist`);
-    }
+    this.state.certificates.existing(certificateId);
     const things = this.state.thingPrincipals.leftsOf(certificateId).sort();
     return paginate(things, (t) => t, nextToken, limit);
   }
@@ -63,16 +60,13 @@ export class PrincipalOperations {
   private resolve(thingName: string, principal: string): string {
     this.requireThing(thingName);
     const certificateId = certificateIdFromArn(principal, 'principal');
-    if (!this.state.certificates.get(certificateId)) {
-      throw new ResourceNotFoundException(`certificate ${certificateId} does not exist`);
-    }
+    this.state.certificates.existing(certificateId);
     return certificateId;
   }
 
   private requireThing(thingName: string): void {
     checkThingName(thingName);
-    if (!this.state.things.get(thingName))
-      throw new ResourceNotFoundException(`thing ${thingName} does not exist`);
+    this.state.things.existing(thingName);
   }
 
   private emit(thingName: string, certificateId: string, attached: boolean): void {

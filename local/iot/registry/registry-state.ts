@@ -3,6 +3,7 @@
  * link tables need (thing <-> principal, policy <-> target).
  */
 import { z } from 'zod';
+import { ResourceNotFoundException } from '../errors.ts';
 import { CorruptStateError, type EntityLog } from '../store/entity-log.ts';
 import {
   type CaCertificateRecord,
@@ -113,7 +114,7 @@ export class LinkTable {
   }
 }
 
-/** A keyed table of validated records. */
+/** A keyed table of validated records; `noun` names a record in errors (`thing`, `policy`). */
 export class RecordTable<T> {
   private readonly rows = new Map<string, T>();
 
@@ -121,6 +122,7 @@ export class RecordTable<T> {
     private readonly log: EntityLog,
     private readonly table: string,
     schema: z.ZodType<T>,
+    private readonly noun: string,
   ) {
     for (const [key, value] of log.table(table)) {
       const parsed = schema.safeParse(value);
@@ -132,6 +134,13 @@ export class RecordTable<T> {
 
   get(key: string): T | undefined {
     return this.rows.get(key);
+  }
+
+  /** The record, or ResourceNotFoundException with AWS's message: `thing t1 does not exist`. */
+  existing(key: string): T {
+    const row = this.rows.get(key);
+    if (row === undefined) throw new ResourceNotFoundException(`${this.noun} ${key} does not exist`);
+    return row;
   }
 
   put(key: string, value: T): void {
@@ -168,11 +177,16 @@ export class RegistryState {
     readonly log: EntityLog,
     now: () => number = () => 0,
   ) {
-    this.things = new RecordTable(log, TABLES.things, thingRecordSchema);
-    this.certificates = new RecordTable(log, TABLES.certificates, certificateRecordSchema);
-    this.caCertificates = new RecordTable(log, TABLES.caCertificates, caCertificateRecordSchema);
-    this.policies = new RecordTable(log, TABLES.policies, policyRecordSchema);
-    this.settings = new RecordTable(log, TABLES.settings, z.string());
+    this.things = new RecordTable(log, TABLES.things, thingRecordSchema, 'thing');
+    this.certificates = new RecordTable(log, TABLES.certificates, certificateRecordSchema, 'certificate');
+    this.caCertificates = new RecordTable(
+      log,
+      TABLES.caCertificates,
+      caCertificateRecordSchema,
+      'CA certificate',
+    );
+    this.policies = new RecordTable(log, TABLES.policies, policyRecordSchema, 'policy');
+    this.settings = new RecordTable(log, TABLES.settings, z.string(), 'setting');
     this.thingPrincipals = new LinkTable(log, TABLES.thingPrincipals, now);
     this.policyTargets = new LinkTable(log, TABLES.policyTargets);
   }

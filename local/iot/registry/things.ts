@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import {
   InvalidRequestException,
   ResourceAlreadyExistsException,
-  ResourceNotFoundException,
   VersionConflictException,
 } from '../errors.ts';
 import { type Partition, thingArn } from './arns.ts';
@@ -65,9 +64,7 @@ export class ThingOperations {
 
   describe(name: string): ThingRecord {
     checkThingName(name);
-    const thing = this.state.things.get(name);
-    if (!thing) throw new ResourceNotFoundException(`thing ${name} does not exist`);
-    return thing;
+    return this.state.things.existing(name);
   }
 
   find(name: string): ThingRecord | undefined {
