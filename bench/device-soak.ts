@@ -107,7 +107,7 @@ async function soak(settings: SoakSettings, workDir: string, stop: Stop): Promis
     const restartMs = settings.restartEvery * 1000;
     let nextRestart: number | undefined = began + restartMs <= end ? began + restartMs : undefined;
     let nextRound = began;
-    let marks = agents.map(() => 0);
+    let marks: number[] | undefined;
     let stackUp = true;
     while (!stop.requested) {
       if (nextRestart !== undefined && Date.now() >= nextRestart) {
@@ -121,6 +121,7 @@ async function soak(settings: SoakSettings, workDir: string, stop: Stop): Promis
         log(
           `restart ${restartsDue}: Ctrl-C on recert local up (${caught} rotations in flight), then up again`,
         );
+        marks = agents.map((a) => a.process.lines.length);
         try {
           await local.restart();
         } catch (error) {
@@ -129,7 +130,6 @@ async function soak(settings: SoakSettings, workDir: string, stop: Stop): Promis
           break;
         }
         log(`restart ${restartsDue} done in ${local.downtimes.at(-1)?.toFixed(1)} s`);
-        marks = agents.map((a) => a.process.lines.length);
         // Every interval; on a slow machine, where a restart can outlast one, up half an interval at least.
         const next: number = Math.max(nextRestart + restartMs, Date.now() + restartMs / 2);
         nextRestart = next <= end ? next : undefined;
@@ -194,11 +194,14 @@ async function startRound(agents: readonly Agent[], rotations: SoakRotations): P
   await Promise.all(idle.map((a) => rotations.start(a.thingName)));
 }
 
-/** Agents that connected since their line `marks` (taken when the last restart ended). */
-function backAfter(agents: readonly Agent[], marks: readonly number[]): number {
-  return agents.filter((a, i) =>
-    a.process.lines.slice(marks[i] ?? 0).some((line) => line.includes('"type":"connected"')),
-  ).length;
+/** Agents that lost their connection after their line `marks` (taken at the last Ctrl-C) and connected again. */
+function backAfter(agents: readonly Agent[], marks: readonly number[] | undefined): number {
+  if (marks === undefined) return agents.length;
+  return agents.filter((a, i) => {
+    const since = a.process.lines.slice(marks[i] ?? 0);
+    const lost = since.findIndex((line) => line.includes('"type":"disconnected"'));
+    return lost >= 0 && since.slice(lost).some((line) => line.includes('"type":"connected"'));
+  }).length;
 }
 
 async function pollRotations(rotations: SoakRotations): Promise<void> {
