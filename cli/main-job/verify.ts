@@ -1,7 +1,8 @@
-import { DescribeCertificateCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
+import { ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
 import type { FleetDeviceSpec, FleetSimulator } from '../../device/index.ts';
 import type { LocalAws } from '../../local/index.ts';
 import type { RotationRecord } from '../../workflows/rotate-device/record.ts';
+import { certificateState, statusOrDeleted } from '../iot/certificate-state.ts';
 import { expectedOutcome } from './expectations.ts';
 import type { DeviceOutcome } from './report.ts';
 
@@ -21,13 +22,7 @@ async function principalIds(local: LocalAws, thingName: string): Promise<string[
 }
 
 async function statusOf(local: LocalAws, certificateId: string): Promise<string> {
-  try {
-    const out = await local.clients.iot.send(new DescribeCertificateCommand({ certificateId }));
-    return out.certificateDescription?.status ?? 'UNKNOWN';
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ResourceNotFoundException') return 'DELETED';
-    throw error;
-  }
+  return statusOrDeleted(await certificateState(local.clients.iot, certificateId));
 }
 
 function short(id: string | undefined): string {

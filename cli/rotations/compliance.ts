@@ -7,7 +7,7 @@ import {
   latestAuditTask,
   thingsOfPrincipal,
 } from '../iot/audit.ts';
-import { certificateState } from '../iot/certificate-state.ts';
+import { certificateState, statusOrDeleted } from '../iot/certificate-state.ts';
 import type { Target } from '../target/target.ts';
 import { batchGetRecords } from './batch-get.ts';
 import { readableError } from './error-text.ts';
@@ -69,8 +69,7 @@ async function records(target: Target, things: readonly string[]): Promise<Map<s
 
 async function certificate(target: Target, certificateId: string): Promise<{ arn?: string; status: string }> {
   const state = await certificateState(target.iot, certificateId);
-  if (state === undefined) return { status: 'DELETED' };
-  return { ...(state.arn ? { arn: state.arn } : {}), status: state.status ?? 'UNKNOWN' };
+  return { ...(state?.arn ? { arn: state.arn } : {}), status: statusOrDeleted(state) };
 }
 
 /**

@@ -1,6 +1,5 @@
-import { DescribeCertificateCommand } from '@aws-sdk/client-iot';
 import type { Target } from '../../cli/index.ts';
-import { certificateFindings, errorMessage, isNamed, latestAuditTask } from '../../cli/index.ts';
+import { certificateFindings, certificateState, errorMessage, latestAuditTask } from '../../cli/index.ts';
 
 const WEEK_MS = 7 * 86_400_000;
 /** At most this many certificates are looked up; the rest are counted as not looked up. */
@@ -91,13 +90,6 @@ export class ExpiryCache {
 
 /** A certificate's notAfter (ms) while it is ACTIVE; undefined once it is gone or not ACTIVE. */
 async function activeNotAfter(target: Target, certificateId: string): Promise<number | undefined> {
-  try {
-    const out = await target.iot.send(new DescribeCertificateCommand({ certificateId }));
-    const d = out.certificateDescription;
-    if (d?.status !== 'ACTIVE') return undefined;
-    return d.validity?.notAfter?.getTime();
-  } catch (error) {
-    if (isNamed(error, 'ResourceNotFoundException')) return undefined;
-    throw error;
-  }
+  const state = await certificateState(target.iot, certificateId);
+  return state?.status === 'ACTIVE' ? state.notAfter?.getTime() : undefined;
 }
