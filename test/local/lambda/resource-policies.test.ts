@@ -23,6 +23,17 @@ function recording(functions: FunctionRegistry, name: string) {
   return { fn, received };
 }
 
+/** Device d1's reply `{ n }`, as IoT Core hands it to the rules engine. */
+function deviceReply(n: number) {
+  return {
+    topic: 'devices/d1/reply',
+    payload: Buffer.from(JSON.stringify({ n })),
+    qos: 1,
+    retain: false,
+    clientId: 'd1',
+  } as const;
+}
+
 type Recording = ReturnType<typeof recording>;
 
 /**
@@ -261,13 +272,7 @@ describe('IoT rules, SNS and EventBridge invoke only functions that permit them'
       errorAction: { lambda: { functionArn: errors.fn.arn } },
     });
     // Act
-    bus.inject({
-      topic: 'devices/d1/reply',
-      payload: Buffer.from('{"n":1}'),
-      qos: 1,
-      retain: false,
-      clientId: 'd1',
-    });
+    bus.inject(deviceReply(1));
     await engine.idle();
     await engine.close();
     // Assess
@@ -307,22 +312,10 @@ describe('IoT rules, SNS and EventBridge invoke only functions that permit them'
       errorAction: { republish: { topic: 'errors/replies', roleArn: `arn:aws:iam::${ACCOUNT}:role/rules` } },
     });
     // Act
-    bus.inject({
-      topic: 'devices/d1/reply',
-      payload: Buffer.from('{"n":1}'),
-      qos: 1,
-      retain: false,
-      clientId: 'd1',
-    });
+    bus.inject(deviceReply(1));
     await engine.idle();
     allowTopicRule(functions, fn.arn, 'replies');
-    bus.inject({
-      topic: 'devices/d1/reply',
-      payload: Buffer.from('{"n":2}'),
-      qos: 1,
-      retain: false,
-      clientId: 'd1',
-    });
+    bus.inject(deviceReply(2));
     await engine.idle();
     await engine.close();
     // Assess
