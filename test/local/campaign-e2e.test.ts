@@ -62,6 +62,34 @@ async function auditedFleet(
 }
 
 /**
+ * A local AWS started before a suite's tests and stopped after them, with the audited fleet the
+ * tests run on it (stopped first).
+ */
+function localPerSuite(start: () => Promise<{ local: LocalAws; dir: string }>) {
+  let env: { local: LocalAws; dir: string } | undefined;
+  let run: Run | undefined;
+  beforeAll(async () => {
+    env = await start();
+  });
+  afterAll(async () => {
+    await run?.fleet.stop();
+    await stopLocal(env);
+  });
+  return {
+    async auditedFleet(mix: string, size: number, prefix: string): Promise<Run> {
+      if (!env) throw new Error('no local AWS');
+      run = await auditedFleet(env, mix, size, prefix);
+      return run;
+    },
+    /** The fleet a previous test of the suite ran; `missing` says what is missing without it. */
+    lastRun(missing: string): Run {
+      if (!run) throw new Error(missing);
+      return run;
+    },
+  };
+}
+
+/**
  * The pacing given, pacer turns of 2 s and executions of 2 turns: a campaign of a few seconds already
  * hands over to a fresh execution, as one of hours does on AWS.
  */
@@ -92,13 +120,10 @@ describe('a paced campaign on the local AWS: audit -> campaign -> rotations', ()
   // (when no answering device has a rotation in flight), however slow the machine is.
   const CSR_TIMEOUT_SECONDS = 600;
   const clock = new ManualClock(Date.now());
-  let env: { local: LocalAws; dir: string } | undefined;
-  let run: Run | undefined;
-
-  beforeAll(async () => {
-    // A device that does not answer is asked again a second after its first request times out,
-    // then not for hours (so nothing runs when the test closes the local AWS).
-    env = await startLocal({
+  // A device that does not answer is asked again a second after its first request times out,
+  // then not for hours (so nothing runs when the test closes the local AWS).
+  const suite = localPerSuite(() =>
+    startLocal({
       ...options(pacing, {
         CsrTimeoutSeconds: CSR_TIMEOUT_SECONDS,
         CsrRetryIntervalSeconds: 1,
@@ -107,20 +132,18 @@ describe('a paced campaign on the local AWS: audit -> campaign -> rotations', ()
         CsrRetryMaxAttempts: 5,
       }),
       clock,
-    });
-  });
-  afterAll(async () => {
-    await run?.fleet.stop();
-    await stopLocal(env);
-  });
+    }),
+  );
 
   it(
     'rotates every answering device across executions; offline devices do not hold up the rest',
     async () => {
       // Prepare: 30 devices, 6 of them offline: more than the in-flight ceiling of 5
-      if (!env) throw new Error('no local AWS');
-      run = await auditedFleet(env, 'healthy=80,offline=20', 30, 'pace');
-      const { local, specs, store, campaignId } = run;
+      const { local, specs, store, campaignId } = await suite.auditedFleet(
+        'healthy=80,offline=20',
+        30,
+        'pace',
+      );
       const healthy = specs.filter((s) => s.behaviour === 'healthy').map((s) => s.thingName);
       const offline = specs.filter((s) => s.behaviour === 'offline').map((s) => s.thingName);
       expect(offline.length).toBeGreaterThan(pacing.maxInFlight);
@@ -201,27 +224,16 @@ describe('a campaign whose rotations fail on the local AWS', () => {
     failureRateThreshold: 0.5,
     minFinishedForFailureRate: 4,
   };
-  let env: { local: LocalAws; dir: string } | undefined;
-  let run: Run | undefined;
-
-  beforeAll(async () => {
-    // A rejected CSR uses the only certificate attempt: the rotation fails at once.
-    env = await startLocal(
-      options(pacing, { MaxCertificateAttempts: 1 }, { seconds: 10, perExecution: 250 }),
-    );
-  });
-  afterAll(async () => {
-    await run?.fleet.stop();
-    await stopLocal(env);
-  });
+  // A rejected CSR uses the only certificate attempt: the rotation fails at once.
+  const suite = localPerSuite(() =>
+    startLocal(options(pacing, { MaxCertificateAttempts: 1 }, { seconds: 10, perExecution: 250 })),
+  );
 
   it(
     'stops starting rotations once the failure rate passes the threshold, and says why',
     async () => {
       // Prepare: every device answers with a CSR of a 1024-bit RSA key, which is refused
-      if (!env) throw new Error('no local AWS');
-      run = await auditedFleet(env, 'weak_key=100', 20, 'bad');
-      const { local, store, campaignId } = run;
+      const { local, store, campaignId } = await suite.auditedFleet('weak_key=100', 20, 'bad');
 
       // Act
       const execution = await eventually(
@@ -263,8 +275,7 @@ describe('a campaign whose rotations fail on the local AWS', () => {
     'a resumed campaign is redriven at Pace, judges only what finishes from then on, and stops again',
     async () => {
       // Prepare: the stopped campaign of the previous test
-      if (!run) throw new Error('no stopped campaign');
-      const { local, store, campaignId } = run;
+      const { local, store, campaignId } = suite.lastRun('no stopped campaign');
       const before = await store.getMeta(campaignId);
       if (before?.status !== 'STOPPED') throw new Error('the campaign did not stop');
 
