@@ -4,7 +4,7 @@ import { ERROR_NAMES } from '../../workflows/rotate-device/errors.ts';
 import { isNamed, OperationFailedError, RefusedError } from '../errors.ts';
 import { certificateStatus, type RevokeOutcome, revokeCertificate } from '../iot/revoke-certificate.ts';
 import type { Target } from '../target/target.ts';
-import type { RotationRecord } from './records.ts';
+import { getRecord, type RotationRecord } from './records.ts';
 
 /** Past these phases the device has proven the new certificate and the old one may be gone. */
 const PROVEN_PHASES = new Set(['PROVEN', 'RETIRED', 'DONE']);
@@ -34,6 +34,76 @@ function checkAbandonable(record: RotationRecord): void {
       { hint: `let it finish, or if it failed: "recert redrive ${thing}"` },
     );
   }
+}
+
+/** The certificate the rotation issued, when it has one other than the old. */
+const issuedBy = (record: RotationRecord): string | undefined =>
+  record.newCertificateId !== undefined && record.newCertificateId !== record.oldCertificateId
+    ? record.newCertificateId
+    : undefined;
+
+/** Revokes the rotation's new certificate, refusing while the old one is not ACTIVE (invariant 1). */
+async function revokeIssued(
+  target: Target,
+  record: RotationRecord,
+  newId: string,
+  options: { revokeRetryDelayMs?: number },
+): Promise<RevokeOutcome> {
+  const oldStatus = await certificateStatus(target.iot, record.oldCertificateId);
+  if (oldStatus !== 'ACTIVE') {
+    throw new RefusedError(
+      `the old certificate ${record.oldCertificateId} of ${record.thingName} is ${oldStatus ?? 'gone'}, not ` +
+        `ACTIVE: revoking the new certificate ${newId} would leave the device without a working one`,
+      { hint: 'the execution was stopped; inspect the thing before revoking anything by hand' },
+    );
+  }
+  return revokeCertificate(
+    target.iot,
+    { certificateId: newId, thingName: record.thingName },
+    options.revokeRetryDelayMs !== undefined ? { retryDelayMs: options.revokeRetryDelayMs } : {},
+  );
+}
+
+/**
+ * ABANDONED, on the same execution's record while it names `newId` (or none). The issuance marker
+ * goes too, so an issue step still running cannot record a certificate after this (it deletes it).
+ */
+async function markAbandoned(
+  target: Target,
+  record: RotationRecord,
+  newId: string | undefined,
+  now: number,
+): Promise<void> {
+  const iso = new Date(now).toISOString();
+  await target.db.send(
+    new UpdateCommand({
+      TableName: target.resources.rotationTableName,
+      Key: { thingName: record.thingName },
+      UpdateExpression:
+        'SET #status = :abandoned, statusSince = :now, updatedAt = :now, completedAt = :now, lastError = :why, ' +
+        'revokedCertificateIds = list_append(if_not_exists(revokedCertificateIds, :none), :ids) ' +
+        'REMOVE taskToken, issuingRotationId, newCertificateId, newCertificateArn, newCertificatePem',
+      ConditionExpression:
+        'executionArn = :exec AND #status <> :succeeded AND NOT (#phase IN (:p1, :p2, :p3)) AND ' +
+        (newId === undefined
+          ? '(attribute_not_exists(newCertificateId) OR newCertificateId = :old)'
+          : 'newCertificateId = :new'),
+      ExpressionAttributeNames: { '#status': 'status', '#phase': 'phase' },
+      ExpressionAttributeValues: {
+        ':abandoned': 'ABANDONED',
+        ':succeeded': 'SUCCEEDED',
+        ':now': iso,
+        ':why': 'abandoned by an operator',
+        ':none': [],
+        ':ids': newId !== undefined ? [newId] : [],
+        ':exec': record.executionArn,
+        ':p1': 'PROVEN',
+        ':p2': 'RETIRED',
+        ':p3': 'DONE',
+        ...(newId !== undefined ? { ':new': newId } : { ':old': record.oldCertificateId }),
+      },
+    }),
+  );
 }
 
 /**
@@ -70,58 +140,28 @@ export async function abandonRotation(
   } catch (error) {
     if (!isNamed(error, 'ExecutionDoesNotExist')) throw error;
   }
-  const newId = record.newCertificateId;
+  // A step of the stopped execution may still be running: the mark below holds only while the
+  // record names the certificate revoked here; when the step recorded one meanwhile, that is revoked.
+  let current = record;
   let revoked: RevokeOutcome | undefined;
-  if (newId !== undefined && newId !== record.oldCertificateId) {
-    const oldStatus = await certificateStatus(target.iot, record.oldCertificateId);
-    if (oldStatus !== 'ACTIVE') {
-      throw new RefusedError(
-        `the old certificate ${record.oldCertificateId} of ${record.thingName} is ${oldStatus ?? 'gone'}, not ` +
-          `ACTIVE: revoking the new certificate ${newId} would leave the device without a working one`,
-        { hint: 'the execution was stopped; inspect the thing before revoking anything by hand' },
-      );
+  for (let round = 1; ; round += 1) {
+    const newId = issuedBy(current);
+    if (newId !== undefined) revoked = await revokeIssued(target, current, newId, options);
+    try {
+      await markAbandoned(target, current, newId, now);
+      break;
+    } catch (error) {
+      if (!isNamed(error, 'ConditionalCheckFailedException')) throw error;
+      const fresh = await getRecord(target, record.thingName);
+      if (round >= 3 || fresh?.executionArn !== record.executionArn || issuedBy(fresh) === newId) {
+        throw new OperationFailedError(
+          `the rotation record of ${record.thingName} changed while abandoning (another execution, or it completed)`,
+          { cause: error, hint: `look at it with "recert rotations show ${record.thingName}"` },
+        );
+      }
+      checkAbandonable(fresh);
+      current = fresh;
     }
-    revoked = await revokeCertificate(
-      target.iot,
-      { certificateId: newId, thingName: record.thingName },
-      options.revokeRetryDelayMs !== undefined ? { retryDelayMs: options.revokeRetryDelayMs } : {},
-    );
-  }
-  const iso = new Date(now).toISOString();
-  try {
-    await target.db.send(
-      new UpdateCommand({
-        TableName: target.resources.rotationTableName,
-        Key: { thingName: record.thingName },
-        UpdateExpression:
-          'SET #status = :abandoned, statusSince = :now, updatedAt = :now, completedAt = :now, lastError = :why, ' +
-          'revokedCertificateIds = list_append(if_not_exists(revokedCertificateIds, :none), :ids) ' +
-          'REMOVE taskToken, newCertificateId, newCertificateArn, newCertificatePem',
-        ConditionExpression:
-          'executionArn = :exec AND #status <> :succeeded AND NOT (#phase IN (:p1, :p2, :p3))',
-        ExpressionAttributeNames: { '#status': 'status', '#phase': 'phase' },
-        ExpressionAttributeValues: {
-          ':abandoned': 'ABANDONED',
-          ':succeeded': 'SUCCEEDED',
-          ':now': iso,
-          ':why': 'abandoned by an operator',
-          ':none': [],
-          ':ids': newId !== undefined && newId !== record.oldCertificateId ? [newId] : [],
-          ':exec': record.executionArn,
-          ':p1': 'PROVEN',
-          ':p2': 'RETIRED',
-          ':p3': 'DONE',
-        },
-      }),
-    );
-  } catch (error) {
-    if (isNamed(error, 'ConditionalCheckFailedException')) {
-      throw new OperationFailedError(
-        `the rotation record of ${record.thingName} changed while abandoning (another execution, or it completed)`,
-        { cause: error, hint: `look at it with "recert rotations show ${record.thingName}"` },
-      );
-    }
-    throw error;
   }
   return { ...base, stopped, revoked, alreadyAbandoned: false };
 }

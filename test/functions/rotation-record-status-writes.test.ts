@@ -361,7 +361,26 @@ describe('which writes of a rotation touch the byStatus index', () => {
     const record = await h.read(thing);
     if (!record) throw new Error('no record');
     steps.push(await step(thing, 'abandon', () => abandonRotation(target, record, at(11))));
-    const final = await h.read(thing);
+    // Steps of the stopped execution still running can neither revive nor fill the abandoned record.
+    steps.push(
+      await step(thing, 'late markIssuing', async () =>
+        expect((await store.markIssuing({ fence: next, keyFingerprint: 'fp3', now: at(12) })).written).toBe(
+          false,
+        ),
+      ),
+      await step(thing, 'late recordIssued', async () =>
+        expect(
+          await store.recordIssued({
+            fence: next,
+            certificateId: 'late-certificate',
+            certificateArn: 'arn:late',
+            certificatePem: 'PEM',
+            copying: { fromCertificateArn: 'arn:old', policyNames: [] },
+            now: at(12),
+          }),
+        ).toBe(false),
+      ),
+    );
     // Assess
     expect(steps.map((s) => [s.name, s.statusAfter])).toEqual([
       ['recordRevoked', 'IN_PROGRESS'],
@@ -373,7 +392,11 @@ describe('which writes of a rotation touch the byStatus index', () => {
       ['recordOutcome ABORTED', 'ABORTED'],
       ['redriven: markIssuing', 'IN_PROGRESS'],
       ['abandon', 'ABANDONED'],
+      ['late markIssuing', 'ABANDONED'],
+      ['late recordIssued', 'ABANDONED'],
     ]);
+    const final = await h.read(thing);
+    expect(final?.newCertificateId).toBeUndefined();
     for (const s of steps) {
       expect(s.sinceMoved, s.name).toBe(s.statusBefore !== s.statusAfter);
       // The write that changed the status is the last one of the step, and it set both.

@@ -13,8 +13,8 @@ import {
   failedRequirements,
   IN_PROGRESS,
   isPast,
-  NOT_IN_PROGRESS,
   RECORD_WRITES,
+  RESUMABLE,
   type Requirement,
 } from '../../workflows/rotate-device/record-transitions.ts';
 import { ROTATION_PHASES, type RotationPhase } from '../../workflows/rotate-device/table.ts';
@@ -26,7 +26,7 @@ const CONDITIONS: [string, readonly Requirement[]][] = [
     'resumes' in write && write.resumes
       ? [
           [`${name} in progress`, [...write.requires, IN_PROGRESS]],
-          [`${name} resumed`, [...write.requires, NOT_IN_PROGRESS]],
+          [`${name} resumed`, [...write.requires, RESUMABLE]],
         ]
       : [[name, write.requires]],
   ),
@@ -41,7 +41,7 @@ const CONDITIONS: [string, readonly Requirement[]][] = [
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 const ids = fc.constantFrom('id-1', 'id-2');
 const record = fc.record({
-  status: fc.constantFrom('IN_PROGRESS', 'FAILED', 'SUCCEEDED'),
+  status: fc.constantFrom('IN_PROGRESS', 'FAILED', 'TIMED_OUT', 'ABORTED', 'SUCCEEDED', 'ABANDONED'),
   phase: fc.constantFrom(...ROTATION_PHASES),
   executionArn: fc.constantFrom('exec-1', 'exec-2'),
   rotationId: maybe(ids),

@@ -90,12 +90,22 @@ const ROTATION = equals('rotation', 'rotationId', param('rotationId'));
 /** The record is this execution's, in this attempt: the fence of most writes. */
 const FENCE = [EXECUTION, ROTATION];
 export const IN_PROGRESS = equals('inProgress', 'status', { constant: 'IN_PROGRESS' });
-/** What the resumption of a redriven execution requires instead of IN_PROGRESS. */
+/** No rotation is in flight: what a claim by another execution requires. */
 export const NOT_IN_PROGRESS: Requirement = {
   name: 'notInProgress',
   attribute: 'status',
   test: 'absentOrDiffers',
   operand: { constant: 'IN_PROGRESS' },
+};
+/**
+ * What the resumption of a redriven execution requires instead of IN_PROGRESS: an end Step Functions
+ * can redrive. Never ABANDONED or SUCCEEDED, which a late step of a stopped execution must not undo.
+ */
+export const RESUMABLE: Requirement = {
+  name: 'resumable',
+  attribute: 'status',
+  test: 'oneOf',
+  operands: [{ constant: 'FAILED' }, { constant: 'TIMED_OUT' }, { constant: 'ABORTED' }],
 };
 const ISSUING = equals('issuing', 'issuingRotationId', param('rotationId'));
 const NOT_ISSUED: Requirement = {

@@ -5,7 +5,7 @@ import {
   conditionExpression,
   failedRequirements,
   IN_PROGRESS,
-  NOT_IN_PROGRESS,
+  RESUMABLE,
   type RecordWrite,
   type WriteParams,
 } from '../../../workflows/rotate-device/record-transitions.ts';
@@ -62,7 +62,7 @@ export class RecordWriter {
       return inProgress;
     }
     // Only the status differs: a redriven execution's record, FAILED / TIMED_OUT / ABORTED.
-    return this.send({ ...w, label: `${w.label} (resumed)` }, [...w.write.requires, NOT_IN_PROGRESS], true);
+    return this.send({ ...w, label: `${w.label} (resumed)` }, [...w.write.requires, RESUMABLE], true);
   }
 
   private async send(
