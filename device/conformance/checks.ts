@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { CSR_REJECTION_NAMES } from '../../workflows/rotate-device/errors.ts';
 import {
   type CheckContext,
   CheckFailure,
@@ -200,12 +202,52 @@ const certificateError: Check = {
   },
 };
 
+/**
+ * The cloud refuses a CSR by asking again with a fresh csr_req that names why (`previousError`). A
+ * conforming device never sends a CSR the cloud refuses, so the kit sends both requests itself, as
+ * the cloud would: the answer to the second must be a new, valid CSR for the thing with a new key.
+ */
+const rejectedCsr: Check = {
+  name: 'rejected-csr',
+  summary: 'csr_req naming why the last CSR was refused: a fresh CSR for the thing, with a new key',
+  async run(ctx) {
+    const currentKey = certificateKey(await ctx.cloud.certificatePem(await ctx.cloud.currentCertificate()));
+    const refusedId = randomUUID();
+    const asked = ctx.observer.mark();
+    await ctx.cloud.publish('csr_req', { rotationId: refusedId });
+    const refused = await expectNext<Message>(
+      ctx,
+      asked,
+      isMessage('csr_res', refusedId),
+      'the device did not answer csr_req',
+    );
+    const freshId = randomUUID();
+    const askedAgain = ctx.observer.mark();
+    await ctx.cloud.publish('csr_req', { rotationId: freshId, previousError: CSR_REJECTION_NAMES.keyReused });
+    const answer = await expectNext<Message>(
+      ctx,
+      askedAgain,
+      isMessage('csr_res', freshId),
+      `the device did not answer the csr_req naming ${CSR_REJECTION_NAMES.keyReused}`,
+    );
+    const fresh = csrKey(answer.body.CSR);
+    if (!fresh) throw new CheckFailure('the CSR sent after the refusal does not parse');
+    if (fresh.key === csrKey(refused.body.CSR)?.key)
+      throw new CheckFailure('the CSR sent after the refusal reuses the refused key');
+    if (fresh.key === currentKey)
+      throw new CheckFailure("the CSR sent after the refusal reuses the current certificate's key");
+    if (!fresh.commonNames.includes(ctx.cloud.thingName))
+      throw new CheckFailure(`the CSR sent after the refusal is not for ${ctx.cloud.thingName} (CN)`);
+  },
+};
+
 export const CHECKS: readonly Check[] = [
   happyRotation,
   duplicateCsrRequest,
   resentCertificate,
   reconnect,
   certificateError,
+  rejectedCsr,
 ];
 
 export const CHECK_NAMES = CHECKS.map((check) => check.name);

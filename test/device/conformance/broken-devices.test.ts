@@ -29,7 +29,11 @@ describe('recert device test against broken devices', () => {
     await stopLocal(env);
   }, 120_000);
 
-  async function kitAgainst(thing: string, behaviour: DeviceBehaviour): Promise<KitResult> {
+  async function kitAgainst(
+    thing: string,
+    behaviour: DeviceBehaviour,
+    check = 'happy-rotation',
+  ): Promise<KitResult> {
     if (!env) throw new Error('no local AWS');
     const device = await startDevice(env.local, thing, behaviour);
     devices.push(device);
@@ -48,7 +52,7 @@ describe('recert device test against broken devices', () => {
         '--check-timeout',
         CHECK_TIMEOUT_SECONDS,
         '--checks',
-        'happy-rotation',
+        check,
       ],
       { stdout: (line) => out.push(line), stderr: (line) => err.push(line) },
     );
@@ -81,4 +85,17 @@ describe('recert device test against broken devices', () => {
       `FAIL happy-rotation: the device did not acknowledge the delivered certificate: no crt_ack within ${CHECK_TIMEOUT_SECONDS} s`,
     );
   }, 600_000);
+
+  it('fails a device that answers a refused CSR with the same key on the rejected-CSR check', async () => {
+    // Act
+    const result = await kitAgainst('reuses-key-again', reusesItsKey, 'rejected-csr');
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.err).toEqual([]);
+    expect(result.out).toEqual([
+      'FAIL rejected-csr: the CSR sent after the refusal reuses the refused key',
+      '0 of 1 checks passed for reuses-key-again',
+    ]);
+  }, 300_000);
 });

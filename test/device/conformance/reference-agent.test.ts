@@ -85,7 +85,8 @@ describe('recert device test against the reference agent', () => {
         'PASS resent-crt-res',
         'PASS reconnect',
         'PASS crt-err',
-        `5 of 5 checks passed for ${THING}`,
+        'PASS rejected-csr',
+        `6 of 6 checks passed for ${THING}`,
       ],
     });
     // The agent ends on the certificate the last rotation gave it, still running.
