@@ -106,6 +106,17 @@ function options(
   };
 }
 
+/** The campaign's META once every rotation it started has ended. */
+const startedRotationsEnded = (store: CampaignStore, campaignId: string) =>
+  eventually(
+    'the started rotations to end',
+    async () => {
+      const m = await store.getMeta(campaignId);
+      return m && m.succeeded + m.failed >= m.started ? m : undefined;
+    },
+    DEADLINE_MS,
+  );
+
 const executionArnOf = (local: LocalAws, name: string): string =>
   `${local.resources.campaignStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
@@ -252,14 +263,7 @@ describe('a campaign whose rotations fail on the local AWS', () => {
       expect(execution.error).toBe('RecertCampaignStopped');
       expect(execution.cause).toContain('over the 50% threshold; no more rotations are started');
       // Every rotation it started has ended (nothing runs when the test closes the local AWS).
-      const meta = await eventually(
-        'the started rotations to end',
-        async () => {
-          const m = await store.getMeta(campaignId);
-          return m && m.succeeded + m.failed >= m.started ? m : undefined;
-        },
-        DEADLINE_MS,
-      );
+      const meta = await startedRotationsEnded(store, campaignId);
       await local.idle();
       expect(meta.status).toBe('STOPPED');
       expect(meta.stopReason).toMatch(
@@ -294,14 +298,7 @@ describe('a campaign whose rotations fail on the local AWS', () => {
         },
         DEADLINE_MS,
       );
-      const after = await eventually(
-        'the started rotations to end',
-        async () => {
-          const m = await store.getMeta(campaignId);
-          return m && m.succeeded + m.failed >= m.started ? m : undefined;
-        },
-        DEADLINE_MS,
-      );
+      const after = await startedRotationsEnded(store, campaignId);
       await local.idle();
 
       // Assess: it started where it stopped, and stopped again on the failures since the resume
