@@ -213,6 +213,11 @@ export class LocalIotCore {
     return provisionDevice(this.registry, options);
   }
 
+  /** The broker stops acknowledging devices' messages: the first step of a shutdown. */
+  async stopIntake(): Promise<void> {
+    await this.broker?.stopIntake();
+  }
+
   async close(): Promise<void> {
     if (this.broker) this.lastPackets = this.broker.packetCounts();
     await this.broker?.close();

@@ -337,6 +337,9 @@ export class LocalAws {
       ...(options.scheduleWallGapMs !== undefined ? { minWallGapMs: options.scheduleWallGapMs } : {}),
     });
     stack.add(() => schedules.close());
+    // The very first step of a close: devices' messages are no longer acknowledged, so none is lost
+    // in the services that close after; the devices resend them to the restarted broker.
+    stack.add(() => iot.stopIntake());
 
     const resources: LocalResources & LocalCampaignResources = {
       region,

@@ -116,4 +116,36 @@ describe('persistent MQTT sessions of the local IoT Core', () => {
     // Assess
     expect(core.endpoints.mqttPort).toBe(first);
   });
+
+  it('stops taking messages first at shutdown: devices are let go, and a publish meanwhile waits for them', async () => {
+    // Prepare: a connected device with a persistent session.
+    dir = await mkdtemp(join(tmpdir(), 'recert-sessions-'));
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    core = await startCore(clock);
+    const device = await core.provisionDevice({ thingName: 'session-2' });
+    const { client } = await connect(core, device);
+    await client.subscribeAsync('management/topic/session-2/+', { qos: 1 });
+    const port = core.endpoints.mqttPort;
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+
+    // Act: intake stops; the services, still up, publish to the device; then the restart.
+    await core.stopIntake();
+    await closed;
+    const refused = connect(core, device).then(
+      () => 'connected',
+      () => 'refused',
+    );
+    await core.bus.publish({ topic: 'management/topic/session-2/csr_req', payload: '{"n":2}', qos: 1 });
+    await core.close();
+    core = await startCore(clock, port);
+    const back = await connect(core, device);
+    const queued = await new Promise<string>((resolve) =>
+      back.client.once('message', (_t, p) => resolve(p.toString())),
+    );
+
+    // Assess
+    expect(await refused).toBe('refused');
+    expect(back.sessionPresent).toBe(true);
+    expect(queued).toBe('{"n":2}');
+  });
 });

@@ -182,23 +182,34 @@ export class MqttBroker implements MessageBus {
     return boundPort(this.server, 'MQTT broker');
   }
 
-  async close(): Promise<void> {
-    for (const off of this.unsubscribeRegistry) off();
+  /**
+   * Takes no more connections and closes the clients', so nothing more is acknowledged while the
+   * services behind go: a device resends what it had in flight once the broker is back. Publishes to
+   * offline persistent sessions are still queued for them until `close`.
+   */
+  async stopIntake(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+    });
     const now = this.options.clock.now();
     for (const [client, session] of this.sessions) {
       if (!client.clean) this.offlineSince.set(session.clientId, now);
     }
     for (const client of this.sessions.keys()) client.close();
+    // The server's close ends once its sockets have; the clients' are closed above.
+    await stopped;
+  }
+
+  async close(): Promise<void> {
+    for (const off of this.unsubscribeRegistry) off();
+    await this.stopIntake();
     if (this.options.sessionFile !== undefined) {
       // Closing clients settles their queues on the next turns; the snapshot reads them after.
       await new Promise((resolve) => setImmediate(resolve));
       await saveSessions(this.options.sessionFile, this.persistence(), this.offlineSince);
     }
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    await new Promise<void>((resolve) => {
-      if (!this.server.listening) return resolve();
-      this.server.close(() => resolve());
-    });
   }
 
   subscribe(listener: (message: BusMessage) => void): () => void {
