@@ -22,7 +22,11 @@ export interface CliOptions {
 
 function mainHelp(list: readonly CommandEntry[]): string {
   const rows: Array<[string, string]> = list.map((c) => [c.path.join(' '), c.summary]);
-  rows.push(['device run', 'run the reference device agent (see "recert device --help")']);
+  rows.push(
+    ['device run', 'run the reference device agent (see "recert device --help")'],
+    ['device provision', 'onboard a device: thing, key, certificate, policy, and its agent directory'],
+    ['device test', 'check a connected device against the rotation protocol (conformance kit)'],
+  );
   const width = Math.max(...rows.map(([name]) => name.length));
   return `Usage: recert <command> [options]
 
