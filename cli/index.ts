@@ -26,6 +26,7 @@ export { EXIT } from './exit-codes.ts';
 export type { CliIo } from './io.ts';
 export { certificateFindings, latestAuditTask } from './iot/audit.ts';
 export { certificateState } from './iot/certificate-state.ts';
+export { pause } from './logs/tail.ts';
 export { abandonRotation } from './rotations/abandon.ts';
 export { batchGetRecords } from './rotations/batch-get.ts';
 export { readableError } from './rotations/error-text.ts';

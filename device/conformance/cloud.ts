@@ -16,6 +16,7 @@ import {
   currentCertificate,
   getRecord,
   localTarget,
+  pause,
   readLiveManifest,
   startRotation,
 } from '../../cli/index.ts';
@@ -89,7 +90,7 @@ export class ConformanceCloud {
     while (!signal.aborted) {
       const record = await this.record();
       if (record?.executionArn === executionArn && record.status !== 'IN_PROGRESS') return record;
-      await sleep(POLL_MS, signal);
+      await pause(POLL_MS, signal);
     }
     return undefined;
   }
@@ -191,16 +192,4 @@ export class ConformanceCloud {
     this.data.destroy();
     this.target.close();
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
