@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { namedError } from '../lib/named-error.ts';
 import { isThingName } from '../workflows/rotate-device/protocol.ts';
 import { isKeyType, KEY_TYPES, type KeyType } from './agent/crypto.ts';
 import { DeviceAgent } from './agent/device-agent.ts';
@@ -55,9 +56,7 @@ const defaultIo: DeviceCommandIo = {
   stderr: (line) => process.stderr.write(`${line}\n`),
 };
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+class UsageError extends namedError('UsageError') {}
 
 interface RunSettings {
   thingName: string;

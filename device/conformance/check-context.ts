@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { namedError } from '../../lib/named-error.ts';
 import { parsePkcs10Pem } from '../../lib/pkcs10.ts';
 import type { MessageKind } from '../../workflows/rotate-device/protocol.ts';
 import { publicKeyDerOfCertificate } from '../agent/crypto.ts';
@@ -15,9 +16,7 @@ export interface CheckContext {
 }
 
 /** A check's verdict against the device, with the reason a firmware team can act on. */
-export class CheckFailure extends Error {
-  override readonly name = 'CheckFailure';
-}
+export class CheckFailure extends namedError('CheckFailure') {}
 
 export type Message = Extract<Observed, { body: Record<string, unknown> }>;
 

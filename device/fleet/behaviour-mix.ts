@@ -1,12 +1,11 @@
+import { namedError } from '../../lib/named-error.ts';
 import { BEHAVIOUR_NAMES, type BehaviourName, isBehaviourName } from './behaviours.ts';
 import { seededRandom } from './seeded-random.ts';
 
 /** A fleet's behaviours and their weights, e.g. `healthy=90,offline=5,crt_err=5`. */
 export type BehaviourMix = ReadonlyMap<BehaviourName, number>;
 
-export class BehaviourMixError extends Error {
-  override readonly name = 'BehaviourMixError';
-}
+export class BehaviourMixError extends namedError('BehaviourMixError') {}
 
 /**
  * Parses `name=weight,...`. Weights are non-negative numbers, relative to their sum (they need not

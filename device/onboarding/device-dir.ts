@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { namedError } from '../../lib/named-error.ts';
 
 /**
  * A ready-to-run agent directory: what `recert device provision` writes and `recert device run
@@ -56,9 +57,7 @@ export async function writeDeviceDir(dir: string, contents: DeviceDirContents): 
   return config;
 }
 
-export class DeviceDirError extends Error {
-  override readonly name = 'DeviceDirError';
-}
+export class DeviceDirError extends namedError('DeviceDirError') {}
 
 /** The settings of an agent directory, its file names made absolute; a clear error when it is not one. */
 export async function readDeviceDir(dir: string): Promise<DeviceConfig> {

@@ -11,6 +11,7 @@ import {
   DescribeThingCommand,
   IoTClient,
 } from '@aws-sdk/client-iot';
+import { namedError } from '../../lib/named-error.ts';
 import { LOCAL_CREDENTIALS, type LocalAwsManifest, MANIFEST_FILE } from '../../local/index.ts';
 import { DEVICE_POLICY_NAME } from '../../workflows/rotate-device/device-policy.ts';
 import { createCsrPem, generatePrivateKeyPem, type KeyType } from '../agent/crypto.ts';
@@ -26,9 +27,7 @@ export interface ProvisionTarget {
   readonly caPem: string;
 }
 
-export class ProvisionTargetError extends Error {
-  override readonly name = 'ProvisionTargetError';
-}
+export class ProvisionTargetError extends namedError('ProvisionTargetError') {}
 
 /** The local AWS running from `stateDir`, as its manifest describes it. */
 export async function localProvisionTarget(stateDir: string): Promise<ProvisionTarget> {
