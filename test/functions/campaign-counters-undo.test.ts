@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { CampaignCounters } from '../../functions/shared/campaign-counters.ts';
 import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { readableUpdate } from './expression-text.ts';
-import { EXECUTION_ARN, NOW, plainInput } from './harness.ts';
+import { plainInput } from './harness.ts';
+import { EXECUTION_ARN, NOW } from './rotation-ids.ts';
 
 /**
  * When a rotation's item is marked but the campaign's META counters cannot be moved, the mark is

@@ -15,15 +15,12 @@ import {
   claimedRecord,
   clock,
   csrRequestInput,
-  EXECUTION_ARN,
-  OLD_CERT_ID,
-  ROTATION_ID,
   recorders,
   startTable,
   type TableHarness,
-  THING,
 } from './harness.ts';
 import { usePublishingIotData } from './iot-fakes.ts';
+import { EXECUTION_ARN, OLD_CERT_ID, ROTATION_ID, THING } from './rotation-ids.ts';
 
 const PACING = {
   startsPerSecond: 5,

@@ -6,17 +6,8 @@ import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { CSR, runDeviceReply, useAnsweredTasks } from './device-reply-fixtures.ts';
 import { readableUpdate } from './expression-text.ts';
-import {
-  claimedRecord,
-  conditionFailed,
-  NEW_CERT_ID,
-  NEXT_ROTATION_ID,
-  NOW,
-  OLD_CERT_ID,
-  plainInput,
-  ROTATION_ID,
-  THING,
-} from './harness.ts';
+import { claimedRecord, conditionFailed, plainInput } from './harness.ts';
+import { NEW_CERT_ID, NEXT_ROTATION_ID, NOW, OLD_CERT_ID, ROTATION_ID, THING } from './rotation-ids.ts';
 
 /**
  * The DynamoDB calls device-reply makes, one by one: a reply to the pending wait is accepted with one

@@ -3,7 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RotationRecordStore, type WriteOutcome } from '../../functions/shared/rotation-record.ts';
 import { awaitingAck, awaitingCsr, CSR, runDeviceReply } from './device-reply-fixtures.ts';
-import { claimedRecord, clock, NEW_CERT_ID, OLD_CERT_ID, ROTATION_ID, THING, useTable } from './harness.ts';
+import { claimedRecord, clock, useTable } from './harness.ts';
+import { NEW_CERT_ID, OLD_CERT_ID, ROTATION_ID, THING } from './rotation-ids.ts';
 
 /**
  * The invocation of device-reply dies (Lambda timeout, process killed) at each point between its

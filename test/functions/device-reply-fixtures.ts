@@ -4,7 +4,8 @@ import { beforeEach } from 'vitest';
 import { handleDeviceReply } from '../../functions/event-triggered/device-reply/device-reply.ts';
 import type { RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { csrFixture } from './csr-fixtures.ts';
-import { claimedRecord, clock, NEW_CERT_ID, ROTATION_ID, recorders } from './harness.ts';
+import { claimedRecord, clock, recorders } from './harness.ts';
+import { NEW_CERT_ID, ROTATION_ID } from './rotation-ids.ts';
 
 /** What device-reply's tests share: a valid CSR, the records it answers, and a run with recorders. */
 

@@ -1,28 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { awaitingAck, awaitingCsr, CSR, runDeviceReply, useAnsweredTasks } from './device-reply-fixtures.ts';
-import {
-  EXECUTION_ARN,
-  NEW_CERT_ID,
-  OLD_CERT_ID,
-  OTHER_EXECUTION_ARN,
-  ROTATION_ID,
-  THING,
-  useTable,
-} from './harness.ts';
+import { useTable } from './harness.ts';
+import * as ids from './rotation-ids.ts';
 
 const table = useTable();
 const { sfn } = useAnsweredTasks();
 
 const csrRes = (rotationId?: string) => ({
-  clientId: THING,
-  principal: OLD_CERT_ID,
+  clientId: ids.THING,
+  principal: ids.OLD_CERT_ID,
   kind: 'csr_res',
   CSR,
   ...(rotationId ? { rotationId } : {}),
 });
 const crtAck = (rotationId?: string) => ({
-  clientId: THING,
-  principal: NEW_CERT_ID,
+  clientId: ids.THING,
+  principal: ids.NEW_CERT_ID,
   kind: 'crt_ack',
   ...(rotationId ? { rotationId } : {}),
 });
@@ -36,7 +29,7 @@ describe('device-reply: the record says which replies came without rotationId (b
 
     // Act
     const csr = await reply(csrRes());
-    const afterCsr = await table.read(THING);
+    const afterCsr = await table.read(ids.THING);
     // The workflow's issue step moves the record on to the ack wait; the list stays in it.
     const kept = afterCsr?.acceptedWithoutRotationId;
     await table.put(awaitingAck(kept ? { acceptedWithoutRotationId: kept } : {}));
@@ -46,28 +39,28 @@ describe('device-reply: the record says which replies came without rotationId (b
     expect(csr).toEqual({ outcome: 'accepted', kind: 'csr_res' });
     expect(afterCsr).toMatchObject({
       phase: 'CSR_RECEIVED',
-      acceptedReply: `${ROTATION_ID}/csr_res`,
-      acceptedWithoutRotationId: { executionArn: EXECUTION_ARN, kinds: ['csr_res'] },
+      acceptedReply: `${ids.ROTATION_ID}/csr_res`,
+      acceptedWithoutRotationId: { executionArn: ids.EXECUTION_ARN, kinds: ['csr_res'] },
     });
     expect(ack).toEqual({ outcome: 'accepted', kind: 'crt_ack' });
-    expect(await table.read(THING)).toMatchObject({
+    expect(await table.read(ids.THING)).toMatchObject({
       phase: 'PROVEN',
-      acceptedWithoutRotationId: { executionArn: EXECUTION_ARN, kinds: ['csr_res', 'crt_ack'] },
+      acceptedWithoutRotationId: { executionArn: ids.EXECUTION_ARN, kinds: ['csr_res', 'crt_ack'] },
     });
   });
 
   it('names a kind once when a later certificate attempt of the execution repeats it', async () => {
     // Prepare: the execution's first attempt already took a csr_res without rotationId.
     await table.put(
-      awaitingCsr({ acceptedWithoutRotationId: { executionArn: EXECUTION_ARN, kinds: ['csr_res'] } }),
+      awaitingCsr({ acceptedWithoutRotationId: { executionArn: ids.EXECUTION_ARN, kinds: ['csr_res'] } }),
     );
 
     // Act
     await reply(csrRes());
 
     // Assess
-    expect((await table.read(THING))?.acceptedWithoutRotationId).toEqual({
-      executionArn: EXECUTION_ARN,
+    expect((await table.read(ids.THING))?.acceptedWithoutRotationId).toEqual({
+      executionArn: ids.EXECUTION_ARN,
       kinds: ['csr_res'],
     });
   });
@@ -76,7 +69,7 @@ describe('device-reply: the record says which replies came without rotationId (b
     // Prepare
     await table.put(
       awaitingCsr({
-        acceptedWithoutRotationId: { executionArn: OTHER_EXECUTION_ARN, kinds: ['csr_res', 'crt_ack'] },
+        acceptedWithoutRotationId: { executionArn: ids.OTHER_EXECUTION_ARN, kinds: ['csr_res', 'crt_ack'] },
       }),
     );
 
@@ -84,8 +77,8 @@ describe('device-reply: the record says which replies came without rotationId (b
     await reply(csrRes());
 
     // Assess
-    expect((await table.read(THING))?.acceptedWithoutRotationId).toEqual({
-      executionArn: EXECUTION_ARN,
+    expect((await table.read(ids.THING))?.acceptedWithoutRotationId).toEqual({
+      executionArn: ids.EXECUTION_ARN,
       kinds: ['csr_res'],
     });
   });
@@ -95,16 +88,16 @@ describe('device-reply: the record says which replies came without rotationId (b
     await table.put(awaitingCsr());
 
     // Act
-    const csr = await reply(csrRes(ROTATION_ID));
+    const csr = await reply(csrRes(ids.ROTATION_ID));
     await table.put(awaitingAck());
-    const ack = await reply(crtAck(ROTATION_ID));
+    const ack = await reply(crtAck(ids.ROTATION_ID));
 
     // Assess
     expect([csr, ack]).toEqual([
       { outcome: 'accepted', kind: 'csr_res' },
       { outcome: 'accepted', kind: 'crt_ack' },
     ]);
-    expect((await table.read(THING))?.acceptedWithoutRotationId).toBeUndefined();
+    expect((await table.read(ids.THING))?.acceptedWithoutRotationId).toBeUndefined();
   });
 
   it('records nothing when a reply without rotationId is refused', async () => {
@@ -112,10 +105,10 @@ describe('device-reply: the record says which replies came without rotationId (b
     await table.put(awaitingAck());
 
     // Act
-    const refused = await reply({ ...crtAck(), principal: OLD_CERT_ID });
+    const refused = await reply({ ...crtAck(), principal: ids.OLD_CERT_ID });
 
     // Assess
     expect(refused).toMatchObject({ outcome: 'rejected', reason: 'wrong-principal' });
-    expect((await table.read(THING))?.acceptedWithoutRotationId).toBeUndefined();
+    expect((await table.read(ids.THING))?.acceptedWithoutRotationId).toBeUndefined();
   });
 });

@@ -3,17 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/event-triggered/device-reply/handler.ts';
 import { awaitingAck, awaitingCsr, CSR, runDeviceReply } from './device-reply-fixtures.ts';
-import {
-  claimedRecord,
-  clock,
-  lambdaContext,
-  NEW_CERT_ID,
-  NEXT_ROTATION_ID,
-  OLD_CERT_ID,
-  ROTATION_ID,
-  THING,
-  useTable,
-} from './harness.ts';
+import { claimedRecord, clock, lambdaContext, useTable } from './harness.ts';
+import { NEW_CERT_ID, NEXT_ROTATION_ID, OLD_CERT_ID, ROTATION_ID, THING } from './rotation-ids.ts';
 
 const table = useTable();
 const sfn = new SFNClient({ region: 'us-east-1' });

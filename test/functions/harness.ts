@@ -15,6 +15,9 @@ import { RotationRecord, RotationRecordStore } from '../../functions/shared/rota
 import { ROTATION_TABLE } from '../../workflows/rotate-device/table.ts';
 import type { RequestCsrInput } from '../../workflows/rotate-device/types.ts';
 import { startDynalite } from './dynalite.ts';
+import { EXECUTION_ARN, NOW, OLD_CERT_ID, ROTATION_ID, THING } from './rotation-ids.ts';
+
+export * from './rotation-ids.ts';
 
 /** A real local DynamoDB (dynalite) with the rotation table created from the contract. */
 export interface TableHarness {
@@ -153,16 +156,6 @@ export function recorders(): { counter: Counter; log: Log; counts: string[]; lin
   };
 }
 
-export const EXECUTION_ARN =
-  'arn:aws:states:us-east-1:000000000000:execution:recert-rotate-device:sensor-0001-a';
-export const OTHER_EXECUTION_ARN =
-  'arn:aws:states:us-east-1:000000000000:execution:recert-rotate-device:other';
-export const OLD_CERT_ID = 'a'.repeat(64);
-export const NEW_CERT_ID = 'b'.repeat(64);
-export const ROTATION_ID = '11111111-2222-4333-8444-555555555555';
-export const NEXT_ROTATION_ID = '66666666-7777-4888-9999-000000000000';
-export const THING = 'sensor-0001';
-export const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 export const clock = { now: (): number => NOW };
 
 /** A record as the ClaimThing state leaves it. */

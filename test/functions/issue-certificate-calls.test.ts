@@ -15,19 +15,9 @@ import { toAttributeMap } from '../../functions/shared/document-commands.ts';
 import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { csrFixture } from './csr-fixtures.ts';
 import { readableUpdate } from './expression-text.ts';
-import {
-  claimedRecord,
-  clock,
-  conditionFailed,
-  EXECUTION_ARN,
-  NEW_CERT_ID,
-  OLD_CERT_ID,
-  plainInput,
-  ROTATION_ID,
-  recorders,
-  THING,
-} from './harness.ts';
+import { claimedRecord, clock, conditionFailed, plainInput, recorders } from './harness.ts';
 import { activeCertificate, certificateArn } from './iot-fakes.ts';
+import { EXECUTION_ARN, NEW_CERT_ID, OLD_CERT_ID, ROTATION_ID, THING } from './rotation-ids.ts';
 
 /**
  * The DynamoDB and IoT calls of the issue step, one by one: the certificate is recorded with its

@@ -15,23 +15,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/rotation-steps/issue-certificate/handler.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { csrFixture } from './csr-fixtures.ts';
-import {
-  claimedRecord,
-  clock,
-  EXECUTION_ARN,
-  lambdaContext,
-  NEW_CERT_ID,
-  OLD_CERT_ID,
-  OTHER_EXECUTION_ARN,
-  publishedMessages,
-  ROTATION_ID,
-  THING,
-  useTable,
-} from './harness.ts';
+import { claimedRecord, clock, lambdaContext, publishedMessages, useTable } from './harness.ts';
 import { activeCertificate, certificateArn, usePublishingIotData } from './iot-fakes.ts';
+import * as ids from './rotation-ids.ts';
 
-const OLD_ARN = certificateArn(OLD_CERT_ID);
-const NEW_ARN = certificateArn(NEW_CERT_ID);
+const OLD_ARN = certificateArn(ids.OLD_CERT_ID);
+const NEW_ARN = certificateArn(ids.NEW_CERT_ID);
 const NEW_PEM = '-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n';
 
 const table = useTable();
@@ -45,8 +34,8 @@ const throttled = () =>
 beforeEach(() => {
   iotMock.reset();
   iotMock
-    .on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID })
-    .resolves(activeCertificate(OLD_CERT_ID, csrFixture('old-certificate.pem')));
+    .on(DescribeCertificateCommand, { certificateId: ids.OLD_CERT_ID })
+    .resolves(activeCertificate(ids.OLD_CERT_ID, csrFixture('old-certificate.pem')));
   // Two pages, every time they are listed.
   iotMock
     .on(ListAttachedPoliciesCommand, { target: OLD_ARN })
@@ -56,7 +45,7 @@ beforeEach(() => {
         : { policies: [{ policyName: 'device-policy' }], nextMarker: 'page-2' },
     );
   iotMock.on(CreateCertificateFromCsrCommand).resolves({
-    certificateId: NEW_CERT_ID,
+    certificateId: ids.NEW_CERT_ID,
     certificateArn: NEW_ARN,
     certificatePem: NEW_PEM,
   });
@@ -68,13 +57,13 @@ beforeEach(() => {
 const handler = () =>
   createHandler({ db: table.db, tableName: table.tableName, iot, iotData, clock, logLevel: 'SILENT' });
 const csrReceived = (o: Partial<RotationRecord> = {}) =>
-  claimedRecord({ phase: 'CSR_RECEIVED', rotationId: ROTATION_ID, ...o });
+  claimedRecord({ phase: 'CSR_RECEIVED', rotationId: ids.ROTATION_ID, ...o });
 const event = (csr = csrFixture('ok-ec-p256.csr.pem'), taskToken = 'token-ack') => ({
   taskToken,
-  thingName: THING,
-  executionArn: EXECUTION_ARN,
-  rotationId: ROTATION_ID,
-  oldCertificateId: OLD_CERT_ID,
+  thingName: ids.THING,
+  executionArn: ids.EXECUTION_ARN,
+  rotationId: ids.ROTATION_ID,
+  oldCertificateId: ids.OLD_CERT_ID,
   csr,
 });
 
@@ -89,7 +78,7 @@ describe('issue-certificate', () => {
     // Act
     const out = await handler()(event(), lambdaContext('issue'));
     // Assess
-    expect(out).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
+    expect(out).toEqual({ certificateId: ids.NEW_CERT_ID, certificateArn: NEW_ARN });
     const create = iotMock.commandCalls(CreateCertificateFromCsrCommand);
     expect(create).toHaveLength(1);
     expect(create[0]?.args[0].input.setAsActive).toBe(true);
@@ -98,27 +87,27 @@ describe('issue-certificate', () => {
       { policyName: 'telemetry-policy', target: NEW_ARN },
     ]);
     expect(iotMock.commandCalls(AttachThingPrincipalCommand)[0]?.args[0].input).toEqual({
-      thingName: THING,
+      thingName: ids.THING,
       principal: NEW_ARN,
     });
-    expect(await table.read(THING)).toMatchObject({
+    expect(await table.read(ids.THING)).toMatchObject({
       // The IssueAndDeliver step waits for the crt_ack under its task token.
       phase: 'AWAITING_ACK',
       taskToken: 'token-ack',
-      newCertificateId: NEW_CERT_ID,
-      newCertificateRotationId: ROTATION_ID,
+      newCertificateId: ids.NEW_CERT_ID,
+      newCertificateRotationId: ids.ROTATION_ID,
       newCertificatePem: NEW_PEM,
       // What retire detaches from the old certificate without listing its policies again.
       copiedPolicies: {
-        rotationId: ROTATION_ID,
+        rotationId: ids.ROTATION_ID,
         fromCertificateArn: OLD_ARN,
         policyNames: ['device-policy', 'telemetry-policy'],
       },
     });
     expect(crtResSent()).toEqual([
       {
-        topic: `management/topic/${THING}/crt_res`,
-        payload: { rotationId: ROTATION_ID, certificateId: NEW_CERT_ID, certificatePem: NEW_PEM },
+        topic: `management/topic/${ids.THING}/crt_res`,
+        payload: { rotationId: ids.ROTATION_ID, certificateId: ids.NEW_CERT_ID, certificatePem: NEW_PEM },
       },
     ]);
   });
@@ -148,12 +137,12 @@ describe('issue-certificate', () => {
       lambdaContext('issue'),
     );
     // Assess: nothing issued or attached again (invariant 5); the wait is the new one.
-    expect(again).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
+    expect(again).toEqual({ certificateId: ids.NEW_CERT_ID, certificateArn: NEW_ARN });
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
     expect(iotMock.commandCalls(AttachPolicyCommand)).toHaveLength(0);
     expect(iotMock.commandCalls(AttachThingPrincipalCommand)).toHaveLength(0);
     expect(crtResSent()).toHaveLength(1);
-    expect(await table.read(THING)).toMatchObject({ phase: 'AWAITING_ACK', taskToken: 'token-ack-2' });
+    expect(await table.read(ids.THING)).toMatchObject({ phase: 'AWAITING_ACK', taskToken: 'token-ack-2' });
   });
 
   it('spends no call on what it knows: one describe, one listing, no status change, no thing lookup', async () => {
@@ -178,7 +167,7 @@ describe('issue-certificate', () => {
     // Act: the same step runs again (a Lambda retry or a redrive)
     const again = await handler()(event(), lambdaContext('issue'));
     // Assess
-    expect(again.certificateId).toBe(NEW_CERT_ID);
+    expect(again.certificateId).toBe(ids.NEW_CERT_ID);
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(1);
   });
 
@@ -189,20 +178,20 @@ describe('issue-certificate', () => {
     await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
       name: 'TransientAwsError',
     });
-    const afterFailure = await table.read(THING);
+    const afterFailure = await table.read(ids.THING);
     // Act
     const retried = await handler()(event(), lambdaContext('issue'));
     // Assess: what revoke or retire would need is recorded from the first write on.
     expect(afterFailure).toMatchObject({
       phase: 'ISSUED',
-      newCertificateId: NEW_CERT_ID,
+      newCertificateId: ids.NEW_CERT_ID,
       copiedPolicies: {
-        rotationId: ROTATION_ID,
+        rotationId: ids.ROTATION_ID,
         fromCertificateArn: OLD_ARN,
         policyNames: ['device-policy', 'telemetry-policy'],
       },
     });
-    expect(retried).toEqual({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN });
+    expect(retried).toEqual({ certificateId: ids.NEW_CERT_ID, certificateArn: NEW_ARN });
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(1);
     expect(iotMock.commandCalls(AttachPolicyCommand).map((c) => c.args[0].input.policyName)).toEqual([
       'device-policy',
@@ -210,9 +199,9 @@ describe('issue-certificate', () => {
       'telemetry-policy',
     ]);
     expect(iotMock.commandCalls(AttachThingPrincipalCommand)).toHaveLength(1);
-    expect(await table.read(THING)).toMatchObject({
+    expect(await table.read(ids.THING)).toMatchObject({
       phase: 'AWAITING_ACK',
-      newCertificateId: NEW_CERT_ID,
+      newCertificateId: ids.NEW_CERT_ID,
       copiedPolicies: afterFailure?.copiedPolicies,
     });
     expect(crtResSent()).toHaveLength(1);
@@ -223,21 +212,21 @@ describe('issue-certificate', () => {
     await table.put(
       csrReceived({
         phase: 'ISSUING',
-        issuingRotationId: ROTATION_ID,
-        newCertificateId: NEW_CERT_ID,
+        issuingRotationId: ids.ROTATION_ID,
+        newCertificateId: ids.NEW_CERT_ID,
         newCertificateArn: NEW_ARN,
         newCertificatePem: NEW_PEM,
-        newCertificateRotationId: ROTATION_ID,
+        newCertificateRotationId: ids.ROTATION_ID,
       }),
     );
     // Act
     await handler()(event(), lambdaContext('issue'));
     // Assess
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
-    expect(await table.read(THING)).toMatchObject({
+    expect(await table.read(ids.THING)).toMatchObject({
       phase: 'AWAITING_ACK',
       copiedPolicies: {
-        rotationId: ROTATION_ID,
+        rotationId: ids.ROTATION_ID,
         fromCertificateArn: OLD_ARN,
         policyNames: ['device-policy', 'telemetry-policy'],
       },
@@ -246,13 +235,13 @@ describe('issue-certificate', () => {
 
   it('ends the attempt with IssuanceInterrupted when an earlier run left only its marker', async () => {
     await table.put(
-      csrReceived({ phase: 'ISSUING', issuingRotationId: ROTATION_ID, issuingKeyFingerprint: 'f' }),
+      csrReceived({ phase: 'ISSUING', issuingRotationId: ids.ROTATION_ID, issuingKeyFingerprint: 'f' }),
     );
     await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
       name: 'IssuanceInterrupted',
     });
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
-    expect((await table.read(THING))?.lastError).toBe('IssuanceInterrupted');
+    expect((await table.read(ids.THING))?.lastError).toBe('IssuanceInterrupted');
   });
 
   it('issues on the retry after AWS throttled the create (a definite no)', async () => {
@@ -260,12 +249,12 @@ describe('issue-certificate', () => {
     iotMock
       .on(CreateCertificateFromCsrCommand)
       .rejectsOnce(throttled())
-      .resolves({ certificateId: NEW_CERT_ID, certificateArn: NEW_ARN, certificatePem: NEW_PEM });
+      .resolves({ certificateId: ids.NEW_CERT_ID, certificateArn: NEW_ARN, certificatePem: NEW_PEM });
     await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
       name: 'TransientAwsError',
     });
     await expect(handler()(event(), lambdaContext('issue'))).resolves.toMatchObject({
-      certificateId: NEW_CERT_ID,
+      certificateId: ids.NEW_CERT_ID,
     });
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(2);
   });
@@ -298,15 +287,15 @@ describe('issue-certificate', () => {
     await table.put(csrReceived());
     await expect(handler()(event(csrFixture(file)), lambdaContext('issue'))).rejects.toMatchObject({ name });
     expect(iotMock.commandCalls(CreateCertificateFromCsrCommand)).toHaveLength(0);
-    expect((await table.read(THING))?.lastError).toMatch(new RegExp(`^${name}: `));
+    expect((await table.read(ids.THING))?.lastError).toMatch(new RegExp(`^${name}: `));
   });
 
   it('deactivates and deletes a certificate it could not record because another execution took the thing', async () => {
     // Prepare: the thing is claimed by another execution while the certificate is being created.
     await table.put(csrReceived());
     iotMock.on(CreateCertificateFromCsrCommand).callsFake(async () => {
-      await table.put(csrReceived({ executionArn: OTHER_EXECUTION_ARN }));
-      return { certificateId: NEW_CERT_ID, certificateArn: NEW_ARN, certificatePem: NEW_PEM };
+      await table.put(csrReceived({ executionArn: ids.OTHER_EXECUTION_ARN }));
+      return { certificateId: ids.NEW_CERT_ID, certificateArn: NEW_ARN, certificatePem: NEW_PEM };
     });
     iotMock.on(DeleteCertificateCommand).resolves({});
     // Act
@@ -315,10 +304,10 @@ describe('issue-certificate', () => {
     });
     // Assess: created ACTIVE, so it is set INACTIVE before AWS lets it be deleted; nothing attached.
     expect(iotMock.commandCalls(UpdateCertificateCommand).map((c) => c.args[0].input)).toEqual([
-      { certificateId: NEW_CERT_ID, newStatus: 'INACTIVE' },
+      { certificateId: ids.NEW_CERT_ID, newStatus: 'INACTIVE' },
     ]);
     expect(iotMock.commandCalls(DeleteCertificateCommand).map((c) => c.args[0].input.certificateId)).toEqual([
-      NEW_CERT_ID,
+      ids.NEW_CERT_ID,
     ]);
     expect(iotMock.commandCalls(AttachPolicyCommand)).toHaveLength(0);
     expect(iotMock.commandCalls(AttachThingPrincipalCommand)).toHaveLength(0);
@@ -326,18 +315,18 @@ describe('issue-certificate', () => {
 
   it('a superseded execution learns it is superseded, whatever else is wrong with its input', async () => {
     // Prepare: another execution owns the record; one run brings a bad CSR, one a deleted old certificate.
-    const theirs = csrReceived({ executionArn: OTHER_EXECUTION_ARN });
+    const theirs = csrReceived({ executionArn: ids.OTHER_EXECUTION_ARN });
     await table.put(theirs);
     // Act
     const badCsr = handler()(event(csrFixture('bad-tampered.csr.pem')), lambdaContext('issue'));
     await expect(badCsr).rejects.toMatchObject({ name: 'RotationSuperseded' });
     iotMock
-      .on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID })
+      .on(DescribeCertificateCommand, { certificateId: ids.OLD_CERT_ID })
       .rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
     const oldGone = handler()(event(), lambdaContext('issue'));
     // Assess
     await expect(oldGone).rejects.toMatchObject({ name: 'RotationSuperseded' });
-    expect(await table.read(THING)).toEqual(theirs);
+    expect(await table.read(ids.THING)).toEqual(theirs);
   });
 
   it('refuses to issue when the record rotates another certificate, or the old one is gone', async () => {
@@ -347,11 +336,11 @@ describe('issue-certificate', () => {
     const otherOld = handler()(event(), lambdaContext('issue'));
     // Assess
     await expect(otherOld).rejects.toMatchObject({ name: 'CertificateMismatch' });
-    expect((await table.read(THING))?.issuingRotationId).toBeUndefined();
+    expect((await table.read(ids.THING))?.issuingRotationId).toBeUndefined();
     // Prepare
     await table.put(csrReceived());
     iotMock
-      .on(DescribeCertificateCommand, { certificateId: OLD_CERT_ID })
+      .on(DescribeCertificateCommand, { certificateId: ids.OLD_CERT_ID })
       .rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
     // Act
     const oldGone = handler()(event(), lambdaContext('issue'));
@@ -361,7 +350,7 @@ describe('issue-certificate', () => {
   });
 
   it('refuses to issue for an execution that no longer owns the thing', async () => {
-    await table.put(csrReceived({ executionArn: OTHER_EXECUTION_ARN }));
+    await table.put(csrReceived({ executionArn: ids.OTHER_EXECUTION_ARN }));
     await expect(handler()(event(), lambdaContext('issue'))).rejects.toMatchObject({
       name: 'RotationSuperseded',
     });

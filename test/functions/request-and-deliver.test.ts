@@ -7,17 +7,13 @@ import {
   claimedRecord,
   clock,
   csrRequestInput,
-  EXECUTION_ARN,
   lambdaContext,
-  NEW_CERT_ID,
-  OTHER_EXECUTION_ARN,
   publishedMessages,
-  ROTATION_ID,
   recorders,
-  THING,
   useTable,
 } from './harness.ts';
 import { usePublishingIotData } from './iot-fakes.ts';
+import { EXECUTION_ARN, NEW_CERT_ID, OTHER_EXECUTION_ARN, ROTATION_ID, THING } from './rotation-ids.ts';
 
 const table = useTable();
 const { iotData, iotDataMock } = usePublishingIotData();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isRepeatAfterTimeout } from '../../functions/rotation-steps/request-csr/request-csr.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
-import { claimedRecord, csrRequestInput, NEXT_ROTATION_ID, ROTATION_ID } from './harness.ts';
+import { claimedRecord, csrRequestInput } from './harness.ts';
+import { NEXT_ROTATION_ID, ROTATION_ID } from './rotation-ids.ts';
 
 const input = csrRequestInput({ taskToken: 'token-after-timeout', attempt: 2 });
 /** The record as the previous request of the same rotationId and attempt left it. */

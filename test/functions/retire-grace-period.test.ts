@@ -11,20 +11,9 @@ import {
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
 import { RETIRED_PARTITION } from '../../workflows/campaign/table.ts';
 import { createCampaignTable } from './dynalite.ts';
-import {
-  claimedRecord,
-  clock,
-  EXECUTION_ARN,
-  lambdaContext,
-  NEW_CERT_ID,
-  NEXT_ROTATION_ID,
-  NOW,
-  OLD_CERT_ID,
-  ROTATION_ID,
-  THING,
-  useTable,
-} from './harness.ts';
+import { claimedRecord, clock, lambdaContext, useTable } from './harness.ts';
 import { acceptRetirementCalls, certificateArn as arn } from './iot-fakes.ts';
+import * as ids from './rotation-ids.ts';
 
 const DAY = 86_400_000;
 const CAMPAIGNS = 'campaigns-grace';
@@ -43,11 +32,11 @@ beforeEach(() => {
 const proven = (o: Partial<RotationRecord> = {}) =>
   claimedRecord({
     phase: 'PROVEN',
-    rotationId: ROTATION_ID,
-    newCertificateId: NEW_CERT_ID,
-    newCertificateArn: arn(NEW_CERT_ID),
-    newCertificateRotationId: ROTATION_ID,
-    provenCertificateId: NEW_CERT_ID,
+    rotationId: ids.ROTATION_ID,
+    newCertificateId: ids.NEW_CERT_ID,
+    newCertificateArn: arn(ids.NEW_CERT_ID),
+    newCertificateRotationId: ids.ROTATION_ID,
+    provenCertificateId: ids.NEW_CERT_ID,
     provenAt: 'x',
     ...o,
   });
@@ -64,11 +53,11 @@ const retire = (graceDays: number, now: () => number = clock.now) =>
 const event = (
   o: Partial<{ rotationId: string; oldCertificateId: string; newCertificateId: string }> = {},
 ) => ({
-  thingName: THING,
-  executionArn: EXECUTION_ARN,
-  rotationId: ROTATION_ID,
-  oldCertificateId: OLD_CERT_ID,
-  newCertificateId: NEW_CERT_ID,
+  thingName: ids.THING,
+  executionArn: ids.EXECUTION_ARN,
+  rotationId: ids.ROTATION_ID,
+  oldCertificateId: ids.OLD_CERT_ID,
+  newCertificateId: ids.NEW_CERT_ID,
   recordRetentionSeconds: 3_600,
   ...o,
 });
@@ -104,20 +93,20 @@ describe('retire-certificate with a grace period', () => {
     // Act
     await retire(7)(event(), lambdaContext('retire'));
     // Assess
-    expect(calls('update')).toEqual([OLD_CERT_ID]);
+    expect(calls('update')).toEqual([ids.OLD_CERT_ID]);
     expect(calls('delete')).toEqual([]);
-    const deleteAfter = new Date(NOW + 7 * DAY).toISOString();
-    expect((await table.read(THING))?.oldCertificateDeleteAfter).toBe(deleteAfter);
+    const deleteAfter = new Date(ids.NOW + 7 * DAY).toISOString();
+    expect((await table.read(ids.THING))?.oldCertificateDeleteAfter).toBe(deleteAfter);
     expect(await entries()).toEqual([
       {
         campaignId: '#retired',
-        entry: `${deleteAfter}#${OLD_CERT_ID}`,
-        thingName: THING,
-        certificateId: OLD_CERT_ID,
-        rotationId: ROTATION_ID,
+        entry: `${deleteAfter}#${ids.OLD_CERT_ID}`,
+        thingName: ids.THING,
+        certificateId: ids.OLD_CERT_ID,
+        rotationId: ids.ROTATION_ID,
         deleteAfter,
         // TTL backstop: 90 days past the deadline.
-        expiresAt: (NOW + 7 * DAY) / 1000 + 90 * 86_400,
+        expiresAt: (ids.NOW + 7 * DAY) / 1000 + 90 * 86_400,
       },
     ]);
   });
@@ -127,10 +116,10 @@ describe('retire-certificate with a grace period', () => {
     await table.put(proven());
     await retire(7)(event(), lambdaContext('retire'));
     // Act
-    await retire(7, () => NOW + 3_600_000)(event(), lambdaContext('retire'));
+    await retire(7, () => ids.NOW + 3_600_000)(event(), lambdaContext('retire'));
     // Assess
     expect((await entries()).map((e) => e.entry)).toEqual([
-      `${new Date(NOW + 7 * DAY).toISOString()}#${OLD_CERT_ID}`,
+      `${new Date(ids.NOW + 7 * DAY).toISOString()}#${ids.OLD_CERT_ID}`,
     ]);
   });
 
@@ -141,32 +130,32 @@ describe('retire-certificate with a grace period', () => {
     const third = 'c'.repeat(64);
     await table.put(
       proven({
-        rotationId: NEXT_ROTATION_ID,
-        oldCertificateId: NEW_CERT_ID,
+        rotationId: ids.NEXT_ROTATION_ID,
+        oldCertificateId: ids.NEW_CERT_ID,
         newCertificateId: third,
         newCertificateArn: arn(third),
-        newCertificateRotationId: NEXT_ROTATION_ID,
+        newCertificateRotationId: ids.NEXT_ROTATION_ID,
         provenCertificateId: third,
         // What the first rotation left in the record and the next claim did not clear.
-        oldCertificateDeleteAfter: new Date(NOW + 7 * DAY).toISOString(),
+        oldCertificateDeleteAfter: new Date(ids.NOW + 7 * DAY).toISOString(),
       }),
     );
     // Act
-    await retire(7, () => NOW + DAY)(
-      event({ rotationId: NEXT_ROTATION_ID, oldCertificateId: NEW_CERT_ID, newCertificateId: third }),
+    await retire(7, () => ids.NOW + DAY)(
+      event({ rotationId: ids.NEXT_ROTATION_ID, oldCertificateId: ids.NEW_CERT_ID, newCertificateId: third }),
       lambdaContext('retire'),
     );
     // Assess: both certificates are due, each at its own deadline.
     expect((await entries()).map((e) => [e.certificateId, e.deleteAfter])).toEqual([
-      [OLD_CERT_ID, new Date(NOW + 7 * DAY).toISOString()],
-      [NEW_CERT_ID, new Date(NOW + 8 * DAY).toISOString()],
+      [ids.OLD_CERT_ID, new Date(ids.NOW + 7 * DAY).toISOString()],
+      [ids.NEW_CERT_ID, new Date(ids.NOW + 8 * DAY).toISOString()],
     ]);
   });
 
   it('writes no entry without a grace period (the certificate is deleted at once)', async () => {
     await table.put(proven());
     await retire(0)(event(), lambdaContext('retire'));
-    expect(calls('delete')).toEqual([OLD_CERT_ID]);
+    expect(calls('delete')).toEqual([ids.OLD_CERT_ID]);
     expect(await entries()).toEqual([]);
   });
 
@@ -189,26 +178,26 @@ describe('retire-certificate counts the completed rotation in its campaign', () 
     // Prepare
     const campaignId = 'audit-retire-count';
     const campaigns = new CampaignStore(table.db, CAMPAIGNS);
-    await campaigns.createMeta({ campaignId, source: { kind: 'audit' }, pacing: PACING, now: NOW });
+    await campaigns.createMeta({ campaignId, source: { kind: 'audit' }, pacing: PACING, now: ids.NOW });
     await table.put(proven({ campaign: campaignId }));
     // Act
     await retire(0)(event(), lambdaContext('retire'));
     await retire(0)(event(), lambdaContext('retire'));
     // Assess
     expect(await campaigns.getMeta(campaignId)).toMatchObject({ succeeded: 1, failed: 0 });
-    expect((await table.read(THING))?.status).toBe('SUCCEEDED');
+    expect((await table.read(ids.THING))?.status).toBe('SUCCEEDED');
   });
 
   it('counts nothing for a rotation started by hand', async () => {
     // Prepare
     const campaignId = 'audit-retire-untouched';
     const campaigns = new CampaignStore(table.db, CAMPAIGNS);
-    await campaigns.createMeta({ campaignId, source: { kind: 'audit' }, pacing: PACING, now: NOW });
+    await campaigns.createMeta({ campaignId, source: { kind: 'audit' }, pacing: PACING, now: ids.NOW });
     await table.put(proven({ campaign: 'manual' }));
     // Act
     await retire(0)(event(), lambdaContext('retire'));
     // Assess
     expect(await campaigns.getMeta(campaignId)).toMatchObject({ succeeded: 0, failed: 0 });
-    expect((await table.read(THING))?.status).toBe('SUCCEEDED');
+    expect((await table.read(ids.THING))?.status).toBe('SUCCEEDED');
   });
 });

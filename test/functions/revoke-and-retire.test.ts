@@ -12,19 +12,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createRetireHandler } from '../../functions/rotation-steps/retire-certificate/handler.ts';
 import { createHandler as createRevokeHandler } from '../../functions/rotation-steps/revoke-certificate/handler.ts';
 import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
-import {
-  claimedRecord,
-  clock,
-  EXECUTION_ARN,
-  lambdaContext,
-  NEW_CERT_ID,
-  OLD_CERT_ID,
-  OTHER_EXECUTION_ARN,
-  ROTATION_ID,
-  THING,
-  useTable,
-} from './harness.ts';
+import { claimedRecord, clock, lambdaContext, useTable } from './harness.ts';
 import { acceptRetirementCalls, certificateArn as arn } from './iot-fakes.ts';
+import * as ids from './rotation-ids.ts';
 
 const table = useTable();
 const iot = new IoTClient({ region: 'us-east-1' });
@@ -37,10 +27,10 @@ beforeEach(() => {
 const withNewCertificate = (o: Partial<RotationRecord> = {}) =>
   claimedRecord({
     phase: 'DEVICE_ERROR',
-    rotationId: ROTATION_ID,
-    newCertificateId: NEW_CERT_ID,
-    newCertificateArn: arn(NEW_CERT_ID),
-    newCertificateRotationId: ROTATION_ID,
+    rotationId: ids.ROTATION_ID,
+    newCertificateId: ids.NEW_CERT_ID,
+    newCertificateArn: arn(ids.NEW_CERT_ID),
+    newCertificateRotationId: ids.ROTATION_ID,
     ...o,
   });
 const revoke = () =>
@@ -48,18 +38,18 @@ const revoke = () =>
 const retire = () =>
   createRetireHandler({ db: table.db, tableName: table.tableName, iot, clock, logLevel: 'SILENT' });
 const revokeEvent = {
-  thingName: THING,
-  executionArn: EXECUTION_ARN,
-  rotationId: ROTATION_ID,
+  thingName: ids.THING,
+  executionArn: ids.EXECUTION_ARN,
+  rotationId: ids.ROTATION_ID,
   reason: 'DeviceCertificateError',
 };
 const RETENTION_SECONDS = 3_600;
 const retireEvent = {
-  thingName: THING,
-  executionArn: EXECUTION_ARN,
-  rotationId: ROTATION_ID,
-  oldCertificateId: OLD_CERT_ID,
-  newCertificateId: NEW_CERT_ID,
+  thingName: ids.THING,
+  executionArn: ids.EXECUTION_ARN,
+  rotationId: ids.ROTATION_ID,
+  oldCertificateId: ids.OLD_CERT_ID,
+  newCertificateId: ids.NEW_CERT_ID,
   recordRetentionSeconds: RETENTION_SECONDS,
 };
 const touched = (command: 'update' | 'delete'): (string | undefined)[] =>
@@ -69,7 +59,7 @@ const touched = (command: 'update' | 'delete'): (string | undefined)[] =>
 
 /** The policies the issue step of this rotation copied from the old certificate. */
 const copied = (policyNames: string[]) => ({
-  copiedPolicies: { rotationId: ROTATION_ID, fromCertificateArn: arn(OLD_CERT_ID), policyNames },
+  copiedPolicies: { rotationId: ids.ROTATION_ID, fromCertificateArn: arn(ids.OLD_CERT_ID), policyNames },
 });
 /** How often a step looked a certificate up: described it, listed its policies. */
 const lookups = () => ({
@@ -86,18 +76,18 @@ describe('revoke-certificate', () => {
     // Act
     const out = await revoke()(revokeEvent, lambdaContext('revoke'));
     // Assess
-    expect(out).toMatchObject({ certificateId: NEW_CERT_ID });
+    expect(out).toMatchObject({ certificateId: ids.NEW_CERT_ID });
     expect(iotMock.commandCalls(DetachThingPrincipalCommand)[0]?.args[0].input).toEqual({
-      thingName: THING,
-      principal: arn(NEW_CERT_ID),
+      thingName: ids.THING,
+      principal: arn(ids.NEW_CERT_ID),
     });
-    expect(iotMock.commandCalls(DetachPolicyCommand)[0]?.args[0].input.target).toBe(arn(NEW_CERT_ID));
-    expect(touched('update')).toEqual([NEW_CERT_ID]);
-    expect(touched('delete')).toEqual([NEW_CERT_ID]);
-    const record = await table.read(THING);
+    expect(iotMock.commandCalls(DetachPolicyCommand)[0]?.args[0].input.target).toBe(arn(ids.NEW_CERT_ID));
+    expect(touched('update')).toEqual([ids.NEW_CERT_ID]);
+    expect(touched('delete')).toEqual([ids.NEW_CERT_ID]);
+    const record = await table.read(ids.THING);
     expect(record).toMatchObject({
       phase: 'REVOKED',
-      revokedCertificateIds: [NEW_CERT_ID],
+      revokedCertificateIds: [ids.NEW_CERT_ID],
       lastError: 'DeviceCertificateError',
     });
     expect(record?.newCertificateId).toBeUndefined();
@@ -110,7 +100,7 @@ describe('revoke-certificate', () => {
     const again = await revoke()(revokeEvent, lambdaContext('revoke'));
     expect(again).toEqual({ certificateId: null, action: 'none' });
     expect(iotMock.calls()).toHaveLength(0);
-    expect((await table.read(THING))?.revokedCertificateIds).toEqual([NEW_CERT_ID]);
+    expect((await table.read(ids.THING))?.revokedCertificateIds).toEqual([ids.NEW_CERT_ID]);
   });
 
   it('counts a certificate that is already gone as revoked', async () => {
@@ -118,7 +108,7 @@ describe('revoke-certificate', () => {
     const gone = Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' });
     iotMock.on(DetachThingPrincipalCommand).rejects(gone);
     iotMock.on(ListAttachedPoliciesCommand).rejects(gone);
-    iotMock.on(UpdateCertificateCommand, { certificateId: NEW_CERT_ID }).rejects(gone);
+    iotMock.on(UpdateCertificateCommand, { certificateId: ids.NEW_CERT_ID }).rejects(gone);
     await expect(revoke()(revokeEvent, lambdaContext('revoke'))).resolves.toMatchObject({
       action: 'revoked (absent)',
     });
@@ -133,11 +123,11 @@ describe('revoke-certificate', () => {
     // Assess
     expect(lookups()).toEqual({ described: 0, listed: 0 });
     expect(detachedPolicies()).toEqual([
-      { policyName: 'p1', target: arn(NEW_CERT_ID) },
-      { policyName: 'p2', target: arn(NEW_CERT_ID) },
+      { policyName: 'p1', target: arn(ids.NEW_CERT_ID) },
+      { policyName: 'p2', target: arn(ids.NEW_CERT_ID) },
     ]);
-    expect(touched('update')).toEqual([NEW_CERT_ID]);
-    expect(touched('delete')).toEqual([NEW_CERT_ID]);
+    expect(touched('update')).toEqual([ids.NEW_CERT_ID]);
+    expect(touched('delete')).toEqual([ids.NEW_CERT_ID]);
   });
 
   it('retries later when the delete still sees an attachment (eventual consistency)', async () => {
@@ -148,11 +138,11 @@ describe('revoke-certificate', () => {
     await expect(revoke()(revokeEvent, lambdaContext('revoke'))).rejects.toMatchObject({
       name: 'TransientAwsError',
     });
-    expect((await table.read(THING))?.newCertificateId).toBe(NEW_CERT_ID);
+    expect((await table.read(ids.THING))?.newCertificateId).toBe(ids.NEW_CERT_ID);
   });
 
   it('refuses to touch anything for an execution that no longer owns the thing', async () => {
-    await table.put(withNewCertificate({ executionArn: OTHER_EXECUTION_ARN }));
+    await table.put(withNewCertificate({ executionArn: ids.OTHER_EXECUTION_ARN }));
     await expect(revoke()(revokeEvent, lambdaContext('revoke'))).rejects.toMatchObject({
       name: 'RotationSuperseded',
     });
@@ -162,18 +152,18 @@ describe('revoke-certificate', () => {
 
 describe('retire-certificate', () => {
   const proven = (o: Partial<RotationRecord> = {}) =>
-    withNewCertificate({ phase: 'PROVEN', provenCertificateId: NEW_CERT_ID, provenAt: 'x', ...o });
+    withNewCertificate({ phase: 'PROVEN', provenCertificateId: ids.NEW_CERT_ID, provenAt: 'x', ...o });
 
   it('retires the old certificate after the proven crt_ack', async () => {
     await table.put(proven());
     await retire()(retireEvent, lambdaContext('retire'));
-    expect(touched('update')).toEqual([OLD_CERT_ID]);
-    expect(touched('delete')).toEqual([OLD_CERT_ID]);
+    expect(touched('update')).toEqual([ids.OLD_CERT_ID]);
+    expect(touched('delete')).toEqual([ids.OLD_CERT_ID]);
     expect(iotMock.commandCalls(DetachThingPrincipalCommand)[0]?.args[0].input.principal).toBe(
-      arn(OLD_CERT_ID),
+      arn(ids.OLD_CERT_ID),
     );
     // The step's last write completes the rotation: there is no separate completion state.
-    const record = await table.read(THING);
+    const record = await table.read(ids.THING);
     expect(record).toMatchObject({ status: 'SUCCEEDED', phase: 'DONE' });
     expect(record?.oldCertificateRetiredAt).toBe(record?.completedAt);
     expect(record?.expiresAt).toBe(
@@ -187,13 +177,13 @@ describe('retire-certificate', () => {
     await table.put(proven());
     await retire()(retireEvent, lambdaContext('retire'));
     const callsBefore = iotMock.calls().length;
-    const before = await table.read(THING);
+    const before = await table.read(ids.THING);
     // Act
     const again = await retire()(retireEvent, lambdaContext('retire'));
     // Assess
-    expect(again).toMatchObject({ certificateId: OLD_CERT_ID, action: 'retired (already)' });
+    expect(again).toMatchObject({ certificateId: ids.OLD_CERT_ID, action: 'retired (already)' });
     expect(iotMock.calls()).toHaveLength(callsBefore);
-    expect(await table.read(THING)).toEqual(before);
+    expect(await table.read(ids.THING)).toEqual(before);
   });
 
   it('detaches exactly the policies issue copied: one deactivation, one delete, nothing described or listed', async () => {
@@ -204,14 +194,14 @@ describe('retire-certificate', () => {
     // Assess
     expect(lookups()).toEqual({ described: 0, listed: 0 });
     expect(detachedPolicies()).toEqual([
-      { policyName: 'device-policy', target: arn(OLD_CERT_ID) },
-      { policyName: 'telemetry-policy', target: arn(OLD_CERT_ID) },
+      { policyName: 'device-policy', target: arn(ids.OLD_CERT_ID) },
+      { policyName: 'telemetry-policy', target: arn(ids.OLD_CERT_ID) },
     ]);
     expect(iotMock.commandCalls(UpdateCertificateCommand).map((c) => c.args[0].input)).toEqual([
-      { certificateId: OLD_CERT_ID, newStatus: 'INACTIVE' },
+      { certificateId: ids.OLD_CERT_ID, newStatus: 'INACTIVE' },
     ]);
-    expect(touched('delete')).toEqual([OLD_CERT_ID]);
-    expect((await table.read(THING))?.phase).toBe('DONE');
+    expect(touched('delete')).toEqual([ids.OLD_CERT_ID]);
+    expect((await table.read(ids.THING))?.phase).toBe('DONE');
   });
 
   it('lists and detaches again only when the delete conflicts (a policy attached meanwhile)', async () => {
@@ -230,9 +220,9 @@ describe('retire-certificate', () => {
       'device-policy',
       'added-later',
     ]);
-    expect(touched('update')).toEqual([OLD_CERT_ID]);
-    expect(touched('delete')).toEqual([OLD_CERT_ID, OLD_CERT_ID]);
-    expect((await table.read(THING))?.phase).toBe('DONE');
+    expect(touched('update')).toEqual([ids.OLD_CERT_ID]);
+    expect(touched('delete')).toEqual([ids.OLD_CERT_ID, ids.OLD_CERT_ID]);
+    expect((await table.read(ids.THING))?.phase).toBe('DONE');
   });
 
   it('retries the step later when the delete conflicts again after the second detach', async () => {
@@ -243,8 +233,8 @@ describe('retire-certificate', () => {
     await expect(retire()(retireEvent, lambdaContext('retire'))).rejects.toMatchObject({
       name: 'TransientAwsError',
     });
-    expect(touched('delete')).toEqual([OLD_CERT_ID, OLD_CERT_ID]);
-    expect((await table.read(THING))?.phase).toBe('PROVEN');
+    expect(touched('delete')).toEqual([ids.OLD_CERT_ID, ids.OLD_CERT_ID]);
+    expect((await table.read(ids.THING))?.phase).toBe('PROVEN');
   });
 
   it('describes and lists when the record holds no copy of this attempt (another rotation left it)', async () => {
@@ -256,7 +246,7 @@ describe('retire-certificate', () => {
     expect(iotMock.commandCalls(DetachPolicyCommand).map((c) => c.args[0].input.policyName)).toEqual([
       'device-policy',
     ]);
-    expect(touched('delete')).toEqual([OLD_CERT_ID]);
+    expect(touched('delete')).toEqual([ids.OLD_CERT_ID]);
   });
 
   // A grace period (the certificate kept INACTIVE and its "delete after" entry) is tested in
@@ -276,7 +266,7 @@ describe('retire-certificate', () => {
   it('refuses when asked to retire a certificate other than the one being replaced', async () => {
     await table.put(proven());
     await expect(
-      retire()({ ...retireEvent, oldCertificateId: NEW_CERT_ID }, lambdaContext('retire')),
+      retire()({ ...retireEvent, oldCertificateId: ids.NEW_CERT_ID }, lambdaContext('retire')),
     ).rejects.toMatchObject({ name: 'CertificateMismatch' });
     expect(iotMock.calls()).toHaveLength(0);
   });

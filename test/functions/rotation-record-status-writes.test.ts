@@ -12,15 +12,8 @@ import type { Fence, RotationRecord } from '../../functions/shared/rotation-reco
 import { bakeSettings, readDefinitionTemplate } from '../../workflows/rotate-device/render.ts';
 import { ROTATION_TABLE, STATUS_INDEX_WRITES_PER_ROTATION } from '../../workflows/rotate-device/table.ts';
 import { topLevelParts } from './expression-text.ts';
-import {
-  EXECUTION_ARN,
-  NEW_CERT_ID,
-  NEXT_ROTATION_ID,
-  OLD_CERT_ID,
-  ROTATION_ID,
-  startTable,
-  type TableHarness,
-} from './harness.ts';
+import { startTable, type TableHarness } from './harness.ts';
+import { EXECUTION_ARN, NEW_CERT_ID, NEXT_ROTATION_ID, OLD_CERT_ID, ROTATION_ID } from './rotation-ids.ts';
 
 /** What the byStatus index holds of a record: its keys and the attributes it projects. */
 const INDEXED: readonly string[] = [
