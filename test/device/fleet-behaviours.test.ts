@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../device/agent/events.ts';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
 import { BEHAVIOUR_NAMES, type BehaviourName, createBehaviour } from '../../device/fleet/behaviours.ts';
-import { FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
+import { type FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
 import type { SimulatedDevice } from '../../device/fleet/simulated-device.ts';
 import { topicFor } from '../../workflows/rotate-device/protocol.ts';
 import { type SeenMessage, TestBroker } from './helpers/test-broker.ts';
+import { fleetOnTestBroker } from './helpers/test-fleet.ts';
 import { describeCsr } from './helpers/test-pki.ts';
 import { TestProvisioner } from './helpers/test-provisioner.ts';
 
@@ -24,9 +25,7 @@ describe('fleet simulator behaviours against a mutual-TLS broker', () => {
   beforeAll(async () => {
     broker = await TestBroker.start();
     provisioner = new TestProvisioner(broker);
-    fleet = new FleetSimulator({
-      endpoint: { host: '127.0.0.1', port: broker.port },
-      serverCaPem: broker.pki.caCertificatePem,
+    fleet = fleetOnTestBroker(broker, {
       provisioner,
       backoff: { initialMs: 20, maxMs: 100 },
       timeoutMs: 3_000,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
-import { FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
+import { type FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
 import { ScaledClock } from '../../lib/clock.ts';
 import { TestBroker } from './helpers/test-broker.ts';
-import { TestProvisioner } from './helpers/test-provisioner.ts';
+import { fleetOnTestBroker } from './helpers/test-fleet.ts';
 
 const DAY = 86_400_000;
 
@@ -17,10 +17,7 @@ describe('fleet on an accelerated clock', () => {
 
   beforeAll(async () => {
     broker = await TestBroker.start();
-    fleet = new FleetSimulator({
-      endpoint: { host: '127.0.0.1', port: broker.port },
-      serverCaPem: broker.pki.caCertificatePem,
-      provisioner: new TestProvisioner(broker),
+    fleet = fleetOnTestBroker(broker, {
       clock,
       timeoutMs: 3_000,
       behaviourSettings: {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
-import { FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
+import { type FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
 import type { SimulatedDevice } from '../../device/fleet/simulated-device.ts';
 import { topicFor } from '../../workflows/rotate-device/protocol.ts';
 import { TestBroker } from './helpers/test-broker.ts';
-import { TestProvisioner } from './helpers/test-provisioner.ts';
+import { fleetOnTestBroker } from './helpers/test-fleet.ts';
 
 /** Simulated devices that lose power mid-rotation and boot again from what their store kept. */
 describe('simulated device crash and restart', () => {
@@ -15,10 +15,7 @@ describe('simulated device crash and restart', () => {
 
   beforeAll(async () => {
     broker = await TestBroker.start();
-    fleet = new FleetSimulator({
-      endpoint: { host: '127.0.0.1', port: broker.port },
-      serverCaPem: broker.pki.caCertificatePem,
-      provisioner: new TestProvisioner(broker),
+    fleet = fleetOnTestBroker(broker, {
       backoff: { initialMs: 20, maxMs: 100 },
       timeoutMs: 3_000,
     });
