@@ -2,6 +2,7 @@
  * The local DynamoDB's tables as a control plane sees them: described, created from a definition,
  * waited for, deleted, and compared with the definition (keys, indexes).
  */
+
 import {
   type AttributeDefinition,
   DeleteTableCommand,
@@ -13,12 +14,11 @@ import {
   ResourceNotFoundException,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
+import { namedError } from '../../lib/named-error.ts';
 import type { TableDefinition } from './table-definition.ts';
 
 /** The table exists with a key schema or indexes other than the definition's. */
-export class TableDefinitionMismatchError extends Error {
-  override readonly name = 'TableDefinitionMismatchError';
-}
+export class TableDefinitionMismatchError extends namedError('TableDefinitionMismatchError') {}
 
 export async function describe(
   client: DynamoDBClient,

@@ -2,10 +2,9 @@
  * EventBridge event patterns, matched as AWS documents them; the matchers supported are listed in
  * local/events/README.md.
  */
+import { namedError } from '../../lib/named-error.ts';
 
-export class InvalidEventPatternError extends Error {
-  override readonly name = 'InvalidEventPatternError';
-}
+export class InvalidEventPatternError extends namedError('InvalidEventPatternError') {}
 
 type Scalar = string | number | boolean | null;
 type Matcher =

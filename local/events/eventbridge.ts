@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { namedError } from '../../lib/named-error.ts';
 import type { InvokeCaller } from '../iam/types.ts';
 import type { AsyncInvokeOutcome } from './async-invoke.ts';
 import { type EventPattern, matchesPattern, parseEventPattern } from './event-pattern.ts';
 import { readStateFile, writeJsonFile } from './json-file.ts';
 import { LambdaDeliveries, type LambdaTargetServiceOptions } from './lambda-deliveries.ts';
 
-export class EventBridgeNotFoundError extends Error {
-  override readonly name = 'EventBridgeNotFoundError';
-}
-export class EventBridgeValidationError extends Error {
-  override readonly name = 'EventBridgeValidationError';
-}
+export class EventBridgeNotFoundError extends namedError('EventBridgeNotFoundError') {}
+export class EventBridgeValidationError extends namedError('EventBridgeValidationError') {}
 
 export const DEFAULT_EVENT_BUS = 'default';
 

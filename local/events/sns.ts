@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { namedError } from '../../lib/named-error.ts';
 import type { InvokeCaller } from '../iam/types.ts';
 import type { AsyncInvokeOutcome } from './async-invoke.ts';
 import { readStateFile, writeJsonFile } from './json-file.ts';
 import { LambdaDeliveries, type LambdaTargetServiceOptions } from './lambda-deliveries.ts';
 import { PublishedJournal, publishedJournalPath } from './sns-journal.ts';
 
-export class SnsNotFoundError extends Error {
-  override readonly name = 'SnsNotFoundError';
-}
-export class SnsInvalidParameterError extends Error {
-  override readonly name = 'SnsInvalidParameterError';
-}
+export class SnsNotFoundError extends namedError('SnsNotFoundError') {}
+export class SnsInvalidParameterError extends namedError('SnsInvalidParameterError') {}
 
 export interface SnsMessageAttribute {
   readonly Type: string;

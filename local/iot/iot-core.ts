@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../lib/clock.ts';
+import { namedError } from '../../lib/named-error.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_HOST, LOCAL_REGION } from '../config.ts';
 import type { AccessCheck } from '../iam/types.ts';
 import { certificateRoutes } from './api/certificate-routes.ts';
@@ -63,9 +64,7 @@ export interface LocalIotCoreEndpoints {
   readonly mqttUrl: string;
 }
 
-export class IotCoreNotStartedError extends Error {
-  override readonly name = 'IotCoreNotStartedError';
-}
+export class IotCoreNotStartedError extends namedError('IotCoreNotStartedError') {}
 
 export class LocalIotCore {
   readonly partition: Partition;

@@ -2,9 +2,11 @@
  * What the local services do with the roles they were given: a state machine's integrations call with
  * its role, and Device Defender publishes with its notification role.
  */
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { namedError } from '../../lib/named-error.ts';
 import { authorizeInternal } from '../iam/guard.ts';
 import { ISSUED_KEY_PREFIX } from '../iam/identities.ts';
 import type { InvokeCaller } from '../iam/types.ts';
@@ -40,9 +42,7 @@ export function roleIntegrations(
 const UNKNOWN_ROLE_CREDENTIALS = { accessKeyId: `${ISSUED_KEY_PREFIX}UNKNOWNROLE`, secretAccessKey: 'none' };
 
 /** Device Defender could not publish an audit notification with the role it was given. */
-export class AuditNotificationRefusedError extends Error {
-  override readonly name = 'AuditNotificationRefusedError';
-}
+export class AuditNotificationRefusedError extends namedError('AuditNotificationRefusedError') {}
 
 /** Why the notification role may not publish to the target (undefined: it may). */
 export function publishAllowed(

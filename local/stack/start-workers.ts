@@ -1,4 +1,5 @@
 import { type Clock, ScaledClock } from '../../lib/clock.ts';
+import { namedError } from '../../lib/named-error.ts';
 import type { CapturedLine } from '../lambda/log-capture.ts';
 import { FunctionWorkers } from '../lambda/worker/function-workers.ts';
 import {
@@ -7,9 +8,7 @@ import {
   type WorkerFunctionsInit,
 } from './worker-functions.ts';
 
-class FunctionWorkersNeedScaledClockError extends Error {
-  override readonly name = 'FunctionWorkersNeedScaledClockError';
-}
+class FunctionWorkersNeedScaledClockError extends namedError('FunctionWorkersNeedScaledClockError') {}
 
 /** Worker threads that run the functions on the same scaled clock as this thread. */
 export async function startFunctionWorkers(

@@ -3,6 +3,7 @@
  * caller with AWS's exception name in `__type`, and States errors, which a running state raises and
  * Retry/Catch match by name.
  */
+import { namedError } from '../../lib/named-error.ts';
 
 /** An error the Step Functions API returns to its caller, named as AWS names the exception. */
 export class SfnApiError extends Error {
@@ -43,17 +44,7 @@ export const runtimeError = (cause: string, options?: { cause?: unknown }): Stat
   new StatesError('States.Runtime', cause, options);
 
 /** A definition the engine cannot run; thrown at validation, surfaced as InvalidDefinition. */
-export class InvalidDefinitionError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'InvalidDefinitionError';
-  }
-}
+export class InvalidDefinitionError extends namedError('InvalidDefinitionError') {}
 
 /** The state directory holds data the engine cannot read back. */
-export class StoreCorruptError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreCorruptError';
-  }
-}
+export class StoreCorruptError extends namedError('StoreCorruptError') {}

@@ -1,10 +1,6 @@
+import { namedError } from '../../../lib/named-error.ts';
+
 /** Device Defender's refusals, which the audit routes turn into AWS's errors. */
-export class AuditInvalidRequestError extends Error {
-  override readonly name = 'AuditInvalidRequestError';
-}
-export class AuditNotFoundError extends Error {
-  override readonly name = 'AuditNotFoundError';
-}
-export class AuditAlreadyExistsError extends Error {
-  override readonly name = 'AuditAlreadyExistsError';
-}
+export class AuditInvalidRequestError extends namedError('AuditInvalidRequestError') {}
+export class AuditNotFoundError extends namedError('AuditNotFoundError') {}
+export class AuditAlreadyExistsError extends namedError('AuditAlreadyExistsError') {}

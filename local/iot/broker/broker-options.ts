@@ -1,6 +1,8 @@
 /** The broker's options, AWS IoT's limits it enforces, and the errors it raises. */
+
 import type { AuthenticateError } from 'aedes';
 import type { Clock } from '../../../lib/clock.ts';
+import { namedError } from '../../../lib/named-error.ts';
 import type { ApiQuotas } from '../quotas/api-quotas.ts';
 import type { Partition } from '../registry/arns.ts';
 import type { IotRegistry } from '../registry/iot-registry.ts';
@@ -28,20 +30,13 @@ export interface MqttBrokerOptions {
   readonly onDenied?: (event: { clientId: string; certificateId?: string; reason: string }) => void;
 }
 
-export class NotAuthorizedError extends Error implements AuthenticateError {
-  override readonly name = 'NotAuthorizedError';
+export class NotAuthorizedError extends namedError('NotAuthorizedError') implements AuthenticateError {
   readonly returnCode = 5;
 }
 
-export class PolicyDeniedError extends Error {
-  override readonly name = 'PolicyDeniedError';
-}
+export class PolicyDeniedError extends namedError('PolicyDeniedError') {}
 
-export class InvalidTopicError extends Error {
-  override readonly name = 'InvalidTopicError';
-}
+export class InvalidTopicError extends namedError('InvalidTopicError') {}
 
 /** A publish by the service itself (a rule's republish) over AWS IoT's payload limit. */
-export class PayloadTooLargeError extends Error {
-  override readonly name = 'PayloadTooLargeError';
-}
+export class PayloadTooLargeError extends namedError('PayloadTooLargeError') {}

@@ -3,9 +3,11 @@
  * audit share. It answers every failure the way AWS does (status, `x-amzn-ErrorType`, `{"message"}`),
  * so the SDK raises the same named exceptions, and no request can take it down.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ZodError } from 'zod';
+import { namedError } from '../../../lib/named-error.ts';
 import { readBodyDraining } from '../../http-request.ts';
 import type { AccessCheck } from '../../iam/types.ts';
 import { boundPort, listenOn } from '../../listen.ts';
@@ -44,9 +46,7 @@ export interface RestAccessInput {
   readonly body: unknown;
 }
 
-class BodyTooLargeError extends Error {
-  override readonly name = 'BodyTooLargeError';
-}
+class BodyTooLargeError extends namedError('BodyTooLargeError') {}
 
 export class RestServer {
   private readonly table = new RouteTable();

@@ -2,6 +2,7 @@
  * Finds the route for a request path. Labels match one path segment, compared before decoding so
  * that a label holding an encoded `/` (the data plane's topic) stays one segment, as on AWS.
  */
+import { namedError } from '../../../lib/named-error.ts';
 import type { RestRoute } from '../interfaces.ts';
 
 interface CompiledRoute {
@@ -15,9 +16,7 @@ export type RouteLookup =
   | { kind: 'wrong-method'; allowed: string[] }
   | { kind: 'not-found' };
 
-export class InvalidRoutePatternError extends Error {
-  override readonly name = 'InvalidRoutePatternError';
-}
+export class InvalidRoutePatternError extends namedError('InvalidRoutePatternError') {}
 
 function splitPath(path: string): string[] {
   const trimmed = path.replace(/^\/+/, '').replace(/\/+$/, '');

@@ -1,11 +1,10 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { namedError } from '../../../lib/named-error.ts';
 import { type StoredRule, StoredRuleSchema } from './rule-model.ts';
 
 /** A stored rule file that could not be read back; the rule is skipped, the others load. */
-export class RuleFileError extends Error {
-  override readonly name = 'RuleFileError';
-}
+export class RuleFileError extends namedError('RuleFileError') {}
 
 /**
  * Topic rules on disk, one JSON file per rule in `<stateDir>/iot/rules/`, written through a

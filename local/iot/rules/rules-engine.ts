@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../../lib/clock.ts';
+import { namedError } from '../../../lib/named-error.ts';
 import { AsyncLambdaInvoker } from '../../events/async-invoke.ts';
 import type { FunctionRegistry } from '../../lambda/registry.ts';
 import type { BusMessage, MessageBus } from '../interfaces.ts';
@@ -12,15 +13,9 @@ import { parseSql } from './sql/parser.ts';
 import { parseTemplate, renderTemplate, type Template } from './substitution.ts';
 import { topicMatches } from './topic-filter.ts';
 
-export class RuleNotFoundError extends Error {
-  override readonly name = 'RuleNotFoundError';
-}
-export class RuleAlreadyExistsError extends Error {
-  override readonly name = 'RuleAlreadyExistsError';
-}
-export class InvalidRuleError extends Error {
-  override readonly name = 'InvalidRuleError';
-}
+export class RuleNotFoundError extends namedError('RuleNotFoundError') {}
+export class RuleAlreadyExistsError extends namedError('RuleAlreadyExistsError') {}
+export class InvalidRuleError extends namedError('InvalidRuleError') {}
 
 /** One entry of the error action's message, in AWS's shape. */
 export type ActionFailure = {

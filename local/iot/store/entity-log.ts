@@ -4,6 +4,7 @@
  * rename) before the log is truncated. A line torn by a crash is the last one and is ignored, so
  * the state on disk is always a prefix of the changes that were made.
  */
+
 import {
   closeSync,
   existsSync,
@@ -16,6 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { namedError } from '../../../lib/named-error.ts';
 
 const changeSchema = z.object({ t: z.string(), k: z.string(), v: z.unknown().optional() });
 const snapshotSchema = z.object({
@@ -25,9 +27,7 @@ const snapshotSchema = z.object({
 
 const COMPACT_AFTER_CHANGES = 50_000;
 
-export class CorruptStateError extends Error {
-  override readonly name = 'CorruptStateError';
-}
+export class CorruptStateError extends namedError('CorruptStateError') {}
 
 export class EntityLog {
   private readonly tables = new Map<string, Map<string, unknown>>();

@@ -2,8 +2,10 @@
  * Worker threads for the local Lambda service, so the functions' own work runs on another core than the
  * services they call, which they still reach only through their endpoints.
  */
+
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { namedError } from '../../../lib/named-error.ts';
 import type { CapturedLine } from '../log-capture.ts';
 import type { LambdaHandler } from '../registry.ts';
 import { type FlushProfileRequest, type InvokeRequest, WorkerReply, type WorkerStart } from './messages.ts';
@@ -23,12 +25,7 @@ export interface FunctionWorkersOptions {
   readonly onLog?: (line: CapturedLine) => void;
 }
 
-export class FunctionWorkerError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'FunctionWorkerError';
-  }
-}
+export class FunctionWorkerError extends namedError('FunctionWorkerError') {}
 
 interface Pending {
   readonly resolve: (value: unknown) => void;
@@ -43,7 +40,7 @@ interface Slot {
 // Plain JavaScript: it registers the TypeScript loader before loading the worker.
 const WORKER_URL = new URL('./bootstrap.mjs', import.meta.url);
 
-function namedError(name: string, message: string): Error {
+function errorNamed(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
   return error;
@@ -105,7 +102,7 @@ export class FunctionWorkers {
 
   invoke(functionName: string, event: unknown, deadline: number): Promise<unknown> {
     if (this.closed)
-      return Promise.reject(namedError('Lambda.ServiceException', 'the local Lambda service is closed'));
+      return Promise.reject(errorNamed('Lambda.ServiceException', 'the local Lambda service is closed'));
     const slot = this.slots.reduce((best, s) => (s.pending.size < best.pending.size ? s : best));
     const id = this.nextId++;
     const request: InvokeRequest = {
@@ -123,7 +120,7 @@ export class FunctionWorkers {
       } catch (error) {
         slot.pending.delete(id);
         reject(
-          namedError('Lambda.InvalidRequestContentException', `the event cannot be sent: ${String(error)}`),
+          errorNamed('Lambda.InvalidRequestContentException', `the event cannot be sent: ${String(error)}`),
         );
       }
     });
@@ -149,7 +146,7 @@ export class FunctionWorkers {
       if (!pending) return;
       slot.pending.delete(reply.id);
       if (reply.kind === 'result') pending.resolve(reply.value);
-      else pending.reject(namedError(reply.errorName, reply.errorMessage));
+      else pending.reject(errorNamed(reply.errorName, reply.errorMessage));
     });
     // A worker that dies takes its invocations with it, as a crashed Lambda runtime does.
     slot.worker.on('error', (error) => failAll(slot, `a function worker failed: ${error.message}`));
@@ -179,7 +176,7 @@ function flushProfile(worker: Worker): Promise<void> {
 }
 
 function failAll(slot: Slot, message: string): void {
-  for (const pending of slot.pending.values()) pending.reject(namedError('Runtime.ExitError', message));
+  for (const pending of slot.pending.values()) pending.reject(errorNamed('Runtime.ExitError', message));
   slot.pending.clear();
 }
 

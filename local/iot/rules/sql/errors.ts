@@ -1,3 +1,4 @@
+import { namedError } from '../../../../lib/named-error.ts';
 import type { Position } from './ast.ts';
 
 /**
@@ -17,6 +18,4 @@ export class SqlSyntaxError extends Error {
 }
 
 /** A statement that parsed but cannot be evaluated against one message (e.g. `SELECT *, x` of a binary payload). */
-export class SqlEvaluationError extends Error {
-  override readonly name = 'SqlEvaluationError';
-}
+export class SqlEvaluationError extends namedError('SqlEvaluationError') {}
