@@ -14,19 +14,12 @@ import { functionLogPaths } from '../../local/lambda/function-log-format.ts';
 import { FunctionRegistry } from '../../local/lambda/registry.ts';
 import { eventually } from '../e2e/helpers.ts';
 import { type CliRun, runIn } from './helpers/local-aws.ts';
+import { pemBody } from './helpers/pem-body.ts';
 
 const THING = 'logs-thing';
 
 /** A task token as long and as opaque as Step Functions' own. */
 const taskToken = (): string => randomBytes(180).toString('base64url');
-
-/** The base64 body of a PEM: what would show if any part of it were printed. */
-const pemBody = (pem: string): string =>
-  pem
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('-----'))
-    .join('')
-    .slice(0, 40);
 
 interface Said {
   readonly message: string;
