@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../../lib/clock.ts';
 import { namedError } from '../../../lib/named-error.ts';
 import { AsyncLambdaInvoker } from '../../events/async-invoke.ts';
-import type { FunctionRegistry } from '../../lambda/registry.ts';
+import type { LambdaTargetServiceOptions } from '../../events/lambda-deliveries.ts';
 import type { BusMessage, MessageBus } from '../interfaces.ts';
 import { RULE_NAME_PATTERN, type RuleAction, type StoredRule, type TopicRulePayload } from './rule-model.ts';
 import { RuleStore } from './rule-store.ts';
@@ -37,16 +36,11 @@ export type RulesEngineEvent =
   | { readonly type: 'error-action-failed'; readonly ruleName: string; readonly message: string }
   | { readonly type: 'rule-file-error'; readonly message: string };
 
-export interface RulesEngineOptions {
+/** A Lambda target service's options, with the bus whose messages the rules match. */
+export interface RulesEngineOptions extends LambdaTargetServiceOptions {
   readonly bus: MessageBus;
-  readonly functions: FunctionRegistry;
-  readonly clock: Clock;
-  readonly region: string;
-  readonly accountId: string;
   /** Where rules persist (`<stateDir>/iot/rules/`); in memory when omitted. */
   readonly stateDir?: string;
-  /** Shared asynchronous Lambda invoker; one with Lambda's default retries is made when omitted. */
-  readonly invoker?: AsyncLambdaInvoker;
   readonly onEvent?: (event: RulesEngineEvent) => void;
 }
 
