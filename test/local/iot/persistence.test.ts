@@ -6,15 +6,12 @@ import {
   ListThingPrincipalsCommand,
   ListThingsCommand,
 } from '@aws-sdk/client-iot';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startCore, type TestCore } from './helpers/core.ts';
+import { describe, expect, it } from 'vitest';
+import { startCore, useCores } from './helpers/core.ts';
 import { connectDevice, end } from './helpers/mqtt.ts';
 
 describe('IoT Core state across restarts', () => {
-  let t: TestCore | undefined;
-  afterEach(async () => {
-    await t?.close();
-  });
+  const restartCore = useCores();
 
   it('keeps things, certificates, attachments and the CAs, and the same device still connects', async () => {
     // Prepare
@@ -27,7 +24,7 @@ describe('IoT Core state across restarts', () => {
     await first.close(true);
 
     // Act
-    t = await startCore({ stateDir: first.stateDir, clock: first.clock });
+    const t = await restartCore({ stateDir: first.stateDir, clock: first.clock });
     const things = await t.iot.send(new ListThingsCommand({}));
     const principals = await t.iot.send(new ListThingPrincipalsCommand({ thingName: 'persisted' }));
     const cert = await t.iot.send(new DescribeCertificateCommand({ certificateId: device.certificateId }));
@@ -55,7 +52,7 @@ describe('IoT Core state across restarts', () => {
     );
 
     // Act
-    t = await startCore({ stateDir: first.stateDir, clock: first.clock });
+    const t = await restartCore({ stateDir: first.stateDir, clock: first.clock });
     const things = await t.iot.send(new ListThingsCommand({}));
 
     // Assess

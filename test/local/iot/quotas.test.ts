@@ -5,24 +5,21 @@ import {
   ThrottlingException,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { TokenBucket } from '../../../local/iot/quotas/token-bucket.ts';
-import { startCore, type TestCore } from './helpers/core.ts';
+import { useCores } from './helpers/core.ts';
 
 describe('AWS IoT API quotas', () => {
-  let t: TestCore | undefined;
-  afterEach(async () => {
-    await t?.close();
-  });
+  const startCore = useCores();
 
   it('throttles UpdateCertificate above 10 TPS with ThrottlingException and recovers as the clock moves', async () => {
     // Prepare
-    t = await startCore({ quotas: true });
+    const t = await startCore({ quotas: true });
     const cert = await t.iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
     const certificateId = cert.certificateId ?? '';
     const update = (i: number) =>
-      t?.iot.send(
+      t.iot.send(
         new UpdateCertificateCommand({ certificateId, newStatus: i % 2 === 0 ? 'INACTIVE' : 'ACTIVE' }),
       );
 
@@ -47,26 +44,22 @@ describe('AWS IoT API quotas', () => {
 
   it('takes overrides and leaves quotas off by default', async () => {
     // Prepare
-    t = await startCore({ quotas: { DescribeThing: 2 } });
+    const t = await startCore({ quotas: { DescribeThing: 2 } });
     const unlimited = await startCore();
-    try {
-      await t.iot.send(new CreateThingCommand({ thingName: 'x' }));
-      await unlimited.iot.send(new CreateThingCommand({ thingName: 'x' }));
+    await t.iot.send(new CreateThingCommand({ thingName: 'x' }));
+    await unlimited.iot.send(new CreateThingCommand({ thingName: 'x' }));
 
-      // Act
-      const limited = await Promise.allSettled(
-        [1, 2, 3].map(() => t?.iot.send(new DescribeThingCommand({ thingName: 'x' }))),
-      );
-      const free = await Promise.allSettled(
-        Array.from({ length: 50 }, () => unlimited.iot.send(new DescribeThingCommand({ thingName: 'x' }))),
-      );
+    // Act
+    const limited = await Promise.allSettled(
+      [1, 2, 3].map(() => t.iot.send(new DescribeThingCommand({ thingName: 'x' }))),
+    );
+    const free = await Promise.allSettled(
+      Array.from({ length: 50 }, () => unlimited.iot.send(new DescribeThingCommand({ thingName: 'x' }))),
+    );
 
-      // Assess
-      expect(limited.filter((r) => r.status === 'rejected')).toHaveLength(1);
-      expect(free.every((r) => r.status === 'fulfilled')).toBe(true);
-    } finally {
-      await unlimited.close();
-    }
+    // Assess
+    expect(limited.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(free.every((r) => r.status === 'fulfilled')).toBe(true);
   });
 
   it('refills a token bucket in proportion to elapsed clock time, never above capacity', async () => {

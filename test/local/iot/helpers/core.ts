@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { afterEach } from 'vitest';
 import { ManualClock } from '../../../../lib/clock.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../../local/config.ts';
 import { LocalIotCore, type LocalIotCoreOptions } from '../../../../local/iot/iot-core.ts';
@@ -20,9 +21,9 @@ export interface TestCore {
 
 export const CLOCK_START = Date.UTC(2026, 0, 1);
 
-export async function startCore(
-  options: Partial<LocalIotCoreOptions> & { stateDir?: string; clock?: ManualClock } = {},
-): Promise<TestCore> {
+type StartCoreOptions = Partial<LocalIotCoreOptions> & { stateDir?: string; clock?: ManualClock };
+
+export async function startCore(options: StartCoreOptions = {}): Promise<TestCore> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'recert-iot-'));
   const clock = options.clock ?? new ManualClock(CLOCK_START);
   const core = new LocalIotCore({ generatedKeyKind: 'ec-p256', ...options, stateDir, clock });
@@ -47,5 +48,18 @@ export async function startCore(
       await core.close();
       if (!keepState) rmSync(stateDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Registers an afterEach that closes every core started through the returned function. */
+export function useCores(): (options?: StartCoreOptions) => Promise<TestCore> {
+  const started: TestCore[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((t) => t.close()));
+  });
+  return async (options) => {
+    const t = await startCore(options);
+    started.push(t);
+    return t;
   };
 }
