@@ -10,18 +10,18 @@ import {
 } from '../workflows/access/identity-policies.ts';
 import { DEVICE_POLICY_NAME, devicePolicyDocument } from '../workflows/rotate-device/device-policy.ts';
 import { stateMachineArnFromName } from './arns.ts';
-import { CampaignStateMachine } from './constructs/campaign-state-machine.ts';
 import { CampaignTable } from './constructs/campaign-table.ts';
 import { DeviceDefenderAudit } from './constructs/device-defender-audit.ts';
 import { DeviceTopicRules } from './constructs/device-topic-rules.ts';
+import type { FileDefinedStateMachine } from './constructs/file-state-machine.ts';
 import { FunctionSchedules } from './constructs/function-schedules.ts';
 import { IotDataEndpoint } from './constructs/iot-data-endpoint.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { OutcomeEvents } from './constructs/outcome-events.ts';
-import { RotationStateMachine } from './constructs/rotation-state-machine.ts';
 import { RotationTable } from './constructs/rotation-table.ts';
 import { NotificationTopics } from './constructs/topics.ts';
 import { DEPLOYED_FUNCTION_IDS, WorkflowFunctions } from './constructs/workflow-functions.ts';
+import { campaignStateMachine, rotationStateMachine } from './constructs/workflow-state-machines.ts';
 import { attachIdentityPolicies, operatorPolicy } from './identity-roles.ts';
 import { suppressFindings } from './nag-suppressions.ts';
 import type { DeploymentSettings } from './settings.ts';
@@ -50,8 +50,8 @@ export class RecertStack extends Stack {
   readonly campaignTable: CampaignTable;
   readonly topics: NotificationTopics;
   readonly workflowFunctions: WorkflowFunctions;
-  readonly rotation: RotationStateMachine;
-  readonly campaign: CampaignStateMachine;
+  readonly rotation: FileDefinedStateMachine;
+  readonly campaign: FileDefinedStateMachine;
   readonly topicRules: DeviceTopicRules;
   readonly audit: DeviceDefenderAudit;
   readonly outcomeEvents: OutcomeEvents;
@@ -95,14 +95,14 @@ export class RecertStack extends Stack {
       },
     });
     const functions = this.workflowFunctions.functions;
-    this.rotation = new RotationStateMachine(this, 'RotateDevice', {
+    this.rotation = rotationStateMachine(this, 'RotateDevice', {
       stateMachineName: settings.stateMachineName,
       workflowSettings: settings.workflow,
       functions,
       tableName: this.table.table.tableName,
       logRetentionDays: settings.logRetentionDays,
     });
-    this.campaign = new CampaignStateMachine(this, 'Campaign', {
+    this.campaign = campaignStateMachine(this, 'Campaign', {
       stateMachineName: campaignStateMachineName,
       workflowSettings: settings.workflow,
       campaignSettings: settings.campaign,
