@@ -49,6 +49,15 @@ export const CampaignMeta = z.object({
 export type CampaignMeta = z.infer<typeof CampaignMeta>;
 export type EnqueueCursor = CampaignMeta['enqueueCursor'];
 
+/** A cursor moved from where the caller read it to past the work it did, with the items it skipped. */
+interface CursorMove<Cursor> {
+  readonly campaignId: string;
+  readonly from: Cursor;
+  readonly to: Cursor;
+  readonly skipped: number;
+  readonly now: number;
+}
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 const BATCH_WRITE_MAX = 25;
 const UNPROCESSED_RETRIES = 8;
@@ -154,14 +163,7 @@ export class CampaignStore {
   }
 
   /** Moves the enqueue cursor past a written page and counts it, unless another writer moved it. */
-  async advanceEnqueue(input: {
-    readonly campaignId: string;
-    readonly from: EnqueueCursor;
-    readonly to: EnqueueCursor;
-    readonly queued: number;
-    readonly skipped: number;
-    readonly now: number;
-  }): Promise<boolean> {
+  async advanceEnqueue(input: CursorMove<EnqueueCursor> & { readonly queued: number }): Promise<boolean> {
     return this.conditional('UpdateItem campaign enqueue cursor', {
       Key: this.key(input.campaignId),
       UpdateExpression: 'SET enqueueCursor = :to, updatedAt = :now ADD queued :queued, skipped :skipped',
@@ -235,15 +237,9 @@ export class CampaignStore {
    * Moves the start cursor past a batch and counts its starts in one write; the condition on the old
    * cursor makes a replayed batch (after a crash) count nothing twice.
    */
-  async commitStarts(input: {
-    readonly campaignId: string;
-    readonly from: number;
-    readonly to: number;
-    readonly started: number;
-    readonly alreadyStarted: number;
-    readonly skipped: number;
-    readonly now: number;
-  }): Promise<boolean> {
+  async commitStarts(
+    input: CursorMove<number> & { readonly started: number; readonly alreadyStarted: number },
+  ): Promise<boolean> {
     return this.conditional('UpdateItem campaign start cursor', {
       Key: this.key(input.campaignId),
       UpdateExpression:
