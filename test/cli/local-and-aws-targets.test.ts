@@ -7,7 +7,13 @@ import { EXIT } from '../../cli/exit-codes.ts';
 import { loadLocalAwsControl } from '../../cli/local-aws-control.ts';
 import { runCli } from '../../cli/main.ts';
 import type { LocalAwsManifest } from '../../local/stack/types.ts';
-import { type CliHarness, type CliRun, runIn, startCliHarness } from './helpers/local-aws.ts';
+import {
+  type CliHarness,
+  type CliRun,
+  runIn,
+  startCliHarness,
+  untilManifestIo,
+} from './helpers/local-aws.ts';
 import { standInManifest } from './helpers/stand-in-manifest.ts';
 
 let dir: string;
@@ -124,21 +130,11 @@ describe('recert local up', () => {
     // Prepare: an implementation of the local AWS contract that records what it was asked.
     const stateDir = join(dir, 'up-ok');
     const calls: string[] = [];
-    const controller = new AbortController();
     const out: string[] = [];
     // Act
     const running: Promise<number> = runCli(
       ['local', 'up', '--state-dir', stateDir, '--clock-speed', '60', '--private-ca-days', '90'],
-      {
-        stdout: (line) => {
-          out.push(line);
-          if (line.startsWith('Manifest')) controller.abort();
-        },
-        stderr: () => {},
-        env: {},
-        cwd: dir,
-        signal: controller.signal,
-      },
+      untilManifestIo(out, dir),
       {
         loadLocalAws: async () => ({
           startLocalAws: async (options) => {

@@ -13,7 +13,8 @@ import type { LocalAws } from '../../local/stack/local-aws.ts';
 import { CertificateResponse, CsrRequest, topicFor } from '../../workflows/rotate-device/protocol.ts';
 import { eventually, rotationRecord, startLocal, stopLocal } from '../e2e/helpers.ts';
 import { connectDevice, end, subscribe } from '../local/iot/helpers/mqtt.ts';
-import { type CliRun, runIn } from './helpers/local-aws.ts';
+import { type CliRun, runIn, untilManifestIo } from './helpers/local-aws.ts';
+import { pemBody } from './helpers/pem-body.ts';
 
 const DAY = 86_400_000;
 const THING = 'logs-device';
@@ -69,14 +70,6 @@ async function startDevice(local: LocalAws, seen: Seen): Promise<MqttClient[]> {
   });
   return clients;
 }
-
-/** The base64 body of a PEM: what would show if any part of the certificate were printed. */
-const pemBody = (pem: string): string =>
-  pem
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('-----'))
-    .join('')
-    .slice(0, 40);
 
 describe('recert logs: the functions logs of "recert local up --log-level info"', () => {
   let env: { local: LocalAws; dir: string } | undefined;
@@ -195,22 +188,12 @@ describe('recert local up --log-level', () => {
   it('starts the local AWS keeping the function logs, which recert logs then reads', async () => {
     // Prepare
     const stateDir = await mkdtemp(join(tmpdir(), 'recert-logs-up-'));
-    const controller = new AbortController();
     const out: string[] = [];
 
     // Act
     const code = await runCli(
       ['local', 'up', '--any-ports', '--state-dir', stateDir, '--log-level', 'info'],
-      {
-        stdout: (line) => {
-          out.push(line);
-          if (line.startsWith('Manifest')) controller.abort();
-        },
-        stderr: () => {},
-        env: {},
-        cwd: stateDir,
-        signal: controller.signal,
-      },
+      untilManifestIo(out, stateDir),
     );
     const logs = await runIn(['logs', '--local', '--state-dir', stateDir], {}, stateDir);
     await rm(stateDir, { recursive: true, force: true });

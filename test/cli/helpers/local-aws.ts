@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CliIo } from '../../../cli/io.ts';
 import { runCli } from '../../../cli/main.ts';
 import { type Clock, ScaledClock } from '../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
@@ -79,6 +80,21 @@ export async function runIn(
     stdoutIsTTY: options.stdoutIsTTY === true,
   });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+/** The io of a `recert local up` run in `cwd`: its stdout lines go to `out`, and it stops once it printed its manifest. */
+export function untilManifestIo(out: string[], cwd: string): CliIo {
+  const controller = new AbortController();
+  return {
+    stdout: (line) => {
+      out.push(line);
+      if (line.startsWith('Manifest')) controller.abort();
+    },
+    stderr: () => {},
+    env: {},
+    cwd,
+    signal: controller.signal,
+  };
 }
 
 /** `clock`: the services' clock (a ManualClock lets a test age executions); wall time by default. */
