@@ -7,26 +7,21 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import { StepFunctionsEngine } from '../../../local/stepfunctions/engine.ts';
 import { StepFunctionsServer } from '../../../local/stepfunctions/server.ts';
-import { deniedMessage, type RecordingCheck, recordingCheck, rejectionOf } from './recording-check.ts';
+import { useStarted } from '../started.ts';
+import { deniedMessage, recordingCheck, rejectionOf } from './recording-check.ts';
 
 /** The Step Functions server (awsJson1_0) asking an access check before each AWS operation. */
 const ROLE = `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/recert-test`;
-let stateDir: string;
-let engine: StepFunctionsEngine;
-let server: StepFunctionsServer;
-let access: RecordingCheck;
-let endpoint: string;
-let sfn: SFNClient;
-
-beforeEach(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'recert-sfn-access-'));
-  engine = new StepFunctionsEngine({
+/** A Step Functions server behind a recording access check, its engine in a fresh state directory. */
+async function startServer() {
+  const stateDir = mkdtempSync(join(tmpdir(), 'recert-sfn-access-'));
+  const engine = new StepFunctionsEngine({
     stateDir,
     clock: new ScaledClock(1),
     region: LOCAL_REGION,
@@ -34,21 +29,32 @@ beforeEach(async () => {
     functions: new FunctionRegistry(LOCAL_REGION, LOCAL_ACCOUNT_ID),
   });
   await engine.open();
-  access = recordingCheck();
-  server = new StepFunctionsServer(engine, { accessCheck: access.check });
-  endpoint = `http://127.0.0.1:${await server.start({ port: 0 })}`;
-  sfn = new SFNClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-});
+  const access = recordingCheck();
+  const server = new StepFunctionsServer(engine, { accessCheck: access.check });
+  const endpoint = `http://127.0.0.1:${await server.start({ port: 0 })}`;
+  const sfn = new SFNClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  return {
+    access,
+    endpoint,
+    sfn,
+    async close() {
+      sfn.destroy();
+      await server.close();
+      await engine.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
 
-afterEach(async () => {
-  sfn.destroy();
-  await server.close();
-  await engine.close();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const t = useStarted(startServer);
 
 const createMachine = async (): Promise<string> => {
-  const out = await sfn.send(
+  const out = await t.sfn.send(
     new CreateStateMachineCommand({
       name: 'rotate',
       roleArn: ROLE,
@@ -67,44 +73,44 @@ describe('the Step Functions server with an access check', () => {
       status: 400,
       message: deniedMessage('states:StartExecution', machine),
     };
-    access.refuse('StartExecution', failure);
+    t.access.refuse('StartExecution', failure);
 
     // Act
     const error = await rejectionOf(
-      sfn.send(new StartExecutionCommand({ stateMachineArn: machine, name: 'run-1', input: '{"a":1}' })),
+      t.sfn.send(new StartExecutionCommand({ stateMachineArn: machine, name: 'run-1', input: '{"a":1}' })),
     );
 
     // Assess
     expect(error.name).toBe('AccessDeniedException');
     expect(error.message).toBe(failure.message);
     expect((error.$metadata as { httpStatusCode?: number }).httpStatusCode).toBe(400);
-    const [call] = access.callsFor('StartExecution');
+    const [call] = t.access.callsFor('StartExecution');
     expect(call?.input).toEqual({ stateMachineArn: machine, name: 'run-1', input: '{"a":1}' });
     expect(call?.request).toMatchObject({ method: 'POST', rawPath: '/', rawQuery: '' });
     expect(call?.request.headers['x-amz-target']).toBe('AWSStepFunctions.StartExecution');
-    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: machine }));
+    const listed = await t.sfn.send(new ListExecutionsCommand({ stateMachineArn: machine }));
     expect(listed.executions).toEqual([]);
   });
 
   it('lets the operations it does not refuse run, asking with their bare names', async () => {
     // Prepare
-    access.refuse('DeleteStateMachine', { code: 'AccessDeniedException', status: 400, message: 'denied' });
+    t.access.refuse('DeleteStateMachine', { code: 'AccessDeniedException', status: 400, message: 'denied' });
 
     // Act
     const machine = await createMachine();
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: machine }));
+    const started = await t.sfn.send(new StartExecutionCommand({ stateMachineArn: machine }));
 
     // Assess
     expect(started.executionArn).toMatch(/^arn:aws:states:/);
-    expect(access.calls.map((call) => call.operation)).toEqual(['CreateStateMachine', 'StartExecution']);
+    expect(t.access.calls.map((call) => call.operation)).toEqual(['CreateStateMachine', 'StartExecution']);
   });
 
   it('refuses before the operation validates its input', async () => {
     // Prepare
-    access.refuse('StartExecution', { code: 'AccessDeniedException', status: 400, message: 'no' });
+    t.access.refuse('StartExecution', { code: 'AccessDeniedException', status: 400, message: 'no' });
 
     // Act
-    const error = await rejectionOf(sfn.send(new StartExecutionCommand({ stateMachineArn: 'not-an-arn' })));
+    const error = await rejectionOf(t.sfn.send(new StartExecutionCommand({ stateMachineArn: 'not-an-arn' })));
 
     // Assess
     expect(error.name).toBe('AccessDeniedException');
@@ -112,10 +118,10 @@ describe('the Step Functions server with an access check', () => {
 
   it('never asks about the local-only RecertLocal operations', async () => {
     // Prepare
-    access.refuse('GetBilling', { code: 'AccessDeniedException', status: 400, message: 'no' });
+    t.access.refuse('GetBilling', { code: 'AccessDeniedException', status: 400, message: 'no' });
 
     // Act
-    const response = await fetch(endpoint, {
+    const response = await fetch(t.endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'RecertLocal.GetBilling' },
       body: '{}',
@@ -123,6 +129,6 @@ describe('the Step Functions server with an access check', () => {
 
     // Assess
     expect(response.status).toBe(200);
-    expect(access.calls).toEqual([]);
+    expect(t.access.calls).toEqual([]);
   });
 });
