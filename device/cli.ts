@@ -1,7 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { namedError } from '../lib/named-error.ts';
 import { isThingName } from '../workflows/rotate-device/protocol.ts';
 import { isKeyType, KEY_TYPES, type KeyType } from './agent/crypto.ts';
 import { DeviceAgent } from './agent/device-agent.ts';
@@ -9,6 +7,7 @@ import { FileCredentialStore } from './agent/file-credential-store.ts';
 import { runTestCommand } from './conformance/test-command.ts';
 import { type DeviceConfig, readDeviceDir } from './onboarding/device-dir.ts';
 import { runProvisionCommand } from './provision-command.ts';
+import { DeviceUsageError, parseDeviceArgs, usageFailure } from './usage.ts';
 
 export const DEVICE_USAGE = `Usage: recert device run --dir <dir>
        recert device run --thing <name> --cert <file> --key <file> --ca <file> --endpoint <host:port>
@@ -56,8 +55,6 @@ const defaultIo: DeviceCommandIo = {
   stderr: (line) => process.stderr.write(`${line}\n`),
 };
 
-class UsageError extends namedError('UsageError') {}
-
 interface RunSettings {
   thingName: string;
   certificatePath: string;
@@ -98,10 +95,7 @@ export async function runDeviceCommand(argv: string[], io: DeviceCommandIo = def
   try {
     settings = await parseRunFlags(rest, io.cwd ?? process.cwd());
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr(`recert device run: ${error.message}\n\nRun "recert device run --help" for usage.`);
-      return EXIT_USAGE;
-    }
+    if (error instanceof DeviceUsageError) return usageFailure(io, 'run', error.message);
     throw error;
   }
   if (settings === 'help') {
@@ -112,12 +106,7 @@ export async function runDeviceCommand(argv: string[], io: DeviceCommandIo = def
 }
 
 async function parseRunFlags(args: string[], cwd: string): Promise<RunSettings | 'help'> {
-  let values: ReturnType<typeof parseFlags>;
-  try {
-    values = parseFlags(args);
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  let values = parseFlags(args);
   if (values.help) return 'help';
   if (values.dir !== undefined) {
     const dir = resolve(cwd, values.dir);
@@ -125,7 +114,7 @@ async function parseRunFlags(args: string[], cwd: string): Promise<RunSettings |
     try {
       config = await readDeviceDir(dir);
     } catch (error) {
-      throw new UsageError(`--dir: ${error instanceof Error ? error.message : String(error)}`);
+      throw new DeviceUsageError(`--dir: ${error instanceof Error ? error.message : String(error)}`);
     }
     values = {
       thing: config.thingName,
@@ -140,17 +129,18 @@ async function parseRunFlags(args: string[], cwd: string): Promise<RunSettings |
   const missing = (['thing', 'cert', 'key', 'ca', 'endpoint'] as const).filter(
     (flag) => values[flag] === undefined,
   );
-  if (missing.length > 0) throw new UsageError(`missing ${missing.map((flag) => `--${flag}`).join(', ')}`);
+  if (missing.length > 0)
+    throw new DeviceUsageError(`missing ${missing.map((flag) => `--${flag}`).join(', ')}`);
   const thingName = values.thing ?? '';
   if (!isThingName(thingName)) {
-    throw new UsageError(
+    throw new DeviceUsageError(
       `--thing ${JSON.stringify(thingName)} is not a valid thing name (1-128 of a-z A-Z 0-9 : _ -)`,
     );
   }
   const endpoint = parseEndpoint(values.endpoint ?? '');
   const keyType = values['key-type'] ?? 'ec-p256';
   if (!isKeyType(keyType)) {
-    throw new UsageError(`--key-type ${JSON.stringify(keyType)} is not one of ${KEY_TYPES.join(', ')}`);
+    throw new DeviceUsageError(`--key-type ${JSON.stringify(keyType)} is not one of ${KEY_TYPES.join(', ')}`);
   }
   const certificatePath = resolve(cwd, values.cert ?? '');
   const privateKeyPath = resolve(cwd, values.key ?? '');
@@ -175,11 +165,9 @@ async function parseRunFlags(args: string[], cwd: string): Promise<RunSettings |
 }
 
 function parseFlags(args: string[]) {
-  return parseArgs({
+  return parseDeviceArgs(
     args,
-    strict: true,
-    allowPositionals: false,
-    options: {
+    {
       dir: { type: 'string' },
       thing: { type: 'string' },
       cert: { type: 'string' },
@@ -191,14 +179,15 @@ function parseFlags(args: string[]) {
       'issuer-ca': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-  }).values;
+    false,
+  ).values;
 }
 
 function parseEndpoint(text: string): { host: string; port: number } {
   const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(text);
   const port = Number(match?.[2]);
   if (!match?.[1] || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new UsageError(`--endpoint ${JSON.stringify(text)} is not host:port (port 1-65535)`);
+    throw new DeviceUsageError(`--endpoint ${JSON.stringify(text)} is not host:port (port 1-65535)`);
   }
   return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
@@ -208,7 +197,7 @@ async function requireReadable(flag: string, path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (error) {
     const code = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-    throw new UsageError(`${flag} ${path}: cannot read the file (${code})`);
+    throw new DeviceUsageError(`${flag} ${path}: cannot read the file (${code})`);
   }
 }
 

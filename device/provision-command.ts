@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isThingName } from '../workflows/rotate-device/protocol.ts';
 import { isKeyType, KEY_TYPES } from './agent/crypto.ts';
 import { writeDeviceDir } from './onboarding/device-dir.ts';
@@ -10,6 +9,7 @@ import {
   type ProvisionTarget,
   provisionThing,
 } from './onboarding/provision.ts';
+import { parseDeviceArgs, usageFailure } from './usage.ts';
 
 export const PROVISION_USAGE = `Usage: recert device provision <thing> --local [--state-dir <dir>] [--dir <dir>] [--csr <file>] [--key-type <type>]
        recert device provision <thing> [--region <region>] [--policy <name>] [--dir <dir>] [--csr <file>] [--key-type <type>]
@@ -85,11 +85,9 @@ export async function runProvisionCommand(args: string[], io: ProvisionIo): Prom
 }
 
 function parse(args: string[]) {
-  return parseArgs({
+  return parseDeviceArgs(
     args,
-    strict: true,
-    allowPositionals: true,
-    options: {
+    {
       local: { type: 'boolean' },
       'state-dir': { type: 'string' },
       region: { type: 'string' },
@@ -99,10 +97,10 @@ function parse(args: string[]) {
       'key-type': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+    true,
+  );
 }
 
 function usage(io: ProvisionIo, reason: string): number {
-  io.stderr(`recert device provision: ${reason}\n\nRun "recert device provision --help" for usage.`);
-  return 2;
+  return usageFailure(io, 'provision', reason);
 }

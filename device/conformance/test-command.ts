@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CliError } from '../../cli/index.ts';
 import { DEFAULT_STATE_DIR } from '../../local/index.ts';
 import { isThingName } from '../../workflows/rotate-device/protocol.ts';
+import { DeviceUsageError, parseDeviceArgs, usageFailure } from '../usage.ts';
 import { CHECK_NAMES, CHECKS } from './checks.ts';
 import { ConformanceCloud } from './cloud.ts';
 import { BrokerObserver } from './observer.ts';
@@ -46,17 +46,14 @@ interface TestSettings {
   readonly checks: typeof CHECKS;
 }
 
-class TestUsageError extends Error {}
-
 /** `recert device test ...`; resolves with the exit code (0 all passed, 1 a check failed, 2 usage). */
 export async function runTestCommand(args: string[], io: TestCommandIo): Promise<number> {
   let settings: TestSettings | 'help';
   try {
     settings = parseTestArgs(args, io.cwd);
   } catch (error) {
-    if (!(error instanceof TestUsageError)) throw error;
-    io.stderr(`recert device test: ${error.message}\n\nRun "recert device test --help" for usage.`);
-    return 2;
+    if (!(error instanceof DeviceUsageError)) throw error;
+    return usageFailure(io, 'test', error.message);
   }
   if (settings === 'help') {
     io.stdout(TEST_USAGE);
@@ -126,34 +123,28 @@ async function preflight(cloud: ConformanceCloud): Promise<string | undefined> {
 }
 
 function parseTestArgs(args: string[], cwd: string): TestSettings | 'help' {
-  let parsed: ReturnType<typeof parseFlags>;
-  try {
-    parsed = parseFlags(args);
-  } catch (error) {
-    throw new TestUsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(args);
   if (values.help) return 'help';
   const [thingName, ...extra] = positionals;
-  if (thingName === undefined) throw new TestUsageError('a thing name is needed');
-  if (extra.length > 0) throw new TestUsageError(`one thing at a time (got ${positionals.join(', ')})`);
+  if (thingName === undefined) throw new DeviceUsageError('a thing name is needed');
+  if (extra.length > 0) throw new DeviceUsageError(`one thing at a time (got ${positionals.join(', ')})`);
   if (!isThingName(thingName)) {
-    throw new TestUsageError(
+    throw new DeviceUsageError(
       `${JSON.stringify(thingName)} is not a valid thing name (1-128 of a-z A-Z 0-9 : _ -)`,
     );
   }
-  if (!values.local) throw new TestUsageError('the kit tests against the local AWS only: add --local');
+  if (!values.local) throw new DeviceUsageError('the kit tests against the local AWS only: add --local');
   const rawTimeout = values['check-timeout'] ?? String(DEFAULT_CHECK_TIMEOUT_SECONDS);
   const timeout = Number(rawTimeout);
   if (!/^\d+(\.\d+)?$/.test(rawTimeout) || timeout <= 0 || timeout > MAX_CHECK_TIMEOUT_SECONDS) {
-    throw new TestUsageError(
+    throw new DeviceUsageError(
       `--check-timeout ${JSON.stringify(rawTimeout)} is not a number of seconds between 1 and ${MAX_CHECK_TIMEOUT_SECONDS}`,
     );
   }
   const names = values.checks === undefined ? CHECK_NAMES : values.checks.split(',').map((n) => n.trim());
   const unknown = names.filter((name) => !CHECK_NAMES.includes(name));
   if (unknown.length > 0 || names.length === 0) {
-    throw new TestUsageError(
+    throw new DeviceUsageError(
       `--checks: unknown ${JSON.stringify(unknown.join(','))}; the checks are ${CHECK_NAMES.join(', ')}`,
     );
   }
@@ -166,18 +157,17 @@ function parseTestArgs(args: string[], cwd: string): TestSettings | 'help' {
 }
 
 function parseFlags(args: string[]) {
-  return parseArgs({
+  return parseDeviceArgs(
     args,
-    strict: true,
-    allowPositionals: true,
-    options: {
+    {
       local: { type: 'boolean' },
       'state-dir': { type: 'string' },
       'check-timeout': { type: 'string' },
       checks: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+    true,
+  );
 }
 
 /** The first SIGINT or SIGTERM aborts the signal; a second one ends the process as usual. */
