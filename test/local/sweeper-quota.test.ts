@@ -1,31 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RetiredCertificates } from '../../functions/event-triggered/retired-certificate-sweeper/retired-entries.ts';
 import { ApiQuotas } from '../../local/iot/quotas/api-quotas.ts';
 import { functionName } from '../../local/stack/function-wiring.ts';
-import { LocalAws } from '../../local/stack/local-aws.ts';
+import { useTempLocalAws } from './temp-local-aws.ts';
 
 const PORTS = { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } as const;
 const CERTIFICATES = 16;
 
 describe('the retired-certificate sweeper against the local IoT with AWS quotas enforced', () => {
-  let local: LocalAws | undefined;
-  let dir: string | undefined;
-
-  afterEach(async () => {
-    await local?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-    local = undefined;
-    dir = undefined;
-  });
+  const temp = useTempLocalAws('recert-sweeper-');
 
   it('deletes 16 due certificates at its 2 per second, none throttled, leaving DeleteCertificate room for campaigns', async () => {
     // Prepare: a clock at twice real time (the quotas run on it too), 16 INACTIVE certificates whose grace ended.
-    dir = await mkdtemp(join(tmpdir(), 'recert-sweeper-'));
-    local = await LocalAws.start({
-      stateDir: dir,
+    const local = await temp.start({
+      stateDir: await temp.makeStateDir(),
       ports: PORTS,
       clockSpeed: 2,
       quotas: true,

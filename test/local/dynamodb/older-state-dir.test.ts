@@ -1,33 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collect, queryByStatus } from '../../../cli/rotations/records.ts';
 import type { Target } from '../../../cli/target/target.ts';
 import { RotationRecordStore } from '../../../functions/shared/rotation-record.ts';
 import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
-import { LocalAws } from '../../../local/stack/local-aws.ts';
 import { LOCAL_RESOURCE_NAMES } from '../../../local/stack/resources.ts';
+import { useTempLocalAws } from '../temp-local-aws.ts';
 import { OLDER_ROTATION_TABLE } from './older-rotation-table.ts';
 
 const ANY_PORTS = { stepFunctions: 0, iot: 0, mqtt: 0, dynamodb: 0, events: 0 } as const;
 const EXECUTION = 'arn:aws:states:us-east-1:000000000000:execution:recert-rotate-device:busy-1';
 
-let stateDir: string | undefined;
-let local: LocalAws | undefined;
-
-afterEach(async () => {
-  await local?.close();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  local = undefined;
-  stateDir = undefined;
-});
+const temp = useTempLocalAws('recert-older-');
 
 describe('the local AWS on a state directory from before the byStatus index was sorted by statusSince', () => {
   it('opens, lists its rotations by status, and moves a record in the index when its status changes', async () => {
     // Prepare: the rotation table as older recert created it, with a record in flight and one failed.
-    stateDir = await mkdtemp(join(tmpdir(), 'recert-older-'));
+    const stateDir = await temp.makeStateDir();
     const older = new LocalDynamoDb({ stateDir });
     await older.start();
     await older.ensureTable({ ...OLDER_ROTATION_TABLE, tableName: LOCAL_RESOURCE_NAMES.table });
@@ -64,7 +53,7 @@ describe('the local AWS on a state directory from before the byStatus index was 
     await older.close();
 
     // Act
-    local = await LocalAws.start({ stateDir, ports: ANY_PORTS });
+    const local = await temp.start({ stateDir, ports: ANY_PORTS });
     const target: Target = {
       kind: 'local',
       resources: {
