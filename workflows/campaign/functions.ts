@@ -16,6 +16,18 @@ const CAMPAIGN_TABLE_ENV = {
   description: 'Name of the campaign table (META items and start queues).',
 } as const satisfies EnvVarSpec;
 
+/** The time budget of one invocation of either function, a setting; `description` says what it spends it on. */
+const pacerTickEnv = (description: string) =>
+  ({
+    name: 'PACER_TICK_SECONDS',
+    key: 'pacerTickSeconds',
+    type: 'number',
+    required: false,
+    source: 'setting',
+    default: '60',
+    description,
+  }) as const satisfies EnvVarSpec;
+
 export const CAMPAIGN_FUNCTIONS = {
   'campaign-enqueue': {
     id: 'campaign-enqueue',
@@ -33,15 +45,7 @@ export const CAMPAIGN_FUNCTIONS = {
     },
     environment: [
       CAMPAIGN_TABLE_ENV,
-      {
-        name: 'PACER_TICK_SECONDS',
-        key: 'pacerTickSeconds',
-        type: 'number',
-        required: false,
-        source: 'setting',
-        default: '60',
-        description: 'How long one invocation keeps paging findings before it returns (its time budget).',
-      },
+      pacerTickEnv('How long one invocation keeps paging findings before it returns (its time budget).'),
       METRICS_ENV,
     ],
     permissions: [
@@ -80,15 +84,7 @@ export const CAMPAIGN_FUNCTIONS = {
         source: 'lambdaRuntime',
         description: 'Region of the IoT certificates (Lambda sets it; the local stack passes its region).',
       },
-      {
-        name: 'PACER_TICK_SECONDS',
-        key: 'pacerTickSeconds',
-        type: 'number',
-        required: false,
-        source: 'setting',
-        default: '60',
-        description: 'How long one pacer invocation keeps starting rotations before it returns.',
-      },
+      pacerTickEnv('How long one pacer invocation keeps starting rotations before it returns.'),
       METRICS_ENV,
     ],
     permissions: [
