@@ -7,13 +7,7 @@ import { EXIT } from '../../cli/exit-codes.ts';
 import { loadLocalAwsControl } from '../../cli/local-aws-control.ts';
 import { runCli } from '../../cli/main.ts';
 import type { LocalAwsManifest } from '../../local/stack/types.ts';
-import {
-  type CliHarness,
-  type CliRun,
-  runIn,
-  startCliHarness,
-  untilManifestIo,
-} from './helpers/local-aws.ts';
+import { type CliRun, runIn, untilManifestIo, useCliHarness } from './helpers/local-aws.ts';
 import { standInManifest } from './helpers/stand-in-manifest.ts';
 
 let dir: string;
@@ -83,16 +77,10 @@ describe('recert local down and status', () => {
 });
 
 describe('recert local status on a running local AWS', () => {
-  let h: CliHarness;
-  beforeAll(async () => {
-    h = await startCliHarness();
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const h = useCliHarness();
 
   it('checks every endpoint and exits 0', async () => {
-    const result = await h.run(['local', 'status']);
+    const result = await h().run(['local', 'status']);
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).toContain(`Running: process ${process.pid}`);
     for (const service of ['Step Functions', 'IoT', 'DynamoDB', 'SNS', 'EventBridge', 'MQTT']) {
@@ -101,7 +89,7 @@ describe('recert local status on a running local AWS', () => {
   });
 
   it('refuses "local up" while it runs from the same state directory (exit 5)', async () => {
-    const result = await h.run(['local', 'up']);
+    const result = await h().run(['local', 'up']);
     expect(result.code).toBe(EXIT.refused);
     expect(result.stderr).toContain('already runs from');
   });

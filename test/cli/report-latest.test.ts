@@ -1,22 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { enableExpiringCheck, runExpiringAudit } from './helpers/expiring-check.ts';
-import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
+import { useCliHarness } from './helpers/local-aws.ts';
 
 const DAY = 86_400_000;
-let h: CliHarness;
 
+const h = useCliHarness();
 beforeAll(async () => {
-  h = await startCliHarness();
-  await enableExpiringCheck(h, 30);
-});
-afterAll(async () => {
-  await h?.close();
+  await enableExpiringCheck(h(), 30);
 });
 
 async function audit(): Promise<string> {
-  const taskId = await runExpiringAudit(h);
+  const taskId = await runExpiringAudit(h());
   // Start times a few milliseconds apart, so "latest" is never a tie.
   await new Promise((resolve) => setTimeout(resolve, 5));
   return taskId;
@@ -30,13 +26,13 @@ describe('recert report without --campaign', () => {
     const ids: string[] = [];
     let newest = '';
     do {
-      await h.provision(`latest-${ids.length}`, { validity: { durationMs: 5 * DAY } });
+      await h().provision(`latest-${ids.length}`, { validity: { durationMs: 5 * DAY } });
       newest = await audit();
       ids.push(newest);
     } while (ids.length < 2 || [...ids].sort().at(-1) === newest);
     // Act
-    const result = await h.run(['report', '--json']);
-    const text = await h.run(['report', '--output', 'text']);
+    const result = await h().run(['report', '--json']);
+    const text = await h().run(['report', '--output', 'text']);
     // Assess
     expect(result.code).toBe(EXIT.ok);
     const report = z

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
 import type { CliIo } from '../../../cli/io.ts';
 import { runCli } from '../../../cli/main.ts';
 import { type Clock, ScaledClock } from '../../../lib/clock.ts';
@@ -94,6 +95,21 @@ export function untilManifestIo(out: string[], cwd: string): CliIo {
     env: {},
     cwd,
     signal: controller.signal,
+  };
+}
+
+/** Starts a CLI harness before the suite's tests and closes it after them; the getter gives it once started. */
+export function useCliHarness(options: { clock?: Clock } = {}): () => CliHarness {
+  let harness: CliHarness | undefined;
+  beforeAll(async () => {
+    harness = await startCliHarness(options);
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+  return () => {
+    if (!harness) throw new Error('the CLI harness has not started');
+    return harness;
   };
 }
 
