@@ -5,9 +5,22 @@ import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScaledClock } from '../../../lib/clock.ts';
 import { FunctionRegistry, LambdaInvocationError } from '../../../local/lambda/registry.ts';
-import { FunctionWorkers } from '../../../local/lambda/worker/function-workers.ts';
+import {
+  FunctionWorkers,
+  type FunctionWorkersOptions,
+} from '../../../local/lambda/worker/function-workers.ts';
 
 const FACTORY = new URL('./fixtures/worker-factory.ts', import.meta.url).href;
+
+/** Workers running the fixture's test functions, `init` handed to its factory; `more` overrides. */
+const startTestWorkers = (count: number, init: object = {}, more: Partial<FunctionWorkersOptions> = {}) =>
+  FunctionWorkers.start({
+    count,
+    factoryModule: FACTORY,
+    factoryExport: 'buildTestFunctions',
+    init,
+    ...more,
+  });
 
 describe('function workers (the local Lambda service on worker threads)', () => {
   let workers: FunctionWorkers | undefined;
@@ -18,12 +31,7 @@ describe('function workers (the local Lambda service on worker threads)', () => 
 
   it('runs a registered function in another thread and returns its result through the registry', async () => {
     // Prepare
-    workers = await FunctionWorkers.start({
-      count: 1,
-      factoryModule: FACTORY,
-      factoryExport: 'buildTestFunctions',
-      init: { prefix: 'recert' },
-    });
+    workers = await startTestWorkers(1, { prefix: 'recert' });
     const registry = new FunctionRegistry('eu-west-1', '123456789012');
     registry.register('echo', workers.handler('echo'), 5);
 
@@ -47,12 +55,7 @@ describe('function workers (the local Lambda service on worker threads)', () => 
 
   it("reports a function's error by its name, as Lambda does, so the state machine's Retry can match it", async () => {
     // Prepare
-    workers = await FunctionWorkers.start({
-      count: 2,
-      factoryModule: FACTORY,
-      factoryExport: 'buildTestFunctions',
-      init: {},
-    });
+    workers = await startTestWorkers(2);
     const registry = new FunctionRegistry('eu-west-1', '123456789012');
     registry.register('fail', workers.handler('fail'));
     registry.register('badResult', workers.handler('badResult'));
@@ -72,12 +75,7 @@ describe('function workers (the local Lambda service on worker threads)', () => 
 
   it('fails the invocations still running when it closes, instead of leaving their callers waiting', async () => {
     // Prepare
-    workers = await FunctionWorkers.start({
-      count: 1,
-      factoryModule: FACTORY,
-      factoryExport: 'buildTestFunctions',
-      init: {},
-    });
+    workers = await startTestWorkers(1);
     const running = workers.invoke('hang', {}, Date.now() + 10_000).catch((error: unknown) => error);
 
     // Act
@@ -92,12 +90,7 @@ describe('function workers (the local Lambda service on worker threads)', () => 
 
   it('refuses to start with a module that does not build handlers, naming it', async () => {
     // Act
-    const start = FunctionWorkers.start({
-      count: 1,
-      factoryModule: FACTORY,
-      factoryExport: 'missingExport',
-      init: {},
-    });
+    const start = startTestWorkers(1, {}, { factoryExport: 'missingExport' });
 
     // Assess
     await expect(start).rejects.toMatchObject({ name: 'FunctionWorkerError' });
@@ -107,13 +100,7 @@ describe('function workers (the local Lambda service on worker threads)', () => 
   it('writes a CPU profile of each worker thread when asked to, as it closes', async () => {
     // Prepare
     const dir = await mkdtemp(join(tmpdir(), 'recert-worker-profile-'));
-    workers = await FunctionWorkers.start({
-      count: 2,
-      factoryModule: FACTORY,
-      factoryExport: 'buildTestFunctions',
-      init: { prefix: 'profiled' },
-      cpuProfileDir: dir,
-    });
+    workers = await startTestWorkers(2, { prefix: 'profiled' }, { cpuProfileDir: dir });
     const registry = new FunctionRegistry('eu-west-1', '123456789012');
     registry.register('echo', workers.handler('echo'), 5);
     for (let i = 0; i < 20; i++) await registry.invoke('echo', { i });
