@@ -1,26 +1,23 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_OUTPUTS } from '../../infra/stack.ts';
-import { logicalId, type Synthesised, statementsOfRole, synthesise } from './helpers/synth.ts';
+import { logicalId, statementsOfRole, useSynthesis } from './helpers/synth.ts';
 
 // One synthesis for the file: the age check only, with its own threshold.
-let s: Synthesised;
+const s = useSynthesis(
+  {
+    'recert:iotDataEndpoint': 'a1b2c3-ats.iot.eu-west-1.amazonaws.com',
+    'recert:auditChecks': 'DEVICE_CERTIFICATE_AGE_CHECK',
+    'recert:auditAgeThresholdDays': '180',
+  },
+  { validate: false },
+);
 let configurationId: string;
 const topicAttribute = () => ({ 'Fn::GetAtt': [configurationId, 'TopicArn'] });
 
 beforeAll(() => {
-  s = synthesise(
-    {
-      'recert:iotDataEndpoint': 'a1b2c3-ats.iot.eu-west-1.amazonaws.com',
-      'recert:auditChecks': 'DEVICE_CERTIFICATE_AGE_CHECK',
-      'recert:auditAgeThresholdDays': '180',
-    },
-    { validate: false },
-  );
   configurationId = logicalId(s.stack.audit.configuration);
 }, 120_000);
-
-afterAll(() => s.cleanup());
 
 describe("the account's audit configuration", () => {
   it('is not an AWS::IoT::AccountAuditConfiguration, which would take over the whole configuration', () => {

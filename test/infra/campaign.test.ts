@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PACING_ENV } from '../../infra/constructs/workflow-functions.ts';
 import {
   CAMPAIGN_FUNCTION_IDS,
@@ -19,9 +19,8 @@ import {
   logicalId,
   REMOVE_CERTIFICATE_STATEMENTS,
   ref,
-  type Synthesised,
   statementsOfRole,
-  synthesise,
+  useSynthesis,
   CDK_XRAY_STATEMENT as XRAY,
 } from './helpers/synth.ts';
 
@@ -38,7 +37,7 @@ const CONTEXT = {
   'recert:CampaignTurnsPerExecution': '100',
 };
 
-let s: Synthesised;
+const s = useSynthesis(CONTEXT, { validate: false });
 let ids: {
   campaignTable: string;
   rotationTable: string;
@@ -53,7 +52,6 @@ let ids: {
 };
 
 beforeAll(() => {
-  s = synthesise(CONTEXT, { validate: false });
   const rotation = functionLogicalIds(s, CHANGED);
   ids = {
     campaignTable: logicalId(s.stack.campaignTable.table),
@@ -66,8 +64,6 @@ beforeAll(() => {
     escalationTopic: logicalId(s.stack.topics.escalationTopic),
   };
 }, 180_000);
-
-afterAll(() => s.cleanup());
 
 const ROTATION_STATE_MACHINE_ARN = cfnArn('states', 'stateMachine:recert-rotate-device');
 const CAMPAIGN_STATE_MACHINE_ARN = cfnArn('states', `stateMachine:${CAMPAIGN_STATE_MACHINE.name}`);

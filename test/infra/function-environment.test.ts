@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DEPLOYED_FUNCTION_IDS,
   functionSpec,
   LAMBDA_RESERVED_ENV,
 } from '../../infra/constructs/workflow-functions.ts';
 import { DEPLOYED_RUNTIME_ENV } from '../../workflows/rotate-device/contract.ts';
-import { functionLogicalIds, type Synthesised, synthesise } from './helpers/synth.ts';
+import { functionLogicalIds, useSynthesis } from './helpers/synth.ts';
 
 /** A deployment that sets every setting a function may be given: the private CA and all the pacing. */
 const EVERYTHING_SET = {
@@ -22,15 +22,12 @@ const EVERYTHING_SET = {
   'recert:pacingHeadroom': '0.8',
 };
 
-let s: Synthesised;
+const s = useSynthesis(EVERYTHING_SET, { validate: false });
 let functionIds: Record<string, string>;
 
 beforeAll(() => {
-  s = synthesise(EVERYTHING_SET, { validate: false });
   functionIds = functionLogicalIds(s, DEPLOYED_FUNCTION_IDS).functions;
 }, 180_000);
-
-afterAll(() => s.cleanup());
 
 describe("the functions' deployed environment", () => {
   it.each(DEPLOYED_FUNCTION_IDS)('%s: exactly the variables its contract entry declares', (fid) => {

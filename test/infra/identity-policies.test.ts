@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   IDENTITY_IDS,
   identityManagedPolicies,
@@ -15,17 +15,14 @@ import {
   rolesUnder,
   type TemplateJson,
 } from './helpers/identity-template.ts';
-import { logicalId, type Synthesised, synthesise } from './helpers/synth.ts';
+import { logicalId, useSynthesis } from './helpers/synth.ts';
 
-let s: Synthesised;
+const s = useSynthesis({}, { validate: false });
 let template: TemplateJson;
 
 beforeAll(() => {
-  s = synthesise({}, { validate: false });
   template = s.template.toJSON() as TemplateJson;
 }, 180_000);
-
-afterAll(() => s.cleanup());
 
 describe('every role the stack deploys has exactly its identity statements', () => {
   it.each(

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { settingsFromContext } from '../../infra/settings.ts';
 import {
   cfnArn,
@@ -6,19 +6,12 @@ import {
   logicalId,
   REMOVE_CERTIFICATE_STATEMENTS,
   ref,
-  type Synthesised,
   statementsOfRole,
-  synthesise,
+  useSynthesis,
   CDK_XRAY_STATEMENT as XRAY,
 } from './helpers/synth.ts';
 
-let s: Synthesised;
-
-beforeAll(() => {
-  s = synthesise({ 'recert:oldCertificateGraceDays': '7' }, { validate: false });
-}, 180_000);
-
-afterAll(() => s.cleanup());
+const s = useSynthesis({ 'recert:oldCertificateGraceDays': '7' }, { validate: false });
 
 const fnOf = (id: 'retired-certificate-sweeper' | 'retire-certificate') =>
   s.stack.workflowFunctions.functions[id];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ISSUER_ENV } from '../../infra/constructs/workflow-functions.ts';
 import { IDENTITY_IDS, identityStatements } from '../../workflows/access/identity-policies.ts';
 import {
@@ -9,33 +9,27 @@ import {
   normalise,
   placeholderArns,
 } from './helpers/identity-template.ts';
-import { cfnArn, logicalId, type Synthesised, statementsOfRole, synthesise } from './helpers/synth.ts';
+import { cfnArn, logicalId, statementsOfRole, useSynthesis } from './helpers/synth.ts';
 
 const CA_ARN =
   'arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555';
 const ENDPOINT = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
 
-let s: Synthesised;
-
-beforeAll(() => {
-  s = synthesise(
-    {
-      'recert:issuer': 'acm-pca',
-      'recert:privateCaArn': CA_ARN,
-      'recert:certificateValidityDays': '90',
-      'recert:iotDataEndpoint': ENDPOINT,
-      'recert:auditChecks': 'DEVICE_CERTIFICATE_AGE_CHECK',
-      'recert:auditAgeThresholdDays': '180',
-      'recert:CsrTimeoutSeconds': '7200',
-      'recert:MaxCertificateAttempts': '5',
-      'recert:oldCertificateGraceDays': '14',
-      'recert:stateMachineName': 'fleet-a-rotate-device',
-    },
-    { validate: false },
-  );
-}, 180_000);
-
-afterAll(() => s.cleanup());
+const s = useSynthesis(
+  {
+    'recert:issuer': 'acm-pca',
+    'recert:privateCaArn': CA_ARN,
+    'recert:certificateValidityDays': '90',
+    'recert:iotDataEndpoint': ENDPOINT,
+    'recert:auditChecks': 'DEVICE_CERTIFICATE_AGE_CHECK',
+    'recert:auditAgeThresholdDays': '180',
+    'recert:CsrTimeoutSeconds': '7200',
+    'recert:MaxCertificateAttempts': '5',
+    'recert:oldCertificateGraceDays': '14',
+    'recert:stateMachineName': 'fleet-a-rotate-device',
+  },
+  { validate: false },
+);
 
 describe('a deployment with ACM Private CA and its own settings', () => {
   it('lets the issue function use that CA only, and register what it issues', () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REJECTED_REPLY_METRIC } from '../../infra/constructs/monitoring.ts';
 import {
   DEPLOYED_FUNCTION_IDS,
@@ -28,12 +28,11 @@ import {
   getAtt,
   logicalId,
   ref,
-  type Synthesised,
   statementsOfRole,
-  synthesise,
+  useSynthesis,
 } from './helpers/synth.ts';
 
-let s: Synthesised;
+const s = useSynthesis();
 let ids: {
   table: string;
   campaignTable: string;
@@ -47,7 +46,6 @@ let ids: {
 };
 
 beforeAll(() => {
-  s = synthesise();
   ids = {
     table: logicalId(s.stack.table.table),
     campaignTable: logicalId(s.stack.campaignTable.table),
@@ -58,8 +56,6 @@ beforeAll(() => {
     stateMachine: logicalId(s.stack.rotation.stateMachine),
   };
 }, 180_000);
-
-afterAll(() => s.cleanup());
 
 const STATE_MACHINE_ARN = cfnArn('states', `stateMachine:${STATE_MACHINE.name}`);
 const CAMPAIGN_STATE_MACHINE_ARN = cfnArn('states', `stateMachine:${CAMPAIGN_STATE_MACHINE.name}`);

@@ -5,6 +5,7 @@ import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll } from 'vitest';
 import { z } from 'zod';
 import type { DeployedFunctionId } from '../../../infra/constructs/workflow-functions.ts';
 import { settingsFromContext } from '../../../infra/settings.ts';
@@ -25,6 +26,22 @@ export interface Synthesised {
   /** Unacknowledged AwsSolutions findings (errors and warnings). */
   readonly findings: readonly { ruleName: string; severity: string; paths: string[] }[];
   readonly cleanup: () => void;
+}
+
+/**
+ * The stack synthesised once for the test file: filled in before its first test (a later beforeAll may
+ * read it), its output removed after its last.
+ */
+export function useSynthesis(
+  context: Record<string, unknown> = {},
+  options: { bundle?: boolean; validate?: boolean } = {},
+): Synthesised {
+  const synthesis = {} as Synthesised;
+  beforeAll(() => {
+    Object.assign(synthesis, synthesise(context, options));
+  }, 180_000);
+  afterAll(() => synthesis.cleanup());
+  return synthesis;
 }
 
 /**
