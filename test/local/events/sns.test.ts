@@ -57,13 +57,19 @@ afterEach(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
+/** A function registered under `name` that keeps every event it is given. */
+function recordingFunction(name: string) {
+  const events: unknown[] = [];
+  const fn = functions.register(name, async (event) => {
+    events.push(event);
+  });
+  return { fn, events };
+}
+
 describe('local SNS over the awsQuery wire protocol', () => {
   it('delivers a message published with @aws-sdk/client-sns to a subscribed Lambda handler as an SNS event', async () => {
     // Prepare
-    const events: unknown[] = [];
-    const fn = functions.register('fan-out', async (event) => {
-      events.push(event);
-    });
+    const { fn, events } = recordingFunction('fan-out');
     const { TopicArn } = await client.send(new CreateTopicCommand({ Name: 'audit-findings' }));
     allowTopic(functions, fn.arn, String(TopicArn));
     const { SubscriptionArn } = await client.send(
@@ -142,10 +148,7 @@ describe('local SNS over the awsQuery wire protocol', () => {
 
   it('keeps topics and subscriptions across a restart', async () => {
     // Prepare
-    const events: unknown[] = [];
-    const fn = functions.register('durable', async (event) => {
-      events.push(event);
-    });
+    const { fn, events } = recordingFunction('durable');
     const { TopicArn } = await client.send(new CreateTopicCommand({ Name: 'durable' }));
     allowTopic(functions, fn.arn, String(TopicArn));
     await client.send(new SubscribeCommand({ TopicArn, Protocol: 'lambda', Endpoint: fn.arn }));
