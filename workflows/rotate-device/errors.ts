@@ -47,53 +47,23 @@ export class RecertError extends Error {
   }
 }
 
-export class TransientAwsError extends RecertError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ERROR_NAMES.transientAws, message, options);
-  }
+/** The base of a named error whose name is fixed: `class X extends recertError(ERROR_NAMES.x) {}`. */
+function recertError(name: string) {
+  return class extends RecertError {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(name, message, options);
+    }
+  };
 }
 
-export class RotationSuperseded extends RecertError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ERROR_NAMES.rotationSuperseded, message, options);
-  }
-}
-
-export class RotationStateInvalid extends RecertError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ERROR_NAMES.rotationStateInvalid, message, options);
-  }
-}
-
-export class CertificateAttemptsExhausted extends RecertError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ERROR_NAMES.attemptsExhausted, message, options);
-  }
-}
-
-export class IssuanceInterrupted extends RecertError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ERROR_NAMES.issuanceInterrupted, message, options);
-  }
-}
-
-export class ProofOfPossessionMissing extends RecertError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ERROR_NAMES.proofMissing, message, options);
-  }
-}
-
-export class CertificateMismatch extends RecertError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ERROR_NAMES.certificateMismatch, message, options);
-  }
-}
-
-export class InvalidStepInput extends RecertError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ERROR_NAMES.invalidInput, message, options);
-  }
-}
+export class TransientAwsError extends recertError(ERROR_NAMES.transientAws) {}
+export class RotationSuperseded extends recertError(ERROR_NAMES.rotationSuperseded) {}
+export class RotationStateInvalid extends recertError(ERROR_NAMES.rotationStateInvalid) {}
+export class CertificateAttemptsExhausted extends recertError(ERROR_NAMES.attemptsExhausted) {}
+export class IssuanceInterrupted extends recertError(ERROR_NAMES.issuanceInterrupted) {}
+export class ProofOfPossessionMissing extends recertError(ERROR_NAMES.proofMissing) {}
+export class CertificateMismatch extends recertError(ERROR_NAMES.certificateMismatch) {}
+export class InvalidStepInput extends recertError(ERROR_NAMES.invalidInput) {}
 
 /** A CSR that fails invariant 4; `reason` says which check, the name is one per reason. */
 export class CsrRejected extends RecertError {
