@@ -2,15 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { MANIFEST_FILE } from '../../local/stack/types.ts';
 import { derivePacing } from '../../workflows/campaign/pacing.ts';
 import { formatDuration } from '../../workflows/campaign/projections.ts';
 import { META_ENTRY } from '../../workflows/campaign/table.ts';
-import { type CliHarness, runIn, startCliHarness } from './helpers/local-aws.ts';
+import { runIn, useCliHarness } from './helpers/local-aws.ts';
 
-let h: CliHarness;
 const NOW = Date.now();
 // The pacing an audit campaign gets by default: derived from AWS's default quotas.
 const derived = derivePacing();
@@ -22,9 +21,9 @@ const pacing = {
 };
 
 async function putMeta(campaignId: string, item: Record<string, unknown>): Promise<void> {
-  await h.db.send(
+  await h().db.send(
     new PutCommand({
-      TableName: h.campaignTableName,
+      TableName: h().campaignTableName,
       Item: {
         campaignId,
         entry: META_ENTRY,
@@ -43,9 +42,9 @@ async function putMeta(campaignId: string, item: Record<string, unknown>): Promi
 }
 
 async function meta(campaignId: string): Promise<Record<string, unknown>> {
-  const out = await h.db.send(
+  const out = await h().db.send(
     new GetCommand({
-      TableName: h.campaignTableName,
+      TableName: h().campaignTableName,
       Key: { campaignId, entry: META_ENTRY },
       ConsistentRead: true,
     }),
@@ -59,22 +58,22 @@ async function startCampaignExecution(
   settle: string,
   extra: Record<string, unknown> = {},
 ): Promise<string> {
-  const out = await h.sfn.send(
+  const out = await h().sfn.send(
     new StartExecutionCommand({
-      stateMachineArn: h.campaignStateMachineArn,
+      stateMachineArn: h().campaignStateMachineArn,
       name,
       input: JSON.stringify({ campaignId, source: { kind: 'manual', rotations: [] }, pacing, ...extra }),
     }),
   );
   const arn = out.executionArn ?? '';
-  await h.waitForExecution(arn, settle);
+  await h().waitForExecution(arn, settle);
   return arn;
 }
 
 let stoppedArn: string;
 
+const h = useCliHarness();
 beforeAll(async () => {
-  h = await startCliHarness();
   // Prepare: a campaign running at its pace (its second generation took over), one the failure rate
   // stopped (its execution failed at Pace), one that started everything.
   await putMeta('audit-running', {
@@ -115,14 +114,11 @@ beforeAll(async () => {
   });
   await startCampaignExecution('audit-done', 'audit-done', 'SUCCEEDED');
 });
-afterAll(async () => {
-  await h?.close();
-});
 
 describe('recert campaigns', () => {
   it('lists each campaign once with its counters, in flight, start rate and limit', async () => {
     // Act
-    const result = await h.run(['campaigns']);
+    const result = await h().run(['campaigns']);
     // Assess
     expect(result.code).toBe(EXIT.ok);
     const lines = result.stdout.split('\n');
@@ -151,7 +147,7 @@ describe('recert campaigns', () => {
 
   it('gives scripts JSON with the latest generation and the derived figures', async () => {
     // Act
-    const result = await h.run(['campaigns', '--json']);
+    const result = await h().run(['campaigns', '--json']);
     // Assess
     const out = JSON.parse(result.stdout);
     const running = out.campaigns.find((c: { campaignId: string }) => c.campaignId === 'audit-running');
@@ -161,10 +157,10 @@ describe('recert campaigns', () => {
   });
 
   it('refuses an unknown subcommand and a malformed id as usage errors', async () => {
-    const unknown = await h.run(['campaigns', 'pause', 'audit-running']);
+    const unknown = await h().run(['campaigns', 'pause', 'audit-running']);
     expect(unknown.code).toBe(EXIT.usage);
     expect(unknown.stderr).toMatch(/unknown subcommand "pause"/);
-    const bad = await h.run(['campaigns', 'show', 'no spaces']);
+    const bad = await h().run(['campaigns', 'show', 'no spaces']);
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.stderr).toMatch(/is not a campaign id/);
   });
@@ -172,11 +168,11 @@ describe('recert campaigns', () => {
   it('says so when the local AWS predates campaigns', async () => {
     // Prepare: the same running services, but a manifest without the campaign resources.
     const resources = Object.fromEntries(
-      Object.entries(h.manifest.resources).filter(([key]) => !key.startsWith('campaign')),
+      Object.entries(h().manifest.resources).filter(([key]) => !key.startsWith('campaign')),
     );
-    const dir = join(h.stateDir, 'old');
+    const dir = join(h().stateDir, 'old');
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...h.manifest, resources }));
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...h().manifest, resources }));
     // Act
     const result = await runIn(['campaigns'], { RECERT_LOCAL: '1', RECERT_STATE_DIR: dir }, dir);
     // Assess
@@ -188,7 +184,7 @@ describe('recert campaigns', () => {
 describe('recert campaigns show', () => {
   it('gives the counters, the measured start rate and the ETA at the pacing rate', async () => {
     // Act
-    const result = await h.run(['campaigns', 'show', 'audit-running']);
+    const result = await h().run(['campaigns', 'show', 'audit-running']);
     // Assess
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).toMatch(/^status\s+RUNNING$/m);
@@ -208,8 +204,8 @@ describe('recert campaigns show', () => {
 
   it('shows why a campaign stopped, from META and from its failed execution', async () => {
     // Act
-    const result = await h.run(['campaigns', 'show', 'audit-stopped']);
-    const json = JSON.parse((await h.run(['campaigns', 'show', 'audit-stopped', '--json'])).stdout);
+    const result = await h().run(['campaigns', 'show', 'audit-stopped']);
+    const json = JSON.parse((await h().run(['campaigns', 'show', 'audit-stopped', '--json'])).stdout);
     // Assess
     expect(result.stdout).toMatch(/^stop reason\s+8 of 28 rotations finished .* over the 10% threshold$/m);
     expect(result.stdout).toMatch(/^ETA\s+stopped: nothing is started until it is resumed$/m);
@@ -220,14 +216,14 @@ describe('recert campaigns show', () => {
 
   it('takes the bare audit task id for the audit-<taskId> campaign', async () => {
     // Act
-    const result = await h.run(['campaigns', 'show', 'running', '--json']);
+    const result = await h().run(['campaigns', 'show', 'running', '--json']);
     // Assess
     expect(result.code).toBe(EXIT.ok);
     expect(JSON.parse(result.stdout).campaignId).toBe('audit-running');
   });
 
   it('tells an unknown campaign (exit 4)', async () => {
-    const result = await h.run(['campaigns', 'show', 'audit-nope']);
+    const result = await h().run(['campaigns', 'show', 'audit-nope']);
     expect(result.code).toBe(EXIT.notFound);
     expect(result.stderr).toMatch(/campaign audit-nope does not exist/);
   });
@@ -236,8 +232,8 @@ describe('recert campaigns show', () => {
 describe('recert campaigns stop and resume', () => {
   it('stops a running campaign with the operator reason, once', async () => {
     // Act
-    const first = await h.run(['campaigns', 'stop', 'audit-running', '--reason', 'CA maintenance']);
-    const again = await h.run(['campaigns', 'stop', 'audit-running']);
+    const first = await h().run(['campaigns', 'stop', 'audit-running', '--reason', 'CA maintenance']);
+    const again = await h().run(['campaigns', 'stop', 'audit-running']);
     // Assess
     expect(first.code).toBe(EXIT.ok);
     expect(await meta('audit-running')).toMatchObject({
@@ -249,17 +245,17 @@ describe('recert campaigns stop and resume', () => {
   });
 
   it('refuses to stop a campaign that started everything, or one that does not exist', async () => {
-    const done = await h.run(['campaigns', 'stop', 'audit-done']);
+    const done = await h().run(['campaigns', 'stop', 'audit-done']);
     expect(done.code).toBe(EXIT.refused);
     expect((await meta('audit-done')).status).toBe('STARTED_ALL');
-    const missing = await h.run(['campaigns', 'stop', 'audit-nope']);
+    const missing = await h().run(['campaigns', 'stop', 'audit-nope']);
     expect(missing.code).toBe(EXIT.notFound);
     expect(await meta('audit-nope')).toEqual({});
   });
 
   it('resumes a stopped campaign: baseline of this moment, no reason left, execution redriven at Pace', async () => {
     // Act
-    const result = await h.run(['campaigns', 'resume', 'audit-stopped', '--json']);
+    const result = await h().run(['campaigns', 'resume', 'audit-stopped', '--json']);
     // Assess
     expect(result.code).toBe(EXIT.ok);
     expect(JSON.parse(result.stdout).execution).toEqual({ action: 'redriven', executionArn: stoppedArn });
@@ -268,8 +264,8 @@ describe('recert campaigns stop and resume', () => {
     expect(item.stopReason).toBeUndefined();
     expect(typeof item.resumedAt).toBe('string');
     // The redriven execution reads RUNNING at Pace and ends.
-    await h.waitForExecution(stoppedArn, 'SUCCEEDED');
-    const described = await h.sfn.send(new DescribeExecutionCommand({ executionArn: stoppedArn }));
+    await h().waitForExecution(stoppedArn, 'SUCCEEDED');
+    const described = await h().sfn.send(new DescribeExecutionCommand({ executionArn: stoppedArn }));
     expect(described.redriveCount).toBe(1);
   });
 
@@ -283,7 +279,7 @@ describe('recert campaigns stop and resume', () => {
     });
     await startCampaignExecution('audit-held', 'audit-held', 'RUNNING', { hold: true });
     // Act
-    const result = await h.run(['campaigns', 'resume', 'audit-held']);
+    const result = await h().run(['campaigns', 'resume', 'audit-held']);
     // Assess
     expect(result.code).toBe(EXIT.refused);
     expect(result.stderr).toMatch(/execution of campaign audit-held is still RUNNING/);
@@ -294,7 +290,7 @@ describe('recert campaigns stop and resume', () => {
   });
 
   it('refuses to resume a campaign that is not stopped', async () => {
-    const result = await h.run(['campaigns', 'resume', 'audit-done']);
+    const result = await h().run(['campaigns', 'resume', 'audit-done']);
     expect(result.code).toBe(EXIT.refused);
     expect(result.stderr).toMatch(/is STARTED_ALL, not STOPPED/);
   });

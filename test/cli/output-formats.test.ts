@@ -1,27 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { enableExpiringCheck } from './helpers/expiring-check.ts';
-import { type CliHarness, startCliHarness } from './helpers/local-aws.ts';
+import { useCliHarness } from './helpers/local-aws.ts';
 import { startDirect, waitForRecordStatus } from './helpers/start-execution.ts';
 
-let h: CliHarness;
 const ESC = '\u001b';
 
+const h = useCliHarness();
 beforeAll(async () => {
-  h = await startCliHarness();
   // Prepare: one rotation that succeeded and one that failed, both started by hand.
-  const ok = await h.provision('fmt-ok');
-  const bad = await h.provision('fmt-bad');
-  h.plan.set('fmt-bad', 'fail');
-  await startDirect(h, 'fmt-ok', ok.certificateId, 'manual', 'SUCCEEDED');
-  await startDirect(h, 'fmt-bad', bad.certificateId, 'manual', 'FAILED');
-  await waitForRecordStatus(h, 'fmt-ok', 'SUCCEEDED');
-  await waitForRecordStatus(h, 'fmt-bad', 'FAILED');
-  await enableExpiringCheck(h);
-});
-
-afterAll(async () => {
-  await h?.close();
+  const ok = await h().provision('fmt-ok');
+  const bad = await h().provision('fmt-bad');
+  h().plan.set('fmt-bad', 'fail');
+  await startDirect(h(), 'fmt-ok', ok.certificateId, 'manual', 'SUCCEEDED');
+  await startDirect(h(), 'fmt-bad', bad.certificateId, 'manual', 'FAILED');
+  await waitForRecordStatus(h(), 'fmt-ok', 'SUCCEEDED');
+  await waitForRecordStatus(h(), 'fmt-bad', 'FAILED');
+  await enableExpiringCheck(h());
 });
 
 /** The records of text output: each line split at its tabs. */
@@ -47,7 +42,7 @@ describe('--output text', () => {
     commands.map((argv) => [argv.join(' '), argv]),
   )('%s: one tab-separated record a line, its kind first, the same fields for each kind, no colour', async (_name, argv) => {
     // Act: as at a terminal, where tables would be coloured.
-    const result = await h.run([...(argv as string[]), '--output', 'text'], {}, { stdoutIsTTY: true });
+    const result = await h().run([...(argv as string[]), '--output', 'text'], {}, { stdoutIsTTY: true });
     // Assess
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).not.toContain(ESC);
@@ -63,10 +58,10 @@ describe('--output text', () => {
 
   it('gives scripts the rows and full values the tables show', async () => {
     // Act
-    const listed = records((await h.run(['rotations', 'list', '--output', 'text'])).stdout);
-    const status = records((await h.run(['status', '--output', 'text'])).stdout);
-    const shown = records((await h.run(['rotations', 'show', 'fmt-bad', '--output', 'text'])).stdout);
-    const json = JSON.parse((await h.run(['rotations', 'show', 'fmt-bad', '--json'])).stdout);
+    const listed = records((await h().run(['rotations', 'list', '--output', 'text'])).stdout);
+    const status = records((await h().run(['status', '--output', 'text'])).stdout);
+    const shown = records((await h().run(['rotations', 'show', 'fmt-bad', '--output', 'text'])).stdout);
+    const json = JSON.parse((await h().run(['rotations', 'show', 'fmt-bad', '--json'])).stdout);
     // Assess: thing and status in fixed places; a certificate id whole, not cut to 12 characters.
     expect(listed.map((r) => [r[0], r[1], r[2]]).sort()).toEqual([
       ['ROTATION', 'fmt-bad', 'FAILED'],
@@ -83,8 +78,8 @@ describe('--output text', () => {
 
   it('is refused with --json, and where a command has no such output', async () => {
     // Act
-    const both = await h.run(['status', '--json', '--output', 'text']);
-    const csv = await h.run(['status', '--output', 'csv']);
+    const both = await h().run(['status', '--json', '--output', 'text']);
+    const csv = await h().run(['status', '--output', 'csv']);
     // Assess
     expect(both.code).toBe(EXIT.usage);
     expect(both.stderr).toContain('--json contradicts --output text');
@@ -106,10 +101,10 @@ describe('colour', () => {
   )('%s: FAILED in red at a terminal, never with NO_COLOR, in a pipe, or in json/csv', async (_name, argv) => {
     const args = argv as string[];
     // Act
-    const tty = await h.run(args, {}, { stdoutIsTTY: true });
-    const noColor = await h.run(args, { NO_COLOR: '1' }, { stdoutIsTTY: true });
-    const piped = await h.run(args);
-    const json = await h.run([...args, '--json'], {}, { stdoutIsTTY: true });
+    const tty = await h().run(args, {}, { stdoutIsTTY: true });
+    const noColor = await h().run(args, { NO_COLOR: '1' }, { stdoutIsTTY: true });
+    const piped = await h().run(args);
+    const json = await h().run([...args, '--json'], {}, { stdoutIsTTY: true });
     // Assess
     expect(tty.code).toBe(EXIT.ok);
     expect(tty.stdout).toMatch(new RegExp(`${ESC}\\[31mFAILED`));
@@ -118,11 +113,15 @@ describe('colour', () => {
 
   it('colours a success green and keeps the columns aligned', async () => {
     // Act
-    const tty = await h.run(['status'], {}, { stdoutIsTTY: true });
-    const plain = await h.run(['status']);
+    const tty = await h().run(['status'], {}, { stdoutIsTTY: true });
+    const plain = await h().run(['status']);
     // Assess: stripped of its colour codes, the table is the one printed to a pipe.
     expect(tty.stdout).toMatch(new RegExp(`${ESC}\\[32mSUCCEEDED`));
-    const csv = await h.run(['report', '--campaign', 'manual', '--output', 'csv'], {}, { stdoutIsTTY: true });
+    const csv = await h().run(
+      ['report', '--campaign', 'manual', '--output', 'csv'],
+      {},
+      { stdoutIsTTY: true },
+    );
     expect(csv.stdout).not.toContain(ESC);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the colour codes are what is removed
     expect(tty.stdout.replace(/\u001b\[\d+m/g, '')).toBe(plain.stdout);

@@ -1,39 +1,34 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { runCli } from '../../cli/main.ts';
 import { createTarget } from '../../cli/target/clients.ts';
 import { LOCAL_CREDENTIALS } from '../../local/config.ts';
 import { startCloudFormationDouble } from './helpers/cloudformation-double.ts';
-import { type CliHarness, runIn, startCliHarness } from './helpers/local-aws.ts';
+import { runIn, useCliHarness } from './helpers/local-aws.ts';
 import { startDirect, waitForRecordStatus } from './helpers/start-execution.ts';
 
-let h: CliHarness;
 const arns: Record<string, string> = {};
 
+const h = useCliHarness();
 beforeAll(async () => {
-  h = await startCliHarness();
   // Prepare: four devices, rotations that succeeded, failed, and one waiting for its device.
-  const devices = await Promise.all(['ok-1', 'bad-1', 'bad-2', 'slow-1'].map((t) => h.provision(t)));
-  await h.provision('never-rotated');
-  h.plan.set('bad-1', 'fail').set('bad-2', 'fail').set('slow-1', 'issue-and-wait');
+  const devices = await Promise.all(['ok-1', 'bad-1', 'bad-2', 'slow-1'].map((t) => h().provision(t)));
+  await h().provision('never-rotated');
+  h().plan.set('bad-1', 'fail').set('bad-2', 'fail').set('slow-1', 'issue-and-wait');
   for (const d of devices) {
     const campaign = d.thingName === 'bad-2' ? 'audit-task-7' : 'manual';
     const settle =
       d.thingName === 'slow-1' ? undefined : d.thingName.startsWith('bad') ? 'FAILED' : 'SUCCEEDED';
-    arns[d.thingName] = await startDirect(h, d.thingName, d.certificateId, campaign, settle);
+    arns[d.thingName] = await startDirect(h(), d.thingName, d.certificateId, campaign, settle);
   }
-  await waitForRecordStatus(h, 'bad-1', 'FAILED');
-  await waitForRecordStatus(h, 'bad-2', 'FAILED');
+  await waitForRecordStatus(h(), 'bad-1', 'FAILED');
+  await waitForRecordStatus(h(), 'bad-2', 'FAILED');
   const deadline = Date.now() + 10_000;
-  while (!(await h.run(['rotations', 'show', 'slow-1'])).stdout.includes('AWAITING_ACK')) {
+  while (!(await h().run(['rotations', 'show', 'slow-1'])).stdout.includes('AWAITING_ACK')) {
     if (Date.now() > deadline) throw new Error('slow-1 never reached AWAITING_ACK');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-});
-
-afterAll(async () => {
-  await h?.close();
 });
 
 const StatusJson = z.object({
@@ -45,7 +40,7 @@ const StatusJson = z.object({
 describe('recert status', () => {
   it('counts rotations by status and lists what is in flight and what failed', async () => {
     // Act
-    const result = await h.run(['status', '--json']);
+    const result = await h().run(['status', '--json']);
     // Assess
     expect(result.code).toBe(EXIT.ok);
     const status = StatusJson.parse(JSON.parse(result.stdout));
@@ -62,7 +57,7 @@ describe('recert status', () => {
   });
 
   it('prints tables for people, without task tokens', async () => {
-    const result = await h.run(['status']);
+    const result = await h().run(['status']);
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).toMatch(/FAILED\s+2/);
     expect(result.stdout).toMatch(/slow-1\s+AWAITING_ACK/);
@@ -77,14 +72,14 @@ const ListJson = z.object({
 
 describe('recert rotations list', () => {
   it('filters by status', async () => {
-    const result = await h.run(['rotations', 'list', '--status', 'failed', '--json']);
+    const result = await h().run(['rotations', 'list', '--status', 'failed', '--json']);
     expect(result.code).toBe(EXIT.ok);
     const list = ListJson.parse(JSON.parse(result.stdout));
     expect(list.rotations.map((r) => r.thingName).sort()).toEqual(['bad-1', 'bad-2']);
   });
 
   it('filters by campaign', async () => {
-    const result = await h.run(['rotations', 'list', '--campaign', 'audit-task-7', '--json']);
+    const result = await h().run(['rotations', 'list', '--campaign', 'audit-task-7', '--json']);
     const list = ListJson.parse(JSON.parse(result.stdout));
     expect(list.rotations.map((r) => r.thingName)).toEqual(['bad-2']);
   });
@@ -92,22 +87,22 @@ describe('recert rotations list', () => {
   it('filters by age: nothing was updated in the future, everything within the hour', async () => {
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     const none = ListJson.parse(
-      JSON.parse((await h.run(['rotations', 'list', '--since', tomorrow, '--json'])).stdout),
+      JSON.parse((await h().run(['rotations', 'list', '--since', tomorrow, '--json'])).stdout),
     );
     const recent = ListJson.parse(
-      JSON.parse((await h.run(['rotations', 'list', '--since', '1h', '--json'])).stdout),
+      JSON.parse((await h().run(['rotations', 'list', '--since', '1h', '--json'])).stdout),
     );
     expect(none.count).toBe(0);
     expect(recent.count).toBe(4);
   });
 
   it('pages through the index and honours --limit', async () => {
-    const result = await h.run(['rotations', 'list', '--limit', '3', '--json']);
+    const result = await h().run(['rotations', 'list', '--limit', '3', '--json']);
     expect(ListJson.parse(JSON.parse(result.stdout)).count).toBe(3);
   });
 
   it('prints a table with a count', async () => {
-    const result = await h.run(['rotations', 'list']);
+    const result = await h().run(['rotations', 'list']);
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout.split('\n')[0]).toMatch(/^THING\s+STATUS\s+PHASE/);
     expect(result.stdout).toContain('4 rotations');
@@ -123,7 +118,7 @@ const ShowJson = z.object({
 describe('recert rotations show', () => {
   it('gives the record and a timeline that ends at the failed step with its error', async () => {
     // Act
-    const result = await h.run(['rotations', 'show', 'bad-1', '--json']);
+    const result = await h().run(['rotations', 'show', 'bad-1', '--json']);
     // Assess
     expect(result.code).toBe(EXIT.ok);
     const shown = ShowJson.parse(JSON.parse(result.stdout));
@@ -145,12 +140,12 @@ describe('recert rotations show', () => {
 
   it('links the execution to the Step Functions console when the target is AWS', async () => {
     // Prepare: the AWS code path (kind "aws") with its clients pointed at the local services.
-    const { endpoints, resources } = h.manifest;
+    const { endpoints, resources } = h().manifest;
     const out: string[] = [];
     // Act
     const code = await runCli(
       ['rotations', 'show', 'bad-1'],
-      { stdout: (line) => out.push(line), stderr: () => {}, env: {}, cwd: h.stateDir },
+      { stdout: (line) => out.push(line), stderr: () => {}, env: {}, cwd: h().stateDir },
       {
         connect: async () =>
           createTarget('aws', resources, {
@@ -172,15 +167,15 @@ describe('recert rotations show', () => {
   });
 
   it('shows a waiting rotation as running at its callback step', async () => {
-    const result = await h.run(['rotations', 'show', 'slow-1']);
+    const result = await h().run(['rotations', 'show', 'slow-1']);
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).toMatch(/Status:\s+IN_PROGRESS \(phase AWAITING_ACK/);
     expect(result.stdout).toMatch(/DeliverCertificate\s+\S+\s+-\s+running/);
   });
 
   it('tells an unknown thing from a thing that never rotated (exit 4)', async () => {
-    const unknown = await h.run(['rotations', 'show', 'no-such-thing']);
-    const never = await h.run(['rotations', 'show', 'never-rotated']);
+    const unknown = await h().run(['rotations', 'show', 'no-such-thing']);
+    const never = await h().run(['rotations', 'show', 'never-rotated']);
     expect(unknown.code).toBe(EXIT.notFound);
     expect(unknown.stderr).toContain('there is no thing named no-such-thing');
     expect(never.code).toBe(EXIT.notFound);
@@ -192,7 +187,7 @@ describe('recert rotations show', () => {
 describe('recert report', () => {
   it('reports a campaign that is not an audit task from its records, as CSV', async () => {
     // Act
-    const result = await h.run(['report', '--campaign', 'manual', '--format', 'csv']);
+    const result = await h().run(['report', '--campaign', 'manual', '--format', 'csv']);
     // Assess
     expect(result.code).toBe(EXIT.ok);
     const [header, ...rows] = result.stdout.split('\n');
@@ -212,7 +207,7 @@ describe('the AWS target', () => {
   it('finds its resources in the stack outputs and uses the default credential chain', async () => {
     // Prepare: a deployed stack whose outputs name the local resources; endpoints from the
     // SDK's standard AWS_ENDPOINT_URL_* variables, credentials from the environment.
-    const { resources, endpoints } = h.manifest;
+    const { resources, endpoints } = h().manifest;
     const cfn = await startCloudFormationDouble({
       name: 'RecertTest',
       outputs: {
@@ -234,9 +229,13 @@ describe('the AWS target', () => {
       const status = await runIn(
         ['status', '--stack', 'RecertTest', '--region', 'us-east-1', '--json'],
         {},
-        h.stateDir,
+        h().stateDir,
       );
-      const missing = await runIn(['status', '--region', 'us-east-1'], { RECERT_STACK: 'Gone' }, h.stateDir);
+      const missing = await runIn(
+        ['status', '--region', 'us-east-1'],
+        { RECERT_STACK: 'Gone' },
+        h().stateDir,
+      );
       // Assess
       expect(status.code).toBe(EXIT.ok);
       expect(JSON.parse(status.stdout).counts).toMatchObject({ FAILED: 2, SUCCEEDED: 1 });
