@@ -57,15 +57,14 @@ describe('the recert rotate-device state machine on the local engine', () => {
     if (!t) throw new Error(`no token for ${id}`);
     return t;
   };
+  /** Answers the `n`th submitted task, the function `id`'s callback, with `output`. */
+  const answer = async (exec: string, id: string, n: number, output: string): Promise<void> => {
+    await h.sfn.send(new SendTaskSuccessCommand({ taskToken: await tokenFor(exec, id, n), output }));
+  };
 
   it('rotates: claim, CSR, issue and deliver, a device error and a second attempt, retire', async () => {
     const exec = await start(h, await machine(), { thingName: 'dev-1', oldCertificateId: 'old-1' });
-    await h.sfn.send(
-      new SendTaskSuccessCommand({
-        taskToken: await tokenFor(exec, 'request-csr', 1),
-        output: '{"csr":"PEM 1"}',
-      }),
-    );
+    await answer(exec, 'request-csr', 1, '{"csr":"PEM 1"}');
     await h.sfn.send(
       new SendTaskFailureCommand({
         taskToken: await tokenFor(exec, 'issue-certificate', 2),
@@ -73,18 +72,13 @@ describe('the recert rotate-device state machine on the local engine', () => {
         cause: 'TLS',
       }),
     );
-    await h.sfn.send(
-      new SendTaskSuccessCommand({
-        taskToken: await tokenFor(exec, 'request-csr', 3),
-        output: '{"csr":"PEM 2"}',
-      }),
-    );
-    await h.sfn.send(
-      new SendTaskSuccessCommand({
-        taskToken: await tokenFor(exec, 'issue-certificate', 4),
-        // What device-reply answers for a proven crt_ack.
-        output: '{"rotationId":"r-2","certificateId":"new-2","provenAt":"2026-06-01T12:00:00.000Z"}',
-      }),
+    await answer(exec, 'request-csr', 3, '{"csr":"PEM 2"}');
+    // What device-reply answers for a proven crt_ack.
+    await answer(
+      exec,
+      'issue-certificate',
+      4,
+      '{"rotationId":"r-2","certificateId":"new-2","provenAt":"2026-06-01T12:00:00.000Z"}',
     );
     const done = await waitForEnd(h, exec);
     expect(done.status).toBe('SUCCEEDED');
