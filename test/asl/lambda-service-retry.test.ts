@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { errorMatches } from '../../local/stepfunctions/retry.ts';
 import { CAMPAIGN_FUNCTION_IDS, renderCampaignDefinition } from '../../workflows/campaign/contract.ts';
 import { FUNCTION_IDS, renderDefinition } from '../../workflows/rotate-device/contract.ts';
+import { taskStates } from './task-states.ts';
 
 /** From https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html */
 const LAMBDA_SERVICE_EXCEPTIONS = [
@@ -35,14 +36,6 @@ const rendered: Record<string, unknown> = {
 };
 
 const Retrier = z.looseObject({ ErrorEquals: z.array(z.string()), MaxAttempts: z.number().optional() });
-const State = z.looseObject({
-  Type: z.string(),
-  Resource: z.string().optional(),
-  Retry: z.array(Retrier).optional(),
-  Branches: z.array(z.object({ States: z.record(z.string(), z.unknown()) })).optional(),
-  ItemProcessor: z.object({ States: z.record(z.string(), z.unknown()) }).optional(),
-  Iterator: z.object({ States: z.record(z.string(), z.unknown()) }).optional(),
-});
 type Retrier = z.infer<typeof Retrier>;
 
 interface LambdaTask {
@@ -54,18 +47,10 @@ const invokesLambda = (resource: string): boolean =>
   /^arn:aws[a-z-]*:states:::lambda:invoke/.test(resource) || /^arn:aws[a-z-]*:lambda:/.test(resource);
 
 /** Every Task state invoking Lambda, nested ones included. */
-function lambdaTasks(states: Record<string, unknown>, prefix = ''): LambdaTask[] {
-  return Object.entries(states).flatMap(([name, raw]) => {
-    const state = State.parse(raw);
-    const path = `${prefix}${name}`;
-    const nested = [
-      ...(state.Branches ?? []).flatMap((b, i) => lambdaTasks(b.States, `${path}[${i}].`)),
-      ...(state.ItemProcessor ? lambdaTasks(state.ItemProcessor.States, `${path}.`) : []),
-      ...(state.Iterator ? lambdaTasks(state.Iterator.States, `${path}.`) : []),
-    ];
-    if (state.Type !== 'Task' || !invokesLambda(state.Resource ?? '')) return nested;
-    return [{ path, retry: state.Retry ?? [] }, ...nested];
-  });
+function lambdaTasks(states: Record<string, unknown>): LambdaTask[] {
+  return taskStates(states)
+    .filter((task) => invokesLambda(task.resource))
+    .map((task) => ({ path: task.path, retry: z.array(Retrier).parse(task.retry) }));
 }
 
 /** The errors a task does not retry: the first retrier matching an error decides, as in the engine. */

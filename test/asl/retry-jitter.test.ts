@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { type TaskState, taskStates } from './task-states.ts';
 
 const ASL_DIR = new URL('../../asl/', import.meta.url).pathname;
 const files = readdirSync(ASL_DIR)
@@ -16,37 +17,14 @@ const files = readdirSync(ASL_DIR)
 // Settings are placeholders in the templates (`${TransientRetryMaxAttempts}`), so only the shape
 // that matters here is checked; the jitter itself must be written out.
 const Retrier = z.object({ ErrorEquals: z.array(z.string()), JitterStrategy: z.unknown().optional() });
-const State = z.object({
-  Type: z.string(),
-  Resource: z.string().optional(),
-  Retry: z.array(Retrier).optional(),
-  Branches: z.array(z.object({ States: z.record(z.string(), z.unknown()) })).optional(),
-  Iterator: z.object({ States: z.record(z.string(), z.unknown()) }).optional(),
-  ItemProcessor: z.object({ States: z.record(z.string(), z.unknown()) }).optional(),
-});
 const Definition = z.object({ States: z.record(z.string(), z.unknown()) });
 type Retrier = z.infer<typeof Retrier>;
 
-interface TaskState {
-  readonly path: string;
-  readonly resource: string;
-  readonly retry: readonly Retrier[];
-}
+type RetriedTask = Omit<TaskState, 'retry'> & { readonly retry: readonly Retrier[] };
 
-/** Every Task state, nested ones (Parallel branches, Map iterators) included. */
-function tasksOf(states: Record<string, unknown>, prefix: string): TaskState[] {
-  return Object.entries(states).flatMap(([name, raw]) => {
-    const state = State.parse(raw);
-    const path = `${prefix}${name}`;
-    const nested = [
-      ...(state.Branches ?? []).flatMap((branch, i) => tasksOf(branch.States, `${path}[${i}].`)),
-      ...(state.Iterator ? tasksOf(state.Iterator.States, `${path}.`) : []),
-      ...(state.ItemProcessor ? tasksOf(state.ItemProcessor.States, `${path}.`) : []),
-    ];
-    if (state.Type !== 'Task') return nested;
-    return [{ path, resource: state.Resource ?? '', retry: state.Retry ?? [] }, ...nested];
-  });
-}
+/** Every Task state, nested ones included, with its Retry rules. */
+const tasksOf = (states: Record<string, unknown>): RetriedTask[] =>
+  taskStates(states).map((task) => ({ ...task, retry: z.array(Retrier).parse(task.retry) }));
 
 /** Error names a throttled call can surface as in a Retry's ErrorEquals. */
 function isThrottlingName(name: string): boolean {
@@ -71,7 +49,7 @@ function throttlesFor(resource: string): readonly string[] {
 }
 
 /** Rules that retry throttling without full jitter, one line each. */
-function unjitteredRules(tasks: readonly TaskState[]): string[] {
+function unjitteredRules(tasks: readonly RetriedTask[]): string[] {
   return tasks.flatMap((task) =>
     task.retry
       .filter((rule) => rule.ErrorEquals.some(isThrottlingName) && rule.JitterStrategy !== 'FULL')
@@ -83,7 +61,7 @@ function unjitteredRules(tasks: readonly TaskState[]): string[] {
 }
 
 /** Tasks that leave a throttle of the service they call unretried, one line each. */
-function missingThrottleRetries(tasks: readonly TaskState[]): string[] {
+function missingThrottleRetries(tasks: readonly RetriedTask[]): string[] {
   return tasks.flatMap((task) => {
     const covered = new Set(task.retry.flatMap((rule) => rule.ErrorEquals));
     const needed = throttlesFor(task.resource);
@@ -100,7 +78,7 @@ function missingThrottleRetries(tasks: readonly TaskState[]): string[] {
 const tasksByFile = new Map(
   files.map((file) => [
     file,
-    tasksOf(Definition.parse(JSON.parse(readFileSync(join(ASL_DIR, file), 'utf8'))).States, ''),
+    tasksOf(Definition.parse(JSON.parse(readFileSync(join(ASL_DIR, file), 'utf8'))).States),
   ]),
 );
 
@@ -154,7 +132,7 @@ describe('throttling retries in the state machines', () => {
     };
 
     // Act
-    const tasks = tasksOf(states, '');
+    const tasks = tasksOf(states);
 
     // Assess
     expect(tasks.map((t) => t.path)).toEqual(['Good', 'Bad[0].Inner']);
