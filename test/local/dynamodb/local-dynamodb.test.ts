@@ -40,6 +40,17 @@ afterEach(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
+/** Ensures today's rotation table over the older one's name, adding statusSince to the items it migrates. */
+const ensureMigratedRotations = () =>
+  db.ensureTable(rotationTableDefinition(OLD.tableName), { migrateItem: withStatusSince });
+
+/** Closes the local DynamoDB and starts another on the same state directory, as a restart does. */
+async function restart(): Promise<void> {
+  await db.close();
+  db = new LocalDynamoDb({ stateDir });
+  await db.start();
+}
+
 describe('local DynamoDB (dynalite)', () => {
   it('creates a table with its index idempotently and refuses a conflicting definition', async () => {
     // Act
@@ -70,10 +81,8 @@ describe('local DynamoDB (dynalite)', () => {
       }),
     );
     doc.destroy();
-    await db.close();
     // Act
-    db = new LocalDynamoDb({ stateDir });
-    await db.start();
+    await restart();
     const again = await db.ensureTable(ROTATIONS);
     doc = DynamoDBDocumentClient.from(db.client());
     const item = await doc.send(new GetCommand({ TableName: ROTATIONS.tableName, Key: { thingName: 't1' } }));
@@ -179,13 +188,9 @@ describe('a rotation table from an older state directory', () => {
     let doc = DynamoDBDocumentClient.from(db.client());
     for (const Item of OLD_RECORDS) await doc.send(new PutCommand({ TableName: OLD.tableName, Item }));
     doc.destroy();
-    await db.close();
     // Act
-    db = new LocalDynamoDb({ stateDir });
-    await db.start();
-    const outcome = await db.ensureTable(rotationTableDefinition(OLD.tableName), {
-      migrateItem: withStatusSince,
-    });
+    await restart();
+    const outcome = await ensureMigratedRotations();
     const client = db.client();
     const described = await client.send(new DescribeTableCommand({ TableName: OLD.tableName }));
     const tables = await client.send(new ListTablesCommand({}));
@@ -194,12 +199,8 @@ describe('a rotation table from an older state directory', () => {
     const busy = await byStatus(doc, 'IN_PROGRESS');
     const done = await doc.send(new GetCommand({ TableName: OLD.tableName, Key: { thingName: 'done' } }));
     doc.destroy();
-    await db.close();
-    db = new LocalDynamoDb({ stateDir });
-    await db.start();
-    const again = await db.ensureTable(rotationTableDefinition(OLD.tableName), {
-      migrateItem: withStatusSince,
-    });
+    await restart();
+    const again = await ensureMigratedRotations();
     // Assess
     expect(outcome).toBe('rebuilt');
     expect(
@@ -240,9 +241,7 @@ describe('a rotation table from an older state directory', () => {
       await doc.send(new PutCommand({ TableName: `${OLD.tableName}.rebuild`, Item }));
     }
     // Act
-    const outcome = await db.ensureTable(rotationTableDefinition(OLD.tableName), {
-      migrateItem: withStatusSince,
-    });
+    const outcome = await ensureMigratedRotations();
     const client = db.client();
     const tables = await client.send(new ListTablesCommand({}));
     client.destroy();
