@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createCsrPem, generatePrivateKeyPem, keyMatchesCertificate } from '../../device/agent/crypto.ts';
 import { FileCredentialStore } from '../../device/agent/file-credential-store.ts';
 import { topicFor } from '../../workflows/rotate-device/protocol.ts';
@@ -12,8 +12,8 @@ import {
   removeDeviceFiles,
   waitForEvent,
 } from './helpers/agent-harness.ts';
-import { TestBroker } from './helpers/test-broker.ts';
 import { certificateIdOfPem, type IssuedPair } from './helpers/test-pki.ts';
+import { useTestBroker } from './helpers/use-test-broker.ts';
 
 /**
  * Power loss at every step of a rotation. Every write of the store is durable (fsync + rename +
@@ -33,22 +33,18 @@ interface Scene {
 }
 
 describe('credential store recovery after power loss', () => {
-  let broker: TestBroker;
   const scenes: DeviceFiles[] = [];
 
-  beforeAll(async () => {
-    broker = await TestBroker.start();
-  });
+  const broker = useTestBroker();
   afterAll(async () => {
-    await broker.stop();
     await Promise.all(scenes.map(removeDeviceFiles));
   });
 
   async function scene(): Promise<Scene> {
-    const { thing, old, files } = await brokerDevice(broker, 'crash');
+    const { thing, old, files } = await brokerDevice(broker(), 'crash');
     scenes.push(files);
     const newKey = await generatePrivateKeyPem('ec-p256');
-    const issued = await broker.pki.signCsr(await createCsrPem(newKey, thing));
+    const issued = await broker().pki.signCsr(await createCsrPem(newKey, thing));
     return {
       thing,
       files,
@@ -240,9 +236,9 @@ describe('credential store recovery after power loss', () => {
       await thing.open();
       await thing.savePendingKey(s.rotationId, s.newKey, 'csr');
       await thing.savePendingCertificate(s.rotationId, s.newCertificatePem, s.newCertificateId);
-      if (registered) broker.allow(s.newCertificateId);
+      if (registered) broker().allow(s.newCertificateId);
       const name = s.thing;
-      const { agent, events } = fileAgent(broker, name, s.files);
+      const { agent, events } = fileAgent(broker(), name, s.files);
 
       // Act
       await agent.start();
@@ -253,7 +249,7 @@ describe('credential store recovery after power loss', () => {
 
       // Assess
       const kind = registered ? 'crt_ack' : 'crt_err';
-      const reply = await broker.waitForMessage((m) => m.topic === topicFor(name, kind));
+      const reply = await broker().waitForMessage((m) => m.topic === topicFor(name, kind));
       expect(JSON.parse(reply.payload).rotationId).toBe(s.rotationId);
       expect(reply.principal).toBe(registered ? s.newCertificateId : s.old.certificateId);
       expect(outcome.type).toBe(registered ? 'rotated' : 'certificate-rejected');
