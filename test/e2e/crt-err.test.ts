@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { certificateStatus, eventually, thingCertificateIds } from './helpers.ts';
-import { recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
+import { onlyDevice, recordWithStatus, runAudit, scenarioPerTest } from './scenario.ts';
 
 describe('a device that rejects its new certificate (crt_err)', () => {
   const startScenario = scenarioPerTest();
@@ -9,8 +9,7 @@ describe('a device that rejects its new certificate (crt_err)', () => {
     // Prepare: one device that refuses the first certificate it is given.
     const scenario = await startScenario({ behaviours: ['crt_err'], prefix: 'crterr' });
     const { local } = scenario;
-    const [device] = scenario.devices;
-    if (!device) throw new Error('no device');
+    const device = onlyDevice(scenario);
 
     // Act
     await runAudit(local);

@@ -4,7 +4,7 @@ import type { LocalAws } from '../../local/stack/local-aws.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
 import { certificateStatus, eventually, thingCertificateIds } from './helpers.ts';
 import { JumpClock } from './jump-clock.ts';
-import { recordWithStatus, scenarioPerTest } from './scenario.ts';
+import { onlyDevice, recordWithStatus, scenarioPerTest } from './scenario.ts';
 
 const HOUR = 3_600_000;
 // Two rotations and two sweeps: bounded, but slow on a busy machine. Deadlines only a failure reaches.
@@ -46,8 +46,7 @@ describe('old certificates kept for a grace period of one day', () => {
         local: { clock, functionSettings: { graceDays: 1 }, scheduleWallGapMs: 20 },
       });
       const { local } = scenario;
-      const [device] = scenario.devices;
-      if (!device) throw new Error('no device');
+      const device = onlyDevice(scenario);
       const first = device.initialCertificateId;
 
       // Act: one rotation; half a day later, a second one of the same thing.

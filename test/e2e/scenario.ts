@@ -72,6 +72,13 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
   }
 }
 
+/** The device of a one-device scenario. */
+export function onlyDevice(scenario: Scenario): SimulatedDevice {
+  const [device] = scenario.devices;
+  if (!device) throw new Error('the scenario has no device');
+  return device;
+}
+
 export async function stopScenario(scenario: Scenario | undefined): Promise<void> {
   if (!scenario) return;
   await scenario.fleet.stop();

@@ -2,7 +2,7 @@ import { GetExecutionHistoryCommand, RedriveExecutionCommand } from '@aws-sdk/cl
 import { describe, expect, it } from 'vitest';
 import { honestBehaviour } from '../../device/agent/behaviour.ts';
 import { eventually, executionEnded, thingCertificateIds } from './helpers.ts';
-import { recordWithStatus, runAudit, scenarioPerTest, shortWaits } from './scenario.ts';
+import { onlyDevice, recordWithStatus, runAudit, scenarioPerTest, shortWaits } from './scenario.ts';
 
 describe('a device that goes silent after its first CSR', () => {
   const startScenario = scenarioPerTest();
@@ -16,8 +16,7 @@ describe('a device that goes silent after its first CSR', () => {
       local: { settings: shortWaits(2) },
     });
     const { local } = scenario;
-    const [device] = scenario.devices;
-    if (!device) throw new Error('no device');
+    const device = onlyDevice(scenario);
 
     // Act 1: the rotation runs until the device's silence exhausts it.
     await runAudit(local);
