@@ -14,7 +14,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../../../local/config.ts';
 import { topicRuleRoutes } from '../../../../local/iot/rules/rule-routes.ts';
-import { RulesEngine, type RulesEngineEvent } from '../../../../local/iot/rules/rules-engine.ts';
+import {
+  RulesEngine,
+  type RulesEngineEvent,
+  type RulesEngineOptions,
+} from '../../../../local/iot/rules/rules-engine.ts';
 import { FunctionRegistry } from '../../../../local/lambda/registry.ts';
 import { allowTopicRule } from '../../lambda/allow-invoke.ts';
 import { MemoryBus } from './helpers/memory-bus.ts';
@@ -35,6 +39,15 @@ interface Fixture {
   events: RulesEngineEvent[];
 }
 
+/** A rules engine in the local region and account; `more` adds its state directory or listener. */
+const newEngine = (
+  clock: ManualClock,
+  functions: FunctionRegistry,
+  bus: MemoryBus,
+  more: Partial<RulesEngineOptions> = {},
+): RulesEngine =>
+  new RulesEngine({ bus, functions, clock, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID, ...more });
+
 async function startEngine(
   stateDir: string,
   clock: ManualClock,
@@ -42,15 +55,7 @@ async function startEngine(
   bus: MemoryBus,
 ) {
   const events: RulesEngineEvent[] = [];
-  const engine = new RulesEngine({
-    bus,
-    functions,
-    clock,
-    region: LOCAL_REGION,
-    accountId: LOCAL_ACCOUNT_ID,
-    stateDir,
-    onEvent: (event) => events.push(event),
-  });
+  const engine = newEngine(clock, functions, bus, { stateDir, onEvent: (event) => events.push(event) });
   await engine.start();
   const harness = new RestHarness(topicRuleRoutes(engine));
   const iot = await harness.client();
@@ -343,13 +348,7 @@ describe('rules engine shutdown', () => {
     });
     allowTopicRule(functions, failing.arn, 'r');
     allowTopicRule(functions, onError.arn, 'r');
-    const engine = new RulesEngine({
-      bus,
-      functions,
-      clock,
-      region: LOCAL_REGION,
-      accountId: LOCAL_ACCOUNT_ID,
-    });
+    const engine = newEngine(clock, functions, bus);
     await engine.start();
     await engine.createRule('r', {
       sql: "SELECT * FROM 'x'",
