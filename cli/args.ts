@@ -15,6 +15,13 @@ export const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionsConfig;
 
+/** Flags of the commands that start a local AWS (`local up`, `npm start`): its clock, Private CA and function logs. */
+export const LOCAL_STACK_OPTIONS = {
+  'clock-speed': { type: 'string' },
+  'private-ca-days': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const satisfies OptionsConfig;
+
 /** What `--output` takes (as the AWS CLI's); `--json` is `--output json`. Commands with CSV say so. */
 const OUTPUTS: readonly string[] = OUTPUT_FORMATS;
 

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { joinDashValues } from '../args.ts';
+import { joinDashValues, LOCAL_STACK_OPTIONS } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import {
   errorMessage,
@@ -248,11 +248,9 @@ export function localCommand(load: ControlLoader = () => loadLocalAwsControl()):
 
 const LOCAL_OPTIONS = {
   'state-dir': { type: 'string' },
-  'clock-speed': { type: 'string' },
+  ...LOCAL_STACK_OPTIONS,
   'clock-reset': { type: 'boolean' },
   'any-ports': { type: 'boolean' },
-  'private-ca-days': { type: 'string' },
-  'log-level': { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
   output: { type: 'string' },

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { type BehaviourMix, BehaviourMixError, parseBehaviourMix } from '../../device/index.ts';
 import { namedError } from '../../lib/named-error.ts';
 import { DEFAULT_STATE_DIR } from '../../local/index.ts';
-import { joinDashValues } from '../args.ts';
+import { joinDashValues, LOCAL_STACK_OPTIONS } from '../args.ts';
 import { functionLogLevelFlag, type LogLevel } from '../logs/levels.ts';
 
 export const DEFAULT_MIX = 'healthy=88,offline=4,flaky=3,crt_err=3,silent=1,weak_key=1';
@@ -162,14 +162,12 @@ const MAIN_JOB_OPTIONS = {
   devices: { type: 'string' },
   mix: { type: 'string' },
   'expiring-percent': { type: 'string' },
-  'clock-speed': { type: 'string' },
+  ...LOCAL_STACK_OPTIONS,
   'state-dir': { type: 'string' },
   fresh: { type: 'boolean' },
   timeout: { type: 'string' },
   seed: { type: 'string' },
   'offline-minutes': { type: 'string' },
-  'private-ca-days': { type: 'string' },
-  'log-level': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
