@@ -6,6 +6,7 @@ import type { CredentialPair } from './credential-store.ts';
 import { certificateIdOf } from './crypto.ts';
 import { AgentTimeoutError, MqttConnectError } from './errors.ts';
 import type { AgentEvent } from './events.ts';
+import { UnacknowledgedPublishes } from './unacknowledged.ts';
 
 /** Faults a simulated device injects into its link; a real device has none. */
 export interface LinkFaults {
@@ -50,6 +51,8 @@ export class MqttLink {
   /** Whether the last failed attempt was refused by the broker (CONNACK or TLS), not unreachable. */
   lastFailureRefused = false;
   private readonly clients = new Set<MqttClient>();
+  private readonly clientCertificates = new WeakMap<MqttClient, string>();
+  private readonly unacknowledged = new UnacknowledgedPublishes();
   private readonly timers = new Set<Timer>();
   private readonly sleepers = new Set<() => void>();
 
@@ -109,11 +112,23 @@ export class MqttLink {
     this.main?.stream?.destroy();
   }
 
-  /** Fire-and-forget QoS 1 publish over the main connection; false when there is none. */
+  /**
+   * Fire-and-forget QoS 1 publish over the main connection; false when there is none. Until the
+   * broker acknowledges it, it is sent again whenever the same certificate connects again.
+   */
   publish(topic: string, payload: string, onError: (error: Error) => void): boolean {
     const main = this.main;
     if (!main) return false;
+    const pending = this.unacknowledged.add({
+      certificatePem: this.clientCertificates.get(main) ?? '',
+      topic,
+      payload,
+      onError,
+    });
     main.publish(topic, payload, { qos: 1 }, (error) => {
+      // A connection that closed first leaves the message to be sent again.
+      if (error && !main.connected) return;
+      this.unacknowledged.acknowledged(pending);
       if (error) onError(error);
     });
     return true;
@@ -187,6 +202,9 @@ export class MqttLink {
       type: 'connected',
       certificateId: this.credentials ? safeCertificateId(this.credentials.certificatePem) : '',
     });
+    for (const message of this.unacknowledged.takeFor(this.clientCertificates.get(client))) {
+      this.publish(message.topic, message.payload, message.onError);
+    }
     const dropAfter = this.faults.linkDropAfter?.(this.options.random);
     if (dropAfter !== undefined) {
       this.after(dropAfter, () => {
@@ -268,6 +286,7 @@ export class MqttLink {
       ...(this.options.servername !== undefined ? { servername: this.options.servername } : {}),
     });
     this.clients.add(client);
+    this.clientCertificates.set(client, pair.certificatePem);
     client.on('message', (topic, payload) => this.options.onMessage(topic, payload));
     client.on('close', () => this.onClose(client));
     // Errors surface through open and publish; the listener keeps them from being unhandled.

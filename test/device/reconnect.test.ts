@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fileAgent, makeDeviceFiles, removeDeviceFiles, waitForEvent } from './helpers/agent-harness.ts';
+import {
+  connectedAgent,
+  fileAgent,
+  makeDeviceFiles,
+  removeDeviceFiles,
+  waitForEvent,
+} from './helpers/agent-harness.ts';
 import { TestBroker } from './helpers/test-broker.ts';
 import { TestPki } from './helpers/test-pki.ts';
 
@@ -42,6 +48,25 @@ describe('device agent reconnection', () => {
     expect(second.connectedPrincipals().get(thing)).toBe(result.certificateId);
     await agent.stop();
     await second.stop();
+    await removeDeviceFiles(files);
+  });
+
+  it('sends a reply again after reconnecting when the broker cut the connection before its PUBACK', async () => {
+    // Prepare
+    const broker = await TestBroker.start();
+    const { thing, files, agent, events } = await connectedAgent(broker, 'unacked');
+    broker.cutBeforeAck('csr_res');
+    const rotationId = randomUUID();
+
+    // Act
+    const csr = await broker.requestCsr(thing, rotationId);
+
+    // Assess: the csr_res the broker never took arrived over the next connection, once.
+    expect(JSON.parse(csr.payload)).toMatchObject({ rotationId });
+    expect(events.filter((e) => e.type === 'connected').length).toBeGreaterThanOrEqual(2);
+    expect(broker.messages.filter((m) => m.kind === 'csr_res')).toHaveLength(1);
+    await agent.stop();
+    await broker.stop();
     await removeDeviceFiles(files);
   });
 });

@@ -102,6 +102,21 @@ export class TestBroker {
     });
   }
 
+  /**
+   * The next PUBLISH of this kind is neither acknowledged nor taken: the broker cuts the device's
+   * connection first, as a broker going down between receiving a message and its PUBACK would.
+   */
+  cutBeforeAck(kind: string): void {
+    this.aedes.authorizePublish = (client, packet, done) => {
+      if (client && parseTopic(packet.topic)?.kind === kind) {
+        this.aedes.authorizePublish = (_c, _p, next) => next(null);
+        client.conn.destroy();
+        return;
+      }
+      done(null);
+    };
+  }
+
   /** Lets a certificate connect (ACTIVE). */
   allow(certificateId: string): void {
     this.allowed.add(certificateId);
@@ -198,7 +213,7 @@ export class TestBroker {
     return { rotationId, certificateId: issued.certificateId, certificatePem: issued.certificatePem };
   }
 
-  /** Sends csr_req and waits for the device's csr_res after it (over `principal`, when given). */
+  /** Sends csr_req and waits for the device's csr_res to it (over `principal`, when given). */
   async requestCsr(
     thingName: string,
     rotationId: string,
@@ -209,6 +224,7 @@ export class TestBroker {
     return this.waitForMessage(
       (m) =>
         m.topic === topicFor(thingName, 'csr_res') &&
+        rotationIdOf(m.payload) === rotationId &&
         (options.principal === undefined || m.principal === options.principal),
       options.timeoutMs ?? 10_000,
       start,
@@ -241,4 +257,13 @@ function principalOf(client: Client): string | undefined {
   const certificate = socket.getPeerCertificate();
   if (!certificate?.raw) return undefined;
   return createHash('sha256').update(certificate.raw).digest('hex');
+}
+
+/** The rotationId of a device's reply, if it has one. */
+function rotationIdOf(payload: string): unknown {
+  try {
+    return (JSON.parse(payload) as { rotationId?: unknown }).rotationId;
+  } catch {
+    return undefined;
+  }
 }
