@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { startCore, useCores } from './helpers/core.ts';
 import { connectDevice, end } from './helpers/mqtt.ts';
 
-describe('IoT Core state across restarts', () => {
-  const restartCore = useCores();
+const restartCore = useCores();
 
+describe('IoT Core state across restarts', () => {
   it('keeps things, certificates, attachments and the CAs, and the same device still connects', async () => {
     // Prepare
     const first = await startCore();

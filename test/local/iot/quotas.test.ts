@@ -10,9 +10,9 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { TokenBucket } from '../../../local/iot/quotas/token-bucket.ts';
 import { useCores } from './helpers/core.ts';
 
-describe('AWS IoT API quotas', () => {
-  const startCore = useCores();
+const startCore = useCores();
 
+describe('AWS IoT API quotas', () => {
   it('throttles UpdateCertificate above 10 TPS with ThrottlingException and recovers as the clock moves', async () => {
     // Prepare
     const t = await startCore({ quotas: true });
