@@ -95,7 +95,7 @@ export class LocalEventBridge {
   }
 
   async close(): Promise<void> {
-    this.deliveries.close();
+    await this.deliveries.close();
   }
 
   idle(): Promise<void> {

@@ -51,7 +51,7 @@ export class LambdaDeliveries<Delivery> {
     return this.invoker.idle();
   }
 
-  close(): void {
-    if (this.ownsInvoker) this.invoker.close();
+  async close(): Promise<void> {
+    if (this.ownsInvoker) await this.invoker.close();
   }
 }

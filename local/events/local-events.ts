@@ -33,11 +33,10 @@ export class LocalEvents {
   private readonly server: LocalEventsServer;
 
   constructor(options: LocalEventsOptions) {
-    this.invoker = new AsyncLambdaInvoker(
-      options.functions,
-      options.clock,
-      options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {},
-    );
+    this.invoker = new AsyncLambdaInvoker(options.functions, options.clock, {
+      ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
+      ...(options.stateDir !== undefined ? { stateDir: options.stateDir } : {}),
+    });
     const shared = {
       functions: options.functions,
       clock: options.clock,
@@ -75,7 +74,7 @@ export class LocalEvents {
 
   async close(): Promise<void> {
     await this.server.close();
-    this.invoker.close();
+    await this.invoker.close();
     await this.sns.close();
     await this.eventBridge.close();
   }

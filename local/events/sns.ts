@@ -75,7 +75,7 @@ export class LocalSns {
   }
 
   async close(): Promise<void> {
-    this.deliveries.close();
+    await this.deliveries.close();
     await this.journal?.flushed();
   }
 

@@ -74,6 +74,11 @@ export class FunctionRegistry {
     readonly accountId: string,
   ) {}
 
+  /** True once `drain` began: the service takes no more invocations. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   arnOf(name: string): string {
     return `arn:aws:lambda:${this.region}:${this.accountId}:function:${name}`;
   }

@@ -327,6 +327,10 @@ export class LocalAws {
       },
     });
 
+    // Lambda's asynchronous queue, as the last stop left it, is delivered once everything it calls is up.
+    const resumed = await events.invoker.resume();
+    if (resumed > 0) log(`lambda: ${resumed} queued asynchronous invocation(s) resumed`);
+
     // The scheduled functions (the retired-certificate sweeper) on the local clock, as EventBridge
     // schedules run them on AWS; closed before the functions and services they call.
     // The sweeper only has work when certificates are kept for a grace period, so a local AWS without

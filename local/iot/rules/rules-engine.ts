@@ -102,7 +102,7 @@ export class RulesEngine {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.ownsInvoker) {
-      this.invoker.close();
+      await this.invoker.close();
       await Promise.allSettled([...this.running]);
     }
   }
@@ -250,7 +250,8 @@ export class RulesEngine {
         sourceArn: this.ruleArn(rule.stored.ruleName),
         sourceAccount: this.options.accountId,
       });
-      if (outcome.ok) return undefined;
+      // A delivery the stop interrupted is not a failure: Lambda's queue keeps it for the next start.
+      if (outcome.ok || outcome.carried) return undefined;
       if (outcome.attempts === 0) {
         // Refused by Lambda's Invoke API itself: reported with the service's error, in the shape of
         // AWS's documented error action message (the error, then service, status and code).

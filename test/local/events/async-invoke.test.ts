@@ -68,8 +68,8 @@ describe('asynchronous Lambda invocation', () => {
     });
     const outcome = invoker.invoke(fn.arn, {});
     await new Promise((resolve) => setImmediate(resolve));
-    invoker.close();
-    expect(await outcome).toMatchObject({ ok: false, attempts: 1 });
+    await invoker.close();
+    expect(await outcome).toMatchObject({ ok: false, attempts: 1, carried: true });
     expect(clock.pendingTimers()).toBe(0);
   });
 });
