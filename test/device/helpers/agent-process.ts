@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 import { type DeviceFiles, deviceRunArgs } from './agent-harness.ts';
 
 const BIN = fileURLToPath(new URL('../../../device/bin.ts', import.meta.url));
@@ -7,7 +8,10 @@ const RECERT = fileURLToPath(new URL('../../../cli/bin.ts', import.meta.url));
 // tsx by path, so the command can run from any working directory.
 const TSX = new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
-/** The device agent as a real child process (`device/bin.ts run ...`), so it can be killed with SIGKILL. */
+/**
+ * The device agent as a real child process (`device/bin.ts run ...`), so it can be killed with SIGKILL.
+ * Made inside a test; killed when that test finishes, passed or failed.
+ */
 export class AgentProcess {
   readonly lines: string[] = [];
   readonly errors: string[] = [];
@@ -25,6 +29,10 @@ export class AgentProcess {
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => this.errors.push(chunk));
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    // Whatever the test's outcome, its agents do not outlive it.
+    onTestFinished(async () => {
+      if (child.exitCode === null && child.signalCode === null) await this.kill9();
+    });
   }
 
   static start(thing: string, files: DeviceFiles, port: number): AgentProcess {
