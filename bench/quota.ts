@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseBenchFlags } from './flags.ts';
 import { runQuotaCampaign } from './quota-run.ts';
 
 export const DEFAULT_QUOTA_DEVICES = 2000;
@@ -22,75 +22,36 @@ export interface QuotaFlags {
   readonly out: string;
 }
 
-function number(
-  flag: string,
-  text: string | undefined,
-  fallback: number,
-  ok: (n: number) => boolean,
-  what: string,
-) {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || !ok(value)) {
-    throw new QuotaFlagError(`--${flag} must be ${what}, got "${text}"`);
-  }
-  return value;
-}
-
 /** Flags of the quota run; `--quota` is accepted (and ignored) so `npm run bench -- --quota ...` passes through. */
 export function parseQuotaFlags(argv: readonly string[], cores = cpus().length): QuotaFlags {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        quota: { type: 'boolean' },
-        devices: { type: 'string' },
-        'clock-speed': { type: 'string' },
-        'quota-scale': { type: 'string' },
-        'function-workers': { type: 'string' },
-        out: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw new QuotaFlagError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
-  const text = (name: string): string | undefined => {
-    const value = values[name];
-    return typeof value === 'string' ? value : undefined;
-  };
+  const flags = parseBenchFlags(
+    argv,
+    {
+      quota: { type: 'boolean' },
+      devices: { type: 'string' },
+      'clock-speed': { type: 'string' },
+      'quota-scale': { type: 'string' },
+      'function-workers': { type: 'string' },
+      out: { type: 'string' },
+    },
+    QuotaFlagError,
+  );
   return {
-    devices: number(
+    devices: flags.number(
       'devices',
-      text('devices'),
       DEFAULT_QUOTA_DEVICES,
       (n) => Number.isInteger(n) && n >= 2 && n <= 20_000,
       'a whole number from 2 to 20000',
     ),
-    clockSpeed: number(
-      'clock-speed',
-      text('clock-speed'),
-      1,
-      (n) => n > 0 && n <= 100,
-      'a number above 0 and at most 100',
-    ),
-    quotaScale: number(
-      'quota-scale',
-      text('quota-scale'),
-      1,
-      (n) => n > 0 && n <= 1,
-      'a fraction above 0 and at most 1',
-    ),
-    functionWorkers: number(
+    clockSpeed: flags.number('clock-speed', 1, (n) => n > 0 && n <= 100, 'a number above 0 and at most 100'),
+    quotaScale: flags.number('quota-scale', 1, (n) => n > 0 && n <= 1, 'a fraction above 0 and at most 1'),
+    functionWorkers: flags.number(
       'function-workers',
-      text('function-workers'),
       cores > 1 ? 1 : 0,
       (n) => Number.isInteger(n) && n >= 0 && n <= 8,
       'a whole number from 0 to 8',
     ),
-    out: text('out') ?? join(import.meta.dirname, 'results', 'quota.json'),
+    out: flags.text('out') ?? join(import.meta.dirname, 'results', 'quota.json'),
   };
 }
 
