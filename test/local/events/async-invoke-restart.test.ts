@@ -26,21 +26,36 @@ function start(handler: (event: unknown) => Promise<unknown>) {
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Accepts `event` on a started service and stops it; the outcome settles as the stop leaves it. */
+async function invokeThenStop(service: ReturnType<typeof start>, event: unknown) {
+  const outcome = service.invoker.invoke(service.fn.arn, event);
+  await settle();
+  await service.invoker.close();
+  return { outcome };
+}
+
+/** The next start, its function keeping every event it receives before answering as `answer` does. */
+function restartReceiving(answer: (received: readonly unknown[]) => Promise<unknown>) {
+  const received: unknown[] = [];
+  const service = start(async (event) => {
+    received.push(event);
+    return answer(received);
+  });
+  return { ...service, received };
+}
+
 describe('the asynchronous queue across a stop of the local AWS', () => {
   it('delivers at the next start an event whose retry was still waiting, with the retries it had left', async () => {
     // Prepare: the first attempt fails, and the stop comes while the one-minute retry waits.
     const first = start(async () => {
       throw new Error('throttled downstream');
     });
-    const outcome = first.invoker.invoke(first.fn.arn, { thing: 'dev-1' });
-    await settle();
-    await first.invoker.close();
+    const { outcome } = await invokeThenStop(first, { thing: 'dev-1' });
     // Act: the next start resumes the queue.
-    const received: unknown[] = [];
-    const second = start(async (event) => {
-      received.push(event);
+    const second = restartReceiving(async () => {
       throw new Error('still failing');
     });
+    const { received } = second;
     const resumed = await second.invoker.resume();
     await settle();
     // Assess: the event arrives again at once; one retry (two minutes later) is all it has left.
@@ -57,16 +72,13 @@ describe('the asynchronous queue across a stop of the local AWS', () => {
     // Prepare: the service is draining when the event is accepted.
     const first = start(async () => 'never runs');
     await first.functions.drain(0);
-    const outcome = first.invoker.invoke(first.fn.arn, { thing: 'dev-2' });
-    await settle();
-    await first.invoker.close();
+    const { outcome } = await invokeThenStop(first, { thing: 'dev-2' });
     // Act
-    const received: unknown[] = [];
-    const second = start(async (event) => {
-      received.push(event);
+    const second = restartReceiving(async (received) => {
       if (received.length < 3) throw new Error('not yet');
       return 'ok';
     });
+    const { received } = second;
     await second.invoker.resume();
     await settle();
     await second.clock.advance(60_000);
