@@ -3,16 +3,9 @@ import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateCsr } from '../../functions/rotation-steps/issue-certificate/csr-validation.ts';
-import {
-  bitString,
-  explicit,
-  objectIdentifier,
-  sequence,
-  set,
-  unsignedInteger,
-  utf8String,
-} from '../../lib/der/write.ts';
+import { sequence } from '../../lib/der/write.ts';
 import { CSR_REJECTION_NAMES } from '../../workflows/rotate-device/errors.ts';
+import { commonNameRdn as cnRdn, requestInfo, requestPem } from '../lib/hand-built-csr.ts';
 import { csrFixture } from './csr-fixtures.ts';
 
 const options = { thingName: 'sensor-0001', oldCertificatePem: csrFixture('old-certificate.pem') };
@@ -119,9 +112,6 @@ describe('CSR validation (invariant 4), tampering', () => {
 
 describe('CSR validation (invariant 4), what the strict reader adds', () => {
   const keyPem = (name: string): string => csrFixture(`keys/${name}.key.pem`);
-  const pemOf = (der: Buffer, label = 'CERTIFICATE REQUEST'): string =>
-    `-----BEGIN ${label}-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`;
-  const cnRdn = (cn: string): Buffer => set(sequence(objectIdentifier('2.5.4.3'), utf8String(cn)));
 
   /**
    * A request signed with a fixture key over exactly the request info given: the signature is good,
@@ -137,21 +127,8 @@ describe('CSR validation (invariant 4), what the strict reader adds', () => {
   }): string => {
     const privateKey = createPrivateKey(keyPem(input.key ?? 'ec-p256'));
     const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-    const info = sequence(
-      unsignedInteger(Buffer.from([0])),
-      input.subject ?? sequence(cnRdn('sensor-0001')),
-      spki,
-      explicit(0, Buffer.alloc(0)),
-      input.trailing ?? Buffer.alloc(0),
-    );
-    const signature = sign(input.hash ?? 'sha256', info, privateKey);
-    return pemOf(
-      sequence(
-        info,
-        sequence(objectIdentifier(input.algorithm ?? '1.2.840.10045.4.3.2')),
-        bitString(signature),
-      ),
-    );
+    const info = requestInfo(input.subject ?? sequence(cnRdn('sensor-0001')), spki, input.trailing);
+    return requestPem(info, sign(input.hash ?? 'sha256', info, privateKey), input.algorithm);
   };
 
   it('builds requests the checks accept (the helper below is sound)', async () => {

@@ -6,18 +6,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
-import {
-  bitString,
-  explicit,
-  objectIdentifier,
-  sequence,
-  set,
-  unsignedInteger,
-  utf8String,
-} from '../../../lib/der/write.ts';
+import { bitString, objectIdentifier, sequence, unsignedInteger } from '../../../lib/der/write.ts';
 import { EC_P256, parseCsr, subtle, x509 } from '../../../local/iot/ca/certificates.ts';
 import { LocalCertificateAuthority } from '../../../local/iot/ca/local-ca.ts';
 import { InvalidRequestException } from '../../../local/iot/errors.ts';
+import { commonNameRdn, pemOf, requestInfo, requestPem } from '../../lib/hand-built-csr.ts';
 
 describe('certificates issued by the device CA', () => {
   let dir: string;
@@ -167,10 +160,6 @@ describe('CreateCertificateFromCsr: the request read natively, the certificate s
     expect(() => parseCsr(pem)).toThrow(message);
   });
 
-  const pemOf = (der: Buffer): string =>
-    `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
-  const subject = sequence(set(sequence(objectIdentifier('2.5.4.3'), utf8String('thing'))));
-
   /** A request whose signature is a good one, but over the request info of another subject. */
   function otherSignature(): string {
     const key = join(dir, 'other.key');
@@ -191,8 +180,8 @@ describe('CreateCertificateFromCsr: the request read natively, the certificate s
       objectIdentifier('1.2.840.10045.3.1.7'),
     );
     const spki = sequence(algorithm, bitString(Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)])));
-    const info = sequence(unsignedInteger(Buffer.from([0])), subject, spki, explicit(0, Buffer.alloc(0)));
+    const info = requestInfo(sequence(commonNameRdn('thing')), spki);
     const signature = sequence(unsignedInteger(Buffer.from([1])), unsignedInteger(Buffer.from([1])));
-    return pemOf(sequence(info, sequence(objectIdentifier('1.2.840.10045.4.3.2')), bitString(signature)));
+    return requestPem(info, signature);
   }
 });
