@@ -1,5 +1,7 @@
 /** JSON values as the engine moves them between states, and small helpers to inspect them safely. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+import { isJsonScalar, type JsonScalar } from '../json-scalar.ts';
+
+export type Json = JsonScalar | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
 export const isObject = (value: unknown): value is JsonObject =>
@@ -19,14 +21,7 @@ export const parseJson = (text: string): Json => {
 
 /** JSON.parse only ever yields JSON; this narrows its type without a cast. */
 const asJson = (value: unknown): Json => {
-  if (
-    value === null ||
-    typeof value === 'boolean' ||
-    typeof value === 'number' ||
-    typeof value === 'string'
-  ) {
-    return value;
-  }
+  if (isJsonScalar(value)) return value;
   if (Array.isArray(value)) return value.map(asJson);
   if (typeof value === 'object') {
     const out: JsonObject = {};

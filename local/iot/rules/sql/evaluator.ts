@@ -1,3 +1,4 @@
+import { isJsonScalar } from '../../../json-scalar.ts';
 import type { Expression, SelectStatement } from './ast.ts';
 import { SqlEvaluationError } from './errors.ts';
 import { deepEqual, isObject, type SqlObject, type SqlValue, toBoolean, toNumber } from './values.ts';
@@ -20,14 +21,7 @@ export type SqlResult =
 
 /** Converts parsed JSON into SQL values, checking each node instead of trusting its type. */
 export function fromJson(value: unknown): SqlValue {
-  if (
-    value === null ||
-    typeof value === 'boolean' ||
-    typeof value === 'number' ||
-    typeof value === 'string'
-  ) {
-    return value;
-  }
+  if (isJsonScalar(value)) return value;
   if (Array.isArray(value)) return value.map((item: unknown) => fromJson(item));
   if (typeof value === 'object') {
     const out: Record<string, SqlValue> = {};
