@@ -14,14 +14,15 @@ import { FUNCTIONS, type FunctionId } from '../../workflows/rotate-device/contra
 import {
   CDK_STATE_MACHINE_STATEMENTS,
   cfnArn,
+  functionBaseStatements,
   functionLogicalIds,
+  functionStatements,
   getAtt,
   logicalId,
   REMOVE_CERTIFICATE_STATEMENTS,
   ref,
   statementsOfRole,
   useSynthesis,
-  CDK_XRAY_STATEMENT as XRAY,
 } from './helpers/synth.ts';
 
 /** The rotation functions whose roles and environment campaigns changed. */
@@ -41,8 +42,6 @@ const s = useSynthesis(CONTEXT, { validate: false });
 let ids: {
   campaignTable: string;
   rotationTable: string;
-  rotationRoles: Record<ChangedFunctionId, string>;
-  rotationLogGroups: Record<ChangedFunctionId, string>;
   key: string;
   functions: Record<CampaignFunctionId, string>;
   roles: Record<CampaignFunctionId, string>;
@@ -52,12 +51,9 @@ let ids: {
 };
 
 beforeAll(() => {
-  const rotation = functionLogicalIds(s, CHANGED);
   ids = {
     campaignTable: logicalId(s.stack.campaignTable.table),
     rotationTable: logicalId(s.stack.table.table),
-    rotationRoles: rotation.roles,
-    rotationLogGroups: rotation.logGroups,
     key: logicalId(s.stack.topics.key),
     ...functionLogicalIds(s, CAMPAIGN_FUNCTION_IDS),
     stateMachine: logicalId(s.stack.campaign.stateMachine),
@@ -69,23 +65,15 @@ const ROTATION_STATE_MACHINE_ARN = cfnArn('states', 'stateMachine:recert-rotate-
 const CAMPAIGN_STATE_MACHINE_ARN = cfnArn('states', `stateMachine:${CAMPAIGN_STATE_MACHINE.name}`);
 /** The campaign table has no index: grants name the table alone. */
 const campaignTable = () => getAtt(ids.campaignTable);
-const ownLogs = (fid: CampaignFunctionId) => ({
-  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-  Effect: 'Allow',
-  Resource: getAtt(ids.logGroups[fid]),
-});
-/** Functions read and write the rotation table itself, never its index. */
-const rotationTable = () => getAtt(ids.rotationTable);
-const logsOf = (fid: ChangedFunctionId) => ({
-  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-  Effect: 'Allow',
-  Resource: getAtt(ids.rotationLogGroups[fid]),
-});
-const COUNT_IN_CAMPAIGN = () => ({
-  Action: 'dynamodb:UpdateItem',
+/** A grant of `actions` on the campaign table. */
+const onCampaignTable = (actions: string | string[]) => ({
+  Action: actions,
   Effect: 'Allow',
   Resource: campaignTable(),
 });
+/** Functions read and write the rotation table itself, never its index. */
+const rotationTable = () => getAtt(ids.rotationTable);
+const COUNT_IN_CAMPAIGN = () => onCampaignTable('dynamodb:UpdateItem');
 const envOf = (fid: CampaignFunctionId | FunctionId): Record<string, unknown> => {
   const fn = s.stack.workflowFunctions.functions[fid];
   return s.template.findResources('AWS::Lambda::Function')[logicalId(fn)]?.Properties.Environment.Variables;
@@ -208,14 +196,9 @@ describe('campaign state machine', () => {
 
 describe('campaign functions', () => {
   it('campaign-enqueue: its log group, the campaign table (read, update, batch write), audit findings, X-Ray', () => {
-    expect(statementsOfRole(s.template, ids.roles['campaign-enqueue'])).toEqual([
-      XRAY,
-      ownLogs('campaign-enqueue'),
-      {
-        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
-        Effect: 'Allow',
-        Resource: campaignTable(),
-      },
+    expect(functionStatements(s, 'campaign-enqueue')).toEqual([
+      ...functionBaseStatements(s, 'campaign-enqueue'),
+      onCampaignTable(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']),
       { Action: 'iot:ListAuditFindings', Effect: 'Allow', Resource: '*' },
     ]);
   });
@@ -233,14 +216,9 @@ describe('campaign functions', () => {
   });
 
   it('campaign-pacer: its log group, the campaign table (read, update, query), the things of a certificate, starts of rotations and of its own successor, X-Ray', () => {
-    expect(statementsOfRole(s.template, ids.roles['campaign-pacer'])).toEqual([
-      XRAY,
-      ownLogs('campaign-pacer'),
-      {
-        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-        Effect: 'Allow',
-        Resource: campaignTable(),
-      },
+    expect(functionStatements(s, 'campaign-pacer')).toEqual([
+      ...functionBaseStatements(s, 'campaign-pacer'),
+      onCampaignTable(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query']),
       { Action: 'iot:ListPrincipalThings', Effect: 'Allow', Resource: cfnArn('iot', 'cert/*') },
       { Action: 'states:StartExecution', Effect: 'Allow', Resource: ROTATION_STATE_MACHINE_ARN },
       { Action: 'states:StartExecution', Effect: 'Allow', Resource: CAMPAIGN_STATE_MACHINE_ARN },
@@ -271,9 +249,8 @@ describe('campaign functions', () => {
 
 describe('rotation functions that campaigns changed', () => {
   it('audit-fanout: may only start campaign executions (it no longer lists findings or starts rotations)', () => {
-    expect(statementsOfRole(s.template, ids.rotationRoles['audit-fanout'])).toEqual([
-      XRAY,
-      logsOf('audit-fanout'),
+    expect(functionStatements(s, 'audit-fanout')).toEqual([
+      ...functionBaseStatements(s, 'audit-fanout'),
       { Action: 'states:StartExecution', Effect: 'Allow', Resource: CAMPAIGN_STATE_MACHINE_ARN },
     ]);
   });
@@ -334,9 +311,8 @@ describe('rotation functions that campaigns changed', () => {
     own,
     after = [],
   }) => {
-    expect(statementsOfRole(s.template, ids.rotationRoles[fid])).toEqual([
-      XRAY,
-      logsOf(fid),
+    expect(functionStatements(s, fid)).toEqual([
+      ...functionBaseStatements(s, fid),
       { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: rotationTable() },
       ...own(),
       COUNT_IN_CAMPAIGN(),

@@ -2,32 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { settingsFromContext } from '../../infra/settings.ts';
 import {
   cfnArn,
+  functionBaseStatements,
+  functionStatements,
   getAtt,
   logicalId,
   REMOVE_CERTIFICATE_STATEMENTS,
   ref,
-  statementsOfRole,
   useSynthesis,
-  CDK_XRAY_STATEMENT as XRAY,
 } from './helpers/synth.ts';
 
 const s = useSynthesis({ 'recert:oldCertificateGraceDays': '7' }, { validate: false });
 
 const fnOf = (id: 'retired-certificate-sweeper' | 'retire-certificate') =>
   s.stack.workflowFunctions.functions[id];
-const roleOf = (id: 'retired-certificate-sweeper' | 'retire-certificate') =>
-  logicalId(s.stack.workflowFunctions.roles[id]);
-const logsOf = (id: 'retired-certificate-sweeper' | 'retire-certificate') => ({
-  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-  Effect: 'Allow',
-  Resource: getAtt(logicalId(s.stack.workflowFunctions.logGroups[id])),
-});
 
 describe('retired-certificate sweeper', () => {
   it('may query and delete the #retired entries of the campaign table (no campaign item) and delete, describe and detach certificates; nothing else', () => {
-    expect(statementsOfRole(s.template, roleOf('retired-certificate-sweeper'))).toEqual([
-      XRAY,
-      logsOf('retired-certificate-sweeper'),
+    expect(functionStatements(s, 'retired-certificate-sweeper')).toEqual([
+      ...functionBaseStatements(s, 'retired-certificate-sweeper'),
       {
         Action: ['dynamodb:Query', 'dynamodb:DeleteItem'],
         Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#retired'] } },
@@ -90,9 +82,8 @@ describe('retired-certificate sweeper', () => {
 describe('retire-certificate', () => {
   it('may put the "delete after" entry in the #retired partition and count the rotation in the campaign table, besides removing the old certificate; nothing else', () => {
     const rotationTable = getAtt(logicalId(s.stack.table.table));
-    expect(statementsOfRole(s.template, roleOf('retire-certificate'))).toEqual([
-      XRAY,
-      logsOf('retire-certificate'),
+    expect(functionStatements(s, 'retire-certificate')).toEqual([
+      ...functionBaseStatements(s, 'retire-certificate'),
       { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: rotationTable },
       ...REMOVE_CERTIFICATE_STATEMENTS,
       {

@@ -151,6 +151,20 @@ export const CDK_XRAY_STATEMENT = {
   Resource: '*',
 };
 
+/** Every statement of a deployed function's role, in order. */
+export const functionStatements = (s: Synthesised, fid: DeployedFunctionId): unknown[] =>
+  statementsOfRole(s.template, logicalId(s.stack.workflowFunctions.roles[fid]));
+
+/** What every function's role starts with: X-Ray, then writing to its own log group. */
+export const functionBaseStatements = (s: Synthesised, fid: DeployedFunctionId): unknown[] => [
+  CDK_XRAY_STATEMENT,
+  {
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Effect: 'Allow',
+    Resource: getAtt(logicalId(s.stack.workflowFunctions.logGroups[fid])),
+  },
+];
+
 /** What CDK grants a state machine with logging and tracing on, as synthesized: log delivery and X-Ray. */
 export const CDK_STATE_MACHINE_STATEMENTS = [
   {
