@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Target } from '../cli/index.ts';
+import { readBodyUpTo } from '../lib/http-body.ts';
 import { readDefinitionTemplate } from '../workflows/rotate-device/render.ts';
 import { aslGraph } from './asl-graph.ts';
 import type { ConsoleContext } from './context.ts';
@@ -71,18 +72,6 @@ function send(res: ServerResponse, reply: Reply, extra: Record<string, string> =
   }
   res.writeHead(reply.status, headers);
   res.end(reply.body);
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > MAX_FORM_BYTES) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -164,7 +153,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       send(res, { status: 403, body: 'refused: the request comes from another site' });
       return;
     }
-    const body = await readBody(req);
+    const body = await readBodyUpTo(req, MAX_FORM_BYTES);
     const form = body === undefined ? undefined : parseForm(body, req);
     if (form === undefined) {
       send(res, { status: 400, body: 'an action takes a urlencoded form of at most 16 KiB' });

@@ -1,19 +1,9 @@
-/** What the local AWS servers read from an HTTP request: its body within a limit, and its signed form. */
+/**
+ * What the local AWS servers read from an HTTP request: its body within a limit, drained past it, and
+ * its signed form (`readBodyUpTo`, which leaves the rest unread, is in lib/http-body.ts).
+ */
 import type { IncomingMessage } from 'node:http';
 import type { SignedHttpRequest } from './iam/types.ts';
-
-/** The body, or undefined as soon as it passes `limit` bytes (the rest is left unread). */
-export async function readBodyUpTo(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > limit) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 /**
  * The body, or undefined when it passes `limit` bytes; the rest is read and dropped rather than

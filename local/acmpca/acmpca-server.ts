@@ -4,8 +4,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { readBodyUpTo } from '../../lib/http-body.ts';
 import { LOCAL_HOST } from '../config.ts';
-import { readBodyUpTo, signedRequestOf } from '../http-request.ts';
+import { signedRequestOf } from '../http-request.ts';
 import type { AccessCheck } from '../iam/types.ts';
 import { closeListening, listenOn } from '../listen.ts';
 import { AcmPcaError, type LocalPrivateCa } from './private-ca.ts';

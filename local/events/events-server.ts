@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readBodyUpTo } from '../../lib/http-body.ts';
 import { LOCAL_HOST } from '../config.ts';
-import { readBodyUpTo, signedRequestOf } from '../http-request.ts';
+import { signedRequestOf } from '../http-request.ts';
 import type { AccessCheck, AuthFailure } from '../iam/types.ts';
 import { closeListening, listenOn } from '../listen.ts';
 import type { LocalEventBridge } from './eventbridge.ts';
