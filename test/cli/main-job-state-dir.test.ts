@@ -1,20 +1,16 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { campaignPrefix, StateDirError, wipeStateDir } from '../../cli/main-job/state-dir.ts';
+import { useTempDirs } from './helpers/temp-dir.ts';
 
 describe('npm start --fresh', () => {
-  let dir: string | undefined;
-
-  afterEach(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-    dir = undefined;
-  });
+  const dirs = useTempDirs('recert-fresh-');
 
   it('empties a state directory of the local AWS', async () => {
     // Prepare
-    dir = await mkdtemp(join(tmpdir(), 'recert-fresh-'));
+    const dir = await dirs.make();
     await mkdir(join(dir, 'iot'));
     await mkdir(join(dir, 'stepfunctions'));
     await writeFile(join(dir, 'iot', 'x.json'), '{}');
@@ -30,7 +26,7 @@ describe('npm start --fresh', () => {
 
   it('refuses to empty a directory that is not a recert state directory, and leaves it as it was', async () => {
     // Prepare
-    dir = await mkdtemp(join(tmpdir(), 'recert-fresh-'));
+    const dir = await dirs.make();
     await writeFile(join(dir, 'thesis.tex'), 'precious');
     // Act / Assess
     await expect(wipeStateDir(dir)).rejects.toThrow(StateDirError);
@@ -40,7 +36,7 @@ describe('npm start --fresh', () => {
 
   it('refuses while a local AWS runs from it', async () => {
     // Prepare
-    dir = await mkdtemp(join(tmpdir(), 'recert-fresh-'));
+    const dir = await dirs.make();
     await mkdir(join(dir, 'iot'));
     await writeFile(join(dir, 'endpoints.json'), '{}');
     // Act / Assess

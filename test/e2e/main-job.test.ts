@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../cli/helpers/temp-dir.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -26,17 +26,11 @@ function runMainJob(args: string[]): Promise<{ code: number | null; stdout: stri
 }
 
 describe('npm start (the main job, as a child process)', () => {
-  let dir: string | undefined;
-
-  afterEach(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-    dir = undefined;
-  });
+  const dirs = useTempDirs('recert-main-job-');
 
   it('rotates a small mixed fleet, prints the report, exits 0 and keeps its state', async () => {
     // Prepare
-    dir = await mkdtemp(join(tmpdir(), 'recert-main-job-'));
-    const stateDir = join(dir, 'state');
+    const stateDir = join(await dirs.make(), 'state');
 
     // Act: honest devices of every kind and one silent device, on a clock fast enough for the
     // offline one to come back within seconds.
