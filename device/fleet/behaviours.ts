@@ -70,6 +70,21 @@ function victimOf(context: CsrRequestContext, settings: BehaviourSettings): stri
   return settings.victimThingName ?? `${context.thingName.slice(0, 120)}-victim`;
 }
 
+/** The honest device but for the decisions given: each misbehaviour changes one or two of them. */
+function honestBut(name: BehaviourName, changes: Partial<Omit<DeviceBehaviour, 'name'>>): DeviceBehaviour {
+  return { name, onCsrRequest: honestPlan, onCertificate: () => 'ack', ...changes };
+}
+
+/** True for the first `times` calls, false after: how a misbehaviour wears off. */
+function firstTimes(times: number): () => boolean {
+  let used = 0;
+  return () => {
+    if (used >= times) return false;
+    used += 1;
+    return true;
+  };
+}
+
 export function createBehaviour(
   name: BehaviourName,
   settings: BehaviourSettings = DEFAULT_BEHAVIOUR_SETTINGS,
@@ -79,79 +94,50 @@ export function createBehaviour(
       return honestBehaviour;
     case 'offline': {
       let back: number | undefined;
-      return {
-        name,
+      return honestBut(name, {
         offlineUntil: (now) => {
           back ??= now + settings.offlineMs;
           return now < back ? back : undefined;
         },
-        onCsrRequest: honestPlan,
-        onCertificate: () => 'ack',
-      };
+      });
     }
     case 'flaky': {
-      let drops = 0;
-      return {
-        name,
-        linkDropAfter: (random) => {
-          if (drops >= settings.maxLinkDrops) return undefined;
-          drops += 1;
-          return settings.minLinkUpMs + random() * (settings.maxLinkUpMs - settings.minLinkUpMs);
-        },
-        onCsrRequest: honestPlan,
-        onCertificate: () => 'ack',
-      };
+      const drop = firstTimes(settings.maxLinkDrops);
+      return honestBut(name, {
+        linkDropAfter: (random) =>
+          drop()
+            ? settings.minLinkUpMs + random() * (settings.maxLinkUpMs - settings.minLinkUpMs)
+            : undefined,
+      });
     }
     case 'crt_err': {
-      let refused = 0;
-      return {
-        name,
-        onCsrRequest: honestPlan,
-        onCertificate: (): CertificatePlan => {
-          if (refused >= settings.rejections) return 'ack';
-          refused += 1;
-          return 'reject';
-        },
-      };
+      const refuse = firstTimes(settings.rejections);
+      return honestBut(name, { onCertificate: (): CertificatePlan => (refuse() ? 'reject' : 'ack') });
     }
     case 'silent': {
-      let answered = false;
-      return {
-        name,
-        onCsrRequest: (context) => {
-          if (answered) return 'ignore';
-          answered = true;
-          return honestPlan(context);
-        },
+      const answer = firstTimes(1);
+      return honestBut(name, {
+        onCsrRequest: (context) => (answer() ? honestPlan(context) : 'ignore'),
         onCertificate: () => 'ignore',
-      };
+      });
     }
     case 'csr_other_thing':
-      return {
-        name,
+      return honestBut(name, {
         onCsrRequest: (context) => ({ ...honestPlan(context), commonName: victimOf(context, settings) }),
-        onCertificate: () => 'ack',
-      };
+      });
     case 'weak_key':
-      return {
-        name,
+      return honestBut(name, {
         onCsrRequest: (context) => ({ ...honestPlan(context), key: 'weak', weakKeyType: 'rsa-1024' }),
-        onCertificate: () => 'ack',
-      };
+      });
     case 'old_key':
-      return {
-        name,
-        onCsrRequest: (context) => ({ ...honestPlan(context), key: 'current' }),
-        onCertificate: () => 'ack',
-      };
+      return honestBut(name, { onCsrRequest: (context) => ({ ...honestPlan(context), key: 'current' }) });
     case 'ack_over_old':
-      return { name, onCsrRequest: honestPlan, onCertificate: () => 'ack-over-old' };
+      return honestBut(name, { onCertificate: () => 'ack-over-old' });
     case 'replayed_rotation_id':
       // The cloud repeats a request under the same id and starts a new attempt under a new id. This
       // device answers the first attempt honestly, refuses its certificate to force a new attempt,
       // and answers every later attempt with the first attempt's id.
-      return {
-        name,
+      return honestBut(name, {
         onCsrRequest: (context) => {
           const earlier = context.history.find((id) => id !== context.rotationId);
           return earlier === undefined
@@ -159,21 +145,17 @@ export function createBehaviour(
             : { ...honestPlan(context), replyRotationId: earlier };
         },
         onCertificate: () => 'reject',
-      };
+      });
     case 'forged_rotation_id':
-      return {
-        name,
+      return honestBut(name, {
         onCsrRequest: (context) => ({ ...honestPlan(context), replyRotationId: randomUUID() }),
-        onCertificate: () => 'ack',
-      };
+      });
     case 'foreign_topic':
-      return {
-        name,
+      return honestBut(name, {
         onCsrRequest: (context) => {
           const victim = victimOf(context, settings);
           return { ...honestPlan(context), commonName: victim, replyThingName: victim };
         },
-        onCertificate: () => 'ack',
-      };
+      });
   }
 }
