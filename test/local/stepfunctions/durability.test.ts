@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
-import { callbackTask, oneTask, ROLE } from './harness.ts';
+import { callbackTask, history, oneTask, ROLE } from './harness.ts';
 
 // kill -9 the engine's process mid-execution, start it again on the same state directory: every
 // execution goes on, with its token, and its timers fire at their original due time.
@@ -209,19 +209,7 @@ describe('durability across kill -9', () => {
       'SUCCEEDED',
       { i: 3000, n: 3000 },
     ]);
-    const all: HistoryEvent[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await second.sfn.send(
-        new GetExecutionHistoryCommand({
-          executionArn: chainExec,
-          maxResults: 1000,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-      );
-      all.push(...(page.events ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+    const all = await history(second, chainExec);
     expect(all.every((e, i) => e.id === i + 1)).toBe(true);
     expect(all.filter((e) => e.type === 'PassStateEntered')).toHaveLength(3000);
     second.sfn.destroy();

@@ -174,7 +174,8 @@ export const waitForEvent = async (
   }
 };
 
-export const history = async (h: Harness, executionArn: string): Promise<HistoryEvent[]> => {
+/** Every event of an execution's history, page after page. */
+export const history = async (h: Pick<Harness, 'sfn'>, executionArn: string): Promise<HistoryEvent[]> => {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
