@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { RestError, type RestRequest, type RestResponse, type RestRoute, route } from '../interfaces.ts';
+import { restGuard } from '../http/rest-guard.ts';
+import { RestError, type RestRequest, type RestRoute, route } from '../interfaces.ts';
 import { AuditAlreadyExistsError, AuditInvalidRequestError, AuditNotFoundError } from './audit-errors.ts';
 import { type Finding, ScheduledAuditSchema, UpdateConfigurationSchema } from './audit-model.ts';
 import type { DeviceDefenderAudit } from './device-defender.ts';
@@ -254,20 +255,9 @@ function paginate<T>(
   return start + size < items.length ? { page, nextToken: String(start + size) } : { page };
 }
 
-async function guard(work: () => Promise<RestResponse> | RestResponse): Promise<RestResponse> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof RestError) throw error;
-    if (error instanceof AuditInvalidRequestError) {
-      throw new RestError(400, 'InvalidRequestException', error.message, { cause: error });
-    }
-    if (error instanceof AuditNotFoundError) {
-      throw new RestError(404, 'ResourceNotFoundException', error.message, { cause: error });
-    }
-    if (error instanceof AuditAlreadyExistsError) {
-      throw new RestError(409, 'ResourceAlreadyExistsException', error.message, { cause: error });
-    }
-    throw error;
-  }
-}
+/** Maps Device Defender's errors to the exceptions AWS answers with. */
+const guard = restGuard([
+  { type: AuditInvalidRequestError, status: 400, code: 'InvalidRequestException' },
+  { type: AuditNotFoundError, status: 404, code: 'ResourceNotFoundException' },
+  { type: AuditAlreadyExistsError, status: 409, code: 'ResourceAlreadyExistsException' },
+]);

@@ -1,4 +1,5 @@
-import { RestError, type RestRequest, type RestResponse, type RestRoute, route } from '../interfaces.ts';
+import { restGuard } from '../http/rest-guard.ts';
+import { RestError, type RestRequest, type RestRoute, route } from '../interfaces.ts';
 import { type StoredRule, TopicRulePayloadSchema } from './rule-model.ts';
 import {
   InvalidRuleError,
@@ -124,24 +125,15 @@ function offsetOf(token: string | null): number {
 }
 
 /** Maps the engine's errors to the exceptions AWS answers with. */
-async function guard(work: () => Promise<RestResponse> | RestResponse): Promise<RestResponse> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof RestError) throw error;
-    if (error instanceof SqlSyntaxError) {
-      throw new RestError(400, 'SqlParseException', `Invalid SQL: ${error.message}`, { cause: error });
-    }
-    if (error instanceof RuleAlreadyExistsError) {
-      throw new RestError(409, 'ResourceAlreadyExistsException', error.message, { cause: error });
-    }
-    if (error instanceof InvalidRuleError) {
-      throw new RestError(400, 'InvalidRequestException', error.message, { cause: error });
-    }
-    if (error instanceof RuleNotFoundError) {
-      // AWS answers a missing rule with UnauthorizedException rather than a not-found error.
-      throw new RestError(401, 'UnauthorizedException', error.message, { cause: error });
-    }
-    throw error;
-  }
-}
+const guard = restGuard([
+  {
+    type: SqlSyntaxError,
+    status: 400,
+    code: 'SqlParseException',
+    message: (e) => `Invalid SQL: ${e.message}`,
+  },
+  { type: RuleAlreadyExistsError, status: 409, code: 'ResourceAlreadyExistsException' },
+  { type: InvalidRuleError, status: 400, code: 'InvalidRequestException' },
+  // AWS answers a missing rule with UnauthorizedException rather than a not-found error.
+  { type: RuleNotFoundError, status: 401, code: 'UnauthorizedException' },
+]);
