@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { honestBehaviour } from '../../device/agent/behaviour.ts';
 import { eventually } from '../e2e/helpers.ts';
-import { recordWithStatus, scenarioPerTest } from '../e2e/scenario.ts';
+import { recordWithStatus, scenarioPerTest, startSilentDevice } from '../e2e/scenario.ts';
 import { startCloudFormationDouble } from './helpers/cloudformation-double.ts';
 import { type CliRun, runIn } from './helpers/local-aws.ts';
 
@@ -28,23 +28,9 @@ describe('recert escalations on the local AWS', () => {
 
   it('lists the rotation that failed and was escalated, with its next step, which follows the redrive', async () => {
     // Prepare: a device that goes silent after its CSR, under short waits, so its rotation fails.
-    const scenario = await startScenario({
-      behaviours: ['silent'],
-      prefix: 'esc',
-      local: {
-        settings: {
-          AckTimeoutSeconds: 2,
-          AckRetryMaxAttempts: 0,
-          CsrTimeoutSeconds: 2,
-          CsrRetryIntervalSeconds: 1,
-          CsrRetryMaxAttempts: 1,
-        },
-      },
-    });
+    const { scenario, device } = await startSilentDevice(startScenario, 'esc');
     const run = (argv: string[]): Promise<CliRun> =>
       runIn(argv, { RECERT_LOCAL: '1', RECERT_STATE_DIR: scenario.env.dir }, scenario.env.dir);
-    const [device] = scenario.devices;
-    if (!device) throw new Error('no device');
     const none = await run(['escalations']);
     expect((await run(['rotate', device.thingName])).code).toBe(EXIT.ok);
     const failed = await recordWithStatus(scenario.local, device.thingName, ['FAILED', 'SUCCEEDED']);

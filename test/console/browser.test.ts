@@ -7,7 +7,7 @@ import { localTarget } from '../../cli/target/local-target.ts';
 import { type RunningConsole, startConsole } from '../../console/server.ts';
 import { honestBehaviour } from '../../device/agent/behaviour.ts';
 import { rotationRecord } from '../e2e/helpers.ts';
-import { recordWithStatus, runAudit, scenarioPerTest, shortWaits } from '../e2e/scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest, startSilentDevice } from '../e2e/scenario.ts';
 
 /** Debian's chromium, which .ci/run installs. */
 const CHROMIUM = process.env.RECERT_CHROMIUM ?? '/usr/bin/chromium';
@@ -34,14 +34,8 @@ describe('the console in a browser, during a local fleet', () => {
 
   it('shows a failed rotation in the graph, refuses an action without the CSRF token, and redrives it to success', async () => {
     // Prepare: a device that goes silent after its first CSR, with short waits so it fails quickly.
-    const scenario = await startScenario({
-      behaviours: ['silent'],
-      prefix: 'console',
-      local: { settings: shortWaits(2) },
-    });
+    const { scenario, device } = await startSilentDevice(startScenario, 'console');
     const { local } = scenario;
-    const [device] = scenario.devices;
-    if (!device) throw new Error('no device');
     const thing = device.thingName;
     await runAudit(local);
     const failed = await recordWithStatus(local, thing, ['FAILED', 'SUCCEEDED'], WAIT_MS);

@@ -116,6 +116,15 @@ export function shortWaits(seconds: number) {
   };
 }
 
+/** A scenario of one device that goes silent after its first CSR, under `shortWaits(2)`. */
+export async function startSilentDevice(
+  start: (options: ScenarioOptions) => Promise<Scenario>,
+  prefix: string,
+): Promise<{ scenario: Scenario; device: SimulatedDevice }> {
+  const scenario = await start({ behaviours: ['silent'], prefix, local: { settings: shortWaits(2) } });
+  return { scenario, device: onlyDevice(scenario) };
+}
+
 /**
  * Workflow timeouts under which a reply that a stop of the local AWS cut off is recovered by the
  * workflow's own timeout and repeated request: short next to the defaults, long next to a device's

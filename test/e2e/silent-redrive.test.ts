@@ -2,7 +2,7 @@ import { GetExecutionHistoryCommand, RedriveExecutionCommand } from '@aws-sdk/cl
 import { describe, expect, it } from 'vitest';
 import { honestBehaviour } from '../../device/agent/behaviour.ts';
 import { eventually, executionEnded, thingCertificateIds } from './helpers.ts';
-import { onlyDevice, recordWithStatus, runAudit, scenarioPerTest, shortWaits } from './scenario.ts';
+import { recordWithStatus, runAudit, scenarioPerTest, startSilentDevice } from './scenario.ts';
 
 describe('a device that goes silent after its first CSR', () => {
   const startScenario = scenarioPerTest();
@@ -10,13 +10,8 @@ describe('a device that goes silent after its first CSR', () => {
   it('fails at the CSR request once its retries are spent, escalates, and a redrive completes the same execution', async () => {
     // Prepare: waits of a few seconds, so the unacknowledged certificate is revoked and the second
     // CSR request gives up quickly.
-    const scenario = await startScenario({
-      behaviours: ['silent'],
-      prefix: 'quiet',
-      local: { settings: shortWaits(2) },
-    });
+    const { scenario, device } = await startSilentDevice(startScenario, 'quiet');
     const { local } = scenario;
-    const device = onlyDevice(scenario);
 
     // Act 1: the rotation runs until the device's silence exhausts it.
     await runAudit(local);
