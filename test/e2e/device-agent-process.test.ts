@@ -1,17 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalAws } from '../../local/stack/local-aws.ts';
 import { executionName } from '../../workflows/rotate-device/naming.ts';
-import {
-  type DeviceFiles,
-  deviceRunArgs,
-  makeDeviceFiles,
-  removeDeviceFiles,
-} from '../device/helpers/agent-harness.ts';
+import { deviceRunArgs } from '../device/helpers/agent-harness.ts';
 import { AgentProcess } from '../device/helpers/agent-process.ts';
 import { CuttableProxy } from '../device/helpers/cuttable-proxy.ts';
-import { eventually, startLocal, stopLocal, thingCertificateIds } from './helpers.ts';
+import { useLocalDevice } from '../device/helpers/local-device.ts';
+import { eventually, thingCertificateIds } from './helpers.ts';
 import { recordWithStatus } from './scenario.ts';
 
 const THING = 'field-device-1';
@@ -23,21 +18,7 @@ const STEPS = ['csr_req', 'csr_res', 'crt_res', 'crt_ack'] as const;
  * timeouts are its defaults (an hour), so a rotation that waited for one would not finish here.
  */
 describe('recert device run, on a network that drops', () => {
-  let env: { local: LocalAws; dir: string } | undefined;
-  let proxy: CuttableProxy | undefined;
-  let agent: AgentProcess | undefined;
-  let files: DeviceFiles | undefined;
-
-  afterEach(async () => {
-    if (agent && agent.child.exitCode === null) await agent.stop();
-    await proxy?.close();
-    await stopLocal(env);
-    if (files) await removeDeviceFiles(files);
-    env = undefined;
-    agent = undefined;
-    proxy = undefined;
-    files = undefined;
-  });
+  const localDevice = useLocalDevice();
 
   async function restart(current: LocalAws, dir: string): Promise<LocalAws> {
     const mqtt = current.endpoints.mqtt.port;
@@ -50,13 +31,13 @@ describe('recert device run, on a network that drops', () => {
 
   it('rotates without waiting for a timeout, and never exits on its own', async () => {
     // Prepare: a provisioned device whose agent reaches the broker through a relay the test can cut.
-    env = await startLocal();
-    const device = await env.local.iot.provisionDevice({ thingName: THING });
-    files = await makeDeviceFiles(device, await readFile(env.local.endpoints.rootCaPath, 'utf8'));
+    const { env, device, files } = await localDevice.start(THING);
     let local = env.local;
-    proxy = await CuttableProxy.start(() => local.endpoints.mqtt.port);
-    agent = AgentProcess.recert(['device', ...deviceRunArgs(THING, files, `127.0.0.1:${proxy.port}`)]);
-    const running = agent;
+    const proxy = await CuttableProxy.start(() => local.endpoints.mqtt.port);
+    localDevice.onCleanup(() => proxy.close());
+    const running = localDevice.track(
+      AgentProcess.recert(['device', ...deviceRunArgs(THING, files, `127.0.0.1:${proxy.port}`)]),
+    );
     const connections = (): number => running.events('connected').length;
     await eventually('the agent connected', async () => (connections() >= 1 ? true : undefined));
 

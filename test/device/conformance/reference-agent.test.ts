@@ -1,15 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { ListCertificatesCommand, ListPoliciesCommand } from '@aws-sdk/client-iot';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  certificateStatus,
-  eventually,
-  startLocal,
-  stopLocal,
-  thingCertificateIds,
-} from '../../e2e/helpers.ts';
-import { type DeviceFiles, makeDeviceFiles, removeDeviceFiles } from '../helpers/agent-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { certificateStatus, eventually, thingCertificateIds } from '../../e2e/helpers.ts';
 import { AgentProcess } from '../helpers/agent-process.ts';
+import { useLocalDevice } from '../helpers/local-device.ts';
 
 const THING = 'conformance-reference';
 /** Generous per-check bound for a busy machine; a passing check ends well before it. */
@@ -17,45 +10,30 @@ const CHECK_TIMEOUT_SECONDS = '240';
 
 /** `recert device test` and `recert device run`, both real processes, on a local AWS in this one. */
 describe('recert device test against the reference agent', () => {
-  let env: Awaited<ReturnType<typeof startLocal>> | undefined;
-  let agent: AgentProcess | undefined;
-  let kit: AgentProcess | undefined;
-  let files: DeviceFiles | undefined;
-
-  afterEach(async () => {
-    if (kit && kit.child.exitCode === null) await kit.stop();
-    if (agent && agent.child.exitCode === null) await agent.stop();
-    await stopLocal(env);
-    if (files) await removeDeviceFiles(files);
-    env = undefined;
-    agent = undefined;
-    kit = undefined;
-    files = undefined;
-  });
+  const localDevice = useLocalDevice();
 
   it('passes every check, one line each, and exits 0', async () => {
     // Prepare: the local AWS, a provisioned device and its agent, connected.
-    env = await startLocal();
-    const device = await env.local.iot.provisionDevice({ thingName: THING });
-    files = await makeDeviceFiles(device, await readFile(env.local.endpoints.rootCaPath, 'utf8'));
+    const { env, files } = await localDevice.start(THING);
     const { mqtt } = env.local.endpoints;
-    agent = AgentProcess.recert([
-      'device',
-      'run',
-      '--thing',
-      THING,
-      '--cert',
-      files.certificatePath,
-      '--key',
-      files.privateKeyPath,
-      '--ca',
-      files.caPath,
-      '--endpoint',
-      `${mqtt.host}:${mqtt.port}`,
-      '--state-dir',
-      files.stateDir,
-    ]);
-    const running = agent;
+    const running = localDevice.track(
+      AgentProcess.recert([
+        'device',
+        'run',
+        '--thing',
+        THING,
+        '--cert',
+        files.certificatePath,
+        '--key',
+        files.privateKeyPath,
+        '--ca',
+        files.caPath,
+        '--endpoint',
+        `${mqtt.host}:${mqtt.port}`,
+        '--state-dir',
+        files.stateDir,
+      ]),
+    );
     await eventually(
       'the agent connected',
       async () => (running.events('connected').length > 0 ? true : undefined),
@@ -63,16 +41,18 @@ describe('recert device test against the reference agent', () => {
     );
 
     // Act
-    kit = AgentProcess.recert([
-      'device',
-      'test',
-      THING,
-      '--local',
-      '--state-dir',
-      env.dir,
-      '--check-timeout',
-      CHECK_TIMEOUT_SECONDS,
-    ]);
+    const kit = localDevice.track(
+      AgentProcess.recert([
+        'device',
+        'test',
+        THING,
+        '--local',
+        '--state-dir',
+        env.dir,
+        '--check-timeout',
+        CHECK_TIMEOUT_SECONDS,
+      ]),
+    );
     const code = await kit.exited;
 
     // Assess
