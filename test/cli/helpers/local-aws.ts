@@ -10,9 +10,6 @@ import { runCli } from '../../../cli/main.ts';
 import { type Clock, ScaledClock } from '../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
 import { LocalDynamoDb } from '../../../local/dynamodb/local-dynamodb.ts';
-import { LocalEventBridge } from '../../../local/events/eventbridge.ts';
-import { LocalEventsServer } from '../../../local/events/events-server.ts';
-import { LocalSns } from '../../../local/events/sns.ts';
 import { auditRoutes } from '../../../local/iot/audit/audit-routes.ts';
 import { DeviceDefenderAudit } from '../../../local/iot/audit/device-defender.ts';
 import { LocalIotCore } from '../../../local/iot/iot-core.ts';
@@ -23,6 +20,7 @@ import { type LocalAwsManifest, MANIFEST_FILE } from '../../../local/stack/types
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../../local/stepfunctions/index.ts';
 import { CAMPAIGN_TABLE } from '../../../workflows/campaign/table.ts';
 import { DEVICE_POLICY_NAME } from '../../../workflows/rotate-device/device-policy.ts';
+import { startServedEvents } from '../../local/events/served-events.ts';
 import { registerCampaignStandIn } from './campaign-stand-in.ts';
 import { type Behaviour, registerStandIn } from './workflow-stand-in.ts';
 
@@ -154,17 +152,8 @@ export async function startCliHarness(options: { clock?: Clock } = {}): Promise<
   });
   const sfn = new SFNClient({ ...client, endpoint: stepFunctions.endpoint });
 
-  const sns = new LocalSns({ functions, clock, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID });
-  await sns.start();
-  const eventBridge = new LocalEventBridge({
-    functions,
-    clock,
-    region: LOCAL_REGION,
-    accountId: LOCAL_ACCOUNT_ID,
-  });
-  await eventBridge.start();
-  const events = new LocalEventsServer({ sns, eventBridge });
-  const eventsUrl = await events.start();
+  const events = await startServedEvents({ functions, clock });
+  const eventsUrl = events.endpoint;
 
   const plan = new Map<string, Behaviour>();
   const definition = registerStandIn({
@@ -255,8 +244,6 @@ export async function startCliHarness(options: { clock?: Clock } = {}): Promise<
       rawDb.destroy();
       await stepFunctions.close();
       await events.close();
-      await sns.close();
-      await eventBridge.close();
       await audit.close();
       await iotCore.close();
       await dynamo.close();

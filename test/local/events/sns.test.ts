@@ -12,37 +12,27 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/config.ts';
-import { LocalEventBridge } from '../../../local/events/eventbridge.ts';
-import { LocalEventsServer } from '../../../local/events/events-server.ts';
-import { LocalSns } from '../../../local/events/sns.ts';
+import type { LocalSns } from '../../../local/events/sns.ts';
 import { FunctionRegistry } from '../../../local/lambda/registry.ts';
 import { allowTopic } from '../lambda/allow-invoke.ts';
+import { type ServedEvents, startServedEvents } from './served-events.ts';
 
 let stateDir: string;
 let clock: ManualClock;
 let functions: FunctionRegistry;
 let sns: LocalSns;
-let server: LocalEventsServer;
+let served: ServedEvents;
 let client: SNSClient;
 
 async function start(): Promise<void> {
-  sns = new LocalSns({ functions, clock, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID, stateDir });
-  await sns.start();
-  const eventBridge = new LocalEventBridge({
-    functions,
-    clock,
-    region: LOCAL_REGION,
-    accountId: LOCAL_ACCOUNT_ID,
-  });
-  server = new LocalEventsServer({ sns, eventBridge });
-  const endpoint = await server.start();
-  client = new SNSClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  served = await startServedEvents({ functions, clock, stateDir });
+  sns = served.sns;
+  client = new SNSClient({ endpoint: served.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
 }
 
 async function stop(): Promise<void> {
   client.destroy();
-  await server.close();
-  await sns.close();
+  await served.close();
 }
 
 beforeEach(async () => {
