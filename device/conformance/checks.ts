@@ -23,25 +23,35 @@ export interface Check {
   run(ctx: CheckContext): Promise<void>;
 }
 
+/** Starts a rotation and waits for it to succeed; `newId` is the certificate it issued. */
+async function succeededRotation(ctx: CheckContext) {
+  const rotation = await startRotation(ctx);
+  const record = await expectSucceeded(ctx, rotation);
+  return { rotation, record, newId: record.newCertificateId ?? '' };
+}
+
+/** Fails unless the thing holds the new certificate and no other, naming what it holds `after` what. */
+async function expectOnlyCertificate(ctx: CheckContext, newId: string, after: string): Promise<void> {
+  const attached = await ctx.cloud.thingCertificates();
+  if (attached.length !== 1 || attached[0] !== newId) {
+    throw new CheckFailure(
+      `after ${after} the thing holds ${attached.join(', ') || 'no certificate'}, not only ${newId}`,
+    );
+  }
+}
+
 /** A rotation start to finish: the device proves the new certificate, the old one is retired. */
 const happyRotation: Check = {
   name: 'happy-rotation',
   summary: 'a rotation: new key, CSR, crt_ack over the new certificate, old certificate retired',
   async run(ctx) {
-    const rotation = await startRotation(ctx);
-    const record = await expectSucceeded(ctx, rotation);
-    const newId = record.newCertificateId ?? '';
+    const { rotation, newId } = await succeededRotation(ctx);
     if (seenSince(ctx, rotation.from, isConnect(newId)).length === 0) {
       throw new CheckFailure(
         `the rotation succeeded but no connection with the new certificate ${newId} was seen`,
       );
     }
-    const attached = await ctx.cloud.thingCertificates();
-    if (attached.length !== 1 || attached[0] !== newId) {
-      throw new CheckFailure(
-        `after the rotation the thing holds ${attached.join(', ') || 'no certificate'}, not only ${newId}`,
-      );
-    }
+    await expectOnlyCertificate(ctx, newId, 'the rotation');
     const oldStatus = await ctx.cloud.certificateStatus(rotation.oldCertificateId);
     if (oldStatus === 'ACTIVE')
       throw new CheckFailure('the old certificate is still ACTIVE after the rotation');
@@ -90,10 +100,8 @@ const resentCertificate: Check = {
   name: 'resent-crt-res',
   summary: 'crt_res resent after a lost ack: acked again over the new certificate, no new key',
   async run(ctx) {
-    const rotation = await startRotation(ctx);
-    const record = await expectSucceeded(ctx, rotation);
+    const { rotation, record, newId } = await succeededRotation(ctx);
     const rotationId = record.rotationId ?? '';
-    const newId = record.newCertificateId ?? '';
     const sent = seenSince(ctx, rotation.from, isMessage('crt_res', rotationId)) as Message[];
     const last = sent.at(-1);
     if (!last) throw new CheckFailure('the crt_res of the rotation was not seen');
@@ -111,12 +119,7 @@ const resentCertificate: Check = {
     );
     if (foreign.length > 0)
       throw new CheckFailure('the device connected with a certificate other than its new one');
-    const attached = await ctx.cloud.thingCertificates();
-    if (attached.length !== 1 || attached[0] !== newId) {
-      throw new CheckFailure(
-        `after the resend the thing holds ${attached.join(', ') || 'no certificate'}, not ${newId}`,
-      );
-    }
+    await expectOnlyCertificate(ctx, newId, 'the resend');
   },
 };
 
