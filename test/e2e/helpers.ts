@@ -10,7 +10,7 @@ import {
 import { DescribeExecutionCommand, type DescribeExecutionOutput } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
-import { FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
+import { type FleetOptions, FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
 import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
 import type { SimulatedDevice } from '../../device/fleet/simulated-device.ts';
 import { LocalAws, type LocalAwsOptions } from '../../local/stack/local-aws.ts';
@@ -31,12 +31,17 @@ export async function stopLocal(env: { local: LocalAws; dir: string } | undefine
   await rm(env.dir, { recursive: true, force: true });
 }
 
-export async function fleetOn(local: LocalAws): Promise<FleetSimulator> {
+/** A fleet simulator on the local AWS's broker, registry and clock, with any further options given. */
+export async function fleetOn(
+  local: LocalAws,
+  options: Omit<FleetOptions, 'endpoint' | 'serverCaPem' | 'provisioner' | 'clock'> = {},
+): Promise<FleetSimulator> {
   return new FleetSimulator({
     endpoint: local.endpoints.mqtt,
     serverCaPem: await readFile(local.endpoints.rootCaPath, 'utf8'),
     provisioner: new LocalIotProvisioner(local.iot),
     clock: local.clock,
+    ...options,
   });
 }
 

@@ -1,14 +1,13 @@
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
 import { afterEach, expect } from 'vitest';
 import type { BackoffPolicy } from '../../device/agent/backoff.ts';
 import type { BehaviourName, BehaviourSettings } from '../../device/fleet/behaviours.ts';
-import { type FleetDeviceSpec, FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
-import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
+import type { FleetDeviceSpec, FleetSimulator } from '../../device/fleet/fleet-simulator.ts';
 import type { SimulatedDevice } from '../../device/fleet/simulated-device.ts';
 import { LocalAws, type LocalAwsOptions } from '../../local/stack/local-aws.ts';
-import { eventually, rotationRecord, startLocal, stopLocal } from './helpers.ts';
+import { eventually, fleetOn, rotationRecord, startLocal, stopLocal } from './helpers.ts';
 import { fleetInvariantViolations } from './invariants.ts';
 
 const DAY = 86_400_000;
@@ -40,11 +39,7 @@ export async function startScenario(options: ScenarioOptions): Promise<Scenario>
   try {
     const { local } = env;
     const now = local.clock.now();
-    const fleet = new FleetSimulator({
-      endpoint: local.endpoints.mqtt,
-      serverCaPem: await readFile(local.endpoints.rootCaPath, 'utf8'),
-      provisioner: new LocalIotProvisioner(local.iot),
-      clock: local.clock,
+    const fleet = await fleetOn(local, {
       ...(options.behaviourSettings ? { behaviourSettings: options.behaviourSettings } : {}),
       ...(options.credentialFiles ? { credentialsDir: join(env.dir, 'devices') } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),

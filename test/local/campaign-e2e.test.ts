@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { StartOnDemandAuditTaskCommand } from '@aws-sdk/client-iot';
 import {
   DescribeExecutionCommand,
@@ -7,13 +6,12 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBehaviourMix } from '../../device/fleet/behaviour-mix.ts';
-import { type FleetDeviceSpec, FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
-import { LocalIotProvisioner } from '../../device/fleet/local-iot-provisioner.ts';
+import { type FleetDeviceSpec, type FleetSimulator, planFleet } from '../../device/fleet/fleet-simulator.ts';
 import { CampaignStore } from '../../functions/shared/campaign-store.ts';
 import { ManualClock } from '../../lib/clock.ts';
 import type { LocalAws, LocalAwsOptions } from '../../local/stack/local-aws.ts';
 import type { PacingSettings } from '../../workflows/campaign/pacing.ts';
-import { eventually, rotationRecord, startLocal, stopLocal } from '../e2e/helpers.ts';
+import { eventually, fleetOn, rotationRecord, startLocal, stopLocal } from '../e2e/helpers.ts';
 
 const DAY = 86_400_000;
 // A campaign's work is bounded but heavy for a busy 2-core machine: generous deadlines, which only a
@@ -38,14 +36,8 @@ async function auditedFleet(
 ): Promise<Run> {
   const { local } = env;
   const now = local.clock.now();
-  const fleet = new FleetSimulator({
-    endpoint: local.endpoints.mqtt,
-    serverCaPem: await readFile(local.endpoints.rootCaPath, 'utf8'),
-    provisioner: new LocalIotProvisioner(local.iot),
-    clock: local.clock,
-    // Offline devices stay away for the whole test.
-    behaviourSettings: { offlineMs: DAY },
-  });
+  // Offline devices stay away for the whole test.
+  const fleet = await fleetOn(local, { behaviourSettings: { offlineMs: DAY } });
   const specs = planFleet({
     size,
     mix: parseBehaviourMix(mix),
