@@ -31,15 +31,7 @@ export const SOAK_USAGE = `Usage: npm run bench:soak -- [--minutes N] [--restart
 export function parseSoakFlags(argv: readonly string[]): SoakSettings | undefined {
   const flags = parseBenchFlags(
     argv,
-    {
-      minutes: { type: 'string' },
-      'restart-every': { type: 'string' },
-      'rotate-every': { type: 'string' },
-      devices: { type: 'string' },
-      drain: { type: 'string' },
-      keep: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    { values: ['minutes', 'restart-every', 'rotate-every', 'devices', 'drain'], switches: ['keep', 'help'] },
     SoakFlagError,
   );
   if (flags.given('help')) return undefined;

@@ -1,7 +1,13 @@
 /** Strict flag parsing for the bench scripts: an unknown flag or a wrong number is named with what it must be. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
-type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+/** The flags a script takes, by kind. */
+export interface FlagNames {
+  /** Flags that take a value (`--devices 100`). */
+  readonly values: readonly string[];
+  /** Flags that are on when given (`--keep`); `help` also answers to `-h`. */
+  readonly switches: readonly string[];
+}
 
 /** The script's own error class, so that its entry point tells a wrong flag from a failure. */
 export type FlagErrorClass = new (message: string, options?: ErrorOptions) => Error;
@@ -17,9 +23,13 @@ export interface BenchFlags {
 
 export function parseBenchFlags(
   argv: readonly string[],
-  options: FlagOptions,
+  names: FlagNames,
   FlagError: FlagErrorClass,
 ): BenchFlags {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const name of names.values) options[name] = { type: 'string' };
+  for (const name of names.switches)
+    options[name] = { type: 'boolean', ...(name === 'help' ? { short: 'h' } : {}) };
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: [...argv], strict: true, allowPositionals: false, options }));

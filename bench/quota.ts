@@ -26,14 +26,7 @@ export interface QuotaFlags {
 export function parseQuotaFlags(argv: readonly string[], cores = cpus().length): QuotaFlags {
   const flags = parseBenchFlags(
     argv,
-    {
-      quota: { type: 'boolean' },
-      devices: { type: 'string' },
-      'clock-speed': { type: 'string' },
-      'quota-scale': { type: 'string' },
-      'function-workers': { type: 'string' },
-      out: { type: 'string' },
-    },
+    { values: ['devices', 'clock-speed', 'quota-scale', 'function-workers', 'out'], switches: ['quota'] },
     QuotaFlagError,
   );
   return {
