@@ -5,12 +5,8 @@ import {
   CreateCertificateFromCsrCommand,
   DeleteCertificateCommand,
   DescribeCertificateCommand,
-  DetachPolicyCommand,
-  DetachThingPrincipalCommand,
   IoTClient,
-  ListAttachedPoliciesCommand,
   ListThingPrincipalsCommand,
-  UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -31,7 +27,12 @@ import {
 } from '../../workflows/rotate-device/contract.ts';
 import { csrFixture } from '../functions/csr-fixtures.ts';
 import { lambdaContext, startTable, type TableHarness } from '../functions/harness.ts';
-import { activeCertificate, certificateArn as arn, usePublishingIotData } from '../functions/iot-fakes.ts';
+import {
+  acceptRetirementCalls,
+  activeCertificate,
+  certificateArn as arn,
+  usePublishingIotData,
+} from '../functions/iot-fakes.ts';
 import { evaluateField } from './jsonata-states.ts';
 
 /**
@@ -88,18 +89,14 @@ afterAll(async () => {
 let issued = 0;
 beforeEach(() => {
   issued = 0;
-  iotMock.reset();
+  acceptRetirementCalls(iotMock);
   sfnMock.reset();
   sfnMock.on(SendTaskSuccessCommand).resolves({});
   sfnMock.on(SendTaskFailureCommand).resolves({});
   iotMock
     .on(DescribeCertificateCommand, { certificateId: OLD_ID })
     .resolves(activeCertificate(OLD_ID, csrFixture('old-certificate.pem')));
-  for (const id of NEW_IDS) {
-    iotMock.on(DescribeCertificateCommand, { certificateId: id }).resolves(activeCertificate(id));
-  }
   iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [arn(OLD_ID)] });
-  iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: 'device-policy' }] });
   iotMock.on(CreateCertificateFromCsrCommand).callsFake(() => {
     const id = NEW_IDS[issued++] ?? 'f'.repeat(64);
     return {
@@ -110,10 +107,6 @@ beforeEach(() => {
   });
   iotMock.on(AttachPolicyCommand).resolves({});
   iotMock.on(AttachThingPrincipalCommand).resolves({});
-  iotMock.on(UpdateCertificateCommand).resolves({});
-  iotMock.on(DetachThingPrincipalCommand).resolves({});
-  iotMock.on(DetachPolicyCommand).resolves({});
-  iotMock.on(DeleteCertificateCommand).resolves({});
 });
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
