@@ -7,21 +7,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { executionName } from '../../../workflows/rotate-device/naming.ts';
-import { AUDIT_TOPIC_PERMISSION, CAMPAIGN_CASES, type CampaignCase, FAIL_AT_REQUEST } from './cases.ts';
+import { AUDIT_TOPIC_PERMISSION, CAMPAIGN_CASES, FAIL_AT_REQUEST } from './cases.ts';
+import { expectDeniedDelivery, expectRefusedInvoke, removalOf } from './denials.ts';
 import {
   addDevice,
   CASE_TIMEOUT_MS,
   deniedFragment,
   describeExecution,
   ended,
-  failedDelivery,
   failure,
-  functionArnOf,
   invocationsOf,
   logLine,
-  permissionSnapshot,
-  policySnapshot,
-  type Removal,
   recordWhere,
   roleOf,
   settle,
@@ -29,16 +25,10 @@ import {
   withoutGrants,
   withoutPermission,
 } from './harness.ts';
-import { leastPrivilegeSuite } from './suite.ts';
+import { expectAsDeployed, leastPrivilegeSuite } from './suite.ts';
 
 /** Within the audit's 30-day threshold: every audit finds this device's certificate. */
 const EXPIRING = { expiresInDays: 10 };
-
-const removalOf = (c: CampaignCase): Removal => ({
-  identity: c.identity,
-  action: c.action,
-  ...(c.onResource ? { onResource: c.onResource } : {}),
-});
 
 describe('least privilege: the audit, its campaign and the rotations it starts', {
   timeout: CASE_TIMEOUT_MS,
@@ -83,15 +73,7 @@ describe('least privilege: the audit, its campaign and the rotations it starts',
         }
         case 'fan-out': {
           // SNS delivered, the fan-out failed every attempt: no campaign.
-          const delivery = await failedDelivery(
-            local,
-            deliveriesSince,
-            functionArnOf(local, 'audit-fanout'),
-            deniedFragment(c.action),
-          );
-          expect(delivery.outcome.ok ? undefined : delivery.outcome.error.name).toBe(c.code);
-          expect(delivery.outcome.attempts).toBe(3);
-          expect(delivery.outcome.ok ? '' : delivery.outcome.error.message).toContain(role);
+          await expectDeniedDelivery(local, { since: deliveriesSince, fn: 'audit-fanout' }, c);
           expect(await describeExecution(local, campaignExecutionArn)).toBeUndefined();
           break;
         }
@@ -109,16 +91,11 @@ describe('least privilege: the audit, its campaign and the rotations it starts',
         case 'recorder': {
           // The rotation failed; the recorder could not count it in its campaign, every attempt.
           expect((await failure(local, rotationArn)).state).toBe('RequestCsr');
-          const delivery = await failedDelivery(
+          await expectDeniedDelivery(
             local,
-            deliveriesSince,
-            functionArnOf(local, 'outcome-recorder'),
-            deniedFragment(c.action),
-            rotationArn,
+            { since: deliveriesSince, fn: 'outcome-recorder', executionArn: rotationArn },
+            c,
           );
-          expect(delivery.outcome.ok ? undefined : delivery.outcome.error.name).toBe(c.code);
-          expect(delivery.outcome.attempts).toBe(3);
-          expect(delivery.outcome.ok ? '' : delivery.outcome.error.message).toContain(role);
           break;
         }
       }
@@ -137,15 +114,12 @@ describe('least privilege: the audit, its campaign and the rotations it starts',
       const { campaignExecutionArn } = await startAudit(local);
 
       // Assess: Lambda refused SNS's Invoke itself (no attempt ran, no retry).
-      const delivery = await failedDelivery(
+      await expectRefusedInvoke(
         local,
-        since,
-        functionArnOf(local, 'audit-fanout'),
-        `${AUDIT_TOPIC_PERMISSION.service} is not authorized to perform: lambda:InvokeFunction`,
+        { since, fn: 'audit-fanout' },
+        AUDIT_TOPIC_PERMISSION.service,
+        ranBefore,
       );
-      expect(delivery.outcome.ok ? undefined : delivery.outcome.error.name).toBe('AccessDeniedException');
-      expect(delivery.outcome.attempts).toBe(0);
-      expect(invocationsOf(local, 'audit-fanout')).toBe(ranBefore);
       await local.local.idle();
       expect(await describeExecution(local, campaignExecutionArn)).toBeUndefined();
     });
@@ -153,8 +127,7 @@ describe('least privilege: the audit, its campaign and the rotations it starts',
 
   it('with every policy and permission as deployed again, an audit rotates an expiring device (negative control)', async () => {
     const local = suite.env();
-    expect(policySnapshot(local)).toEqual(suite.deployed());
-    expect(permissionSnapshot(local)).toEqual(suite.permissions());
+    expectAsDeployed(suite);
     const device = await addDevice(local, nextThing(), EXPIRING);
 
     const { campaignExecutionArn } = await startAudit(local);

@@ -21,6 +21,7 @@ import {
   RULE_CASES,
   STATUS_CHANGE_PERMISSION,
 } from './cases.ts';
+import { expectDeniedDelivery, expectRefusedInvoke, removalOf } from './denials.ts';
 import {
   addDevice,
   CASE_TIMEOUT_MS,
@@ -30,14 +31,9 @@ import {
   type Env,
   ended,
   escalationsOf,
-  failedDelivery,
   failure,
-  functionArnOf,
   invocationsOf,
   logLine,
-  permissionSnapshot,
-  policySnapshot,
-  type Removal,
   type RotatedDevice,
   recordOf,
   recordWhere,
@@ -49,15 +45,9 @@ import {
   withoutGrants,
   withoutPermission,
 } from './harness.ts';
-import { leastPrivilegeSuite } from './suite.ts';
+import { expectAsDeployed, leastPrivilegeSuite } from './suite.ts';
 
 const DAY = 86_400_000;
-
-const removalOf = (c: Removal): Removal => ({
-  identity: c.identity,
-  action: c.action,
-  ...(c.onResource ? { onResource: c.onResource } : {}),
-});
 
 /**
  * A device of the bare blog protocol (ACCEPT_REPLIES_WITHOUT_ROTATION_ID, on by default): it answers
@@ -209,17 +199,7 @@ describe('least privilege: functions the services invoke', { timeout: CASE_TIMEO
       }
 
       // Assess: every attempt of the EventBridge delivery failed with the denial; no escalation.
-      const delivery = await failedDelivery(
-        local,
-        since,
-        functionArnOf(local, 'outcome-recorder'),
-        deniedFragment(c.action),
-        executionArn,
-      );
-      expect(delivery.outcome.ok ? undefined : delivery.outcome.error.name).toBe(c.code);
-      expect(delivery.outcome.attempts).toBe(3);
-      if (!delivery.outcome.ok)
-        expect(delivery.outcome.error.message).toContain(`assumed-role/${roleOf(local, c.identity)}/`);
+      await expectDeniedDelivery(local, { since, fn: 'outcome-recorder', executionArn }, c);
       expect(escalationsOf(local, executionArn)).toEqual([]);
       const record = await recordOf(local, device.thingName);
       expect(record?.escalatedAt).toBeUndefined();
@@ -245,16 +225,12 @@ describe('least privilege: functions the services invoke', { timeout: CASE_TIMEO
         expect((await failure(local, executionArn)).state).toBe('RequestCsr');
 
         // Assess: Lambda refused EventBridge's Invoke (no attempt ran); the record still says IN_PROGRESS.
-        const delivery = await failedDelivery(
+        await expectRefusedInvoke(
           local,
-          since,
-          functionArnOf(local, 'outcome-recorder'),
-          `${STATUS_CHANGE_PERMISSION.service} is not authorized to perform: lambda:InvokeFunction`,
-          executionArn,
+          { since, fn: 'outcome-recorder', executionArn },
+          STATUS_CHANGE_PERMISSION.service,
+          ranBefore,
         );
-        expect(delivery.outcome.ok ? undefined : delivery.outcome.error.name).toBe('AccessDeniedException');
-        expect(delivery.outcome.attempts).toBe(0);
-        expect(invocationsOf(local, 'outcome-recorder')).toBe(ranBefore);
         expect((await recordOf(local, device.thingName))?.status).toBe('IN_PROGRESS');
         expect(escalationsOf(local, executionArn)).toEqual([]);
       }),
@@ -263,8 +239,7 @@ describe('least privilege: functions the services invoke', { timeout: CASE_TIMEO
 
   it('with every policy and permission as deployed again, the same triggers work (negative control)', async () => {
     const local = suite.env();
-    expect(policySnapshot(local)).toEqual(suite.deployed());
-    expect(permissionSnapshot(local)).toEqual(suite.permissions());
+    expectAsDeployed(suite);
 
     // Replies reach device-reply (csr_res, crt_ack and crt_err), and a reconnect resends the request.
     for (const [behaviour, awayAtRequest] of [

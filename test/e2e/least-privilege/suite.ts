@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import {
   type Env,
   type EnvOptions,
@@ -42,4 +42,10 @@ export function leastPrivilegeSuite(thingPrefix: string, options: EnvOptions = {
     permissions: () => running().permissions,
     nextThing: () => `${thingPrefix}-${count++}`,
   };
+}
+
+/** Asserts every policy and Lambda permission is back as deployed (the start of a negative control). */
+export function expectAsDeployed(suite: LeastPrivilegeSuite): void {
+  expect(policySnapshot(suite.env())).toEqual(suite.deployed());
+  expect(permissionSnapshot(suite.env())).toEqual(suite.permissions());
 }
