@@ -2,16 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { CertificatePlan, CsrPlan, CsrRequestContext, DeviceBehaviour } from '../agent/behaviour.ts';
 import { honestBehaviour } from '../agent/behaviour.ts';
 
-/**
- * The behaviours a simulated device can have. Each is a small strategy the agent consults; the
- * honest protocol lives in the agent, these only change a decision.
- */
-export const BEHAVIOUR_NAMES = [
-  'healthy',
-  'offline',
-  'flaky',
-  'crt_err',
-  'silent',
+/** Behaviours that try to cheat the cloud; the cloud must refuse every one without harm to others. */
+const MALICIOUS = [
   'csr_other_thing',
   'weak_key',
   'old_key',
@@ -20,18 +12,15 @@ export const BEHAVIOUR_NAMES = [
   'forged_rotation_id',
   'foreign_topic',
 ] as const;
+
+/**
+ * The behaviours a simulated device can have. Each is a small strategy the agent consults; the
+ * honest protocol lives in the agent, these only change a decision.
+ */
+export const BEHAVIOUR_NAMES = ['healthy', 'offline', 'flaky', 'crt_err', 'silent', ...MALICIOUS] as const;
 export type BehaviourName = (typeof BEHAVIOUR_NAMES)[number];
 
-/** Behaviours that try to cheat the cloud; the cloud must refuse every one without harm to others. */
-export const MALICIOUS_BEHAVIOURS: readonly BehaviourName[] = [
-  'csr_other_thing',
-  'weak_key',
-  'old_key',
-  'ack_over_old',
-  'replayed_rotation_id',
-  'forged_rotation_id',
-  'foreign_topic',
-];
+export const MALICIOUS_BEHAVIOURS: readonly BehaviourName[] = MALICIOUS;
 
 export function isBehaviourName(value: string): value is BehaviourName {
   return (BEHAVIOUR_NAMES as readonly string[]).includes(value);
