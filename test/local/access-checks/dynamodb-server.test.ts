@@ -138,12 +138,7 @@ describe('the local DynamoDB with an access check', () => {
 
   it('answers an authentication failure with a lower-case message, as DynamoDB does, and the SDK reads it', async () => {
     // Prepare
-    const failure = {
-      code: 'UnrecognizedClientException',
-      status: 400,
-      message: 'The security token included in the request is invalid.',
-    };
-    access.refuse('GetItem', failure);
+    const failure = access.refuseUnknownKey('GetItem', 'UnrecognizedClientException', 400);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
     // Act

@@ -89,12 +89,7 @@ describe('SNS behind an access check', () => {
 
   it('answers a code the SDK has no exception for under that code', async () => {
     // Prepare
-    const failure = {
-      code: 'InvalidClientTokenId',
-      status: 403,
-      message: 'The security token included in the request is invalid.',
-    };
-    snsAccess.refuse('CreateTopic', failure);
+    const failure = snsAccess.refuseUnknownKey('CreateTopic', 'InvalidClientTokenId', 403);
 
     // Act
     const error = await rejectionOf(snsClient.send(new CreateTopicCommand({ Name: 'never' })));

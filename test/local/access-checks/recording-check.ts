@@ -12,6 +12,11 @@ export interface RecordingCheck {
   readonly calls: CheckCall[];
   /** Which operation is refused (undefined: none), and with what; changeable between requests. */
   refuse(operation: string | undefined, failure?: AuthFailure): void;
+  /**
+   * Refuses `operation` as AWS refuses a request signed with a key it does not know, under the
+   * service's code and status; returns that failure.
+   */
+  refuseUnknownKey(operation: string, code: string, status: number): AuthFailure;
   /** The calls made for one operation. */
   callsFor(operation: string): CheckCall[];
 }
@@ -19,14 +24,20 @@ export interface RecordingCheck {
 export function recordingCheck(): RecordingCheck {
   const calls: CheckCall[] = [];
   let refused: { operation: string; failure: AuthFailure } | undefined;
+  const refuse = (operation: string | undefined, failure?: AuthFailure): void => {
+    refused = operation === undefined || failure === undefined ? undefined : { operation, failure };
+  };
   return {
     calls,
     check: (request, operation, input) => {
       calls.push({ request, operation, input });
       return refused && refused.operation === operation ? refused.failure : undefined;
     },
-    refuse(operation, failure) {
-      refused = operation === undefined || failure === undefined ? undefined : { operation, failure };
+    refuse,
+    refuseUnknownKey(operation, code, status) {
+      const failure = { code, status, message: 'The security token included in the request is invalid.' };
+      refuse(operation, failure);
+      return failure;
     },
     callsFor: (operation) => calls.filter((call) => call.operation === operation),
   };
