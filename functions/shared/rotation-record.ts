@@ -16,4 +16,5 @@ export {
   type AcceptReadReplyParams,
   type AwaitReplyParams,
   RotationRecordStore,
+  type WaitOutcome,
 } from './rotation-record/store.ts';

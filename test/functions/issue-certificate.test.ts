@@ -13,7 +13,7 @@ import { PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/rotation-steps/issue-certificate/handler.ts';
-import type { RotationRecord } from '../../functions/shared/rotation-record.ts';
+import { type RotationRecord, RotationRecordStore } from '../../functions/shared/rotation-record.ts';
 import { csrFixture } from './csr-fixtures.ts';
 import { claimedRecord, clock, lambdaContext, publishedMessages, useTable } from './harness.ts';
 import { activeCertificate, certificateArn, usePublishingIotData } from './iot-fakes.ts';
@@ -143,6 +143,33 @@ describe('issue-certificate', () => {
     expect(iotMock.commandCalls(AttachThingPrincipalCommand)).toHaveLength(0);
     expect(crtResSent()).toHaveLength(1);
     expect(await table.read(ids.THING)).toMatchObject({ phase: 'AWAITING_ACK', taskToken: 'token-ack-2' });
+  });
+
+  it('run again with the same token after the crt_ack was accepted, keeps the proof and calls nothing', async () => {
+    // Prepare: Step Functions calls a task at least once; this call comes after the device's proof.
+    await table.put(csrReceived());
+    await handler()(event(), lambdaContext('issue'));
+    const accepted = await new RotationRecordStore(table.db, table.tableName).acceptPendingReply({
+      thingName: ids.THING,
+      rotationId: ids.ROTATION_ID,
+      kind: 'crt_ack',
+      principal: ids.NEW_CERT_ID,
+      set: { provenCertificateId: ids.NEW_CERT_ID },
+      now: clock.now(),
+    });
+    const proven = await table.read(ids.THING);
+    iotMock.resetHistory();
+    iotDataMock.resetHistory();
+    // Act
+    const again = await handler()(event(), lambdaContext('issue'));
+    // Assess: the retire step still finds the proof; nothing is attached or sent again.
+    expect(accepted.written).toBe(true);
+    expect(again).toEqual({ certificateId: ids.NEW_CERT_ID, certificateArn: NEW_ARN });
+    expect(await table.read(ids.THING)).toEqual(proven);
+    expect(proven).toMatchObject({ phase: 'PROVEN', provenCertificateId: ids.NEW_CERT_ID });
+    expect(iotMock.commandCalls(AttachPolicyCommand)).toHaveLength(0);
+    expect(iotMock.commandCalls(AttachThingPrincipalCommand)).toHaveLength(0);
+    expect(crtResSent()).toHaveLength(0);
   });
 
   it('spends no call on what it knows: one describe, one listing, no status change, no thing lookup', async () => {

@@ -13,7 +13,14 @@ import {
   useTable,
 } from './harness.ts';
 import { usePublishingIotData } from './iot-fakes.ts';
-import { EXECUTION_ARN, NEW_CERT_ID, OTHER_EXECUTION_ARN, ROTATION_ID, THING } from './rotation-ids.ts';
+import {
+  EXECUTION_ARN,
+  NEW_CERT_ID,
+  OLD_CERT_ID,
+  OTHER_EXECUTION_ARN,
+  ROTATION_ID,
+  THING,
+} from './rotation-ids.ts';
 
 const table = useTable();
 const { iotData, iotDataMock } = usePublishingIotData();
@@ -36,6 +43,18 @@ const deliverEvent = (overrides: { certificateId?: string } = {}) => ({
   certificateId: NEW_CERT_ID,
   ...overrides,
 });
+
+/** device-reply's acceptance of a reply to the pending wait, as the store makes it. */
+const acceptReply = (kind: 'csr_res' | 'crt_ack', principal: string) =>
+  new RotationRecordStore(table.db, table.tableName).acceptPendingReply({
+    thingName: THING,
+    rotationId: ROTATION_ID,
+    kind,
+    principal,
+    ...(kind === 'crt_ack' ? { set: { provenCertificateId: principal } } : {}),
+    now: clock.now(),
+  });
+const publishCount = () => iotDataMock.commandCalls(PublishCommand).length;
 
 const publishedPayloads = () =>
   publishedMessages(iotDataMock.commandCalls(PublishCommand).map((c) => c.args[0].input));
@@ -79,6 +98,32 @@ describe('request-csr', () => {
     await handler(csrRequestInput({ taskToken: 'token-2' }), lambdaContext('r'));
     expect((await table.read(THING))?.taskToken).toBe('token-2');
     expect(iotDataMock.commandCalls(PublishCommand)).toHaveLength(2);
+  });
+
+  it('run again with the same token after the CSR was accepted, leaves the record and sends nothing', async () => {
+    // Prepare: Step Functions calls a task at least once; this call comes after the device answered.
+    await table.put(claimedRecord());
+    const handler = requestHandler();
+    await handler(csrRequestInput(), lambdaContext('r'));
+    expect((await acceptReply('csr_res', OLD_CERT_ID)).written).toBe(true);
+    const accepted = await table.read(THING);
+    const sent = publishCount();
+    // Act
+    const output = await handler(csrRequestInput(), lambdaContext('r'));
+    // Assess
+    expect(output).toEqual({ rotationId: ROTATION_ID, attempt: 1 });
+    expect(await table.read(THING)).toEqual(accepted);
+    expect(accepted?.phase).toBe('CSR_RECEIVED');
+    expect(publishCount()).toBe(sent);
+  });
+
+  it('run again with the same token before any reply, sends csr_req again', async () => {
+    await table.put(claimedRecord());
+    const handler = requestHandler();
+    await handler(csrRequestInput(), lambdaContext('r'));
+    await handler(csrRequestInput(), lambdaContext('r'));
+    expect(publishCount()).toBe(2);
+    expect(await table.read(THING)).toMatchObject({ phase: 'AWAITING_CSR', taskToken: 'token-1' });
   });
 
   it('fails with CertificateAttemptsExhausted past the limit, sending nothing', async () => {
@@ -144,6 +189,22 @@ describe('certificate delivery (issue-certificate, after issuing)', () => {
         },
       },
     ]);
+  });
+
+  it('run again with the same token after the crt_ack was accepted, leaves the proof and sends nothing', async () => {
+    // Prepare
+    await table.put(issued());
+    await deliver(deliverEvent());
+    expect((await acceptReply('crt_ack', NEW_CERT_ID)).written).toBe(true);
+    const proven = await table.read(THING);
+    const sent = publishCount();
+    // Act
+    const output = await deliver(deliverEvent());
+    // Assess: the retire step still finds the proof.
+    expect(output).toEqual({ certificateId: NEW_CERT_ID });
+    expect(await table.read(THING)).toEqual(proven);
+    expect(proven).toMatchObject({ phase: 'PROVEN', provenCertificateId: NEW_CERT_ID });
+    expect(publishCount()).toBe(sent);
   });
 
   it('refuses to deliver when the record holds no certificate of this rotation', async () => {

@@ -115,6 +115,19 @@ const NOT_ISSUED: Requirement = {
   operand: param('rotationId'),
 };
 
+/**
+ * The wait this token stands for has no accepted reply: a step run again with the same token (Step
+ * Functions calls a task at least once) after its device answered must not wait again (params: taskToken).
+ */
+export const TOKEN_UNANSWERED: Requirement = {
+  name: 'tokenUnanswered',
+  test: 'anyOf',
+  requirements: [
+    { name: 'otherToken', attribute: 'taskToken', test: 'absentOrDiffers', operand: param('taskToken') },
+    { name: 'noReply', attribute: 'acceptedReply', test: 'absent' },
+  ],
+};
+
 /** Each reply kind: the wait it answers, the phase it leads to, the certificate it must come over. */
 export const REPLY_TRANSITIONS: Readonly<
   Record<
@@ -187,12 +200,16 @@ export const RECORD_WRITES = {
     requires: [{ name: 'claimable', test: 'anyOf', requirements: [NOT_IN_PROGRESS, EXECUTION] }],
   },
   /** A new CSR wait: any phase (a repeat, a new attempt, a redrive) of this execution. */
-  awaitCsr: { to: 'AWAITING_CSR', resumes: true, requires: [EXECUTION] },
+  awaitCsr: { to: 'AWAITING_CSR', resumes: true, requires: [EXECUTION, TOKEN_UNANSWERED] },
   /** A new ack wait: the record holds this attempt's certificate. */
   awaitAck: {
     to: 'AWAITING_ACK',
     resumes: true,
-    requires: [...FENCE, equals('certificateOfRotation', 'newCertificateRotationId', param('rotationId'))],
+    requires: [
+      ...FENCE,
+      equals('certificateOfRotation', 'newCertificateRotationId', param('rotationId')),
+      TOKEN_UNANSWERED,
+    ],
   },
   markParked: { requires: FENCE },
   markCsrRequestUnsent: { requires: FENCE },

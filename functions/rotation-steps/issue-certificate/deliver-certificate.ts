@@ -36,12 +36,19 @@ export async function deliverCertificate(
     executionArn: input.executionArn,
     rotationId: input.rotationId,
   };
-  const record = await deps.store.awaitReply({
+  const { answered, record } = await deps.store.awaitReply({
     fence,
     phase: 'AWAITING_ACK',
     taskToken: input.taskToken,
     now: deps.clock.now(),
   });
+  if (answered) {
+    // This step ran before with the same token and the device's crt_ack was accepted: nothing to send.
+    deps.log.info('crt_ack already accepted for this wait; crt_res not sent again', {
+      certificateId: input.certificateId,
+    });
+    return { certificateId: input.certificateId };
+  }
   if (record.newCertificateId !== input.certificateId || !record.newCertificatePem) {
     throw new RotationStateInvalid(
       `${input.thingName}: the record holds certificate ${record.newCertificateId ?? 'none'}, not ${input.certificateId}`,

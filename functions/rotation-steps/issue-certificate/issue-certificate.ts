@@ -14,6 +14,7 @@ import {
   IssuanceInterrupted,
 } from '../../../workflows/rotate-device/errors.ts';
 import { fenceOf } from '../../../workflows/rotate-device/record.ts';
+import { isPast } from '../../../workflows/rotate-device/record-transitions.ts';
 import type {
   IssueCertificateInput,
   IssueCertificateOutput,
@@ -124,9 +125,12 @@ export async function issueCertificate(
   }
 
   const { certificateId, certificateArn } = issued;
-  if (resumedRecord?.phase === 'AWAITING_ACK') {
-    // Sent before (an ack wait that timed out, or a retried invocation): the attachments were done
-    // before that delivery, so only the delivery is repeated.
+  if (
+    resumedRecord &&
+    (resumedRecord.phase === 'AWAITING_ACK' || isPast(resumedRecord.phase, 'AWAITING_ACK'))
+  ) {
+    // Sent before (an ack wait that timed out, or a step run again after its device answered): the
+    // attachments were done before that delivery, so only the delivery is repeated, if still needed.
     return { certificateId, certificateArn };
   }
   // Invariant 7: exactly the old certificate's policies, and the same thing.

@@ -42,7 +42,7 @@ export async function requestCsr(
     );
   }
   // The record as it was before this wait: it tells a first request from one repeated after a timeout.
-  const previous = await deps.store.awaitReplyReturningPrevious({
+  const { answered, record: previous } = await deps.store.awaitReplyReturningPrevious({
     fence,
     phase: 'AWAITING_CSR',
     taskToken: input.taskToken,
@@ -50,6 +50,13 @@ export async function requestCsr(
     previousError: input.previousError,
     now: deps.clock.now(),
   });
+  if (answered) {
+    // This step ran before with the same token and the device's csr_res was accepted: nothing to send.
+    deps.log.info('csr_res already accepted for this wait; csr_req not sent again', {
+      attempt: input.attempt,
+    });
+    return { rotationId: input.rotationId, attempt: input.attempt };
+  }
   const repeated = isRepeatAfterTimeout(previous, input);
   try {
     await publishToDevice(deps.iotData, input.thingName, 'csr_req', {

@@ -14,6 +14,7 @@ import {
   acceptPendingReply,
   acceptReadReply,
   RECORD_WRITES,
+  TOKEN_UNANSWERED,
 } from '../../../workflows/rotate-device/record-transitions.ts';
 import type { RotationPhase } from '../../../workflows/rotate-device/table.ts';
 import { fromAttributeMap, getDocument } from '../document-commands.ts';
@@ -22,6 +23,15 @@ import { RecordWriter, type WriteOutcome } from './record-writer.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const fenceParams = (f: Fence) => ({ executionArn: f.executionArn, rotationId: f.rotationId });
+
+/**
+ * A wait stored (`record`: as written, or as it was for awaitReplyReturningPrevious), or found already
+ * answered: this token's reply was accepted, the record is left as it is (`record`: as found).
+ */
+export interface WaitOutcome {
+  readonly answered: boolean;
+  readonly record: RotationRecord;
+}
 
 export interface AwaitReplyParams {
   fence: Fence;
@@ -105,7 +115,7 @@ export class RotationRecordStore {
    * Stores the callback token of a new wait (csr_req or crt_res) with its phase and rotationId.
    * For AWAITING_ACK the record must hold this rotation's new certificate.
    */
-  async awaitReply(p: AwaitReplyParams): Promise<RotationRecord> {
+  async awaitReply(p: AwaitReplyParams): Promise<WaitOutcome> {
     return this.storeWait(p, 'ALL_NEW');
   }
 
@@ -114,11 +124,11 @@ export class RotationRecordStore {
    * request repeated after a timeout (same rotationId, attempt and wait) from a first one without
    * reading the record again.
    */
-  async awaitReplyReturningPrevious(p: AwaitReplyParams): Promise<RotationRecord> {
+  async awaitReplyReturningPrevious(p: AwaitReplyParams): Promise<WaitOutcome> {
     return this.storeWait(p, 'ALL_OLD');
   }
 
-  private async storeWait(p: AwaitReplyParams, returnValues: 'ALL_NEW' | 'ALL_OLD'): Promise<RotationRecord> {
+  private async storeWait(p: AwaitReplyParams, returnValues: 'ALL_NEW' | 'ALL_OLD'): Promise<WaitOutcome> {
     // A new wait has no accepted reply yet, and its request is not known to be unsent.
     const update = new UpdateExpression()
       .set('rotationId', p.fence.rotationId)
@@ -129,13 +139,16 @@ export class RotationRecordStore {
     const outcome = await this.writer.write({
       thingName: p.fence.thingName,
       write: p.phase === 'AWAITING_ACK' ? RECORD_WRITES.awaitAck : RECORD_WRITES.awaitCsr,
-      params: fenceParams(p.fence),
+      params: { ...fenceParams(p.fence), taskToken: p.taskToken },
       update,
       now: iso(p.now),
       returnValues,
       label: `store the ${p.phase} task token`,
     });
-    if (outcome.written) return outcome.record;
+    if (outcome.written) return { answered: false, record: outcome.record };
+    if (outcome.record && outcome.failed.length === 1 && outcome.failed[0] === TOKEN_UNANSWERED.name) {
+      return { answered: true, record: outcome.record };
+    }
     return this.explainRecord(outcome.record, p.fence, `cannot wait for ${p.phase}`);
   }
 
