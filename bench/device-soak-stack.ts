@@ -16,12 +16,14 @@ export class SoakLocalAws {
   constructor(
     private readonly cwd: string,
     private readonly stateDir: string,
+    /** Extra flags of `recert local up` (the soak keeps the functions' logs with --keep). */
+    private readonly upFlags: readonly string[] = [],
   ) {}
 
   /** Starts it and resolves with its manifest once it has published one. */
   async up(): Promise<LocalAwsManifest> {
     const local = new RecertProcess(
-      ['local', 'up', '--any-ports', '--state-dir', this.stateDir],
+      ['local', 'up', '--any-ports', '--state-dir', this.stateDir, ...this.upFlags],
       this.cwd,
       (_, code, signal) => this.failures.push(`recert local up exited on its own (${signal ?? code})`),
     );

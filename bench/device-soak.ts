@@ -63,7 +63,8 @@ class Stop {
 
 async function soak(settings: SoakSettings, workDir: string, stop: Stop): Promise<SoakResult> {
   const stateDir = join(workDir, '.recert');
-  const local = new SoakLocalAws(workDir, stateDir);
+  // A kept directory holds the functions' logs too, for "recert logs --local" afterwards.
+  const local = new SoakLocalAws(workDir, stateDir, settings.keep ? ['--log-level', 'info'] : []);
   const agentExits: string[] = [];
   const agents: Agent[] = [];
   const recert = (args: string[]) => new RecertProcess(args, workDir);
