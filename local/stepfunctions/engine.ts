@@ -68,6 +68,11 @@ export class StepFunctionsEngine {
     }
   }
 
+  /** True once closed: the API must not answer for changes that would no longer be kept. */
+  get closed(): boolean {
+    return this.rt.closed;
+  }
+
   /** Stops timers and writes what is pending. Running executions stay running on disk. */
   async close(): Promise<void> {
     this.rt.close();

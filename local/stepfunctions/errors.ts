@@ -48,3 +48,10 @@ export class InvalidDefinitionError extends namedError('InvalidDefinitionError')
 
 /** The state directory holds data the engine cannot read back. */
 export class StoreCorruptError extends namedError('StoreCorruptError') {}
+
+/** A change reached the store after it closed, so it was not kept. */
+export class StoreClosedError extends namedError('StoreClosedError') {}
+
+/** AWS's answer while a service cannot take requests; the SDKs retry it. */
+export const serviceUnavailable = (): SfnApiError =>
+  new SfnApiError('ServiceUnavailable', 'The local Step Functions service is stopping', 503);

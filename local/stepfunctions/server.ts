@@ -4,7 +4,7 @@ import { LOCAL_HOST } from '../config.ts';
 import { readBodyDraining, signedRequestOf } from '../http-request.ts';
 import type { AccessCheck } from '../iam/types.ts';
 import type { StepFunctionsEngine } from './engine.ts';
-import { SfnApiError } from './errors.ts';
+import { SfnApiError, StoreClosedError, serviceUnavailable } from './errors.ts';
 import { isObject, type Json, type JsonObject, parseJson } from './json.ts';
 
 /**
@@ -132,10 +132,13 @@ export class StepFunctionsServer {
       return;
     }
     try {
+      // Once the engine closed, nothing it answers would be kept: the caller is told to come back.
+      if (this.engine.closed) throw serviceUnavailable();
       // A request that arrives while the engine is still loading its state directory waits for it.
       await this.engine.open();
       send(res, 200, await operation(this.engine, input));
-    } catch (error) {
+    } catch (caught) {
+      const error = caught instanceof StoreClosedError ? serviceUnavailable() : caught;
       if (error instanceof SfnApiError) {
         send(res, error.httpStatus, { __type: error.type, message: error.message });
         return;

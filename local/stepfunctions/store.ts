@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { StoreCorruptError } from './errors.ts';
+import { StoreClosedError, StoreCorruptError } from './errors.ts';
 import type { Json } from './json.ts';
 import type { ExecutionRecord, Frame, HistoryEvent, MachineRecord } from './model.ts';
 import { applyRecord, isRecord, line, type StoredState } from './store-records.ts';
@@ -203,6 +203,10 @@ export class Store {
 
   /** Resolves when every change recorded so far is durable. */
   flush(): Promise<void> {
+    // A change made after close is never written: whoever waits for it must not be told it is durable.
+    if (this.closed && this.hasPending()) {
+      return Promise.reject(new StoreClosedError(`${this.logPath}: the store closed before this change`));
+    }
     if (this.scheduled) return new Promise((resolve) => this.waiters.push(resolve));
     if (this.syncing) return new Promise((resolve) => this.syncWaiters.push(resolve));
     return Promise.resolve();
@@ -243,6 +247,16 @@ export class Store {
       for (const w of done) w();
       if (this.scheduled) this.commit();
     });
+  }
+
+  private hasPending(): boolean {
+    return (
+      this.pendingDefinitions.length > 0 ||
+      this.pendingMachines.size > 0 ||
+      this.pendingExecutions.size > 0 ||
+      this.pendingFrames.size > 0 ||
+      this.pendingEvents.length > 0
+    );
   }
 
   /** The coalesced changes as log lines, or undefined when nothing changed. */
