@@ -300,7 +300,11 @@ export class Interpreter {
     // The event is taken now and sent once the end is durable: a redrive accepted in between must not
     // turn this FAILED into a second RUNNING (the outcome recorder would never hear of the failure).
     const event = statusEvent(this.rt, exec);
-    void this.rt.store.flush().then(() => deliverStatus(this.rt, event));
+    // An end that the closing store did not keep is not announced: the restart runs to it again.
+    void this.rt.store.flush().then(
+      () => deliverStatus(this.rt, event),
+      () => undefined,
+    );
   }
 
   /** Arms the machine-level TimeoutSeconds of a running execution. */

@@ -65,4 +65,35 @@ describe('a callback answered while the engine stops', () => {
     // Assess
     await expect(answered).rejects.toMatchObject({ name: 'StoreClosedError' });
   });
+
+  it('lets a task that ends after the close finish nothing: no status is announced, nothing is thrown', async () => {
+    // Prepare: a one-task execution whose function returns only once the engine has closed.
+    const functions = new FunctionRegistry(LOCAL_REGION, LOCAL_ACCOUNT_ID);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    functions.register('slow', async () => {
+      await gate;
+      return { done: true };
+    });
+    const h = await startHarness({ clock: new ManualClock(Date.UTC(2026, 2, 1)), functions });
+    harnesses.push(h);
+    const announced: string[] = [];
+    h.local.engine.onStatusChange((event) => announced.push(event.detail.status));
+    const exec = await start(
+      h,
+      await createMachine(
+        h,
+        oneTask({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'slow' } }),
+      ),
+    );
+    await waitForEvent(h, exec, (events) => events.some((e) => e.type?.endsWith('Started')));
+    // Act
+    await h.local.engine.close();
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Assess: the end was not kept, so it is not announced (the restart runs the task again).
+    expect(announced).not.toContain('SUCCEEDED');
+  });
 });
